@@ -1,0 +1,227 @@
+/**
+ * The one error catalog of minisql. Every failure a user can see has a stable code
+ * from this file and a message that names the object it concerns. Errors are data:
+ * they travel inside responses as the `Error` message of types.proto and are rebuilt
+ * on the other side by `MiniSqlError.fromProto`, so the reason is never lost.
+ */
+import type { Error__Output as ProtoError, Error as ProtoErrorInput } from './generated/minisql/v1/Error.js';
+
+export const ErrorCode = {
+  // The statement itself.
+  SYNTAX_ERROR: 'SYNTAX_ERROR',
+  EMPTY_STATEMENT: 'EMPTY_STATEMENT',
+  MULTIPLE_STATEMENTS: 'MULTIPLE_STATEMENTS',
+  UNSUPPORTED_STATEMENT: 'UNSUPPORTED_STATEMENT',
+  INVALID_NAME: 'INVALID_NAME',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  PARAMETER_COUNT_MISMATCH: 'PARAMETER_COUNT_MISMATCH',
+  SQL_ERROR: 'SQL_ERROR',
+  // Objects.
+  TABLE_EXISTS: 'TABLE_EXISTS',
+  TABLE_NOT_FOUND: 'TABLE_NOT_FOUND',
+  INDEX_EXISTS: 'INDEX_EXISTS',
+  INDEX_NOT_FOUND: 'INDEX_NOT_FOUND',
+  COLUMN_NOT_FOUND: 'COLUMN_NOT_FOUND',
+  INVALID_DEFINITION: 'INVALID_DEFINITION',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  // Values and constraints.
+  DUPLICATE_KEY: 'DUPLICATE_KEY',
+  NOT_NULL_VIOLATION: 'NOT_NULL_VIOLATION',
+  TYPE_MISMATCH: 'TYPE_MISMATCH',
+  VALUE_TOO_LONG: 'VALUE_TOO_LONG',
+  VALUE_OUT_OF_RANGE: 'VALUE_OUT_OF_RANGE',
+  COLUMN_COUNT_MISMATCH: 'COLUMN_COUNT_MISMATCH',
+  CONSTRAINT_VIOLATION: 'CONSTRAINT_VIOLATION',
+  // The cluster and the network.
+  UNAVAILABLE: 'UNAVAILABLE',
+  TIMEOUT: 'TIMEOUT',
+  NOT_PRIMARY: 'NOT_PRIMARY',
+  STALE_EPOCH: 'STALE_EPOCH',
+  NO_ROUTE: 'NO_ROUTE',
+  MASTER_UNREACHABLE: 'MASTER_UNREACHABLE',
+  // The client side.
+  FILE_ERROR: 'FILE_ERROR',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  // A bug in minisql: the message says what broke.
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes whose request may succeed when sent again unchanged (after a route refresh). */
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.UNAVAILABLE,
+  ErrorCode.TIMEOUT,
+  ErrorCode.NOT_PRIMARY,
+  ErrorCode.STALE_EPOCH,
+  ErrorCode.MASTER_UNREACHABLE,
+]);
+
+export interface ErrorDetails {
+  /** The table, column, index, value or address the error concerns. */
+  object?: string;
+  /** 1-based offset into the statement text, with its line and column. */
+  position?: number;
+  line?: number;
+  column?: number;
+  cause?: unknown;
+}
+
+export class MiniSqlError extends Error {
+  readonly code: ErrorCode;
+  readonly object: string;
+  readonly position: number;
+  readonly line: number;
+  readonly column: number;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'MiniSqlError';
+    this.code = code;
+    this.object = details.object ?? '';
+    this.position = details.position ?? 0;
+    this.line = details.line ?? 0;
+    this.column = details.column ?? 0;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE_CODES.has(this.code);
+  }
+
+  toProto(): ProtoErrorInput {
+    return {
+      code: this.code,
+      message: this.message,
+      object: this.object,
+      position: this.position,
+      line: this.line,
+      column: this.column,
+      retryable: this.retryable,
+    };
+  }
+
+  static fromProto(error: ProtoError): MiniSqlError {
+    const code = isErrorCode(error.code) ? error.code : ErrorCode.INTERNAL;
+    const message = code === error.code ? error.message : `${error.code}: ${error.message}`;
+    return new MiniSqlError(code, message, {
+      object: error.object,
+      position: error.position,
+      line: error.line,
+      column: error.column,
+    });
+  }
+
+  /** Wraps anything thrown into a catalog error; a non-catalog throw is a bug, so INTERNAL. */
+  static from(thrown: unknown): MiniSqlError {
+    if (thrown instanceof MiniSqlError) return thrown;
+    const text = thrown instanceof Error ? thrown.message : String(thrown);
+    return new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${text}`, { cause: thrown });
+  }
+}
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ErrorCode, code);
+}
+
+/** Quotes an identifier for messages the way the REPL shows it: `T`. */
+export function quoteName(name: string): string {
+  return `\`${name}\``;
+}
+
+/**
+ * Constructors for every catalogued error, so the wording of each reason lives here
+ * once and tests can match on it.
+ */
+export const errors = {
+  syntax(near: string, position: number, line: number, column: number, expected?: string): MiniSqlError {
+    const where = near === '' ? 'at end of statement' : `near ${quoteName(near)}`;
+    const hint = expected ? ` (expected ${expected})` : '';
+    return new MiniSqlError(
+      ErrorCode.SYNTAX_ERROR,
+      `syntax error ${where} at line ${line}, column ${column}${hint}`,
+      { object: near, position, line, column },
+    );
+  },
+  emptyStatement: () => new MiniSqlError(ErrorCode.EMPTY_STATEMENT, 'empty statement: nothing to execute'),
+  multipleStatements: (count: number) =>
+    new MiniSqlError(ErrorCode.MULTIPLE_STATEMENTS, `expected one statement per request, got ${count}`),
+  unsupported: (what: string) =>
+    new MiniSqlError(ErrorCode.UNSUPPORTED_STATEMENT, `${what} is not supported by minisql`, { object: what }),
+  invalidName: (kind: string, name: string, why: string) =>
+    new MiniSqlError(ErrorCode.INVALID_NAME, `invalid ${kind} name ${quoteName(name)}: ${why}`, { object: name }),
+  limitExceeded: (what: string, limit: number) =>
+    new MiniSqlError(ErrorCode.LIMIT_EXCEEDED, `${what} exceeds the limit of ${limit}`, { object: what }),
+  parameterCount: (expected: number, got: number) =>
+    new MiniSqlError(
+      ErrorCode.PARAMETER_COUNT_MISMATCH,
+      `statement has ${expected} placeholder(s) but ${got} parameter(s) were given`,
+    ),
+  sql: (message: string, object = '') => new MiniSqlError(ErrorCode.SQL_ERROR, message, { object }),
+  tableExists: (table: string) =>
+    new MiniSqlError(ErrorCode.TABLE_EXISTS, `table ${quoteName(table)} already exists`, { object: table }),
+  tableNotFound: (table: string) =>
+    new MiniSqlError(ErrorCode.TABLE_NOT_FOUND, `table ${quoteName(table)} does not exist`, { object: table }),
+  indexExists: (index: string) =>
+    new MiniSqlError(ErrorCode.INDEX_EXISTS, `index ${quoteName(index)} already exists`, { object: index }),
+  indexNotFound: (index: string) =>
+    new MiniSqlError(ErrorCode.INDEX_NOT_FOUND, `index ${quoteName(index)} does not exist`, { object: index }),
+  columnNotFound: (column: string, table: string) =>
+    new MiniSqlError(
+      ErrorCode.COLUMN_NOT_FOUND,
+      `column ${quoteName(column)} does not exist in table ${quoteName(table)}`,
+      { object: column },
+    ),
+  invalidDefinition: (table: string, why: string) =>
+    new MiniSqlError(ErrorCode.INVALID_DEFINITION, `invalid definition of table ${quoteName(table)}: ${why}`, {
+      object: table,
+    }),
+  unknownType: (type: string, column: string) =>
+    new MiniSqlError(ErrorCode.UNKNOWN_TYPE, `unknown type ${quoteName(type)} for column ${quoteName(column)}`, {
+      object: column,
+    }),
+  duplicateKey: (column: string, value: string | undefined, primary: boolean) =>
+    new MiniSqlError(
+      ErrorCode.DUPLICATE_KEY,
+      value === undefined
+        ? `duplicate value for ${primary ? 'primary key' : 'unique'} column ${quoteName(column)}`
+        : `duplicate value ${quoteName(value)} for ${primary ? 'primary key' : 'unique'} column ${quoteName(column)}`,
+      { object: column },
+    ),
+  notNull: (column: string) =>
+    new MiniSqlError(ErrorCode.NOT_NULL_VIOLATION, `column ${quoteName(column)} cannot be null`, { object: column }),
+  typeMismatch: (value: string, type: string, column: string) =>
+    new MiniSqlError(
+      ErrorCode.TYPE_MISMATCH,
+      `value ${quoteName(value)} does not fit ${quoteName(type)} column ${quoteName(column)}`,
+      { object: column },
+    ),
+  valueTooLong: (value: string, type: string, column: string) =>
+    new MiniSqlError(
+      ErrorCode.VALUE_TOO_LONG,
+      `value ${quoteName(value)} too long for ${quoteName(type)} column ${quoteName(column)}`,
+      { object: column },
+    ),
+  outOfRange: (value: string, type: string, column: string) =>
+    new MiniSqlError(
+      ErrorCode.VALUE_OUT_OF_RANGE,
+      `value ${quoteName(value)} out of range for ${quoteName(type)} column ${quoteName(column)}`,
+      { object: column },
+    ),
+  columnCount: (table: string, expected: number, got: number) =>
+    new MiniSqlError(
+      ErrorCode.COLUMN_COUNT_MISMATCH,
+      `column count does not match for table ${quoteName(table)}: expected ${expected} value(s), got ${got}`,
+      { object: table },
+    ),
+  constraint: (message: string, object = '') =>
+    new MiniSqlError(ErrorCode.CONSTRAINT_VIOLATION, message, { object }),
+  unavailable: (address: string, why: string) =>
+    new MiniSqlError(ErrorCode.UNAVAILABLE, `server at ${address} is unavailable: ${why}`, { object: address }),
+  timeout: (address: string, timeoutMs: number) =>
+    new MiniSqlError(ErrorCode.TIMEOUT, `no answer from ${address} within ${timeoutMs} ms`, { object: address }),
+  fileError: (path: string, why: string) =>
+    new MiniSqlError(ErrorCode.FILE_ERROR, `cannot read file ${quoteName(path)}: ${why}`, { object: path }),
+  invalidArgument: (what: string, why: string) =>
+    new MiniSqlError(ErrorCode.INVALID_ARGUMENT, `invalid ${what}: ${why}`, { object: what }),
+  internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),
+};

@@ -1,0 +1,323 @@
+/**
+ * Statement analysis: what kind of statement a text is, which tables it touches, and
+ * the checked pieces the region needs to execute it (a table definition, literal rows).
+ * Pure: no I/O, so the region can cache results by statement text.
+ */
+import NodeSqlParser from 'node-sql-parser';
+import { errors, MiniSqlError } from './errors.js';
+import { isKeyword, isSignificant, lineAndColumn, tokenize, type Token } from './sql-lexer.js';
+import { TokenCursor, type LiteralOrParameter } from './sql-cursor.js';
+import { rewriteStatement, type RewrittenStatement } from './sql-rewrite.js';
+import { checkName, nameKey } from './sql-names.js';
+import { buildTableDefinition, type CreateTableAst, type TableDefinition } from './table-definition.js';
+
+/** Longest statement text accepted, in characters; larger scripts are split by the client. */
+export const STATEMENT_LENGTH_MAX = 4 * 1024 * 1024;
+
+interface Common {
+  /** The statement as SQLite executes it. */
+  sql: string;
+  /** Number of "?" placeholders. */
+  parameterCount: number;
+}
+
+export interface LiteralInsert {
+  /** Column names as written, or null for "all columns in table order". */
+  columns: string[] | null;
+  rows: LiteralOrParameter[][];
+}
+
+export interface LiteralAssignment {
+  column: string;
+  value: LiteralOrParameter;
+}
+
+export type AnalyzedStatement =
+  | (Common & { kind: 'create_table'; table: string; definition: TableDefinition; ifNotExists: boolean })
+  | (Common & { kind: 'drop_table'; table: string; ifExists: boolean })
+  | (Common & { kind: 'create_index'; index: string; table: string; columns: string[]; unique: boolean; ifNotExists: boolean })
+  | (Common & { kind: 'drop_index'; index: string; table: string | null; ifExists: boolean })
+  | (Common & { kind: 'select'; tables: string[] })
+  | (Common & { kind: 'insert'; table: string; tables: string[]; literal: LiteralInsert | null })
+  | (Common & { kind: 'update'; table: string; tables: string[]; assignments: LiteralAssignment[] })
+  | (Common & { kind: 'delete'; table: string; tables: string[] })
+  | (Common & { kind: 'show_tables' })
+  | (Common & { kind: 'show_indexes'; table: string | null })
+  | (Common & { kind: 'describe'; table: string });
+
+export type StatementKind = AnalyzedStatement['kind'];
+
+/** True for statements that change data or schema (and so are replicated). */
+export function isWrite(statement: AnalyzedStatement): boolean {
+  return statement.kind !== 'select' && statement.kind !== 'show_tables' && statement.kind !== 'show_indexes' && statement.kind !== 'describe';
+}
+
+const parser = new NodeSqlParser.Parser();
+const PARSER_OPTIONS = { database: 'MySQL' };
+
+/** Analyses one statement (a trailing ";" is allowed). Throws a MiniSqlError. */
+export function analyzeStatement(source: string): AnalyzedStatement {
+  if (source.length > STATEMENT_LENGTH_MAX) throw errors.limitExceeded('statement length in characters', STATEMENT_LENGTH_MAX);
+  const all = tokenize(source);
+  const tokens = statementTokens(all);
+  const significant = tokens.filter(isSignificant);
+  const first = significant[0];
+  if (first === undefined) throw errors.emptyStatement();
+  const parameterCount = significant.filter((t) => t.kind === 'parameter').length;
+  const cursor = new TokenCursor(source, significant);
+  if (first.kind !== 'identifier') throw cursor.errorHere('a statement keyword such as SELECT');
+  const keyword = first.text.toLowerCase();
+  const rewritten = rewriteStatement(tokens);
+  const common = { sql: rewritten.sqliteText, parameterCount };
+  switch (keyword) {
+    case 'show':
+      return analyzeShow(cursor, common);
+    case 'describe':
+    case 'desc':
+      cursor.next();
+      return { ...common, kind: 'describe', table: checkedName(cursor, 'table') };
+    case 'drop':
+      return analyzeDrop(cursor, common);
+    case 'create':
+      if (isKeyword(significant[1], 'index') || (isKeyword(significant[1], 'unique') && isKeyword(significant[2], 'index'))) {
+        return analyzeCreateIndex(cursor, common);
+      }
+      return analyzeCreateTable(source, rewritten, common);
+    case 'select':
+    case 'with':
+      return analyzeQuery(source, rewritten, common);
+    case 'insert':
+    case 'update':
+    case 'delete':
+      return analyzeWrite(source, rewritten, significant, common);
+    default:
+      if (KNOWN_UNSUPPORTED.has(keyword)) throw errors.unsupported(`${keyword.toUpperCase()} statement`);
+      throw cursor.errorHere('a statement such as SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, SHOW or DESCRIBE');
+  }
+}
+
+/** SQL statements a user may know from elsewhere that minisql deliberately does not run. */
+const KNOWN_UNSUPPORTED = new Set([
+  'alter', 'analyze', 'attach', 'begin', 'commit', 'detach', 'end', 'explain', 'grant', 'lock', 'pragma',
+  'reindex', 'release', 'replace', 'revoke', 'rollback', 'savepoint', 'set', 'start', 'truncate', 'unlock',
+  'use', 'vacuum',
+]);
+
+/** The tokens of the one statement in `tokens`: trailing semicolons dropped, a second statement refused. */
+function statementTokens(tokens: Token[]): Token[] {
+  let end = tokens.length;
+  let statements = 0;
+  let content = false;
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i] as Token;
+    if (token.kind === 'semicolon') {
+      if (content) {
+        statements += 1;
+        if (statements === 1) end = i;
+      }
+      content = false;
+    } else if (isSignificant(token)) {
+      content = true;
+    }
+  }
+  if (content) statements += 1;
+  if (statements > 1) throw errors.multipleStatements(statements);
+  return tokens.slice(0, end);
+}
+
+function checkedName(cursor: TokenCursor, kind: 'table' | 'index'): string {
+  const name = cursor.expectName(kind);
+  cursor.expectEnd();
+  return name;
+}
+
+function analyzeShow(cursor: TokenCursor, common: Common): AnalyzedStatement {
+  cursor.next();
+  if (cursor.accept('tables')) {
+    cursor.expectEnd();
+    return { ...common, kind: 'show_tables' };
+  }
+  if (cursor.accept('indexes') || cursor.accept('index') || cursor.accept('keys')) {
+    let table: string | null = null;
+    if (cursor.accept('from') || cursor.accept('in')) table = cursor.expectName('table');
+    cursor.expectEnd();
+    return { ...common, kind: 'show_indexes', table };
+  }
+  throw cursor.errorHere('TABLES or INDEXES');
+}
+
+function analyzeDrop(cursor: TokenCursor, common: Common): AnalyzedStatement {
+  cursor.next();
+  if (cursor.accept('table')) {
+    const ifExists = acceptIfExists(cursor);
+    return { ...common, kind: 'drop_table', table: checkedName(cursor, 'table'), ifExists };
+  }
+  if (cursor.accept('index')) {
+    const ifExists = acceptIfExists(cursor);
+    const index = cursor.expectName('index');
+    let table: string | null = null;
+    if (cursor.accept('on')) table = cursor.expectName('table');
+    cursor.expectEnd();
+    return { ...common, kind: 'drop_index', index, table, ifExists };
+  }
+  throw cursor.errorHere('TABLE or INDEX');
+}
+
+function acceptIfExists(cursor: TokenCursor): boolean {
+  if (!cursor.accept('if')) return false;
+  cursor.expectKeyword('exists');
+  return true;
+}
+
+function analyzeCreateIndex(cursor: TokenCursor, common: Common): AnalyzedStatement {
+  cursor.next();
+  const unique = cursor.accept('unique');
+  cursor.expectKeyword('index');
+  let ifNotExists = false;
+  if (cursor.accept('if')) {
+    cursor.expectKeyword('not');
+    cursor.expectKeyword('exists');
+    ifNotExists = true;
+  }
+  const index = cursor.expectName('index');
+  const indexError = checkName('index', index);
+  if (indexError) throw indexError;
+  cursor.expectKeyword('on');
+  const table = cursor.expectName('table');
+  cursor.expectOperator('(');
+  const columns: string[] = [];
+  do {
+    columns.push(cursor.expectName('column'));
+    if (!cursor.accept('asc')) cursor.accept('desc');
+  } while (cursor.acceptOperator(','));
+  cursor.expectOperator(')');
+  cursor.expectEnd();
+  const seen = new Set<string>();
+  for (const column of columns) {
+    if (seen.has(nameKey(column))) throw errors.invalidDefinition(table, `index \`${index}\` names column \`${column}\` twice`);
+    seen.add(nameKey(column));
+  }
+  return { ...common, kind: 'create_index', index, table, columns, unique, ifNotExists };
+}
+
+/** Runs node-sql-parser; its errors become SYNTAX_ERROR with the position in the user's text. */
+function parse(source: string, rewritten: RewrittenStatement): { ast: Record<string, unknown>; tableList: string[] } {
+  try {
+    const result = parser.parse(rewritten.parserText, PARSER_OPTIONS);
+    const ast = (Array.isArray(result.ast) ? result.ast[0] : result.ast) as unknown as Record<string, unknown>;
+    return { ast, tableList: result.tableList };
+  } catch (thrown) {
+    const location = (thrown as { location?: { start?: { offset?: number } } }).location?.start?.offset;
+    if (location === undefined) throw errors.sql(`cannot parse statement: ${(thrown as Error).message}`);
+    const offset = Math.min(rewritten.originalOffset(location), source.length);
+    const { line, column } = lineAndColumn(source, offset);
+    const near = (source.slice(offset, offset + 30).split('\n')[0] ?? '').trimEnd();
+    throw errors.syntax(near, offset + 1, line, column);
+  }
+}
+
+/** Tables a statement reads or writes, from the parser's table list, without CTE names. */
+function tablesOf(ast: Record<string, unknown>, tableList: string[]): string[] {
+  const cteNames = new Set(
+    ((ast.with as Array<{ name: { value: string } }> | null) ?? []).map((cte) => nameKey(String(cte.name.value))),
+  );
+  const tables = new Map<string, string>();
+  for (const entry of tableList) {
+    const name = entry.split('::')[2];
+    if (name === undefined || name === 'null' || cteNames.has(nameKey(name))) continue;
+    if (!tables.has(nameKey(name))) tables.set(nameKey(name), name);
+  }
+  return [...tables.values()];
+}
+
+function analyzeCreateTable(source: string, rewritten: RewrittenStatement, common: Common): AnalyzedStatement {
+  const { ast } = parse(source, rewritten);
+  if (ast.type !== 'create' || ast.keyword !== 'table') throw errors.unsupported(`CREATE ${String(ast.keyword).toUpperCase()}`);
+  const definition = buildTableDefinition(ast as unknown as CreateTableAst, rewritten.strings);
+  if (definition instanceof MiniSqlError) throw definition;
+  return { ...common, kind: 'create_table', table: definition.name, definition, ifNotExists: Boolean(ast.if_not_exists) };
+}
+
+function analyzeQuery(source: string, rewritten: RewrittenStatement, common: Common): AnalyzedStatement {
+  const { ast, tableList } = parse(source, rewritten);
+  if (ast.type !== 'select') throw errors.unsupported(`${String(ast.type).toUpperCase()} statement`);
+  return { ...common, kind: 'select', tables: tablesOf(ast, tableList) };
+}
+
+function analyzeWrite(source: string, rewritten: RewrittenStatement, significant: Token[], common: Common): AnalyzedStatement {
+  const { ast, tableList } = parse(source, rewritten);
+  const tables = tablesOf(ast, tableList);
+  const target = (ast.table as Array<{ table: string }> | null)?.[0]?.table ?? (ast.from as Array<{ table: string }> | null)?.[0]?.table;
+  if (target === undefined) throw errors.sql('cannot tell which table the statement writes');
+  const cursor = new TokenCursor(source, significant);
+  switch (ast.type) {
+    case 'insert':
+      return { ...common, kind: 'insert', table: target, tables, literal: literalInsert(cursor) };
+    case 'replace':
+      throw errors.unsupported('REPLACE statement');
+    case 'update':
+      return { ...common, kind: 'update', table: target, tables, assignments: literalAssignments(cursor) };
+    case 'delete':
+      return { ...common, kind: 'delete', table: target, tables };
+    default:
+      throw errors.unsupported(`${String(ast.type).toUpperCase()} statement`);
+  }
+}
+
+/**
+ * Reads `insert into T [(c, ...)] values (v, ...), ...` when every value is a literal
+ * or placeholder; returns null for any other form (insert ... select, expressions).
+ */
+function literalInsert(cursor: TokenCursor): LiteralInsert | null {
+  const counter = { next: 0 };
+  if (!cursor.accept('insert') || !cursor.accept('into')) return null;
+  cursor.expectName('table');
+  let columns: string[] | null = null;
+  if (cursor.acceptOperator('(')) {
+    columns = [];
+    do columns.push(cursor.expectName('column'));
+    while (cursor.acceptOperator(','));
+    if (!cursor.acceptOperator(')')) return null;
+  }
+  if (!cursor.accept('values')) return null;
+  const rows: LiteralOrParameter[][] = [];
+  do {
+    if (!cursor.acceptOperator('(')) return null;
+    const row: LiteralOrParameter[] = [];
+    do {
+      const value = cursor.acceptLiteral(counter);
+      if (value === undefined) return null;
+      row.push(value);
+    } while (cursor.acceptOperator(','));
+    if (!cursor.acceptOperator(')')) return null;
+    rows.push(row);
+  } while (cursor.acceptOperator(','));
+  return cursor.done ? { columns, rows } : null;
+}
+
+/**
+ * The `set column = literal` assignments of an update, so their values can be checked
+ * against the column types with a precise message. Assignments of expressions are left
+ * to the table's CHECK constraints.
+ */
+function literalAssignments(cursor: TokenCursor): LiteralAssignment[] {
+  const assignments: LiteralAssignment[] = [];
+  // Placeholders before SET (none in an update's table name) do not shift numbering.
+  const counter = { next: 0 };
+  while (!cursor.done && !cursor.accept('set')) cursor.next();
+  while (!cursor.done) {
+    const column = cursor.peek();
+    if (column === undefined || (column.kind !== 'identifier' && column.kind !== 'quoted_identifier')) break;
+    cursor.next();
+    if (!cursor.acceptOperator('=')) break;
+    const value = cursor.acceptLiteral(counter);
+    const ended = cursor.done || cursor.acceptOperator(',') || isKeyword(cursor.peek(), 'where');
+    if (value !== undefined && ended) {
+      assignments.push({ column: column.kind === 'identifier' ? column.text : column.value, value });
+      if (isKeyword(cursor.peek(), 'where')) break;
+      continue;
+    }
+    break; // An expression: numbering of later placeholders is unknown, stop here.
+  }
+  return assignments;
+}
