@@ -136,9 +136,10 @@ export const errors = {
   syntax(near: string, position: number, line: number, column: number, expected?: string): MiniSqlError {
     const where = near === '' ? 'at end of statement' : `near ${quoteName(near)}`;
     const hint = expected ? ` (expected ${expected})` : '';
+    const at = line > 0 ? ` at line ${line}, column ${column}` : '';
     return new MiniSqlError(
       ErrorCode.SYNTAX_ERROR,
-      `syntax error ${where} at line ${line}, column ${column}${hint}`,
+      `syntax error ${where}${at}${hint}`,
       { object: near, position, line, column },
     );
   },

@@ -10,3 +10,5 @@ export * from './sql-rewrite.js';
 export * from './sql-cursor.js';
 export * from './table-definition.js';
 export * from './sql-analysis.js';
+export * from './proto-types.js';
+export * from './logger.js';

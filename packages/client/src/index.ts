@@ -1,0 +1,3 @@
+export * from './minisql-client.js';
+export * from './query-result.js';
+export * from './region-transport.js';

@@ -1,0 +1,83 @@
+/**
+ * The client library: connect, execute, typed results. Errors are MiniSqlError with
+ * the code and reason the server gave.
+ */
+import { randomUUID } from 'node:crypto';
+import { MiniSqlError, toProtoValue, type SqlValue } from '@minisql/common';
+import { queryResultFromProto, type QueryResult } from './query-result.js';
+import { RegionTransport } from './region-transport.js';
+
+/** Default time a statement may take before the client gives up, in milliseconds. */
+export const STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
+/** Default time to wait for the first connection, in milliseconds. */
+export const CONNECT_TIMEOUT_MS_DEFAULT = 5_000;
+
+export interface ClientOptions {
+  /** host:port of the region to talk to. */
+  regionAddress: string;
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface ExecuteOptions {
+  /** Values for "?" placeholders, in order. */
+  params?: readonly SqlValue[];
+  timeoutMs?: number;
+  /** Reuse the id of an earlier attempt when retrying the same write. */
+  requestId?: string;
+}
+
+export class MiniSqlClient {
+  private readonly options: Readonly<Required<ClientOptions>>;
+  private readonly transport: RegionTransport;
+
+  private constructor(options: ClientOptions) {
+    this.options = Object.freeze({
+      regionAddress: options.regionAddress,
+      statementTimeoutMs: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS_DEFAULT,
+      connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
+    });
+    this.transport = new RegionTransport(this.options.regionAddress);
+  }
+
+  /** Connects and checks the server answers; throws UNAVAILABLE naming the address if not. */
+  static async connect(options: ClientOptions): Promise<MiniSqlClient> {
+    const client = new MiniSqlClient(options);
+    try {
+      await client.transport.waitForReady(client.options.connectTimeoutMs);
+      await client.transport.ping(client.options.connectTimeoutMs);
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  get address(): string {
+    return this.options.regionAddress;
+  }
+
+  /** Executes one statement. */
+  async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
+    const response = await this.transport.execute(
+      {
+        sql,
+        params: (options.params ?? []).map((value) => toProtoValue(value)),
+        request_id: options.requestId ?? randomUUID(),
+      },
+      options.timeoutMs ?? this.options.statementTimeoutMs,
+    );
+    if (response.outcome === 'error' && response.error) throw MiniSqlError.fromProto(response.error);
+    if (!response.result) throw new MiniSqlError('INTERNAL', `response from ${this.address} holds neither a result nor an error`);
+    return queryResultFromProto(response.result, response.server_micros, response.stale);
+  }
+
+  /** A no-op round trip to the server, in the same connection. */
+  async ping(): Promise<void> {
+    await this.transport.ping(this.options.statementTimeoutMs);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The gRPC connection to one region. The client library talks to regions only through
+ * this class, so routing (through the master) can wrap it without touching callers.
+ */
+import * as grpc from '@grpc/grpc-js';
+import {
+  errorFromGrpcStatus,
+  loadProtos,
+  type ExecuteRequest,
+  type ExecuteResponse__Output,
+  type PingResponse__Output,
+  type RegionServiceClient,
+} from '@minisql/common';
+
+/** Largest message accepted from a region (large selects), in bytes. */
+export const MESSAGE_BYTES_MAX = 256 * 1024 * 1024;
+
+export class RegionTransport {
+  /** The gRPC stub; one HTTP/2 connection, reused by every call. */
+  private readonly stub: RegionServiceClient;
+
+  constructor(readonly address: string) {
+    const { region } = loadProtos();
+    this.stub = new region.minisql.v1.RegionService(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
+      'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
+    });
+  }
+
+  execute(request: ExecuteRequest, timeoutMs: number): Promise<ExecuteResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.stub.Execute(request, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error) reject(errorFromGrpcStatus(error, this.address, timeoutMs));
+        else if (!response) reject(errorFromGrpcStatus({ code: grpc.status.INTERNAL, details: 'empty response' }, this.address, timeoutMs));
+        else resolve(response);
+      });
+    });
+  }
+
+  ping(timeoutMs: number): Promise<PingResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.stub.Ping({}, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error || !response) reject(errorFromGrpcStatus(error ?? { code: grpc.status.INTERNAL, details: 'empty response' }, this.address, timeoutMs));
+        else resolve(response);
+      });
+    });
+  }
+
+  /** Waits until the connection is up, or fails after `timeoutMs`. */
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stub.waitForReady(Date.now() + timeoutMs, (error) => {
+        if (error) reject(errorFromGrpcStatus({ code: grpc.status.UNAVAILABLE, details: error.message }, this.address, timeoutMs));
+        else resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}

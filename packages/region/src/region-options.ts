@@ -1,0 +1,29 @@
+/** Everything a region server is configured with, and the defaults, in one place. */
+export interface RegionOptions {
+  /** Name of this region, unique in the cluster; logged on every line. */
+  regionId: string;
+  /** host:port the gRPC server listens on. */
+  listenAddress: string;
+  /** Directory of the table files (created if missing). */
+  dataDir: string;
+  /** Rows one select may return; more are cut and the result marked truncated. */
+  resultRowsMax: number;
+  /** Prepared statements kept per table file and for multi-table statements. */
+  statementCacheSize: number;
+  /** Analysed statements kept, by statement text. */
+  analysisCacheSize: number;
+  /** SQLite synchronous mode: NORMAL survives a process crash; FULL also survives power loss. */
+  synchronous: 'NORMAL' | 'FULL';
+  /** Largest gRPC message accepted or sent, in bytes. */
+  messageBytesMax: number;
+}
+
+export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir'>> = Object.freeze({
+  resultRowsMax: 100_000,
+  statementCacheSize: 256,
+  analysisCacheSize: 4_096,
+  synchronous: 'NORMAL',
+  messageBytesMax: 256 * 1024 * 1024,
+});
+
+export const REGION_LISTEN_ADDRESS_DEFAULT = '127.0.0.1:7001';

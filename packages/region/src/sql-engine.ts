@@ -1,0 +1,288 @@
+/**
+ * Executes one analysed statement against the region's tables. Every statement either
+ * applies completely or not at all: writes run in one SQLite transaction, and values
+ * are checked against the column types before anything is written.
+ */
+import {
+  analyzeStatement,
+  checkValue,
+  describeValue,
+  errors,
+  MiniSqlError,
+  nameKey,
+  quoteSqliteName,
+  type AnalyzedStatement,
+  type ColumnDefinition,
+  type LiteralOrParameter,
+  type ResultSet,
+  type SqlValue,
+  type TableDefinition,
+} from '@minisql/common';
+import { LruCache } from './statement-cache.js';
+import type { QueryConnection } from './query-connection.js';
+import { errorFromSqlite } from './sqlite-errors.js';
+import type { SqliteStatement, TableFile } from './table-file.js';
+import type { TableCatalog } from './table-catalog.js';
+import { rowsResult, textColumns, writeResult, type ResultColumnType } from './result-builder.js';
+
+export interface EngineOptions {
+  /** Rows returned by one select at most; more are cut and the result marked truncated. */
+  resultRowsMax: number;
+  /** Analysed statements kept, by statement text. */
+  analysisCacheSize: number;
+}
+
+type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
+
+export class SqlEngine {
+  private readonly analyses: LruCache<string, AnalyzedStatement>;
+  /** Result column types per prepared select, computed once per statement. */
+  private readonly columnTypes = new WeakMap<SqliteStatement, ResultColumnType[]>();
+
+  constructor(
+    private readonly catalog: TableCatalog,
+    private readonly queries: QueryConnection,
+    private readonly options: EngineOptions,
+  ) {
+    this.analyses = new LruCache(options.analysisCacheSize);
+  }
+
+  /** Analyses (or finds the cached analysis of) `sql`. Throws a MiniSqlError. */
+  analyze(sql: string): AnalyzedStatement {
+    let analysis = this.analyses.get(sql);
+    if (analysis === undefined) {
+      analysis = analyzeStatement(sql);
+      this.analyses.set(sql, analysis);
+    }
+    return analysis;
+  }
+
+  /** Executes one statement. Throws a MiniSqlError; on error nothing has changed. */
+  execute(sql: string, params: readonly SqlValue[] = []): ResultSet {
+    const statement = this.analyze(sql);
+    if (params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, params.length);
+    switch (statement.kind) {
+      case 'create_table':
+        return this.createTable(statement);
+      case 'drop_table':
+        return this.dropTable(statement);
+      case 'create_index':
+        return this.createIndex(statement);
+      case 'drop_index':
+        return this.dropIndex(statement);
+      case 'show_tables':
+        return rowsResult('show_tables', textColumns('Tables'), this.catalog.list().map((t) => [t.name]));
+      case 'show_indexes':
+        return this.showIndexes(statement);
+      case 'describe':
+        return this.describe(statement);
+      case 'insert':
+        return statement.literal ? this.insertLiterals(statement, params) : this.run(statement, params);
+      case 'update':
+        this.checkAssignments(statement, params);
+        return this.run(statement, params);
+      case 'select':
+      case 'delete':
+        return this.run(statement, params);
+    }
+  }
+
+  private createTable(statement: Of<'create_table'>): ResultSet {
+    if (this.catalog.get(statement.table)) {
+      if (statement.ifNotExists) return writeResult('create_table', 0, `table \`${statement.table}\` already exists`);
+      throw errors.tableExists(statement.table);
+    }
+    this.catalog.create(statement.definition);
+    return writeResult('create_table', 0, `table \`${statement.table}\` created`);
+  }
+
+  private dropTable(statement: Of<'drop_table'>): ResultSet {
+    const table = this.catalog.get(statement.table);
+    if (!table) {
+      if (statement.ifExists) return writeResult('drop_table', 0, `table \`${statement.table}\` does not exist`);
+      throw errors.tableNotFound(statement.table);
+    }
+    this.queries.detach(table.name);
+    this.catalog.drop(table.name);
+    return writeResult('drop_table', 0, `table \`${table.name}\` dropped`);
+  }
+
+  private createIndex(statement: Of<'create_index'>): ResultSet {
+    const table = this.catalog.require(statement.table);
+    const existing = this.catalog.indexOwner(statement.index);
+    if (existing) {
+      if (statement.ifNotExists) return writeResult('create_index', 0, `index \`${statement.index}\` already exists`);
+      throw errors.indexExists(statement.index);
+    }
+    const columns = statement.columns.map((name) => requireColumn(table.definition, name).name);
+    const sql = `CREATE ${statement.unique ? 'UNIQUE ' : ''}INDEX ${quoteSqliteName(statement.index)} ON ${quoteSqliteName(table.name)} (${columns.map(quoteSqliteName).join(', ')})`;
+    try {
+      table.transaction(() => table.exec(sql));
+    } catch (error) {
+      throw errorFromSqlite(error, { table: table.name, definition: table.definition });
+    }
+    this.catalog.addIndex(statement.index, table);
+    return writeResult('create_index', 0, `index \`${statement.index}\` created on \`${table.name}\``);
+  }
+
+  private dropIndex(statement: Of<'drop_index'>): ResultSet {
+    const table = this.catalog.indexOwner(statement.index);
+    if (!table || (statement.table !== null && nameKey(statement.table) !== nameKey(table.name))) {
+      if (statement.ifExists) return writeResult('drop_index', 0, `index \`${statement.index}\` does not exist`);
+      throw errors.indexNotFound(statement.index);
+    }
+    table.transaction(() => table.exec(`DROP INDEX ${quoteSqliteName(statement.index)}`));
+    this.catalog.removeIndex(statement.index);
+    return writeResult('drop_index', 0, `index \`${statement.index}\` dropped`);
+  }
+
+  private showIndexes(statement: Of<'show_indexes'>): ResultSet {
+    const tables = statement.table === null ? this.catalog.list() : [this.catalog.require(statement.table)];
+    const rows: string[][] = [];
+    for (const table of tables) {
+      const { definition } = table;
+      rows.push([table.name, 'PRIMARY', definition.primaryKey, 'yes', 'primary key']);
+      for (const column of definition.columns) {
+        if (column.unique && !column.primaryKey) rows.push([table.name, column.name, column.name, 'yes', 'unique column']);
+      }
+      for (const index of table.explicitIndexes()) {
+        rows.push([table.name, index.name, index.columns.join(', '), index.unique ? 'yes' : 'no', 'create index']);
+      }
+    }
+    return rowsResult('show_indexes', textColumns('Table', 'Index', 'Columns', 'Unique', 'Origin'), rows);
+  }
+
+  private describe(statement: Of<'describe'>): ResultSet {
+    const table = this.catalog.require(statement.table);
+    const indexed = new Set(table.explicitIndexes().flatMap((index) => index.columns.map(nameKey)));
+    const rows = table.definition.columns.map((column) => [
+      column.name,
+      column.type.declared,
+      column.notNull ? 'NO' : 'YES',
+      column.primaryKey ? 'PRI' : column.unique ? 'UNI' : indexed.has(nameKey(column.name)) ? 'MUL' : '',
+      column.defaultValue === undefined ? null : describeValue(column.defaultValue),
+    ]);
+    return rowsResult('describe', textColumns('Field', 'Type', 'Null', 'Key', 'Default'), rows);
+  }
+
+  /**
+   * Inserts literal rows: every value is checked first, then all rows go in one
+   * transaction through one prepared statement. A duplicate key names its value.
+   */
+  private insertLiterals(statement: Of<'insert'>, params: readonly SqlValue[]): ResultSet {
+    const literal = statement.literal as NonNullable<Of<'insert'>['literal']>;
+    const table = this.catalog.require(statement.table);
+    const { definition } = table;
+    const columns = literal.columns === null ? definition.columns : literal.columns.map((name) => requireColumn(definition, name));
+    const named = new Set<string>();
+    for (const column of columns) {
+      if (named.has(nameKey(column.name))) throw errors.invalidArgument(`column list of insert into \`${table.name}\``, `column \`${column.name}\` appears twice`);
+      named.add(nameKey(column.name));
+    }
+    for (const column of definition.columns) {
+      if (!named.has(nameKey(column.name)) && column.notNull && column.defaultValue === undefined) throw errors.notNull(column.name);
+    }
+    const rows = literal.rows.map((row) => {
+      if (row.length !== columns.length) throw errors.columnCount(table.name, columns.length, row.length);
+      return row.map((value, i) => checkedValue(resolve(value, params), columns[i] as ColumnDefinition));
+    });
+    const sql = `INSERT INTO ${quoteSqliteName(table.name)} (${columns.map((c) => quoteSqliteName(c.name)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+    let current: SqlValue[] = [];
+    try {
+      const insert = table.prepare(sql);
+      table.transaction(() => {
+        for (const row of rows) {
+          current = row;
+          insert.run(row);
+        }
+      });
+    } catch (error) {
+      throw errorFromSqlite(error, {
+        table: table.name,
+        definition,
+        columnValue: (name) => {
+          const index = columns.findIndex((c) => nameKey(c.name) === nameKey(name));
+          return index < 0 ? undefined : describeValue(current[index] ?? null);
+        },
+      });
+    }
+    return writeResult('insert', rows.length);
+  }
+
+  /** Checks the literal values of `set column = value` before the update runs. */
+  private checkAssignments(statement: Of<'update'>, params: readonly SqlValue[]): void {
+    const { definition } = this.catalog.require(statement.table);
+    for (const assignment of statement.assignments) {
+      checkedValue(resolve(assignment.value, params), requireColumn(definition, assignment.column));
+    }
+  }
+
+  /** Runs any other statement as SQLite text: on the table's own file, or across files. */
+  private run(statement: Of<'select' | 'insert' | 'update' | 'delete'>, params: readonly SqlValue[]): ResultSet {
+    const tables = statement.tables.map((name) => this.catalog.require(name));
+    const target = statement.kind === 'select' ? tables[0] : this.catalog.require(statement.table);
+    const context = { table: target?.name ?? '', definition: target?.definition };
+    let prepared: SqliteStatement;
+    try {
+      prepared = tables.length === 1 ? (tables[0] as TableFile).prepare(statement.sql) : this.queries.prepare(statement.sql, tables);
+    } catch (error) {
+      throw errorFromSqlite(error, context);
+    }
+    try {
+      if (prepared.reader) return this.read(statement.kind, prepared, params);
+      if (statement.kind === 'select') throw errors.unsupported('a select that writes');
+      const info = prepared.run(...params);
+      return writeResult(statement.kind, info.changes);
+    } catch (error) {
+      throw errorFromSqlite(error, context);
+    }
+  }
+
+  private read(kind: string, prepared: SqliteStatement, params: readonly SqlValue[]): ResultSet {
+    const columns = this.resultColumns(prepared);
+    prepared.raw(true);
+    const rows: unknown[][] = [];
+    let truncated = false;
+    for (const row of prepared.iterate(...params) as IterableIterator<unknown[]>) {
+      if (rows.length >= this.options.resultRowsMax) {
+        truncated = true;
+        break; // Leaving the loop early resets the statement, as iterate() documents.
+      }
+      rows.push(row);
+    }
+    return rowsResult(kind, columns, rows, truncated);
+  }
+
+  private resultColumns(prepared: SqliteStatement): ResultColumnType[] {
+    let columns = this.columnTypes.get(prepared);
+    if (columns === undefined) {
+      columns = prepared.columns().map((column) => {
+        const definition = column.table === null || column.column === null ? undefined : this.catalog.get(column.table)?.definition;
+        const declared = definition?.columns.find((c) => nameKey(c.name) === nameKey(column.column as string));
+        return { name: column.name, type: declared?.type.declared ?? '', float: declared?.type.base === 'float' };
+      });
+      this.columnTypes.set(prepared, columns);
+    }
+    return columns;
+  }
+}
+
+function resolve(value: LiteralOrParameter, params: readonly SqlValue[]): SqlValue {
+  return 'literal' in value ? value.literal : (params[value.parameter] ?? null);
+}
+
+function requireColumn(definition: TableDefinition, name: string): ColumnDefinition {
+  const column = definition.columns.find((c) => nameKey(c.name) === nameKey(name));
+  if (!column) throw errors.columnNotFound(name, definition.name);
+  return column;
+}
+
+function checkedValue(value: SqlValue, column: ColumnDefinition): SqlValue {
+  if (value === null) {
+    if (column.notNull) throw errors.notNull(column.name);
+    return null;
+  }
+  const checked = checkValue(value, column.type, column.name);
+  if (checked instanceof MiniSqlError) throw checked;
+  return checked;
+}

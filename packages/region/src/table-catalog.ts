@@ -1,0 +1,96 @@
+/**
+ * The tables a region holds: one TableFile per table under `<dataDir>/tables`, and which
+ * table owns each named index (so `drop index I` needs no table).
+ */
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { errors, nameKey, type Logger, type TableDefinition } from '@minisql/common';
+import { removeDatabaseFiles, TABLE_FILE_PARTIAL_SUFFIX, TABLE_FILE_SUFFIX, TableFile, type TableFileOptions } from './table-file.js';
+
+export class TableCatalog {
+  /** Open tables by nameKey. */
+  private readonly tables = new Map<string, TableFile>();
+  /** nameKey of each explicit index -> nameKey of its table. */
+  private readonly indexOwners = new Map<string, string>();
+  private readonly directory: string;
+
+  constructor(
+    dataDir: string,
+    private readonly options: TableFileOptions,
+    private readonly logger: Logger,
+  ) {
+    this.directory = join(dataDir, 'tables');
+  }
+
+  /** Opens every table file; removes files a crash left half-made. */
+  load(): void {
+    mkdirSync(this.directory, { recursive: true });
+    for (const entry of readdirSync(this.directory)) {
+      const path = join(this.directory, entry);
+      if (entry.endsWith(TABLE_FILE_PARTIAL_SUFFIX) || entry.endsWith('.dropped')) {
+        removeDatabaseFiles(path);
+        this.logger.warn('removed an incomplete table file', { path });
+      } else if (entry.endsWith(TABLE_FILE_SUFFIX)) {
+        this.add(TableFile.open(path, this.options));
+      }
+    }
+    this.logger.info('tables loaded', { tables: this.tables.size, directory: this.directory });
+  }
+
+  get(name: string): TableFile | undefined {
+    return this.tables.get(nameKey(name));
+  }
+
+  require(name: string): TableFile {
+    const table = this.get(name);
+    if (!table) throw errors.tableNotFound(name);
+    return table;
+  }
+
+  list(): TableFile[] {
+    return [...this.tables.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  create(definition: TableDefinition): TableFile {
+    if (this.get(definition.name)) throw errors.tableExists(definition.name);
+    const table = TableFile.create(join(this.directory, TableFile.fileName(definition.name)), definition, this.options);
+    this.add(table);
+    return table;
+  }
+
+  /** Closes and deletes the table's file; renaming first makes the drop atomic on disk. */
+  drop(name: string): void {
+    const table = this.require(name);
+    table.close();
+    this.tables.delete(nameKey(name));
+    for (const [index, owner] of this.indexOwners) if (owner === nameKey(name)) this.indexOwners.delete(index);
+    const dropped = `${table.path}.dropped`;
+    renameSync(table.path, dropped);
+    removeDatabaseFiles(table.path);
+    removeDatabaseFiles(dropped);
+  }
+
+  indexOwner(index: string): TableFile | undefined {
+    const owner = this.indexOwners.get(nameKey(index));
+    return owner === undefined ? undefined : this.tables.get(owner);
+  }
+
+  addIndex(index: string, table: TableFile): void {
+    this.indexOwners.set(nameKey(index), nameKey(table.name));
+  }
+
+  removeIndex(index: string): void {
+    this.indexOwners.delete(nameKey(index));
+  }
+
+  close(): void {
+    for (const table of this.tables.values()) table.close();
+    this.tables.clear();
+    this.indexOwners.clear();
+  }
+
+  private add(table: TableFile): void {
+    this.tables.set(nameKey(table.name), table);
+    for (const index of table.explicitIndexes()) this.indexOwners.set(nameKey(index.name), nameKey(table.name));
+  }
+}
