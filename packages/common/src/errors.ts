@@ -128,6 +128,11 @@ export function quoteName(name: string): string {
   return `\`${name}\``;
 }
 
+/** A value in a message; undefined when the statement computed it and the region cannot tell. */
+function shownValue(value: string | undefined): string {
+  return value === undefined ? 'a computed value' : `value ${quoteName(value)}`;
+}
+
 /**
  * Constructors for every catalogued error, so the wording of each reason lives here
  * once and tests can match on it.
@@ -190,22 +195,22 @@ export const errors = {
     ),
   notNull: (column: string) =>
     new MiniSqlError(ErrorCode.NOT_NULL_VIOLATION, `column ${quoteName(column)} cannot be null`, { object: column }),
-  typeMismatch: (value: string, type: string, column: string) =>
+  typeMismatch: (value: string | undefined, type: string, column: string) =>
     new MiniSqlError(
       ErrorCode.TYPE_MISMATCH,
-      `value ${quoteName(value)} does not fit ${quoteName(type)} column ${quoteName(column)}`,
+      `${shownValue(value)} does not fit ${quoteName(type)} column ${quoteName(column)}`,
       { object: column },
     ),
-  valueTooLong: (value: string, type: string, column: string) =>
+  valueTooLong: (value: string | undefined, type: string, column: string) =>
     new MiniSqlError(
       ErrorCode.VALUE_TOO_LONG,
-      `value ${quoteName(value)} too long for ${quoteName(type)} column ${quoteName(column)}`,
+      `${shownValue(value)} too long for ${quoteName(type)} column ${quoteName(column)}`,
       { object: column },
     ),
-  outOfRange: (value: string, type: string, column: string) =>
+  outOfRange: (value: string | undefined, type: string, column: string) =>
     new MiniSqlError(
       ErrorCode.VALUE_OUT_OF_RANGE,
-      `value ${quoteName(value)} out of range for ${quoteName(type)} column ${quoteName(column)}`,
+      `${shownValue(value)} out of range for ${quoteName(type)} column ${quoteName(column)}`,
       { object: column },
     ),
   columnCount: (table: string, expected: number, got: number) =>

@@ -12,3 +12,4 @@ export * from './table-definition.js';
 export * from './sql-analysis.js';
 export * from './proto-types.js';
 export * from './logger.js';
+export * from './ready-process.js';

@@ -82,10 +82,10 @@ export function analyzeStatement(source: string): AnalyzedStatement {
       if (isKeyword(significant[1], 'index') || (isKeyword(significant[1], 'unique') && isKeyword(significant[2], 'index'))) {
         return analyzeCreateIndex(cursor, common);
       }
-      return analyzeCreateTable(source, rewritten, common);
+      return analyzeCreateTable(source, rewritten, significant, common);
     case 'select':
     case 'with':
-      return analyzeQuery(source, rewritten, common);
+      return analyzeQuery(source, rewritten, significant, common);
     case 'insert':
     case 'update':
     case 'delete':
@@ -201,7 +201,7 @@ function analyzeCreateIndex(cursor: TokenCursor, common: Common): AnalyzedStatem
 }
 
 /** Runs node-sql-parser; its errors become SYNTAX_ERROR with the position in the user's text. */
-function parse(source: string, rewritten: RewrittenStatement): { ast: Record<string, unknown>; tableList: string[] } {
+function parse(source: string, rewritten: RewrittenStatement, tokens: readonly Token[]): { ast: Record<string, unknown>; tableList: string[] } {
   try {
     const result = parser.parse(rewritten.parserText, PARSER_OPTIONS);
     const ast = (Array.isArray(result.ast) ? result.ast[0] : result.ast) as unknown as Record<string, unknown>;
@@ -209,7 +209,9 @@ function parse(source: string, rewritten: RewrittenStatement): { ast: Record<str
   } catch (thrown) {
     const location = (thrown as { location?: { start?: { offset?: number } } }).location?.start?.offset;
     if (location === undefined) throw errors.sql(`cannot parse statement: ${(thrown as Error).message}`);
-    const offset = Math.min(rewritten.originalOffset(location), source.length);
+    // The parser may stop inside a word (it read "blob" of "blobby" as a type): point at the word.
+    const raw = Math.min(rewritten.originalOffset(location), source.length);
+    const offset = tokens.find((token) => token.start <= raw && raw < token.end)?.start ?? raw;
     const { line, column } = lineAndColumn(source, offset);
     const near = (source.slice(offset, offset + 30).split('\n')[0] ?? '').trimEnd();
     throw errors.syntax(near, offset + 1, line, column);
@@ -230,22 +232,22 @@ function tablesOf(ast: Record<string, unknown>, tableList: string[]): string[] {
   return [...tables.values()];
 }
 
-function analyzeCreateTable(source: string, rewritten: RewrittenStatement, common: Common): AnalyzedStatement {
-  const { ast } = parse(source, rewritten);
+function analyzeCreateTable(source: string, rewritten: RewrittenStatement, significant: Token[], common: Common): AnalyzedStatement {
+  const { ast } = parse(source, rewritten, significant);
   if (ast.type !== 'create' || ast.keyword !== 'table') throw errors.unsupported(`CREATE ${String(ast.keyword).toUpperCase()}`);
   const definition = buildTableDefinition(ast as unknown as CreateTableAst, rewritten.strings);
   if (definition instanceof MiniSqlError) throw definition;
   return { ...common, kind: 'create_table', table: definition.name, definition, ifNotExists: Boolean(ast.if_not_exists) };
 }
 
-function analyzeQuery(source: string, rewritten: RewrittenStatement, common: Common): AnalyzedStatement {
-  const { ast, tableList } = parse(source, rewritten);
+function analyzeQuery(source: string, rewritten: RewrittenStatement, significant: Token[], common: Common): AnalyzedStatement {
+  const { ast, tableList } = parse(source, rewritten, significant);
   if (ast.type !== 'select') throw errors.unsupported(`${String(ast.type).toUpperCase()} statement`);
   return { ...common, kind: 'select', tables: tablesOf(ast, tableList) };
 }
 
 function analyzeWrite(source: string, rewritten: RewrittenStatement, significant: Token[], common: Common): AnalyzedStatement {
-  const { ast, tableList } = parse(source, rewritten);
+  const { ast, tableList } = parse(source, rewritten, significant);
   const tables = tablesOf(ast, tableList);
   const target = (ast.table as Array<{ table: string }> | null)?.[0]?.table ?? (ast.from as Array<{ table: string }> | null)?.[0]?.table;
   if (target === undefined) throw errors.sql('cannot tell which table the statement writes');

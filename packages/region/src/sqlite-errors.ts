@@ -51,7 +51,7 @@ export function errorFromSqlite(thrown: unknown, context: FailureContext = {}): 
     case 'SQLITE_CONSTRAINT_CHECK': {
       const name = message.slice(message.indexOf(':') + 1).trim();
       const [column = '', rule = ''] = name.split(':');
-      const value = context.columnValue?.(column) ?? 'computed value';
+      const value = context.columnValue?.(column);
       const declared = context.definition?.columns.find((c) => nameKey(c.name) === nameKey(column))?.type.declared ?? 'declared';
       if (rule === 'length') return errors.valueTooLong(value, declared, column);
       if (rule === 'range') return errors.outOfRange(value, declared, column);
@@ -59,8 +59,13 @@ export function errorFromSqlite(thrown: unknown, context: FailureContext = {}): 
     }
     case 'SQLITE_TOOBIG':
       return errors.limitExceeded('value or row size', 1_000_000_000);
+    case 'SQLITE_MISMATCH': {
+      // Only an integer primary key (SQLite's rowid) raises this: it holds integers alone.
+      const key = context.definition?.columns.find((c) => c.primaryKey);
+      if (key) return errors.typeMismatch(undefined, key.type.declared, key.name);
+      return errors.sql(message, table);
+    }
     case 'SQLITE_ERROR':
-    case 'SQLITE_MISMATCH':
     case 'SQLITE_RANGE':
       return fromSqliteMessage(message, table);
     default:

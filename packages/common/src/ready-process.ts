@@ -1,0 +1,99 @@
+/**
+ * The one way minisql starts its own server processes (tests, the local cluster): spawn
+ * a Node script, wait for the "READY <address>" line it prints once serving, and stop it
+ * with a signal, escalating to SIGKILL after a grace period.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** The line prefix every minisql server prints on stdout once it serves. */
+export const READY_PREFIX = 'READY ';
+
+export interface ReadyProcessOptions {
+  /** The Node script to run. */
+  script: string;
+  args?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** Time to wait for the READY line, in milliseconds. */
+  readyTimeoutMs?: number;
+  /** Receives every stderr line (logs); by default they are kept for error reports. */
+  onStderrLine?: (line: string) => void;
+}
+
+export const READY_TIMEOUT_MS_DEFAULT = 20_000;
+const STDERR_LINES_KEPT = 50;
+const STOP_GRACE_MS = 3_000;
+
+export class ReadyProcess {
+  /** Last stderr lines, newest last; for error messages when the process misbehaves. */
+  private readonly stderrTail: string[] = [];
+  private exitPromise: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly address: string,
+    stderrTail: string[],
+    exited: Promise<number | null>,
+  ) {
+    this.stderrTail = stderrTail;
+    this.exitPromise = exited;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get logTail(): string {
+    return this.stderrTail.join('\n');
+  }
+
+  /** Resolves with the exit code (null when killed by a signal) once the process ends. */
+  exited(): Promise<number | null> {
+    return this.exitPromise;
+  }
+
+  static start(options: ReadyProcessOptions): Promise<ReadyProcess> {
+    const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tail: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
+      options.onStderrLine?.(line);
+      tail.push(line);
+      if (tail.length > STDERR_LINES_KEPT) tail.shift();
+    });
+    const timeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT;
+    return new Promise((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      let settled = false;
+      const fail = (why: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new Error(`${options.script} ${why}\n${tail.join('\n')}`));
+      };
+      const timer = setTimeout(() => fail(`did not print READY within ${timeoutMs} ms`), timeoutMs);
+      child.once('error', (error) => fail(`could not start: ${error.message}`));
+      void exited.then((code) => fail(`exited with code ${code} before it was ready`));
+      lines.on('line', (line) => {
+        if (settled || !line.startsWith(READY_PREFIX)) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(new ReadyProcess(child, line.slice(READY_PREFIX.length).trim(), tail, exited));
+      });
+    });
+  }
+
+  /** Sends `signal`; if the process has not exited after the grace period, SIGKILL. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exitPromise;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
+    const code = await this.exitPromise;
+    clearTimeout(timer);
+    return code;
+  }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test suite: unit tests of pure logic, and integration tests that start real region
+# processes and talk to them over gRPC, with real SQLite files in temporary directories.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/setup.sh"
+cd "$root"
+mapfile -t files < <(find packages/*/dist/test -name '*.test.js' | sort)
+echo "test: ${#files[@]} test files" >&2
+exec node --test --test-concurrency=2 "$@" "${files[@]}"
