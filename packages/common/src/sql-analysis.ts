@@ -53,6 +53,8 @@ export function isWrite(statement: AnalyzedStatement): boolean {
 }
 
 const parser = new NodeSqlParser.Parser();
+/** Roughly the nesting the parser handles on Node's default stack; the message quotes it. */
+const PARSER_NESTING_HINT = 1_000;
 const PARSER_OPTIONS = { database: 'MySQL' };
 
 /** Analyses one statement (a trailing ";" is allowed). Throws a MiniSqlError. */
@@ -60,7 +62,8 @@ export function analyzeStatement(source: string): AnalyzedStatement {
   if (source.length > STATEMENT_LENGTH_MAX) throw errors.limitExceeded('statement length in characters', STATEMENT_LENGTH_MAX);
   const all = tokenize(source);
   const tokens = statementTokens(all);
-  const significant = tokens.filter(isSignificant);
+  // Semicolons left here only end empty statements (";;"), which mean nothing.
+  const significant = tokens.filter((token) => isSignificant(token) && token.kind !== 'semicolon');
   const first = significant[0];
   if (first === undefined) throw errors.emptyStatement();
   const parameterCount = significant.filter((t) => t.kind === 'parameter').length;
@@ -207,6 +210,8 @@ function parse(source: string, rewritten: RewrittenStatement, tokens: readonly T
     const ast = (Array.isArray(result.ast) ? result.ast[0] : result.ast) as unknown as Record<string, unknown>;
     return { ast, tableList: result.tableList };
   } catch (thrown) {
+    // The parser recurses per nesting level; very deep nesting exhausts the stack.
+    if (thrown instanceof RangeError) throw errors.limitExceeded('nesting depth of the statement', PARSER_NESTING_HINT);
     const location = (thrown as { location?: { start?: { offset?: number } } }).location?.start?.offset;
     if (location === undefined) throw errors.sql(`cannot parse statement: ${(thrown as Error).message}`);
     // The parser may stop inside a word (it read "blob" of "blobby" as a type): point at the word.
