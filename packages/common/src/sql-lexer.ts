@@ -18,7 +18,9 @@ export type TokenKind =
   | 'number'
   | 'parameter'
   | 'operator'
-  | 'semicolon';
+  | 'semicolon'
+  /** Only with `openTail`: an unterminated string, name or comment running to the end. */
+  | 'open';
 
 export interface Token {
   kind: TokenKind;
@@ -59,18 +61,29 @@ export function lineAndColumn(source: string, offset: number): { line: number; c
   return { line, column: offset - lineStart + 1 };
 }
 
-function unterminated(source: string, start: number, what: string): never {
+/** Thrown inside tokenize to stop at an open tail; never escapes it. */
+class OpenTail {
+  constructor(readonly start: number) {}
+}
+
+function failUnterminated(source: string, start: number, what: string): never {
   const { line, column } = lineAndColumn(source, start);
   throw errors.syntax(source.slice(start, start + 20), start + 1, line, column, `the end of the ${what}`);
 }
 
 /** Reads a quoted run starting at `start` (the opening quote); a doubled quote is an escaped quote. */
-function readQuoted(source: string, start: number, quote: string, what: string): { end: number; value: string } {
+function readQuoted(
+  source: string,
+  start: number,
+  quote: string,
+  what: string,
+  unterminated: (start: number, what: string) => never,
+): { end: number; value: string } {
   let value = '';
   let i = start + 1;
   for (;;) {
     const next = source.indexOf(quote, i);
-    if (next < 0) unterminated(source, start, what);
+    if (next < 0) unterminated(start, what);
     value += source.slice(i, next);
     if (source[next + 1] === quote) {
       value += quote;
@@ -81,72 +94,91 @@ function readQuoted(source: string, start: number, quote: string, what: string):
   }
 }
 
-/**
- * Splits `source` into tokens. An unterminated string or comment is a SYNTAX_ERROR whose
- * message says what end was expected (the script splitter relies on that wording).
- */
-export function tokenize(source: string): Token[] {
+export interface TokenizeOptions {
+  /**
+   * Return an unterminated string, quoted name or comment at the end as one 'open' token
+   * instead of throwing: the REPL then knows the statement continues on the next line.
+   */
+  openTail?: boolean;
+}
+
+/** Splits `source` into tokens. An unterminated string or comment is a SYNTAX_ERROR. */
+export function tokenize(source: string, options: TokenizeOptions = {}): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  const push = (kind: TokenKind, end: number, value = ''): void => {
-    tokens.push({ kind, text: source.slice(i, end), value, start: i, end });
-    i = end;
+  const unterminated = (start: number, what: string): never => {
+    if (options.openTail) throw new OpenTail(start);
+    return failUnterminated(source, start, what);
   };
-  while (i < source.length) {
-    const code = source.charCodeAt(i);
-    const ch = source[i] as string;
-    const next = source[i + 1];
-    if (code === 32 || code === 9 || code === 10 || code === 13 || code === 12 || code === 11) {
-      let end = i + 1;
-      while (end < source.length && /\s/.test(source[end] as string)) end += 1;
-      push('whitespace', end);
-    } else if (ch === '-' && next === '-') {
-      const newline = source.indexOf('\n', i);
-      push('comment', newline < 0 ? source.length : newline);
-    } else if (ch === '/' && next === '*') {
-      const close = source.indexOf('*/', i + 2);
-      if (close < 0) unterminated(source, i, 'comment');
-      push('comment', close + 2);
-    } else if (ch === "'" || ch === '"') {
-      const { end, value } = readQuoted(source, i, ch, 'string');
-      push('string', end, value);
-    } else if (ch === '`') {
-      const { end, value } = readQuoted(source, i, '`', 'quoted name');
-      push('quoted_identifier', end, value);
-    } else if (isDigit(code) || (ch === '.' && next !== undefined && isDigit(next.charCodeAt(0)))) {
-      let end = i;
-      while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
-      if (source[end] === '.') {
-        end += 1;
-        while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
-      }
-      if (source[end] === 'e' || source[end] === 'E') {
-        let exponent = end + 1;
-        if (source[exponent] === '+' || source[exponent] === '-') exponent += 1;
-        if (exponent < source.length && isDigit(source.charCodeAt(exponent))) {
-          end = exponent;
-          while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
-        }
-      }
-      push('number', end);
-    } else if (isIdentifierStart(code)) {
-      let end = i + 1;
-      while (end < source.length && isIdentifierPart(source.charCodeAt(end))) end += 1;
-      push('identifier', end);
-    } else if (ch === '?') {
-      push('parameter', i + 1);
-    } else if (ch === ';') {
-      push('semicolon', i + 1);
-    } else if (next !== undefined && TWO_CHAR_OPERATORS.has(ch + next)) {
-      push('operator', i + 2);
-    } else if (ONE_CHAR_OPERATORS.has(ch)) {
-      push('operator', i + 1);
-    } else {
-      const { line, column } = lineAndColumn(source, i);
-      throw errors.syntax(ch, i + 1, line, column, 'a keyword, name, value or operator');
-    }
+  try {
+    scan();
+  } catch (error) {
+    if (!(error instanceof OpenTail)) throw error;
+    tokens.push({ kind: 'open', text: source.slice(error.start), value: '', start: error.start, end: source.length });
   }
   return tokens;
+
+  function push(kind: TokenKind, end: number, value = ''): void {
+    tokens.push({ kind, text: source.slice(i, end), value, start: i, end });
+    i = end;
+  }
+
+  function scan(): void {
+    while (i < source.length) {
+      const code = source.charCodeAt(i);
+      const ch = source[i] as string;
+      const next = source[i + 1];
+      if (code === 32 || code === 9 || code === 10 || code === 13 || code === 12 || code === 11) {
+        let end = i + 1;
+        while (end < source.length && /\s/.test(source[end] as string)) end += 1;
+        push('whitespace', end);
+      } else if (ch === '-' && next === '-') {
+        const newline = source.indexOf('\n', i);
+        push('comment', newline < 0 ? source.length : newline);
+      } else if (ch === '/' && next === '*') {
+        const close = source.indexOf('*/', i + 2);
+        if (close < 0) unterminated(i, 'comment');
+        push('comment', close + 2);
+      } else if (ch === "'" || ch === '"') {
+        const { end, value } = readQuoted(source, i, ch, 'string', unterminated);
+        push('string', end, value);
+      } else if (ch === '`') {
+        const { end, value } = readQuoted(source, i, '`', 'quoted name', unterminated);
+        push('quoted_identifier', end, value);
+      } else if (isDigit(code) || (ch === '.' && next !== undefined && isDigit(next.charCodeAt(0)))) {
+        let end = i;
+        while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
+        if (source[end] === '.') {
+          end += 1;
+          while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
+        }
+        if (source[end] === 'e' || source[end] === 'E') {
+          let exponent = end + 1;
+          if (source[exponent] === '+' || source[exponent] === '-') exponent += 1;
+          if (exponent < source.length && isDigit(source.charCodeAt(exponent))) {
+            end = exponent;
+            while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
+          }
+        }
+        push('number', end);
+      } else if (isIdentifierStart(code)) {
+        let end = i + 1;
+        while (end < source.length && isIdentifierPart(source.charCodeAt(end))) end += 1;
+        push('identifier', end);
+      } else if (ch === '?') {
+        push('parameter', i + 1);
+      } else if (ch === ';') {
+        push('semicolon', i + 1);
+      } else if (next !== undefined && TWO_CHAR_OPERATORS.has(ch + next)) {
+        push('operator', i + 2);
+      } else if (ONE_CHAR_OPERATORS.has(ch)) {
+        push('operator', i + 1);
+      } else {
+        const { line, column } = lineAndColumn(source, i);
+        throw errors.syntax(ch, i + 1, line, column, 'a keyword, name, value or operator');
+      }
+    }
+  }
 }
 
 /** True for tokens that carry meaning (not whitespace or comments). */

@@ -2,68 +2,54 @@
  * Splits a script into statements at top-level semicolons, using the lexer, so a ";"
  * inside a string or comment never ends a statement.
  */
-import { MiniSqlError, ErrorCode } from './errors.js';
 import { isSignificant, lineAndColumn, tokenize } from './sql-lexer.js';
 
 export interface ScriptStatement {
   /** The statement text without its terminating ";" and without surrounding blanks. */
   text: string;
-  /** 1-based line of the statement's first character in the script. */
+  /** 1-based line of the statement's first word (not of a comment above it). */
   line: number;
 }
 
 export interface SplitScript {
   statements: ScriptStatement[];
-  /** Text after the last ";" that holds something other than blanks and comments. */
+  /**
+   * The unfinished statement after the last ";", from its first word to the end of the
+   * source, blanks kept (they may be inside an open string); '' when there is none.
+   */
   rest: string;
+  /** 1-based line where `rest` starts; 0 when rest is empty. */
+  restLine: number;
+  /** True when `rest` ends inside an open string, quoted name or comment. */
+  open: boolean;
 }
 
 /**
  * Splits complete statements off the front of `source`. Whatever follows the last
- * semicolon is returned as `rest`: the REPL keeps reading lines until it is complete.
- * An unterminated string or block comment makes the whole source `rest`.
+ * semicolon is `rest`: the REPL keeps reading lines until it is complete. Throws a
+ * SYNTAX_ERROR only for a character that can start no token.
  */
 export function splitStatements(source: string): SplitScript {
-  let tokens;
-  try {
-    tokens = tokenize(source);
-  } catch (error) {
-    if (error instanceof MiniSqlError && error.code === ErrorCode.SYNTAX_ERROR && /expected the end of/.test(error.message)) {
-      // An open string or comment: split what precedes it and keep the rest for more input.
-      return splitOpenTail(source, error.position - 1);
-    }
-    throw error;
-  }
+  const tokens = tokenize(source, { openTail: true });
   const statements: ScriptStatement[] = [];
   let statementStart = 0;
-  let hasContent = false;
+  let firstWord = -1;
   for (const token of tokens) {
     if (token.kind === 'semicolon') {
-      if (hasContent) statements.push(makeStatement(source, statementStart, token.start));
+      if (firstWord >= 0) {
+        statements.push({ text: source.slice(statementStart, token.start).trim(), line: lineAndColumn(source, firstWord).line });
+      }
       statementStart = token.end;
-      hasContent = false;
-    } else if (isSignificant(token)) {
-      hasContent = true;
+      firstWord = -1;
+    } else if (isSignificant(token) && firstWord < 0) {
+      firstWord = token.start;
     }
   }
-  return { statements, rest: hasContent ? source.slice(statementStart).trim() : '' };
-}
-
-function splitOpenTail(source: string, openAt: number): SplitScript {
-  const head = splitStatements(source.slice(0, openAt));
-  const consumed = head.rest === '' ? lastSemicolonEnd(source.slice(0, openAt)) : source.slice(0, openAt).lastIndexOf(head.rest);
-  return { statements: head.statements, rest: source.slice(Math.max(0, consumed)).trim() };
-}
-
-function lastSemicolonEnd(source: string): number {
-  const tokens = tokenize(source);
-  let end = 0;
-  for (const token of tokens) if (token.kind === 'semicolon') end = token.end;
-  return end;
-}
-
-function makeStatement(source: string, start: number, end: number): ScriptStatement {
-  const raw = source.slice(start, end);
-  const leading = raw.length - raw.trimStart().length;
-  return { text: raw.trim(), line: lineAndColumn(source, start + leading).line };
+  if (firstWord < 0) return { statements, rest: '', restLine: 0, open: false };
+  return {
+    statements,
+    rest: source.slice(firstWord),
+    restLine: lineAndColumn(source, firstWord).line,
+    open: tokens.at(-1)?.kind === 'open',
+  };
 }

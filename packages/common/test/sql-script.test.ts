@@ -14,21 +14,28 @@ describe('splitStatements', () => {
     assert.deepEqual(statements.map((s) => s.text), ["insert into t values ('a;b')", '/* ; */ select 2 -- ;']);
   });
 
-  it('keeps an unfinished statement as the rest, with its lines', () => {
-    const { statements, rest } = splitStatements('select 1;\nselect *\nfrom t');
-    assert.deepEqual(statements.map((s) => s.text), ['select 1']);
-    assert.equal(rest, 'select *\nfrom t');
+  it('keeps an unfinished statement as the rest, with its line', () => {
+    const split = splitStatements('select 1;\n\nselect *\nfrom t');
+    assert.deepEqual(split.statements.map((s) => s.text), ['select 1']);
+    assert.equal(split.rest, 'select *\nfrom t');
+    assert.equal(split.restLine, 3);
+    assert.equal(split.open, false);
   });
 
-  it('keeps an open string as the rest, even when it holds a ;', () => {
-    const { statements, rest } = splitStatements("select 1; insert into t values ('semi;");
-    assert.deepEqual(statements.map((s) => s.text), ['select 1']);
-    assert.equal(rest, "insert into t values ('semi;");
+  it('keeps an open string as the rest with its blanks, even when it holds a ;', () => {
+    const split = splitStatements("select 1; insert into t values ('semi;  ");
+    assert.deepEqual(split.statements.map((s) => s.text), ['select 1']);
+    assert.equal(split.rest, "insert into t values ('semi;  ");
+    assert.equal(split.open, true);
   });
 
-  it('gives the line each statement starts on', () => {
+  it('marks an open block comment as an open rest', () => {
+    assert.equal(splitStatements('select 1 /* still open').open, true);
+  });
+
+  it('gives the line of each statement\'s first word, not of a comment above it', () => {
     const { statements } = splitStatements('\n\nselect 1;\n-- c\nselect\n2;');
-    assert.deepEqual(statements.map((s) => s.line), [3, 4]);
+    assert.deepEqual(statements.map((s) => s.line), [3, 5]);
   });
 
   it('ignores empty statements and a rest of comments only', () => {

@@ -1,0 +1,105 @@
+/**
+ * The command line of `minisql`, parsed without touching the process: main.ts passes
+ * argv, the environment variable and the home directory in.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { STATEMENT_TIMEOUT_MS_DEFAULT } from './minisql-client.js';
+
+export const REGION_ADDRESS_DEFAULT = '127.0.0.1:7001';
+/** The history file's name in the home directory. */
+export const HISTORY_FILE_NAME = '.minisql_history';
+
+export const USAGE = `usage: minisql [options]
+  --region HOST:PORT   region server to connect to (default $MINISQL_REGION, else ${REGION_ADDRESS_DEFAULT})
+  -e, --execute SQL    run the statements in SQL and exit (the last ; may be left out)
+  --history FILE       history file of the interactive prompt (default ~/${HISTORY_FILE_NAME})
+  --timeout-ms N       time a statement may take, in milliseconds (default ${STATEMENT_TIMEOUT_MS_DEFAULT})
+  -h, --help           show this help
+
+Without -e, a terminal on standard input gets the interactive prompt; otherwise standard
+input is read to its end and run as a script.
+Client commands: execfile FILE; help; quit; exit;
+Exit status: 0 when every statement succeeded, 1 when any failed, 2 for a bad command
+line or a server that cannot be reached.`;
+
+export interface CliOptions {
+  regionAddress: string;
+  /** Statements given with -e, or null for the prompt or standard input. */
+  execute: string | null;
+  historyFile: string;
+  statementTimeoutMs: number;
+}
+
+export type CliCommand =
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'help' }
+  | { kind: 'usage-error'; message: string };
+
+/** What the command line depends on besides argv. */
+export interface CliEnvironment {
+  /** $MINISQL_REGION. */
+  regionFromEnv: string | undefined;
+  homeDir: string;
+}
+
+export function parseCliArgs(argv: readonly string[], environment: CliEnvironment): CliCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        region: { type: 'string' },
+        execute: { type: 'string', short: 'e' },
+        history: { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return { kind: 'usage-error', message: (error as Error).message };
+  }
+  if (values.help) return { kind: 'help' };
+
+  const fromFlag = values.region !== undefined;
+  const regionAddress = values.region ?? (environment.regionFromEnv || REGION_ADDRESS_DEFAULT);
+  if (!isHostPort(regionAddress)) {
+    const source = fromFlag ? '--region' : 'MINISQL_REGION';
+    return { kind: 'usage-error', message: `${source} must be HOST:PORT with a port from 1 to 65535, got "${regionAddress}"` };
+  }
+
+  if (values.execute !== undefined && values.execute.trim() === '') {
+    return { kind: 'usage-error', message: '-e needs the statements to run, as in -e "show tables"' };
+  }
+
+  let statementTimeoutMs = STATEMENT_TIMEOUT_MS_DEFAULT;
+  if (values['timeout-ms'] !== undefined) {
+    const text = values['timeout-ms'];
+    statementTimeoutMs = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(statementTimeoutMs) || statementTimeoutMs <= 0) {
+      return { kind: 'usage-error', message: `--timeout-ms must be a whole number of milliseconds above 0, got "${text}"` };
+    }
+  }
+
+  return {
+    kind: 'run',
+    options: {
+      regionAddress,
+      execute: values.execute ?? null,
+      historyFile: values.history ?? join(environment.homeDir, HISTORY_FILE_NAME),
+      statementTimeoutMs,
+    },
+  };
+}
+
+const PORT_MAX = 65535;
+
+/** `host:port` or `[ipv6]:port`, the form gRPC takes. */
+function isHostPort(address: string): boolean {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(address);
+  if (!match) return false;
+  const port = Number(match[2]);
+  return port >= 1 && port <= PORT_MAX;
+}

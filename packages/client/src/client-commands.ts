@@ -1,0 +1,67 @@
+/**
+ * The commands the client runs itself instead of sending them to the server:
+ * `execfile F;`, `quit;`, `exit;`, `help;`. Pure: this file only recognises them.
+ */
+import { errors, isSignificant, tokenize, type Token } from '@minisql/common';
+
+export type ClientCommand = { kind: 'execfile'; path: string } | { kind: 'quit' } | { kind: 'help' };
+
+/**
+ * The client command a statement is, or null for SQL meant for the server. Keywords are
+ * case-insensitive and may follow comments. Throws INVALID_ARGUMENT for `execfile` without
+ * a file.
+ */
+export function parseClientCommand(statementText: string): ClientCommand | null {
+  let tokens: Token[];
+  try {
+    tokens = tokenize(statementText).filter(isSignificant);
+  } catch {
+    return null; // not even tokens: let the server say what is wrong with it
+  }
+  const [first, ...args] = tokens;
+  if (first === undefined || first.kind !== 'identifier') return null;
+  switch (first.text.toLowerCase()) {
+    case 'quit':
+    case 'exit':
+      return { kind: 'quit' };
+    case 'help':
+      return { kind: 'help' };
+    case 'execfile':
+      return { kind: 'execfile', path: execfilePath(statementText, args) };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The file named after `execfile`: the content of a quoted string or quoted name, or else
+ * the raw text up to the end of the statement (so `data/big.sql` needs no quotes).
+ */
+function execfilePath(statementText: string, args: readonly Token[]): string {
+  const first = args[0];
+  const last = args.at(-1);
+  if (first === undefined || last === undefined) throw errors.invalidArgument('execfile', 'expected a file name, as in execfile data.sql;');
+  if (args.length === 1 && (first.kind === 'string' || first.kind === 'quoted_identifier')) return first.value;
+  return statementText.slice(first.start, last.end);
+}
+
+/** True for `quit`, `exit` or `help` typed alone without `;`, which the REPL accepts as MySQL's client does. */
+export function isBareCommand(line: string): boolean {
+  return /^\s*(quit|exit|help)\s*$/i.test(line);
+}
+
+export const HELP_TEXT = `Statements (end each with ;, they may span lines):
+  create table T (a int, b char(n) unique, c float, primary key (a));
+  drop table [if exists] T;
+  create [unique] index I on T (a [, b ...]);    drop index [if exists] I [on T];
+  insert into T [(cols)] values (...) [, (...)];
+  select ... from T [where ...] [group by ...] [order by ...] [limit n [offset m]];
+  update T set c = v [, ...] [where ...];         delete from T [where ...];
+  show tables;    show indexes [from T];    describe T;
+Client commands:
+  execfile FILE;  run the statements in FILE (relative to the current directory;
+                  quote names holding spaces, ; or --)
+  help;           show this text
+  quit; exit;     leave (Ctrl-D too); Ctrl-C clears the statement being typed
+Tab completes keywords and table names.
+`;

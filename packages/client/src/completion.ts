@@ -1,0 +1,86 @@
+/**
+ * Tab completion for the REPL: SQL keywords, client commands and table names. Pure: the
+ * REPL passes the table names it last fetched; this file never talks to the server.
+ */
+import { isSignificant, tokenize, type Token } from '@minisql/common';
+
+/** Words of the SQL minisql speaks (docs/sql.md), plus common functions. */
+export const SQL_KEYWORDS: readonly string[] = [
+  'all', 'and', 'as', 'asc', 'avg', 'between', 'bigint', 'by', 'case', 'char', 'count', 'create', 'cross',
+  'default', 'delete', 'desc', 'describe', 'distinct', 'double', 'drop', 'else', 'end', 'exists', 'float',
+  'from', 'group', 'having', 'if', 'in', 'index', 'indexes', 'inner', 'insert', 'int', 'integer', 'into', 'is',
+  'join', 'key', 'left', 'like', 'limit', 'max', 'min', 'not', 'null', 'offset', 'on', 'or', 'order', 'outer',
+  'primary', 'real', 'recursive', 'select', 'set', 'show', 'sum', 'table', 'tables', 'text', 'then', 'union',
+  'unique', 'update', 'values', 'varchar', 'when', 'where', 'with',
+];
+
+/** Commands the client runs itself (script-runner.ts). */
+export const CLIENT_COMMAND_WORDS: readonly string[] = ['execfile', 'exit', 'help', 'quit'];
+
+/** After these words a table name is likely, so an empty fragment lists the tables. */
+const TABLE_CONTEXT_WORDS: ReadonlySet<string> = new Set(['from', 'join', 'into', 'update', 'table', 'describe', 'desc', 'on']);
+
+/** The word being typed at the end of the line: letters, digits, `_`, `$`. */
+const FRAGMENT_AT_END = /[\p{L}\p{N}_$]*$/u;
+
+/** What Node's readline expects from a completer: the candidates and the text they complete. */
+export type CompletionResult = [string[], string];
+
+/**
+ * Candidates for the word at the end of `line`. Keywords come back in the case style
+ * the user is typing in (readline inserts only the candidate's tail, so a lower-case
+ * "sel" must not become "selECT"); table names come back as stored.
+ */
+export function complete(line: string, tableNames: readonly string[]): CompletionResult {
+  const fragment = FRAGMENT_AT_END.exec(line)?.[0] ?? '';
+  const before = significantTokensOf(line.slice(0, line.length - fragment.length));
+  // Inside a string, a quoted name or a comment nothing is a keyword: complete nothing.
+  if (before === null) return [[], fragment];
+  if (fragment === '') {
+    const previous = before.at(-1);
+    const wantsTable = previous !== undefined && previous.kind === 'identifier' && TABLE_CONTEXT_WORDS.has(previous.text.toLowerCase());
+    return [wantsTable ? [...tableNames].sort(compareNames) : [], fragment];
+  }
+  const prefix = fragment.toLowerCase();
+  const words = [...SQL_KEYWORDS, ...CLIENT_COMMAND_WORDS].filter((word) => word.startsWith(prefix)).map((word) => inCaseStyleOf(fragment, word));
+  const tables = tableNames.filter((name) => name.toLowerCase().startsWith(prefix));
+  const candidates = [...new Set([...words, ...tables])].sort(compareNames);
+  return [candidates, fragment];
+}
+
+/**
+ * The significant tokens of `text`, or null when `text` ends inside a string, quoted
+ * name or comment (or cannot be tokenized at all: then no completion is safe).
+ */
+function significantTokensOf(text: string): Token[] | null {
+  let tokens: Token[];
+  try {
+    tokens = tokenize(text);
+  } catch {
+    return null;
+  }
+  const last = tokens.at(-1);
+  if (last !== undefined && (last.kind === 'comment' || last.kind === 'string' || last.kind === 'quoted_identifier')) {
+    // A line comment runs to the end of the line, and a word right after a closing quote is not a new word.
+    return null;
+  }
+  return tokens.filter(isSignificant);
+}
+
+/** `word` in the case style of `typed`: UPPER, Capitalized, or lower (the default). */
+export function inCaseStyleOf(typed: string, word: string): string {
+  const upper = typed.toUpperCase();
+  const lower = typed.toLowerCase();
+  if (upper === lower) return word.toLowerCase(); // no letters typed yet ("$"): no style to follow
+  if (typed === upper) return word.toUpperCase();
+  if (typed.length > 1 && typed[0] === upper[0] && typed.slice(1) === lower.slice(1)) {
+    return word.charAt(0).toUpperCase() + word.slice(1).toLowerCase();
+  }
+  return word.toLowerCase();
+}
+
+/** Alphabetical without regard to case, so `Orders` sits next to `order`. */
+function compareNames(a: string, b: string): number {
+  const byLetters = a.toLowerCase().localeCompare(b.toLowerCase(), 'en');
+  return byLetters !== 0 ? byLetters : a.localeCompare(b, 'en');
+}

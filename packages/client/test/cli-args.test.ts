@@ -1,0 +1,73 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCliArgs, REGION_ADDRESS_DEFAULT, USAGE } from '../src/cli-args.js';
+import { STATEMENT_TIMEOUT_MS_DEFAULT } from '../src/minisql-client.js';
+
+const ENV = { regionFromEnv: undefined, homeDir: '/home/ada' };
+
+describe('parseCliArgs', () => {
+  it('defaults to the local region, the prompt, ~/.minisql_history and the client timeout', () => {
+    assert.deepEqual(parseCliArgs([], ENV), {
+      kind: 'run',
+      options: { regionAddress: REGION_ADDRESS_DEFAULT, execute: null, historyFile: '/home/ada/.minisql_history', statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT },
+    });
+    assert.equal(REGION_ADDRESS_DEFAULT, '127.0.0.1:7001');
+  });
+
+  it('takes the statements of -e and of --execute', () => {
+    const short = parseCliArgs(['-e', 'select 1; select 2'], ENV);
+    const long = parseCliArgs(['--execute=show tables'], ENV);
+    assert.equal(short.kind === 'run' && short.options.execute, 'select 1; select 2');
+    assert.equal(long.kind === 'run' && long.options.execute, 'show tables');
+  });
+
+  it('takes --region, --history and --timeout-ms', () => {
+    const command = parseCliArgs(['--region', 'db1:7002', '--history', '/tmp/h', '--timeout-ms', '250'], ENV);
+    assert.deepEqual(command, { kind: 'run', options: { regionAddress: 'db1:7002', execute: null, historyFile: '/tmp/h', statementTimeoutMs: 250 } });
+  });
+
+  it('reads the region from MINISQL_REGION, and --region wins over it', () => {
+    const env = { ...ENV, regionFromEnv: '10.0.0.5:7001' };
+    const fromEnv = parseCliArgs([], env);
+    const fromFlag = parseCliArgs(['--region', '[::1]:7009'], env);
+    assert.equal(fromEnv.kind === 'run' && fromEnv.options.regionAddress, '10.0.0.5:7001');
+    assert.equal(fromFlag.kind === 'run' && fromFlag.options.regionAddress, '[::1]:7009');
+  });
+
+  it('asks for help with -h and --help', () => {
+    assert.deepEqual(parseCliArgs(['-h'], ENV), { kind: 'help' });
+    assert.deepEqual(parseCliArgs(['--help', '-e', 'x'], ENV), { kind: 'help' });
+  });
+
+  it('refuses an unknown flag, naming it', () => {
+    const command = parseCliArgs(['--bogus'], ENV);
+    assert.equal(command.kind, 'usage-error');
+    assert.match(command.kind === 'usage-error' ? command.message : '', /--bogus/);
+  });
+
+  it('refuses a stray argument, a flag without its value, and an empty -e', () => {
+    assert.equal(parseCliArgs(['select 1'], ENV).kind, 'usage-error');
+    assert.equal(parseCliArgs(['--region'], ENV).kind, 'usage-error');
+    assert.equal(parseCliArgs(['-e', '  '], ENV).kind, 'usage-error');
+  });
+
+  it('refuses a region that is not HOST:PORT, naming where it came from', () => {
+    const flag = parseCliArgs(['--region', 'localhost'], ENV);
+    const env = parseCliArgs([], { ...ENV, regionFromEnv: 'db:99999' });
+    assert.match(flag.kind === 'usage-error' ? flag.message : '', /^--region must be HOST:PORT.*"localhost"/);
+    assert.match(env.kind === 'usage-error' ? env.message : '', /^MINISQL_REGION must be HOST:PORT.*"db:99999"/);
+  });
+
+  it('refuses a timeout that is not a positive whole number of milliseconds', () => {
+    for (const bad of ['0', '-5', '1.5', 'soon']) {
+      const command = parseCliArgs([`--timeout-ms=${bad}`], ENV);
+      assert.equal(command.kind, 'usage-error', bad);
+    }
+  });
+
+  it('has a usage text that mentions every flag', () => {
+    for (const flag of ['--region', '-e, --execute', '--history', '--timeout-ms', '-h, --help', 'MINISQL_REGION']) {
+      assert.ok(USAGE.includes(flag), flag);
+    }
+  });
+});

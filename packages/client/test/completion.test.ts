@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { complete, inCaseStyleOf } from '../src/completion.js';
+
+const TABLES = ['Orders', 'student', 'staff'];
+
+describe('complete', () => {
+  it('completes keywords in lower case when the user types lower case', () => {
+    assert.deepEqual(complete('sel', []), [['select'], 'sel']);
+    assert.deepEqual(complete('select * fr', []), [['from'], 'fr']);
+  });
+
+  it('completes keywords in UPPER case when the user types upper case', () => {
+    assert.deepEqual(complete('SEL', []), [['SELECT'], 'SEL']);
+    assert.deepEqual(complete('select * FROM t GRO', []), [['GROUP'], 'GRO']);
+  });
+
+  it('offers every keyword and client command sharing the prefix', () => {
+    assert.deepEqual(complete('ex', []), [['execfile', 'exists', 'exit'], 'ex']);
+    assert.deepEqual(complete('ind', []), [['index', 'indexes'], 'ind']);
+  });
+
+  it('completes table names as they are stored, whatever case is typed', () => {
+    assert.deepEqual(complete('select * from ord', TABLES), [['order', 'Orders'], 'ord']);
+    assert.deepEqual(complete('select * from ST', TABLES), [['staff', 'student'], 'ST']);
+  });
+
+  it('lists the tables after FROM, INTO, UPDATE, DESCRIBE even before a letter is typed', () => {
+    assert.deepEqual(complete('select * from ', TABLES), [['Orders', 'staff', 'student'], '']);
+    assert.deepEqual(complete('DESCRIBE ', TABLES), [['Orders', 'staff', 'student'], '']);
+    assert.deepEqual(complete('select ', TABLES), [[], '']);
+  });
+
+  it('completes nothing inside a string or a comment', () => {
+    assert.deepEqual(complete("insert into t values ('sel", []), [[], 'sel']);
+    assert.deepEqual(complete('select 1 -- sel', []), [[], 'sel']);
+    assert.deepEqual(complete('select 1 /* fr', []), [[], 'fr']);
+  });
+
+  it('offers nothing for a word no keyword or table starts with', () => {
+    assert.deepEqual(complete('select qqq', TABLES), [[], 'qqq']);
+  });
+});
+
+describe('inCaseStyleOf', () => {
+  it('follows UPPER, Capitalized and lower typing', () => {
+    assert.equal(inCaseStyleOf('SE', 'select'), 'SELECT');
+    assert.equal(inCaseStyleOf('Se', 'select'), 'Select');
+    assert.equal(inCaseStyleOf('se', 'select'), 'select');
+    assert.equal(inCaseStyleOf('sE', 'select'), 'select');
+  });
+});
