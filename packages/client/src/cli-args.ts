@@ -11,7 +11,10 @@ export const REGION_ADDRESS_DEFAULT = '127.0.0.1:7001';
 export const HISTORY_FILE_NAME = '.minisql_history';
 
 export const USAGE = `usage: minisql [options]
-  --region HOST:PORT   region server to connect to (default $MINISQL_REGION, else ${REGION_ADDRESS_DEFAULT})
+  --config FILE        cluster configuration: talk to its masters (default $MINISQL_CONFIG)
+  --master ADDRS       master addresses, HOST:PORT[,HOST:PORT...] (default $MINISQL_MASTER)
+  --region HOST:PORT   talk to one region directly, without a master
+                       (default $MINISQL_REGION, else ${REGION_ADDRESS_DEFAULT} when no master is given)
   -e, --execute SQL    run the statements in SQL and exit (the last ; may be left out)
   --history FILE       history file of the interactive prompt (default ~/${HISTORY_FILE_NAME})
   --timeout-ms N       time a statement may take, in milliseconds (default ${STATEMENT_TIMEOUT_MS_DEFAULT})
@@ -19,12 +22,18 @@ export const USAGE = `usage: minisql [options]
 
 Without -e, a terminal on standard input gets the interactive prompt; otherwise standard
 input is read to its end and run as a script.
-Client commands: execfile FILE; help; quit; exit;
+Client commands: execfile FILE; status; help; quit; exit;
 Exit status: 0 when every statement succeeded, 1 when any failed, 2 for a bad command
 line or a server that cannot be reached.`;
 
+/** What the client talks to. */
+export type CliTarget =
+  | { kind: 'region'; address: string }
+  | { kind: 'masters'; addresses: string[] }
+  | { kind: 'config'; path: string };
+
 export interface CliOptions {
-  regionAddress: string;
+  target: CliTarget;
   /** Statements given with -e, or null for the prompt or standard input. */
   execute: string | null;
   historyFile: string;
@@ -40,6 +49,10 @@ export type CliCommand =
 export interface CliEnvironment {
   /** $MINISQL_REGION. */
   regionFromEnv: string | undefined;
+  /** $MINISQL_MASTER. */
+  masterFromEnv?: string | undefined;
+  /** $MINISQL_CONFIG. */
+  configFromEnv?: string | undefined;
   homeDir: string;
 }
 
@@ -50,6 +63,8 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
       args: [...argv],
       options: {
         region: { type: 'string' },
+        master: { type: 'string' },
+        config: { type: 'string' },
         execute: { type: 'string', short: 'e' },
         history: { type: 'string' },
         'timeout-ms': { type: 'string' },
@@ -63,12 +78,8 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
   }
   if (values.help) return { kind: 'help' };
 
-  const fromFlag = values.region !== undefined;
-  const regionAddress = values.region ?? (environment.regionFromEnv || REGION_ADDRESS_DEFAULT);
-  if (!isHostPort(regionAddress)) {
-    const source = fromFlag ? '--region' : 'MINISQL_REGION';
-    return { kind: 'usage-error', message: `${source} must be HOST:PORT with a port from 1 to 65535, got "${regionAddress}"` };
-  }
+  const target = chooseTarget(values, environment);
+  if ('message' in target) return { kind: 'usage-error', message: target.message };
 
   if (values.execute !== undefined && values.execute.trim() === '') {
     return { kind: 'usage-error', message: '-e needs the statements to run, as in -e "show tables"' };
@@ -86,12 +97,36 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
   return {
     kind: 'run',
     options: {
-      regionAddress,
+      target,
       execute: values.execute ?? null,
       historyFile: values.history ?? join(environment.homeDir, HISTORY_FILE_NAME),
       statementTimeoutMs,
     },
   };
+}
+
+/**
+ * Flags win over the environment; a region given by flag wins over masters, since it is
+ * the more specific request. Without anything, the default region address is used.
+ */
+function chooseTarget(
+  values: { region?: string | undefined; master?: string | undefined; config?: string | undefined },
+  environment: CliEnvironment,
+): CliTarget | { message: string } {
+  const region = (address: string, source: string): CliTarget | { message: string } =>
+    isHostPort(address) ? { kind: 'region', address } : { message: `${source} must be HOST:PORT with a port from 1 to 65535, got "${address}"` };
+  const masters = (list: string, source: string): CliTarget | { message: string } => {
+    const addresses = list.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    const bad = addresses.find((a) => !isHostPort(a));
+    if (addresses.length === 0 || bad !== undefined) return { message: `${source} must be HOST:PORT[,HOST:PORT...], got "${list}"` };
+    return { kind: 'masters', addresses };
+  };
+  if (values.region !== undefined) return region(values.region, '--region');
+  if (values.master !== undefined) return masters(values.master, '--master');
+  if (values.config !== undefined) return { kind: 'config', path: values.config };
+  if (environment.masterFromEnv) return masters(environment.masterFromEnv, 'MINISQL_MASTER');
+  if (environment.configFromEnv) return { kind: 'config', path: environment.configFromEnv };
+  return region(environment.regionFromEnv || REGION_ADDRESS_DEFAULT, 'MINISQL_REGION');
 }
 
 const PORT_MAX = 65535;

@@ -4,7 +4,7 @@
  */
 import { errors, isSignificant, tokenize, type Token } from '@minisql/common';
 
-export type ClientCommand = { kind: 'execfile'; path: string } | { kind: 'quit' } | { kind: 'help' };
+export type ClientCommand = { kind: 'execfile'; path: string } | { kind: 'quit' } | { kind: 'help' } | { kind: 'status' };
 
 /**
  * The client command a statement is, or null for SQL meant for the server. Keywords are
@@ -26,6 +26,8 @@ export function parseClientCommand(statementText: string): ClientCommand | null 
       return { kind: 'quit' };
     case 'help':
       return { kind: 'help' };
+    case 'status':
+      return args.length === 0 ? { kind: 'status' } : null;
     case 'execfile':
       return { kind: 'execfile', path: execfilePath(statementText, args) };
     default:
@@ -47,7 +49,7 @@ function execfilePath(statementText: string, args: readonly Token[]): string {
 
 /** True for `quit`, `exit` or `help` typed alone without `;`, which the REPL accepts as MySQL's client does. */
 export function isBareCommand(line: string): boolean {
-  return /^\s*(quit|exit|help)\s*$/i.test(line);
+  return /^\s*(quit|exit|help|status)\s*$/i.test(line);
 }
 
 export const HELP_TEXT = `Statements (end each with ;, they may span lines):
@@ -61,6 +63,7 @@ export const HELP_TEXT = `Statements (end each with ;, they may span lines):
 Client commands:
   execfile FILE;  run the statements in FILE (relative to the current directory;
                   quote names holding spaces, ; or --)
+  status;         show the cluster: regions, replica groups, tables
   help;           show this text
   quit; exit;     leave (Ctrl-D too); Ctrl-C clears the statement being typed
 Tab completes keywords and table names.

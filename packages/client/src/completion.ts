@@ -15,7 +15,7 @@ export const SQL_KEYWORDS: readonly string[] = [
 ];
 
 /** Commands the client runs itself (script-runner.ts). */
-export const CLIENT_COMMAND_WORDS: readonly string[] = ['execfile', 'exit', 'help', 'quit'];
+export const CLIENT_COMMAND_WORDS: readonly string[] = ['execfile', 'exit', 'help', 'quit', 'status'];
 
 /** After these words a table name is likely, so an empty fragment lists the tables. */
 const TABLE_CONTEXT_WORDS: ReadonlySet<string> = new Set(['from', 'join', 'into', 'update', 'table', 'describe', 'desc', 'on']);

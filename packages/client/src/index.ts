@@ -1,3 +1,5 @@
+export * from './cluster-client.js';
+export * from './master-connection.js';
 export * from './minisql-client.js';
 export * from './query-result.js';
 export * from './region-transport.js';

@@ -5,7 +5,9 @@
  *   minisql [--region HOST:PORT] [-e SQL] [--history FILE] [--timeout-ms N]
  */
 import { homedir } from 'node:os';
+import { loadClusterConfig, masterAddresses } from '@minisql/common';
 import { parseCliArgs, USAGE, type CliOptions } from './cli-args.js';
+import { ClusterClient } from './cluster-client.js';
 import { connectionError } from './connection-error.js';
 import { MiniSqlClient } from './minisql-client.js';
 import { runRepl } from './repl.js';
@@ -17,7 +19,12 @@ const EXIT_STATEMENT_FAILED = 1;
 const EXIT_USAGE_OR_CONNECT = 2;
 
 async function main(): Promise<number> {
-  const command = parseCliArgs(process.argv.slice(2), { regionFromEnv: process.env.MINISQL_REGION, homeDir: homedir() });
+  const command = parseCliArgs(process.argv.slice(2), {
+    regionFromEnv: process.env.MINISQL_REGION,
+    masterFromEnv: process.env.MINISQL_MASTER,
+    configFromEnv: process.env.MINISQL_CONFIG,
+    homeDir: homedir(),
+  });
   if (command.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_OK;
@@ -27,11 +34,12 @@ async function main(): Promise<number> {
     return EXIT_USAGE_OR_CONNECT;
   }
   const { options } = command;
-  let client: MiniSqlClient;
+  let client: Client;
   try {
-    client = await MiniSqlClient.connect({ regionAddress: options.regionAddress, statementTimeoutMs: options.statementTimeoutMs });
+    client = await connect(options);
   } catch (error) {
-    process.stderr.write(formatError(connectionError(error, options.regionAddress)));
+    const target = options.target;
+    process.stderr.write(formatError(target.kind === 'region' ? connectionError(error, target.address) : error));
     return EXIT_USAGE_OR_CONNECT;
   }
   try {
@@ -41,7 +49,17 @@ async function main(): Promise<number> {
   }
 }
 
-async function run(client: MiniSqlClient, options: CliOptions): Promise<number> {
+type Client = MiniSqlClient | ClusterClient;
+
+/** A region directly, or the cluster through its masters (from --master or the configuration). */
+async function connect(options: CliOptions): Promise<Client> {
+  const { target, statementTimeoutMs } = options;
+  if (target.kind === 'region') return MiniSqlClient.connect({ regionAddress: target.address, statementTimeoutMs });
+  const masterAddressList = target.kind === 'masters' ? target.addresses : masterAddresses(loadClusterConfig(target.path));
+  return ClusterClient.connect({ masterAddresses: masterAddressList, statementTimeoutMs });
+}
+
+async function run(client: Client, options: CliOptions): Promise<number> {
   const runner = new ScriptRunner({ executor: client, out: process.stdout, err: process.stderr, cwd: process.cwd() });
   if (options.execute !== null) {
     await runner.runScript(options.execute, COMMAND_LINE_ORIGIN);

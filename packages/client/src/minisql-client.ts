@@ -2,9 +2,8 @@
  * The client library: connect, execute, typed results. Errors are MiniSqlError with
  * the code and reason the server gave.
  */
-import { randomUUID } from 'node:crypto';
-import { MiniSqlError, toProtoValue, type SqlValue } from '@minisql/common';
-import { queryResultFromProto, type QueryResult } from './query-result.js';
+import type { SqlValue } from '@minisql/common';
+import type { QueryResult } from './query-result.js';
 import { RegionTransport } from './region-transport.js';
 
 /** Default time a statement may take before the client gives up, in milliseconds. */
@@ -59,17 +58,7 @@ export class MiniSqlClient {
 
   /** Executes one statement. */
   async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
-    const response = await this.transport.execute(
-      {
-        sql,
-        params: (options.params ?? []).map((value) => toProtoValue(value)),
-        request_id: options.requestId ?? randomUUID(),
-      },
-      options.timeoutMs ?? this.options.statementTimeoutMs,
-    );
-    if (response.outcome === 'error' && response.error) throw MiniSqlError.fromProto(response.error);
-    if (!response.result) throw new MiniSqlError('INTERNAL', `response from ${this.address} holds neither a result nor an error`);
-    return queryResultFromProto(response.result, response.server_micros, response.stale);
+    return this.transport.run(sql, { ...options, timeoutMs: options.timeoutMs ?? this.options.statementTimeoutMs });
   }
 
   /** A no-op round trip to the server, in the same connection. */

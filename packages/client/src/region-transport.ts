@@ -3,14 +3,19 @@
  * this class, so routing (through the master) can wrap it without touching callers.
  */
 import * as grpc from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
 import {
   errorFromGrpcStatus,
   loadProtos,
+  MiniSqlError,
+  toProtoValue,
+  type SqlValue,
   type ExecuteRequest,
   type ExecuteResponse__Output,
   type PingResponse__Output,
   type RegionServiceClient,
 } from '@minisql/common';
+import { queryResultFromProto, type QueryResult } from './query-result.js';
 
 /** Largest message accepted from a region (large selects), in bytes. */
 export const MESSAGE_BYTES_MAX = 256 * 1024 * 1024;
@@ -35,6 +40,17 @@ export class RegionTransport {
         else resolve(response);
       });
     });
+  }
+
+  /** Executes one statement; resolves with its result or throws the MiniSqlError it produced. */
+  async run(sql: string, options: { params?: readonly SqlValue[]; requestId?: string; timeoutMs: number }): Promise<QueryResult> {
+    const response = await this.execute(
+      { sql, params: (options.params ?? []).map((value) => toProtoValue(value)), request_id: options.requestId ?? randomUUID() },
+      options.timeoutMs,
+    );
+    if (response.outcome === 'error' && response.error) throw MiniSqlError.fromProto(response.error);
+    if (!response.result) throw new MiniSqlError('INTERNAL', `response from ${this.address} holds neither a result nor an error`);
+    return queryResultFromProto(response.result, response.server_micros, response.stale);
   }
 
   ping(timeoutMs: number): Promise<PingResponse__Output> {

@@ -1,13 +1,14 @@
 /**
  * Runs statements one after another and writes what each returned: the common core of
  * the REPL, `-e`, standard-input scripts and `execfile`. Statements go to the server
- * through a `StatementExecutor` port; client commands (`execfile`, `quit`, `help`) run
+ * through a `StatementExecutor` port; client commands (`execfile`, `status`, `quit`, `help`) run
  * here. An error never stops a script: it is printed, counted, and the next statement runs.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, errors, MiniSqlError, type ScriptStatement } from '@minisql/common';
+import { ErrorCode, errors, MiniSqlError, type ClusterStatusResponse__Output, type ScriptStatement } from '@minisql/common';
+import { formatClusterStatus } from './status-format.js';
 import { HELP_TEXT, parseClientCommand } from './client-commands.js';
 import type { QueryResult } from './query-result.js';
 import { countOf, formatDuration, formatError, formatErrorAt, formatResult } from './result-format.js';
@@ -16,6 +17,8 @@ import { scriptStatements } from './script-statements.js';
 /** What the runner needs from a connection; `MiniSqlClient` is one. */
 export interface StatementExecutor {
   execute(sql: string): Promise<QueryResult>;
+  /** The cluster map, when connected through a master. */
+  clusterStatus?(): Promise<ClusterStatusResponse__Output>;
 }
 
 /** Where text goes: `process.stdout`, or a string collector in tests. */
@@ -153,7 +156,22 @@ export class ScriptRunner {
       return { outcome: 'continue', ok: true };
     }
     if (command?.kind === 'execfile') return this.execFile(command.path, origin, statement.line);
+    if (command?.kind === 'status') return this.showStatus(origin, statement.line);
     return this.executeSql(statement, origin);
+  }
+
+  private async showStatus(origin: StatementOrigin, line: number): Promise<StatementOutcome> {
+    if (!this.executor.clusterStatus) {
+      this.fail(errors.unsupported('status without a master (connect with --master or --config)'), origin, line);
+      return { outcome: 'continue', ok: false };
+    }
+    try {
+      this.writeOut(`${formatClusterStatus(await this.executor.clusterStatus())}\n`);
+      return { outcome: 'continue', ok: true };
+    } catch (error) {
+      this.fail(error, origin, line);
+      return { outcome: 'continue', ok: false };
+    }
   }
 
   private async executeSql(statement: ScriptStatement, origin: StatementOrigin): Promise<StatementOutcome> {

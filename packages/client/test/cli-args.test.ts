@@ -23,15 +23,26 @@ describe('parseCliArgs', () => {
 
   it('takes --region, --history and --timeout-ms', () => {
     const command = parseCliArgs(['--region', 'db1:7002', '--history', '/tmp/h', '--timeout-ms', '250'], ENV);
-    assert.deepEqual(command, { kind: 'run', options: { regionAddress: 'db1:7002', execute: null, historyFile: '/tmp/h', statementTimeoutMs: 250 } });
+    assert.deepEqual(command, { kind: 'run', options: { target: { kind: 'region', address: 'db1:7002' }, execute: null, historyFile: '/tmp/h', statementTimeoutMs: 250 } });
   });
 
   it('reads the region from MINISQL_REGION, and --region wins over it', () => {
     const env = { ...ENV, regionFromEnv: '10.0.0.5:7001' };
     const fromEnv = parseCliArgs([], env);
     const fromFlag = parseCliArgs(['--region', '[::1]:7009'], env);
-    assert.equal(fromEnv.kind === 'run' && fromEnv.options.regionAddress, '10.0.0.5:7001');
-    assert.equal(fromFlag.kind === 'run' && fromFlag.options.regionAddress, '[::1]:7009');
+    assert.deepEqual(fromEnv.kind === 'run' && fromEnv.options.target, { kind: 'region', address: '10.0.0.5:7001' });
+    assert.deepEqual(fromFlag.kind === 'run' && fromFlag.options.target, { kind: 'region', address: '[::1]:7009' });
+  });
+
+  it('takes masters from --master or MINISQL_MASTER, and a configuration from --config or MINISQL_CONFIG', () => {
+    const masters = parseCliArgs(['--master', 'm1:7000, m2:7000'], ENV);
+    assert.deepEqual(masters.kind === 'run' && masters.options.target, { kind: 'masters', addresses: ['m1:7000', 'm2:7000'] });
+    const config = parseCliArgs(['--config', 'c.yaml'], { ...ENV, masterFromEnv: 'm9:1' });
+    assert.deepEqual(config.kind === 'run' && config.options.target, { kind: 'config', path: 'c.yaml' });
+    const fromEnv = parseCliArgs([], { ...ENV, configFromEnv: 'env.yaml', regionFromEnv: 'r:1' });
+    assert.deepEqual(fromEnv.kind === 'run' && fromEnv.options.target, { kind: 'config', path: 'env.yaml' });
+    const bad = parseCliArgs(['--master', 'm1:7000,nope'], ENV);
+    assert.match(bad.kind === 'usage-error' ? bad.message : '', /--master must be HOST:PORT/);
   });
 
   it('asks for help with -h and --help', () => {

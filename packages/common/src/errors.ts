@@ -39,6 +39,11 @@ export const ErrorCode = {
   STALE_EPOCH: 'STALE_EPOCH',
   NO_ROUTE: 'NO_ROUTE',
   MASTER_UNREACHABLE: 'MASTER_UNREACHABLE',
+  // Configuration and setup.
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  DUPLICATE_REGION: 'DUPLICATE_REGION',
+  ETCD_UNAVAILABLE: 'ETCD_UNAVAILABLE',
+  NOT_LEADER: 'NOT_LEADER',
   // The client side.
   FILE_ERROR: 'FILE_ERROR',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
@@ -55,6 +60,8 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.NOT_PRIMARY,
   ErrorCode.STALE_EPOCH,
   ErrorCode.MASTER_UNREACHABLE,
+  ErrorCode.ETCD_UNAVAILABLE,
+  ErrorCode.NOT_LEADER,
 ]);
 
 export interface ErrorDetails {
@@ -229,5 +236,21 @@ export const errors = {
     new MiniSqlError(ErrorCode.FILE_ERROR, `cannot read file ${quoteName(path)}: ${why}`, { object: path }),
   invalidArgument: (what: string, why: string) =>
     new MiniSqlError(ErrorCode.INVALID_ARGUMENT, `invalid ${what}: ${why}`, { object: what }),
+  invalidConfig: (source: string, field: string, why: string) =>
+    new MiniSqlError(ErrorCode.INVALID_CONFIG, `invalid configuration in ${source}: ${field} ${why}`, { object: field }),
+  duplicateRegion: (region: string, holder: string) =>
+    new MiniSqlError(
+      ErrorCode.DUPLICATE_REGION,
+      `region name ${quoteName(region)} is already registered by the region at ${holder}; give each region its own name`,
+      { object: region },
+    ),
+  etcdUnavailable: (endpoints: string, why: string) =>
+    new MiniSqlError(ErrorCode.ETCD_UNAVAILABLE, `etcd is unreachable at ${endpoints}: ${why}`, { object: endpoints }),
+  masterUnreachable: (address: string, why: string) =>
+    new MiniSqlError(ErrorCode.MASTER_UNREACHABLE, `the master is unreachable at ${address}: ${why}`, { object: address }),
+  notLeader: (masterId: string) =>
+    new MiniSqlError(ErrorCode.NOT_LEADER, `master ${quoteName(masterId)} is on standby; another master is active`, { object: masterId }),
+  noRoute: (table: string, why: string) =>
+    new MiniSqlError(ErrorCode.NO_ROUTE, `no region holds table ${quoteName(table)} yet: ${why}`, { object: table }),
   internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),
 };

@@ -10,3 +10,11 @@ export type { PingRequest, PingRequest__Output } from './generated/minisql/v1/Pi
 export type { PingResponse, PingResponse__Output } from './generated/minisql/v1/PingResponse.js';
 export type { RegionServiceClient, RegionServiceHandlers } from './generated/minisql/v1/RegionService.js';
 export type { MasterServiceClient, MasterServiceHandlers } from './generated/minisql/v1/MasterService.js';
+export type { Route, Route__Output } from './generated/minisql/v1/Route.js';
+export type { RegionAddress, RegionAddress__Output } from './generated/minisql/v1/RegionAddress.js';
+export type { GetRouteResponse, GetRouteResponse__Output } from './generated/minisql/v1/GetRouteResponse.js';
+export type { DdlResponse, DdlResponse__Output } from './generated/minisql/v1/DdlResponse.js';
+export type { TableInfo, TableInfo__Output } from './generated/minisql/v1/TableInfo.js';
+export type { ClusterStatusResponse, ClusterStatusResponse__Output } from './generated/minisql/v1/ClusterStatusResponse.js';
+export type { RegionStatus, RegionStatus__Output } from './generated/minisql/v1/RegionStatus.js';
+export type { GroupStatus, GroupStatus__Output } from './generated/minisql/v1/GroupStatus.js';

@@ -1,24 +1,37 @@
 #!/usr/bin/env node
 /**
  * The region server process. The only place that reads flags and the environment.
- *   minisql-region [--listen host:port] [--data-dir DIR] [--id NAME]
- * Environment: THIS_NAME (region id), THIS_IP (listen host), MINISQL_LOG_LEVEL.
+ *   minisql-region --config minisql.yaml        (cluster: THIS_NAME picks the host)
+ *   minisql-region [--listen host:port] [--data-dir DIR] [--id NAME]   (standalone)
+ * Environment: THIS_NAME, THIS_IP, MINISQL_CONFIG, MINISQL_LOG_LEVEL.
  */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Logger, parseLogLevel } from '@minisql/common';
+import { Etcd3 } from 'etcd3';
+import { EtcdKeys, findHost, loadClusterConfig, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
+import { RegionRegistration } from './region-registration.js';
 import { RegionServer } from './region-server.js';
 
 const USAGE = `usage: minisql-region [options]
-  --listen HOST:PORT   gRPC address to listen on (default ${REGION_LISTEN_ADDRESS_DEFAULT}, or $THIS_IP:7001)
-  --data-dir DIR       directory of the table files (default ./data/<id>)
+  --config FILE        cluster configuration (or $MINISQL_CONFIG); THIS_NAME picks this host,
+                       and the region registers in etcd
+  --listen HOST:PORT   gRPC address (default: from the config, else $THIS_IP:7001, else ${REGION_LISTEN_ADDRESS_DEFAULT})
+  --data-dir DIR       directory of the table files (default: <dataDir>/<name> from the config, else data/<id>)
   --id NAME            region name (default $THIS_NAME, else "region")
   --sync MODE          SQLite synchronous mode: normal or full (default normal)
   -h, --help           show this help`;
 
-function parseOptions(): RegionOptions {
+interface Startup {
+  options: RegionOptions;
+  cluster?: { config: ClusterConfig; host: HostConfig };
+}
+
+function parseStartup(): Startup {
   const { values } = parseArgs({
     options: {
+      config: { type: 'string' },
       listen: { type: 'string' },
       'data-dir': { type: 'string' },
       id: { type: 'string' },
@@ -31,42 +44,83 @@ function parseOptions(): RegionOptions {
     console.log(USAGE);
     process.exit(0);
   }
-  const regionId = values.id ?? process.env.THIS_NAME ?? 'region';
   const sync = (values.sync ?? 'normal').toUpperCase();
   if (sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`--sync must be normal or full, got ${values.sync}`);
+  const configPath = values.config ?? process.env.MINISQL_CONFIG;
+  if (configPath !== undefined) {
+    const config = loadClusterConfig(configPath);
+    const host = findHost(config, values.id ?? process.env.THIS_NAME, 'region');
+    return {
+      options: {
+        ...REGION_DEFAULTS,
+        regionId: host.name,
+        listenAddress: values.listen ?? `${host.ip}:${host.ports.region}`,
+        dataDir: values['data-dir'] ?? join(config.dataDir, host.name),
+        synchronous: sync,
+      },
+      cluster: { config, host },
+    };
+  }
+  const regionId = values.id ?? process.env.THIS_NAME ?? 'region';
   return {
-    ...REGION_DEFAULTS,
-    regionId,
-    listenAddress: values.listen ?? (process.env.THIS_IP ? `${process.env.THIS_IP}:7001` : REGION_LISTEN_ADDRESS_DEFAULT),
-    dataDir: values['data-dir'] ?? `data/${regionId}`,
-    synchronous: sync,
+    options: {
+      ...REGION_DEFAULTS,
+      regionId,
+      listenAddress: values.listen ?? (process.env.THIS_IP ? `${process.env.THIS_IP}:7001` : REGION_LISTEN_ADDRESS_DEFAULT),
+      dataDir: values['data-dir'] ?? join('data', regionId),
+      synchronous: sync,
+    },
   };
 }
 
 async function main(): Promise<void> {
-  let options: RegionOptions;
+  let startup: Startup;
   try {
-    options = parseOptions();
+    startup = parseStartup();
   } catch (error) {
-    console.error(`minisql-region: ${(error as Error).message}\n${USAGE}`);
+    const message = error instanceof MiniSqlError ? `${error.code}: ${error.message}` : (error as Error).message;
+    console.error(error instanceof MiniSqlError ? `minisql-region: ${message}` : `minisql-region: ${message}\n${USAGE}`);
     process.exit(2);
   }
+  const { options, cluster } = startup;
   const logger = new Logger(options.regionId, 'region', parseLogLevel(process.env.MINISQL_LOG_LEVEL));
   const server = new RegionServer(options, logger);
+  let address: string;
   try {
-    const address = await server.start();
-    // The line the local cluster and the tests wait for: the region is ready at this address.
-    process.stdout.write(`READY ${address}\n`);
+    address = await server.start();
   } catch (error) {
     logger.error('region failed to start', { error: String(error) });
     process.exit(1);
   }
+  let registration: RegionRegistration | undefined;
+  let etcd: Etcd3 | undefined;
+  if (cluster) {
+    etcd = new Etcd3({ hosts: cluster.config.etcdEndpoints, dialTimeout: 2_000 });
+    const host = cluster.host;
+    registration = new RegionRegistration(
+      etcd,
+      new EtcdKeys(cluster.config.etcdPrefix),
+      { id: options.regionId, host: host.name, grpcAddress: address, ftpAddress: `${host.ip}:${host.ports.ftp}`, incarnation: server.incarnation, startedAtMs: Date.now() },
+      cluster.config.leaseTtlSeconds,
+      cluster.config.etcdEndpoints.join(','),
+      logger.child('registration'),
+    );
+    // Registration retries in the background: the region serves meanwhile.
+    void registration.start();
+  }
+  // The line the local cluster and the tests wait for: the region is serving at this address.
+  process.stdout.write(`READY ${address}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
-    void server.stop().then(() => process.exit(0));
+    void (async () => {
+      await registration?.stop();
+      etcd?.close();
+      await server.stop();
+      process.exit(0);
+    })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

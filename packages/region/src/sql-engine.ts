@@ -5,6 +5,11 @@
  */
 import {
   analyzeStatement,
+  describeRows,
+  DESCRIBE_COLUMNS,
+  SHOW_INDEXES_COLUMNS,
+  SHOW_TABLES_COLUMNS,
+  showIndexesRows,
   checkValue,
   describeValue,
   errors,
@@ -71,7 +76,7 @@ export class SqlEngine {
       case 'drop_index':
         return this.dropIndex(statement);
       case 'show_tables':
-        return rowsResult('show_tables', textColumns('Tables'), this.catalog.list().map((t) => [t.name]));
+        return rowsResult('show_tables', textColumns(...SHOW_TABLES_COLUMNS), this.catalog.list().map((t) => [t.name]));
       case 'show_indexes':
         return this.showIndexes(statement);
       case 'describe':
@@ -138,31 +143,14 @@ export class SqlEngine {
 
   private showIndexes(statement: Of<'show_indexes'>): ResultSet {
     const tables = statement.table === null ? this.catalog.list() : [this.catalog.require(statement.table)];
-    const rows: string[][] = [];
-    for (const table of tables) {
-      const { definition } = table;
-      rows.push([table.name, 'PRIMARY', definition.primaryKey, 'yes', 'primary key']);
-      for (const column of definition.columns) {
-        if (column.unique && !column.primaryKey) rows.push([table.name, column.name, column.name, 'yes', 'unique column']);
-      }
-      for (const index of table.explicitIndexes()) {
-        rows.push([table.name, index.name, index.columns.join(', '), index.unique ? 'yes' : 'no', 'create index']);
-      }
-    }
-    return rowsResult('show_indexes', textColumns('Table', 'Index', 'Columns', 'Unique', 'Origin'), rows);
+    const rows = showIndexesRows(tables.map((table) => ({ definition: table.definition, indexes: table.explicitIndexes() })));
+    return rowsResult('show_indexes', textColumns(...SHOW_INDEXES_COLUMNS), rows);
   }
 
   private describe(statement: Of<'describe'>): ResultSet {
     const table = this.catalog.require(statement.table);
-    const indexed = new Set(table.explicitIndexes().flatMap((index) => index.columns.map(nameKey)));
-    const rows = table.definition.columns.map((column) => [
-      column.name,
-      column.type.declared,
-      column.notNull ? 'NO' : 'YES',
-      column.primaryKey ? 'PRI' : column.unique ? 'UNI' : indexed.has(nameKey(column.name)) ? 'MUL' : '',
-      column.defaultValue === undefined ? null : describeValue(column.defaultValue),
-    ]);
-    return rowsResult('describe', textColumns('Field', 'Type', 'Null', 'Key', 'Default'), rows);
+    const rows = describeRows({ definition: table.definition, indexes: table.explicitIndexes() });
+    return rowsResult('describe', textColumns(...DESCRIBE_COLUMNS), rows);
   }
 
   /**

@@ -1,0 +1,127 @@
+/**
+ * The client of a whole cluster: catalog statements (DDL, show, describe) go to the
+ * master; data statements go to the primary of the group holding their tables, found
+ * through the master and cached. A select over tables on several groups is joined in
+ * the client (cross-group-query.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { analyzeStatement, errors, MiniSqlError, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
+import { crossGroupSelect } from './cross-group-query.js';
+import { MasterConnection } from './master-connection.js';
+import type { ExecuteOptions } from './minisql-client.js';
+import { queryResultFromProto, type QueryResult } from './query-result.js';
+import { RegionTransport } from './region-transport.js';
+import { RouteCache } from './route-cache.js';
+
+export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
+
+const CATALOG_KINDS = new Set(['create_table', 'drop_table', 'create_index', 'drop_index', 'show_tables', 'show_indexes', 'describe']);
+/** Errors after which a route may be stale: refresh it from the master and try once more. */
+const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMARY', 'STALE_EPOCH']);
+
+export interface ClusterClientOptions {
+  masterAddresses: readonly string[];
+  statementTimeoutMs?: number;
+}
+
+export class ClusterClient {
+  private readonly master: MasterConnection;
+  private readonly routes = new RouteCache();
+  /** One connection per region address, reused across statements. */
+  private readonly regions = new Map<string, RegionTransport>();
+  private readonly statementTimeoutMs: number;
+
+  private constructor(options: ClusterClientOptions) {
+    this.master = new MasterConnection(options.masterAddresses);
+    this.statementTimeoutMs = options.statementTimeoutMs ?? CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT;
+  }
+
+  /** Connects and checks that a master answers; throws MASTER_UNREACHABLE naming the addresses. */
+  static async connect(options: ClusterClientOptions): Promise<ClusterClient> {
+    const client = new ClusterClient(options);
+    try {
+      await client.master.clusterStatus();
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  get address(): string {
+    return `the master at ${this.master.addresses.join(', ')}`;
+  }
+
+  async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
+    const statement = analyzeStatement(sql);
+    const requestId = options.requestId ?? randomUUID();
+    if (CATALOG_KINDS.has(statement.kind)) {
+      const result = await this.master.catalogStatement(sql, requestId);
+      if (statement.kind === 'drop_table' || statement.kind === 'create_table') this.routes.forget(statement.table);
+      return queryResultFromProto(result, 0, false);
+    }
+    const tables = 'tables' in statement ? statement.tables : [];
+    const params = options.params ?? [];
+    try {
+      return await this.executeRouted(sql, statement.kind, tables, params, requestId);
+    } catch (error) {
+      if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
+      for (const table of tables) this.routes.forget(table);
+      return this.executeRouted(sql, statement.kind, tables, params, requestId);
+    }
+  }
+
+  clusterStatus(): Promise<ClusterStatusResponse__Output> {
+    return this.master.clusterStatus();
+  }
+
+  close(): void {
+    this.master.close();
+    for (const transport of this.regions.values()) transport.close();
+    this.regions.clear();
+  }
+
+  private async executeRouted(sql: string, kind: string, tables: readonly string[], params: readonly SqlValue[], requestId: string): Promise<QueryResult> {
+    const routes = tables.length === 0 ? [await this.anyRoute()] : await this.routesFor(tables);
+    const groups = new Set(routes.map((route) => route.group_id));
+    if (groups.size === 1) return this.region(routes[0] as Route__Output).run(sql, { params, requestId, timeoutMs: this.statementTimeoutMs });
+    if (kind !== 'select') {
+      const placement = routes.map((route) => `\`${route.table}\` on ${route.group_id}`).join(', ');
+      throw errors.unsupported(`a ${kind} that reads tables on several replica groups (${placement})`);
+    }
+    return crossGroupSelect(sql, tables, params, (table) => {
+      const route = routes.find((r) => r.table.toLowerCase() === table.toLowerCase()) as Route__Output;
+      return this.region(route).run(`select * from \`${route.table}\``, { timeoutMs: this.statementTimeoutMs });
+    });
+  }
+
+  private async routesFor(tables: readonly string[]): Promise<Route__Output[]> {
+    const missing = tables.filter((table) => this.routes.get(table) === undefined);
+    if (missing.length > 0) for (const route of await this.master.routes(missing)) this.routes.put(route);
+    return tables.map((table) => {
+      const route = this.routes.get(table);
+      if (!route) throw errors.tableNotFound(table);
+      return route;
+    });
+  }
+
+  /** Any group's route, for statements that read no table (select 1 + 1). */
+  private async anyRoute(): Promise<Route__Output> {
+    const status = await this.master.clusterStatus();
+    const group = status.groups.find((g) => status.regions.some((r) => r.region_id === g.primary && r.alive));
+    const primary = status.regions.find((r) => r.region_id === group?.primary);
+    if (!group || !primary) throw errors.noRoute('(none)', 'no replica group with a live primary');
+    return { table: '', group_id: group.group_id, epoch: group.epoch, primary: { region_id: primary.region_id, grpc_address: primary.grpc_address }, replicas: [], version: 0 };
+  }
+
+  private region(route: Route__Output): RegionTransport {
+    const address = route.primary?.grpc_address ?? '';
+    if (address === '') throw errors.unavailable(route.primary?.region_id ?? route.group_id, `the primary of group ${route.group_id} is not running`);
+    let transport = this.regions.get(address);
+    if (!transport) {
+      transport = new RegionTransport(address);
+      this.regions.set(address, transport);
+    }
+    return transport;
+  }
+}

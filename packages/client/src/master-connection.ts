@@ -1,0 +1,95 @@
+/**
+ * Calls to the master. Several master addresses may be given (one active, the others on
+ * standby): a call goes to the master that answered last, and on NOT_LEADER or an
+ * unreachable master moves on to the next, until every address has been tried.
+ */
+import * as grpc from '@grpc/grpc-js';
+import {
+  errorFromGrpcStatus,
+  errors,
+  loadProtos,
+  MiniSqlError,
+  type ClusterStatusResponse__Output,
+  type DdlResponse__Output,
+  type GetRouteResponse__Output,
+  type MasterServiceClient,
+  type ProtoError__Output,
+  type ResultSet__Output,
+  type Route__Output,
+} from '@minisql/common';
+
+/** Time one call to a master may take, in milliseconds. */
+export const MASTER_CALL_TIMEOUT_MS = 15_000;
+
+type Call<T> = (stub: MasterServiceClient, deadline: grpc.Deadline, callback: (error: grpc.ServiceError | null, response?: T) => void) => void;
+
+export class MasterConnection {
+  private readonly stubs: MasterServiceClient[];
+  /** Index of the master that answered last: tried first next time. */
+  private current = 0;
+
+  constructor(readonly addresses: readonly string[]) {
+    if (addresses.length === 0) throw errors.invalidArgument('master addresses', 'at least one is needed');
+    const { master } = loadProtos();
+    this.stubs = addresses.map((address) => new master.minisql.v1.MasterService(address, grpc.credentials.createInsecure()));
+  }
+
+  async routes(tables: readonly string[]): Promise<Route__Output[]> {
+    const response = await this.call<GetRouteResponse__Output>(
+      (stub, deadline, callback) => stub.GetRoute({ tables: [...tables] }, { deadline }, callback),
+      (r) => r.error,
+    );
+    return response.routes;
+  }
+
+  async catalogStatement(sql: string, requestId: string): Promise<ResultSet__Output> {
+    const response = await this.call<DdlResponse__Output>(
+      (stub, deadline, callback) => stub.ExecuteCatalogStatement({ sql, request_id: requestId }, { deadline }, callback),
+      (r) => (r.outcome === 'error' ? r.error : null),
+    );
+    if (!response.result) throw errors.internal('the master answered a catalog statement without a result');
+    return response.result;
+  }
+
+  clusterStatus(): Promise<ClusterStatusResponse__Output> {
+    return this.call<ClusterStatusResponse__Output>((stub, deadline, callback) => stub.GetClusterStatus({}, { deadline }, callback), (r) => r.error);
+  }
+
+  close(): void {
+    for (const stub of this.stubs) stub.close();
+  }
+
+  /**
+   * Runs `call` against each master in turn, starting with the last one that answered.
+   * A domain error in the response (other than NOT_LEADER) is final and thrown.
+   */
+  private async call<T>(call: Call<T>, errorOf: (response: T) => ProtoError__Output | null | undefined): Promise<T> {
+    const failures: string[] = [];
+    for (let attempt = 0; attempt < this.stubs.length; attempt += 1) {
+      const index = (this.current + attempt) % this.stubs.length;
+      const address = this.addresses[index] as string;
+      try {
+        const response = await new Promise<T>((resolve, reject) =>
+          call(this.stubs[index] as MasterServiceClient, Date.now() + MASTER_CALL_TIMEOUT_MS, (error, result) => {
+            if (error) reject(errorFromGrpcStatus(error, address, MASTER_CALL_TIMEOUT_MS));
+            else if (result === undefined) reject(errors.internal(`empty answer from the master at ${address}`));
+            else resolve(result);
+          }),
+        );
+        const error = errorOf(response);
+        if (error && error.code !== '') {
+          const failure = MiniSqlError.fromProto(error);
+          if (failure.code !== 'NOT_LEADER') throw failure;
+          failures.push(`${address}: on standby`);
+          continue;
+        }
+        this.current = index;
+        return response;
+      } catch (error) {
+        if (!(error instanceof MiniSqlError) || (error.code !== 'UNAVAILABLE' && error.code !== 'TIMEOUT')) throw error;
+        failures.push(`${address}: ${error.message}`);
+      }
+    }
+    throw errors.masterUnreachable(this.addresses.join(', '), failures.join('; '));
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The catalog statements, answered by the master: it keeps every table's definition,
+ * group and indexes in etcd. A schema change is recorded in etcd first (state
+ * "creating" / "dropping"), applied on the group's regions, then completed; a master
+ * that crashes in between leaves a record that the next one finishes (resumeUnfinished).
+ */
+import {
+  analyzeStatement,
+  describeRows,
+  DESCRIBE_COLUMNS,
+  errors,
+  groupMembers,
+  MiniSqlError,
+  nameKey,
+  SHOW_INDEXES_COLUMNS,
+  SHOW_TABLES_COLUMNS,
+  showIndexesRows,
+  toProtoValue,
+  type AnalyzedStatement,
+  type Logger,
+  type ResultSet,
+  type TableRecord,
+} from '@minisql/common';
+import { chooseGroupForTable } from './cluster-planner.js';
+import type { ClusterView } from './cluster-view.js';
+import type { MetadataStore } from './metadata-store.js';
+import type { RegionPool } from './region-pool.js';
+
+type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
+
+/** Statement kinds the catalog answers; data statements go to regions. */
+export const CATALOG_KINDS: ReadonlySet<AnalyzedStatement['kind']> = new Set([
+  'create_table',
+  'drop_table',
+  'create_index',
+  'drop_index',
+  'show_tables',
+  'show_indexes',
+  'describe',
+]);
+
+export class CatalogService {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly regions: RegionPool,
+    private readonly replicationFactor: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(sql: string): Promise<ResultSet> {
+    const statement = analyzeStatement(sql);
+    switch (statement.kind) {
+      case 'create_table':
+        return this.createTable(statement, sql);
+      case 'drop_table':
+        return this.dropTable(statement);
+      case 'create_index':
+        return this.createIndex(statement, sql);
+      case 'drop_index':
+        return this.dropIndex(statement);
+      case 'show_tables': {
+        const { view } = await this.store.load();
+        const names = readyTables(view).map((t) => [t.name]);
+        return rows('show_tables', SHOW_TABLES_COLUMNS, names);
+      }
+      case 'show_indexes': {
+        const { view } = await this.store.load();
+        const tables = statement.table === null ? readyTables(view) : [requireTable(view, statement.table)];
+        return rows('show_indexes', SHOW_INDEXES_COLUMNS, showIndexesRows(tables));
+      }
+      case 'describe': {
+        const { view } = await this.store.load();
+        return rows('describe', DESCRIBE_COLUMNS, describeRows(requireTable(view, statement.table)));
+      }
+      default:
+        throw errors.invalidArgument('statement for the master', `${statement.kind} statements go to the region holding the table`);
+    }
+  }
+
+  /** Finishes what a previous master left half done. */
+  async resumeUnfinished(): Promise<void> {
+    const { view, tableRevisions } = await this.store.load();
+    for (const [key, record] of view.tables) {
+      if (record.state === 'ready') continue;
+      this.logger.warn('resuming an unfinished schema change', { table: record.name, state: record.state });
+      const revision = tableRevisions.get(key) as string;
+      try {
+        if (record.state === 'creating') await this.applyCreate(view, record, revision);
+        else await this.applyDrop(view, record, revision);
+      } catch (error) {
+        this.logger.error('could not resume a schema change; will retry at the next election', { table: record.name, error: (error as Error).message });
+      }
+    }
+  }
+
+  private async createTable(statement: Of<'create_table'>, sql: string): Promise<ResultSet> {
+    const { view } = await this.store.load();
+    const existing = view.tables.get(nameKey(statement.table));
+    if (existing) {
+      if (statement.ifNotExists && existing.state === 'ready') return done('create_table', `table \`${existing.name}\` already exists`);
+      throw errors.tableExists(statement.table);
+    }
+    const choice = chooseGroupForTable(view, this.replicationFactor);
+    if ('none' in choice) throw errors.noRoute(statement.table, choice.none);
+    const record: TableRecord = {
+      name: statement.table,
+      definition: statement.definition,
+      createSql: sql,
+      group: choice.group.id,
+      state: 'creating',
+      indexes: [],
+    };
+    const revision = await this.store.putTable(record, '0');
+    if (revision === undefined) throw errors.tableExists(statement.table);
+    await this.applyCreate(view, record, revision);
+    await this.store.recordEvent('table_created', { table: record.name, group: record.group });
+    return done('create_table', `table \`${record.name}\` created on group ${record.group}`);
+  }
+
+  /** Creates the table on every live member; on failure undoes it and forgets the record. */
+  private async applyCreate(view: ClusterView, record: TableRecord, revision: string): Promise<void> {
+    const members = this.liveMembers(view, record);
+    const created: string[] = [];
+    try {
+      for (const address of members) {
+        await this.regions.run(address, record.createSql).catch(allow('TABLE_EXISTS'));
+        created.push(address);
+      }
+    } catch (error) {
+      for (const address of created) await this.regions.run(address, `drop table if exists \`${record.name}\``).catch(() => undefined);
+      await this.store.deleteTable(record.name, revision);
+      throw error;
+    }
+    const ready = await this.store.putTable({ ...record, state: 'ready' }, revision);
+    if (ready === undefined) throw errors.internal(`the record of table \`${record.name}\` changed while it was being created`);
+  }
+
+  private async dropTable(statement: Of<'drop_table'>): Promise<ResultSet> {
+    const { view, tableRevisions } = await this.store.load();
+    const record = view.tables.get(nameKey(statement.table));
+    if (!record || record.state !== 'ready') {
+      if (statement.ifExists) return done('drop_table', `table \`${statement.table}\` does not exist`);
+      throw errors.tableNotFound(statement.table);
+    }
+    const revision = await this.store.putTable({ ...record, state: 'dropping' }, tableRevisions.get(nameKey(record.name)) as string);
+    if (revision === undefined) throw errors.tableNotFound(statement.table);
+    await this.applyDrop(view, record, revision);
+    await this.store.recordEvent('table_dropped', { table: record.name, group: record.group });
+    return done('drop_table', `table \`${record.name}\` dropped`);
+  }
+
+  private async applyDrop(view: ClusterView, record: TableRecord, revision: string): Promise<void> {
+    for (const address of this.liveMembers(view, record)) {
+      await this.regions.run(address, `drop table if exists \`${record.name}\``);
+    }
+    await this.store.deleteTable(record.name, revision);
+  }
+
+  private async createIndex(statement: Of<'create_index'>, sql: string): Promise<ResultSet> {
+    const { view, tableRevisions } = await this.store.load();
+    const record = requireTable(view, statement.table);
+    for (const table of view.tables.values()) {
+      if (table.indexes.some((index) => nameKey(index.name) === nameKey(statement.index))) {
+        if (statement.ifNotExists) return done('create_index', `index \`${statement.index}\` already exists`);
+        throw errors.indexExists(statement.index);
+      }
+    }
+    const columns = statement.columns.map((name) => {
+      const column = record.definition.columns.find((c) => nameKey(c.name) === nameKey(name));
+      if (!column) throw errors.columnNotFound(name, record.name);
+      return column.name;
+    });
+    const members = this.liveMembers(view, record);
+    const applied: string[] = [];
+    try {
+      for (const address of members) {
+        await this.regions.run(address, sql).catch(allow('INDEX_EXISTS'));
+        applied.push(address);
+      }
+    } catch (error) {
+      for (const address of applied) await this.regions.run(address, `drop index if exists \`${statement.index}\``).catch(() => undefined);
+      throw error;
+    }
+    const indexes = [...record.indexes, { name: statement.index, columns, unique: statement.unique }];
+    const revision = await this.store.putTable({ ...record, indexes }, tableRevisions.get(nameKey(record.name)) as string);
+    if (revision === undefined) throw errors.internal(`table \`${record.name}\` changed while its index was being created; try again`);
+    return done('create_index', `index \`${statement.index}\` created on \`${record.name}\``);
+  }
+
+  private async dropIndex(statement: Of<'drop_index'>): Promise<ResultSet> {
+    const { view, tableRevisions } = await this.store.load();
+    const record = [...view.tables.values()].find(
+      (table) =>
+        table.state === 'ready' &&
+        table.indexes.some((index) => nameKey(index.name) === nameKey(statement.index)) &&
+        (statement.table === null || nameKey(statement.table) === nameKey(table.name)),
+    );
+    if (!record) {
+      if (statement.ifExists) return done('drop_index', `index \`${statement.index}\` does not exist`);
+      throw errors.indexNotFound(statement.index);
+    }
+    for (const address of this.liveMembers(view, record)) {
+      await this.regions.run(address, `drop index if exists \`${statement.index}\``);
+    }
+    const indexes = record.indexes.filter((index) => nameKey(index.name) !== nameKey(statement.index));
+    await this.store.putTable({ ...record, indexes }, tableRevisions.get(nameKey(record.name)) as string);
+    return done('drop_index', `index \`${statement.index}\` dropped`);
+  }
+
+  /** Addresses of the table's group members that are running; the primary must be. */
+  private liveMembers(view: ClusterView, record: TableRecord): string[] {
+    const group = view.groups.get(record.group);
+    if (!group) throw errors.noRoute(record.name, `its group ${record.group} does not exist`);
+    const primary = view.regions.get(group.primary);
+    if (!primary) throw errors.unavailable(group.primary, `the primary of group ${group.id} is not running`);
+    return groupMembers(group)
+      .map((id) => view.regions.get(id)?.grpcAddress)
+      .filter((address): address is string => address !== undefined);
+  }
+}
+
+function readyTables(view: ClusterView): TableRecord[] {
+  return [...view.tables.values()].filter((t) => t.state === 'ready').sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function requireTable(view: ClusterView, name: string): TableRecord {
+  const record = view.tables.get(nameKey(name));
+  if (!record || record.state !== 'ready') throw errors.tableNotFound(name);
+  return record;
+}
+
+/** A catch handler that accepts one error code as success (the change is already there). */
+function allow(code: string): (error: unknown) => void {
+  return (error) => {
+    if (!(error instanceof MiniSqlError && error.code === code)) throw error;
+  };
+}
+
+function done(kind: string, message: string): ResultSet {
+  return { kind, rows_affected: 0, message };
+}
+
+function rows(kind: string, columns: readonly string[], values: ReadonlyArray<ReadonlyArray<string | null>>): ResultSet {
+  return {
+    kind,
+    columns: columns.map((name) => ({ name, type: '' })),
+    rows: values.map((row) => ({ values: row.map((value) => toProtoValue(value)) })),
+  };
+}

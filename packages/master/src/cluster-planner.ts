@@ -1,0 +1,65 @@
+/**
+ * Placement decisions, as pure functions of the cluster view: which regions form a new
+ * replica group, and which group a new table goes to. No I/O: the master carries out
+ * what these return, and the unit tests check them without etcd.
+ */
+import { groupMembers, type GroupRecord } from '@minisql/common';
+import type { ClusterView } from './cluster-view.js';
+
+/** Live regions that belong to no group, sorted by id (so plans are deterministic). */
+export function spareRegions(view: ClusterView): string[] {
+  const grouped = new Set([...view.groups.values()].flatMap(groupMembers));
+  return [...view.regions.keys()].filter((id) => !grouped.has(id)).sort();
+}
+
+/** The next group id: g1, g2, ... one past the highest in use. */
+export function nextGroupId(view: ClusterView, offset = 0): string {
+  let highest = 0;
+  for (const id of view.groups.keys()) {
+    const n = Number(/^g(\d+)$/.exec(id)?.[1] ?? 0);
+    if (n > highest) highest = n;
+  }
+  return `g${highest + 1 + offset}`;
+}
+
+/**
+ * New groups to form from spare regions: each takes `replicationFactor` spares, the
+ * first (by id) as primary. Spares that do not fill a group wait for more regions.
+ */
+export function planNewGroups(view: ClusterView, replicationFactor: number): GroupRecord[] {
+  const spares = spareRegions(view);
+  const groups: GroupRecord[] = [];
+  for (let i = 0; i + replicationFactor <= spares.length; i += replicationFactor) {
+    const members = spares.slice(i, i + replicationFactor);
+    groups.push({ id: nextGroupId(view, groups.length), epoch: 1, primary: members[0] as string, inSync: members.slice(1), catchingUp: [] });
+  }
+  return groups;
+}
+
+export type GroupChoice = { group: GroupRecord } | { none: string };
+
+/**
+ * The group for a new table: among groups whose primary is live, the one holding the
+ * fewest tables (ties: lowest id). Says why when there is none.
+ */
+export function chooseGroupForTable(view: ClusterView, replicationFactor: number): GroupChoice {
+  const load = new Map<string, number>();
+  for (const table of view.tables.values()) load.set(table.group, (load.get(table.group) ?? 0) + 1);
+  const candidates = [...view.groups.values()].filter((group) => view.regions.has(group.primary));
+  if (candidates.length === 0) {
+    const regions = view.regions.size;
+    return {
+      none:
+        view.groups.size === 0
+          ? `no replica group has formed: ${regions} region(s) registered, ${replicationFactor} needed per group`
+          : 'no group has a live primary',
+    };
+  }
+  candidates.sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || compareGroupIds(a.id, b.id));
+  return { group: candidates[0] as GroupRecord };
+}
+
+/** g2 before g10. */
+export function compareGroupIds(a: string, b: string): number {
+  return a.length - b.length || a.localeCompare(b);
+}

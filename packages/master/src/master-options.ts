@@ -1,0 +1,17 @@
+/** What a master is configured with. */
+export interface MasterOptions {
+  /** Name of this master (its host name); shown in status and logs. */
+  masterId: string;
+  /** host:port the MasterService listens on. */
+  listenAddress: string;
+  etcdEndpoints: string[];
+  etcdPrefix: string;
+  /** TTL of the election lease, in seconds: how long a dead master may hold the lead. */
+  leaseTtlSeconds: number;
+  replicationFactor: number;
+}
+
+/** Pause before campaigning again after losing the lead, in milliseconds. */
+export const CAMPAIGN_RETRY_DELAY_MS = 1_000;
+/** Coalesces bursts of etcd changes into one reload, in milliseconds. */
+export const RELOAD_DEBOUNCE_MS = 20;

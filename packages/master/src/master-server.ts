@@ -1,0 +1,147 @@
+/**
+ * A master process: serves MasterService, campaigns in the etcd election, and while it
+ * leads, keeps its view of the cluster current (watching etcd) and forms replica groups
+ * from spare regions. All durable state is in etcd, so a new master resumes where the
+ * old one stopped.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { Etcd3, type Campaign, type Watcher } from 'etcd3';
+import { EtcdKeys, loadProtos, type Logger } from '@minisql/common';
+import { CatalogService } from './catalog-service.js';
+import { planNewGroups } from './cluster-planner.js';
+import { emptyView, type ClusterView } from './cluster-view.js';
+import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
+import { masterServiceHandlers, type MasterState } from './master-service.js';
+import { MetadataStore } from './metadata-store.js';
+import { RegionPool } from './region-pool.js';
+
+export class MasterServer implements MasterState {
+  readonly masterId: string;
+  leading = false;
+  view: ClusterView = emptyView();
+  private readonly etcd: Etcd3;
+  private readonly store: MetadataStore;
+  private readonly regions = new RegionPool();
+  private readonly catalog: CatalogService;
+  private readonly server = new grpc.Server();
+  private campaign: Campaign | undefined;
+  private watcher: Watcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  /** A reload runs at most once at a time; a change during it schedules one more. */
+  private reloading = false;
+  private reloadAgain = false;
+  private stopped = false;
+  private boundAddress = '';
+
+  constructor(
+    private readonly options: MasterOptions,
+    private readonly logger: Logger,
+  ) {
+    this.masterId = options.masterId;
+    this.etcd = new Etcd3({ hosts: options.etcdEndpoints, dialTimeout: 2_000 });
+    this.store = new MetadataStore(this.etcd, new EtcdKeys(options.etcdPrefix), logger.child('metadata'));
+    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'));
+  }
+
+  get address(): string {
+    return this.boundAddress;
+  }
+
+  /** Serves at once (answering NOT_LEADER while on standby) and campaigns in the background. */
+  async start(): Promise<string> {
+    const { master } = loadProtos();
+    this.server.addService(master.minisql.v1.MasterService.service, masterServiceHandlers(this, this.catalog));
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(this.options.listenAddress, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    this.boundAddress = `${this.options.listenAddress.slice(0, this.options.listenAddress.lastIndexOf(':'))}:${port}`;
+    this.logger.info('master serving; campaigning for the lead', { address: this.boundAddress });
+    void this.campaignLoop();
+    return this.boundAddress;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reloadTimer);
+    await this.watcher?.cancel().catch(() => undefined);
+    // Resigning hands the lead to the standby at once instead of after the lease TTL.
+    await this.campaign?.resign().catch(() => undefined);
+    this.server.forceShutdown();
+    this.regions.close();
+    this.etcd.close();
+  }
+
+  private async campaignLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.leadUntilLost();
+      } catch (error) {
+        this.logger.error('lost or could not win the lead', { error: (error as Error).message });
+      }
+      this.stepDown();
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, CAMPAIGN_RETRY_DELAY_MS));
+    }
+  }
+
+  /** Campaigns; once elected, leads until the campaign fails. */
+  private async leadUntilLost(): Promise<void> {
+    const election = this.etcd.namespace(`${this.options.etcdPrefix}master/`).election('election', this.options.leaseTtlSeconds);
+    const campaign = election.campaign(this.masterId);
+    this.campaign = campaign;
+    const failed = new Promise<never>((_, reject) => campaign.on('error', reject));
+    await Promise.race([campaign.wait(), failed]);
+    if (this.stopped) return;
+    this.store.fenceWith(await campaign.getCampaignKey());
+    this.view = (await this.store.load()).view;
+    this.leading = true;
+    this.logger.info('elected: this master leads', { regions: this.view.regions.size, groups: this.view.groups.size, tables: this.view.tables.size });
+    await this.store.recordEvent('master_elected', { master: this.masterId });
+    await this.catalog.resumeUnfinished();
+    this.watcher = await this.store.watch(() => this.scheduleReload());
+    await this.reload();
+    await failed;
+  }
+
+  private stepDown(): void {
+    if (this.leading) this.logger.warn('stepping down');
+    this.leading = false;
+    this.store.fenceWith(undefined);
+    void this.watcher?.cancel().catch(() => undefined);
+    this.watcher = undefined;
+    this.campaign = undefined;
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
+  }
+
+  /** Re-reads the view and forms groups from spare regions. */
+  private async reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    this.reloading = true;
+    try {
+      do {
+        this.reloadAgain = false;
+        if (!this.leading) return;
+        const { view } = await this.store.load();
+        this.view = view;
+        const groups = planNewGroups(view, this.options.replicationFactor);
+        if (groups.length > 0 && (await this.store.createGroups(groups))) {
+          for (const group of groups) {
+            this.logger.info('formed a replica group', { group: group.id, primary: group.primary, replicas: group.inSync });
+            await this.store.recordEvent('group_formed', { group: group.id, primary: group.primary, replicas: group.inSync });
+          }
+          this.view = (await this.store.load()).view;
+        }
+      } while (this.reloadAgain);
+    } catch (error) {
+      this.logger.warn('could not refresh the cluster view; will retry on the next change', { error: (error as Error).message });
+    } finally {
+      this.reloading = false;
+    }
+  }
+}

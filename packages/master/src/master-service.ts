@@ -1,0 +1,71 @@
+/**
+ * The MasterService gRPC handlers. A standby master answers NOT_LEADER so that clients
+ * move on to the active one; every other failure is an Error in the response.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { errors, MiniSqlError, type MasterServiceHandlers } from '@minisql/common';
+import type { CatalogService } from './catalog-service.js';
+import type { ClusterView } from './cluster-view.js';
+import { clusterStatus, routeOf, tableInfos } from './route-builder.js';
+
+export interface MasterState {
+  readonly masterId: string;
+  /** True while this master leads. */
+  readonly leading: boolean;
+  /** The view last read from etcd; valid while leading. */
+  readonly view: ClusterView;
+}
+
+export function masterServiceHandlers(state: MasterState, catalog: CatalogService): MasterServiceHandlers {
+  const ensureLeading = (): void => {
+    if (!state.leading) throw errors.notLeader(state.masterId);
+  };
+  /** Runs a handler body; a thrown MiniSqlError becomes the response's error. */
+  const answer = <T>(callback: grpc.sendUnaryData<T>, body: () => Promise<T>, onError: (error: MiniSqlError) => T): void => {
+    body().then(
+      (response) => callback(null, response),
+      (thrown) => callback(null, onError(MiniSqlError.from(thrown))),
+    );
+  };
+  const catalogStatement = (sql: string) =>
+    async () => {
+      ensureLeading();
+      return { result: await catalog.execute(sql) };
+    };
+  return {
+    GetRoute(call, callback) {
+      answer(callback, async () => {
+        ensureLeading();
+        const routes = [];
+        for (const table of call.request.tables) {
+          const route = routeOf(state.view, table);
+          if (route instanceof MiniSqlError) return { routes, error: route.toProto() };
+          routes.push(route);
+        }
+        return { routes };
+      }, (error) => ({ routes: [], error: error.toProto() }));
+    },
+    CreateTable(call, callback) {
+      answer(callback, catalogStatement(call.request.sql), (error) => ({ error: error.toProto() }));
+    },
+    DropTable(call, callback) {
+      const sql = `drop table ${call.request.if_exists ? 'if exists ' : ''}\`${call.request.table.replaceAll('`', '``')}\``;
+      answer(callback, catalogStatement(sql), (error) => ({ error: error.toProto() }));
+    },
+    ExecuteCatalogStatement(call, callback) {
+      answer(callback, catalogStatement(call.request.sql), (error) => ({ error: error.toProto() }));
+    },
+    ListTables(_call, callback) {
+      answer(callback, async () => {
+        ensureLeading();
+        return { tables: tableInfos(state.view) };
+      }, (error) => ({ tables: [], error: error.toProto() }));
+    },
+    GetClusterStatus(_call, callback) {
+      answer(callback, async () => {
+        ensureLeading();
+        return clusterStatus(state.view, state.masterId);
+      }, (error) => ({ error: error.toProto() }));
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The master's port to etcd: reads the whole cluster view, watches it, and changes it
+ * only by transactions that compare the revision they read, and that hold only while
+ * this master still leads (its election key exists). Two masters, or a master racing
+ * a region, can therefore never overwrite each other.
+ */
+import type { Etcd3, Watcher } from 'etcd3';
+import {
+  EtcdKeys,
+  errors,
+  parseGroupRecord,
+  parseRegionRecord,
+  parseTableRecord,
+  type GroupRecord,
+  type Logger,
+  type RegionRecord,
+  type TableRecord,
+} from '@minisql/common';
+import type { ClusterView } from './cluster-view.js';
+
+export interface LoadedView {
+  view: ClusterView;
+  /** The mod revision of each table key, for compare-and-set. */
+  tableRevisions: ReadonlyMap<string, string>;
+}
+
+/** Events kept for the status page; older ones are trimmed. */
+const EVENTS_KEPT = 200;
+
+export class MetadataStore {
+  /** The election key of this master while it leads; every write compares it. */
+  private fenceKey: string | undefined;
+  private eventSequence = 0;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    readonly keys: EtcdKeys,
+    private readonly logger: Logger,
+  ) {}
+
+  /** From now on, writes succeed only while `key` exists (this master's election key). */
+  fenceWith(key: string | undefined): void {
+    this.fenceKey = key;
+  }
+
+  async load(): Promise<LoadedView> {
+    const response = await this.etcd.getAll().prefix(this.keys.prefix).exec();
+    const regions = new Map<string, RegionRecord>();
+    const groups = new Map<string, GroupRecord>();
+    const tables = new Map<string, TableRecord>();
+    const tableRevisions = new Map<string, string>();
+    for (const kv of response.kvs) {
+      const key = kv.key.toString();
+      const value = kv.value.toString();
+      try {
+        if (key.startsWith(this.keys.regions)) {
+          const record = parseRegionRecord(key, value);
+          regions.set(record.id, record);
+        } else if (key.startsWith(this.keys.groups)) {
+          const record = parseGroupRecord(key, value);
+          groups.set(record.id, record);
+        } else if (key.startsWith(this.keys.tables)) {
+          const record = parseTableRecord(key, value);
+          tables.set(key.slice(this.keys.tables.length), record);
+          tableRevisions.set(key.slice(this.keys.tables.length), kv.mod_revision);
+        } else if (key.startsWith(this.keys.events)) {
+          this.eventSequence = Math.max(this.eventSequence, Number(key.slice(this.keys.events.length)) || 0);
+        }
+      } catch (error) {
+        // One unreadable record must not hide the rest of the cluster.
+        this.logger.error('skipping an unreadable etcd record', { key, error: (error as Error).message });
+      }
+    }
+    return { view: { regions, groups, tables }, tableRevisions };
+  }
+
+  /** Calls `onChange` after any change under the prefix (regions, groups, tables). */
+  async watch(onChange: () => void): Promise<Watcher> {
+    const watcher = await this.etcd.watch().prefix(this.keys.prefix).create();
+    watcher.on('data', onChange);
+    watcher.on('error', (error) => this.logger.warn('etcd watch error; it reconnects by itself', { error: error.message }));
+    return watcher;
+  }
+
+  /** Creates groups that do not exist yet, all or none. */
+  async createGroups(groups: readonly GroupRecord[]): Promise<boolean> {
+    let txn = this.fenced();
+    for (const group of groups) txn = txn.and(this.keys.group(group.id), 'Create', '==', 0);
+    const result = await txn.then(...groups.map((group) => this.etcd.put(this.keys.group(group.id)).value(JSON.stringify(group)))).commit();
+    return result.succeeded;
+  }
+
+  /** Writes a table record if its key still has `revision` ('0': must not exist). */
+  async putTable(record: TableRecord, revision: string): Promise<string | undefined> {
+    const key = this.keys.table(record.name);
+    const txn = this.fenced().and(key, revision === '0' ? 'Create' : 'Mod', '==', revision === '0' ? 0 : Number(revision));
+    const result = await txn.then(this.etcd.put(key).value(JSON.stringify(record))).commit();
+    return result.succeeded ? result.header.revision : undefined;
+  }
+
+  async deleteTable(name: string, revision: string): Promise<boolean> {
+    const key = this.keys.table(name);
+    const result = await this.fenced().and(key, 'Mod', '==', Number(revision)).then(this.etcd.delete().key(key)).commit();
+    return result.succeeded;
+  }
+
+  /** Appends an event for the status page; best effort (a lost event loses no data). */
+  async recordEvent(kind: string, detail: Record<string, unknown>): Promise<void> {
+    this.eventSequence += 1;
+    const key = this.keys.event(this.eventSequence);
+    try {
+      await this.etcd.put(key).value(JSON.stringify({ kind, atMs: Date.now(), ...detail }));
+      if (this.eventSequence > EVENTS_KEPT) await this.etcd.delete().inRange({ start: this.keys.events, end: this.keys.event(this.eventSequence - EVENTS_KEPT) });
+    } catch (error) {
+      this.logger.warn('could not record an event', { kind, error: (error as Error).message });
+    }
+  }
+
+  private fenced() {
+    if (this.fenceKey === undefined) throw errors.notLeader('this master');
+    return this.etcd.if(this.fenceKey, 'Create', '>', 0);
+  }
+}

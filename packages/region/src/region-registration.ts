@@ -1,0 +1,105 @@
+/**
+ * Keeps this region registered in etcd: its RegionRecord under `regions/<id>`, attached
+ * to a lease that etcd3 keeps alive. If the lease is lost (etcd unreachable for a TTL),
+ * the region registers again. A name already held by a live region is refused with
+ * DUPLICATE_REGION and retried, so the region takes the name once it is free, and
+ * neither process dies for it.
+ */
+import type { Etcd3, Lease } from 'etcd3';
+import { errors, MiniSqlError, parseRegionRecord, type EtcdKeys, type Logger, type RegionRecord } from '@minisql/common';
+
+/** First and largest pause between registration attempts, in milliseconds. */
+const RETRY_DELAY_MS_MIN = 250;
+const RETRY_DELAY_MS_MAX = 5_000;
+
+export class RegionRegistration {
+  /** The lease holding the record; undefined between attempts. */
+  private lease: Lease | undefined;
+  private stopped = false;
+  /** Resolves the first time the record is written; used by start(). */
+  private registeredOnce: Promise<void>;
+  private markRegistered!: () => void;
+  /** The last reason registration failed, for status and tests. */
+  lastError: MiniSqlError | undefined;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly keys: EtcdKeys,
+    private readonly record: RegionRecord,
+    private readonly leaseTtlSeconds: number,
+    private readonly endpoints: string,
+    private readonly logger: Logger,
+  ) {
+    this.registeredOnce = new Promise((resolve) => (this.markRegistered = resolve));
+  }
+
+  /** Starts registering in the background; resolves once registered the first time. */
+  start(): Promise<void> {
+    void this.loop();
+    return this.registeredOnce;
+  }
+
+  /** Revokes the lease, so the master sees this region leave at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const lease = this.lease;
+    this.lease = undefined;
+    if (lease) await lease.revoke().catch(() => undefined);
+  }
+
+  private async loop(): Promise<void> {
+    let delayMs = RETRY_DELAY_MS_MIN;
+    while (!this.stopped) {
+      try {
+        const lost = await this.registerOnce();
+        this.lastError = undefined;
+        delayMs = RETRY_DELAY_MS_MIN;
+        this.markRegistered();
+        this.logger.info('registered in etcd', { key: this.keys.region(this.record.id), leaseTtlSeconds: this.leaseTtlSeconds });
+        const reason = await lost;
+        if (this.stopped) return;
+        this.logger.warn('etcd lease lost; registering again', { reason });
+      } catch (thrown) {
+        const error = thrown instanceof MiniSqlError ? thrown : errors.etcdUnavailable(this.endpoints, (thrown as Error).message);
+        if (this.lastError?.message !== error.message) this.logger.error(error.message, { code: error.code });
+        this.lastError = error;
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX);
+      }
+    }
+  }
+
+  /** Writes the record under a new lease; resolves with a promise that settles when the lease is lost. */
+  private async registerOnce(): Promise<Promise<string>> {
+    const lease = this.etcd.lease(this.leaseTtlSeconds);
+    const lost = new Promise<string>((resolve) => lease.on('lost', (error) => resolve(error.message)));
+    try {
+      await lease.grant();
+      const key = this.keys.region(this.record.id);
+      const result = await this.etcd
+        .if(key, 'Create', '==', 0)
+        .then(lease.put(key).value(JSON.stringify(this.record)))
+        .else(this.etcd.get(key))
+        .commit();
+      if (!result.succeeded) {
+        const holder = result.responses[0]?.response_range?.kvs[0]?.value.toString() ?? '{}';
+        let address = 'another address';
+        try {
+          address = parseRegionRecord(key, holder).grpcAddress;
+        } catch {
+          // An unreadable record still holds the name; say so without its address.
+        }
+        throw errors.duplicateRegion(this.record.id, address);
+      }
+    } catch (error) {
+      await lease.revoke().catch(() => undefined);
+      throw error;
+    }
+    this.lease = lease;
+    return lost;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
