@@ -1,7 +1,8 @@
 /**
- * The one way minisql starts its own server processes (tests, the local cluster): spawn
- * a Node script, wait for the "READY <address>" line it prints once serving, and stop it
- * with a signal, escalating to SIGKILL after a grace period.
+ * The one way minisql starts server processes (tests, the local cluster): spawn a Node
+ * script and wait for the "READY <address>" line it prints once serving, or spawn any
+ * program (etcd) and poll a readiness probe; stop it with a signal, escalating to
+ * SIGKILL after a grace period.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -10,9 +11,16 @@ import { createInterface } from 'node:readline';
 export const READY_PREFIX = 'READY ';
 
 export interface ReadyProcessOptions {
-  /** The Node script to run. */
-  script: string;
+  /** The Node script to run; or give `command` to run another program. */
+  script?: string;
+  /** A program to run instead of a Node script. */
+  command?: string;
   args?: readonly string[];
+  /**
+   * For programs that print no READY line: polled until it returns the address the
+   * process serves at.
+   */
+  probe?: () => Promise<string | undefined>;
   env?: NodeJS.ProcessEnv;
   /** Time to wait for the READY line, in milliseconds. */
   readyTimeoutMs?: number;
@@ -23,6 +31,7 @@ export interface ReadyProcessOptions {
 export const READY_TIMEOUT_MS_DEFAULT = 20_000;
 const STDERR_LINES_KEPT = 50;
 const STOP_GRACE_MS = 3_000;
+const PROBE_INTERVAL_MS = 100;
 
 export class ReadyProcess {
   /** Last stderr lines, newest last; for error messages when the process misbehaves. */
@@ -53,10 +62,11 @@ export class ReadyProcess {
   }
 
   static start(options: ReadyProcessOptions): Promise<ReadyProcess> {
-    const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const name = options.script ?? options.command ?? '(nothing)';
+    const [command, args] = options.command !== undefined
+      ? [options.command, [...(options.args ?? [])]]
+      : [process.execPath, [options.script ?? '', ...(options.args ?? [])]];
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
@@ -73,17 +83,31 @@ export class ReadyProcess {
         settled = true;
         clearTimeout(timer);
         child.kill('SIGKILL');
-        reject(new Error(`${options.script} ${why}\n${tail.join('\n')}`));
+        reject(new Error(`${name} ${why}\n${tail.join('\n')}`));
+      };
+      const ready = (address: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(new ReadyProcess(child, address, tail, exited));
       };
       const timer = setTimeout(() => fail(`did not print READY within ${timeoutMs} ms`), timeoutMs);
       child.once('error', (error) => fail(`could not start: ${error.message}`));
       void exited.then((code) => fail(`exited with code ${code} before it was ready`));
       lines.on('line', (line) => {
-        if (settled || !line.startsWith(READY_PREFIX)) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(new ReadyProcess(child, line.slice(READY_PREFIX.length).trim(), tail, exited));
+        if (line.startsWith(READY_PREFIX)) ready(line.slice(READY_PREFIX.length).trim());
       });
+      const probe = options.probe;
+      if (probe) {
+        const poll = async (): Promise<void> => {
+          while (!settled) {
+            const address = await probe().catch(() => undefined);
+            if (address !== undefined) return ready(address);
+            await new Promise((resume) => setTimeout(resume, PROBE_INTERVAL_MS));
+          }
+        };
+        void poll();
+      }
     });
   }
 

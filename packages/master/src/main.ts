@@ -30,7 +30,7 @@ function parseOptions(): MasterOptions {
   const host = findHost(config, values.id ?? process.env.THIS_NAME, 'master');
   return {
     masterId: host.name,
-    listenAddress: values.listen ?? `${host.ip}:${host.ports.master}`,
+    listenAddress: values.listen ?? `${process.env.THIS_IP ?? host.ip}:${host.ports.master}`,
     etcdEndpoints: config.etcdEndpoints,
     etcdPrefix: config.etcdPrefix,
     leaseTtlSeconds: config.leaseTtlSeconds,

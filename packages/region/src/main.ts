@@ -54,7 +54,7 @@ function parseStartup(): Startup {
       options: {
         ...REGION_DEFAULTS,
         regionId: host.name,
-        listenAddress: values.listen ?? `${host.ip}:${host.ports.region}`,
+        listenAddress: values.listen ?? `${process.env.THIS_IP ?? host.ip}:${host.ports.region}`,
         dataDir: values['data-dir'] ?? join(config.dataDir, host.name),
         synchronous: sync,
       },

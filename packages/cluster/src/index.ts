@@ -1,0 +1,3 @@
+export * from './control-server.js';
+export * from './etcd-arguments.js';
+export * from './local-cluster.js';

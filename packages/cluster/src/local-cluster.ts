@@ -1,0 +1,130 @@
+/**
+ * Runs a whole cluster on this machine from one configuration: every etcd member, then
+ * the masters and regions, each a real process with its log in `<dataDir>/logs/`.
+ * Regions can be killed and restarted by name while it runs (control-server.ts).
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ReadyProcess, type ClusterConfig, type HostConfig } from '@minisql/common';
+import { etcdArguments, etcdHealthy, etcdMembers } from './etcd-arguments.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/src -> the packages folder */
+const PACKAGES = join(here, '..', '..', '..');
+export const MASTER_MAIN = join(PACKAGES, 'master', 'dist', 'src', 'main.js');
+export const REGION_MAIN = join(PACKAGES, 'region', 'dist', 'src', 'main.js');
+export const ETCD_COMMAND_DEFAULT = '/usr/bin/etcd';
+
+export type ProcessRole = 'etcd' | 'master' | 'region';
+
+interface Managed {
+  name: string;
+  role: ProcessRole;
+  host: HostConfig;
+  process: ReadyProcess | undefined;
+  log: WriteStream;
+}
+
+export interface LocalClusterOptions {
+  config: ClusterConfig;
+  /** Path of the configuration file, handed to every process. */
+  configPath: string;
+  etcdCommand?: string;
+  /** Progress lines for the person waiting. */
+  onProgress?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class LocalCluster {
+  private readonly processes = new Map<string, Managed>();
+  private readonly logDir: string;
+
+  constructor(private readonly options: LocalClusterOptions) {
+    this.logDir = join(options.config.dataDir, 'logs');
+  }
+
+  /** Starts etcd, then masters and regions together; stops what started if any fails. */
+  async start(): Promise<void> {
+    mkdirSync(this.logDir, { recursive: true });
+    const { config } = this.options;
+    try {
+      await Promise.all(etcdMembers(config).map((host) => this.launch(`etcd-${host.name}`, 'etcd', host)));
+      const servers = config.hosts.flatMap((host) =>
+        host.roles.filter((role): role is 'master' | 'region' => role === 'master' || role === 'region').map((role) => ({ host, role })),
+      );
+      await Promise.all(servers.map(({ host, role }) => this.launch(host.name, role, host)));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Names of the processes, with their pids (undefined when stopped). */
+  list(): Array<{ name: string; role: ProcessRole; pid: number | undefined }> {
+    return [...this.processes.values()].map((p) => ({ name: p.name, role: p.role, pid: p.process?.pid }));
+  }
+
+  /** kill -9 of one server process by name; it stays down until restarted. */
+  async kill(name: string): Promise<void> {
+    const managed = this.require(name);
+    if (!managed.process) throw new Error(`${name} is not running`);
+    await managed.process.stop('SIGKILL');
+    managed.process = undefined;
+    this.progress(`killed ${name} (SIGKILL)`);
+  }
+
+  async restart(name: string): Promise<void> {
+    const managed = this.require(name);
+    if (managed.process) await managed.process.stop('SIGTERM');
+    managed.process = undefined;
+    await this.launch(managed.name, managed.role, managed.host);
+  }
+
+  /** Stops servers first, etcd last, so they can deregister cleanly. */
+  async stop(): Promise<void> {
+    const all = [...this.processes.values()];
+    await Promise.all(all.filter((p) => p.role !== 'etcd').map((p) => p.process?.stop('SIGTERM')));
+    await Promise.all(all.filter((p) => p.role === 'etcd').map((p) => p.process?.stop('SIGTERM')));
+    for (const managed of all) {
+      managed.process = undefined;
+      managed.log.end();
+    }
+  }
+
+  private require(name: string): Managed {
+    const managed = this.processes.get(name);
+    if (!managed || managed.role === 'etcd') {
+      const names = [...this.processes.values()].filter((p) => p.role !== 'etcd').map((p) => p.name);
+      throw new Error(`no server named ${name} (servers: ${names.join(', ')})`);
+    }
+    return managed;
+  }
+
+  private async launch(name: string, role: ProcessRole, host: HostConfig): Promise<void> {
+    let managed = this.processes.get(name);
+    if (!managed) {
+      managed = { name, role, host, process: undefined, log: createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' }) };
+      this.processes.set(name, managed);
+    }
+    const log = managed.log;
+    const env = { ...(this.options.env ?? process.env), THIS_NAME: host.name, THIS_IP: host.ip };
+    const onStderrLine = (line: string): void => void log.write(`${line}\n`);
+    const common = { env, onStderrLine };
+    const args = ['--config', this.options.configPath];
+    managed.process =
+      role === 'etcd'
+        ? await ReadyProcess.start({
+            ...common,
+            command: this.options.etcdCommand ?? ETCD_COMMAND_DEFAULT,
+            args: etcdArguments(this.options.config, host, join(this.options.config.dataDir, 'etcd', host.name)),
+            probe: () => etcdHealthy(host),
+          })
+        : await ReadyProcess.start({ ...common, script: role === 'master' ? MASTER_MAIN : REGION_MAIN, args });
+    this.progress(`${name} (${role}) is up at ${managed.process.address}`);
+  }
+
+  private progress(line: string): void {
+    this.options.onProgress?.(line);
+  }
+}

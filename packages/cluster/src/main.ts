@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * minisql-cluster: the local cluster and helpers for the host scripts.
+ *   up [--config F] [--no-repl] [-- REPL ARGS]   start the cluster (and the REPL); stop all on exit
+ *   kill NAME | restart NAME | ps [--config F]   act on a running local cluster
+ *   etcd-args [--config F]                      etcd's arguments for THIS_NAME (scripts/etcd.sh)
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findHost, loadClusterConfig, MiniSqlError } from '@minisql/common';
+import { sendControl, startControlServer } from './control-server.js';
+import { etcdArguments } from './etcd-arguments.js';
+import { LocalCluster } from './local-cluster.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(here, '..', '..', '..', '..');
+const CLIENT_MAIN = join(ROOT, 'packages', 'client', 'dist', 'src', 'main.js');
+const DEFAULT_CONFIG = join(ROOT, 'config', 'local.yaml');
+
+const USAGE = `usage: minisql-cluster COMMAND [--config FILE]
+  up [--no-repl] [-- REPL ARGS]  start every process of the configuration on this machine, then
+                                 the REPL; everything stops when the REPL exits (or on Ctrl-C
+                                 with --no-repl)
+  kill NAME                      kill -9 one master or region of the running cluster
+  restart NAME                   start it again (or stop and start it)
+  ps                             list the processes of the running cluster
+  etcd-args                      print etcd's arguments for host $THIS_NAME, one per line
+  --config FILE                  the configuration (default $MINISQL_CONFIG, else config/local.yaml)`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    options: { config: { type: 'string' }, 'no-repl': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const configPath = values.config ?? process.env.MINISQL_CONFIG ?? DEFAULT_CONFIG;
+  const config = loadClusterConfig(configPath);
+  switch (command) {
+    case 'up':
+      return up(config, configPath, values['no-repl'] === true, rest);
+    case 'kill':
+    case 'restart': {
+      const name = rest[0];
+      if (!name) throw new Error(`${command} needs the name of a master or region`);
+      await sendControl(config.dataDir, 'POST', `/${command}/${encodeURIComponent(name)}`);
+      console.log(`${command === 'kill' ? 'killed' : 'restarted'} ${name}`);
+      return 0;
+    }
+    case 'ps': {
+      const processes = (await sendControl(config.dataDir, 'GET', '/processes')) as Array<{ name: string; role: string; pid?: number }>;
+      for (const p of processes) console.log(`${p.name.padEnd(16)} ${p.role.padEnd(7)} ${p.pid ?? 'stopped'}`);
+      return 0;
+    }
+    case 'etcd-args': {
+      const host = findHost(config, process.env.THIS_NAME, 'etcd');
+      console.log(etcdArguments(config, host, join(config.dataDir, 'etcd', host.name)).join('\n'));
+      return 0;
+    }
+    default:
+      throw new Error(`unknown command ${command}\n${USAGE}`);
+  }
+}
+
+async function up(config: ReturnType<typeof loadClusterConfig>, configPath: string, noRepl: boolean, replArgs: string[]): Promise<number> {
+  const started = Date.now();
+  const cluster = new LocalCluster({ config, configPath, onProgress: (line) => console.error(`cluster: ${line}`) });
+  console.error(`cluster: starting from ${configPath} (logs in ${join(config.dataDir, 'logs')})`);
+  await cluster.start();
+  const control = await startControlServer(cluster, config.dataDir);
+  console.error(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s; kill a region with: scripts/cluster.sh kill region1`);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= (async () => {
+    console.error('cluster: stopping');
+    await control.close();
+    await cluster.stop();
+  })());
+  process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
+  if (noRepl) {
+    process.on('SIGINT', () => void stop().then(() => process.exit(0)));
+    return new Promise<number>(() => undefined);
+  }
+  // The REPL owns the terminal; Ctrl-C belongs to it, not to the launcher.
+  process.on('SIGINT', () => undefined);
+  const repl = spawn(process.execPath, [CLIENT_MAIN, '--config', configPath, ...replArgs], { stdio: 'inherit' });
+  const code = await new Promise<number>((resolve) => repl.on('exit', (status) => resolve(status ?? 1)));
+  await stop();
+  return code;
+}
+
+main().then(
+  (code) => {
+    if (code !== 0 || !process.argv.includes('up')) process.exitCode = code;
+    else process.exit(code);
+  },
+  (error: unknown) => {
+    const message = error instanceof MiniSqlError ? `${error.code}: ${error.message}` : (error as Error).message;
+    console.error(`minisql-cluster: ${message}`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Starts this host's etcd member, as listed in the cluster configuration.
+#   THIS_NAME=host1 MINISQL_CONFIG=/etc/minisql.yaml scripts/etcd.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+: "${THIS_NAME:?set THIS_NAME to this host's name in the configuration}"
+config="${MINISQL_CONFIG:-$root/config/five-hosts.yaml}"
+"$root/scripts/install-etcd.sh"
+"$root/scripts/setup.sh"
+mapfile -t args < <(node "$root/packages/cluster/dist/src/main.js" etcd-args --config "$config")
+[ "${#args[@]}" -gt 0 ] || exit 2
+exec etcd "${args[@]}"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Starts this host's master, as listed in the cluster configuration.
+#   THIS_NAME=host0 [THIS_IP=10.0.0.1x] MINISQL_CONFIG=/etc/minisql.yaml scripts/master.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+: "${THIS_NAME:?set THIS_NAME to this host's name in the configuration}"
+"$root/scripts/setup.sh"
+exec node "$root/packages/master/dist/src/main.js" --config "${MINISQL_CONFIG:-$root/config/five-hosts.yaml}" "$@"
