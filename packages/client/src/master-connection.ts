@@ -20,6 +20,12 @@ import {
 
 /** Time one call to a master may take, in milliseconds. */
 export const MASTER_CALL_TIMEOUT_MS = 15_000;
+/**
+ * How long to keep trying while masters are on standby or unreachable after having
+ * answered before: an election after a master died takes up to the lease TTL.
+ */
+export const MASTER_FAILOVER_WAIT_MS = 10_000;
+const MASTER_RETRY_INTERVAL_MS = 100;
 
 type Call<T> = (stub: MasterServiceClient, deadline: grpc.Deadline, callback: (error: grpc.ServiceError | null, response?: T) => void) => void;
 
@@ -27,6 +33,8 @@ export class MasterConnection {
   private readonly stubs: MasterServiceClient[];
   /** Index of the master that answered last: tried first next time. */
   private current = 0;
+  /** True once any master has answered: later outages are waited out, a wrong address is not. */
+  private answeredOnce = false;
 
   constructor(readonly addresses: readonly string[]) {
     if (addresses.length === 0) throw errors.invalidArgument('master addresses', 'at least one is needed');
@@ -60,11 +68,31 @@ export class MasterConnection {
   }
 
   /**
-   * Runs `call` against each master in turn, starting with the last one that answered.
-   * A domain error in the response (other than NOT_LEADER) is final and thrown.
+   * Runs `call` against each master in turn until one leads. While an election may be
+   * under way (a master said it is on standby, or masters that answered before are
+   * down), tries again until MASTER_FAILOVER_WAIT_MS has passed.
    */
   private async call<T>(call: Call<T>, errorOf: (response: T) => ProtoError__Output | null | undefined): Promise<T> {
+    const deadline = Date.now() + MASTER_FAILOVER_WAIT_MS;
+    for (;;) {
+      const outcome = await this.callEachOnce(call, errorOf);
+      if ('response' in outcome) {
+        this.answeredOnce = true;
+        return outcome.response;
+      }
+      const waitable = outcome.standby || this.answeredOnce;
+      if (!waitable || Date.now() >= deadline) throw errors.masterUnreachable(this.addresses.join(', '), outcome.failures.join('; '));
+      await new Promise((resolve) => setTimeout(resolve, MASTER_RETRY_INTERVAL_MS));
+    }
+  }
+
+  /** One pass over the masters. A domain error other than NOT_LEADER is final and thrown. */
+  private async callEachOnce<T>(
+    call: Call<T>,
+    errorOf: (response: T) => ProtoError__Output | null | undefined,
+  ): Promise<{ response: T } | { failures: string[]; standby: boolean }> {
     const failures: string[] = [];
+    let standby = false;
     for (let attempt = 0; attempt < this.stubs.length; attempt += 1) {
       const index = (this.current + attempt) % this.stubs.length;
       const address = this.addresses[index] as string;
@@ -81,15 +109,16 @@ export class MasterConnection {
           const failure = MiniSqlError.fromProto(error);
           if (failure.code !== 'NOT_LEADER') throw failure;
           failures.push(`${address}: on standby`);
+          standby = true;
           continue;
         }
         this.current = index;
-        return response;
+        return { response };
       } catch (error) {
         if (!(error instanceof MiniSqlError) || (error.code !== 'UNAVAILABLE' && error.code !== 'TIMEOUT')) throw error;
         failures.push(`${address}: ${error.message}`);
       }
     }
-    throw errors.masterUnreachable(this.addresses.join(', '), failures.join('; '));
+    return { failures, standby };
   }
 }

@@ -44,15 +44,16 @@ export class LocalCluster {
     this.logDir = join(options.config.dataDir, 'logs');
   }
 
-  /** Starts etcd, then masters and regions together; stops what started if any fails. */
-  async start(): Promise<void> {
+  /**
+   * Starts etcd, then the masters and regions together (only those named in `only`, if
+   * given; the rest can be started later with restart()); stops what started if any fails.
+   */
+  async start(only?: readonly string[]): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
     const { config } = this.options;
     try {
       await Promise.all(etcdMembers(config).map((host) => this.launch(`etcd-${host.name}`, 'etcd', host)));
-      const servers = config.hosts.flatMap((host) =>
-        host.roles.filter((role): role is 'master' | 'region' => role === 'master' || role === 'region').map((role) => ({ host, role })),
-      );
+      const servers = this.servers().filter(({ host }) => only === undefined || only.includes(host.name));
       await Promise.all(servers.map(({ host, role }) => this.launch(host.name, role, host)));
     } catch (error) {
       await this.stop();
@@ -74,11 +75,27 @@ export class LocalCluster {
     this.progress(`killed ${name} (SIGKILL)`);
   }
 
+  /** Starts a server of the configuration; one that runs is stopped (SIGTERM) first. */
   async restart(name: string): Promise<void> {
-    const managed = this.require(name);
-    if (managed.process) await managed.process.stop('SIGTERM');
-    managed.process = undefined;
-    await this.launch(managed.name, managed.role, managed.host);
+    const server = this.servers().find(({ host }) => host.name === name);
+    if (!server) throw new Error(`no server named ${name} (servers: ${this.servers().map(({ host }) => host.name).join(', ')})`);
+    const managed = this.processes.get(name);
+    if (managed?.process) await managed.process.stop('SIGTERM');
+    if (managed) managed.process = undefined;
+    await this.launch(name, server.role, server.host);
+  }
+
+  /** The address a running server serves at. */
+  addressOf(name: string): string {
+    const address = this.processes.get(name)?.process?.address;
+    if (address === undefined) throw new Error(`${name} is not running`);
+    return address;
+  }
+
+  private servers(): Array<{ host: HostConfig; role: 'master' | 'region' }> {
+    return this.options.config.hosts.flatMap((host) =>
+      host.roles.filter((role): role is 'master' | 'region' => role === 'master' || role === 'region').map((role) => ({ host, role })),
+    );
   }
 
   /** Stops servers first, etcd last, so they can deregister cleanly. */
@@ -95,8 +112,7 @@ export class LocalCluster {
   private require(name: string): Managed {
     const managed = this.processes.get(name);
     if (!managed || managed.role === 'etcd') {
-      const names = [...this.processes.values()].filter((p) => p.role !== 'etcd').map((p) => p.name);
-      throw new Error(`no server named ${name} (servers: ${names.join(', ')})`);
+      throw new Error(`no running server named ${name} (servers: ${this.servers().map(({ host }) => host.name).join(', ')})`);
     }
     return managed;
   }

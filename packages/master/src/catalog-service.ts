@@ -45,10 +45,18 @@ export class CatalogService {
     private readonly regions: RegionPool,
     private readonly replicationFactor: number,
     private readonly logger: Logger,
+    /** Called after every schema change, so routes reflect it before the client asks. */
+    private readonly onChanged: () => Promise<void>,
   ) {}
 
   async execute(sql: string): Promise<ResultSet> {
     const statement = analyzeStatement(sql);
+    const result = await this.executeAnalyzed(statement, sql);
+    if (statement.kind !== 'show_tables' && statement.kind !== 'show_indexes' && statement.kind !== 'describe') await this.onChanged();
+    return result;
+  }
+
+  private async executeAnalyzed(statement: AnalyzedStatement, sql: string): Promise<ResultSet> {
     switch (statement.kind) {
       case 'create_table':
         return this.createTable(statement, sql);

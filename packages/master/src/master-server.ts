@@ -27,8 +27,8 @@ export class MasterServer implements MasterState {
   private campaign: Campaign | undefined;
   private watcher: Watcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
-  /** A reload runs at most once at a time; a change during it schedules one more. */
-  private reloading = false;
+  /** The reload under way; a change during it makes it run once more before resolving. */
+  private reloadRunning: Promise<void> | undefined;
   private reloadAgain = false;
   private stopped = false;
   private boundAddress = '';
@@ -40,7 +40,7 @@ export class MasterServer implements MasterState {
     this.masterId = options.masterId;
     this.etcd = new Etcd3({ hosts: options.etcdEndpoints, dialTimeout: 2_000 });
     this.store = new MetadataStore(this.etcd, new EtcdKeys(options.etcdPrefix), logger.child('metadata'));
-    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'));
+    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload());
   }
 
   get address(): string {
@@ -116,13 +116,23 @@ export class MasterServer implements MasterState {
     this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
   }
 
-  /** Re-reads the view and forms groups from spare regions. */
-  private async reload(): Promise<void> {
-    if (this.reloading) {
+  /** Re-reads the view now: for a lookup that missed, which may only be ahead of the watch. */
+  async refreshView(): Promise<ClusterView> {
+    if (this.leading) this.view = (await this.store.load()).view;
+    return this.view;
+  }
+
+  /** Re-reads the view and forms groups from spare regions; resolves once the view is current. */
+  private reload(): Promise<void> {
+    if (this.reloadRunning) {
       this.reloadAgain = true;
-      return;
+      return this.reloadRunning;
     }
-    this.reloading = true;
+    this.reloadRunning = this.reloadUntilCurrent().finally(() => (this.reloadRunning = undefined));
+    return this.reloadRunning;
+  }
+
+  private async reloadUntilCurrent(): Promise<void> {
     try {
       do {
         this.reloadAgain = false;
@@ -140,8 +150,6 @@ export class MasterServer implements MasterState {
       } while (this.reloadAgain);
     } catch (error) {
       this.logger.warn('could not refresh the cluster view; will retry on the next change', { error: (error as Error).message });
-    } finally {
-      this.reloading = false;
     }
   }
 }

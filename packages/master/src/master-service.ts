@@ -14,6 +14,8 @@ export interface MasterState {
   readonly leading: boolean;
   /** The view last read from etcd; valid while leading. */
   readonly view: ClusterView;
+  /** Reads the view from etcd now. */
+  refreshView(): Promise<ClusterView>;
 }
 
 export function masterServiceHandlers(state: MasterState, catalog: CatalogService): MasterServiceHandlers {
@@ -37,8 +39,11 @@ export function masterServiceHandlers(state: MasterState, catalog: CatalogServic
       answer(callback, async () => {
         ensureLeading();
         const routes = [];
+        // The watch may not have delivered a table created a moment ago: look again on a miss.
+        const missing = call.request.tables.some((table) => routeOf(state.view, table) instanceof MiniSqlError);
+        const view = missing ? await state.refreshView() : state.view;
         for (const table of call.request.tables) {
-          const route = routeOf(state.view, table);
+          const route = routeOf(view, table);
           if (route instanceof MiniSqlError) return { routes, error: route.toProto() };
           routes.push(route);
         }

@@ -1,0 +1,145 @@
+/**
+ * The cluster with real etcd and real processes: registration and expiry, groups forming
+ * as regions join, placement, routing, and the master surviving restarts and takeovers.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MiniSqlClient } from '@minisql/client';
+import type { ClusterStatusResponse__Output } from '@minisql/common';
+import { TestCluster } from './support/test-cluster.js';
+
+const alive = (status: ClusterStatusResponse__Output, region: string): boolean => status.regions.some((r) => r.region_id === region && r.alive);
+const groupOf = (status: ClusterStatusResponse__Output, region: string): string => status.regions.find((r) => r.region_id === region)?.group_id ?? '';
+
+describe('regions, groups and placement', () => {
+  let test: TestCluster;
+  before(async () => {
+    test = await TestCluster.start({ regions: 4, only: ['master1', 'region1'] });
+  });
+  after(async () => {
+    await test.stop();
+  });
+
+  it('registers a region under a lease; a lone region stays a spare', async () => {
+    const status = await test.waitForStatus('region1 to register', (s) => alive(s, 'region1'));
+    assert.equal(groupOf(status, 'region1'), '');
+    assert.equal(status.groups.length, 0);
+  });
+
+  it('refuses a table while no group has formed, saying why', async () => {
+    const client = await test.client();
+    await assert.rejects(client.execute('create table early (id int primary key);'), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'NO_ROUTE');
+      assert.match(error.message, /no region holds table `early` yet: no replica group has formed: 1 region\(s\) registered, 2 needed/);
+      return true;
+    });
+  });
+
+  it('forms a primary/replica pair when a second region joins, and a second pair from the next two', async () => {
+    await test.cluster.restart('region2');
+    const one = await test.waitForStatus('group g1', (s) => s.groups.length === 1);
+    assert.deepEqual([one.groups[0]?.primary, one.groups[0]?.in_sync], ['region1', ['region2']]);
+    await test.cluster.restart('region3');
+    await test.cluster.restart('region4');
+    const two = await test.waitForStatus('group g2', (s) => s.groups.length === 2);
+    assert.deepEqual(two.groups.map((g) => [g.group_id, g.epoch, g.primary, g.in_sync]), [['g1', 1, 'region1', ['region2']], ['g2', 1, 'region3', ['region4']]]);
+  });
+
+  it('spreads tables over the groups, least loaded first', async () => {
+    const client = await test.client();
+    for (const name of ['t1', 't2', 't3', 't4']) await client.execute(`create table ${name} (id int primary key, v text);`);
+    const status = await client.clusterStatus();
+    assert.deepEqual(status.groups.map((g) => g.tables.length), [2, 2]);
+  });
+
+  it('routes each statement to the primary of the table\'s group, and the table lives on that group only', async () => {
+    const client = await test.client();
+    await client.execute("insert into t1 values (1, 'one');");
+    assert.deepEqual((await client.execute('select v from t1 where id = 1;')).rows, [['one']]);
+    const status = await client.clusterStatus();
+    const group = status.groups.find((g) => g.tables.includes('t1'));
+    assert.ok(group);
+    const address = (id: string) => status.regions.find((r) => r.region_id === id)?.grpc_address as string;
+    const primary = await MiniSqlClient.connect({ regionAddress: address(group.primary) });
+    const replica = await MiniSqlClient.connect({ regionAddress: address(group.in_sync[0] as string) });
+    const otherGroup = status.groups.find((g) => g.group_id !== group.group_id);
+    const other = await MiniSqlClient.connect({ regionAddress: address(otherGroup?.primary as string) });
+    try {
+      assert.deepEqual((await primary.execute('select v from t1;')).rows, [['one']]);
+      assert.deepEqual((await replica.execute('show tables;')).rows.map((r) => r[0]).includes('t1'), true);
+      await assert.rejects(other.execute('select * from t1;'), /table `t1` does not exist/);
+    } finally {
+      primary.close();
+      replica.close();
+      other.close();
+    }
+  });
+
+  it('joins tables that live on different groups', async () => {
+    const client = await test.client();
+    const status = await client.clusterStatus();
+    const [a, b] = [status.groups[0]?.tables[0] as string, status.groups[1]?.tables[0] as string];
+    await client.execute(`insert into ${a} values (7, 'left');`);
+    await client.execute(`insert into ${b} values (7, 'right');`);
+    const rows = (await client.execute(`select x.v, y.v from ${a} x join ${b} y on x.id = y.id where x.id = 7;`)).rows;
+    assert.deepEqual(rows, [['left', 'right']]);
+  });
+
+  it('answers a statement on a table that does not exist with TABLE_NOT_FOUND', async () => {
+    const client = await test.client();
+    await assert.rejects(client.execute('select * from ghost;'), (error: Error & { code?: string }) => error.code === 'TABLE_NOT_FOUND' && /`ghost`/.test(error.message));
+    await assert.rejects(client.execute('drop table ghost;'), (error: Error & { code?: string }) => error.code === 'TABLE_NOT_FOUND');
+  });
+
+  it('drops a region from the status when its process dies and its lease expires', async () => {
+    await test.cluster.kill('region4');
+    const status = await test.waitForStatus('region4 to expire', (s) => !alive(s, 'region4'));
+    assert.equal(groupOf(status, 'region4'), 'g2', 'it stays a member of its group; failover is the replication layer\'s job');
+    await test.cluster.restart('region4');
+    await test.waitForStatus('region4 to return', (s) => alive(s, 'region4'));
+  });
+
+  it('keeps the catalog and keeps answering routes after the master is killed and restarted', async () => {
+    await test.cluster.kill('master1');
+    await test.cluster.restart('master1');
+    const client = await test.client();
+    await test.waitFor('routes from the restarted master', async () => {
+      const result = await client.execute('select v from t1 where id = 1;').catch(() => undefined);
+      return result?.rows.length === 1 ? result : undefined;
+    });
+    assert.deepEqual((await client.execute('show tables;')).rows.map((r) => r[0]), ['t1', 't2', 't3', 't4']);
+    const status = await client.clusterStatus();
+    assert.deepEqual(status.groups.map((g) => g.group_id), ['g1', 'g2']);
+  });
+});
+
+describe('two masters', () => {
+  let test: TestCluster;
+  before(async () => {
+    test = await TestCluster.start({ regions: 2, masters: 2 });
+  });
+  after(async () => {
+    await test.stop();
+  });
+
+  it('elects one master; the other answers NOT_LEADER and the client moves on to the leader', async () => {
+    const status = await test.waitForStatus('a leader and a group', (s) => s.groups.length === 1);
+    const leader = status.master_id;
+    assert.ok(leader === 'master1' || leader === 'master2');
+    const client = await test.client();
+    await client.execute('create table kept (id int primary key, v text);');
+    await client.execute("insert into kept values (1, 'before takeover');");
+  });
+
+  it('lets the standby take over when the leader dies, with the metadata intact', async () => {
+    const first = await test.waitForStatus('a leader', () => true);
+    await test.cluster.kill(first.master_id);
+    const next = await test.waitForStatus('the standby to lead', (s) => s.master_id !== first.master_id);
+    assert.notEqual(next.master_id, first.master_id);
+    const client = await test.client();
+    assert.deepEqual((await client.execute('select v from kept;')).rows, [['before takeover']]);
+    await client.execute('create table after_takeover (id int primary key);');
+    assert.deepEqual((await client.execute('show tables;')).rows.map((r) => r[0]), ['after_takeover', 'kept']);
+    await test.cluster.restart(first.master_id);
+  });
+});

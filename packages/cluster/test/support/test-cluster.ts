@@ -1,0 +1,109 @@
+/**
+ * Test fixture: a real cluster on loopback (etcd, masters, regions as processes) from a
+ * generated configuration with free ports, in a temporary directory removed afterwards.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadClusterConfig, type ClusterConfig, type ClusterStatusResponse__Output } from '@minisql/common';
+import { ClusterClient } from '@minisql/client';
+import { LocalCluster } from '../../src/local-cluster.js';
+
+/** Bound on every wait for the cluster to reach a state, in milliseconds. */
+export const WAIT_TIMEOUT_MS = 20_000;
+const POLL_INTERVAL_MS = 50;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestClusterOptions {
+  regions: number;
+  masters?: number;
+  leaseTtlSeconds?: number;
+  /** Servers to start at once (default: all); others start with cluster.restart(name). */
+  only?: string[];
+}
+
+export class TestCluster {
+  private readonly clients: ClusterClient[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly configPath: string,
+    readonly config: ClusterConfig,
+    readonly cluster: LocalCluster,
+  ) {}
+
+  static async start(options: TestClusterOptions): Promise<TestCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'minisql-cluster-'));
+    const hosts: string[] = [];
+    hosts.push(`  - { name: etcd0, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${await freePort()}, etcdPeer: ${await freePort()} } }`);
+    for (let i = 1; i <= (options.masters ?? 1); i += 1) {
+      hosts.push(`  - { name: master${i}, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()} } }`);
+    }
+    for (let i = 1; i <= options.regions; i += 1) {
+      hosts.push(`  - { name: region${i}, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()}, ftp: ${await freePort()} } }`);
+    }
+    const configPath = join(dir, 'cluster.yaml');
+    writeFileSync(
+      configPath,
+      [`leaseTtlSeconds: ${options.leaseTtlSeconds ?? 1}`, 'replicationFactor: 2', `dataDir: ${join(dir, 'data')}`, 'ftp: { password: test-password }', 'hosts:', ...hosts].join('\n'),
+    );
+    const config = loadClusterConfig(configPath);
+    const cluster = new LocalCluster({ config, configPath, env: { ...process.env, MINISQL_LOG_LEVEL: 'warn' } });
+    try {
+      await cluster.start(options.only);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return new TestCluster(dir, configPath, config, cluster);
+  }
+
+  /** Addresses of the masters of the configuration. */
+  get masterAddresses(): string[] {
+    return this.config.hosts.filter((h) => h.roles.includes('master')).map((h) => `${h.ip}:${h.ports.master}`);
+  }
+
+  async client(): Promise<ClusterClient> {
+    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses, statementTimeoutMs: 10_000 });
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Polls the active master's status until `done` holds; fails after WAIT_TIMEOUT_MS. */
+  async waitForStatus(what: string, done: (status: ClusterStatusResponse__Output) => boolean): Promise<ClusterStatusResponse__Output> {
+    const client = await this.waitFor('a master to answer', () => this.client().then((c) => c, () => undefined));
+    return this.waitFor(what, async () => {
+      const status = await client.clusterStatus().catch(() => undefined);
+      return status && done(status) ? status : undefined;
+    });
+  }
+
+  /** Polls `probe` until it returns a value; fails with `what` after WAIT_TIMEOUT_MS. */
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + WAIT_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+    throw new Error(`timed out after ${WAIT_TIMEOUT_MS} ms waiting for ${what}`);
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.clients) client.close();
+    await this.cluster.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
