@@ -22,6 +22,8 @@ const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMAR
 export interface ClusterClientOptions {
   masterAddresses: readonly string[];
   statementTimeoutMs?: number;
+  /** How long to wait for a master to lead again after losing one (default 10 s). */
+  masterFailoverWaitMs?: number;
 }
 
 export class ClusterClient {
@@ -32,7 +34,7 @@ export class ClusterClient {
   private readonly statementTimeoutMs: number;
 
   private constructor(options: ClusterClientOptions) {
-    this.master = new MasterConnection(options.masterAddresses);
+    this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs);
     this.statementTimeoutMs = options.statementTimeoutMs ?? CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT;
   }
 

@@ -42,7 +42,10 @@ export function complete(line: string, tableNames: readonly string[]): Completio
     return [wantsTable ? [...tableNames].sort(compareNames) : [], fragment];
   }
   const prefix = fragment.toLowerCase();
-  const words = [...SQL_KEYWORDS, ...CLIENT_COMMAND_WORDS].filter((word) => word.startsWith(prefix)).map((word) => inCaseStyleOf(fragment, word));
+  // Client commands are whole statements, so they are offered only as a statement's first word.
+  const atStatementStart = before.length === 0 || before.at(-1)?.kind === 'semicolon';
+  const vocabulary = atStatementStart ? [...SQL_KEYWORDS, ...CLIENT_COMMAND_WORDS] : SQL_KEYWORDS;
+  const words = vocabulary.filter((word) => word.startsWith(prefix)).map((word) => inCaseStyleOf(fragment, word));
   const tables = tableNames.filter((name) => name.toLowerCase().startsWith(prefix));
   const candidates = [...new Set([...words, ...tables])].sort(compareNames);
   return [candidates, fragment];

@@ -36,7 +36,10 @@ export class MasterConnection {
   /** True once any master has answered: later outages are waited out, a wrong address is not. */
   private answeredOnce = false;
 
-  constructor(readonly addresses: readonly string[]) {
+  constructor(
+    readonly addresses: readonly string[],
+    private readonly failoverWaitMs = MASTER_FAILOVER_WAIT_MS,
+  ) {
     if (addresses.length === 0) throw errors.invalidArgument('master addresses', 'at least one is needed');
     const { master } = loadProtos();
     this.stubs = addresses.map((address) => new master.minisql.v1.MasterService(address, grpc.credentials.createInsecure()));
@@ -73,7 +76,7 @@ export class MasterConnection {
    * down), tries again until MASTER_FAILOVER_WAIT_MS has passed.
    */
   private async call<T>(call: Call<T>, errorOf: (response: T) => ProtoError__Output | null | undefined): Promise<T> {
-    const deadline = Date.now() + MASTER_FAILOVER_WAIT_MS;
+    const deadline = Date.now() + this.failoverWaitMs;
     for (;;) {
       const outcome = await this.callEachOnce(call, errorOf);
       if ('response' in outcome) {
@@ -108,7 +111,7 @@ export class MasterConnection {
         if (error && error.code !== '') {
           const failure = MiniSqlError.fromProto(error);
           if (failure.code !== 'NOT_LEADER') throw failure;
-          failures.push(`${address}: on standby`);
+          failures.push(`${address}: ${failure.message}`);
           standby = true;
           continue;
         }

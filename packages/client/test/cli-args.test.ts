@@ -9,7 +9,7 @@ describe('parseCliArgs', () => {
   it('defaults to the local region, the prompt, ~/.minisql_history and the client timeout', () => {
     assert.deepEqual(parseCliArgs([], ENV), {
       kind: 'run',
-      options: { regionAddress: REGION_ADDRESS_DEFAULT, execute: null, historyFile: '/home/ada/.minisql_history', statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT },
+      options: { target: { kind: 'region', address: REGION_ADDRESS_DEFAULT }, execute: null, historyFile: '/home/ada/.minisql_history', statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT },
     });
     assert.equal(REGION_ADDRESS_DEFAULT, '127.0.0.1:7001');
   });

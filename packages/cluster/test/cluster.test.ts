@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MiniSqlClient } from '@minisql/client';
-import type { ClusterStatusResponse__Output } from '@minisql/common';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos, type ClusterStatusResponse__Output } from '@minisql/common';
 import { TestCluster } from './support/test-cluster.js';
 
 const alive = (status: ClusterStatusResponse__Output, region: string): boolean => status.regions.some((r) => r.region_id === region && r.alive);
@@ -126,6 +127,15 @@ describe('two masters', () => {
     const status = await test.waitForStatus('a leader and a group', (s) => s.groups.length === 1);
     const leader = status.master_id;
     assert.ok(leader === 'master1' || leader === 'master2');
+    const standby = test.config.hosts.find((h) => h.roles.includes('master') && h.name !== leader);
+    const { master } = loadProtos();
+    const stub = new master.minisql.v1.MasterService(`127.0.0.1:${standby?.ports.master}`, grpc.credentials.createInsecure());
+    const answer = await new Promise<ClusterStatusResponse__Output | undefined>((resolve, reject) =>
+      stub.GetClusterStatus({}, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response))),
+    );
+    stub.close();
+    assert.equal(answer?.error?.code, 'NOT_LEADER');
+    assert.match(answer?.error?.message ?? '', new RegExp(`master \\\`${standby?.name}\\\` is on standby`));
     const client = await test.client();
     await client.execute('create table kept (id int primary key, v text);');
     await client.execute("insert into kept values (1, 'before takeover');");

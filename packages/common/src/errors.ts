@@ -248,8 +248,8 @@ export const errors = {
     new MiniSqlError(ErrorCode.ETCD_UNAVAILABLE, `etcd is unreachable at ${endpoints}: ${why}`, { object: endpoints }),
   masterUnreachable: (address: string, why: string) =>
     new MiniSqlError(ErrorCode.MASTER_UNREACHABLE, `the master is unreachable at ${address}: ${why}`, { object: address }),
-  notLeader: (masterId: string) =>
-    new MiniSqlError(ErrorCode.NOT_LEADER, `master ${quoteName(masterId)} is on standby; another master is active`, { object: masterId }),
+  notLeader: (masterId: string, why: string) =>
+    new MiniSqlError(ErrorCode.NOT_LEADER, `master ${quoteName(masterId)} is on standby: ${why}`, { object: masterId }),
   noRoute: (table: string, why: string) =>
     new MiniSqlError(ErrorCode.NO_ROUTE, `no region holds table ${quoteName(table)} yet: ${why}`, { object: table }),
   internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),

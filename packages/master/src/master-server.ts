@@ -18,6 +18,8 @@ import { RegionPool } from './region-pool.js';
 export class MasterServer implements MasterState {
   readonly masterId: string;
   leading = false;
+  /** Why this master does not lead, shown to clients asking it while on standby. */
+  standbyReason: string;
   view: ClusterView = emptyView();
   private readonly etcd: Etcd3;
   private readonly store: MetadataStore;
@@ -38,6 +40,7 @@ export class MasterServer implements MasterState {
     private readonly logger: Logger,
   ) {
     this.masterId = options.masterId;
+    this.standbyReason = `it has not won the election in etcd at ${options.etcdEndpoints.join(', ')}`;
     this.etcd = new Etcd3({ hosts: options.etcdEndpoints, dialTimeout: 2_000 });
     this.store = new MetadataStore(this.etcd, new EtcdKeys(options.etcdPrefix), logger.child('metadata'));
     this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload());
@@ -76,6 +79,7 @@ export class MasterServer implements MasterState {
       try {
         await this.leadUntilLost();
       } catch (error) {
+        this.standbyReason = `it could not campaign: ${(error as Error).message} (etcd at ${this.options.etcdEndpoints.join(', ')})`;
         this.logger.error('lost or could not win the lead', { error: (error as Error).message });
       }
       this.stepDown();
@@ -104,6 +108,7 @@ export class MasterServer implements MasterState {
 
   private stepDown(): void {
     if (this.leading) this.logger.warn('stepping down');
+    if (this.leading) this.standbyReason = `it lost the lead and is campaigning again in etcd at ${this.options.etcdEndpoints.join(', ')}`;
     this.leading = false;
     this.store.fenceWith(undefined);
     void this.watcher?.cancel().catch(() => undefined);

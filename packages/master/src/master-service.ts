@@ -12,6 +12,8 @@ export interface MasterState {
   readonly masterId: string;
   /** True while this master leads. */
   readonly leading: boolean;
+  /** Why it does not lead, while on standby. */
+  readonly standbyReason: string;
   /** The view last read from etcd; valid while leading. */
   readonly view: ClusterView;
   /** Reads the view from etcd now. */
@@ -20,7 +22,7 @@ export interface MasterState {
 
 export function masterServiceHandlers(state: MasterState, catalog: CatalogService): MasterServiceHandlers {
   const ensureLeading = (): void => {
-    if (!state.leading) throw errors.notLeader(state.masterId);
+    if (!state.leading) throw errors.notLeader(state.masterId, state.standbyReason);
   };
   /** Runs a handler body; a thrown MiniSqlError becomes the response's error. */
   const answer = <T>(callback: grpc.sendUnaryData<T>, body: () => Promise<T>, onError: (error: MiniSqlError) => T): void => {

@@ -117,7 +117,7 @@ export class MetadataStore {
   }
 
   private fenced() {
-    if (this.fenceKey === undefined) throw errors.notLeader('this master');
+    if (this.fenceKey === undefined) throw errors.notLeader('this master', 'it lost the lead during the change');
     return this.etcd.if(this.fenceKey, 'Create', '>', 0);
   }
 }

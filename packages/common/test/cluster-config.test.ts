@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { findHost, masterAddresses, MiniSqlError, parseClusterConfig } from '../src/index.js';
+
+const minimal = `
+ftp: { password: long-enough }
+hosts:
+  - { name: host0, ip: 10.0.0.10, roles: [etcd, master] }
+  - { name: host1, ip: 10.0.0.11, roles: [etcd, region], ports: { region: 7101 } }
+`;
+
+function failure(text: string): MiniSqlError {
+  try {
+    parseClusterConfig(text, 'test.yaml');
+  } catch (error) {
+    assert.ok(error instanceof MiniSqlError);
+    return error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('parseClusterConfig', () => {
+  it('fills every default and derives the etcd endpoints from the etcd hosts', () => {
+    const config = parseClusterConfig(minimal, 'test.yaml');
+    assert.equal(config.leaseTtlSeconds, 2);
+    assert.equal(config.replicationFactor, 2);
+    assert.equal(config.etcdPrefix, '/minisql/');
+    assert.deepEqual(config.etcdEndpoints, ['http://10.0.0.10:2379', 'http://10.0.0.11:2379']);
+    assert.equal(config.hosts[1]?.ports.region, 7101);
+    assert.equal(config.hosts[1]?.ports.master, 7000);
+    assert.deepEqual(masterAddresses(config), ['10.0.0.10:7000']);
+  });
+
+  it('picks this host by name and checks its role', () => {
+    const config = parseClusterConfig(minimal, 'test.yaml');
+    assert.equal(findHost(config, 'host1', 'region').ip, '10.0.0.11');
+    assert.throws(() => findHost(config, 'host0', 'region'), /host host0 does not have the region role \(roles: etcd, master\)/);
+    assert.throws(() => findHost(config, undefined, 'region'), /THIS_NAME is not set; set it to one of: host0, host1/);
+    assert.throws(() => findHost(config, 'host9', 'region'), /"host9" is not a host of the file/);
+  });
+
+  it('refuses bad values, naming the file and the field', () => {
+    assert.match(failure(`${minimal}leaseTtlSeconds: 0\n`).message, /^invalid configuration in test\.yaml: leaseTtlSeconds must be a whole number from 1 to 60, got 0$/);
+    assert.match(failure(`${minimal}replicationFactor: two\n`).message, /replicationFactor must be a whole number/);
+    assert.match(failure(minimal.replace('long-enough', 'short')).message, /ftp\.password must be at least 8 characters/);
+    assert.match(failure(minimal.replace('region: 7101', 'region: 70000')).message, /hosts\[1\]\.ports\.region must be a whole number from 1 to 65535/);
+    assert.match(failure(minimal.replace('region: 7101', 'regoin: 7101')).message, /hosts\[1\]\.ports\.regoin is not a port name/);
+    assert.match(failure(minimal.replace('host1', 'host0')).message, /hosts\[1\]\.name "host0" is used by two hosts/);
+    assert.match(failure(`${minimal}etcd: { prefix: minisql }\n`).message, /etcd\.prefix "minisql" must start and end with \//);
+    assert.equal(failure('- just a list').code, 'INVALID_CONFIG');
+  });
+});
