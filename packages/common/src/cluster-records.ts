@@ -15,6 +15,8 @@ export interface RegionRecord {
   /** Unique per process start: tells a restarted region from its previous run. */
   incarnation: string;
   startedAtMs: number;
+  /** The etcd lease holding this record (decimal); the master revokes it when the process is gone. */
+  leaseId?: string;
 }
 
 export interface GroupRecord {

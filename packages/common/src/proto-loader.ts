@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as RegionProto } from './generated/region.js';
 import type { ProtoGrpcType as MasterProto } from './generated/master.js';
+import type { ProtoGrpcType as ReplicationProto } from './generated/replication.js';
 
 /** Must match the flags given to proto-loader-gen-types in scripts/gen-proto.mjs. */
 const LOADER_OPTIONS: protoLoader.Options = {
@@ -30,17 +31,18 @@ function findProtoDir(): string {
   throw new Error('cannot find the proto/ directory above ' + fileURLToPath(import.meta.url));
 }
 
-let cached: { region: RegionProto; master: MasterProto } | undefined;
+let cached: { region: RegionProto; master: MasterProto; replication: ReplicationProto } | undefined;
 
 function load<T>(file: string): T {
   const definition = protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [findProtoDir()] });
   return grpc.loadPackageDefinition(definition) as unknown as T;
 }
 
-export function loadProtos(): { region: RegionProto; master: MasterProto } {
+export function loadProtos(): { region: RegionProto; master: MasterProto; replication: ReplicationProto } {
   cached ??= {
     region: load<RegionProto>('minisql/v1/region.proto'),
     master: load<MasterProto>('minisql/v1/master.proto'),
+    replication: load<ReplicationProto>('minisql/v1/replication.proto'),
   };
   return cached;
 }

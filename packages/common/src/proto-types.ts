@@ -18,3 +18,8 @@ export type { TableInfo, TableInfo__Output } from './generated/minisql/v1/TableI
 export type { ClusterStatusResponse, ClusterStatusResponse__Output } from './generated/minisql/v1/ClusterStatusResponse.js';
 export type { RegionStatus, RegionStatus__Output } from './generated/minisql/v1/RegionStatus.js';
 export type { GroupStatus, GroupStatus__Output } from './generated/minisql/v1/GroupStatus.js';
+export type { LogEntry, LogEntry__Output } from './generated/minisql/v1/LogEntry.js';
+export type { ApplyRequest, ApplyRequest__Output } from './generated/minisql/v1/ApplyRequest.js';
+export type { ApplyResponse, ApplyResponse__Output } from './generated/minisql/v1/ApplyResponse.js';
+export type { HealthBeat, HealthBeat__Output } from './generated/minisql/v1/HealthBeat.js';
+export type { ReplicationServiceClient, ReplicationServiceHandlers } from './generated/minisql/v1/ReplicationService.js';

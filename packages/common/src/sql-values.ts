@@ -41,3 +41,14 @@ export function describeValue(value: SqlValue): string {
   if (Buffer.isBuffer(value)) return `x'${value.toString('hex')}'`;
   return String(value);
 }
+
+/** Parameter values as JSON for the replication log (blobs as base64). */
+export function encodeParams(params: readonly SqlValue[]): string {
+  return JSON.stringify(params.map((value) => (Buffer.isBuffer(value) ? { blob: value.toString('base64') } : value)));
+}
+
+export function decodeParams(text: string): SqlValue[] {
+  return (JSON.parse(text) as Array<SqlValue | { blob: string }>).map((value) =>
+    value !== null && typeof value === 'object' && 'blob' in value ? Buffer.from(value.blob, 'base64') : (value as SqlValue),
+  );
+}

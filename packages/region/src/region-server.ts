@@ -24,7 +24,7 @@ export class RegionServer {
   ) {
     this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous }, logger.child('catalog'));
     this.queries = new QueryConnection(options.statementCacheSize);
-    this.engine = new SqlEngine(this.catalog, this.queries, { resultRowsMax: options.resultRowsMax, analysisCacheSize: options.analysisCacheSize });
+    this.engine = new SqlEngine(this.catalog, this.queries, { resultRowsMax: options.resultRowsMax, analysisCacheSize: options.analysisCacheSize, replicated: false });
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.messageBytesMax,
       'grpc.max_send_message_length': options.messageBytesMax,

@@ -28,7 +28,7 @@ export function execute(engine: SqlEngine, request: ExecuteRequest__Output, logg
   const started = process.hrtime.bigint();
   const micros = (): number => Number((process.hrtime.bigint() - started) / 1000n);
   try {
-    const result = engine.execute(request.sql, request.params.map(fromProtoValue));
+    const { result } = engine.executeLogged(request.sql, request.params.map(fromProtoValue), request.request_id);
     return { result, server_micros: micros() };
   } catch (thrown) {
     const error = MiniSqlError.from(thrown);

@@ -22,11 +22,13 @@ import {
   type ResultSet,
   type SqlValue,
   type TableDefinition,
+  decodeParams,
+  encodeParams,
 } from '@minisql/common';
 import { LruCache } from './statement-cache.js';
 import type { QueryConnection } from './query-connection.js';
 import { errorFromSqlite } from './sqlite-errors.js';
-import type { SqliteStatement, TableFile } from './table-file.js';
+import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
 import type { TableCatalog } from './table-catalog.js';
 import { rowsResult, textColumns, writeResult, type ResultColumnType } from './result-builder.js';
 
@@ -35,7 +37,26 @@ export interface EngineOptions {
   resultRowsMax: number;
   /** Analysed statements kept, by statement text. */
   analysisCacheSize: number;
+  /**
+   * True in a cluster: writes are replicated by re-executing them on replicas, so a
+   * write that reads other tables is refused (its result could differ there).
+   */
+  replicated: boolean;
 }
+
+/** A write the engine logged, to be shipped to replicas. */
+export interface LoggedWrite {
+  table: string;
+  record: WriteRecord;
+}
+
+export interface ExecutionOutcome {
+  result: ResultSet;
+  /** Present for a write that changed the log (not for a retried request). */
+  write?: LoggedWrite;
+}
+
+const WRITE_KINDS = new Set(['insert', 'update', 'delete']);
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 
@@ -64,8 +85,55 @@ export class SqlEngine {
 
   /** Executes one statement. Throws a MiniSqlError; on error nothing has changed. */
   execute(sql: string, params: readonly SqlValue[] = []): ResultSet {
+    return this.executeLogged(sql, params, '').result;
+  }
+
+  /** True when `sql` changes rows (and so is logged and replicated). */
+  isRowWrite(sql: string): boolean {
+    return WRITE_KINDS.has(this.analyze(sql).kind);
+  }
+
+  /**
+   * Executes one statement; a row write is logged in its table's file with `requestId`
+   * in the same transaction. A request id the table has already logged is answered
+   * from the log without executing again: a retry is applied at most once.
+   */
+  executeLogged(sql: string, params: readonly SqlValue[], requestId: string): ExecutionOutcome {
     const statement = this.analyze(sql);
     if (params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, params.length);
+    if (statement.kind !== 'insert' && statement.kind !== 'update' && statement.kind !== 'delete') return { result: this.executeStatement(statement, params) };
+    const table = this.catalog.require(statement.table);
+    if (statement.tables.length > 1) {
+      if (this.options.replicated) throw errors.unsupported(`in a replicated cluster, a ${statement.kind} that reads other tables`);
+      return { result: this.executeStatement(statement, params) };
+    }
+    return table.transaction(() => {
+      const done = requestId === '' ? undefined : table.findRequest(requestId);
+      if (done) return { result: writeResult(statement.kind, done.rowsAffected) };
+      const result = this.executeStatement(statement, params);
+      const record = table.recordWrite({ requestId, sql, params: encodeParams(params), rowsAffected: Number(result.rows_affected ?? 0) });
+      return { result, write: { table: table.name, record } };
+    });
+  }
+
+  /**
+   * Applies a write a primary logged. Entries at or below the table's position are
+   * already here and skipped; an entry past the next position means entries are missing.
+   */
+  applyLogged(tableName: string, record: WriteRecord): void {
+    const table = this.catalog.require(tableName);
+    if (record.position <= table.position) return;
+    if (record.position !== table.position + 1) {
+      throw errors.internal(`log of table \`${table.name}\` is at ${table.position}; entry ${record.position} leaves a gap`);
+    }
+    table.transaction(() => {
+      const statement = this.analyze(record.sql);
+      this.executeStatement(statement, decodeParams(record.params));
+      table.recordWrite({ requestId: record.requestId, sql: record.sql, params: record.params, rowsAffected: record.rowsAffected }, record.position);
+    });
+  }
+
+  private executeStatement(statement: AnalyzedStatement, params: readonly SqlValue[]): ResultSet {
     switch (statement.kind) {
       case 'create_table':
         return this.createTable(statement);

@@ -13,6 +13,26 @@ export const TABLE_FILE_SUFFIX = '.sqlite';
 export const TABLE_FILE_PARTIAL_SUFFIX = '.sqlite.partial';
 const META_TABLE = 'minisql_meta';
 const DEFINITION_KEY = 'definition';
+const POSITION_KEY = 'position';
+/** The replication log and the request ids of applied writes, kept in the table's own file. */
+const LOG_TABLE = 'minisql_log';
+const REQUESTS_TABLE = 'minisql_requests';
+/** Log entries kept per table; older ones are trimmed (a replica further behind copies the file). */
+export const LOG_ENTRIES_KEPT = 10_000;
+const REPLICATION_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS ${LOG_TABLE} (position INTEGER PRIMARY KEY, request_id TEXT NOT NULL, sql TEXT NOT NULL, params TEXT NOT NULL, rows_affected INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS ${REQUESTS_TABLE} (request_id TEXT PRIMARY KEY, position INTEGER NOT NULL, rows_affected INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT OR IGNORE INTO ${META_TABLE} (key, value) VALUES ('${POSITION_KEY}', '0');`;
+
+/** A write as it is logged: enough for a replica to apply it again. */
+export interface WriteRecord {
+  position: number;
+  requestId: string;
+  sql: string;
+  /** JSON of the parameter values. */
+  params: string;
+  rowsAffected: number;
+}
 
 export interface TableFileOptions {
   /** Prepared statements kept per table. */
@@ -32,6 +52,8 @@ export type SqliteStatement = Database.Statement<unknown[], unknown>;
 export class TableFile {
   /** Prepared statements of this file's connection, by SQL text. */
   private readonly statements: LruCache<string, SqliteStatement>;
+  /** Position of the last logged write; mirrors minisql_meta, valid once opened. */
+  private logPosition = 0;
 
   private constructor(
     readonly path: string,
@@ -63,6 +85,7 @@ export class TableFile {
       db.transaction(() => {
         db.exec(`CREATE TABLE ${META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID`);
         db.prepare(`INSERT INTO ${META_TABLE} (key, value) VALUES (?, ?)`).run(DEFINITION_KEY, JSON.stringify(definition));
+        db.exec(REPLICATION_SCHEMA);
         db.exec(createTableSql(definition));
       })();
     } finally {
@@ -79,7 +102,12 @@ export class TableFile {
       db.pragma(`synchronous = ${options.synchronous}`);
       const row = db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = ?`).get(DEFINITION_KEY) as { value: string } | undefined;
       if (!row) throw new Error(`${path} has no minisql table definition`);
-      return new TableFile(path, JSON.parse(row.value) as TableDefinition, db, options);
+      // Files from before replication get their log tables here.
+      db.exec(REPLICATION_SCHEMA);
+      const position = Number((db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = ?`).get(POSITION_KEY) as { value: string }).value);
+      const table = new TableFile(path, JSON.parse(row.value) as TableDefinition, db, options);
+      table.logPosition = position;
+      return table;
     } catch (error) {
       db.close();
       throw error;
@@ -96,13 +124,55 @@ export class TableFile {
     return statement;
   }
 
+  /** A position logged in the running transaction, taken over when it commits. */
+  private pendingPosition: number | undefined;
+
   /** Runs `work` in one SQLite transaction: all of it is applied, or none. */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    const outermost = !this.db.inTransaction;
+    try {
+      const result = this.db.transaction(work)();
+      if (outermost && this.pendingPosition !== undefined) this.logPosition = this.pendingPosition;
+      return result;
+    } finally {
+      if (outermost) this.pendingPosition = undefined;
+    }
   }
 
   exec(sql: string): void {
     this.db.exec(sql);
+  }
+
+  /** Position of the last write in this table's log (0 for none). */
+  get position(): number {
+    return this.logPosition;
+  }
+
+  /** The write a request id already made, if any. */
+  findRequest(requestId: string): { position: number; rowsAffected: number } | undefined {
+    const row = this.prepare(`SELECT position, rows_affected FROM ${REQUESTS_TABLE} WHERE request_id = ?`).get(requestId) as
+      | { position: number; rows_affected: number }
+      | undefined;
+    return row === undefined ? undefined : { position: row.position, rowsAffected: row.rows_affected };
+  }
+
+  /**
+   * Logs a write at the next position. Must run inside the transaction that made the
+   * write, so the change, its log entry and its request id commit together.
+   */
+  recordWrite(record: Omit<WriteRecord, 'position'>, position = this.logPosition + 1): WriteRecord {
+    if (!this.db.inTransaction) throw new Error('recordWrite outside a transaction');
+    if (position !== this.logPosition + 1) throw new Error(`log position ${position} does not follow ${this.logPosition} in ${this.name}`);
+    const entry = { ...record, position };
+    this.prepare(`INSERT INTO ${LOG_TABLE} (position, request_id, sql, params, rows_affected) VALUES (?, ?, ?, ?, ?)`).run(
+      position, entry.requestId, entry.sql, entry.params, entry.rowsAffected,
+    );
+    if (entry.requestId !== '') this.prepare(`INSERT INTO ${REQUESTS_TABLE} (request_id, position, rows_affected) VALUES (?, ?, ?)`).run(entry.requestId, position, entry.rowsAffected);
+    this.prepare(`UPDATE ${META_TABLE} SET value = ? WHERE key = '${POSITION_KEY}'`).run(String(position));
+    if (position % 1_000 === 0) this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(position - LOG_ENTRIES_KEPT);
+    // The cached position moves only when the transaction commits: see transaction().
+    this.pendingPosition = position;
+    return entry;
   }
 
   /** Indexes created with create index (not the implicit ones of keys and unique columns). */
