@@ -16,14 +16,22 @@ import { RouteCache } from './route-cache.js';
 export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
 
 const CATALOG_KINDS = new Set(['create_table', 'drop_table', 'create_index', 'drop_index', 'show_tables', 'show_indexes', 'describe']);
-/** Errors after which a route may be stale: refresh it from the master and try once more. */
-const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMARY', 'STALE_EPOCH']);
+/** Errors after which a route may be stale: refresh it from the master and try again. */
+const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMARY', 'STALE_EPOCH', 'TIMEOUT']);
+/** Default time to keep retrying a statement through a failover, in milliseconds. */
+export const RETRY_DEADLINE_MS_DEFAULT = 10_000;
+const RETRY_DELAY_MS_MIN = 25;
+const RETRY_DELAY_MS_MAX = 500;
 
 export interface ClusterClientOptions {
   masterAddresses: readonly string[];
   statementTimeoutMs?: number;
   /** How long to wait for a master to lead again after losing one (default 10 s). */
   masterFailoverWaitMs?: number;
+  /** How long to keep retrying a statement while its group fails over (default 10 s). */
+  retryDeadlineMs?: number;
+  /** Told before each retry, with the error that caused it (the REPL says it is retrying). */
+  onRetry?: (error: MiniSqlError, attempt: number) => void;
 }
 
 export class ClusterClient {
@@ -32,10 +40,12 @@ export class ClusterClient {
   /** One connection per region address, reused across statements. */
   private readonly regions = new Map<string, RegionTransport>();
   private readonly statementTimeoutMs: number;
+  private readonly retryDeadlineMs: number;
 
-  private constructor(options: ClusterClientOptions) {
+  private constructor(private readonly options: ClusterClientOptions) {
     this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs);
     this.statementTimeoutMs = options.statementTimeoutMs ?? CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT;
+    this.retryDeadlineMs = options.retryDeadlineMs ?? RETRY_DEADLINE_MS_DEFAULT;
   }
 
   /** Connects and checks that a master answers; throws MASTER_UNREACHABLE naming the addresses. */
@@ -64,12 +74,20 @@ export class ClusterClient {
     }
     const tables = 'tables' in statement ? statement.tables : [];
     const params = options.params ?? [];
-    try {
-      return await this.executeRouted(sql, statement.kind, tables, params, requestId);
-    } catch (error) {
-      if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
-      for (const table of tables) this.routes.forget(table);
-      return this.executeRouted(sql, statement.kind, tables, params, requestId);
+    // The same request id on every attempt: a write that did reach the group is answered
+    // from its log instead of being applied twice.
+    const deadline = Date.now() + this.retryDeadlineMs;
+    for (let attempt = 1, delayMs = RETRY_DELAY_MS_MIN; ; attempt += 1, delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX)) {
+      try {
+        return await this.executeRouted(sql, statement.kind, tables, params, requestId);
+      } catch (error) {
+        if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
+        // A table that does not exist is not retried past one fresh route.
+        if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && attempt > 1)) throw error;
+        for (const table of tables) this.routes.forget(table);
+        this.options.onRetry?.(error, attempt);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
   }
 
@@ -86,7 +104,10 @@ export class ClusterClient {
   private async executeRouted(sql: string, kind: string, tables: readonly string[], params: readonly SqlValue[], requestId: string): Promise<QueryResult> {
     const routes = tables.length === 0 ? [await this.anyRoute()] : await this.routesFor(tables);
     const groups = new Set(routes.map((route) => route.group_id));
-    if (groups.size === 1) return this.region(routes[0] as Route__Output).run(sql, { params, requestId, timeoutMs: this.statementTimeoutMs });
+    if (groups.size === 1) {
+      const route = routes[0] as Route__Output;
+      return this.region(route).run(sql, { params, requestId, epoch: route.epoch, timeoutMs: this.statementTimeoutMs });
+    }
     if (kind !== 'select') {
       const placement = routes.map((route) => `\`${route.table}\` on ${route.group_id}`).join(', ');
       throw errors.unsupported(`a ${kind} that reads tables on several replica groups (${placement})`);

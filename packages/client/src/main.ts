@@ -56,7 +56,13 @@ async function connect(options: CliOptions): Promise<Client> {
   const { target, statementTimeoutMs } = options;
   if (target.kind === 'region') return MiniSqlClient.connect({ regionAddress: target.address, statementTimeoutMs });
   const masterAddressList = target.kind === 'masters' ? target.addresses : masterAddresses(loadClusterConfig(target.path));
-  return ClusterClient.connect({ masterAddresses: masterAddressList, statementTimeoutMs });
+  return ClusterClient.connect({
+    masterAddresses: masterAddressList,
+    statementTimeoutMs,
+    onRetry: (error, attempt) => {
+      if (attempt === 1) process.stderr.write(`(the cluster is failing over: ${error.code}; retrying)\n`);
+    },
+  });
 }
 
 async function run(client: Client, options: CliOptions): Promise<number> {

@@ -92,12 +92,14 @@ describe('regions, groups and placement', () => {
     await assert.rejects(client.execute('drop table ghost;'), (error: Error & { code?: string }) => error.code === 'TABLE_NOT_FOUND');
   });
 
-  it('drops a region from the status when its process dies and its lease expires', async () => {
+  it('takes a dead replica out of its group, and it returns as a spare', async () => {
     await test.cluster.kill('region4');
-    const status = await test.waitForStatus('region4 to expire', (s) => !alive(s, 'region4'));
-    assert.equal(groupOf(status, 'region4'), 'g2', 'it stays a member of its group; failover is the replication layer\'s job');
+    const status = await test.waitForStatus('region4 to leave g2', (s) => !alive(s, 'region4') && s.groups.find((g) => g.group_id === 'g2')?.in_sync.length === 0);
+    assert.equal(groupOf(status, 'region4'), '');
+    assert.equal(status.groups.find((g) => g.group_id === 'g2')?.primary, 'region3');
     await test.cluster.restart('region4');
-    await test.waitForStatus('region4 to return', (s) => alive(s, 'region4'));
+    const back = await test.waitForStatus('region4 to return', (s) => alive(s, 'region4'));
+    assert.equal(groupOf(back, 'region4'), '');
   });
 
   it('keeps the catalog and keeps answering routes after the master is killed and restarted', async () => {

@@ -252,5 +252,9 @@ export const errors = {
     new MiniSqlError(ErrorCode.NOT_LEADER, `master ${quoteName(masterId)} is on standby: ${why}`, { object: masterId }),
   noRoute: (table: string, why: string) =>
     new MiniSqlError(ErrorCode.NO_ROUTE, `no region holds table ${quoteName(table)} yet: ${why}`, { object: table }),
+  notPrimary: (region: string, why: string) =>
+    new MiniSqlError(ErrorCode.NOT_PRIMARY, `region ${quoteName(region)} does not serve as primary: ${why}`, { object: region }),
+  staleEpoch: (group: string, epoch: number, seen: number) =>
+    new MiniSqlError(ErrorCode.STALE_EPOCH, `group ${group} is at epoch ${epoch}; the request carried epoch ${seen}`, { object: group }),
   internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),
 };

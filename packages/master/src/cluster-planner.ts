@@ -63,3 +63,27 @@ export function chooseGroupForTable(view: ClusterView, replicationFactor: number
 export function compareGroupIds(a: string, b: string): number {
   return a.length - b.length || a.localeCompare(b);
 }
+
+/**
+ * Groups to change because members died (their lease expired or was revoked):
+ * - a dead primary is replaced by its first live in-sync replica, with the epoch bumped,
+ *   so replicas refuse the old primary from then on; with no live in-sync replica the
+ *   group waits for its primary (promoting a replica that may lack writes would lose them);
+ * - dead replicas leave the group (a returning region is a spare and copies afresh).
+ */
+export function planGroupRepairs(view: ClusterView): GroupRecord[] {
+  const alive = (id: string): boolean => view.regions.has(id);
+  const changed: GroupRecord[] = [];
+  for (const group of view.groups.values()) {
+    let next: GroupRecord;
+    if (!alive(group.primary)) {
+      const candidates = group.inSync.filter(alive);
+      if (candidates.length === 0) continue;
+      next = { ...group, epoch: group.epoch + 1, primary: candidates[0] as string, inSync: candidates.slice(1), catchingUp: group.catchingUp.filter(alive) };
+    } else {
+      next = { ...group, inSync: group.inSync.filter(alive), catchingUp: group.catchingUp.filter(alive) };
+    }
+    if (JSON.stringify(next) !== JSON.stringify(group)) changed.push(next);
+  }
+  return changed;
+}

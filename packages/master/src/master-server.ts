@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
 import { EtcdKeys, loadProtos, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
-import { planNewGroups } from './cluster-planner.js';
+import { planGroupRepairs, planNewGroups } from './cluster-planner.js';
+import { HealthMonitor } from './health-monitor.js';
 import { emptyView, type ClusterView } from './cluster-view.js';
 import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
 import { masterServiceHandlers, type MasterState } from './master-service.js';
@@ -26,6 +27,7 @@ export class MasterServer implements MasterState {
   private readonly regions = new RegionPool();
   private readonly catalog: CatalogService;
   private readonly server = new grpc.Server();
+  private readonly health: HealthMonitor;
   private campaign: Campaign | undefined;
   private watcher: Watcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -43,6 +45,7 @@ export class MasterServer implements MasterState {
     this.standbyReason = `it has not won the election in etcd at ${options.etcdEndpoints.join(', ')}`;
     this.etcd = new Etcd3({ hosts: options.etcdEndpoints, dialTimeout: 2_000 });
     this.store = new MetadataStore(this.etcd, new EtcdKeys(options.etcdPrefix), logger.child('metadata'));
+    this.health = new HealthMonitor((leaseId) => this.store.revokeLease(leaseId), logger.child('health'));
     this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload());
   }
 
@@ -69,6 +72,7 @@ export class MasterServer implements MasterState {
     await this.watcher?.cancel().catch(() => undefined);
     // Resigning hands the lead to the standby at once instead of after the lease TTL.
     await this.campaign?.resign().catch(() => undefined);
+    this.health.stop();
     this.server.forceShutdown();
     this.regions.close();
     this.etcd.close();
@@ -113,6 +117,7 @@ export class MasterServer implements MasterState {
     this.store.fenceWith(undefined);
     void this.watcher?.cancel().catch(() => undefined);
     this.watcher = undefined;
+    this.health.stop();
     this.campaign = undefined;
   }
 
@@ -142,8 +147,18 @@ export class MasterServer implements MasterState {
       do {
         this.reloadAgain = false;
         if (!this.leading) return;
-        const { view } = await this.store.load();
+        const { view, groupRevisions } = await this.store.load();
         this.view = view;
+        this.health.follow(view);
+        for (const group of planGroupRepairs(view)) {
+          const before = view.groups.get(group.id);
+          if (await this.store.updateGroup(group, groupRevisions.get(group.id) as string)) {
+            const promoted = before !== undefined && before.primary !== group.primary;
+            this.logger.warn(promoted ? 'failover: promoted a replica' : 'removed dead replicas from a group', { group: group.id, epoch: group.epoch, primary: group.primary, inSync: group.inSync });
+            await this.store.recordEvent(promoted ? 'failover' : 'replicas_removed', { group: group.id, epoch: group.epoch, primary: group.primary, previousPrimary: before?.primary, atMs: Date.now() });
+            this.reloadAgain = true;
+          }
+        }
         const groups = planNewGroups(view, this.options.replicationFactor);
         if (groups.length > 0 && (await this.store.createGroups(groups))) {
           for (const group of groups) {

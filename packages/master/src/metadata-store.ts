@@ -22,6 +22,8 @@ export interface LoadedView {
   view: ClusterView;
   /** The mod revision of each table key, for compare-and-set. */
   tableRevisions: ReadonlyMap<string, string>;
+  /** The mod revision of each group key, for compare-and-set. */
+  groupRevisions: ReadonlyMap<string, string>;
 }
 
 /** Events kept for the status page; older ones are trimmed. */
@@ -49,6 +51,7 @@ export class MetadataStore {
     const groups = new Map<string, GroupRecord>();
     const tables = new Map<string, TableRecord>();
     const tableRevisions = new Map<string, string>();
+    const groupRevisions = new Map<string, string>();
     for (const kv of response.kvs) {
       const key = kv.key.toString();
       const value = kv.value.toString();
@@ -59,6 +62,7 @@ export class MetadataStore {
         } else if (key.startsWith(this.keys.groups)) {
           const record = parseGroupRecord(key, value);
           groups.set(record.id, record);
+          groupRevisions.set(record.id, kv.mod_revision);
         } else if (key.startsWith(this.keys.tables)) {
           const record = parseTableRecord(key, value);
           tables.set(key.slice(this.keys.tables.length), record);
@@ -71,7 +75,7 @@ export class MetadataStore {
         this.logger.error('skipping an unreadable etcd record', { key, error: (error as Error).message });
       }
     }
-    return { view: { regions, groups, tables }, tableRevisions };
+    return { view: { regions, groups, tables }, tableRevisions, groupRevisions };
   }
 
   /** Calls `onChange` after any change under the prefix (regions, groups, tables). */
@@ -88,6 +92,18 @@ export class MetadataStore {
     for (const group of groups) txn = txn.and(this.keys.group(group.id), 'Create', '==', 0);
     const result = await txn.then(...groups.map((group) => this.etcd.put(this.keys.group(group.id)).value(JSON.stringify(group)))).commit();
     return result.succeeded;
+  }
+
+  /** Replaces a group record if it still has `revision`. */
+  async updateGroup(group: GroupRecord, revision: string): Promise<boolean> {
+    const key = this.keys.group(group.id);
+    const result = await this.fenced().and(key, 'Mod', '==', Number(revision)).then(this.etcd.put(key).value(JSON.stringify(group))).commit();
+    return result.succeeded;
+  }
+
+  /** Ends a region's lease at once: its record disappears as if its TTL had run out. */
+  async revokeLease(leaseId: string): Promise<void> {
+    await this.etcd.leaseClient.leaseRevoke({ ID: leaseId });
   }
 
   /** Writes a table record if its key still has `revision` ('0': must not exist). */

@@ -14,8 +14,9 @@ export class LeaseClock {
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
+  /** Keeps the earliest unanswered send: an answer may belong to any request in flight. */
   keepaliveSent(): void {
-    this.sentAtMs = this.now();
+    this.sentAtMs ??= this.now();
   }
 
   keepaliveAnswered(ttlSeconds: number): void {

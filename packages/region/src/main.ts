@@ -11,7 +11,10 @@ import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { EtcdKeys, findHost, loadClusterConfig, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
+import { GroupMembership } from './group-membership.js';
+import { LeaseClock } from './lease-clock.js';
 import { RegionRegistration } from './region-registration.js';
+import { Replicator } from './replicator.js';
 import { RegionServer } from './region-server.js';
 
 const USAGE = `usage: minisql-region [options]
@@ -84,7 +87,16 @@ async function main(): Promise<void> {
   }
   const { options, cluster } = startup;
   const logger = new Logger(options.regionId, 'region', parseLogLevel(process.env.MINISQL_LOG_LEVEL));
-  const server = new RegionServer(options, logger);
+  const etcd = cluster ? new Etcd3({ hosts: cluster.config.etcdEndpoints, dialTimeout: 2_000 }) : undefined;
+  const keys = cluster ? new EtcdKeys(cluster.config.etcdPrefix) : undefined;
+  const parts =
+    etcd && keys
+      ? (() => {
+          const membership = new GroupMembership(etcd, keys, options.regionId, logger.child('membership'));
+          return { membership, lease: new LeaseClock(), replicator: new Replicator(membership, logger.child('replicator')) };
+        })()
+      : undefined;
+  const server = new RegionServer(options, logger, parts);
   let address: string;
   try {
     address = await server.start();
@@ -93,20 +105,20 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   let registration: RegionRegistration | undefined;
-  let etcd: Etcd3 | undefined;
-  if (cluster) {
-    etcd = new Etcd3({ hosts: cluster.config.etcdEndpoints, dialTimeout: 2_000 });
+  if (cluster && etcd && keys && parts) {
     const host = cluster.host;
     registration = new RegionRegistration(
       etcd,
-      new EtcdKeys(cluster.config.etcdPrefix),
+      keys,
       { id: options.regionId, host: host.name, grpcAddress: address, ftpAddress: `${host.ip}:${host.ports.ftp}`, incarnation: server.incarnation, startedAtMs: Date.now() },
       cluster.config.leaseTtlSeconds,
       cluster.config.etcdEndpoints.join(','),
       logger.child('registration'),
+      parts.lease,
     );
-    // Registration retries in the background: the region serves meanwhile.
+    // Registration and the group view retry in the background: the region serves meanwhile.
     void registration.start();
+    void startWithRetry(() => parts.membership.start(), logger);
   }
   // The line the local cluster and the tests wait for: the region is serving at this address.
   process.stdout.write(`READY ${address}\n`);
@@ -117,6 +129,8 @@ async function main(): Promise<void> {
     logger.info('stopping', { signal });
     void (async () => {
       await registration?.stop();
+      await parts?.membership.stop();
+      parts?.replicator.close();
       etcd?.close();
       await server.stop();
       process.exit(0);
@@ -124,6 +138,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Retries `start` with backoff until it succeeds (etcd may come up after the region). */
+async function startWithRetry(start: () => Promise<void>, logger: Logger): Promise<void> {
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      return await start();
+    } catch (error) {
+      logger.warn('could not read the group view from etcd; retrying', { error: (error as Error).message, delayMs });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 
 void main();

@@ -6,6 +6,7 @@
  * neither process dies for it.
  */
 import type { Etcd3, Lease } from 'etcd3';
+import type { LeaseClock } from './lease-clock.js';
 import { errors, MiniSqlError, parseRegionRecord, type EtcdKeys, type Logger, type RegionRecord } from '@minisql/common';
 
 /** First and largest pause between registration attempts, in milliseconds. */
@@ -29,6 +30,8 @@ export class RegionRegistration {
     private readonly leaseTtlSeconds: number,
     private readonly endpoints: string,
     private readonly logger: Logger,
+    /** Told about every keep-alive, so a primary knows how long its lease surely lasts. */
+    private readonly leaseClock?: LeaseClock,
   ) {
     this.registeredOnce = new Promise((resolve) => (this.markRegistered = resolve));
   }
@@ -44,6 +47,7 @@ export class RegionRegistration {
     this.stopped = true;
     const lease = this.lease;
     this.lease = undefined;
+    this.leaseClock?.lost();
     if (lease) await lease.revoke().catch(() => undefined);
   }
 
@@ -72,13 +76,25 @@ export class RegionRegistration {
   /** Writes the record under a new lease; resolves with a promise that settles when the lease is lost. */
   private async registerOnce(): Promise<Promise<string>> {
     const lease = this.etcd.lease(this.leaseTtlSeconds);
-    const lost = new Promise<string>((resolve) => lease.on('lost', (error) => resolve(error.message)));
+    const clock = this.leaseClock;
+    const lost = new Promise<string>((resolve) =>
+      lease.on('lost', (error) => {
+        clock?.lost();
+        resolve(error.message);
+      }),
+    );
+    if (clock) {
+      lease.on('keepaliveFired', () => clock.keepaliveSent());
+      lease.on('keepaliveSucceeded', (response) => clock.keepaliveAnswered(Number(response.TTL)));
+    }
     try {
-      await lease.grant();
+      clock?.keepaliveSent();
+      const leaseId = await lease.grant();
+      clock?.keepaliveAnswered(this.leaseTtlSeconds);
       const key = this.keys.region(this.record.id);
       const result = await this.etcd
         .if(key, 'Create', '==', 0)
-        .then(lease.put(key).value(JSON.stringify(this.record)))
+        .then(lease.put(key).value(JSON.stringify({ ...this.record, leaseId })))
         .else(this.etcd.get(key))
         .commit();
       if (!result.succeeded) {

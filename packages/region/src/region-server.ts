@@ -4,9 +4,21 @@ import { randomUUID } from 'node:crypto';
 import { loadProtos, type Logger } from '@minisql/common';
 import { QueryConnection } from './query-connection.js';
 import type { RegionOptions } from './region-options.js';
+import { ClusterExecutor } from './cluster-executor.js';
+import type { GroupMembership } from './group-membership.js';
+import type { LeaseClock } from './lease-clock.js';
 import { regionServiceHandlers } from './region-service.js';
+import { replicationServiceHandlers } from './replication-service.js';
+import type { Replicator } from './replicator.js';
 import { SqlEngine } from './sql-engine.js';
 import { TableCatalog } from './table-catalog.js';
+
+/** What a region in a cluster has besides its tables. */
+export interface ClusterParts {
+  membership: GroupMembership;
+  lease: LeaseClock;
+  replicator: Replicator;
+}
 
 export class RegionServer {
   /** Unique per process start, so the cluster can tell a restarted region from the old one. */
@@ -21,10 +33,16 @@ export class RegionServer {
   constructor(
     private readonly options: RegionOptions,
     private readonly logger: Logger,
+    private readonly cluster?: ClusterParts,
   ) {
     this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous }, logger.child('catalog'));
     this.queries = new QueryConnection(options.statementCacheSize);
-    this.engine = new SqlEngine(this.catalog, this.queries, { resultRowsMax: options.resultRowsMax, analysisCacheSize: options.analysisCacheSize, replicated: false });
+    this.engine = new SqlEngine(this.catalog, this.queries, { resultRowsMax: options.resultRowsMax, analysisCacheSize: options.analysisCacheSize, replicated: cluster !== undefined });
+    // A region outside every group holds no tables: files left from a group it was dropped
+    // from are stale (it missed writes), so they go; it copies afresh when it joins again.
+    cluster?.membership.onChange((role) => {
+      if (role.kind === 'spare') this.discardTables();
+    });
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.messageBytesMax,
       'grpc.max_send_message_length': options.messageBytesMax,
@@ -35,13 +53,31 @@ export class RegionServer {
   async start(): Promise<string> {
     this.catalog.load();
     const { region } = loadProtos();
-    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, this.options.regionId, this.incarnation, this.logger));
+    const { replication } = loadProtos();
+    const executor = this.cluster
+      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.logger.child('executor'))
+      : undefined;
+    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, this.options.regionId, this.incarnation, this.logger));
+    this.server.addService(
+      replication.minisql.v1.ReplicationService.service,
+      replicationServiceHandlers(this.engine, this.cluster?.membership, this.options.regionId, this.incarnation, this.logger.child('replication')),
+    );
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.options.listenAddress, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
     });
     const address = this.address;
     this.logger.info('region serving', { address, dataDir: this.options.dataDir, incarnation: this.incarnation });
     return address;
+  }
+
+  private discardTables(): void {
+    const tables = this.catalog.list();
+    if (tables.length === 0) return;
+    this.logger.warn('not in any replica group: discarding stale table files', { tables: tables.map((t) => t.name) });
+    for (const table of tables) {
+      this.queries.detach(table.name);
+      this.catalog.drop(table.name);
+    }
   }
 
   get address(): string {

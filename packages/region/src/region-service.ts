@@ -11,12 +11,14 @@ import {
   type Logger,
   type RegionServiceHandlers,
 } from '@minisql/common';
+import type { ClusterExecutor } from './cluster-executor.js';
 import type { SqlEngine } from './sql-engine.js';
 
-export function regionServiceHandlers(engine: SqlEngine, regionId: string, incarnation: string, logger: Logger): RegionServiceHandlers {
+export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecutor | undefined, regionId: string, incarnation: string, logger: Logger): RegionServiceHandlers {
   return {
     Execute(call: grpc.ServerUnaryCall<ExecuteRequest__Output, ExecuteResponse>, callback: grpc.sendUnaryData<ExecuteResponse>): void {
-      callback(null, execute(engine, call.request, logger));
+      if (cluster) void cluster.execute(call.request).then((response) => callback(null, response));
+      else callback(null, execute(engine, call.request, logger));
     },
     Ping(_call, callback): void {
       callback(null, { region_id: regionId, incarnation });

@@ -1,0 +1,84 @@
+/**
+ * The crash detector: the master holds a Health stream to every live region. When a
+ * stream breaks and a new connection to the region is refused, the process is gone
+ * (the host is up, nothing listens), so the master revokes the region's lease at once
+ * instead of waiting for its TTL. A region that is merely slow or cut off keeps its
+ * lease until the TTL runs out: only a refused connection is proof of death.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos, type Logger, type RegionRecord, type RegionServiceClient, type ReplicationServiceClient } from '@minisql/common';
+import type { ClusterView } from './cluster-view.js';
+
+/** Beat interval asked of regions, in milliseconds. */
+export const HEALTH_BEAT_INTERVAL_MS = 200;
+/** Time a connection attempt may take before "refused" is ruled out, in milliseconds. */
+export const DEATH_CHECK_TIMEOUT_MS = 500;
+
+interface Watched {
+  record: RegionRecord;
+  call: grpc.ClientReadableStream<unknown>;
+  replication: ReplicationServiceClient;
+}
+
+export class HealthMonitor {
+  /** Watched regions by incarnation (a restarted region is a new one). */
+  private readonly watched = new Map<string, Watched>();
+
+  constructor(
+    private readonly revokeLease: (leaseId: string) => Promise<void>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Watches every live region of `view` and forgets the others. */
+  follow(view: ClusterView): void {
+    const live = new Map([...view.regions.values()].map((region) => [region.incarnation, region]));
+    for (const [incarnation, watched] of this.watched) {
+      if (!live.has(incarnation)) this.forget(incarnation, watched);
+    }
+    for (const [incarnation, record] of live) if (!this.watched.has(incarnation)) this.watch(incarnation, record);
+  }
+
+  stop(): void {
+    for (const [incarnation, watched] of this.watched) this.forget(incarnation, watched);
+  }
+
+  private watch(incarnation: string, record: RegionRecord): void {
+    const { replication } = loadProtos();
+    const client = new replication.minisql.v1.ReplicationService(record.grpcAddress, grpc.credentials.createInsecure());
+    const call = client.Health({ interval_ms: HEALTH_BEAT_INTERVAL_MS });
+    const watched: Watched = { record, call, replication: client };
+    this.watched.set(incarnation, watched);
+    let broken = false;
+    const onBreak = (): void => {
+      if (broken || this.watched.get(incarnation) !== watched) return;
+      broken = true;
+      void this.checkDeath(incarnation, watched);
+    };
+    call.on('data', () => undefined);
+    call.on('error', onBreak);
+    call.on('end', onBreak);
+  }
+
+  private async checkDeath(incarnation: string, watched: Watched): Promise<void> {
+    const { region } = loadProtos();
+    const probe: RegionServiceClient = new region.minisql.v1.RegionService(watched.record.grpcAddress, grpc.credentials.createInsecure());
+    const refused = await new Promise<boolean>((resolve) =>
+      probe.Ping({}, { deadline: Date.now() + DEATH_CHECK_TIMEOUT_MS }, (error, response) => {
+        // A new process on the same address is alive, but it is not the one we watched.
+        if (!error) resolve(response?.incarnation !== incarnation);
+        else resolve(error.code === grpc.status.UNAVAILABLE && !/deadline/i.test(error.details));
+      }),
+    );
+    probe.close();
+    this.forget(incarnation, watched);
+    if (!refused || watched.record.leaseId === undefined) return;
+    this.logger.warn('region process is gone (connection refused); revoking its lease', { region: watched.record.id, address: watched.record.grpcAddress });
+    await this.revokeLease(watched.record.leaseId).catch((error: Error) => this.logger.warn('could not revoke the lease', { region: watched.record.id, error: error.message }));
+  }
+
+  private forget(incarnation: string, watched: Watched): void {
+    if (this.watched.get(incarnation) === watched) this.watched.delete(incarnation);
+    watched.call.cancel();
+    watched.replication.close();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * How a region in a cluster answers statements, by its role in its group:
+ * - primary: reads under a valid lease; writes through group commit and replication,
+ *   acknowledged only while the lease is valid and the group unchanged;
+ * - replica: reads only when the client asked for replica reads (marked stale);
+ * - anyone: catalog statements, which the master sends to every member.
+ */
+import { errors, fromProtoValue, MiniSqlError, type ExecuteRequest__Output, type ExecuteResponse, type Logger } from '@minisql/common';
+import type { GroupMembership } from './group-membership.js';
+import type { LeaseClock } from './lease-clock.js';
+import type { Replicator } from './replicator.js';
+import type { SqlEngine } from './sql-engine.js';
+import { WritePipeline } from './write-pipeline.js';
+
+export class ClusterExecutor {
+  private readonly pipeline: WritePipeline;
+
+  constructor(
+    private readonly engine: SqlEngine,
+    private readonly membership: GroupMembership,
+    private readonly lease: LeaseClock,
+    replicator: Replicator,
+    private readonly logger: Logger,
+  ) {
+    this.pipeline = new WritePipeline({
+      execute: (write) => this.engine.executeLogged(write.sql, write.params, write.requestId),
+      replicate: async (writes) => {
+        const role = this.membership.current;
+        if (role.kind !== 'primary') throw this.notPrimary();
+        await replicator.replicate(role.group, writes);
+      },
+      mayAcknowledge: () => this.primaryRefusal(),
+    });
+  }
+
+  async execute(request: ExecuteRequest__Output): Promise<ExecuteResponse> {
+    const started = process.hrtime.bigint();
+    const micros = (): number => Number((process.hrtime.bigint() - started) / 1000n);
+    try {
+      const statement = this.engine.analyze(request.sql);
+      const params = request.params.map(fromProtoValue);
+      const role = this.membership.current;
+      if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
+        const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch);
+        if (refusal) throw refusal;
+        return await this.pipeline.submit({ sql: request.sql, params, requestId: request.request_id });
+      }
+      if (statement.kind === 'select') {
+        const stale = request.consistency === 'READ_CONSISTENCY_REPLICA' && role.kind === 'replica';
+        if (!stale) {
+          const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch);
+          if (refusal) throw refusal;
+        }
+        return { result: this.engine.execute(request.sql, params), server_micros: micros(), stale };
+      }
+      // Catalog statements come from the master to every member of the group.
+      return { result: this.engine.execute(request.sql, params), server_micros: micros() };
+    } catch (thrown) {
+      const error = MiniSqlError.from(thrown);
+      if (error.code === 'INTERNAL') this.logger.error('statement failed unexpectedly', { sql: request.sql.slice(0, 200), error: String(thrown) });
+      return { error: error.toProto(), server_micros: micros() };
+    }
+  }
+
+  /** Why this region may not serve as primary now, or undefined when it may. */
+  private primaryRefusal(): MiniSqlError | undefined {
+    const role = this.membership.current;
+    if (role.kind !== 'primary') return this.notPrimary();
+    if (!this.lease.valid()) return errors.notPrimary(this.membership.regionId, 'it cannot confirm its etcd lease, which may have expired');
+    return undefined;
+  }
+
+  /** A client that saw an older epoch has an old route; one that saw a newer one knows more than this region. */
+  private epochRefusal(clientEpoch: number): MiniSqlError | undefined {
+    const role = this.membership.current;
+    if (clientEpoch === 0 || role.kind !== 'primary' || clientEpoch === role.group.epoch) return undefined;
+    if (clientEpoch < role.group.epoch) {
+      return errors.staleEpoch(role.group.id, role.group.epoch, clientEpoch);
+    }
+    void this.membership.refresh().catch(() => undefined);
+    return this.notPrimary();
+  }
+
+  private notPrimary(): MiniSqlError {
+    const role = this.membership.current;
+    const what = role.kind === 'replica' ? `it is a replica of ${role.group.id}, whose primary is ${role.group.primary}` : `it is a ${role.kind} region`;
+    return errors.notPrimary(this.membership.regionId, what);
+  }
+}

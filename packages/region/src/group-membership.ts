@@ -1,0 +1,107 @@
+/**
+ * This region's view of its replica group, kept current from etcd: the group records
+ * (who is primary, in which epoch, which replicas are in sync) and the live regions'
+ * addresses. A primary also changes its own group through here, by transactions that
+ * compare the record it read.
+ */
+import type { Etcd3, Watcher } from 'etcd3';
+import { parseGroupRecord, parseRegionRecord, type EtcdKeys, type GroupRecord, type Logger, type RegionRecord } from '@minisql/common';
+import { roleOf, type GroupRole } from './group-role.js';
+
+export class GroupMembership {
+  private groups = new Map<string, { record: GroupRecord; revision: string }>();
+  private regions = new Map<string, RegionRecord>();
+  private watcher: Watcher | undefined;
+  private role: GroupRole = { kind: 'spare' };
+  private readonly listeners: Array<(role: GroupRole) => void> = [];
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly keys: EtcdKeys,
+    readonly regionId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  get current(): GroupRole {
+    return this.role;
+  }
+
+  onChange(listener: (role: GroupRole) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Loads the groups and regions, then follows every change. */
+  async start(): Promise<void> {
+    this.watcher = await this.etcd.watch().prefix(this.keys.prefix).create();
+    this.watcher.on('data', () => void this.refresh().catch((error: Error) => this.logger.warn('could not refresh the group view', { error: error.message })));
+    await this.refresh();
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.cancel().catch(() => undefined);
+  }
+
+  /** Reads groups and regions from etcd now. */
+  async refresh(): Promise<GroupRole> {
+    const [groups, regions] = await Promise.all([
+      this.etcd.getAll().prefix(this.keys.groups).exec(),
+      this.etcd.getAll().prefix(this.keys.regions).exec(),
+    ]);
+    const nextGroups = new Map<string, { record: GroupRecord; revision: string }>();
+    for (const kv of groups.kvs) {
+      const record = parseGroupRecord(kv.key.toString(), kv.value.toString());
+      nextGroups.set(record.id, { record, revision: kv.mod_revision });
+    }
+    const nextRegions = new Map<string, RegionRecord>();
+    for (const kv of regions.kvs) {
+      const record = parseRegionRecord(kv.key.toString(), kv.value.toString());
+      nextRegions.set(record.id, record);
+    }
+    this.groups = nextGroups;
+    this.regions = nextRegions;
+    const before = this.role;
+    this.role = roleOf(this.regionId, [...nextGroups.values()].map((g) => g.record));
+    if (describe(before) !== describe(this.role)) {
+      this.logger.info('group role changed', { role: describe(this.role) });
+      for (const listener of this.listeners) listener(this.role);
+    }
+    return this.role;
+  }
+
+  addressOf(regionId: string): string | undefined {
+    return this.regions.get(regionId)?.grpcAddress;
+  }
+
+  /**
+   * As primary of `groupId` in `epoch`: takes replicas out of the in-sync set, so that
+   * writes they missed can be acknowledged and they can never be promoted. False when
+   * the group changed meanwhile (this region may no longer lead it).
+   */
+  async removeFromInSync(groupId: string, epoch: number, replicas: readonly string[]): Promise<boolean> {
+    await this.refresh();
+    const entry = this.groups.get(groupId);
+    if (!entry || entry.record.epoch !== epoch || entry.record.primary !== this.regionId) return false;
+    const record: GroupRecord = {
+      ...entry.record,
+      inSync: entry.record.inSync.filter((id) => !replicas.includes(id)),
+      // Out of sync: it copies the tables again before it may rejoin the set.
+      catchingUp: [...entry.record.catchingUp, ...replicas.filter((id) => entry.record.inSync.includes(id) && !entry.record.catchingUp.includes(id))],
+    };
+    const key = this.keys.group(groupId);
+    const result = await this.etcd.if(key, 'Mod', '==', Number(entry.revision)).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
+    if (result.succeeded) this.logger.warn('removed replicas from the in-sync set', { group: groupId, epoch, replicas });
+    await this.refresh();
+    return result.succeeded;
+  }
+}
+
+function describe(role: GroupRole): string {
+  switch (role.kind) {
+    case 'primary':
+      return `primary of ${role.group.id} epoch ${role.group.epoch} in-sync [${role.group.inSync.join(',')}]`;
+    case 'replica':
+      return `${role.inSync ? 'in-sync' : 'catching-up'} replica of ${role.group.id} epoch ${role.group.epoch} (primary ${role.group.primary})`;
+    default:
+      return role.kind;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The ReplicationService handlers of a region: Apply (on a replica, from its primary)
+ * and Health (a beat stream the master watches).
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { encodeParams, errors, fromProtoValue, MiniSqlError, type ApplyRequest__Output, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
+import type { GroupMembership } from './group-membership.js';
+import type { SqlEngine } from './sql-engine.js';
+
+/** Bounds on the beat interval a master may ask for, in milliseconds. */
+const HEALTH_INTERVAL_MS_MIN = 50;
+const HEALTH_INTERVAL_MS_MAX = 10_000;
+
+export function replicationServiceHandlers(engine: SqlEngine, membership: GroupMembership | undefined, regionId: string, incarnation: string, logger: Logger): ReplicationServiceHandlers {
+  return {
+    Apply(call, callback) {
+      apply(engine, membership, call.request, logger).then(
+        () => callback(null, {}),
+        (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
+      );
+    },
+    Health(call: grpc.ServerWritableStream<{ interval_ms: number }, unknown>) {
+      const interval = Math.min(HEALTH_INTERVAL_MS_MAX, Math.max(HEALTH_INTERVAL_MS_MIN, call.request.interval_ms || 500));
+      const beat = (): void => void call.write({ region_id: regionId, incarnation });
+      beat();
+      const timer = setInterval(beat, interval);
+      const end = (): void => clearInterval(timer);
+      call.on('cancelled', end);
+      call.on('close', end);
+      call.on('error', end);
+    },
+  };
+}
+
+async function apply(engine: SqlEngine, membership: GroupMembership | undefined, request: ApplyRequest__Output, logger: Logger): Promise<void> {
+  if (!membership) throw errors.unsupported('replication on a standalone region');
+  let role = membership.current;
+  // A newer epoch than this region knows means its view is behind: read etcd again.
+  if (role.kind !== 'replica' || role.group.id !== request.group_id || role.group.epoch < request.epoch) role = await membership.refresh();
+  if (role.kind !== 'replica' || role.group.id !== request.group_id) {
+    throw errors.notPrimary(membership.regionId, `it is not a replica of ${request.group_id}, so it takes no writes from ${request.primary_id}`);
+  }
+  if (request.epoch < role.group.epoch) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
+  if (request.primary_id !== role.group.primary) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
+  for (const entry of request.entries) {
+    engine.applyLogged(entry.table, {
+      position: entry.position,
+      requestId: entry.request_id,
+      sql: entry.sql,
+      params: encodeParams(entry.params.map(fromProtoValue)),
+      rowsAffected: entry.rows_affected,
+    });
+  }
+  if (request.entries.length > 0) logger.debug('applied entries', { count: request.entries.length, epoch: request.epoch });
+}

@@ -1,0 +1,80 @@
+/**
+ * Group commit on the primary: writes that arrive while a batch is being replicated
+ * wait and go together in the next one, so one replication round trip carries many
+ * writes. Each write still commits (or fails) on its own in SQLite.
+ */
+import { MiniSqlError, errors, type ExecuteResponse, type SqlValue } from '@minisql/common';
+import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
+
+/** Writes per batch at most; the queue beyond waits for the next batch. */
+export const BATCH_WRITES_MAX = 256;
+/** Writes waiting at most; more are refused at once rather than queued without bound. */
+export const QUEUE_WRITES_MAX = 10_000;
+
+export interface PendingWrite {
+  sql: string;
+  params: SqlValue[];
+  requestId: string;
+  resolve: (response: ExecuteResponse) => void;
+}
+
+export interface PipelinePorts {
+  /** Executes and logs one write locally (synchronous SQLite). */
+  execute(write: PendingWrite): ExecutionOutcome;
+  /** Replicates the logged writes of a batch; throws when they cannot be acknowledged. */
+  replicate(writes: readonly LoggedWrite[]): Promise<void>;
+  /** Checked after replication: may this region still acknowledge (primary, lease valid)? */
+  mayAcknowledge(): MiniSqlError | undefined;
+}
+
+export class WritePipeline {
+  private readonly queue: PendingWrite[] = [];
+  private flushing = false;
+
+  constructor(private readonly ports: PipelinePorts) {}
+
+  submit(write: Omit<PendingWrite, 'resolve'>): Promise<ExecuteResponse> {
+    return new Promise((resolve) => {
+      if (this.queue.length >= QUEUE_WRITES_MAX) {
+        resolve({ error: errors.limitExceeded('writes waiting on this region', QUEUE_WRITES_MAX).toProto() });
+        return;
+      }
+      this.queue.push({ ...write, resolve });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, BATCH_WRITES_MAX);
+        const started = process.hrtime.bigint();
+        const outcomes = batch.map((write) => {
+          try {
+            return this.ports.execute(write);
+          } catch (thrown) {
+            return MiniSqlError.from(thrown);
+          }
+        });
+        const logged = outcomes.flatMap((outcome) => (outcome instanceof MiniSqlError || !outcome.write ? [] : [outcome.write]));
+        let failure: MiniSqlError | undefined;
+        try {
+          await this.ports.replicate(logged);
+          failure = this.ports.mayAcknowledge();
+        } catch (thrown) {
+          failure = MiniSqlError.from(thrown);
+        }
+        const micros = Number((process.hrtime.bigint() - started) / 1000n);
+        batch.forEach((write, i) => {
+          const outcome = outcomes[i] as ExecutionOutcome | MiniSqlError;
+          if (outcome instanceof MiniSqlError) write.resolve({ error: outcome.toProto(), server_micros: micros });
+          else if (failure) write.resolve({ error: failure.toProto(), server_micros: micros });
+          else write.resolve({ result: outcome.result, server_micros: micros, log_position: outcome.write?.record.position ?? 0 });
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
