@@ -79,7 +79,7 @@ export class ClusterClient {
     const deadline = Date.now() + this.retryDeadlineMs;
     for (let attempt = 1, delayMs = RETRY_DELAY_MS_MIN; ; attempt += 1, delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX)) {
       try {
-        return await this.executeRouted(sql, statement.kind, tables, params, requestId);
+        return await this.executeRouted(sql, statement.kind, tables, params, requestId, options.consistency);
       } catch (error) {
         if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
         // A table that does not exist is not retried past one fresh route.
@@ -101,11 +101,21 @@ export class ClusterClient {
     this.regions.clear();
   }
 
-  private async executeRouted(sql: string, kind: string, tables: readonly string[], params: readonly SqlValue[], requestId: string): Promise<QueryResult> {
+  private async executeRouted(
+    sql: string,
+    kind: string,
+    tables: readonly string[],
+    params: readonly SqlValue[],
+    requestId: string,
+    consistency: 'primary' | 'replica' = 'primary',
+  ): Promise<QueryResult> {
     const routes = tables.length === 0 ? [await this.anyRoute()] : await this.routesFor(tables);
     const groups = new Set(routes.map((route) => route.group_id));
     if (groups.size === 1) {
       const route = routes[0] as Route__Output;
+      if (consistency === 'replica' && kind === 'select' && route.replicas.length > 0) {
+        return this.transport(route.replicas[0]?.grpc_address ?? '', route).run(sql, { params, consistency, timeoutMs: this.statementTimeoutMs });
+      }
       return this.region(route).run(sql, { params, requestId, epoch: route.epoch, timeoutMs: this.statementTimeoutMs });
     }
     if (kind !== 'select') {
@@ -138,7 +148,10 @@ export class ClusterClient {
   }
 
   private region(route: Route__Output): RegionTransport {
-    const address = route.primary?.grpc_address ?? '';
+    return this.transport(route.primary?.grpc_address ?? '', route);
+  }
+
+  private transport(address: string, route: Route__Output): RegionTransport {
     if (address === '') throw errors.unavailable(route.primary?.region_id ?? route.group_id, `the primary of group ${route.group_id} is not running`);
     let transport = this.regions.get(address);
     if (!transport) {

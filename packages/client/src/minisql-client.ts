@@ -24,6 +24,11 @@ export interface ExecuteOptions {
   timeoutMs?: number;
   /** Reuse the id of an earlier attempt when retrying the same write. */
   requestId?: string;
+  /**
+   * Where a select is served: 'primary' (default, linearizable) or 'replica' (any
+   * member of the group; the result is marked stale).
+   */
+  consistency?: 'primary' | 'replica';
 }
 
 export class MiniSqlClient {

@@ -43,9 +43,18 @@ export class RegionTransport {
   }
 
   /** Executes one statement; resolves with its result or throws the MiniSqlError it produced. */
-  async run(sql: string, options: { params?: readonly SqlValue[]; requestId?: string; epoch?: number; timeoutMs: number }): Promise<QueryResult> {
+  async run(
+    sql: string,
+    options: { params?: readonly SqlValue[]; requestId?: string; epoch?: number; consistency?: 'primary' | 'replica'; timeoutMs: number },
+  ): Promise<QueryResult> {
     const response = await this.execute(
-      { sql, params: (options.params ?? []).map((value) => toProtoValue(value)), request_id: options.requestId ?? randomUUID(), epoch: options.epoch ?? 0 },
+      {
+        sql,
+        params: (options.params ?? []).map((value) => toProtoValue(value)),
+        request_id: options.requestId ?? randomUUID(),
+        epoch: options.epoch ?? 0,
+        consistency: options.consistency === 'replica' ? 'READ_CONSISTENCY_REPLICA' : 'READ_CONSISTENCY_PRIMARY',
+      },
       options.timeoutMs,
     );
     if (response.outcome === 'error' && response.error) throw MiniSqlError.fromProto(response.error);

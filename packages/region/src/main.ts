@@ -24,6 +24,7 @@ const USAGE = `usage: minisql-region [options]
   --data-dir DIR       directory of the table files (default: <dataDir>/<name> from the config, else data/<id>)
   --id NAME            region name (default $THIS_NAME, else "region")
   --sync MODE          SQLite synchronous mode: normal or full (default normal)
+  --etcd-endpoints URLS  comma-separated etcd client URLs instead of the configuration's
   -h, --help           show this help`;
 
 interface Startup {
@@ -39,6 +40,7 @@ function parseStartup(): Startup {
       'data-dir': { type: 'string' },
       id: { type: 'string' },
       sync: { type: 'string' },
+      'etcd-endpoints': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -51,7 +53,9 @@ function parseStartup(): Startup {
   if (sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`--sync must be normal or full, got ${values.sync}`);
   const configPath = values.config ?? process.env.MINISQL_CONFIG;
   if (configPath !== undefined) {
-    const config = loadClusterConfig(configPath);
+    const loaded = loadClusterConfig(configPath);
+    const endpoints = values['etcd-endpoints']?.split(',').map((url) => url.trim()).filter((url) => url !== '');
+    const config = endpoints && endpoints.length > 0 ? { ...loaded, etcdEndpoints: endpoints } : loaded;
     const host = findHost(config, values.id ?? process.env.THIS_NAME, 'region');
     return {
       options: {
