@@ -25,6 +25,12 @@ export interface GroupRecord {
   epoch: number;
   /** Region id of the primary. */
   primary: string;
+  /**
+   * The process (incarnation) that became primary. A restarted primary is another
+   * process: it may hold writes it never replicated, so it does not lead until the
+   * master decides again.
+   */
+  primaryIncarnation?: string;
   /** Replicas that have every acknowledged write (primary not included). */
   inSync: string[];
   /** Replicas still copying; never promoted. */

@@ -31,7 +31,15 @@ export function planNewGroups(view: ClusterView, replicationFactor: number): Gro
   const groups: GroupRecord[] = [];
   for (let i = 0; i + replicationFactor <= spares.length; i += replicationFactor) {
     const members = spares.slice(i, i + replicationFactor);
-    groups.push({ id: nextGroupId(view, groups.length), epoch: 1, primary: members[0] as string, inSync: members.slice(1), catchingUp: [] });
+    const primary = members[0] as string;
+    groups.push({
+      id: nextGroupId(view, groups.length),
+      epoch: 1,
+      primary,
+      primaryIncarnation: view.regions.get(primary)?.incarnation,
+      inSync: members.slice(1),
+      catchingUp: [],
+    });
   }
   return groups;
 }
@@ -69,6 +77,8 @@ export function compareGroupIds(a: string, b: string): number {
  * - a dead primary is replaced by its first live in-sync replica, with the epoch bumped,
  *   so replicas refuse the old primary from then on; with no live in-sync replica the
  *   group waits for its primary (promoting a replica that may lack writes would lose them);
+ * - a restarted primary (a new incarnation) counts as dead: a replica takes over, and it
+ *   comes back as a spare; only when no in-sync replica exists is the new process adopted;
  * - dead replicas leave the group (a returning region is a spare and copies afresh).
  */
 export function planGroupRepairs(view: ClusterView): GroupRecord[] {
@@ -76,10 +86,27 @@ export function planGroupRepairs(view: ClusterView): GroupRecord[] {
   const changed: GroupRecord[] = [];
   for (const group of view.groups.values()) {
     let next: GroupRecord;
-    if (!alive(group.primary)) {
+    const primaryRecord = view.regions.get(group.primary);
+    // A primary that restarted is a new process: the one that led is gone.
+    const restarted = primaryRecord !== undefined && group.primaryIncarnation !== undefined && primaryRecord.incarnation !== group.primaryIncarnation;
+    if (primaryRecord === undefined || restarted) {
       const candidates = group.inSync.filter(alive);
-      if (candidates.length === 0) continue;
-      next = { ...group, epoch: group.epoch + 1, primary: candidates[0] as string, inSync: candidates.slice(1), catchingUp: group.catchingUp.filter(alive) };
+      if (candidates.length > 0) {
+        const primary = candidates[0] as string;
+        next = {
+          ...group,
+          epoch: group.epoch + 1,
+          primary,
+          primaryIncarnation: view.regions.get(primary)?.incarnation,
+          inSync: candidates.slice(1),
+          catchingUp: group.catchingUp.filter((id) => alive(id) && id !== group.primary),
+        };
+      } else if (restarted) {
+        // No replica has the writes: the restarted primary, with its files, is all there is.
+        next = { ...group, epoch: group.epoch + 1, primaryIncarnation: primaryRecord.incarnation, catchingUp: group.catchingUp.filter(alive) };
+      } else {
+        continue; // wait for the primary: promoting a replica that may lack writes would lose them
+      }
     } else {
       next = { ...group, inSync: group.inSync.filter(alive), catchingUp: group.catchingUp.filter(alive) };
     }

@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupRecord, RegionRecord, TableRecord } from '@minisql/common';
-import { chooseGroupForTable, nextGroupId, planNewGroups, spareRegions } from '../src/cluster-planner.js';
+import { chooseGroupForTable, nextGroupId, planGroupRepairs, planNewGroups, spareRegions } from '../src/cluster-planner.js';
 import type { ClusterView } from '../src/cluster-view.js';
 
 function region(id: string): RegionRecord {
-  return { id, host: id, grpcAddress: `${id}:1`, ftpAddress: `${id}:2`, incarnation: 'x', startedAtMs: 0 };
+  return { id, host: id, grpcAddress: `${id}:1`, ftpAddress: `${id}:2`, incarnation: `inc-${id}`, startedAtMs: 0 };
 }
 
 function view(regions: string[], groups: GroupRecord[] = [], tables: Array<[string, string]> = []): ClusterView {
@@ -16,7 +16,7 @@ function view(regions: string[], groups: GroupRecord[] = [], tables: Array<[stri
   };
 }
 
-const group = (id: string, primary: string, ...inSync: string[]): GroupRecord => ({ id, epoch: 1, primary, inSync, catchingUp: [] });
+const group = (id: string, primary: string, ...inSync: string[]): GroupRecord => ({ id, epoch: 1, primary, primaryIncarnation: `inc-${primary}`, inSync, catchingUp: [] });
 
 describe('planNewGroups', () => {
   it('waits until enough spares exist to fill a group', () => {
@@ -67,5 +67,38 @@ describe('chooseGroupForTable', () => {
 
   it('numbers groups g1..g9 before g10', () => {
     assert.equal(nextGroupId(view([], [group('g9', 'a'), group('g10', 'b')])), 'g11');
+  });
+});
+
+describe('planGroupRepairs', () => {
+  it('promotes the first live in-sync replica when the primary dies, bumping the epoch', () => {
+    const [next] = planGroupRepairs(view(['r2', 'r3'], [group('g1', 'r1', 'r2', 'r3')]));
+    assert.deepEqual(next, { id: 'g1', epoch: 2, primary: 'r2', primaryIncarnation: 'inc-r2', inSync: ['r3'], catchingUp: [] });
+  });
+
+  it('waits for a dead primary when no in-sync replica lives: promoting a lagging one would lose writes', () => {
+    const lagging: GroupRecord = { ...group('g1', 'r1'), catchingUp: ['r2'] };
+    assert.deepEqual(planGroupRepairs(view(['r2'], [lagging])), []);
+  });
+
+  it('takes dead replicas out of the group without changing the epoch', () => {
+    assert.deepEqual(planGroupRepairs(view(['r1', 'r3'], [group('g1', 'r1', 'r2', 'r3')])), [group('g1', 'r1', 'r3')]);
+  });
+
+  it('treats a restarted primary as dead when a replica can take over', () => {
+    const regions = view(['r1', 'r2'], [group('g1', 'r1', 'r2')]);
+    const restarted = { ...regions, regions: new Map([...regions.regions].map(([id, r]) => [id, id === 'r1' ? { ...r, incarnation: 'new' } : r])) };
+    const [next] = planGroupRepairs(restarted);
+    assert.deepEqual([next?.primary, next?.epoch, next?.inSync], ['r2', 2, []]);
+  });
+
+  it('adopts a restarted primary that is the only member left, with a new epoch', () => {
+    const alone = view(['r1'], [group('g1', 'r1')]);
+    const restarted = { ...alone, regions: new Map([['r1', { ...region('r1'), incarnation: 'new' }]]) };
+    assert.deepEqual(planGroupRepairs(restarted), [{ ...group('g1', 'r1'), epoch: 2, primaryIncarnation: 'new' }]);
+  });
+
+  it('changes nothing in a healthy cluster', () => {
+    assert.deepEqual(planGroupRepairs(view(['r1', 'r2'], [group('g1', 'r1', 'r2')])), []);
   });
 });

@@ -12,18 +12,20 @@ export class GroupMembership {
   private groups = new Map<string, { record: GroupRecord; revision: string }>();
   private regions = new Map<string, RegionRecord>();
   private watcher: Watcher | undefined;
-  private role: GroupRole = { kind: 'spare' };
+  /** Undefined until the first read from etcd. */
+  private role: GroupRole | undefined;
   private readonly listeners: Array<(role: GroupRole) => void> = [];
 
   constructor(
     private readonly etcd: Etcd3,
     private readonly keys: EtcdKeys,
     readonly regionId: string,
+    private readonly incarnation: string,
     private readonly logger: Logger,
   ) {}
 
   get current(): GroupRole {
-    return this.role;
+    return this.role ?? { kind: 'spare' };
   }
 
   onChange(listener: (role: GroupRole) => void): void {
@@ -60,12 +62,12 @@ export class GroupMembership {
     this.groups = nextGroups;
     this.regions = nextRegions;
     const before = this.role;
-    this.role = roleOf(this.regionId, [...nextGroups.values()].map((g) => g.record));
-    if (describe(before) !== describe(this.role)) {
+    this.role = roleOf(this.regionId, this.incarnation, [...nextGroups.values()].map((g) => g.record));
+    if (before === undefined || describe(before) !== describe(this.role)) {
       this.logger.info('group role changed', { role: describe(this.role) });
       for (const listener of this.listeners) listener(this.role);
     }
-    return this.role;
+    return this.current;
   }
 
   addressOf(regionId: string): string | undefined {
@@ -99,6 +101,8 @@ function describe(role: GroupRole): string {
   switch (role.kind) {
     case 'primary':
       return `primary of ${role.group.id} epoch ${role.group.epoch} in-sync [${role.group.inSync.join(',')}]`;
+    case 'restarted':
+      return `restarted primary of ${role.group.id} (waiting for the master)`;
     case 'replica':
       return `${role.inSync ? 'in-sync' : 'catching-up'} replica of ${role.group.id} epoch ${role.group.epoch} (primary ${role.group.primary})`;
     default:

@@ -91,16 +91,17 @@ async function main(): Promise<void> {
   }
   const { options, cluster } = startup;
   const logger = new Logger(options.regionId, 'region', parseLogLevel(process.env.MINISQL_LOG_LEVEL));
+  const incarnation = randomUUID();
   const etcd = cluster ? new Etcd3({ hosts: cluster.config.etcdEndpoints, dialTimeout: 2_000 }) : undefined;
   const keys = cluster ? new EtcdKeys(cluster.config.etcdPrefix) : undefined;
   const parts =
     etcd && keys
       ? (() => {
-          const membership = new GroupMembership(etcd, keys, options.regionId, logger.child('membership'));
+          const membership = new GroupMembership(etcd, keys, options.regionId, incarnation, logger.child('membership'));
           return { membership, lease: new LeaseClock(), replicator: new Replicator(membership, logger.child('replicator')) };
         })()
       : undefined;
-  const server = new RegionServer(options, logger, parts);
+  const server = new RegionServer(options, logger, parts, incarnation);
   let address: string;
   try {
     address = await server.start();

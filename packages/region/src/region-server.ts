@@ -21,8 +21,7 @@ export interface ClusterParts {
 }
 
 export class RegionServer {
-  /** Unique per process start, so the cluster can tell a restarted region from the old one. */
-  readonly incarnation = randomUUID();
+
   private readonly catalog: TableCatalog;
   private readonly queries: QueryConnection;
   private readonly engine: SqlEngine;
@@ -34,6 +33,8 @@ export class RegionServer {
     private readonly options: RegionOptions,
     private readonly logger: Logger,
     private readonly cluster?: ClusterParts,
+    /** Unique per process start, so the cluster can tell a restarted region from the old one. */
+    readonly incarnation: string = randomUUID(),
   ) {
     this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous }, logger.child('catalog'));
     this.queries = new QueryConnection(options.statementCacheSize);
