@@ -23,3 +23,6 @@ export type { ApplyRequest, ApplyRequest__Output } from './generated/minisql/v1/
 export type { ApplyResponse, ApplyResponse__Output } from './generated/minisql/v1/ApplyResponse.js';
 export type { HealthBeat, HealthBeat__Output } from './generated/minisql/v1/HealthBeat.js';
 export type { ReplicationServiceClient, ReplicationServiceHandlers } from './generated/minisql/v1/ReplicationService.js';
+export type { TableSnapshot, TableSnapshot__Output } from './generated/minisql/v1/TableSnapshot.js';
+export type { SnapshotResponse, SnapshotResponse__Output } from './generated/minisql/v1/SnapshotResponse.js';
+export type { JoinRequest, JoinRequest__Output } from './generated/minisql/v1/JoinRequest.js';

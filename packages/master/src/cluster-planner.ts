@@ -114,3 +114,22 @@ export function planGroupRepairs(view: ClusterView): GroupRecord[] {
   }
   return changed;
 }
+
+/**
+ * Spare regions assigned to groups that have fewer than `replicationFactor` members and
+ * a live primary, as catching-up replicas: they copy the group's tables before they
+ * count. Existing groups are filled before new groups form.
+ */
+export function planReplacements(view: ClusterView, replicationFactor: number): GroupRecord[] {
+  const spares = spareRegions(view);
+  const changed: GroupRecord[] = [];
+  const groups = [...view.groups.values()].sort((a, b) => compareGroupIds(a.id, b.id));
+  for (const group of groups) {
+    if (!view.regions.has(group.primary)) continue;
+    const missing = replicationFactor - groupMembers(group).length;
+    if (missing <= 0 || spares.length === 0) continue;
+    const joining = spares.splice(0, missing);
+    changed.push({ ...group, catchingUp: [...group.catchingUp, ...joining] });
+  }
+  return changed;
+}

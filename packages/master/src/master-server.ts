@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
 import { EtcdKeys, loadProtos, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
-import { planGroupRepairs, planNewGroups } from './cluster-planner.js';
+import { planGroupRepairs, planNewGroups, planReplacements } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
 import { emptyView, type ClusterView } from './cluster-view.js';
 import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
@@ -159,6 +159,15 @@ export class MasterServer implements MasterState {
             this.reloadAgain = true;
           }
         }
+        if (this.reloadAgain) continue; // repairs first; replacements see their outcome
+        for (const group of planReplacements(view, this.options.replicationFactor)) {
+          if (await this.store.updateGroup(group, groupRevisions.get(group.id) as string)) {
+            this.logger.info('a spare region joins a group and copies its tables', { group: group.id, catchingUp: group.catchingUp });
+            await this.store.recordEvent('replica_assigned', { group: group.id, catchingUp: group.catchingUp });
+            this.reloadAgain = true;
+          }
+        }
+        if (this.reloadAgain) continue;
         const groups = planNewGroups(view, this.options.replicationFactor);
         if (groups.length > 0 && (await this.store.createGroups(groups))) {
           for (const group of groups) {

@@ -33,6 +33,11 @@ export class ClusterExecutor {
     });
   }
 
+  /** Runs `work` while no write batch is in flight (see WritePipeline.whilePaused). */
+  whileWritesPaused<T>(work: () => Promise<T>): Promise<T> {
+    return this.pipeline.whilePaused(work);
+  }
+
   async execute(request: ExecuteRequest__Output): Promise<ExecuteResponse> {
     const started = process.hrtime.bigint();
     const micros = (): number => Number((process.hrtime.bigint() - started) / 1000n);

@@ -74,26 +74,47 @@ export class GroupMembership {
     return this.regions.get(regionId)?.grpcAddress;
   }
 
+  /** As primary of `groupId` in `epoch`: moves a caught-up replica into the in-sync set. */
+  async admitToInSync(groupId: string, epoch: number, replica: string): Promise<boolean> {
+    return this.changeOwnGroup(groupId, epoch, (record) =>
+      record.catchingUp.includes(replica)
+        ? { ...record, inSync: [...record.inSync, replica], catchingUp: record.catchingUp.filter((id) => id !== replica) }
+        : undefined,
+    );
+  }
+
+  /** Applies `change` to this primary's own group record by compare-and-set. */
+  private async changeOwnGroup(groupId: string, epoch: number, change: (record: GroupRecord) => GroupRecord | undefined): Promise<boolean> {
+    await this.refresh();
+    const entry = this.groups.get(groupId);
+    if (!entry || entry.record.epoch !== epoch || entry.record.primary !== this.regionId) return false;
+    const record = change(entry.record);
+    if (!record) return false;
+    const key = this.keys.group(groupId);
+    const result = await this.etcd.if(key, 'Mod', '==', Number(entry.revision)).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
+    await this.refresh();
+    return result.succeeded;
+  }
+
   /**
    * As primary of `groupId` in `epoch`: takes replicas out of the in-sync set, so that
    * writes they missed can be acknowledged and they can never be promoted. False when
    * the group changed meanwhile (this region may no longer lead it).
    */
   async removeFromInSync(groupId: string, epoch: number, replicas: readonly string[]): Promise<boolean> {
-    await this.refresh();
-    const entry = this.groups.get(groupId);
-    if (!entry || entry.record.epoch !== epoch || entry.record.primary !== this.regionId) return false;
-    const record: GroupRecord = {
-      ...entry.record,
-      inSync: entry.record.inSync.filter((id) => !replicas.includes(id)),
+    const changed = await this.changeOwnGroup(groupId, epoch, (record) => ({
+      ...record,
+      inSync: record.inSync.filter((id) => !replicas.includes(id)),
       // Out of sync: it copies the tables again before it may rejoin the set.
-      catchingUp: [...entry.record.catchingUp, ...replicas.filter((id) => entry.record.inSync.includes(id) && !entry.record.catchingUp.includes(id))],
-    };
-    const key = this.keys.group(groupId);
-    const result = await this.etcd.if(key, 'Mod', '==', Number(entry.revision)).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
-    if (result.succeeded) this.logger.warn('removed replicas from the in-sync set', { group: groupId, epoch, replicas });
-    await this.refresh();
-    return result.succeeded;
+      catchingUp: [...record.catchingUp, ...replicas.filter((id) => record.inSync.includes(id) && !record.catchingUp.includes(id))],
+    }));
+    if (changed) this.logger.warn('removed replicas from the in-sync set', { group: groupId, epoch, replicas });
+    return changed;
+  }
+
+  /** The FTP address of a live region. */
+  ftpAddressOf(regionId: string): string | undefined {
+    return this.regions.get(regionId)?.ftpAddress;
   }
 }
 

@@ -98,7 +98,21 @@ async function main(): Promise<void> {
     etcd && keys
       ? (() => {
           const membership = new GroupMembership(etcd, keys, options.regionId, incarnation, logger.child('membership'));
-          return { membership, lease: new LeaseClock(), replicator: new Replicator(membership, logger.child('replicator')) };
+          const { config, host } = cluster as { config: ClusterConfig; host: HostConfig };
+          const ip = process.env.THIS_IP ?? host.ip;
+          return {
+            membership,
+            lease: new LeaseClock(),
+            replicator: new Replicator(membership, logger.child('replicator')),
+            ftp: {
+              listenAddress: `${ip}:${host.ports.ftp}`,
+              passiveHost: ip,
+              passivePortMin: config.ftpPassivePortMin,
+              passivePortMax: config.ftpPassivePortMax,
+              user: config.ftpUser,
+              password: config.ftpPassword,
+            },
+          };
         })()
       : undefined;
   const server = new RegionServer(options, logger, parts, incarnation);

@@ -10,6 +10,10 @@ import type { LeaseClock } from './lease-clock.js';
 import { regionServiceHandlers } from './region-service.js';
 import { replicationServiceHandlers } from './replication-service.js';
 import type { Replicator } from './replicator.js';
+import { CatchUp, JoinCoordinator } from './group-join.js';
+import { SnapshotFtpServer, type SnapshotFtpOptions } from './snapshot-ftp-server.js';
+import { SnapshotStore } from './snapshot-store.js';
+import { join } from 'node:path';
 import { SqlEngine } from './sql-engine.js';
 import { TableCatalog } from './table-catalog.js';
 
@@ -18,6 +22,8 @@ export interface ClusterParts {
   membership: GroupMembership;
   lease: LeaseClock;
   replicator: Replicator;
+  /** The FTP server of snapshots (its root is set here: `<dataDir>/snapshots`). */
+  ftp: Omit<SnapshotFtpOptions, 'root'>;
 }
 
 export class RegionServer {
@@ -26,6 +32,7 @@ export class RegionServer {
   private readonly queries: QueryConnection;
   private readonly engine: SqlEngine;
   private readonly server: grpc.Server;
+  private ftpServer: SnapshotFtpServer | undefined;
   /** The port actually bound (differs from the configured one when that was 0). Valid after start(). */
   private boundPort = 0;
 
@@ -59,9 +66,20 @@ export class RegionServer {
       ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.logger.child('executor'))
       : undefined;
     this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, this.options.regionId, this.incarnation, this.logger));
+    let joins: JoinCoordinator | undefined;
+    if (this.cluster && executor) {
+      const { membership, replicator, ftp } = this.cluster;
+      const root = join(this.options.dataDir, 'snapshots');
+      const snapshots = new SnapshotStore(this.catalog, root);
+      joins = new JoinCoordinator(membership, this.catalog, snapshots, replicator, executor, this.logger.child('join'));
+      const catchUp = new CatchUp(membership, this.catalog, this.queries, { user: ftp.user, password: ftp.password }, join(this.options.dataDir, 'incoming'), this.logger.child('catch-up'));
+      membership.onChange((role) => catchUp.onRole(role));
+      this.ftpServer = new SnapshotFtpServer({ ...ftp, root }, this.logger.child('ftp'));
+      await this.ftpServer.start();
+    }
     this.server.addService(
       replication.minisql.v1.ReplicationService.service,
-      replicationServiceHandlers(this.engine, this.cluster?.membership, this.options.regionId, this.incarnation, this.logger.child('replication')),
+      replicationServiceHandlers(this.engine, this.cluster?.membership, joins, this.options.regionId, this.incarnation, this.logger.child('replication')),
     );
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.options.listenAddress, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
@@ -98,6 +116,7 @@ export class RegionServer {
         resolve();
       });
     });
+    await this.ftpServer?.stop().catch(() => undefined);
     this.queries.close();
     this.catalog.close();
     this.logger.info('region stopped');

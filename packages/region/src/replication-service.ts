@@ -5,14 +5,41 @@
 import type * as grpc from '@grpc/grpc-js';
 import { encodeParams, errors, fromProtoValue, MiniSqlError, type ApplyRequest__Output, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
+import type { JoinCoordinator } from './group-join.js';
 import type { SqlEngine } from './sql-engine.js';
 
 /** Bounds on the beat interval a master may ask for, in milliseconds. */
 const HEALTH_INTERVAL_MS_MIN = 50;
 const HEALTH_INTERVAL_MS_MAX = 10_000;
 
-export function replicationServiceHandlers(engine: SqlEngine, membership: GroupMembership | undefined, regionId: string, incarnation: string, logger: Logger): ReplicationServiceHandlers {
+export function replicationServiceHandlers(
+  engine: SqlEngine,
+  membership: GroupMembership | undefined,
+  joins: JoinCoordinator | undefined,
+  regionId: string,
+  incarnation: string,
+  logger: Logger,
+): ReplicationServiceHandlers {
+  const standalone = (): never => {
+    throw errors.unsupported('replication on a standalone region');
+  };
   return {
+    Snapshot(call, callback) {
+      Promise.resolve()
+        .then(() => (joins ?? standalone()).snapshot(call.request.group_id, call.request.epoch, call.request.replica_id))
+        .then(
+          (response) => callback(null, response),
+          (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
+        );
+    },
+    Join(call, callback) {
+      Promise.resolve()
+        .then(() => (joins ?? standalone()).join(call.request))
+        .then(
+          () => callback(null, {}),
+          (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
+        );
+    },
     Apply(call, callback) {
       apply(engine, membership, call.request, logger).then(
         () => callback(null, {}),

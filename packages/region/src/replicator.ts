@@ -24,14 +24,7 @@ export class Replicator {
   /** Resolves once every in-sync replica has the writes (or was removed); throws NOT_PRIMARY if deposed. */
   async replicate(group: GroupRecord, writes: readonly LoggedWrite[]): Promise<void> {
     if (writes.length === 0 || group.inSync.length === 0) return;
-    const entries: LogEntry[] = writes.map(({ table, record }) => ({
-      table,
-      position: record.position,
-      request_id: record.requestId,
-      sql: record.sql,
-      params: decodeParams(record.params).map((value) => toProtoValue(value)),
-      rows_affected: record.rowsAffected,
-    }));
+    const entries = writes.map(toLogEntry);
     const outcomes = await Promise.all(group.inSync.map((replica) => this.send(replica, group, entries)));
     const deposed = outcomes.find((outcome) => outcome instanceof MiniSqlError && outcome.code === 'STALE_EPOCH');
     if (deposed) throw errors.notPrimary(this.membership.regionId, `a replica of ${group.id} knows a newer epoch: ${deposed.message}`);
@@ -41,6 +34,12 @@ export class Replicator {
     if (!(await this.membership.removeFromInSync(group.id, group.epoch, failed))) {
       throw errors.notPrimary(this.membership.regionId, `${failed.join(', ')} missed writes and group ${group.id} changed before they could be taken out of its in-sync set`);
     }
+  }
+
+  /** Sends entries to one replica (a joining one); throws its refusal. */
+  async sendTo(replica: string, group: GroupRecord, writes: readonly LoggedWrite[]): Promise<void> {
+    const failure = await this.send(replica, group, writes.map(toLogEntry));
+    if (failure) throw failure;
   }
 
   close(): void {
@@ -69,4 +68,15 @@ export class Replicator {
       );
     });
   }
+}
+
+function toLogEntry({ table, record }: LoggedWrite): LogEntry {
+  return {
+    table,
+    position: record.position,
+    request_id: record.requestId,
+    sql: record.sql,
+    params: decodeParams(record.params).map((value) => toProtoValue(value)),
+    rows_affected: record.rowsAffected,
+  };
 }

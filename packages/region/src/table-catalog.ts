@@ -70,6 +70,20 @@ export class TableCatalog {
     removeDatabaseFiles(dropped);
   }
 
+  /**
+   * Puts a complete table file (a snapshot copied from the primary) in place of the
+   * table of that name, if any. The file is renamed into place, so a crash leaves
+   * either the old table or the new one.
+   */
+  install(name: string, file: string): TableFile {
+    if (this.get(name)) this.drop(name);
+    const path = join(this.directory, TableFile.fileName(name));
+    renameSync(file, path);
+    const table = TableFile.open(path, this.options);
+    this.add(table);
+    return table;
+  }
+
   indexOwner(index: string): TableFile | undefined {
     const owner = this.indexOwners.get(nameKey(index));
     return owner === undefined ? undefined : this.tables.get(owner);

@@ -18,7 +18,7 @@ const POSITION_KEY = 'position';
 const LOG_TABLE = 'minisql_log';
 const REQUESTS_TABLE = 'minisql_requests';
 /** Log entries kept per table; older ones are trimmed (a replica further behind copies the file). */
-export const LOG_ENTRIES_KEPT = 10_000;
+export const LOG_ENTRIES_KEPT = 50_000;
 const REPLICATION_SCHEMA = `
   CREATE TABLE IF NOT EXISTS ${LOG_TABLE} (position INTEGER PRIMARY KEY, request_id TEXT NOT NULL, sql TEXT NOT NULL, params TEXT NOT NULL, rows_affected INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS ${REQUESTS_TABLE} (request_id TEXT PRIMARY KEY, position INTEGER NOT NULL, rows_affected INTEGER NOT NULL) WITHOUT ROWID;
@@ -173,6 +173,30 @@ export class TableFile {
     // The cached position moves only when the transaction commits: see transaction().
     this.pendingPosition = position;
     return entry;
+  }
+
+  /**
+   * Writes a consistent copy of the file to `path` (SQLite's VACUUM INTO), holding every
+   * write up to `position`: nothing else runs on this thread meanwhile.
+   */
+  snapshotTo(path: string): number {
+    this.db.prepare('VACUUM INTO ?').run(path);
+    return this.logPosition;
+  }
+
+  /** Logged writes after `position`, in order; undefined when the log no longer reaches back that far. */
+  logSince(position: number): WriteRecord[] | undefined {
+    if (position >= this.logPosition) return [];
+    const oldest = (this.prepare(`SELECT min(position) AS oldest FROM ${LOG_TABLE}`).get() as { oldest: number | null }).oldest;
+    if (oldest === null || oldest > position + 1) return undefined;
+    const rows = this.prepare(`SELECT position, request_id, sql, params, rows_affected FROM ${LOG_TABLE} WHERE position > ? ORDER BY position`).all(position) as Array<{
+      position: number;
+      request_id: string;
+      sql: string;
+      params: string;
+      rows_affected: number;
+    }>;
+    return rows.map((row) => ({ position: row.position, requestId: row.request_id, sql: row.sql, params: row.params, rowsAffected: row.rows_affected }));
   }
 
   /** Indexes created with create index (not the implicit ones of keys and unique columns). */

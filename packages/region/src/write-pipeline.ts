@@ -30,6 +30,9 @@ export interface PipelinePorts {
 export class WritePipeline {
   private readonly queue: PendingWrite[] = [];
   private flushing = false;
+  /** The flush under way, awaited by pause(). */
+  private current: Promise<void> = Promise.resolve();
+  private paused = false;
 
   constructor(private readonly ports: PipelinePorts) {}
 
@@ -40,14 +43,29 @@ export class WritePipeline {
         return;
       }
       this.queue.push({ ...write, resolve });
-      if (!this.flushing) void this.flush();
+      if (!this.flushing && !this.paused) this.current = this.flush();
     });
+  }
+
+  /**
+   * Runs `work` with no batch in flight and none starting: writes keep queueing and go
+   * in the first batch after it. A replica joining the in-sync set needs this moment.
+   */
+  async whilePaused<T>(work: () => Promise<T>): Promise<T> {
+    this.paused = true;
+    try {
+      await this.current;
+      return await work();
+    } finally {
+      this.paused = false;
+      if (this.queue.length > 0 && !this.flushing) this.current = this.flush();
+    }
   }
 
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
-      while (this.queue.length > 0) {
+      while (this.queue.length > 0 && !this.paused) {
         const batch = this.queue.splice(0, BATCH_WRITES_MAX);
         const started = process.hrtime.bigint();
         const outcomes = batch.map((write) => {

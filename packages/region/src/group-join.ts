@@ -1,0 +1,171 @@
+/**
+ * Bringing a replica into its group, both halves:
+ * - on the primary, Snapshot (every table copied at a known position into the FTP
+ *   folder) and Join (writes paused, the entries logged since the snapshots sent, the
+ *   replica added to the in-sync set in etcd, writes resumed);
+ * - on a catching-up replica, CatchUp: ask for snapshots, download and check them over
+ *   FTP, install them, then ask to join. Writes keep flowing on the primary during the copy.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  errors,
+  loadProtos,
+  MiniSqlError,
+  type JoinRequest__Output,
+  type Logger,
+  type ReplicationServiceClient,
+  type SnapshotResponse,
+  type TableSnapshot__Output,
+} from '@minisql/common';
+import type { ClusterExecutor } from './cluster-executor.js';
+import type { GroupMembership } from './group-membership.js';
+import type { GroupRole } from './group-role.js';
+import type { QueryConnection } from './query-connection.js';
+import type { Replicator } from './replicator.js';
+import { fetchSnapshot, type DownloadProgress, type FtpLogin } from './snapshot-fetcher.js';
+import type { SnapshotStore } from './snapshot-store.js';
+import type { LoggedWrite } from './sql-engine.js';
+import type { TableCatalog } from './table-catalog.js';
+
+/** Pause between attempts to catch up, in milliseconds. */
+const CATCH_UP_RETRY_DELAY_MS = 1_000;
+/** Time the primary may take to snapshot every table, in milliseconds. */
+const SNAPSHOT_TIMEOUT_MS = 120_000;
+
+/** The primary's half. */
+export class JoinCoordinator {
+  constructor(
+    private readonly membership: GroupMembership,
+    private readonly catalog: TableCatalog,
+    private readonly snapshots: SnapshotStore,
+    private readonly replicator: Replicator,
+    private readonly executor: ClusterExecutor,
+    private readonly logger: Logger,
+  ) {}
+
+  async snapshot(groupId: string, epoch: number, replica: string): Promise<SnapshotResponse> {
+    this.catchingUpGroup(groupId, epoch, replica);
+    const tables = await this.snapshots.snapshotAll();
+    this.logger.info('snapshots made for a catching-up replica', { replica, tables: tables.map((t) => `${t.table}@${t.position}`) });
+    return { tables };
+  }
+
+  async join(request: JoinRequest__Output): Promise<void> {
+    const group = this.catchingUpGroup(request.group_id, request.epoch, request.replica_id);
+    const positions = new Map(request.positions.map((p) => [p.table.toLowerCase(), p.position]));
+    await this.executor.whileWritesPaused(async () => {
+      const missing: LoggedWrite[] = [];
+      for (const table of this.catalog.list()) {
+        const since = positions.get(table.name.toLowerCase()) ?? 0;
+        const records = table.logSince(since);
+        if (records === undefined) throw errors.unavailable(request.replica_id, `it is too far behind on table \`${table.name}\` (at ${since}); it must copy the table again`);
+        for (const record of records) missing.push({ table: table.name, record });
+      }
+      await this.replicator.sendTo(request.replica_id, group, missing);
+      if (!(await this.membership.admitToInSync(group.id, group.epoch, request.replica_id))) {
+        throw errors.notPrimary(this.membership.regionId, `group ${group.id} changed while ${request.replica_id} was joining`);
+      }
+      this.logger.info('replica joined the in-sync set', { group: group.id, replica: request.replica_id, entriesSent: missing.length });
+    });
+    this.snapshots.remove(request.files);
+  }
+
+  private catchingUpGroup(groupId: string, epoch: number, replica: string) {
+    const role = this.membership.current;
+    if (role.kind !== 'primary' || role.group.id !== groupId) throw errors.notPrimary(this.membership.regionId, `it does not lead ${groupId}`);
+    if (role.group.epoch !== epoch) throw errors.staleEpoch(groupId, role.group.epoch, epoch);
+    if (!role.group.catchingUp.includes(replica)) throw errors.invalidArgument('join request', `${replica} is not catching up in ${groupId}`);
+    return role.group;
+  }
+}
+
+/** The catching-up replica's half. */
+export class CatchUp {
+  private running = false;
+  /** Progress of the copy under way, for logs and status. */
+  lastProgress: DownloadProgress | undefined;
+
+  constructor(
+    private readonly membership: GroupMembership,
+    private readonly catalog: TableCatalog,
+    private readonly queries: QueryConnection,
+    private readonly login: FtpLogin,
+    private readonly incomingDir: string,
+    private readonly logger: Logger,
+  ) {
+    mkdirSync(incomingDir, { recursive: true });
+  }
+
+  /** Starts catching up when the role says so; one run at a time. */
+  onRole(role: GroupRole): void {
+    if (role.kind === 'replica' && !role.inSync && !this.running) void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      for (let role = this.membership.current; role.kind === 'replica' && !role.inSync; role = this.membership.current) {
+        try {
+          await this.once(role.group.id, role.group.epoch, role.group.primary);
+          return;
+        } catch (error) {
+          this.logger.warn('catching up failed; trying again', { error: MiniSqlError.from(error).message });
+          await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_DELAY_MS));
+          await this.membership.refresh().catch(() => undefined);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async once(groupId: string, epoch: number, primary: string): Promise<void> {
+    const address = this.membership.addressOf(primary);
+    const ftp = this.membership.ftpAddressOf(primary);
+    if (!address || !ftp) throw errors.unavailable(primary, 'the primary is not registered');
+    const stub: ReplicationServiceClient = new (loadProtos().replication.minisql.v1.ReplicationService)(address, grpc.credentials.createInsecure());
+    try {
+      const response = await call<SnapshotResponse>((done) => stub.Snapshot({ group_id: groupId, epoch, replica_id: this.membership.regionId }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done));
+      const tables = (response.tables ?? []) as TableSnapshot__Output[];
+      const started = Date.now();
+      let bytes = 0;
+      for (const snapshot of tables) {
+        const destination = join(this.incomingDir, snapshot.file);
+        await fetchSnapshot(ftp, this.login, { ...snapshot, position: Number(snapshot.position), bytes: Number(snapshot.bytes) }, destination, this.logger, (progress) => {
+          this.lastProgress = progress;
+        });
+        this.queries.detach(snapshot.table);
+        this.catalog.install(snapshot.table, destination);
+        bytes += Number(snapshot.bytes);
+      }
+      // Tables the primary no longer has were dropped while this region was away.
+      const kept = new Set(tables.map((t) => t.table.toLowerCase()));
+      for (const table of this.catalog.list()) {
+        if (!kept.has(table.name.toLowerCase())) {
+          this.queries.detach(table.name);
+          this.catalog.drop(table.name);
+        }
+      }
+      const seconds = (Date.now() - started) / 1000;
+      this.logger.info('copied the group\'s tables over FTP', { tables: tables.length, bytes, seconds, megabytesPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0 });
+      const positions = this.catalog.list().map((table) => ({ table: table.name, position: table.position }));
+      await call((done) => stub.Join({ group_id: groupId, epoch, replica_id: this.membership.regionId, positions, files: tables.map((t) => t.file) }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done));
+      await this.membership.refresh();
+    } finally {
+      stub.close();
+    }
+  }
+}
+
+/** A unary call whose response may carry an Error: resolves with the response or throws. */
+function call<T extends { error?: { code?: string } | null }>(start: (done: (error: grpc.ServiceError | null, response?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) =>
+    start((error, response) => {
+      if (error) reject(errors.unavailable('primary', error.details || error.message));
+      else if (response?.error && response.error.code) reject(MiniSqlError.fromProto(response.error as never));
+      else resolve(response as T);
+    }),
+  );
+}
