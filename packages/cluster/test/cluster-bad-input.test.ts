@@ -127,7 +127,8 @@ describe('two regions with one name', () => {
     const duplicate = await ReadyProcess.start({
       script: REGION_MAIN,
       args: ['--config', test.configPath, '--listen', '127.0.0.1:0', '--data-dir', join(test.dir, 'duplicate')],
-      env: { ...process.env, THIS_NAME: 'region1' },
+      // Another host would have its own address; 127.0.0.2 keeps its FTP port apart.
+      env: { ...process.env, THIS_NAME: 'region1', THIS_IP: '127.0.0.2' },
       onStderrLine: (line) => lines.push(line),
     });
     started.push(duplicate);

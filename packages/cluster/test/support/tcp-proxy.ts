@@ -39,6 +39,19 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * Lets traffic pass again. Connections from before the cut lost data while it lasted,
+   * so they are closed: the programs reconnect, as after a real outage.
+   */
+  heal(): void {
+    this.cutOff = false;
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+  }
+
   async close(): Promise<void> {
     for (const [a, b] of this.pairs) {
       a.destroy();
