@@ -16,6 +16,7 @@ export const USAGE = `usage: minisql [options]
   --region HOST:PORT   talk to one region directly, without a master
                        (default $MINISQL_REGION, else ${REGION_ADDRESS_DEFAULT} when no master is given)
   -e, --execute SQL    run the statements in SQL and exit (the last ; may be left out)
+  --read-replica       serve selects from a replica: faster to reach, possibly stale (marked so)
   --history FILE       history file of the interactive prompt (default ~/${HISTORY_FILE_NAME})
   --timeout-ms N       time a statement may take, in milliseconds (default ${STATEMENT_TIMEOUT_MS_DEFAULT})
   -h, --help           show this help
@@ -38,6 +39,8 @@ export interface CliOptions {
   execute: string | null;
   historyFile: string;
   statementTimeoutMs: number;
+  /** Selects from a replica (stale allowed) instead of the primary. */
+  readReplica?: boolean;
 }
 
 export type CliCommand =
@@ -66,6 +69,7 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
         master: { type: 'string' },
         config: { type: 'string' },
         execute: { type: 'string', short: 'e' },
+        'read-replica': { type: 'boolean' },
         history: { type: 'string' },
         'timeout-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -101,6 +105,7 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
       execute: values.execute ?? null,
       historyFile: values.history ?? join(environment.homeDir, HISTORY_FILE_NAME),
       statementTimeoutMs,
+      ...(values['read-replica'] ? { readReplica: true } : {}),
     },
   };
 }

@@ -17,7 +17,7 @@ export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
 
 const CATALOG_KINDS = new Set(['create_table', 'drop_table', 'create_index', 'drop_index', 'show_tables', 'show_indexes', 'describe']);
 /** Errors after which a route may be stale: refresh it from the master and try again. */
-const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMARY', 'STALE_EPOCH', 'TIMEOUT']);
+const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMARY', 'STALE_EPOCH', 'TIMEOUT', 'NOT_ENOUGH_REPLICAS']);
 /** Default time to keep retrying a statement through a failover, in milliseconds. */
 export const RETRY_DEADLINE_MS_DEFAULT = 10_000;
 const RETRY_DELAY_MS_MIN = 25;
@@ -32,6 +32,8 @@ export interface ClusterClientOptions {
   retryDeadlineMs?: number;
   /** Told before each retry, with the error that caused it (the REPL says it is retrying). */
   onRetry?: (error: MiniSqlError, attempt: number) => void;
+  /** Where selects go unless a statement says otherwise (default 'primary'). */
+  consistency?: 'primary' | 'replica';
 }
 
 export class ClusterClient {
@@ -79,12 +81,14 @@ export class ClusterClient {
     const deadline = Date.now() + this.retryDeadlineMs;
     for (let attempt = 1, delayMs = RETRY_DELAY_MS_MIN; ; attempt += 1, delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX)) {
       try {
-        return await this.executeRouted(sql, statement.kind, tables, params, requestId, options.consistency);
+        return await this.executeRouted(sql, statement.kind, tables, params, requestId, options.consistency ?? this.options.consistency);
       } catch (error) {
         if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
         // A table that does not exist is not retried past one fresh route.
         if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && attempt > 1)) throw error;
         for (const table of tables) this.routes.forget(table);
+        // A connection to a region that went away is not reused: it may be in backoff.
+        if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.dropTransport(error.object);
         this.options.onRetry?.(error, attempt);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
@@ -145,6 +149,13 @@ export class ClusterClient {
     const primary = status.regions.find((r) => r.region_id === group?.primary);
     if (!group || !primary) throw errors.noRoute('(none)', 'no replica group with a live primary');
     return { table: '', group_id: group.group_id, epoch: group.epoch, primary: { region_id: primary.region_id, grpc_address: primary.grpc_address }, replicas: [], version: 0 };
+  }
+
+  private dropTransport(address: string): void {
+    const transport = this.regions.get(address);
+    if (!transport) return;
+    transport.close();
+    this.regions.delete(address);
   }
 
   private region(route: Route__Output): RegionTransport {

@@ -59,6 +59,7 @@ async function connect(options: CliOptions): Promise<Client> {
   return ClusterClient.connect({
     masterAddresses: masterAddressList,
     statementTimeoutMs,
+    consistency: options.readReplica ? 'replica' : 'primary',
     onRetry: (error, attempt) => {
       if (attempt === 1) process.stderr.write(`(the cluster is failing over: ${error.code}; retrying)\n`);
     },

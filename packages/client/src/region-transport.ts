@@ -19,6 +19,9 @@ import { queryResultFromProto, type QueryResult } from './query-result.js';
 
 /** Largest message accepted from a region (large selects), in bytes. */
 export const MESSAGE_BYTES_MAX = 256 * 1024 * 1024;
+/** Reconnection backoff towards a region, in milliseconds. */
+const RECONNECT_BACKOFF_MS_INITIAL = 50;
+const RECONNECT_BACKOFF_MS_MAX = 500;
 
 export class RegionTransport {
   /** The gRPC stub; one HTTP/2 connection, reused by every call. */
@@ -29,6 +32,10 @@ export class RegionTransport {
     this.stub = new region.minisql.v1.RegionService(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
       'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
+      // A region that comes back (and may be promoted) must be reached at once, not after
+      // grpc's default backoff of up to two minutes.
+      'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_INITIAL,
+      'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_MAX,
     });
   }
 

@@ -92,14 +92,28 @@ describe('regions, groups and placement', () => {
     await assert.rejects(client.execute('drop table ghost;'), (error: Error & { code?: string }) => error.code === 'TABLE_NOT_FOUND');
   });
 
-  it('takes a dead replica out of its group, and it returns as a spare', async () => {
+  it('takes a dead replica out of its group; when it returns it copies the group\'s tables and rejoins in sync', async () => {
     await test.cluster.kill('region4');
     const status = await test.waitForStatus('region4 to leave g2', (s) => !alive(s, 'region4') && s.groups.find((g) => g.group_id === 'g2')?.in_sync.length === 0);
     assert.equal(groupOf(status, 'region4'), '');
     assert.equal(status.groups.find((g) => g.group_id === 'g2')?.primary, 'region3');
     await test.cluster.restart('region4');
-    const back = await test.waitForStatus('region4 to return', (s) => alive(s, 'region4'));
-    assert.equal(groupOf(back, 'region4'), '');
+    const back = await test.waitForStatus('region4 to rejoin g2 in sync', (s) => s.groups.find((g) => g.group_id === 'g2')?.in_sync.includes('region4') === true);
+    assert.equal(groupOf(back, 'region4'), 'g2');
+  });
+
+  it('serves a status page that refreshes itself, and metrics', async () => {
+    const master = test.config.hosts.find((h) => h.name === 'master1');
+    const base = `http://127.0.0.1:${master?.ports.status}`;
+    const html = await (await fetch(`${base}/`)).text();
+    assert.match(html, /<meta http-equiv="refresh" content="2">/);
+    assert.match(html, /Master <b>master1<\/b> leads/);
+    for (const text of ['region1', 'region3', 'g1', 'g2', 't1', 'group_formed']) assert.ok(html.includes(text), `the page shows ${text}`);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^minisql_master_leading 1$/m);
+    assert.match(metrics, /^minisql_tables 4$/m);
+    assert.match(metrics, /^minisql_group_epoch\{group="g1"\} 1$/m);
+    assert.equal((await fetch(`${base}/nowhere`)).status, 404);
   });
 
   it('keeps the catalog and keeps answering routes after the master is killed and restarted', async () => {

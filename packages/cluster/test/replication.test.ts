@@ -17,10 +17,11 @@ const WRITES_PER_WRITER = 40;
 
 const groupOf = (status: ClusterStatusResponse__Output, table: string) => status.groups.find((g) => g.tables.includes(table));
 
+/** Rows read straight from one region (a replica answers because the read asks for it). */
 async function directRows(test: TestCluster, region: string, sql: string): Promise<unknown[][]> {
   const client = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(region) });
   try {
-    return (await client.execute(sql)).rows;
+    return (await client.execute(sql, { consistency: 'replica' })).rows;
   } finally {
     client.close();
   }
@@ -85,15 +86,8 @@ describe('a primary killed in the middle of a stream of writes', () => {
     const group = groupOf(status, 'stream');
     const client = await test.client();
     await client.execute('insert into stream values (99999, 99);');
-    const read = async (region: string): Promise<unknown[][]> => {
-      const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(region) });
-      try {
-        return (await direct.execute('select * from stream order by id;', { consistency: 'replica' })).rows;
-      } finally {
-        direct.close();
-      }
-    };
-    const [onPrimary, onRejoined] = [await read(group?.primary as string), await read(old)];
+    const sql = 'select * from stream order by id;';
+    const [onPrimary, onRejoined] = [await directRows(test, group?.primary as string, sql), await directRows(test, old, sql)];
     assert.ok(onPrimary.some((row) => row[0] === 99999), 'a write after the rejoin reached the primary');
     assert.deepEqual(onRejoined, onPrimary, 'the rejoined region holds exactly the primary\'s rows');
   });
@@ -115,15 +109,7 @@ describe('replicas', () => {
     await client.execute('delete from mirrored where id >= 40;');
     const group = groupOf(await client.clusterStatus(), 'mirrored');
     const onPrimary = await directRows(test, group?.primary as string, 'select * from mirrored order by id;');
-    const onReplica = await directRows(test, group?.in_sync[0] as string, 'select * from mirrored order by id;').catch(async () => {
-      // A replica serves reads only on request; ask for a replica read.
-      const replica = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group?.in_sync[0] as string) });
-      try {
-        return (await replica.execute('select * from mirrored order by id;', { consistency: 'replica' })).rows;
-      } finally {
-        replica.close();
-      }
-    });
+    const onReplica = await directRows(test, group?.in_sync[0] as string, 'select * from mirrored order by id;');
     assert.equal(onPrimary.length, 40);
     assert.deepEqual(onReplica, onPrimary);
   });
@@ -223,5 +209,38 @@ describe('a primary cut off from etcd', () => {
     } finally {
       direct.close();
     }
+  });
+});
+
+describe('strict replication', () => {
+  let test: TestCluster;
+  after(async () => {
+    await test?.stop();
+  });
+
+  it('refuses writes while the group has no in-sync replica, and takes them again once one has caught up', async () => {
+    test = await TestCluster.start({ regions: 2, strictReplication: true });
+    await test.waitForStatus('group g1', (s) => s.groups[0]?.in_sync.length === 1);
+    const client = await test.client();
+    await client.execute('create table strict (id int primary key);');
+    await client.execute('insert into strict values (1);');
+    const group = groupOf(await client.clusterStatus(), 'strict');
+    await test.cluster.kill(group?.in_sync[0] as string);
+    await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
+    const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group?.primary as string) });
+    try {
+      await assert.rejects(direct.execute('insert into strict values (2);'), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'NOT_ENOUGH_REPLICAS');
+        assert.match(error.message, /group g1 has no in-sync replica and strictReplication is on/);
+        return true;
+      });
+      assert.deepEqual((await direct.execute('select id from strict;')).rows, [[1]]);
+    } finally {
+      direct.close();
+    }
+    await test.cluster.restart(group?.in_sync[0] as string);
+    await test.waitForStatus('the replica to rejoin', (s) => s.groups[0]?.in_sync.length === 1);
+    await client.execute('insert into strict values (3);');
+    assert.deepEqual((await client.execute('select id from strict order by id;')).rows, [[1], [3]]);
   });
 });

@@ -42,6 +42,11 @@ export interface ClusterConfig {
   leaseTtlSeconds: number;
   /** Members per replica group (primary included). */
   replicationFactor: number;
+  /**
+   * When true, a primary whose replicas are all gone refuses writes instead of serving
+   * alone (which keeps the cluster available but leaves one copy of new writes).
+   */
+  strictReplication: boolean;
   /** FTP login used between regions to copy table files. */
   ftpUser: string;
   ftpPassword: string;
@@ -91,7 +96,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  const known = new Set(['etcd', 'leaseTtlSeconds', 'replicationFactor', 'ftp', 'ports', 'dataDir', 'hosts']);
+  const known = new Set(['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'ftp', 'ports', 'dataDir', 'hosts']);
   for (const key of Object.keys(root)) if (!known.has(key)) fail(key, `is not a known field (known: ${[...known].join(', ')})`);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
@@ -126,6 +131,8 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   if (endpoints.length === 0) fail('etcd.endpoints', 'is empty: give endpoints or give some host the etcd role');
   const leaseTtlSeconds = integerAt(root.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds, 'leaseTtlSeconds', 1, 60, fail);
   const replicationFactor = integerAt(root.replicationFactor ?? CONFIG_DEFAULTS.replicationFactor, 'replicationFactor', 1, 9, fail);
+  const strictReplication = root.strictReplication ?? false;
+  if (typeof strictReplication !== 'boolean') fail('strictReplication', `must be true or false, got ${JSON.stringify(strictReplication)}`);
   const ftpPassword = stringAt(ftp.password, 'ftp.password', fail);
   if (ftpPassword.length < 8) fail('ftp.password', 'must be at least 8 characters; there is no default password');
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
@@ -138,6 +145,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     etcdEndpoints: endpoints,
     leaseTtlSeconds,
     replicationFactor,
+    strictReplication: strictReplication as boolean,
     ftpUser: ftp.user === undefined ? CONFIG_DEFAULTS.ftpUser : stringAt(ftp.user, 'ftp.user', fail),
     ftpPassword,
     ftpPassivePortMin,

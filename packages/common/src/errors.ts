@@ -36,6 +36,7 @@ export const ErrorCode = {
   UNAVAILABLE: 'UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
   NOT_PRIMARY: 'NOT_PRIMARY',
+  NOT_ENOUGH_REPLICAS: 'NOT_ENOUGH_REPLICAS',
   STALE_EPOCH: 'STALE_EPOCH',
   NO_ROUTE: 'NO_ROUTE',
   MASTER_UNREACHABLE: 'MASTER_UNREACHABLE',
@@ -58,6 +59,7 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.UNAVAILABLE,
   ErrorCode.TIMEOUT,
   ErrorCode.NOT_PRIMARY,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
   ErrorCode.STALE_EPOCH,
   ErrorCode.MASTER_UNREACHABLE,
   ErrorCode.ETCD_UNAVAILABLE,
@@ -254,6 +256,12 @@ export const errors = {
     new MiniSqlError(ErrorCode.NO_ROUTE, `no region holds table ${quoteName(table)} yet: ${why}`, { object: table }),
   notPrimary: (region: string, why: string) =>
     new MiniSqlError(ErrorCode.NOT_PRIMARY, `region ${quoteName(region)} does not serve as primary: ${why}`, { object: region }),
+  notEnoughReplicas: (group: string) =>
+    new MiniSqlError(
+      ErrorCode.NOT_ENOUGH_REPLICAS,
+      `group ${group} has no in-sync replica and strictReplication is on: writes wait until a replica has caught up`,
+      { object: group },
+    ),
   staleEpoch: (group: string, epoch: number, seen: number) =>
     new MiniSqlError(ErrorCode.STALE_EPOCH, `group ${group} is at epoch ${epoch}; the request carried epoch ${seen}`, { object: group }),
   internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),

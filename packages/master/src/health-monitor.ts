@@ -13,6 +13,8 @@ import type { ClusterView } from './cluster-view.js';
 export const HEALTH_BEAT_INTERVAL_MS = 200;
 /** Time a connection attempt may take before "refused" is ruled out, in milliseconds. */
 export const DEATH_CHECK_TIMEOUT_MS = 500;
+/** Pause before watching again a region whose stream broke while it lived, in milliseconds. */
+const REWATCH_DELAY_MS = 100;
 
 interface Watched {
   record: RegionRecord;
@@ -23,6 +25,8 @@ interface Watched {
 export class HealthMonitor {
   /** Watched regions by incarnation (a restarted region is a new one). */
   private readonly watched = new Map<string, Watched>();
+  /** The live regions of the last view, by incarnation. */
+  private live = new Set<string>();
 
   constructor(
     private readonly revokeLease: (leaseId: string) => Promise<void>,
@@ -32,6 +36,7 @@ export class HealthMonitor {
   /** Watches every live region of `view` and forgets the others. */
   follow(view: ClusterView): void {
     const live = new Map([...view.regions.values()].map((region) => [region.incarnation, region]));
+    this.live = new Set(live.keys());
     for (const [incarnation, watched] of this.watched) {
       if (!live.has(incarnation)) this.forget(incarnation, watched);
     }
@@ -39,6 +44,7 @@ export class HealthMonitor {
   }
 
   stop(): void {
+    this.live = new Set();
     for (const [incarnation, watched] of this.watched) this.forget(incarnation, watched);
   }
 
@@ -71,7 +77,15 @@ export class HealthMonitor {
     );
     probe.close();
     this.forget(incarnation, watched);
-    if (!refused || watched.record.leaseId === undefined) return;
+    if (!refused) {
+      // The stream broke but the process answers: keep watching it, or a later crash
+      // would only be noticed when its lease runs out.
+      setTimeout(() => {
+        if (!this.watched.has(incarnation) && this.live.has(incarnation)) this.watch(incarnation, watched.record);
+      }, REWATCH_DELAY_MS);
+      return;
+    }
+    if (watched.record.leaseId === undefined) return;
     this.logger.warn('region process is gone (connection refused); revoking its lease', { region: watched.record.id, address: watched.record.grpcAddress });
     await this.revokeLease(watched.record.leaseId).catch((error: Error) => this.logger.warn('could not revoke the lease', { region: watched.record.id, error: error.message }));
   }

@@ -31,6 +31,7 @@ function parseOptions(): MasterOptions {
   return {
     masterId: host.name,
     listenAddress: values.listen ?? `${process.env.THIS_IP ?? host.ip}:${host.ports.master}`,
+    statusAddress: `${process.env.THIS_IP ?? host.ip}:${host.ports.status}`,
     etcdEndpoints: config.etcdEndpoints,
     etcdPrefix: config.etcdPrefix,
     leaseTtlSeconds: config.leaseTtlSeconds,

@@ -4,6 +4,8 @@ export interface MasterOptions {
   masterId: string;
   /** host:port the MasterService listens on. */
   listenAddress: string;
+  /** host:port of the HTTP status page (and /metrics). */
+  statusAddress: string;
   etcdEndpoints: string[];
   etcdPrefix: string;
   /** TTL of the election lease, in seconds: how long a dead master may hold the lead. */

@@ -10,6 +10,8 @@ import { EtcdKeys, loadProtos, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { planGroupRepairs, planNewGroups, planReplacements } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
+import { startStatusServer } from './status-page.js';
+import type { Server } from 'node:http';
 import { emptyView, type ClusterView } from './cluster-view.js';
 import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
 import { masterServiceHandlers, type MasterState } from './master-service.js';
@@ -28,6 +30,7 @@ export class MasterServer implements MasterState {
   private readonly catalog: CatalogService;
   private readonly server = new grpc.Server();
   private readonly health: HealthMonitor;
+  private statusServer: Server | undefined;
   private campaign: Campaign | undefined;
   private watcher: Watcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -61,7 +64,8 @@ export class MasterServer implements MasterState {
       this.server.bindAsync(this.options.listenAddress, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.boundAddress = `${this.options.listenAddress.slice(0, this.options.listenAddress.lastIndexOf(':'))}:${port}`;
-    this.logger.info('master serving; campaigning for the lead', { address: this.boundAddress });
+    this.statusServer = await startStatusServer(this.options.statusAddress, { state: this, recentEvents: (limit) => this.store.recentEvents(limit) }, this.logger.child('status'));
+    this.logger.info('master serving; campaigning for the lead', { address: this.boundAddress, status: `http://${this.options.statusAddress}/` });
     void this.campaignLoop();
     return this.boundAddress;
   }
@@ -73,6 +77,8 @@ export class MasterServer implements MasterState {
     // Resigning hands the lead to the standby at once instead of after the lease TTL.
     await this.campaign?.resign().catch(() => undefined);
     this.health.stop();
+    this.statusServer?.closeAllConnections();
+    this.statusServer?.close();
     this.server.forceShutdown();
     this.regions.close();
     this.etcd.close();

@@ -120,6 +120,12 @@ export class MetadataStore {
     return result.succeeded;
   }
 
+  /** The latest events, newest first. */
+  async recentEvents(limit: number): Promise<Array<Record<string, unknown>>> {
+    const response = await this.etcd.getAll().prefix(this.keys.events).sort('Key', 'Descend').limit(limit).exec();
+    return response.kvs.map((kv) => JSON.parse(kv.value.toString()) as Record<string, unknown>);
+  }
+
   /** Appends an event for the status page; best effort (a lost event loses no data). */
   async recordEvent(kind: string, detail: Record<string, unknown>): Promise<void> {
     this.eventSequence += 1;

@@ -107,17 +107,7 @@ export async function runClosedLoop(op: () => Promise<unknown>, options: LoopOpt
 
   await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
   if (!measuring) startMeasuring(process.hrtime.bigint()); // zero-length warm-up with no workers
-  const end = process.hrtime.bigint();
-  options.onMeasureEnd?.();
-  const result: LoopResult = {
-    ops: recorded,
-    errors,
-    elapsedNs: Number(end - measureStart),
-    latenciesNs: buffer.subarray(0, recorded),
-    capped,
-  };
-  if (firstError !== undefined) result.firstError = firstError;
-  return result;
+  return finish(options, { recorded, errors, measureStart, buffer, capped, firstError });
 }
 
 /**
@@ -160,15 +150,23 @@ export function runSyncLoop(op: () => unknown, options: LoopOptions): LoopResult
     else buffer[recorded++] = Number(stop - start);
     if (stop >= measureEnd || options.signal?.aborted) break;
   }
+  return finish(options, { recorded, errors, measureStart, buffer, capped, firstError });
+}
+
+/** Ends a measured window: the hook, then the result of what was recorded in it. */
+function finish(
+  options: LoopOptions,
+  window: { recorded: number; errors: number; measureStart: bigint; buffer: Float64Array; capped: boolean; firstError: unknown },
+): LoopResult {
   const end = process.hrtime.bigint();
   options.onMeasureEnd?.();
   const result: LoopResult = {
-    ops: recorded,
-    errors,
-    elapsedNs: Number(end - measureStart),
-    latenciesNs: buffer.subarray(0, recorded),
-    capped,
+    ops: window.recorded,
+    errors: window.errors,
+    elapsedNs: Number(end - window.measureStart),
+    latenciesNs: window.buffer.subarray(0, window.recorded),
+    capped: window.capped,
   };
-  if (firstError !== undefined) result.firstError = firstError;
+  if (window.firstError !== undefined) result.firstError = window.firstError;
   return result;
 }

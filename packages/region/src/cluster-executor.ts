@@ -21,6 +21,8 @@ export class ClusterExecutor {
     private readonly lease: LeaseClock,
     replicator: Replicator,
     private readonly logger: Logger,
+    /** Refuse writes while the group has no in-sync replica (strictReplication). */
+    private readonly strict = false,
   ) {
     this.pipeline = new WritePipeline({
       execute: (write) => this.engine.executeLogged(write.sql, write.params, write.requestId),
@@ -46,7 +48,7 @@ export class ClusterExecutor {
       const params = request.params.map(fromProtoValue);
       const role = this.membership.current;
       if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
-        const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch);
+        const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch) ?? this.strictRefusal();
         if (refusal) throw refusal;
         return await this.pipeline.submit({ sql: request.sql, params, requestId: request.request_id });
       }
@@ -73,6 +75,12 @@ export class ClusterExecutor {
     if (role.kind !== 'primary') return this.notPrimary();
     if (!this.lease.valid()) return errors.notPrimary(this.membership.regionId, 'it cannot confirm its etcd lease, which may have expired');
     return undefined;
+  }
+
+  private strictRefusal(): MiniSqlError | undefined {
+    const role = this.membership.current;
+    if (!this.strict || role.kind !== 'primary' || role.group.inSync.length > 0) return undefined;
+    return errors.notEnoughReplicas(role.group.id);
   }
 
   /** A client that saw an older epoch has an old route; one that saw a newer one knows more than this region. */

@@ -31,6 +31,8 @@ import type { TableCatalog } from './table-catalog.js';
 
 /** Pause between attempts to catch up, in milliseconds. */
 const CATCH_UP_RETRY_DELAY_MS = 1_000;
+/** Tables smaller than this copy too fast to need progress lines, in bytes. */
+const COPY_PROGRESS_BYTES_MIN = 50 * 1024 * 1024;
 /** Time the primary may take to snapshot every table, in milliseconds. */
 const SNAPSHOT_TIMEOUT_MS = 120_000;
 
@@ -47,7 +49,7 @@ export class JoinCoordinator {
 
   async snapshot(groupId: string, epoch: number, replica: string): Promise<SnapshotResponse> {
     this.catchingUpGroup(groupId, epoch, replica);
-    const tables = await this.snapshots.snapshotAll();
+    const tables = await this.snapshots.snapshotAll(replica);
     this.logger.info('snapshots made for a catching-up replica', { replica, tables: tables.map((t) => `${t.table}@${t.position}`) });
     return { tables };
   }
@@ -133,8 +135,15 @@ export class CatchUp {
       let bytes = 0;
       for (const snapshot of tables) {
         const destination = join(this.incomingDir, snapshot.file);
+        let loggedTenths = 0;
         await fetchSnapshot(ftp, this.login, { ...snapshot, position: Number(snapshot.position), bytes: Number(snapshot.bytes) }, destination, this.logger, (progress) => {
           this.lastProgress = progress;
+          // A line every tenth of a large table, so a long copy shows it is moving.
+          const tenths = progress.totalBytes > 0 ? Math.floor((progress.bytes / progress.totalBytes) * 10) : 0;
+          if (tenths > loggedTenths && progress.totalBytes >= COPY_PROGRESS_BYTES_MIN) {
+            loggedTenths = tenths;
+            this.logger.info('copying', { table: progress.table, megabytes: Math.round(progress.bytes / 1e6), ofMegabytes: Math.round(progress.totalBytes / 1e6), percent: tenths * 10 });
+          }
         });
         this.queries.detach(snapshot.table);
         this.catalog.install(snapshot.table, destination);

@@ -104,6 +104,7 @@ async function main(): Promise<void> {
             membership,
             lease: new LeaseClock(),
             replicator: new Replicator(membership, logger.child('replicator')),
+            strictReplication: config.strictReplication,
             ftp: {
               listenAddress: `${ip}:${host.ports.ftp}`,
               passiveHost: ip,

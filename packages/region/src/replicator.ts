@@ -11,6 +11,9 @@ import type { LoggedWrite } from './sql-engine.js';
 
 /** Time a replica has to apply one batch, in milliseconds. */
 export const REPLICATION_TIMEOUT_MS = 1_000;
+/** Entries per message when a joining replica receives the tail, and the time it has for each. */
+export const JOIN_CHUNK_ENTRIES = 1_000;
+export const JOIN_CHUNK_TIMEOUT_MS = 30_000;
 
 export class Replicator {
   /** One connection per replica address. */
@@ -36,10 +39,13 @@ export class Replicator {
     }
   }
 
-  /** Sends entries to one replica (a joining one); throws its refusal. */
+  /** Sends the log tail to a joining replica, in chunks; throws its refusal. */
   async sendTo(replica: string, group: GroupRecord, writes: readonly LoggedWrite[]): Promise<void> {
-    const failure = await this.send(replica, group, writes.map(toLogEntry));
-    if (failure) throw failure;
+    for (let start = 0; start < writes.length; start += JOIN_CHUNK_ENTRIES) {
+      const chunk = writes.slice(start, start + JOIN_CHUNK_ENTRIES).map(toLogEntry);
+      const failure = await this.send(replica, group, chunk, JOIN_CHUNK_TIMEOUT_MS);
+      if (failure) throw failure;
+    }
   }
 
   close(): void {
@@ -48,7 +54,7 @@ export class Replicator {
   }
 
   /** Undefined on success, else the reason. */
-  private async send(replica: string, group: GroupRecord, entries: LogEntry[]): Promise<MiniSqlError | undefined> {
+  private async send(replica: string, group: GroupRecord, entries: LogEntry[], timeoutMs = REPLICATION_TIMEOUT_MS): Promise<MiniSqlError | undefined> {
     const address = this.membership.addressOf(replica);
     if (address === undefined) return errors.unavailable(replica, 'it is not registered');
     let stub = this.stubs.get(address);
@@ -59,7 +65,7 @@ export class Replicator {
     return new Promise((resolve) => {
       stub.Apply(
         { group_id: group.id, epoch: group.epoch, primary_id: this.membership.regionId, entries },
-        { deadline: Date.now() + REPLICATION_TIMEOUT_MS },
+        { deadline: Date.now() + timeoutMs },
         (error, response) => {
           if (error) resolve(errors.unavailable(address, error.details || error.message));
           else if (response?.error && response.error.code !== '') resolve(MiniSqlError.fromProto(response.error));

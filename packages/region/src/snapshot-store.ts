@@ -1,7 +1,7 @@
 /**
- * Snapshots of every table on the primary, in the folder its FTP server serves: made
- * together (one synchronous pass, so each holds exactly its table's log position at that
- * moment), each with its SHA-256 so the replica can check what it downloaded.
+ * Snapshots of every table on the primary, in the folder its FTP server serves, each at
+ * a known log position (see TableFile.snapshotTo) and with its SHA-256 so the replica can
+ * check what it downloaded.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -26,6 +26,9 @@ export async function sha256Of(path: string): Promise<string> {
 }
 
 export class SnapshotStore {
+  /** Snapshot files made for each replica; a new request replaces its earlier ones. */
+  private readonly byReplica = new Map<string, string[]>();
+
   constructor(
     private readonly catalog: TableCatalog,
     readonly directory: string,
@@ -33,24 +36,25 @@ export class SnapshotStore {
     mkdirSync(directory, { recursive: true });
   }
 
-  async snapshotAll(): Promise<Snapshot[]> {
+  async snapshotAll(replica: string): Promise<Snapshot[]> {
     this.removeOld();
-    const made = this.catalog.list().map((table) => {
+    // A replica asking again gave up on its earlier copy: those files go.
+    this.remove(this.byReplica.get(replica) ?? []);
+    const snapshots: Snapshot[] = [];
+    for (const table of this.catalog.list()) {
       const file = `${table.name.toLowerCase()}-${randomUUID()}.sqlite`;
-      const position = table.snapshotTo(join(this.directory, file));
-      return { table: table.name, file, position };
-    });
-    return Promise.all(
-      made.map(async (snapshot) => {
-        const path = join(this.directory, snapshot.file);
-        return { ...snapshot, sha256: await sha256Of(path), bytes: statSync(path).size };
-      }),
-    );
+      const path = join(this.directory, file);
+      const position = await table.snapshotTo(path);
+      snapshots.push({ table: table.name, file, position, sha256: await sha256Of(path), bytes: statSync(path).size });
+    }
+    this.byReplica.set(replica, snapshots.map((s) => s.file));
+    return snapshots;
   }
 
   /** Deletes snapshots once a replica has joined with them. */
   remove(files: readonly string[]): void {
-    for (const file of files) rmSync(join(this.directory, file), { force: true });
+    // Only plain names of this folder: a request cannot delete anything else.
+    for (const file of files) if (/^[\w.-]+$/.test(file)) rmSync(join(this.directory, file), { force: true });
   }
 
   private removeOld(): void {

@@ -17,6 +17,8 @@ const POSITION_KEY = 'position';
 /** The replication log and the request ids of applied writes, kept in the table's own file. */
 const LOG_TABLE = 'minisql_log';
 const REQUESTS_TABLE = 'minisql_requests';
+/** Pages copied per step of a snapshot; between steps the region serves other work. */
+const BACKUP_PAGES_PER_STEP = 1_024;
 /** Log entries kept per table; older ones are trimmed (a replica further behind copies the file). */
 export const LOG_ENTRIES_KEPT = 50_000;
 const REPLICATION_SCHEMA = `
@@ -176,12 +178,22 @@ export class TableFile {
   }
 
   /**
-   * Writes a consistent copy of the file to `path` (SQLite's VACUUM INTO), holding every
-   * write up to `position`: nothing else runs on this thread meanwhile.
+   * Copies the file to `path` with SQLite's online backup, a few pages at a time, so the
+   * region keeps serving (and renewing its lease) during a large copy. Writes made
+   * meanwhile go through this same connection, and SQLite carries them into the copy;
+   * the position is read in the step that completes it, synchronously, so the copy
+   * holds exactly the writes up to that position.
    */
-  snapshotTo(path: string): number {
-    this.db.prepare('VACUUM INTO ?').run(path);
-    return this.logPosition;
+  async snapshotTo(path: string): Promise<number> {
+    let position = -1;
+    await this.db.backup(path, {
+      progress: ({ remainingPages }) => {
+        if (remainingPages === 0) position = this.logPosition;
+        return BACKUP_PAGES_PER_STEP;
+      },
+    });
+    if (position < 0) position = this.logPosition; // a copy done in one step
+    return position;
   }
 
   /** Logged writes after `position`, in order; undefined when the log no longer reaches back that far. */

@@ -32,6 +32,7 @@ export interface TestClusterOptions {
   leaseTtlSeconds?: number;
   /** Servers to start at once (default: all); others start with cluster.restart(name). */
   only?: string[];
+  strictReplication?: boolean;
 }
 
 export class TestCluster {
@@ -49,7 +50,7 @@ export class TestCluster {
     const hosts: string[] = [];
     hosts.push(`  - { name: etcd0, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${await freePort()}, etcdPeer: ${await freePort()} } }`);
     for (let i = 1; i <= (options.masters ?? 1); i += 1) {
-      hosts.push(`  - { name: master${i}, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()} } }`);
+      hosts.push(`  - { name: master${i}, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()}, status: ${await freePort()} } }`);
     }
     for (let i = 1; i <= options.regions; i += 1) {
       hosts.push(`  - { name: region${i}, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()}, ftp: ${await freePort()} } }`);
@@ -57,7 +58,7 @@ export class TestCluster {
     const configPath = join(dir, 'cluster.yaml');
     writeFileSync(
       configPath,
-      [`leaseTtlSeconds: ${options.leaseTtlSeconds ?? 1}`, 'replicationFactor: 2', `dataDir: ${join(dir, 'data')}`, 'ftp: { password: test-password }', 'hosts:', ...hosts].join('\n'),
+      [`leaseTtlSeconds: ${options.leaseTtlSeconds ?? 1}`, 'replicationFactor: 2', `strictReplication: ${options.strictReplication ?? false}`, `dataDir: ${join(dir, 'data')}`, 'ftp: { password: test-password }', 'hosts:', ...hosts].join('\n'),
     );
     const config = loadClusterConfig(configPath);
     const cluster = new LocalCluster({ config, configPath, env: { ...process.env, MINISQL_LOG_LEVEL: 'warn' } });
@@ -82,23 +83,27 @@ export class TestCluster {
   }
 
   /** Polls the active master's status until `done` holds; fails after WAIT_TIMEOUT_MS. */
-  async waitForStatus(what: string, done: (status: ClusterStatusResponse__Output) => boolean): Promise<ClusterStatusResponse__Output> {
+  async waitForStatus(what: string, done: (status: ClusterStatusResponse__Output) => boolean, timeoutMs = WAIT_TIMEOUT_MS): Promise<ClusterStatusResponse__Output> {
     const client = await this.waitFor('a master to answer', () => this.client().then((c) => c, () => undefined));
-    return this.waitFor(what, async () => {
-      const status = await client.clusterStatus().catch(() => undefined);
-      return status && done(status) ? status : undefined;
-    });
+    return this.waitFor(
+      what,
+      async () => {
+        const status = await client.clusterStatus().catch(() => undefined);
+        return status && done(status) ? status : undefined;
+      },
+      timeoutMs,
+    );
   }
 
-  /** Polls `probe` until it returns a value; fails with `what` after WAIT_TIMEOUT_MS. */
-  async waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + WAIT_TIMEOUT_MS;
+  /** Polls `probe` until it returns a value; fails with `what` after `timeoutMs`. */
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const value = await probe();
       if (value !== undefined) return value;
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
-    throw new Error(`timed out after ${WAIT_TIMEOUT_MS} ms waiting for ${what}`);
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,96 @@
+/**
+ * The master's status page: HTML that refreshes itself every two seconds (regions,
+ * groups with epochs and in-sync sets, replicas copying, tables, the recent failover
+ * timeline) and the same facts as metrics in the Prometheus text format at /metrics.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Logger } from '@minisql/common';
+import { clusterStatus } from './route-builder.js';
+import type { MasterState } from './master-service.js';
+
+export const STATUS_REFRESH_SECONDS = 2;
+const EVENTS_SHOWN = 30;
+
+export interface StatusSources {
+  state: MasterState;
+  recentEvents(limit: number): Promise<Array<Record<string, unknown>>>;
+}
+
+const escape = (text: unknown): string =>
+  String(text ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+
+function table(headers: string[], rows: unknown[][]): string {
+  const head = headers.map((h) => `<th>${escape(h)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('');
+  return `<table><tr>${head}</tr>${body || `<tr><td colspan="${headers.length}">none</td></tr>`}</table>`;
+}
+
+export async function statusHtml(sources: StatusSources): Promise<string> {
+  const { state } = sources;
+  const status = clusterStatus(state.view, state.masterId);
+  const events = state.leading ? await sources.recentEvents(EVENTS_SHOWN) : [];
+  const time = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : '');
+  const failovers = events.filter((e) => e.kind === 'failover');
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="${STATUS_REFRESH_SECONDS}">
+<title>minisql: ${escape(state.masterId)}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .8em;text-align:left}th{background:#f3f3f3}</style>
+</head><body>
+<h1>minisql</h1>
+<p>Master <b>${escape(state.masterId)}</b> ${state.leading ? 'leads' : `is on standby: ${escape(state.standbyReason)}`}. This page refreshes every ${STATUS_REFRESH_SECONDS} s.</p>
+<h2>Regions</h2>${table(['region', 'address', 'alive', 'group', 'incarnation'], status.regions?.map((r) => [r.region_id, r.grpc_address, r.alive ? 'yes' : 'NO', r.group_id || '(spare)', r.incarnation]) ?? [])}
+<h2>Replica groups</h2>${table(['group', 'epoch', 'primary', 'in sync', 'copying (catching up)', 'tables'], status.groups?.map((g) => [g.group_id, g.epoch, g.primary, (g.in_sync ?? []).join(', '), (g.catching_up ?? []).join(', '), (g.tables ?? []).join(', ')]) ?? [])}
+<h2>Failovers</h2>${table(['time', 'group', 'new epoch', 'from', 'to'], failovers.map((e) => [time(e.atMs), e.group, e.epoch, e.previousPrimary, e.primary]))}
+<h2>Recent events</h2>${table(['time', 'event', 'detail'], events.map(({ kind, atMs, ...detail }) => [time(atMs), kind, JSON.stringify(detail)]))}
+</body></html>`;
+}
+
+export async function statusMetrics(sources: StatusSources): Promise<string> {
+  const { state } = sources;
+  const status = clusterStatus(state.view, state.masterId);
+  const events = state.leading ? await sources.recentEvents(200) : [];
+  const lines = [
+    '# HELP minisql_master_leading 1 when this master leads.',
+    '# TYPE minisql_master_leading gauge',
+    `minisql_master_leading ${state.leading ? 1 : 0}`,
+    '# HELP minisql_regions_alive Regions whose lease is alive.',
+    '# TYPE minisql_regions_alive gauge',
+    `minisql_regions_alive ${status.regions?.filter((r) => r.alive).length ?? 0}`,
+    '# HELP minisql_tables Tables in the catalog.',
+    '# TYPE minisql_tables gauge',
+    `minisql_tables ${status.tables?.length ?? 0}`,
+    '# HELP minisql_group_epoch Epoch of each replica group.',
+    '# TYPE minisql_group_epoch gauge',
+    ...(status.groups ?? []).map((g) => `minisql_group_epoch{group="${g.group_id}"} ${g.epoch}`),
+    '# HELP minisql_group_in_sync_replicas In-sync replicas of each group (primary not counted).',
+    '# TYPE minisql_group_in_sync_replicas gauge',
+    ...(status.groups ?? []).map((g) => `minisql_group_in_sync_replicas{group="${g.group_id}"} ${g.in_sync?.length ?? 0}`),
+    '# HELP minisql_group_catching_up_replicas Replicas copying the tables of each group.',
+    '# TYPE minisql_group_catching_up_replicas gauge',
+    ...(status.groups ?? []).map((g) => `minisql_group_catching_up_replicas{group="${g.group_id}"} ${g.catching_up?.length ?? 0}`),
+    '# HELP minisql_recent_failovers Failovers among the events kept (the last 200).',
+    '# TYPE minisql_recent_failovers gauge',
+    `minisql_recent_failovers ${events.filter((e) => e.kind === 'failover').length}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export async function startStatusServer(address: string, sources: StatusSources, logger: Logger): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    const respond = (status: number, type: string, body: string) => {
+      response.writeHead(status, { 'content-type': type });
+      response.end(body);
+    };
+    const page = path === '/metrics' ? statusMetrics(sources).then((body) => respond(200, 'text/plain; version=0.0.4', body))
+      : path === '/' ? statusHtml(sources).then((body) => respond(200, 'text/html; charset=utf-8', body))
+      : Promise.resolve(respond(404, 'text/plain', 'not found: try / or /metrics\n'));
+    page.catch((error: Error) => respond(500, 'text/plain', `status unavailable: ${error.message}\n`));
+  });
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  logger.info('status page serving', { url: `http://${address}/` });
+  return server;
+}
