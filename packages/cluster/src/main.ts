@@ -68,13 +68,21 @@ async function main(): Promise<number> {
   }
 }
 
+function statusAddress(config: ReturnType<typeof loadClusterConfig>): string {
+  const master = config.hosts.find((host) => host.roles.includes('master'));
+  return master ? `${master.ip}:${master.ports.status}` : '(no master)';
+}
+
 async function up(config: ReturnType<typeof loadClusterConfig>, configPath: string, noRepl: boolean, replArgs: string[]): Promise<number> {
   const started = Date.now();
-  const cluster = new LocalCluster({ config, configPath, onProgress: (line) => console.error(`cluster: ${line}`) });
+  // Progress goes to the terminal while starting; afterwards the REPL owns it.
+  let announce = true;
+  const cluster = new LocalCluster({ config, configPath, onProgress: (line) => announce && console.error(`cluster: ${line}`) });
   console.error(`cluster: starting from ${configPath} (logs in ${join(config.dataDir, 'logs')})`);
   await cluster.start();
   const control = await startControlServer(cluster, config.dataDir);
-  console.error(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s; kill a region with: scripts/cluster.sh kill region1`);
+  console.error(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s; status page http://${statusAddress(config)}/; kill a region with: scripts/cluster.sh kill region1`);
+  announce = noRepl;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= (async () => {
     console.error('cluster: stopping');

@@ -76,7 +76,7 @@ describe('an unreachable etcd', () => {
         'ftp: { password: long-enough }',
         'hosts:',
         `  - { name: etcd0, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${closed} } }`,
-        `  - { name: master1, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()} } }`,
+        `  - { name: master1, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()}, status: ${await freePort()} } }`,
         `  - { name: region1, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()} } }`,
       ].join('\n'),
     );
