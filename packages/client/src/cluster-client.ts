@@ -5,7 +5,7 @@
  * the client (cross-group-query.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { analyzeStatement, errors, MiniSqlError, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
+import { analyzeStatement, errors, MiniSqlError, type AnalyzedStatement, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
@@ -22,6 +22,10 @@ const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMAR
 export const RETRY_DEADLINE_MS_DEFAULT = 10_000;
 const RETRY_DELAY_MS_MIN = 25;
 const RETRY_DELAY_MS_MAX = 500;
+/** Statement texts whose analysis the client keeps. */
+const ANALYSES_KEPT = 1_024;
+/** Longest statement text whose analysis is kept, in characters. */
+const ANALYSIS_TEXT_MAX = 2_048;
 
 export interface ClusterClientOptions {
   masterAddresses: readonly string[];
@@ -43,6 +47,8 @@ export class ClusterClient {
   private readonly regions = new Map<string, RegionTransport>();
   private readonly statementTimeoutMs: number;
   private readonly retryDeadlineMs: number;
+  /** Analysed statements by text, oldest first (a small FIFO bound is enough here). */
+  private readonly analyses = new Map<string, AnalyzedStatement>();
 
   private constructor(private readonly options: ClusterClientOptions) {
     this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs);
@@ -67,7 +73,7 @@ export class ClusterClient {
   }
 
   async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
-    const statement = analyzeStatement(sql);
+    const statement = this.analyze(sql);
     const requestId = options.requestId ?? randomUUID();
     if (CATALOG_KINDS.has(statement.kind)) {
       const result = await this.master.catalogStatement(sql, requestId);
@@ -93,6 +99,19 @@ export class ClusterClient {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+
+  /** The analysis of a statement text, cached: applications repeat the same texts. */
+  private analyze(sql: string): AnalyzedStatement {
+    let statement = this.analyses.get(sql);
+    if (statement === undefined) {
+      statement = analyzeStatement(sql);
+      // Long texts (multi-row inserts) are sent once; their analysis would hold every value.
+      if (sql.length > ANALYSIS_TEXT_MAX) return statement;
+      if (this.analyses.size >= ANALYSES_KEPT) this.analyses.delete(this.analyses.keys().next().value as string);
+      this.analyses.set(sql, statement);
+    }
+    return statement;
   }
 
   clusterStatus(): Promise<ClusterStatusResponse__Output> {

@@ -10,6 +10,7 @@ export interface LatencySummary {
   p50Ms: number;
   p90Ms: number;
   p99Ms: number;
+  p999Ms: number;
   minMs: number;
   maxMs: number;
   meanMs: number;
@@ -40,6 +41,7 @@ export function summarizeLatencies(samplesNs: Float64Array): LatencySummary {
     p50Ms: ms(percentileOfSorted(sorted, 50)),
     p90Ms: ms(percentileOfSorted(sorted, 90)),
     p99Ms: ms(percentileOfSorted(sorted, 99)),
+    p999Ms: ms(percentileOfSorted(sorted, 99.9)),
     minMs: count > 0 ? ms(sorted[0] as number) : Number.NaN,
     maxMs: count > 0 ? ms(sorted[count - 1] as number) : Number.NaN,
     meanMs: count > 0 ? ms(sum / count) : Number.NaN,

@@ -57,6 +57,8 @@ export interface ExecutionOutcome {
 }
 
 const WRITE_KINDS = new Set(['insert', 'update', 'delete']);
+/** Longest statement text whose analysis is cached, in characters. */
+export const ANALYSIS_CACHE_TEXT_MAX = 2_048;
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 
@@ -73,12 +75,16 @@ export class SqlEngine {
     this.analyses = new LruCache(options.analysisCacheSize);
   }
 
-  /** Analyses (or finds the cached analysis of) `sql`. Throws a MiniSqlError. */
+  /**
+   * Analyses (or finds the cached analysis of) `sql`. Only short texts are cached: those
+   * are the ones applications repeat with parameters, while a long multi-row insert is
+   * sent once and its analysis holds every value. Throws a MiniSqlError.
+   */
   analyze(sql: string): AnalyzedStatement {
     let analysis = this.analyses.get(sql);
     if (analysis === undefined) {
       analysis = analyzeStatement(sql);
-      this.analyses.set(sql, analysis);
+      if (sql.length <= ANALYSIS_CACHE_TEXT_MAX) this.analyses.set(sql, analysis);
     }
     return analysis;
   }

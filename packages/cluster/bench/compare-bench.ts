@@ -1,0 +1,263 @@
+/**
+ * minisql beside etcd and the RPC floor, in one run on this machine (not a test):
+ * - minisql: the local cluster layout (etcd, a master, a primary/replica pair), through
+ *   the cluster client, every write replicated;
+ * - etcd: a three-member etcd (Debian's etcd-server) through the etcd3 client, as a
+ *   replicated key-value store;
+ * - the RPC floor: RegionService.Ping, a gRPC call that does nothing.
+ * The same closed-loop workloads at concurrency 1, 8, 32 and 128: single-row insert,
+ * point select, update by key, a 100-row range scan, and 90 % reads / 10 % writes. It
+ * prints throughput, p50/p99/p99.9 latency, the CPU and memory of every process, the
+ * ratios minisql/etcd and minisql/no-op, then the resident memory of a region holding a
+ * table of a million rows; it writes an SVG plot of throughput against concurrency.
+ *   node packages/cluster/dist/bench/compare-bench.js [--duration-ms 2000] [--out DIR]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Etcd3 } from 'etcd3';
+import { RegionTransport, type ClusterClient } from '@minisql/client';
+import { loadClusterConfig } from '@minisql/common';
+import { runClosedLoop } from '@minisql/region/bench/closed-loop.js';
+import { summarizeLatencies } from '@minisql/region/bench/latency-stats.js';
+import { clockTicksPerSecond, sampleOtherProcess, sampleThisProcess, usageDelta, type UsageSample } from '@minisql/region/bench/process-usage.js';
+import { LocalCluster } from '../src/local-cluster.js';
+import { freePort, TestCluster } from '../test/support/test-cluster.js';
+import { throughputSvg, type Panel } from './svg-plot.js';
+
+const { values } = parseArgs({
+  options: {
+    'duration-ms': { type: 'string' },
+    'warmup-ms': { type: 'string' },
+    rows: { type: 'string' },
+    concurrency: { type: 'string' },
+    'million-rows': { type: 'string' },
+    'memory-only': { type: 'boolean' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log('usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--rows 10000] [--concurrency 1,8,32,128] [--million-rows 1000000] [--memory-only] [--out .minisql/bench]');
+  process.exit(0);
+}
+const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
+const WARMUP_MS = Number(values['warmup-ms'] ?? 500);
+const ROWS = Number(values.rows ?? 10_000);
+const CONCURRENCY = values['memory-only'] ? [] : (values.concurrency ?? '1,8,32,128').split(',').map(Number);
+const MILLION = Number(values['million-rows'] ?? 1_000_000);
+const OUT = values.out ?? join(process.cwd(), '.minisql', 'bench');
+const OPS_MAX = 2_000_000;
+const VALUE = 'v'.repeat(32);
+const RANGE_ROWS = 100;
+
+const WORKLOADS = ['insert', 'point select', 'update', 'range scan (100 rows)', 'mix 90/10'] as const;
+type Workload = (typeof WORKLOADS)[number];
+type System = 'minisql' | 'etcd' | 'no-op gRPC';
+
+const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+const key = (i: number): string => `k${String(i).padStart(9, '0')}`;
+const randomRow = (): number => Math.floor(Math.random() * ROWS);
+
+interface Cell {
+  workload: Workload | 'no-op';
+  system: System;
+  concurrency: number;
+  opsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  errors: number;
+  processes: Array<{ name: string; cpuPercent: number; rssMb: number }>;
+}
+
+async function measure(
+  workload: Cell['workload'],
+  system: System,
+  concurrency: number,
+  op: () => Promise<unknown>,
+  pids: Array<{ name: string; pid: number }>,
+  ticks: number,
+): Promise<Cell> {
+  progress(`${system} ${workload} c=${concurrency}`);
+  let before: UsageSample[] = [];
+  let after: UsageSample[] = [];
+  const sample = () => [...pids.map(({ pid }) => sampleOtherProcess(pid, ticks)), sampleThisProcess()];
+  const result = await runClosedLoop(op, {
+    concurrency,
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS,
+    maxOps: OPS_MAX,
+    onMeasureStart: () => (before = sample()),
+    onMeasureEnd: () => (after = sample()),
+  });
+  const latency = summarizeLatencies(result.latenciesNs);
+  const names = [...pids.map(({ name }) => name), 'bench'];
+  return {
+    workload,
+    system,
+    concurrency,
+    opsPerSecond: result.ops / (result.elapsedNs / 1e9),
+    p50Ms: latency.p50Ms,
+    p99Ms: latency.p99Ms,
+    p999Ms: latency.p999Ms,
+    errors: result.errors,
+    processes: names.map((name, i) => {
+      const delta = usageDelta(before[i] as UsageSample, after[i] as UsageSample);
+      return { name, cpuPercent: delta.cpuPercent, rssMb: delta.rssAfterMb };
+    }),
+  };
+}
+
+/** Three etcd members on loopback, from a generated configuration. */
+async function startEtcdCluster(dir: string): Promise<{ cluster: LocalCluster; endpoints: string[] }> {
+  const hosts = [];
+  for (let i = 0; i < 3; i += 1) {
+    hosts.push(`  - { name: kv${i}, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${await freePort()}, etcdPeer: ${await freePort()} } }`);
+  }
+  const path = join(dir, 'etcd-baseline.yaml');
+  writeFileSync(path, [`dataDir: ${join(dir, 'etcd-baseline')}`, 'ftp: { password: not-used-here }', 'hosts:', ...hosts].join('\n'));
+  const config = loadClusterConfig(path);
+  const cluster = new LocalCluster({ config, configPath: path });
+  await cluster.start();
+  return { cluster, endpoints: config.etcdEndpoints };
+}
+
+function minisqlOps(client: ClusterClient): Record<Workload, () => Promise<unknown>> {
+  let next = ROWS;
+  const select = () => client.execute('select * from kv where k = ?;', { params: [randomRow()] });
+  const update = () => client.execute('update kv set v = ? where k = ?;', { params: [VALUE, randomRow()] });
+  return {
+    insert: () => client.execute('insert into kv values (?, ?);', { params: [next++, VALUE] }),
+    'point select': select,
+    update,
+    'range scan (100 rows)': () => {
+      const from = Math.floor(Math.random() * (ROWS - RANGE_ROWS));
+      return client.execute('select * from kv where k between ? and ?;', { params: [from, from + RANGE_ROWS - 1] });
+    },
+    'mix 90/10': () => (Math.random() < 0.9 ? select() : update()),
+  };
+}
+
+function etcdOps(etcd: Etcd3): Record<Workload, () => Promise<unknown>> {
+  let next = ROWS;
+  const get = () => etcd.get(key(randomRow())).string();
+  const put = () => etcd.put(key(randomRow())).value(VALUE).exec();
+  return {
+    insert: () => etcd.put(key(next++)).value(VALUE).exec(),
+    'point select': get,
+    update: put,
+    'range scan (100 rows)': () => {
+      const from = Math.floor(Math.random() * (ROWS - RANGE_ROWS));
+      return etcd.getAll().inRange({ start: key(from), end: key(from + RANGE_ROWS) }).strings();
+    },
+    'mix 90/10': () => (Math.random() < 0.9 ? get() : put()),
+  };
+}
+
+function table(cells: Cell[]): string {
+  const lines = ['| workload | system | c | ops/s | p50 ms | p99 ms | p99.9 ms | errors | CPU % by process | RSS MB by process |', '|---|---|---:|---:|---:|---:|---:|---:|---|---|'];
+  for (const c of cells) {
+    const cpu = c.processes.map((p) => `${p.name} ${p.cpuPercent.toFixed(0)}`).join(', ');
+    const rss = c.processes.map((p) => `${p.name} ${p.rssMb.toFixed(0)}`).join(', ');
+    lines.push(`| ${c.workload} | ${c.system} | ${c.concurrency} | ${Math.round(c.opsPerSecond).toLocaleString('en')} | ${c.p50Ms.toFixed(2)} | ${c.p99Ms.toFixed(2)} | ${c.p999Ms.toFixed(2)} | ${c.errors} | ${cpu} | ${rss} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const ticks = clockTicksPerSecond().ticks;
+  progress('starting the minisql cluster and a three-member etcd');
+  const minisql = await TestCluster.start({ regions: 2, leaseTtlSeconds: 2 });
+  const baseline = await startEtcdCluster(minisql.dir);
+  const etcd = new Etcd3({ hosts: baseline.endpoints });
+  const cleanup = async () => {
+    etcd.close();
+    await baseline.cluster.stop();
+    await minisql.stop();
+  };
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    await minisql.waitForStatus('a replica group', (s) => s.groups[0]?.in_sync.length === 1);
+    const client = await minisql.client();
+    await client.execute('create table kv (k int primary key, v text);');
+    for (let i = 0; i < ROWS; i += 500) {
+      const rows = Array.from({ length: Math.min(500, ROWS - i) }, (_, r) => `(${i + r}, '${VALUE}')`).join(', ');
+      await client.execute(`insert into kv values ${rows};`);
+    }
+    for (let i = 0; i < ROWS; i += 200) await Promise.all(Array.from({ length: Math.min(200, ROWS - i) }, (_, r) => etcd.put(key(i + r)).value(VALUE).exec()));
+    const status = await client.clusterStatus();
+    const primary = status.groups[0]?.primary as string;
+    const minisqlPids = minisql.cluster.list().filter((p) => p.pid !== undefined).map((p) => ({ name: p.name, pid: p.pid as number }));
+    const etcdPids = baseline.cluster.list().map((p) => ({ name: p.name, pid: p.pid as number }));
+    const noop = new RegionTransport(minisql.cluster.addressOf(primary));
+    const primaryPid = minisqlPids.filter((p) => p.name === primary);
+
+    const cells: Cell[] = [];
+    for (const concurrency of CONCURRENCY) cells.push(await measure('no-op', 'no-op gRPC', concurrency, () => noop.ping(10_000), primaryPid, ticks));
+    const ops = { minisql: minisqlOps(client), etcd: etcdOps(etcd) };
+    for (const workload of WORKLOADS) {
+      for (const concurrency of CONCURRENCY) {
+        cells.push(await measure(workload, 'minisql', concurrency, ops.minisql[workload], minisqlPids, ticks));
+        cells.push(await measure(workload, 'etcd', concurrency, ops.etcd[workload], etcdPids, ticks));
+      }
+    }
+    noop.close();
+
+    const find = (w: Cell['workload'], s: System, c: number) => cells.find((x) => x.workload === w && x.system === s && x.concurrency === c);
+    const ratios = WORKLOADS.flatMap((workload) =>
+      CONCURRENCY.map((c) => {
+        const m = find(workload, 'minisql', c)?.opsPerSecond ?? NaN;
+        return { workload, concurrency: c, minisqlOverEtcd: m / (find(workload, 'etcd', c)?.opsPerSecond ?? NaN), minisqlOverNoop: m / (find('no-op', 'no-op gRPC', c)?.opsPerSecond ?? NaN) };
+      }),
+    );
+
+    progress(`loading ${MILLION.toLocaleString('en')} rows to measure a region's memory`);
+    await client.execute('create table million (k int primary key, v text);');
+    for (let i = 0; i < MILLION; i += 2_000) {
+      const rows = Array.from({ length: Math.min(2_000, MILLION - i) }, (_, r) => `(${i + r}, '${VALUE}')`).join(', ');
+      await client.execute(`insert into million values ${rows};`);
+      if (i % 100_000 === 0) progress(`million: ${i.toLocaleString('en')}`);
+    }
+    await client.execute('select count(*) from million;');
+    await client.execute('select * from million where k = 999999;');
+    const holder = (await client.clusterStatus()).groups.find((g) => g.tables.includes('million'))?.primary as string;
+    const holderPid = minisqlPids.find((p) => p.name === holder)?.pid as number;
+    const millionRssMb = sampleOtherProcess(holderPid, ticks).rssBytes / (1024 * 1024);
+
+    console.log(`# minisql beside etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`);
+    console.log(table(cells));
+    console.log('\n| workload | c | minisql / etcd | minisql / no-op |\n|---|---:|---:|---:|');
+    for (const r of ratios) console.log(`| ${r.workload} | ${r.concurrency} | ${r.minisqlOverEtcd.toFixed(2)}× | ${r.minisqlOverNoop.toFixed(2)}× |`);
+    const insert32 = ratios.find((r) => r.workload === 'insert' && r.concurrency === 32);
+    const select32 = ratios.find((r) => r.workload === 'point select' && r.concurrency === 32);
+    const verdict = (value: number | undefined, met: (v: number) => boolean, shown: (v: number) => string) =>
+      value === undefined || Number.isNaN(value) ? 'not measured (c=32 not in --concurrency)' : `${shown(value)} — ${met(value) ? 'met' : 'not met'}`;
+    console.log('\nTargets:');
+    console.log(`- replicated insert at c=32 at least etcd's put: ${verdict(insert32?.minisqlOverEtcd, (v) => v >= 1, (v) => `${v.toFixed(2)}×`)}`);
+    console.log(`- point select at c=32 above etcd's get: ${verdict(select32?.minisqlOverEtcd, (v) => v > 1, (v) => `${v.toFixed(2)}×`)}`);
+    console.log(`- point select at c=32 at least 60% of the no-op call: ${verdict(select32?.minisqlOverNoop, (v) => v >= 0.6, (v) => `${(v * 100).toFixed(0)}%`)}`);
+    console.log(`- a region holding ${MILLION.toLocaleString('en')} rows under 200 MB resident: ${millionRssMb.toFixed(0)} MB — ${millionRssMb < 200 ? 'met' : 'not met'}`);
+
+    const colors: Record<string, string> = { minisql: '#1f6feb', etcd: '#d1242f', 'no-op gRPC': '#7d8590' };
+    const panels: Panel[] = WORKLOADS.map((workload) => ({
+      title: workload,
+      series: (['minisql', 'etcd', 'no-op gRPC'] as System[]).map((system) => ({
+        label: system,
+        color: colors[system] as string,
+        points: CONCURRENCY.map((c) => [c, (system === 'no-op gRPC' ? find('no-op', system, c) : find(workload, system, c))?.opsPerSecond ?? 0] as [number, number]),
+      })),
+    }));
+    writeFileSync(join(OUT, 'throughput.svg'), throughputSvg(panels));
+    writeFileSync(join(OUT, 'compare.json'), JSON.stringify({ cells, ratios, millionRssMb }, null, 2));
+    console.log(`\nPlot: ${join(OUT, 'throughput.svg')}; data: ${join(OUT, 'compare.json')}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`compare-bench: ${error.message}`);
+  process.exitCode = 1;
+});
