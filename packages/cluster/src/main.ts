@@ -99,13 +99,13 @@ async function up(config: ReturnType<typeof loadClusterConfig>, configPath: stri
   const repl = spawn(process.execPath, [CLIENT_MAIN, '--config', configPath, ...replArgs], { stdio: 'inherit' });
   const code = await new Promise<number>((resolve) => repl.on('exit', (status) => resolve(status ?? 1)));
   await stop();
-  return code;
+  // Connections to the stopped processes may keep timers alive: end here, with the REPL's status.
+  process.exit(code);
 }
 
 main().then(
   (code) => {
-    if (code !== 0 || !process.argv.includes('up')) process.exitCode = code;
-    else process.exit(code);
+    process.exitCode = code;
   },
   (error: unknown) => {
     const message = error instanceof MiniSqlError ? `${error.code}: ${error.message}` : (error as Error).message;
