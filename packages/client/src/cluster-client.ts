@@ -5,12 +5,13 @@
  * the client (cross-group-query.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { analyzeStatement, errors, MiniSqlError, type AnalyzedStatement, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
+import { AnalysisCache, errors, MiniSqlError, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
 import { queryResultFromProto, type QueryResult } from './query-result.js';
-import { RegionTransport } from './region-transport.js';
+import { RegionPool } from './region-pool.js';
+import type { RegionTransport } from './region-transport.js';
 import { RouteCache } from './route-cache.js';
 
 export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
@@ -24,8 +25,6 @@ const RETRY_DELAY_MS_MIN = 25;
 const RETRY_DELAY_MS_MAX = 500;
 /** Statement texts whose analysis the client keeps. */
 const ANALYSES_KEPT = 1_024;
-/** Longest statement text whose analysis is kept, in characters. */
-const ANALYSIS_TEXT_MAX = 2_048;
 
 export interface ClusterClientOptions {
   masterAddresses: readonly string[];
@@ -43,12 +42,11 @@ export interface ClusterClientOptions {
 export class ClusterClient {
   private readonly master: MasterConnection;
   private readonly routes = new RouteCache();
-  /** One connection per region address, reused across statements. */
-  private readonly regions = new Map<string, RegionTransport>();
+  private readonly regions = new RegionPool();
   private readonly statementTimeoutMs: number;
   private readonly retryDeadlineMs: number;
-  /** Analysed statements by text, oldest first (a small FIFO bound is enough here). */
-  private readonly analyses = new Map<string, AnalyzedStatement>();
+  /** Analysed statements by text: applications repeat the same texts. */
+  private readonly analyses = new AnalysisCache(ANALYSES_KEPT);
 
   private constructor(private readonly options: ClusterClientOptions) {
     this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs);
@@ -73,7 +71,7 @@ export class ClusterClient {
   }
 
   async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
-    const statement = this.analyze(sql);
+    const statement = this.analyses.analyze(sql);
     const requestId = options.requestId ?? randomUUID();
     if (CATALOG_KINDS.has(statement.kind)) {
       const result = await this.master.catalogStatement(sql, requestId);
@@ -94,24 +92,11 @@ export class ClusterClient {
         if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && attempt > 1)) throw error;
         for (const table of tables) this.routes.forget(table);
         // A connection to a region that went away is not reused: it may be in backoff.
-        if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.dropTransport(error.object);
+        if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.regions.drop(error.object);
         this.options.onRetry?.(error, attempt);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
-  }
-
-  /** The analysis of a statement text, cached: applications repeat the same texts. */
-  private analyze(sql: string): AnalyzedStatement {
-    let statement = this.analyses.get(sql);
-    if (statement === undefined) {
-      statement = analyzeStatement(sql);
-      // Long texts (multi-row inserts) are sent once; their analysis would hold every value.
-      if (sql.length > ANALYSIS_TEXT_MAX) return statement;
-      if (this.analyses.size >= ANALYSES_KEPT) this.analyses.delete(this.analyses.keys().next().value as string);
-      this.analyses.set(sql, statement);
-    }
-    return statement;
   }
 
   clusterStatus(): Promise<ClusterStatusResponse__Output> {
@@ -120,8 +105,7 @@ export class ClusterClient {
 
   close(): void {
     this.master.close();
-    for (const transport of this.regions.values()) transport.close();
-    this.regions.clear();
+    this.regions.close();
   }
 
   private async executeRouted(
@@ -170,24 +154,12 @@ export class ClusterClient {
     return { table: '', group_id: group.group_id, epoch: group.epoch, primary: { region_id: primary.region_id, grpc_address: primary.grpc_address }, replicas: [], version: 0 };
   }
 
-  private dropTransport(address: string): void {
-    const transport = this.regions.get(address);
-    if (!transport) return;
-    transport.close();
-    this.regions.delete(address);
-  }
-
   private region(route: Route__Output): RegionTransport {
     return this.transport(route.primary?.grpc_address ?? '', route);
   }
 
   private transport(address: string, route: Route__Output): RegionTransport {
     if (address === '') throw errors.unavailable(route.primary?.region_id ?? route.group_id, `the primary of group ${route.group_id} is not running`);
-    let transport = this.regions.get(address);
-    if (!transport) {
-      transport = new RegionTransport(address);
-      this.regions.set(address, transport);
-    }
-    return transport;
+    return this.regions.get(address);
   }
 }

@@ -3,3 +3,4 @@ export * from './master-connection.js';
 export * from './minisql-client.js';
 export * from './query-result.js';
 export * from './region-transport.js';
+export * from './region-pool.js';

@@ -17,3 +17,5 @@ export * from './cluster-config.js';
 export * from './etcd-keys.js';
 export * from './cluster-records.js';
 export * from './catalog-listing.js';
+export * from './lru-cache.js';
+export * from './analysis-cache.js';

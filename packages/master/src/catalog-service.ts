@@ -24,9 +24,12 @@ import {
 import { chooseGroupForTable } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
 import type { MetadataStore } from './metadata-store.js';
-import type { RegionPool } from './region-pool.js';
+import type { RegionPool } from '@minisql/client';
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
+
+/** Time a region may take for one schema change, in milliseconds. */
+export const REGION_CALL_TIMEOUT_MS = 10_000;
 
 /** Statement kinds the catalog answers; data statements go to regions. */
 export const CATALOG_KINDS: ReadonlySet<AnalyzedStatement['kind']> = new Set([
@@ -48,6 +51,11 @@ export class CatalogService {
     /** Called after every schema change, so routes reflect it before the client asks. */
     private readonly onChanged: () => Promise<void>,
   ) {}
+
+  /** Runs one catalog statement on one region. */
+  private run(address: string, sql: string): Promise<unknown> {
+    return this.regions.get(address).run(sql, { timeoutMs: REGION_CALL_TIMEOUT_MS });
+  }
 
   async execute(sql: string): Promise<ResultSet> {
     const statement = analyzeStatement(sql);
@@ -131,11 +139,11 @@ export class CatalogService {
     const created: string[] = [];
     try {
       for (const address of members) {
-        await this.regions.run(address, record.createSql).catch(allow('TABLE_EXISTS'));
+        await this.run(address, record.createSql).catch(allow('TABLE_EXISTS'));
         created.push(address);
       }
     } catch (error) {
-      for (const address of created) await this.regions.run(address, `drop table if exists \`${record.name}\``).catch(() => undefined);
+      for (const address of created) await this.run(address, `drop table if exists \`${record.name}\``).catch(() => undefined);
       await this.store.deleteTable(record.name, revision);
       throw error;
     }
@@ -159,7 +167,7 @@ export class CatalogService {
 
   private async applyDrop(view: ClusterView, record: TableRecord, revision: string): Promise<void> {
     for (const address of this.liveMembers(view, record)) {
-      await this.regions.run(address, `drop table if exists \`${record.name}\``);
+      await this.run(address, `drop table if exists \`${record.name}\``);
     }
     await this.store.deleteTable(record.name, revision);
   }
@@ -182,11 +190,11 @@ export class CatalogService {
     const applied: string[] = [];
     try {
       for (const address of members) {
-        await this.regions.run(address, sql).catch(allow('INDEX_EXISTS'));
+        await this.run(address, sql).catch(allow('INDEX_EXISTS'));
         applied.push(address);
       }
     } catch (error) {
-      for (const address of applied) await this.regions.run(address, `drop index if exists \`${statement.index}\``).catch(() => undefined);
+      for (const address of applied) await this.run(address, `drop index if exists \`${statement.index}\``).catch(() => undefined);
       throw error;
     }
     const indexes = [...record.indexes, { name: statement.index, columns, unique: statement.unique }];
@@ -208,7 +216,7 @@ export class CatalogService {
       throw errors.indexNotFound(statement.index);
     }
     for (const address of this.liveMembers(view, record)) {
-      await this.regions.run(address, `drop index if exists \`${statement.index}\``);
+      await this.run(address, `drop index if exists \`${statement.index}\``);
     }
     const indexes = record.indexes.filter((index) => nameKey(index.name) !== nameKey(statement.index));
     await this.store.putTable({ ...record, indexes }, tableRevisions.get(nameKey(record.name)) as string);

@@ -16,7 +16,7 @@ import { emptyView, type ClusterView } from './cluster-view.js';
 import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
 import { masterServiceHandlers, type MasterState } from './master-service.js';
 import { MetadataStore } from './metadata-store.js';
-import { RegionPool } from './region-pool.js';
+import { RegionPool } from '@minisql/client';
 
 export class MasterServer implements MasterState {
   readonly masterId: string;

@@ -5,7 +5,7 @@
  * - replica: reads only when the client asked for replica reads (marked stale);
  * - anyone: catalog statements, which the master sends to every member.
  */
-import { errors, fromProtoValue, MiniSqlError, type ExecuteRequest__Output, type ExecuteResponse, type Logger } from '@minisql/common';
+import { errors, fromProtoValue, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
 import type { Replicator } from './replicator.js';
@@ -20,7 +20,6 @@ export class ClusterExecutor {
     private readonly membership: GroupMembership,
     private readonly lease: LeaseClock,
     replicator: Replicator,
-    private readonly logger: Logger,
     /** Refuse writes while the group has no in-sync replica (strictReplication). */
     private readonly strict = false,
   ) {
@@ -40,33 +39,26 @@ export class ClusterExecutor {
     return this.pipeline.whilePaused(work);
   }
 
-  async execute(request: ExecuteRequest__Output): Promise<ExecuteResponse> {
-    const started = process.hrtime.bigint();
-    const micros = (): number => Number((process.hrtime.bigint() - started) / 1000n);
-    try {
-      const statement = this.engine.analyze(request.sql);
-      const params = request.params.map(fromProtoValue);
-      const role = this.membership.current;
-      if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
-        const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch) ?? this.strictRefusal();
-        if (refusal) throw refusal;
-        return await this.pipeline.submit({ sql: request.sql, params, requestId: request.request_id });
-      }
-      if (statement.kind === 'select') {
-        const stale = request.consistency === 'READ_CONSISTENCY_REPLICA' && role.kind === 'replica';
-        if (!stale) {
-          const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch);
-          if (refusal) throw refusal;
-        }
-        return { result: this.engine.execute(request.sql, params), server_micros: micros(), stale };
-      }
-      // Catalog statements come from the master to every member of the group.
-      return { result: this.engine.execute(request.sql, params), server_micros: micros() };
-    } catch (thrown) {
-      const error = MiniSqlError.from(thrown);
-      if (error.code === 'INTERNAL') this.logger.error('statement failed unexpectedly', { sql: request.sql.slice(0, 200), error: String(thrown) });
-      return { error: error.toProto(), server_micros: micros() };
+  /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
+  async execute(request: ExecuteRequest__Output, micros: () => number): Promise<ExecuteResponse> {
+    const statement = this.engine.analyze(request.sql);
+    const params = request.params.map(fromProtoValue);
+    const role = this.membership.current;
+    if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
+      const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch) ?? this.strictRefusal();
+      if (refusal) throw refusal;
+      return await this.pipeline.submit({ sql: request.sql, params, requestId: request.request_id });
     }
+    if (statement.kind === 'select') {
+      const stale = request.consistency === 'READ_CONSISTENCY_REPLICA' && role.kind === 'replica';
+      if (!stale) {
+        const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch);
+        if (refusal) throw refusal;
+      }
+      return { result: this.engine.execute(request.sql, params), server_micros: micros(), stale };
+    }
+    // Catalog statements come from the master to every member of the group.
+    return { result: this.engine.execute(request.sql, params), server_micros: micros() };
   }
 
   /** Why this region may not serve as primary now, or undefined when it may. */

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { errors, nameKey } from '@minisql/common';
-import { LruCache } from './statement-cache.js';
+import { LruCache } from '@minisql/common';
 import type { SqliteStatement, TableFile } from './table-file.js';
 
 /** SQLite's compiled-in limit on attached databases (SQLITE_MAX_ATTACHED). */

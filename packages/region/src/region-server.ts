@@ -65,7 +65,7 @@ export class RegionServer {
     const { region } = loadProtos();
     const { replication } = loadProtos();
     const executor = this.cluster
-      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.logger.child('executor'), this.cluster.strictReplication)
+      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication)
       : undefined;
     this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, this.options.regionId, this.incarnation, this.logger));
     let joins: JoinCoordinator | undefined;

@@ -17,8 +17,11 @@ import type { SqlEngine } from './sql-engine.js';
 export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecutor | undefined, regionId: string, incarnation: string, logger: Logger): RegionServiceHandlers {
   return {
     Execute(call: grpc.ServerUnaryCall<ExecuteRequest__Output, ExecuteResponse>, callback: grpc.sendUnaryData<ExecuteResponse>): void {
-      if (cluster) void cluster.execute(call.request).then((response) => callback(null, response));
-      else callback(null, execute(engine, call.request, logger));
+      const request = call.request;
+      const work = cluster
+        ? (timed: Timed) => cluster.execute(request, timed)
+        : (timed: Timed) => ({ result: engine.executeLogged(request.sql, request.params.map(fromProtoValue), request.request_id).result, server_micros: timed() });
+      void respond(request, logger, work).then((response) => callback(null, response));
     },
     Ping(_call, callback): void {
       callback(null, { region_id: regionId, incarnation });
@@ -26,15 +29,26 @@ export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecuto
   };
 }
 
-export function execute(engine: SqlEngine, request: ExecuteRequest__Output, logger: Logger): ExecuteResponse {
+/** Microseconds since the request arrived. */
+export type Timed = () => number;
+
+/**
+ * Runs `work` for one request and makes its response: anything thrown becomes the
+ * catalogued Error of the response, an unexpected one is logged. The one place both a
+ * standalone and a cluster region answer through.
+ */
+export async function respond(
+  request: ExecuteRequest__Output,
+  logger: Logger,
+  work: (timed: Timed) => ExecuteResponse | Promise<ExecuteResponse>,
+): Promise<ExecuteResponse> {
   const started = process.hrtime.bigint();
-  const micros = (): number => Number((process.hrtime.bigint() - started) / 1000n);
+  const timed: Timed = () => Number((process.hrtime.bigint() - started) / 1000n);
   try {
-    const { result } = engine.executeLogged(request.sql, request.params.map(fromProtoValue), request.request_id);
-    return { result, server_micros: micros() };
+    return await work(timed);
   } catch (thrown) {
     const error = MiniSqlError.from(thrown);
     if (error.code === 'INTERNAL') logger.error('statement failed unexpectedly', { sql: request.sql.slice(0, 200), error: String((thrown as Error)?.stack ?? thrown) });
-    return { error: error.toProto(), server_micros: micros() };
+    return { error: error.toProto(), server_micros: timed() };
   }
 }

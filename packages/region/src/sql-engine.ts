@@ -4,7 +4,7 @@
  * are checked against the column types before anything is written.
  */
 import {
-  analyzeStatement,
+  AnalysisCache,
   describeRows,
   DESCRIBE_COLUMNS,
   SHOW_INDEXES_COLUMNS,
@@ -25,7 +25,6 @@ import {
   decodeParams,
   encodeParams,
 } from '@minisql/common';
-import { LruCache } from './statement-cache.js';
 import type { QueryConnection } from './query-connection.js';
 import { errorFromSqlite } from './sqlite-errors.js';
 import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
@@ -57,13 +56,11 @@ export interface ExecutionOutcome {
 }
 
 const WRITE_KINDS = new Set(['insert', 'update', 'delete']);
-/** Longest statement text whose analysis is cached, in characters. */
-export const ANALYSIS_CACHE_TEXT_MAX = 2_048;
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 
 export class SqlEngine {
-  private readonly analyses: LruCache<string, AnalyzedStatement>;
+  private readonly analyses: AnalysisCache;
   /** Result column types per prepared select, computed once per statement. */
   private readonly columnTypes = new WeakMap<SqliteStatement, ResultColumnType[]>();
 
@@ -72,21 +69,12 @@ export class SqlEngine {
     private readonly queries: QueryConnection,
     private readonly options: EngineOptions,
   ) {
-    this.analyses = new LruCache(options.analysisCacheSize);
+    this.analyses = new AnalysisCache(options.analysisCacheSize);
   }
 
-  /**
-   * Analyses (or finds the cached analysis of) `sql`. Only short texts are cached: those
-   * are the ones applications repeat with parameters, while a long multi-row insert is
-   * sent once and its analysis holds every value. Throws a MiniSqlError.
-   */
+  /** Analyses (or finds the cached analysis of) `sql`. Throws a MiniSqlError. */
   analyze(sql: string): AnalyzedStatement {
-    let analysis = this.analyses.get(sql);
-    if (analysis === undefined) {
-      analysis = analyzeStatement(sql);
-      if (sql.length <= ANALYSIS_CACHE_TEXT_MAX) this.analyses.set(sql, analysis);
-    }
-    return analysis;
+    return this.analyses.analyze(sql);
   }
 
   /** Executes one statement. Throws a MiniSqlError; on error nothing has changed. */

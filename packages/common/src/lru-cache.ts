@@ -1,4 +1,4 @@
-/** A bounded least-recently-used map, for prepared statements and analysed statements. */
+/** A bounded least-recently-used map: prepared statements, analysed statements. */
 export class LruCache<K, V> {
   private readonly entries = new Map<K, V>();
 
