@@ -1,0 +1,41 @@
+/**
+ * What a database must offer the tester (Jepsen's db and client protocols; pyjepsen's
+ * database_op). Setup and teardown are required; the rest lets nemeses act on the
+ * database in its own terms (kill and restart its processes, pause them, find primaries).
+ */
+import type { Op } from './op.js';
+import type { TestContext } from './test-context.js';
+
+export interface Database {
+  readonly name: string;
+  /** Installs and starts the database on one node; every node is set up concurrently. */
+  setup(test: TestContext, node: string): Promise<void>;
+  /** Stops it and removes its files from the node. Must succeed on a node never set up. */
+  teardown(test: TestContext, node: string): Promise<void>;
+  isRunning(test: TestContext, node: string): Promise<boolean>;
+  /** SIGKILLs the database's processes on the node. */
+  kill?(test: TestContext, node: string): Promise<void>;
+  /** Starts them again after a kill, keeping the node's data. */
+  start?(test: TestContext, node: string): Promise<void>;
+  /** SIGSTOPs them. */
+  pause?(test: TestContext, node: string): Promise<void>;
+  /** SIGCONTs them. */
+  resume?(test: TestContext, node: string): Promise<void>;
+  /** The nodes that are primaries (leaders) now, for the primaries partition. */
+  primaries?(test: TestContext): Promise<string[]>;
+  /** Remote paths of log files to copy into the store after the run, per node. */
+  logFiles?(test: TestContext, node: string): string[];
+}
+
+/**
+ * One worker's connection. `invoke` turns an invoke op into its completion: ok or fail
+ * when the outcome is known, info when it is not (a timeout, a lost connection).
+ * It must not throw for database errors; a throw is recorded as info.
+ */
+export interface Client {
+  open(test: TestContext, node: string): Promise<void>;
+  /** Prepares shared state once (tables, keys) before any op runs. */
+  setup?(test: TestContext): Promise<void>;
+  invoke(test: TestContext, op: Op): Promise<Op>;
+  close(test: TestContext): Promise<void>;
+}

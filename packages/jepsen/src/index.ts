@@ -1,0 +1,5 @@
+export * from './op.js';
+export * from './remote.js';
+export * from './database.js';
+export * from './nemesis.js';
+export * from './test-context.js';
