@@ -5,8 +5,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${THIS_NAME:?set THIS_NAME to this host's name in the configuration}"
 config="${MINISQL_CONFIG:-$root/config/five-hosts.yaml}"
-"$root/scripts/install-etcd.sh"
-"$root/scripts/setup.sh"
+# MINISQL_SKIP_SETUP=1: the code is already installed and built (a test harness starts many
+# hosts from one checkout, and concurrent builds of it would collide).
+if [ -z "${MINISQL_SKIP_SETUP:-}" ]; then
+  "$root/scripts/install-etcd.sh"
+  "$root/scripts/setup.sh"
+fi
 mapfile -t args < <(node "$root/packages/cluster/dist/src/main.js" etcd-args --config "$config")
 [ "${#args[@]}" -gt 0 ] || exit 2
 exec etcd "${args[@]}"

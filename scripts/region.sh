@@ -4,5 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${THIS_NAME:?set THIS_NAME to this host's name in the configuration}"
-"$root/scripts/setup.sh"
+# MINISQL_SKIP_SETUP=1: the code is already installed and built (a test harness starts many
+# hosts from one checkout, and concurrent builds of it would collide).
+[ -n "${MINISQL_SKIP_SETUP:-}" ] || "$root/scripts/setup.sh"
 exec node "$root/packages/region/dist/src/main.js" --config "${MINISQL_CONFIG:-$root/config/five-hosts.yaml}" "$@"

@@ -1,0 +1,222 @@
+/**
+ * minisql under test, deployed as the project deploys it: a cluster configuration
+ * (written to every node), then on each node `scripts/etcd.sh` and `scripts/master.sh`
+ * or `scripts/region.sh` with THIS_NAME and THIS_IP set. Roles follow the reference
+ * deployment (config/five-hosts.yaml): an etcd member on every node, the master on the
+ * first, regions on the rest, so five nodes give two replica groups of two and a spare.
+ *
+ * The `database:` options:
+ * - `root`: the minisql checkout on the nodes (built); default: the one running this tester;
+ * - `dir` ("/tmp/minisql-jepsen"): configuration, data and logs on the nodes;
+ * - `lease_ttl_seconds` (2), `replication_factor` (2), `strict_replication` (false);
+ * - `tables` (2): registers are spread over this many tables, so both groups serve;
+ * - `keys_provisioned` (2000): register rows created before the test (keys beyond read nil
+ *   and refuse writes: the workload's keys rotate, see `workload.ops_per_key`);
+ * - `reads` ("primary"): "replica" serves reads from replicas, which is NOT linearizable:
+ *   the deliberately unsafe setting that the checker must catch.
+ */
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { ClusterClient } from '@minisql/client';
+import type { Database } from './database.js';
+import { MinisqlConnection, provisionMinisql } from './minisql-connection.js';
+import { daemonCommands, type DaemonCommands } from './node-daemon.js';
+import { shellQuote } from './shell-quote.js';
+import type { StoreConnection } from './store-connection.js';
+import { remoteOf, type TestContext } from './test-context.js';
+
+/** The repository root of this checkout (packages/jepsen/dist/src → four levels up). */
+const THIS_CHECKOUT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const MASTER_PORT = 7000;
+const REGION_PORT = 7001;
+/** How long the cluster may take to accept the test's tables after every node started. */
+const CLUSTER_READY_MS_MAX = 90_000;
+const READY_POLL_MS = 250;
+
+type Role = 'etcd' | 'master' | 'region';
+
+export interface MinisqlOptions {
+  root: string;
+  dir: string;
+  leaseTtlSeconds: number;
+  replicationFactor: number;
+  strictReplication: boolean;
+  tables: number;
+  keysProvisioned: number;
+  reads: 'primary' | 'replica';
+}
+
+export function minisqlOptions(raw: Readonly<Record<string, unknown>>): MinisqlOptions {
+  const reads = raw.reads === undefined ? 'primary' : String(raw.reads);
+  if (reads !== 'primary' && reads !== 'replica') throw new Error(`INVALID_TEST_CONFIG: database.reads must be primary or replica, not ${reads}`);
+  return {
+    root: raw.root === undefined ? THIS_CHECKOUT : String(raw.root),
+    dir: raw.dir === undefined ? '/tmp/minisql-jepsen' : String(raw.dir),
+    leaseTtlSeconds: Number(raw.lease_ttl_seconds ?? 2),
+    replicationFactor: Number(raw.replication_factor ?? 2),
+    strictReplication: raw.strict_replication === true,
+    tables: Number(raw.tables ?? 2),
+    keysProvisioned: Number(raw.keys_provisioned ?? 2_000),
+    reads,
+  };
+}
+
+export class MinisqlDatabase implements Database {
+  readonly name = 'minisql';
+  /** Provisioning happens once, by whichever node finishes setup last. */
+  private nodesReady = 0;
+  private provisioned: Promise<void> | undefined;
+
+  constructor(private readonly options: MinisqlOptions) {}
+
+  rolesOf(test: TestContext, node: string): Role[] {
+    if (test.nodes.length < 3) throw new Error(`DB_SETUP_FAILED: minisql needs at least 3 nodes (a master and a group of two regions), not ${test.nodes.length}`);
+    return node === test.nodes[0] ? ['etcd', 'master'] : ['etcd', 'region'];
+  }
+
+  masterAddress(test: TestContext): string {
+    return `${remoteOf(test, test.nodes[0]!).address}:${MASTER_PORT}`;
+  }
+
+  async setup(test: TestContext, node: string): Promise<void> {
+    const remote = remoteOf(test, node);
+    const configPath = `${this.options.dir}/minisql.yaml`;
+    await this.uploadConfig(test, node, configPath);
+    await remote.exec(this.daemons(test, node).map((daemon) => daemon.start).join(' && '));
+    this.nodesReady++;
+    if (this.nodesReady === test.nodes.length) {
+      this.provisioned = this.awaitCluster(test);
+    }
+    // Every node's setup waits for the tables, so the test starts on a working cluster;
+    // bounded, in case another node's setup failed before it started its processes.
+    const deadline = Date.now() + CLUSTER_READY_MS_MAX;
+    while (!this.provisioned && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+    if (!this.provisioned) throw new Error(`DB_SETUP_FAILED: ${node} waited ${CLUSTER_READY_MS_MAX} ms for the other nodes' setup`);
+    await this.provisioned;
+  }
+
+  async teardown(test: TestContext, node: string): Promise<void> {
+    this.nodesReady = 0;
+    this.provisioned = undefined;
+    const stops = this.daemons(test, node).map((daemon) => daemon.stop);
+    await remoteOf(test, node).exec(`${stops.join(' ; ')} ; rm -rf ${shellQuote(this.nodeDir(node))} ${shellQuote(`${this.options.dir}/data/${node}`)} ${shellQuote(`${this.options.dir}/data/etcd/${node}`)}`);
+  }
+
+  async isRunning(test: TestContext, node: string): Promise<boolean> {
+    const checks = this.daemons(test, node).map((daemon) => `( ${daemon.isRunning} )`);
+    const result = await remoteOf(test, node).exec(checks.join(' && '), { check: false });
+    return result.exitCode === 0;
+  }
+
+  /** A crash of the whole node: etcd member and minisql process alike. */
+  async kill(test: TestContext, node: string): Promise<void> {
+    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.kill).join(' ; '));
+  }
+
+  async start(test: TestContext, node: string): Promise<void> {
+    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.start).join(' && '));
+  }
+
+  async pause(test: TestContext, node: string): Promise<void> {
+    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.signal('STOP')).join(' ; '));
+  }
+
+  async resume(test: TestContext, node: string): Promise<void> {
+    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.signal('CONT')).join(' ; '));
+  }
+
+  /** The hosts of the groups' primaries, as the master sees them. */
+  async primaries(test: TestContext): Promise<string[]> {
+    const client = await ClusterClient.connect({ masterAddresses: [this.masterAddress(test)], masterFailoverWaitMs: 2_000 });
+    try {
+      const status = await client.clusterStatus();
+      const hosts = status.groups.map((group) => status.regions.find((region) => region.region_id === group.primary)?.host ?? group.primary);
+      return [...new Set(hosts)].filter((host) => test.nodes.includes(host));
+    } finally {
+      client.close();
+    }
+  }
+
+  logFiles(test: TestContext, node: string): string[] {
+    return this.daemons(test, node).map((daemon) => daemon.logPath);
+  }
+
+  async connect(test: TestContext): Promise<StoreConnection> {
+    return MinisqlConnection.open(this.masterAddress(test), this.options);
+  }
+
+  private nodeDir(node: string): string {
+    return `${this.options.dir}/${node}`;
+  }
+
+  private daemons(test: TestContext, node: string): DaemonCommands[] {
+    const remote = remoteOf(test, node);
+    const env = {
+      THIS_NAME: node,
+      THIS_IP: remote.address,
+      MINISQL_CONFIG: `${this.options.dir}/minisql.yaml`,
+      MINISQL_SKIP_SETUP: '1',
+    };
+    return this.rolesOf(test, node).map((role) =>
+      daemonCommands({ dir: this.nodeDir(node), name: role, command: [`${this.options.root}/scripts/${role}.sh`], env }),
+    );
+  }
+
+  /** The cluster configuration, the same file on every node (THIS_NAME picks the host). */
+  private clusterConfig(test: TestContext): string {
+    const hosts = test.nodes.map((node) => `  - { name: ${node}, ip: ${remoteOf(test, node).address}, roles: [${this.rolesOf(test, node).join(', ')}] }`);
+    return [
+      `# Written by minisql-jepsen for test ${test.name}.`,
+      `leaseTtlSeconds: ${this.options.leaseTtlSeconds}`,
+      `replicationFactor: ${this.options.replicationFactor}`,
+      `strictReplication: ${this.options.strictReplication}`,
+      `dataDir: ${this.options.dir}/data`,
+      'ftp:',
+      '  user: minisql',
+      '  password: jepsen-only-password',
+      '  passivePortMin: 30000',
+      '  passivePortMax: 30099',
+      'ports:',
+      `  master: ${MASTER_PORT}`,
+      `  region: ${REGION_PORT}`,
+      '  ftp: 7021',
+      '  status: 8080',
+      '  etcdClient: 2379',
+      '  etcdPeer: 2380',
+      'hosts:',
+      ...hosts,
+      '',
+    ].join('\n');
+  }
+
+  private async uploadConfig(test: TestContext, node: string, configPath: string): Promise<void> {
+    const remote = remoteOf(test, node);
+    const local = await mkdtemp(`${tmpdir()}/minisql-jepsen-config-`);
+    try {
+      await writeFile(`${local}/minisql.yaml`, this.clusterConfig(test));
+      await remote.exec(`mkdir -p ${shellQuote(this.options.dir)} ${shellQuote(this.nodeDir(node))}`);
+      await remote.upload(`${local}/minisql.yaml`, configPath);
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
+  }
+
+  /** Waits until the master answers and the test's tables exist with their rows. */
+  private async awaitCluster(test: TestContext): Promise<void> {
+    const deadline = Date.now() + CLUSTER_READY_MS_MAX;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        await provisionMinisql(this.masterAddress(test), this.options);
+        test.log.info(`minisql is up: master at ${this.masterAddress(test)}, ${this.options.tables} register tables`);
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS * 4));
+    }
+    throw new Error(`DB_SETUP_FAILED: minisql did not accept the test's tables within ${CLUSTER_READY_MS_MAX} ms: ${String(lastError)}`);
+  }
+}
