@@ -19,3 +19,4 @@ export * from './cluster-records.js';
 export * from './catalog-listing.js';
 export * from './lru-cache.js';
 export * from './analysis-cache.js';
+export * from './svg-plot.js';
