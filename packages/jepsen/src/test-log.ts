@@ -43,11 +43,15 @@ export class TestLog implements TestLogger {
     const process = op.process === NEMESIS_PROCESS ? ':nemesis' : String(op.process);
     const value = op.key === undefined ? formatEdn(op.value) : formatEdn([op.key, op.value]);
     const error = op.error === undefined ? '' : `\t${formatEdn(op.error)}`;
-    this.write('INFO ', `jepsen.util - ${process}\t:${op.type}\t:${op.f}\t${value}${error}`, true);
+    // Exactly Jepsen's op line, with no time in front, so the log reads back as a history.
+    this.emit(`INFO  jepsen.util - ${process}\t:${op.type}\t:${op.f}\t${value}${error}\n`);
   }
 
-  private write(level: string, message: string, isOp = false): void {
-    const line = `${timestamp()} ${level} ${isOp ? '' : 'jepsen.core - '}${message}\n`;
+  private write(level: string, message: string): void {
+    this.emit(`${timestamp()} ${level} jepsen.core - ${message}\n`);
+  }
+
+  private emit(line: string): void {
     this.file?.write(line);
     this.options.console?.write(line);
   }

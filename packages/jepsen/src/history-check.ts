@@ -1,0 +1,79 @@
+/**
+ * The verdict on a run's history by its workload's checker (linearizability for the
+ * registers and the mutex, the set checker for sets), with what the store and the
+ * timeline need: results.edn text, a one-line summary, and the ops to highlight.
+ */
+import { formatEdn } from './edn.js';
+import { readHistoryFile } from './history-file.js';
+import { checkLinearizability, linearizabilityResultToEdn, type LinearizabilityResult, type Validity } from './linearizability.js';
+import type { Op } from './op.js';
+import { checkSet } from './set-checker.js';
+import type { TestConfig } from './test-config.js';
+import type { TimelineHighlight } from './timeline-page.js';
+import type { Workload } from './workload.js';
+
+export interface HistoryVerdict {
+  valid: Validity;
+  /** One line for the console and the timeline's subtitle. */
+  summary: string;
+  resultsEdn: string;
+  /** Ops that show why the history is invalid. */
+  highlight: TimelineHighlight[];
+}
+
+export async function checkHistory(workload: Workload, history: readonly Op[], checker: TestConfig['checker']): Promise<HistoryVerdict> {
+  if (workload.checker.kind === 'set') {
+    const result = checkSet(history, { readF: 'read-set' });
+    const summary = `set: ${result.okCount} of ${result.attemptCount} adds read back, ${result.lostCount} acknowledged adds lost, ${result.unexpectedCount} unexpected`;
+    return { valid: result.valid, summary, resultsEdn: formatEdn({ 'valid?': result.valid, ...result }), highlight: [] };
+  }
+  const result = checkLinearizability(history, {
+    model: workload.checker.model,
+    algorithm: checker.algorithm,
+    timeLimitMs: checker.timeLimitSeconds * 1_000,
+    perKey: true,
+  });
+  return linearizabilityVerdict(result);
+}
+
+export interface CheckFileOptions {
+  model: string;
+  algorithm: string;
+  timeLimitSeconds: number;
+  perKey: boolean;
+}
+
+/** `minisql-jepsen check FILE`: a history from disk, by any model. */
+export async function checkHistoryFile(path: string, options: CheckFileOptions): Promise<HistoryVerdict> {
+  const history = readHistoryFile(path);
+  const result = checkLinearizability(history, {
+    model: options.model,
+    algorithm: options.algorithm,
+    timeLimitMs: options.timeLimitSeconds * 1_000,
+    perKey: options.perKey,
+  });
+  return linearizabilityVerdict(result);
+}
+
+function linearizabilityVerdict(result: LinearizabilityResult): HistoryVerdict {
+  const keys = result.perKey ? `${result.perKey.size} keys, ` : '';
+  const timing = `${result.opCount} ops, ${keys}${Math.round(result.timeMs)} ms, ${result.analyzer}`;
+  const highlight: TimelineHighlight[] = [];
+  let summary: string;
+  if (result.valid === true) summary = `linearizable (${result.model}; ${timing})`;
+  else if (result.valid === 'unknown') summary = `unknown: ${result.reason ?? 'no reason given'} (${timing})`;
+  else {
+    const failure = result.failure;
+    const where = result.key === undefined ? '' : ` on key ${String(result.key)}`;
+    summary = `not linearizable${where} (${result.model}; ${timing})`;
+    if (failure) {
+      highlight.push({ indexes: [failure.op.index], note: `cannot be linearized${where}: process ${String(failure.op.process)} ${failure.op.f} ${formatEdn(failure.op.value)}` });
+      if (failure.previousOk) highlight.push({ indexes: [failure.previousOk.index], note: 'the last ok operation before it' });
+      const pathOps = new Set<number>();
+      for (const path of failure.finalPaths) for (const step of path) if (step.op) pathOps.add(step.op.index);
+      pathOps.delete(failure.op.index);
+      if (pathOps.size > 0) highlight.push({ indexes: [...pathOps], note: 'operations on the final paths (orders that were tried)' });
+    }
+  }
+  return { valid: result.valid, summary, resultsEdn: linearizabilityResultToEdn(result), highlight };
+}

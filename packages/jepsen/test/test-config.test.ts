@@ -1,0 +1,58 @@
+import { strict as assert } from 'node:assert';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { loadTestConfig, parseTestConfig, TestConfigError } from '../src/test-config.js';
+
+const configDir = fileURLToPath(new URL('../../config/', import.meta.url));
+
+describe('test configuration', () => {
+  it("loads the seed's pyjepsen config.yaml unchanged", () => {
+    const config = loadTestConfig(`${configDir}/pyjepsen-etcd.yaml`);
+    assert.equal(config.remote, 'ssh');
+    assert.deepEqual(config.servers.map((server) => [server.name, server.hostname, server.port, server.username]), [
+      ['n1', '192.0.2.11', 22, 'root'],
+      ['n2', '192.0.2.12', 22, 'root'],
+      ['n3', '192.0.2.13', 22, 'root'],
+    ]);
+    assert.equal(config.servers[0]!.password, undefined, 'an empty password means none');
+    assert.equal(config.database.type, 'etcd');
+    assert.equal(config.database.initial_cluster, 'n1=http://192.0.2.11:2380,n2=http://192.0.2.12:2380,n3=http://192.0.2.13:2380');
+    assert.equal(config.nemesis.mode, 'partition');
+    assert.equal(config.nemesis.partitionMethod, 'majorities-ring');
+    assert.equal(config.checker.model, 'cas-register');
+    assert.equal(config.checker.algorithm, 'competition');
+    assert.equal(config.concurrency, 10);
+    assert.equal(config.timeLimitSeconds, 30);
+  });
+
+  it('loads every shipped configuration', () => {
+    for (const file of ['etcd.yaml', 'minisql.yaml']) {
+      const config = loadTestConfig(`${configDir}/${file}`);
+      assert.equal(config.remote, 'netns', `${file} uses the namespace hosts`);
+    }
+  });
+
+  it("reads pyjepsen's None as no nemesis", () => {
+    assert.equal(parseTestConfig({ nemesis: { mode: 'None' } }, 'test').nemesis.mode, 'none');
+  });
+
+  it('names the field and the file of a bad value', () => {
+    const cases: [unknown, string][] = [
+      [{ concurrency: 0 }, 'concurrency'],
+      [{ nemesis: { mode: 'earthquake' } }, 'nemesis.mode'],
+      [{ nemesis: { partition_method: 'thirds' } }, 'nemesis.partition_method'],
+      [{ checker: { algos: 'magic' } }, 'checker.algos'],
+      [{ server: { n1: { port: 22 } } }, 'server.n1.hostname'],
+      [{ remote: 'ssh' }, 'server'],
+      [{ time_limit: 'soon' }, 'time_limit'],
+      [{ colour: 'blue' }, 'colour'],
+    ];
+    for (const [raw, field] of cases) {
+      assert.throws(
+        () => parseTestConfig(raw, 'bad.yaml'),
+        (error: unknown) => error instanceof TestConfigError && error.field === field && error.message.includes('bad.yaml') && error.message.includes(field),
+        `expected an error naming ${field}`,
+      );
+    }
+  });
+});
