@@ -1,0 +1,121 @@
+/**
+ * The model as the searches see it: states are small integers and each distinct
+ * operation (same f, input, output, outcome and key) is one op class, so a step is a table
+ * lookup after its first computation. This is Knossos's `model.memo`, built lazily: the
+ * reachable state space of an append model is too large to enumerate up front.
+ */
+import type { Model, ModelOp } from './model.js';
+
+/**
+ * The first states get a row of transitions per class, while rows fit in this many cells
+ * (256 KiB): the fastest lookup, and all a register or a mutex needs. States beyond (an
+ * append model makes a new state at nearly every step) go to a hash table that holds only
+ * the transitions computed.
+ */
+const ROW_CELLS_MAX = 1 << 16;
+const OVERFLOW_INITIAL_CAPACITY = 1 << 12;
+/** Row cell values besides a state id. */
+const NOT_COMPUTED = -2;
+export const ILLEGAL_STATE = -1;
+
+export class ModelMemo {
+  /** States by id; 0 is the initial state. */
+  readonly states: unknown[] = [];
+  private readonly idsByKey = new Map<string | number, number>();
+  /** Per state id (while under rowStatesMax), the next state per class, or NOT_COMPUTED. */
+  private readonly rows: Int32Array[] = [];
+  private readonly rowStatesMax: number;
+  /** Transitions of states beyond rowStatesMax: open addressing, -1 marks an empty slot. */
+  private overflowState = new Int32Array(OVERFLOW_INITIAL_CAPACITY).fill(-1);
+  private overflowClass = new Int32Array(OVERFLOW_INITIAL_CAPACITY);
+  private overflowNext = new Int32Array(OVERFLOW_INITIAL_CAPACITY);
+  private overflowCount = 0;
+
+  constructor(
+    readonly model: Model,
+    /** The op classes, by class id. */
+    readonly classes: readonly ModelOp[],
+  ) {
+    this.rowStatesMax = Math.max(1, Math.floor(ROW_CELLS_MAX / Math.max(1, classes.length)));
+    this.intern(model.initialState());
+  }
+
+  get initialState(): number {
+    return 0;
+  }
+
+  get stateCount(): number {
+    return this.states.length;
+  }
+
+  /** The state after applying class `classId` in state `stateId`, or ILLEGAL_STATE. */
+  step(stateId: number, classId: number): number {
+    if (stateId < this.rowStatesMax) {
+      const row = this.rows[stateId] as Int32Array;
+      const known = row[classId] as number;
+      if (known !== NOT_COMPUTED) return known;
+      const next = this.compute(stateId, classId);
+      // `row` stays valid: interning appends rows but never replaces one.
+      row[classId] = next;
+      return next;
+    }
+    const mask = this.overflowState.length - 1;
+    let slot = overflowSlot(stateId, classId) & mask;
+    for (;;) {
+      const held = this.overflowState[slot] as number;
+      if (held === -1) break;
+      if (held === stateId && this.overflowClass[slot] === classId) return this.overflowNext[slot] as number;
+      slot = (slot + 1) & mask;
+    }
+    const next = this.compute(stateId, classId);
+    this.remember(stateId, classId, next);
+    return next;
+  }
+
+  private remember(stateId: number, classId: number, next: number): void {
+    if ((this.overflowCount + 1) * 2 > this.overflowState.length) this.growOverflow();
+    const mask = this.overflowState.length - 1;
+    let slot = overflowSlot(stateId, classId) & mask;
+    while (this.overflowState[slot] !== -1) slot = (slot + 1) & mask;
+    this.overflowState[slot] = stateId;
+    this.overflowClass[slot] = classId;
+    this.overflowNext[slot] = next;
+    this.overflowCount++;
+  }
+
+  private growOverflow(): void {
+    const states = this.overflowState;
+    const classes = this.overflowClass;
+    const nexts = this.overflowNext;
+    const capacity = states.length * 2;
+    this.overflowState = new Int32Array(capacity).fill(-1);
+    this.overflowClass = new Int32Array(capacity);
+    this.overflowNext = new Int32Array(capacity);
+    this.overflowCount = 0;
+    for (let slot = 0; slot < states.length; slot++) {
+      if (states[slot] !== -1) this.remember(states[slot] as number, classes[slot] as number, nexts[slot] as number);
+    }
+  }
+
+  private compute(stateId: number, classId: number): number {
+    const next = this.model.step(this.states[stateId], this.classes[classId] as ModelOp);
+    return next === undefined ? ILLEGAL_STATE : this.intern(next);
+  }
+
+  private intern(state: unknown): number {
+    const key = this.model.stateKey(state);
+    let id = this.idsByKey.get(key);
+    if (id === undefined) {
+      id = this.states.length;
+      this.states.push(state);
+      this.idsByKey.set(key, id);
+      if (id < this.rowStatesMax) this.rows.push(new Int32Array(this.classes.length).fill(NOT_COMPUTED));
+    }
+    return id;
+  }
+}
+
+function overflowSlot(stateId: number, classId: number): number {
+  const hash = Math.imul(stateId, 0x9e3779b1) ^ Math.imul(classId, 0x85ebca6b);
+  return hash ^ (hash >>> 15);
+}
