@@ -7,6 +7,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
 # The cluster tests run a real etcd.
 "$root/scripts/install-etcd.sh"
+# The jepsen tests run namespace hosts (ip, tc, iptables) and a real sshd.
+"$root/scripts/install-jepsen-deps.sh"
 cd "$root"
 mapfile -t files < <(find packages/*/dist/test -name '*.test.js' | sort)
 echo "test: ${#files[@]} test files" >&2

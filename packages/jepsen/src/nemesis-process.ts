@@ -1,0 +1,60 @@
+/**
+ * Faults on the database's processes, through the Database adapter: `kill` SIGKILLs the
+ * database on the targeted nodes and `start` starts it again; `pause` SIGSTOPs it and
+ * `resume` SIGCONTs it (Jepsen's db nemesis). Targets as in nemesis-targeted.ts.
+ */
+import type { Database } from './database.js';
+import { NemesisError } from './nemesis-error.js';
+import { type NodeFault, TargetedNemesis } from './nemesis-targeted.js';
+import type { TargetSpec } from './nemesis-targets.js';
+import type { Random } from './random-pick.js';
+import type { TestContext } from './test-context.js';
+
+export const KILL = 'kill';
+export const START = 'start';
+export const PAUSE = 'pause';
+export const RESUME = 'resume';
+
+export interface ProcessNemesisOptions {
+  /** Chooses the targets; seeded by the runner. */
+  random: Random;
+  /** Targets when an op's value is null. Default one. */
+  targets?: TargetSpec;
+}
+
+type ProcessMethod = 'kill' | 'start' | 'pause' | 'resume';
+
+function processFault(name: string, faultF: string, healF: string, faultMethod: ProcessMethod, healMethod: ProcessMethod): NodeFault {
+  return {
+    name,
+    faultF,
+    healF,
+    async setup(test) {
+      const missing = [faultMethod, healMethod].filter((method) => typeof test.db[method] !== 'function');
+      if (missing.length > 0) {
+        throw new NemesisError('NEMESIS_UNSUPPORTED', `the ${name} needs the ${test.db.name} adapter to implement ${missing.join(' and ')}()`);
+      }
+    },
+    inject: (test, node) => call(test.db, faultMethod, test, node),
+    heal: (test, node) => call(test.db, healMethod, test, node),
+    // A failed kill may still have killed; restart only what is down, so a running
+    // database is never started twice.
+    mayBeHarmed: faultMethod === 'kill' ? async (test, node) => !(await test.db.isRunning(test, node)) : undefined,
+  };
+}
+
+async function call(db: Database, method: ProcessMethod, test: TestContext, node: string): Promise<void> {
+  const run = db[method];
+  if (!run) throw new NemesisError('NEMESIS_UNSUPPORTED', `the ${db.name} adapter has no ${method}()`);
+  await run.call(db, test, node);
+}
+
+/** `kill` SIGKILLs the database on the targets (Database.kill); `start` restarts them (Database.start). */
+export function killNemesis(options: ProcessNemesisOptions): TargetedNemesis {
+  return new TargetedNemesis(processFault('kill nemesis', KILL, START, 'kill', 'start'), { random: options.random, targets: options.targets ?? 'one' });
+}
+
+/** `pause` SIGSTOPs the database on the targets (Database.pause); `resume` SIGCONTs them (Database.resume). */
+export function pauseNemesis(options: ProcessNemesisOptions): TargetedNemesis {
+  return new TargetedNemesis(processFault('pause nemesis', PAUSE, RESUME, 'pause', 'resume'), { random: options.random, targets: options.targets ?? 'one' });
+}
