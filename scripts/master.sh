@@ -3,7 +3,7 @@
 #   THIS_NAME=host0 [THIS_IP=10.0.0.1x] MINISQL_CONFIG=/etc/minisql.yaml scripts/master.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-: "${THIS_NAME:?set THIS_NAME to this host's name in the configuration}"
+: "${THIS_NAME:?set THIS_NAME to the name of this host in the configuration}"
 # MINISQL_SKIP_SETUP=1: the code is already installed and built (a test harness starts many
 # hosts from one checkout, and concurrent builds of it would collide).
 [ -n "${MINISQL_SKIP_SETUP:-}" ] || "$root/scripts/setup.sh"

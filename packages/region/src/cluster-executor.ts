@@ -1,6 +1,7 @@
 /**
  * How a region in a cluster answers statements, by its role in its group:
- * - primary: reads under a valid lease; writes through group commit and replication,
+ * - primary: reads under a valid lease, answered once the writes they saw are replicated;
+ *   writes through group commit and replication,
  *   acknowledged only while the lease is valid and the group unchanged;
  * - replica: reads only when the client asked for replica reads (marked stale);
  * - anyone: catalog statements, which the master sends to every member.
@@ -14,6 +15,12 @@ import { WritePipeline } from './write-pipeline.js';
 
 export class ClusterExecutor {
   private readonly pipeline: WritePipeline;
+  /**
+   * The epoch in which a batch failed to replicate. Its writes stay visible here and
+   * may be lost in a failover, so this region serves no more reads in that epoch; a
+   * later epoch (after a resync) clears it.
+   */
+  private unreplicatedEpoch: number | undefined;
 
   constructor(
     private readonly engine: SqlEngine,
@@ -28,7 +35,13 @@ export class ClusterExecutor {
       replicate: async (writes) => {
         const role = this.membership.current;
         if (role.kind !== 'primary') throw this.notPrimary();
-        await replicator.replicate(role.group, writes);
+        try {
+          await replicator.replicate(role.group, writes);
+        } catch (error) {
+          // The batch's writes are in this region's files but perhaps nowhere else.
+          this.unreplicatedEpoch = role.group.epoch;
+          throw error;
+        }
       },
       mayAcknowledge: () => this.primaryRefusal(),
     });
@@ -55,7 +68,14 @@ export class ClusterExecutor {
         const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch);
         if (refusal) throw refusal;
       }
-      return { result: this.engine.execute(request.sql, params), server_micros: micros(), stale };
+      const result = this.engine.execute(request.sql, params);
+      if (!stale) {
+        // Answer only from writes that are replicated, and only while still primary.
+        await this.pipeline.visibleWritesSettled();
+        const refusal = this.primaryRefusal() ?? this.unreplicatedRefusal();
+        if (refusal) throw refusal;
+      }
+      return { result, server_micros: micros(), stale };
     }
     // Catalog statements come from the master to every member of the group.
     return { result: this.engine.execute(request.sql, params), server_micros: micros() };
@@ -67,6 +87,12 @@ export class ClusterExecutor {
     if (role.kind !== 'primary') return this.notPrimary();
     if (!this.lease.valid()) return errors.notPrimary(this.membership.regionId, 'it cannot confirm its etcd lease, which may have expired');
     return undefined;
+  }
+
+  private unreplicatedRefusal(): MiniSqlError | undefined {
+    const role = this.membership.current;
+    if (role.kind !== 'primary' || this.unreplicatedEpoch !== role.group.epoch) return undefined;
+    return errors.notPrimary(this.membership.regionId, `writes it holds could not be replicated in epoch ${role.group.epoch} of ${role.group.id}`);
   }
 
   private strictRefusal(): MiniSqlError | undefined {

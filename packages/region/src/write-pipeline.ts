@@ -33,8 +33,27 @@ export class WritePipeline {
   /** The flush under way, awaited by pause(). */
   private current: Promise<void> = Promise.resolve();
   private paused = false;
+  /** Batches executed in SQLite so far: their writes are visible to reads on this region. */
+  private executedBatches = 0;
+  /** Batches whose replication has finished, well or not. */
+  private settledBatches = 0;
+  /** Reads waiting for batches to settle, each with the batch it saw last. */
+  private readonly settleWaiters: { sequence: number; resolve: () => void }[] = [];
 
   constructor(private readonly ports: PipelinePorts) {}
+
+  /**
+   * Called right after a read ran: resolves once the replication of every batch the read
+   * could have seen has finished (well or not; the replicate port records failures). A
+   * write is visible here as soon as SQLite ran it, before its replication; answering a
+   * read from it before then could show a value that a failover then loses (a dirty
+   * read). It waits for the batches already running only, so reads cannot starve.
+   */
+  async visibleWritesSettled(): Promise<void> {
+    const sequence = this.executedBatches;
+    if (this.settledBatches >= sequence) return;
+    await new Promise<void>((resolve) => this.settleWaiters.push({ sequence, resolve }));
+  }
 
   submit(write: Omit<PendingWrite, 'resolve'>): Promise<ExecuteResponse> {
     return new Promise((resolve) => {
@@ -76,6 +95,7 @@ export class WritePipeline {
           }
         });
         const logged = outcomes.flatMap((outcome) => (outcome instanceof MiniSqlError || !outcome.write ? [] : [outcome.write]));
+        const sequence = ++this.executedBatches;
         let failure: MiniSqlError | undefined;
         try {
           await this.ports.replicate(logged);
@@ -83,6 +103,7 @@ export class WritePipeline {
         } catch (thrown) {
           failure = MiniSqlError.from(thrown);
         }
+        this.settle(sequence);
         const micros = Number((process.hrtime.bigint() - started) / 1000n);
         batch.forEach((write, i) => {
           const outcome = outcomes[i] as ExecutionOutcome | MiniSqlError;
@@ -93,6 +114,17 @@ export class WritePipeline {
       }
     } finally {
       this.flushing = false;
+    }
+  }
+
+  private settle(sequence: number): void {
+    this.settledBatches = sequence;
+    for (let i = this.settleWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.settleWaiters[i]!;
+      if (waiter.sequence <= sequence) {
+        this.settleWaiters.splice(i, 1);
+        waiter.resolve();
+      }
     }
   }
 }
