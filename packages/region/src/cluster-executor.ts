@@ -31,7 +31,7 @@ export class ClusterExecutor {
     private readonly strict = false,
   ) {
     this.pipeline = new WritePipeline({
-      execute: (write) => this.engine.executeLogged(write.sql, write.params, write.requestId),
+      executeBatch: (writes) => this.engine.executeBatch(writes),
       replicate: async (writes) => {
         const role = this.membership.current;
         if (role.kind !== 'primary') throw this.notPrimary();

@@ -69,14 +69,17 @@ async function apply(engine: SqlEngine, membership: GroupMembership | undefined,
   }
   if (request.epoch < role.group.epoch) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
   if (request.primary_id !== role.group.primary) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
-  for (const entry of request.entries) {
-    engine.applyLogged(entry.table, {
-      position: entry.position,
-      requestId: entry.request_id,
-      sql: entry.sql,
-      params: encodeParams(entry.params.map(fromProtoValue)),
-      rowsAffected: entry.rows_affected,
-    });
-  }
+  engine.applyBatch(
+    request.entries.map((entry) => ({
+      table: entry.table,
+      record: {
+        position: entry.position,
+        requestId: entry.request_id,
+        sql: entry.sql,
+        params: encodeParams(entry.params.map(fromProtoValue)),
+        rowsAffected: entry.rows_affected,
+      },
+    })),
+  );
   if (request.entries.length > 0) logger.debug('applied entries', { count: request.entries.length, epoch: request.epoch });
 }

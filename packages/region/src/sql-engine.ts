@@ -55,6 +55,19 @@ export interface ExecutionOutcome {
   write?: LoggedWrite;
 }
 
+/** One write as a client sent it. */
+export interface WriteRequest {
+  sql: string;
+  params: readonly SqlValue[];
+  requestId: string;
+}
+
+/** A row write, analysed and checked, with the table it changes. */
+interface PreparedWrite extends WriteRequest {
+  statement: Of<'insert' | 'update' | 'delete'>;
+  table: TableFile;
+}
+
 const WRITE_KINDS = new Set(['insert', 'update', 'delete']);
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
@@ -93,38 +106,115 @@ export class SqlEngine {
    * from the log without executing again: a retry is applied at most once.
    */
   executeLogged(sql: string, params: readonly SqlValue[], requestId: string): ExecutionOutcome {
-    const statement = this.analyze(sql);
-    if (params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, params.length);
-    if (statement.kind !== 'insert' && statement.kind !== 'update' && statement.kind !== 'delete') return { result: this.executeStatement(statement, params) };
-    const table = this.catalog.require(statement.table);
-    if (statement.tables.length > 1) {
-      if (this.options.replicated) throw errors.unsupported(`in a replicated cluster, a ${statement.kind} that reads other tables`);
-      return { result: this.executeStatement(statement, params) };
-    }
-    return table.transaction(() => {
-      const done = requestId === '' ? undefined : table.findRequest(requestId);
-      if (done) return { result: writeResult(statement.kind, done.rowsAffected) };
-      const result = this.executeStatement(statement, params);
-      const record = table.recordWrite({ requestId, sql, params: encodeParams(params), rowsAffected: Number(result.rows_affected ?? 0) });
-      return { result, write: { table: table.name, record } };
-    });
+    const write = this.loggedWrite({ sql, params, requestId });
+    if (!('table' in write)) return { result: this.executeStatement(write.statement, params) };
+    return write.table.transaction(() => this.runLogged(write));
   }
 
   /**
-   * Applies a write a primary logged. Entries at or below the table's position are
-   * already here and skipped; an entry past the next position means entries are missing.
+   * Executes and logs several writes (group commit): the writes to one table run in one
+   * SQLite transaction, each in a savepoint of its own, so one commit (one WAL append)
+   * covers them all while a write that fails is undone alone and fails alone. Outcomes
+   * are in the order of `writes`; writes to one table run in that order. If a commit
+   * fails, every write of that table fails with it and nothing of them is kept.
    */
-  applyLogged(tableName: string, record: WriteRecord): void {
-    const table = this.catalog.require(tableName);
+  executeBatch(writes: readonly WriteRequest[]): Array<ExecutionOutcome | MiniSqlError> {
+    const outcomes: Array<ExecutionOutcome | MiniSqlError> = new Array(writes.length);
+    const byTable = new Map<TableFile, Array<{ index: number; write: PreparedWrite }>>();
+    writes.forEach((request, index) => {
+      try {
+        const write = this.loggedWrite(request);
+        if (!('table' in write)) {
+          outcomes[index] = this.executeLogged(request.sql, request.params, request.requestId);
+          return;
+        }
+        const list = byTable.get(write.table);
+        if (list === undefined) byTable.set(write.table, [{ index, write }]);
+        else list.push({ index, write });
+      } catch (thrown) {
+        outcomes[index] = MiniSqlError.from(thrown);
+      }
+    });
+    for (const [table, list] of byTable) {
+      try {
+        const done = table.transaction(() =>
+          list.map(({ write }) => {
+            try {
+              return table.transaction(() => this.runLogged(write));
+            } catch (thrown) {
+              return MiniSqlError.from(thrown);
+            }
+          }),
+        );
+        list.forEach(({ index }, i) => (outcomes[index] = done[i] as ExecutionOutcome | MiniSqlError));
+      } catch (thrown) {
+        const error = MiniSqlError.from(thrown);
+        for (const { index } of list) outcomes[index] = error;
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Applies the entries a primary logged and shipped in one message, in order: the
+   * entries of one table in one SQLite transaction (one commit), each in a savepoint.
+   * Entries at or below the table's position are already here and skipped; an entry
+   * past the next position means entries are missing. At the first entry that fails,
+   * the entries before it are committed and its error is thrown.
+   */
+  applyBatch(entries: ReadonlyArray<{ table: string; record: WriteRecord }>): void {
+    let failure: unknown;
+    let start = 0;
+    while (start < entries.length && failure === undefined) {
+      const table = this.catalog.require((entries[start] as { table: string }).table);
+      let end = start;
+      while (end < entries.length && this.catalog.get((entries[end] as { table: string }).table) === table) end += 1;
+      table.transaction(() => {
+        for (let i = start; i < end; i += 1) {
+          try {
+            table.transaction(() => this.applyRecord(table, (entries[i] as { record: WriteRecord }).record));
+          } catch (thrown) {
+            failure = thrown;
+            return;
+          }
+        }
+      });
+      start = end;
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Checks one write and finds its table: writes that are not logged (catalog statements, standalone multi-table writes) have none. */
+  private loggedWrite(request: WriteRequest): PreparedWrite | { statement: AnalyzedStatement } {
+    const statement = this.analyze(request.sql);
+    if (request.params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, request.params.length);
+    if (statement.kind !== 'insert' && statement.kind !== 'update' && statement.kind !== 'delete') return { statement };
+    const table = this.catalog.require(statement.table);
+    if (statement.tables.length > 1) {
+      if (this.options.replicated) throw errors.unsupported(`in a replicated cluster, a ${statement.kind} that reads other tables`);
+      return { statement };
+    }
+    return { ...request, statement, table };
+  }
+
+  /** Runs one row write and logs it; must run inside a transaction of its table. */
+  private runLogged({ sql, params, requestId, statement, table }: PreparedWrite): ExecutionOutcome {
+    const done = requestId === '' ? undefined : table.findRequest(requestId);
+    if (done) return { result: writeResult(statement.kind, done.rowsAffected) };
+    const result = this.executeStatement(statement, params);
+    const record = table.recordWrite({ requestId, sql, params: encodeParams(params), rowsAffected: Number(result.rows_affected ?? 0) });
+    return { result, write: { table: table.name, record } };
+  }
+
+  /** Applies one logged entry (see applyBatch); must run inside a transaction of its table. */
+  private applyRecord(table: TableFile, record: WriteRecord): void {
     if (record.position <= table.position) return;
     if (record.position !== table.position + 1) {
       throw errors.internal(`log of table \`${table.name}\` is at ${table.position}; entry ${record.position} leaves a gap`);
     }
-    table.transaction(() => {
-      const statement = this.analyze(record.sql);
-      this.executeStatement(statement, decodeParams(record.params));
-      table.recordWrite({ requestId: record.requestId, sql: record.sql, params: record.params, rowsAffected: record.rowsAffected }, record.position);
-    });
+    const statement = this.analyze(record.sql);
+    this.executeStatement(statement, decodeParams(record.params));
+    table.recordWrite({ requestId: record.requestId, sql: record.sql, params: record.params, rowsAffected: record.rowsAffected }, record.position);
   }
 
   private executeStatement(statement: AnalyzedStatement, params: readonly SqlValue[]): ResultSet {

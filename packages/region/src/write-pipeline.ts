@@ -1,7 +1,8 @@
 /**
  * Group commit on the primary: writes that arrive while a batch is being replicated
- * wait and go together in the next one, so one replication round trip carries many
- * writes. Each write still commits (or fails) on its own in SQLite.
+ * wait and go together in the next one, so one SQLite commit per table and one
+ * replication round trip carry many writes. Each write still succeeds or fails on its
+ * own (a savepoint each, see SqlEngine.executeBatch).
  */
 import { MiniSqlError, errors, type ExecuteResponse, type SqlValue } from '@minisql/common';
 import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
@@ -19,8 +20,11 @@ export interface PendingWrite {
 }
 
 export interface PipelinePorts {
-  /** Executes and logs one write locally (synchronous SQLite). */
-  execute(write: PendingWrite): ExecutionOutcome;
+  /**
+   * Executes and logs the writes of a batch locally and commits them (synchronous
+   * SQLite): one outcome per write, in order, an error for a write that failed.
+   */
+  executeBatch(writes: readonly PendingWrite[]): Array<ExecutionOutcome | MiniSqlError>;
   /** Replicates the logged writes of a batch; throws when they cannot be acknowledged. */
   replicate(writes: readonly LoggedWrite[]): Promise<void>;
   /** Checked after replication: may this region still acknowledge (primary, lease valid)? */
@@ -87,13 +91,13 @@ export class WritePipeline {
       while (this.queue.length > 0 && !this.paused) {
         const batch = this.queue.splice(0, BATCH_WRITES_MAX);
         const started = process.hrtime.bigint();
-        const outcomes = batch.map((write) => {
-          try {
-            return this.ports.execute(write);
-          } catch (thrown) {
-            return MiniSqlError.from(thrown);
-          }
-        });
+        let outcomes: Array<ExecutionOutcome | MiniSqlError>;
+        try {
+          outcomes = this.ports.executeBatch(batch);
+        } catch (thrown) {
+          const error = MiniSqlError.from(thrown);
+          outcomes = batch.map(() => error);
+        }
         const logged = outcomes.flatMap((outcome) => (outcome instanceof MiniSqlError || !outcome.write ? [] : [outcome.write]));
         const sequence = ++this.executedBatches;
         let failure: MiniSqlError | undefined;

@@ -8,10 +8,11 @@ import { WritePipeline } from '../src/write-pipeline.js';
 function pipelineWithManualReplication() {
   const replications: { release: () => void }[] = [];
   const pipeline = new WritePipeline({
-    execute: (write) => ({
-      result: {} as ResultSet,
-      write: { table: 't', record: { position: 1, sql: write.sql, params: [], requestId: write.requestId } } as unknown as LoggedWrite,
-    }),
+    executeBatch: (writes) =>
+      writes.map((write) => ({
+        result: {} as ResultSet,
+        write: { table: 't', record: { position: 1, sql: write.sql, params: [], requestId: write.requestId } } as unknown as LoggedWrite,
+      })),
     replicate: () => new Promise<void>((resolve) => replications.push({ release: resolve })),
     mayAcknowledge: () => undefined,
   });
