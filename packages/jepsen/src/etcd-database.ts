@@ -8,7 +8,7 @@
  * - `initial_cluster`: etcd's --initial-cluster; default: every node, `name=http://address:2380`;
  * - `port` (2379) and `peer_port` (2380);
  * - `binary` ("etcd"): the etcd executable on the nodes;
- * - `dir` ("/tmp/minisql-jepsen"): each node keeps its member in `<dir>/<node>/etcd`.
+ * - `dir` ("/tmp/minisql-jepsen"): each node keeps its member in `<dir>/<node>/`.
  */
 import type { Database } from './database.js';
 import { EtcdConnection, etcdClient } from './etcd-connection.js';
@@ -113,7 +113,7 @@ export class EtcdDatabase implements Database {
   }
 
   private nodeDir(node: string): string {
-    return `${this.options.dir}/${node}/etcd`;
+    return `${this.options.dir}/${node}`;
   }
 
   private daemon(test: TestContext, node: string) {
@@ -128,7 +128,7 @@ export class EtcdDatabase implements Database {
       command: [
         this.options.binary,
         '--name', node,
-        '--data-dir', `${dir}/data`,
+        '--data-dir', `${dir}/etcd-data`,
         '--listen-peer-urls', `http://${address}:${peerPort}`,
         '--listen-client-urls', `http://${address}:${clientPort}`,
         '--advertise-client-urls', `http://${address}:${clientPort}`,

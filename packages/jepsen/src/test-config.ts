@@ -44,8 +44,17 @@ export interface TestConfig {
   /** The free-form `database:` section; `type` picks the adapter (default etcd). */
   database: Record<string, unknown> & { type: string };
   nemesis: {
+    /** The first of `modes`, for code that knows one mode. */
     mode: NemesisMode;
+    /**
+     * The faults, taken in turn (pyjepsen's `mode`, or a list of modes): each is injected
+     * for `intervalSeconds`, healed, and after another interval the next one follows.
+     */
+    modes: NemesisMode[];
+    /** The first of `partitionMethods`. */
     partitionMethod: PartitionMethod;
+    /** Partition shapes, taken in turn by each partition fault (`partition_method`, or a list). */
+    partitionMethods: PartitionMethod[];
     /** Clock mode: seconds to shift a clock by. Default 60. */
     clockStepSeconds: number;
     /** Seconds between a fault and its heal, and between a heal and the next fault. Default 5. */
@@ -151,6 +160,11 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
   const remote = root.remote === undefined ? (servers.length > 0 ? 'ssh' : 'netns') : oneOf(root.remote, ['ssh', 'netns'] as const, 'remote', fail);
   if (remote === 'ssh' && servers.length === 0) fail('server', 'must list at least one node when remote is ssh');
   const concurrency = intAt(root.concurrency ?? 10, 'concurrency', 1, 1_000, fail);
+  const itemField = (field: string, raw: unknown, i: number) => (Array.isArray(raw) ? `${field}[${i}]` : field);
+  const modes = listOf(nemesisRaw.mode, 'none').map((mode, i) => oneOf(nemesisMode(mode), NEMESIS_MODES, itemField('nemesis.mode', nemesisRaw.mode, i), fail));
+  const partitionMethods = listOf(nemesisRaw.partition_method, 'majority').map((method, i) =>
+    oneOf(normalize(method), PARTITION_METHODS, itemField('nemesis.partition_method', nemesisRaw.partition_method, i), fail),
+  );
   const workloadName = oneOf(workloadRaw.name ?? (model === 'mutex' ? 'mutex' : 'cas-register'), WORKLOADS, 'workload.name', fail);
   return {
     source,
@@ -161,8 +175,10 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
     servers,
     database: { ...databaseRaw, type: databaseType },
     nemesis: {
-      mode: oneOf(nemesisMode(nemesisRaw.mode), NEMESIS_MODES, 'nemesis.mode', fail),
-      partitionMethod: oneOf(normalize(nemesisRaw.partition_method ?? 'majority'), PARTITION_METHODS, 'nemesis.partition_method', fail),
+      mode: modes[0]!,
+      modes,
+      partitionMethod: partitionMethods[0]!,
+      partitionMethods,
       clockStepSeconds: numberAt(nemesisRaw.step ?? 60, 'nemesis.step', -86_400, 86_400, fail),
       intervalSeconds: numberAt(nemesisRaw.interval ?? 5, 'nemesis.interval', 0.1, 3_600, fail),
       targets: oneOf(nemesisRaw.targets ?? 'one', TARGETS, 'nemesis.targets', fail),
@@ -209,6 +225,13 @@ function parseServers(raw: unknown, baseDir: string, fail: (field: string, why: 
       ...(key === undefined ? {} : { privateKeyPath: key }),
     };
   });
+}
+
+/** A value or a list of values; `fallback` when absent. */
+function listOf(value: unknown, fallback: unknown): unknown[] {
+  if (value === undefined) return [fallback];
+  if (Array.isArray(value)) return value.length === 0 ? [fallback] : value;
+  return [value];
 }
 
 /** pyjepsen writes `majorities_ring`, Jepsen `majorities-ring`; both are accepted. */

@@ -6,6 +6,7 @@
 import { EtcdDatabase, etcdOptions } from './etcd-database.js';
 import { MinisqlDatabase, minisqlOptions } from './minisql-database.js';
 import { BUMP_CLOCK, ClockNemesis, RESET_CLOCK } from './nemesis-clock.js';
+import { composeNemeses } from './nemesis-compose.js';
 import { noopNemesis } from './nemesis-noop.js';
 import { PacketNemesis, START_DELAY, START_LOSS, STOP_DELAY, STOP_LOSS } from './nemesis-packet.js';
 import { PartitionNemesis, START_PARTITION, STOP_PARTITION } from './nemesis-partition.js';
@@ -43,24 +44,45 @@ export function testParts(config: TestConfig): TestParts {
   };
 }
 
-export function nemesisFor(config: TestConfig, random: () => number): { nemesis: Nemesis; schedule?: NemesisSchedule } {
-  const { mode, partitionMethod, targets, delayMs, lossPercent, clockStepSeconds } = config.nemesis;
-  switch (mode) {
-    case 'none':
-      return { nemesis: noopNemesis };
-    case 'partition':
-      return { nemesis: new PartitionNemesis({ random, shape: partitionMethod }), schedule: { startF: START_PARTITION, stopF: STOP_PARTITION } };
-    case 'kill':
-      return { nemesis: killNemesis({ random, targets }), schedule: { startF: KILL, stopF: START } };
-    case 'pause':
-      return { nemesis: pauseNemesis({ random, targets }), schedule: { startF: PAUSE, stopF: RESUME } };
-    case 'delay':
-      return { nemesis: new PacketNemesis({ random, delayMs }), schedule: { startF: START_DELAY, stopF: STOP_DELAY } };
-    case 'loss':
-      return { nemesis: new PacketNemesis({ random, lossPercent }), schedule: { startF: START_LOSS, stopF: STOP_LOSS } };
-    case 'clock':
-      return { nemesis: new ClockNemesis({ stepSeconds: clockStepSeconds }), schedule: { startF: BUMP_CLOCK, stopF: RESET_CLOCK } };
+/**
+ * The nemesis for the configured modes (composed when there are several) and the
+ * schedule of faults: one per mode, a partition fault per partition method, in turn.
+ */
+export function nemesisFor(config: TestConfig, random: () => number): { nemesis: Nemesis; schedule?: NemesisSchedule[] } {
+  const { targets, delayMs, lossPercent, clockStepSeconds, partitionMethods } = config.nemesis;
+  const modes = [...new Set(config.nemesis.modes)].filter((mode) => mode !== 'none');
+  if (modes.length === 0) return { nemesis: noopNemesis };
+  const nemeses: Nemesis[] = [];
+  const schedule: NemesisSchedule[] = [];
+  for (const mode of modes) {
+    switch (mode) {
+      case 'partition':
+        nemeses.push(new PartitionNemesis({ random, shape: partitionMethods[0]! }));
+        for (const method of partitionMethods) schedule.push({ startF: START_PARTITION, stopF: STOP_PARTITION, startValue: method });
+        break;
+      case 'kill':
+        nemeses.push(killNemesis({ random, targets }));
+        schedule.push({ startF: KILL, stopF: START });
+        break;
+      case 'pause':
+        nemeses.push(pauseNemesis({ random, targets }));
+        schedule.push({ startF: PAUSE, stopF: RESUME });
+        break;
+      case 'delay':
+      case 'loss':
+        // One packet nemesis serves both modes (it owns the node's qdisc and loss chain).
+        if (!nemeses.some((nemesis) => nemesis instanceof PacketNemesis)) {
+          nemeses.push(new PacketNemesis({ random, ...(modes.includes('delay') ? { delayMs } : {}), ...(modes.includes('loss') ? { lossPercent } : {}) }));
+        }
+        schedule.push(mode === 'delay' ? { startF: START_DELAY, stopF: STOP_DELAY } : { startF: START_LOSS, stopF: STOP_LOSS });
+        break;
+      case 'clock':
+        nemeses.push(new ClockNemesis({ stepSeconds: clockStepSeconds }));
+        schedule.push({ startF: BUMP_CLOCK, stopF: RESET_CLOCK });
+        break;
+    }
   }
+  return { nemesis: nemeses.length === 1 ? nemeses[0]! : composeNemeses(nemeses), schedule };
 }
 
 async function openNodes(config: TestConfig, log: TestLog): Promise<{ remotes: Map<string, Remote>; close(): Promise<void> }> {

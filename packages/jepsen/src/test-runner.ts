@@ -16,7 +16,7 @@ import { formatHistoryEdn } from './history-edn.js';
 import { formatHistoryJsonl } from './history-jsonl.js';
 import { checkHistory, type HistoryVerdict } from './history-check.js';
 import type { Nemesis } from './nemesis.js';
-import type { Op } from './op.js';
+import type { Op, OpValue } from './op.js';
 import { latencyPlotSvg, ratePlotSvg } from './perf-plots.js';
 import type { Remote } from './remote.js';
 import { seededRandom } from './seeded-random.js';
@@ -32,10 +32,12 @@ import type { Workload } from './workload.js';
 /** A database with the connection the built-in workloads use. */
 export type WorkloadDatabase = Database & { connect: Connect };
 
-/** How a nemesis's faults are scheduled: the op that starts one, and the op that heals it. */
+/** One fault of the nemesis's schedule: the op that starts it, and the op that heals it. */
 export interface NemesisSchedule {
   startF: string;
   stopF: string;
+  /** The start op's value (e.g. a partition's shape); default nil. */
+  startValue?: OpValue;
 }
 
 export interface TestParts {
@@ -44,8 +46,8 @@ export interface TestParts {
   openNodes(log: TestLog): Promise<{ remotes: Map<string, Remote>; close(): Promise<void> }>;
   db: WorkloadDatabase;
   nemesis: Nemesis;
-  /** Undefined for no nemesis. */
-  schedule?: NemesisSchedule;
+  /** The faults, injected in turn; undefined for no nemesis. */
+  schedule?: NemesisSchedule[];
   workload: Workload;
 }
 
@@ -74,8 +76,13 @@ export async function runTest(parts: TestParts, options: RunOptions = {}): Promi
   const store = await TestStore.create(config.storeDir, config.name, started);
   const log = new TestLog({ file: store.logStream(), ...(options.console ? { console: options.console } : {}), logOps: options.logOps ?? true });
   const random = seededRandom(config.seed);
-  const startNs = process.hrtime.bigint();
+  // The history's clock starts with the first operation, as Jepsen's relative time does,
+  // so setup time counts neither in op times nor against the run's deadline.
+  let startNs = process.hrtime.bigint();
   const clockNs = () => Number(process.hrtime.bigint() - startNs);
+  const startClock = () => {
+    startNs = process.hrtime.bigint();
+  };
   const history: Op[] = [];
   log.info(`Running test ${config.name} (seed ${config.seed}, ${cpus().length} cores) from ${config.source}; store ${store.path('')}`);
 
@@ -92,7 +99,7 @@ export async function runTest(parts: TestParts, options: RunOptions = {}): Promi
         log,
         relativeTimeNs: clockNs,
       };
-      await runOnNodes(parts, test, { history, log, random, clockNs, store, ...(options.signal ? { signal: options.signal } : {}) });
+      await runOnNodes(parts, test, { history, log, random, clockNs, startClock, store, ...(options.signal ? { signal: options.signal } : {}) });
     } finally {
       await nodes.close().catch((error: unknown) => log.warn(`Removing the nodes failed: ${String(error)}`));
     }
@@ -133,6 +140,8 @@ interface RunState {
   log: TestLog;
   random: () => number;
   clockNs: () => number;
+  /** Sets the history's time 0 to now. */
+  startClock: () => void;
   store: TestStore;
   signal?: AbortSignal;
 }
@@ -162,6 +171,7 @@ async function runOnNodes(parts: TestParts, test: TestContext, state: RunState):
           return op;
         },
       };
+      state.startClock();
       const summary = await runGenerator({
         generator: testGenerator(parts),
         clientThreadCount: config.concurrency,
@@ -206,12 +216,16 @@ function testGenerator(parts: TestParts): Generator {
   const main: Generator[] = [clients(rated(workload.main()))];
   if (schedule) {
     const interval = config.nemesis.intervalSeconds;
-    const faults = (): Generator =>
-      sequence([sleep(interval), once({ f: schedule.startF, value: null }), sleep(interval), once({ f: schedule.stopF, value: null })]);
-    main.push(nemesisOnly(cycle(faults)));
+    let turn = 0;
+    const nextFault = (): Generator => {
+      const fault = schedule[turn++ % schedule.length]!;
+      return sequence([sleep(interval), once({ f: fault.startF, value: fault.startValue ?? null }), sleep(interval), once({ f: fault.stopF, value: null })]);
+    };
+    main.push(nemesisOnly(cycle(nextFault)));
   }
   const phases: Generator[] = [timeLimit(config.timeLimitSeconds, any(main))];
-  if (schedule) phases.push(nemesisOnly(once({ f: schedule.stopF, value: null })));
+  // Every kind of fault is healed in the history before the final phase.
+  if (schedule) for (const stopF of new Set(schedule.map((fault) => fault.stopF))) phases.push(nemesisOnly(once({ f: stopF, value: null })));
   if (workload.final) phases.push(sleep(RECOVERY_SECONDS), clients(workload.final()));
   return sequence(phases);
 }

@@ -1,0 +1,52 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { historyFacts, runConfig } from './runs/run-support.js';
+
+const minisqlRun = (extra: { database?: Record<string, unknown>; nemesis: Record<string, unknown>; seed: number; time_limit: number }) =>
+  runConfig({
+    name: 'minisql-ci',
+    concurrency: 10,
+    checker: { models: 'cas-register', algos: 'competition' },
+    workload: { threads_per_key: 2, ops_per_key: 40 },
+    rate: 100,
+    ...extra,
+    database: { type: 'minisql', tables: 2, ...extra.database },
+  });
+
+describe('Jepsen runs against minisql on five namespace hosts', () => {
+  it('minisql stays linearizable (cas-register, 10+ keys, concurrency 10) under kill, pause and partitions (majority, primaries, one)', async () => {
+    const run = await minisqlRun({
+      seed: 5,
+      nemesis: { mode: ['kill', 'pause', 'partition'], partition_method: ['majority', 'primaries', 'one'], targets: 'one', interval: 2 },
+      time_limit: 20,
+    });
+    const facts = historyFacts(run);
+    assert.equal(run.verdict.valid, true, run.verdict.summary);
+    for (const f of ['kill', 'start', 'pause', 'resume', 'start-partition', 'stop-partition']) {
+      assert.ok(facts.nemesisFs.has(f), `the nemesis never ran ${f}; it ran ${[...facts.nemesisFs].join(', ')}`);
+    }
+    const shapes = run.history.filter((op) => op.f === 'start-partition' && op.type === 'info').map((op) => String(op.value).split(':')[0]);
+    assert.deepEqual(new Set(shapes), new Set(['majority', 'primaries', 'one']), `partition shapes used: ${shapes.join(', ')}`);
+    assert.ok(facts.keys >= 10, `${facts.keys} keys`);
+    assert.ok(facts.okOps > 100, `only ${facts.okOps} ops succeeded`);
+  });
+
+  it('replica reads presented as linearizable are caught: the run is invalid and the timeline shows the ops that prove it', async () => {
+    const run = await minisqlRun({
+      seed: 3,
+      database: { reads: 'replica' },
+      nemesis: { mode: 'partition', partition_method: ['one', 'primaries', 'majority'], interval: 1.5 },
+      time_limit: 18,
+    });
+    assert.equal(run.verdict.valid, false, `replica reads passed: ${run.verdict.summary}`);
+    const failing = run.verdict.highlight[0];
+    assert.ok(failing && failing.indexes.length > 0, 'no op named as the one that cannot be linearized');
+    const op = run.history[failing.indexes[0]!]!;
+    assert.equal(op.f, 'read', 'the op that cannot be linearized is a (stale) read');
+    assert.match(run.results, /:valid\? false/);
+    assert.match(run.results, /:final-paths/);
+    assert.ok(run.timeline.includes(`cannot be linearized`), 'the timeline does not list the failing op');
+    const invoke = run.history.slice(0, op.index).reverse().find((candidate) => candidate.process === op.process && candidate.type === "invoke")!;
+    assert.ok(run.timeline.includes(`op-${invoke.index}`), 'the timeline has no box for the failing op');
+  });
+});
