@@ -3,7 +3,9 @@
  * the checked pieces the region needs to execute it (a table definition, literal rows).
  * Pure: no I/O, so the region can cache results by statement text.
  */
-import NodeSqlParser from 'node-sql-parser';
+// The MySQL-only build: the default bundle holds the grammars of every dialect (2.5 MB
+// of source, about 20 MB of memory in every process), and minisql parses as MySQL only.
+import NodeSqlParser from 'node-sql-parser/build/mysql.js';
 import { errors, MiniSqlError } from './errors.js';
 import { isKeyword, isSignificant, lineAndColumn, tokenize, type Token } from './sql-lexer.js';
 import { TokenCursor, type LiteralOrParameter } from './sql-cursor.js';
@@ -252,6 +254,14 @@ function analyzeQuery(source: string, rewritten: RewrittenStatement, significant
 }
 
 function analyzeWrite(source: string, rewritten: RewrittenStatement, significant: Token[], common: Common): AnalyzedStatement {
+  // An insert of literal rows is read from the tokens alone: node-sql-parser would only
+  // confirm what they say, at a cost that grows with the rows (most of a bulk load's
+  // CPU, and garbage of many times the statement's size).
+  const literal = literalInsert(new TokenCursor(source, significant));
+  if (literal !== null) {
+    const { table, ...rows } = literal;
+    return { ...common, kind: 'insert', table, tables: [table], literal: rows };
+  }
   const { ast, tableList } = parse(source, rewritten, significant);
   const tables = tablesOf(ast, tableList);
   const target = (ast.table as Array<{ table: string }> | null)?.[0]?.table ?? (ast.from as Array<{ table: string }> | null)?.[0]?.table;
@@ -259,7 +269,7 @@ function analyzeWrite(source: string, rewritten: RewrittenStatement, significant
   const cursor = new TokenCursor(source, significant);
   switch (ast.type) {
     case 'insert':
-      return { ...common, kind: 'insert', table: target, tables, literal: literalInsert(cursor) };
+      return { ...common, kind: 'insert', table: target, tables, literal: null };
     case 'replace':
       throw errors.unsupported('REPLACE statement');
     case 'update':
@@ -275,10 +285,11 @@ function analyzeWrite(source: string, rewritten: RewrittenStatement, significant
  * Reads `insert into T [(c, ...)] values (v, ...), ...` when every value is a literal
  * or placeholder; returns null for any other form (insert ... select, expressions).
  */
-function literalInsert(cursor: TokenCursor): LiteralInsert | null {
+function literalInsert(cursor: TokenCursor): (LiteralInsert & { table: string }) | null {
   const counter = { next: 0 };
   if (!cursor.accept('insert') || !cursor.accept('into')) return null;
-  cursor.expectName('table');
+  const table = literalInsertTarget(cursor);
+  if (table === undefined) return null;
   let columns: string[] | null = null;
   if (cursor.acceptOperator('(')) {
     columns = [];
@@ -299,8 +310,19 @@ function literalInsert(cursor: TokenCursor): LiteralInsert | null {
     if (!cursor.acceptOperator(')')) return null;
     rows.push(row);
   } while (cursor.acceptOperator(','));
-  return cursor.done ? { columns, rows } : null;
+  return cursor.done ? { table, columns, rows } : null;
 }
+
+/** The table name after `insert into`: a backtick-quoted name, or a bare word that is not a keyword of the statement. */
+function literalInsertTarget(cursor: TokenCursor): string | undefined {
+  const token = cursor.peek();
+  if (token?.kind === 'quoted_identifier') return cursor.expectName('table');
+  if (token?.kind !== 'identifier' || INSERT_KEYWORDS.has(token.text.toLowerCase())) return undefined;
+  return cursor.expectName('table');
+}
+
+/** Words that cannot be a bare table name in an insert (the parser decides those cases). */
+const INSERT_KEYWORDS = new Set(['values', 'value', 'select', 'set', 'with', 'default', 'table', 'into', 'insert']);
 
 /**
  * The `set column = literal` assignments of an update, so their values can be checked

@@ -74,6 +74,19 @@ describe('analyzeStatement: literal inserts and updates', () => {
     assert.equal(insert.parameterCount, 2);
   });
 
+  it('reads a many-row literal insert, with a quoted table name, to the same analysis', () => {
+    const values = Array.from({ length: 2_000 }, (_, i) => `(${i}, 'v${i}')`).join(', ');
+    const insert = analyzed(`insert into \`My Table\` values ${values};`, 'insert');
+    assert.equal(insert.table, 'My Table');
+    assert.deepEqual(insert.tables, ['My Table']);
+    assert.equal(insert.literal?.rows.length, 2_000);
+    assert.deepEqual(insert.literal?.rows[1_999], [{ literal: 1_999 }, { literal: 'v1999' }]);
+  });
+
+  it('leaves a keyword in the place of the table name to the parser', () => {
+    assert.equal(failure('insert into values values (1)').code, 'SYNTAX_ERROR');
+  });
+
   it('leaves inserts of expressions or selects to SQLite', () => {
     assert.equal(analyzed('insert into t values (1 + 2)', 'insert').literal, null);
     assert.equal(analyzed('insert into t select * from u', 'insert').literal, null);
