@@ -24,6 +24,7 @@ const USAGE = `usage: minisql-region [options]
   --data-dir DIR       directory of the table files (default: <dataDir>/<name> from the config, else data/<id>)
   --id NAME            region name (default $THIS_NAME, else "region")
   --sync MODE          SQLite synchronous mode: normal or full (default normal)
+  --page-cache-kib N   SQLite page cache per table file, in KiB (default ${REGION_DEFAULTS.pageCacheKiB})
   --etcd-endpoints URLS  comma-separated etcd client URLs instead of the configuration's
   -h, --help           show this help`;
 
@@ -40,6 +41,7 @@ function parseStartup(): Startup {
       'data-dir': { type: 'string' },
       id: { type: 'string' },
       sync: { type: 'string' },
+      'page-cache-kib': { type: 'string' },
       'etcd-endpoints': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -51,6 +53,8 @@ function parseStartup(): Startup {
   }
   const sync = (values.sync ?? 'normal').toUpperCase();
   if (sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`--sync must be normal or full, got ${values.sync}`);
+  const pageCacheKiB = Number(values['page-cache-kib'] ?? REGION_DEFAULTS.pageCacheKiB);
+  if (!Number.isInteger(pageCacheKiB) || pageCacheKiB < 64) throw new Error(`--page-cache-kib must be an integer of at least 64, got ${values['page-cache-kib']}`);
   const configPath = values.config ?? process.env.MINISQL_CONFIG;
   if (configPath !== undefined) {
     const loaded = loadClusterConfig(configPath);
@@ -64,6 +68,7 @@ function parseStartup(): Startup {
         listenAddress: values.listen ?? `${process.env.THIS_IP ?? host.ip}:${host.ports.region}`,
         dataDir: values['data-dir'] ?? join(config.dataDir, host.name),
         synchronous: sync,
+        pageCacheKiB,
       },
       cluster: { config, host },
     };
@@ -76,6 +81,7 @@ function parseStartup(): Startup {
       listenAddress: values.listen ?? (process.env.THIS_IP ? `${process.env.THIS_IP}:7001` : REGION_LISTEN_ADDRESS_DEFAULT),
       dataDir: values['data-dir'] ?? join('data', regionId),
       synchronous: sync,
+      pageCacheKiB,
     },
   };
 }

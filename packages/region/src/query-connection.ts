@@ -19,7 +19,11 @@ export class QueryConnection {
   private readonly statements: LruCache<string, SqliteStatement>;
   private schemaCounter = 0;
 
-  constructor(statementCacheSize: number) {
+  constructor(
+    statementCacheSize: number,
+    /** Page cache of each attached file, in KiB (see RegionOptions.pageCacheKiB). */
+    private readonly pageCacheKiB: number,
+  ) {
     this.statements = new LruCache(statementCacheSize);
   }
 
@@ -64,6 +68,7 @@ export class QueryConnection {
     this.statements.clear();
     const name = `t${this.schemaCounter++}`;
     this.db.prepare(`ATTACH DATABASE ? AS "${name}"`).run(table.path);
+    this.db.pragma(`"${name}".cache_size = ${-Math.max(1, Math.floor(this.pageCacheKiB))}`);
     this.attached.set(key, name);
   }
 }

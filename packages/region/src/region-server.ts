@@ -45,8 +45,8 @@ export class RegionServer {
     /** Unique per process start, so the cluster can tell a restarted region from the old one. */
     readonly incarnation: string = randomUUID(),
   ) {
-    this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous }, logger.child('catalog'));
-    this.queries = new QueryConnection(options.statementCacheSize);
+    this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous, pageCacheKiB: options.pageCacheKiB }, logger.child('catalog'));
+    this.queries = new QueryConnection(options.statementCacheSize, options.pageCacheKiB);
     this.engine = new SqlEngine(this.catalog, this.queries, { resultRowsMax: options.resultRowsMax, analysisCacheSize: options.analysisCacheSize, replicated: cluster !== undefined });
     // A region outside every group holds no tables: files left from a group it was dropped
     // from are stale (it missed writes), so they go; it copies afresh when it joins again.

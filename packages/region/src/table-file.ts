@@ -42,6 +42,8 @@ export interface TableFileOptions {
   statementCacheSize: number;
   /** SQLite's synchronous setting: NORMAL survives a process crash, FULL also a power loss. */
   synchronous: 'NORMAL' | 'FULL';
+  /** SQLite page cache of the file's connection, in KiB. */
+  pageCacheKiB: number;
 }
 
 export interface IndexDescription {
@@ -115,6 +117,7 @@ export class TableFile {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous}`);
+      db.pragma(`cache_size = ${-Math.max(1, Math.floor(options.pageCacheKiB))}`);
       const row = db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = ?`).get(DEFINITION_KEY) as { value: string } | undefined;
       if (!row) throw new Error(`${path} has no minisql table definition`);
       // Files from before replication get their log tables here.

@@ -24,9 +24,9 @@ const quiet = new Logger('test', 'region', 'error');
 const regions: Region[] = [];
 
 function openRegion(dataDir = mkdtempSync(join(tmpdir(), 'minisql-group-commit-'))): Region {
-  const catalog = new TableCatalog(dataDir, { statementCacheSize: 16, synchronous: 'NORMAL' }, quiet);
+  const catalog = new TableCatalog(dataDir, { statementCacheSize: 16, synchronous: 'NORMAL', pageCacheKiB: 2_048 }, quiet);
   catalog.load();
-  const queries = new QueryConnection(16);
+  const queries = new QueryConnection(16, 2_048);
   const engine = new SqlEngine(catalog, queries, { resultRowsMax: 1_000, analysisCacheSize: 64, replicated: true });
   const region = { dataDir, catalog, queries, engine };
   regions.push(region);
