@@ -149,7 +149,8 @@ export class LinearSearch implements LinearizationSearch {
   /** Explores from configurations on the stack: linearize the returning op, or another open op first. */
   private explore(workMax: number): number {
     const { memo, visited, upcoming, scratch, slotOp, wordCount } = this;
-    const opClass = this.history.opClass;
+    const { opClass, sameClassBefore } = this.history;
+    const opSlot = this.opSlot;
     const returningOp = this.returningOp;
     const returningClass = opClass[returningOp] as number;
     const slotsUsed = this.slotsUsed;
@@ -169,6 +170,12 @@ export class LinearSearch implements LinearizationSearch {
         const word = slot >>> 5;
         const bit = 1 << (slot & 31);
         if (((scratch[word] as number) & bit) !== 0) continue;
+        const before = sameClassBefore[op] as number;
+        if (before !== -1) {
+          // An equal crashed op invoked earlier goes first (see PreparedHistory.sameClassBefore).
+          const beforeSlot = opSlot[before] as number;
+          if ((((scratch[beforeSlot >>> 5] as number) >>> (beforeSlot & 31)) & 1) === 0) continue;
+        }
         work++;
         const next = memo.step(state, opClass[op] as number);
         if (next === ILLEGAL_STATE) continue;

@@ -13,7 +13,8 @@ import type { Model, ModelOp } from './model.js';
  * the transitions computed.
  */
 const ROW_CELLS_MAX = 1 << 16;
-const OVERFLOW_INITIAL_CAPACITY = 1 << 12;
+const OVERFLOW_INITIAL_SLOTS = 1 << 12;
+const EMPTY = new Int32Array(0);
 /** Row cell values besides a state id. */
 const NOT_COMPUTED = -2;
 export const ILLEGAL_STATE = -1;
@@ -25,10 +26,14 @@ export class ModelMemo {
   /** Per state id (while under rowStatesMax), the next state per class, or NOT_COMPUTED. */
   private readonly rows: Int32Array[] = [];
   private readonly rowStatesMax: number;
-  /** Transitions of states beyond rowStatesMax: open addressing, -1 marks an empty slot. */
-  private overflowState = new Int32Array(OVERFLOW_INITIAL_CAPACITY).fill(-1);
-  private overflowClass = new Int32Array(OVERFLOW_INITIAL_CAPACITY);
-  private overflowNext = new Int32Array(OVERFLOW_INITIAL_CAPACITY);
+  /**
+   * Transitions of states beyond rowStatesMax: open addressing over triples (state,
+   * class, next) in one array, so a lookup touches one cache line; state -1 marks an
+   * empty slot. Allocated at the first such state: most histories never need it.
+   */
+  private overflow = EMPTY;
+  /** Slots in `overflow` (a power of two), and slots used. */
+  private overflowSlots = 0;
   private overflowCount = 0;
 
   constructor(
@@ -59,12 +64,15 @@ export class ModelMemo {
       row[classId] = next;
       return next;
     }
-    const mask = this.overflowState.length - 1;
+    if (this.overflowSlots === 0) this.growOverflow();
+    const overflow = this.overflow;
+    const mask = this.overflowSlots - 1;
     let slot = overflowSlot(stateId, classId) & mask;
     for (;;) {
-      const held = this.overflowState[slot] as number;
+      const base = slot * 3;
+      const held = overflow[base] as number;
       if (held === -1) break;
-      if (held === stateId && this.overflowClass[slot] === classId) return this.overflowNext[slot] as number;
+      if (held === stateId && overflow[base + 1] === classId) return overflow[base + 2] as number;
       slot = (slot + 1) & mask;
     }
     const next = this.compute(stateId, classId);
@@ -73,33 +81,36 @@ export class ModelMemo {
   }
 
   private remember(stateId: number, classId: number, next: number): void {
-    if ((this.overflowCount + 1) * 2 > this.overflowState.length) this.growOverflow();
-    const mask = this.overflowState.length - 1;
+    if ((this.overflowCount + 1) * 2 > this.overflowSlots) this.growOverflow();
+    const overflow = this.overflow;
+    const mask = this.overflowSlots - 1;
     let slot = overflowSlot(stateId, classId) & mask;
-    while (this.overflowState[slot] !== -1) slot = (slot + 1) & mask;
-    this.overflowState[slot] = stateId;
-    this.overflowClass[slot] = classId;
-    this.overflowNext[slot] = next;
+    while (overflow[slot * 3] !== -1) slot = (slot + 1) & mask;
+    overflow[slot * 3] = stateId;
+    overflow[slot * 3 + 1] = classId;
+    overflow[slot * 3 + 2] = next;
     this.overflowCount++;
   }
 
   private growOverflow(): void {
-    const states = this.overflowState;
-    const classes = this.overflowClass;
-    const nexts = this.overflowNext;
-    const capacity = states.length * 2;
-    this.overflowState = new Int32Array(capacity).fill(-1);
-    this.overflowClass = new Int32Array(capacity);
-    this.overflowNext = new Int32Array(capacity);
+    const old = this.overflow;
+    const oldSlots = this.overflowSlots;
+    this.overflowSlots = Math.max(OVERFLOW_INITIAL_SLOTS, oldSlots * 2);
+    this.overflow = new Int32Array(this.overflowSlots * 3).fill(-1);
     this.overflowCount = 0;
-    for (let slot = 0; slot < states.length; slot++) {
-      if (states[slot] !== -1) this.remember(states[slot] as number, classes[slot] as number, nexts[slot] as number);
+    for (let slot = 0; slot < oldSlots; slot++) {
+      const base = slot * 3;
+      if (old[base] !== -1) this.remember(old[base] as number, old[base + 1] as number, old[base + 2] as number);
     }
   }
 
   private compute(stateId: number, classId: number): number {
-    const next = this.model.step(this.states[stateId], this.classes[classId] as ModelOp);
-    return next === undefined ? ILLEGAL_STATE : this.intern(next);
+    const state = this.states[stateId];
+    const next = this.model.step(state, this.classes[classId] as ModelOp);
+    if (next === undefined) return ILLEGAL_STATE;
+    // A read hands back the state it was given: no need to look it up.
+    if (next === state) return stateId;
+    return this.intern(next);
   }
 
   private intern(state: unknown): number {

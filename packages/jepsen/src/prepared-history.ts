@@ -48,6 +48,15 @@ export interface PreparedHistory {
   /** Per op id, its call event and its return event (-1 for crashed ops). */
   readonly callEvent: Int32Array;
   readonly returnEvent: Int32Array;
+  /**
+   * Per op id, for a crashed op: the crashed op of the same class invoked just before it,
+   * or -1 (always -1 for required ops). Crashed ops of one class are interchangeable: any
+   * linearization using a later one at some point could use the earlier one there instead
+   * (it was invoked before, and neither ever returns). So the searches linearize the
+   * crashed ops of a class only in invocation order, which prunes every permutation of
+   * equal crashed writes without losing a linearization.
+   */
+  readonly sameClassBefore: Int32Array;
   /** The most ops open (invoked, not returned) at once: crashed ops stay open. */
   readonly openMax: number;
   /** Client ops dropped: failures, crashed reads. */
@@ -123,6 +132,15 @@ export function prepareHistory(fullHistory: readonly Op[], model: Model): Prepar
     opClass[id] = classId;
   }
 
+  const sameClassBefore = new Int32Array(ops.length).fill(-1);
+  const lastCrashedOfClass = new Map<number, number>();
+  for (let id = required.length; id < ops.length; id++) {
+    const classId = opClass[id] as number;
+    const before = lastCrashedOfClass.get(classId);
+    if (before !== undefined) sameClassBefore[id] = before;
+    lastCrashedOfClass.set(classId, id);
+  }
+
   // Events in history order: a call at its invocation, a return at its completion.
   const codeAtPosition = new Int32Array(history.length).fill(-1);
   for (const op of ops) {
@@ -165,6 +183,7 @@ export function prepareHistory(fullHistory: readonly Op[], model: Model): Prepar
     eventIsReturn,
     callEvent,
     returnEvent,
+    sameClassBefore,
     openMax,
     droppedCount,
   };

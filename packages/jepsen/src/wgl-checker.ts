@@ -71,7 +71,7 @@ export class WglSearch implements LinearizationSearch {
   advance(workMax: number): SearchOutcome | undefined {
     if (this.outcome) return this.outcome;
     const { next, prev, linearized, stackNode, stackState, cache, memo } = this;
-    const { eventOp, eventIsReturn, opClass, returnEvent } = this.history;
+    const { eventOp, eventIsReturn, opClass, returnEvent, sameClassBefore } = this.history;
     const head = this.head;
     let entry = this.entry;
     let state = this.state;
@@ -84,6 +84,12 @@ export class WglSearch implements LinearizationSearch {
       }
       const op = eventOp[entry] as number;
       if (eventIsReturn[entry] === 0) {
+        const before = sameClassBefore[op] as number;
+        if (before !== -1 && (((linearized[before >>> 5] as number) >>> (before & 31)) & 1) === 0) {
+          // An equal crashed op invoked earlier is not linearized yet: it goes first.
+          entry = next[entry] as number;
+          continue;
+        }
         const nextState = memo.step(state, opClass[op] as number);
         if (nextState !== ILLEGAL_STATE) {
           const word = op >>> 5;

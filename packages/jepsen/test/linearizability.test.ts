@@ -177,6 +177,23 @@ test('crashed reads and failed ops are dropped before the search', () => {
   assert.equal(checkAll(ops, { model: casRegister }).valid, true);
 });
 
+test('equal crashed writes are linearized in one order only, and still each may or may not happen', () => {
+  const writes: Entry[] = [];
+  for (let process = 0; process < 16; process++) writes.push([process, 'invoke', 'write', process % 2]);
+  for (let process = 0; process < 16; process++) writes.push([process, 'info', 'write', process % 2]);
+  const prepared = prepareHistory(history(writes), casRegister);
+  assert.deepEqual([...prepared.sameClassBefore.slice(0, 4)], [-1, -1, 0, 1], 'each crashed write points at the previous equal one');
+  // Alternating reads need the writes to take effect over and over: 0, 1, 0, 1, ...
+  const reads: Entry[] = [];
+  for (let round = 0; round < 16; round++) reads.push([100, 'invoke', 'read', null], [100, 'ok', 'read', round % 2]);
+  const valid = checkAll(history([...writes, ...reads]), { model: casRegister });
+  assert.equal(valid.valid, true);
+  // A 17th alternation needs a 17th write: there are only 16.
+  const tooMany = checkAll(history([...writes, ...reads, [100, 'invoke', 'read', null], [100, 'ok', 'read', 0]]), { model: casRegister });
+  assert.equal(tooMany.valid, false);
+  assert.ok(tooMany.configCount < 20_000, `explored ${tooMany.configCount} configurations`);
+});
+
 test('CAS: succeeds from the current value only', () => {
   const model = casRegisterModel({ initialValue: 0 }) as Model;
   const good = history([
