@@ -69,7 +69,7 @@ export class TableFile {
    * Made once: better-sqlite3 builds a new wrapper on every db.transaction() call, which
    * cost about a tenth of a logged write.
    */
-  private readonly inTransaction: (work: () => unknown) => unknown;
+  private readonly runInTransaction: (work: () => unknown) => unknown;
 
   private constructor(
     readonly path: string,
@@ -78,7 +78,7 @@ export class TableFile {
     options: TableFileOptions,
   ) {
     this.statements = new LruCache(options.statementCacheSize);
-    this.inTransaction = db.transaction((work: () => unknown) => work());
+    this.runInTransaction = db.transaction((work: () => unknown) => work());
   }
 
   get name(): string {
@@ -152,14 +152,14 @@ export class TableFile {
     if (this.db.inTransaction) {
       const before = this.pendingPosition;
       try {
-        return this.inTransaction(work) as T;
+        return this.runInTransaction(work) as T;
       } catch (error) {
         this.pendingPosition = before;
         throw error;
       }
     }
     try {
-      const result = this.inTransaction(() => {
+      const result = this.runInTransaction(() => {
         const value = work();
         if (this.pendingPosition !== undefined) this.prepare(UPDATE_POSITION_SQL).run(String(this.pendingPosition));
         return value;
@@ -169,6 +169,11 @@ export class TableFile {
     } finally {
       this.pendingPosition = undefined;
     }
+  }
+
+  /** True while a transaction of this file runs. */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
   }
 
   exec(sql: string): void {
