@@ -7,4 +7,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # MINISQL_SKIP_SETUP=1: the code is already installed and built (a test harness starts many
 # hosts from one checkout, and concurrent builds of it would collide).
 [ -n "${MINISQL_SKIP_SETUP:-}" ] || "$root/scripts/setup.sh"
-exec node "$root/packages/region/dist/src/main.js" --config "${MINISQL_CONFIG:-$root/config/five-hosts.yaml}" "$@"
+# --max-semi-space-size: as SERVER_NODE_FLAGS in packages/common/src/ready-process.ts.
+exec node --max-semi-space-size=4 "$root/packages/region/dist/src/main.js" --config "${MINISQL_CONFIG:-$root/config/five-hosts.yaml}" "$@"
