@@ -5,8 +5,8 @@
  *
  *   node packages/jepsen/dist/bench/checker-bench.js [--algorithm competition] [--ops 100000] [--seed 1]
  *
- * - The Porcupine corpus (PORCUPINE_DIR, default ../shared/data/porcupine beside the
- *   repository): each file parsed and checked once after one warm-up pass over the etcd
+ * - The Porcupine corpus (PORCUPINE_DIR, default packages/jepsen/test/data/porcupine,
+ *   a copy of the external corpus with its licence): each file parsed and checked once after one warm-up pass over the etcd
  *   histories, total and slowest. Targets: the 103 etcd histories in 5 s or less, none
  *   over 1 s. Every verdict is compared with the published one.
  * - kv/c50-ok (1,712 ops, 10 keys, 50 clients): 2 s or less (median of 3).
@@ -36,7 +36,7 @@ import { seededRandom } from '../src/seeded-random.js';
 
 /** dist/bench -> the repository root. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const CORPUS_DIR = process.env.PORCUPINE_DIR ?? resolve(REPO_ROOT, '../shared/data/porcupine');
+const CORPUS_DIR = process.env.PORCUPINE_DIR ?? resolve(REPO_ROOT, 'packages/jepsen/test/data/porcupine');
 
 const TARGETS = {
   etcdCorpusTotalMs: 5_000,

@@ -1,7 +1,7 @@
 /**
  * The external Porcupine corpus (see its README): every file in verdicts.tsv must get its
  * published verdict. The directory comes from PORCUPINE_DIR, by default
- * ../shared/data/porcupine beside the repository.
+ * packages/jepsen/test/data/porcupine (a copy of the external corpus, with its licence).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { parseJepsenConsoleLog, parseKvLog } from '../src/porcupine-log.js';
 
 /** This file runs from packages/jepsen/dist/test; the repository root is four levels up. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const CORPUS_DIR = process.env.PORCUPINE_DIR ?? resolve(REPO_ROOT, '../shared/data/porcupine');
+const CORPUS_DIR = process.env.PORCUPINE_DIR ?? resolve(REPO_ROOT, 'packages/jepsen/test/data/porcupine');
 /** Generous, for a loaded machine: the bench holds the real targets (1 s per history). */
 const TIME_LIMIT_MS = 20_000;
 
