@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { clients, timeLimit } from '../src/generator.js';
 import { runGenerator } from '../src/generator-runner.js';
+import { HistoryRecorder } from '../src/history-recorder.js';
 import { checkLinearizability } from '../src/linearizability.js';
 import type { Op } from '../src/op.js';
 import { seededRandom } from '../src/seeded-random.js';
@@ -68,14 +69,7 @@ const summary = await runGenerator({
   withNemesis: false,
   invokeClient: (thread, op) => workers[thread]!.invoke(test, op),
   invokeNemesis: async (op) => op,
-  recorder: {
-    record(fields) {
-      const op = { ...fields, index: history.length, time: clockNs() } as Op;
-      history.push(op);
-      log.op(op);
-      return op;
-    },
-  },
+  recorder: new HistoryRecorder(history, clockNs, (op) => log.op(op)),
   clockNs,
   random: seededRandom(1),
   opTimeoutMs: 5_000,

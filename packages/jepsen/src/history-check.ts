@@ -5,7 +5,7 @@
  */
 import { formatEdn } from './edn.js';
 import { readHistoryFile } from './history-file.js';
-import { checkLinearizability, linearizabilityResultToEdn, type LinearizabilityResult, type Validity } from './linearizability.js';
+import { checkLinearizability, linearizabilityResultToEdn, validityToEdn, type LinearizabilityResult, type Validity } from './linearizability.js';
 import type { Op } from './op.js';
 import { checkSet } from './set-checker.js';
 import type { TestConfig } from './test-config.js';
@@ -25,7 +25,10 @@ export async function checkHistory(workload: Workload, history: readonly Op[], c
   if (workload.checker.kind === 'set') {
     const result = checkSet(history, { readF: 'read-set' });
     const summary = `set: ${result.okCount} of ${result.attemptCount} adds read back, ${result.lostCount} acknowledged adds lost, ${result.unexpectedCount} unexpected`;
-    return { valid: result.valid, summary, resultsEdn: formatEdn({ 'valid?': result.valid, ...result }), highlight: [] };
+    const { valid, ...counts } = result;
+    // Jepsen's set checker names its keys in kebab case (:attempt-count, :lost-count).
+    const fields = Object.fromEntries(Object.entries(counts).map(([name, value]) => [name.replace(/[A-Z]/g, (upper) => `-${upper.toLowerCase()}`), value]));
+    return { valid, summary, resultsEdn: formatEdn({ 'valid?': validityToEdn(valid), ...fields }), highlight: [] };
   }
   const result = checkLinearizability(history, {
     model: workload.checker.model,
@@ -76,4 +79,10 @@ function linearizabilityVerdict(result: LinearizabilityResult): HistoryVerdict {
     }
   }
   return { valid: result.valid, summary, resultsEdn: linearizabilityResultToEdn(result), highlight };
+}
+
+/** The verdict of a run that crashed before its history could be judged. */
+export function crashedRunVerdict(error: unknown): HistoryVerdict {
+  const reason = `the test crashed: ${String(error)}`;
+  return { valid: 'unknown', summary: reason, resultsEdn: formatEdn({ 'valid?': validityToEdn('unknown'), error: String(error) }), highlight: [] };
 }

@@ -40,3 +40,4 @@ export * from './nemesis-packet.js';
 export * from './nemesis-clock.js';
 export * from './nemesis-compose.js';
 export * from './nemesis-noop.js';
+export * from './history-recorder.js';

@@ -257,13 +257,18 @@ function createSearch(algorithm: LinearizabilityAlgorithm, prepared: PreparedHis
  * :final-paths [...], :configs [...]}`; per-key results under `:results` with the failing
  * keys under `:failures`, as Jepsen's independent checker writes them.
  */
+/** `:valid?` as Jepsen writes it: true, false, or the keyword :unknown. */
+export function validityToEdn(valid: Validity): boolean | Keyword {
+  return valid === 'unknown' ? Keyword.of('unknown') : valid;
+}
+
 export function linearizabilityResultToEdn(result: LinearizabilityResult): string {
   return formatEdn(resultToEdnValue(result));
 }
 
 function resultToEdnValue(result: LinearizabilityResult): Record<string, unknown> {
   const value: Record<string, unknown> = {
-    'valid?': result.valid === 'unknown' ? Keyword.of('unknown') : result.valid,
+    'valid?': validityToEdn(result.valid),
     algorithm: Keyword.of(result.algorithm),
     analyzer: Keyword.of(result.analyzer),
     model: result.model,

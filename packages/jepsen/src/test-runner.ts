@@ -14,7 +14,8 @@ import { any, clients, cycle, nemesis as nemesisOnly, once, sequence, sleep, sta
 import { runGenerator } from './generator-runner.js';
 import { formatHistoryEdn } from './history-edn.js';
 import { formatHistoryJsonl } from './history-jsonl.js';
-import { checkHistory, type HistoryVerdict } from './history-check.js';
+import { checkHistory, crashedRunVerdict, type HistoryVerdict } from './history-check.js';
+import { HistoryRecorder } from './history-recorder.js';
 import type { Nemesis } from './nemesis.js';
 import type { Op, OpValue } from './op.js';
 import { latencyPlotSvg, ratePlotSvg } from './perf-plots.js';
@@ -111,10 +112,7 @@ export async function runTest(parts: TestParts, options: RunOptions = {}): Promi
   await store.writeText(STORE_FILES.historyEdn, formatHistoryEdn(history));
   await store.writeText(STORE_FILES.historyJsonl, formatHistoryJsonl(history));
   log.info(`Analyzing ${history.length} operations...`);
-  const verdict =
-    runError === undefined
-      ? await checkHistory(parts.workload, history, config.checker)
-      : ({ valid: 'unknown', summary: `the test crashed: ${String(runError)}`, resultsEdn: `{:valid? :unknown, :error ${JSON.stringify(String(runError))}}`, highlight: [] } satisfies HistoryVerdict);
+  const verdict = runError === undefined ? await checkHistory(parts.workload, history, config.checker) : crashedRunVerdict(runError);
   await store.writeText(STORE_FILES.results, `${verdict.resultsEdn}\n`);
   const subtitle = `${started.toISOString()}: valid? ${String(verdict.valid)} — ${verdict.summary}`;
   await store.writeText(STORE_FILES.timeline, renderTimeline(history, { title: `${config.name} timeline`, subtitle, highlight: verdict.highlight }));
@@ -163,14 +161,7 @@ async function runOnNodes(parts: TestParts, test: TestContext, state: RunState):
     log.info(`Setting up nemesis (${config.nemesis.mode})`);
     await nemesis.setup(test);
     try {
-      const recorder = {
-        record: (fields: Omit<Op, 'index' | 'time'>): Op => {
-          const op = { ...fields, index: state.history.length, time: state.clockNs() } as Op;
-          state.history.push(op);
-          log.op(op);
-          return op;
-        },
-      };
+      const recorder = new HistoryRecorder(state.history, state.clockNs, (op) => log.op(op));
       state.startClock();
       const summary = await runGenerator({
         generator: testGenerator(parts),
