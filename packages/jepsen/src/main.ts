@@ -4,11 +4,12 @@
  * The only place that reads flags and the environment. Exit status: 0 valid, 1 invalid,
  * 2 unknown (including a crashed run or bad input).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { checkHistoryFile } from './history-check.js';
-import { NetnsHosts } from './netns-hosts.js';
+import { HOSTS_SCRIPT_PATH, NetnsHosts } from './netns-hosts.js';
 import { parseTestConfig, TestConfigError } from './test-config.js';
 import { testParts } from './test-parts.js';
 import { runTest, verdictLine } from './test-runner.js';
@@ -18,7 +19,7 @@ const USAGE = `minisql-jepsen: Jepsen-style tests of etcd and minisql, and a lin
 usage:
   minisql-jepsen run [--config FILE] [flags]     run a test; results in <store>/<name>/<time>/
   minisql-jepsen check FILE [flags]              check a history (history.edn, .jsonl, or a Jepsen console log)
-  minisql-jepsen hosts up|down|status            the five namespace hosts of the one-machine cluster
+  minisql-jepsen hosts up|down|status|plan       the five namespace hosts of the one-machine cluster
 
 run flags (each overrides the configuration file; see packages/jepsen/README.md):
   --config FILE          pyjepsen-style config.yaml (default: none, all defaults)
@@ -155,11 +156,16 @@ async function hosts(args: string[]): Promise<number> {
     await cluster.destroy();
     return EXIT_VALID;
   }
-  if (action === 'status' || action === undefined) {
+  if (action === 'plan') {
     for (const host of await cluster.plan()) process.stdout.write(`${host.node}\t${host.namespace}\t${host.address}\n`);
     return EXIT_VALID;
   }
-  throw new Error(`USAGE: hosts takes up, down or status, not ${action}`);
+  if (action === 'status' || action === undefined) {
+    // What exists now, as the script reports it (the plan says only what `up` would make).
+    const result = spawnSync('bash', [HOSTS_SCRIPT_PATH, 'status'], { stdio: 'inherit', timeout: 30_000 });
+    return result.status === 0 ? EXIT_VALID : EXIT_UNKNOWN;
+  }
+  throw new Error(`USAGE: hosts takes up, down, status or plan, not ${action}`);
 }
 
 async function main(argv: string[]): Promise<number> {
