@@ -4,8 +4,7 @@
  * through the master and cached. A select over tables on several groups is joined in
  * the client (cross-group-query.ts).
  */
-import { randomUUID } from 'node:crypto';
-import { AnalysisCache, errors, MiniSqlError, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
+import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
@@ -72,7 +71,7 @@ export class ClusterClient {
 
   async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
     const statement = this.analyses.analyze(sql);
-    const requestId = options.requestId ?? randomUUID();
+    const requestId = options.requestId ?? newRequestId();
     if (CATALOG_KINDS.has(statement.kind)) {
       const result = await this.master.catalogStatement(sql, requestId);
       if (statement.kind === 'drop_table' || statement.kind === 'create_table') this.routes.forget(statement.table);

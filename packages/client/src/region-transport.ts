@@ -3,11 +3,11 @@
  * this class, so routing (through the master) can wrap it without touching callers.
  */
 import * as grpc from '@grpc/grpc-js';
-import { randomUUID } from 'node:crypto';
 import {
   errorFromGrpcStatus,
   loadProtos,
   MiniSqlError,
+  newRequestId,
   toProtoValue,
   type SqlValue,
   type ExecuteRequest,
@@ -58,7 +58,7 @@ export class RegionTransport {
       {
         sql,
         params: (options.params ?? []).map((value) => toProtoValue(value)),
-        request_id: options.requestId ?? randomUUID(),
+        request_id: options.requestId ?? newRequestId(),
         epoch: options.epoch ?? 0,
         consistency: options.consistency === 'replica' ? 'READ_CONSISTENCY_REPLICA' : 'READ_CONSISTENCY_PRIMARY',
       },

@@ -31,6 +31,7 @@ const { values } = parseArgs({
     'warmup-ms': { type: 'string' },
     rows: { type: 'string' },
     concurrency: { type: 'string' },
+    workloads: { type: 'string' },
     'million-rows': { type: 'string' },
     'memory-only': { type: 'boolean' },
     out: { type: 'string' },
@@ -38,7 +39,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--rows 10000] [--concurrency 1,8,32,128] [--million-rows 1000000] [--memory-only] [--out .minisql/bench]');
+  console.log('usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--out .minisql/bench]');
   process.exit(0);
 }
 const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
@@ -51,9 +52,22 @@ const OPS_MAX = 2_000_000;
 const VALUE = 'v'.repeat(32);
 const RANGE_ROWS = 100;
 
-const WORKLOADS = ['insert', 'point select', 'update', 'range scan (100 rows)', 'mix 90/10'] as const;
-type Workload = (typeof WORKLOADS)[number];
+const ALL_WORKLOADS = ['insert', 'point select', 'update', 'range scan (100 rows)', 'mix 90/10'] as const;
+type Workload = (typeof ALL_WORKLOADS)[number];
+/** `--workloads` names each workload by its first word: insert, point, select, update, range, scan, mix. */
+const WORKLOADS = selectWorkloads(values.workloads);
 type System = 'minisql' | 'etcd' | 'no-op gRPC';
+
+function selectWorkloads(list: string | undefined): Workload[] {
+  if (list === undefined) return [...ALL_WORKLOADS];
+  const wanted = list.split(',').map((name) => name.trim().toLowerCase());
+  const unknown = wanted.filter((name) => !ALL_WORKLOADS.some((w) => w.split(/[ (]/).includes(name)));
+  if (unknown.length > 0) {
+    console.error(`compare-bench: unknown workload ${unknown.join(', ')} in --workloads (known: insert, select, update, scan, mix)`);
+    process.exit(2);
+  }
+  return ALL_WORKLOADS.filter((w) => wanted.some((name) => w.split(/[ (]/).includes(name)));
+}
 
 const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 const key = (i: number): string => `k${String(i).padStart(9, '0')}`;

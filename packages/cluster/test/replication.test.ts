@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { MiniSqlClient, type ClusterClient } from '@minisql/client';
-import { loadProtos, ReadyProcess, type ClusterStatusResponse__Output } from '@minisql/common';
+import { loadProtos, ReadyProcess, type ApplyResponse__Output, type ClusterStatusResponse__Output } from '@minisql/common';
 import { REGION_MAIN } from '../src/local-cluster.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestCluster } from './support/test-cluster.js';
@@ -120,17 +120,25 @@ describe('replicas', () => {
     const replica = group?.in_sync[0] as string;
     const { replication } = loadProtos();
     const stub = new replication.minisql.v1.ReplicationService(test.cluster.addressOf(replica), grpc.credentials.createInsecure());
+    const stream = stub.Apply();
+    const answers = new Map<number, (code: string) => void>();
+    stream.on('data', (response: ApplyResponse__Output) => answers.get(response.sequence)?.(response.error?.code ?? ''));
+    let sequence = 0;
     const apply = (epoch: number, primary: string) =>
-      new Promise<string>((resolve, reject) =>
-        stub.Apply({ group_id: group?.group_id, epoch, primary_id: primary, entries: [] }, { deadline: Date.now() + 5_000 }, (error, response) =>
-          error ? reject(error) : resolve(response?.error?.code ?? ''),
-        ),
-      );
+      new Promise<string>((resolve) => {
+        sequence += 1;
+        answers.set(sequence, resolve);
+        stream.write({ group_id: group?.group_id, epoch, primary_id: primary, entries: [], sequence });
+      });
     try {
       assert.equal(await apply(0, group?.primary as string), 'STALE_EPOCH');
       assert.equal(await apply(group?.epoch as number, 'impostor'), 'STALE_EPOCH');
       assert.equal(await apply(group?.epoch as number, group?.primary as string), '');
     } finally {
+      // A half-close: the replica answers everything sent and ends the stream with OK.
+      const closed = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
+      stream.end();
+      assert.equal((await closed).code, grpc.status.OK);
       stub.close();
     }
   });

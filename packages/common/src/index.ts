@@ -20,3 +20,5 @@ export * from './catalog-listing.js';
 export * from './lru-cache.js';
 export * from './analysis-cache.js';
 export * from './svg-plot.js';
+export * from './request-id.js';
+export * from './sequenced-stream.js';

@@ -32,16 +32,21 @@ export class ClusterExecutor {
   ) {
     this.pipeline = new WritePipeline({
       executeBatch: (writes) => this.engine.executeBatch(writes),
-      replicate: async (writes) => {
+      replicate: (writes) => {
         const role = this.membership.current;
         if (role.kind !== 'primary') throw this.notPrimary();
-        try {
-          await replicator.replicate(role.group, writes);
-        } catch (error) {
-          // The batch's writes are in this region's files but perhaps nowhere else.
-          this.unreplicatedEpoch = role.group.epoch;
-          throw error;
-        }
+        const shipped = replicator.ship(role.group, writes);
+        return {
+          settle: async () => {
+            try {
+              await shipped.settle();
+            } catch (error) {
+              // The batch's writes are in this region's files but perhaps nowhere else.
+              this.unreplicatedEpoch = role.group.epoch;
+              throw error;
+            }
+          },
+        };
       },
       mayAcknowledge: () => this.primaryRefusal(),
     });

@@ -83,13 +83,18 @@ export class GroupMembership {
     );
   }
 
-  /** Applies `change` to this primary's own group record by compare-and-set. */
+  /**
+   * Applies `change` to this primary's own group record by compare-and-set. `change`
+   * returns undefined when the change may not be made, the record itself when there is
+   * nothing to change (true, nothing written).
+   */
   private async changeOwnGroup(groupId: string, epoch: number, change: (record: GroupRecord) => GroupRecord | undefined): Promise<boolean> {
     await this.refresh();
     const entry = this.groups.get(groupId);
     if (!entry || entry.record.epoch !== epoch || entry.record.primary !== this.regionId) return false;
     const record = change(entry.record);
     if (!record) return false;
+    if (record === entry.record) return true; // nothing to change
     const key = this.keys.group(groupId);
     const result = await this.etcd.if(key, 'Mod', '==', Number(entry.revision)).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
     await this.refresh();
@@ -102,12 +107,17 @@ export class GroupMembership {
    * the group changed meanwhile (this region may no longer lead it).
    */
   async removeFromInSync(groupId: string, epoch: number, replicas: readonly string[]): Promise<boolean> {
-    const changed = await this.changeOwnGroup(groupId, epoch, (record) => ({
-      ...record,
-      inSync: record.inSync.filter((id) => !replicas.includes(id)),
-      // Out of sync: it copies the tables again before it may rejoin the set.
-      catchingUp: [...record.catchingUp, ...replicas.filter((id) => record.inSync.includes(id) && !record.catchingUp.includes(id))],
-    }));
+    const changed = await this.changeOwnGroup(groupId, epoch, (record) =>
+      // Already out (a batch shipped before this one failed there first): nothing to write.
+      replicas.some((id) => record.inSync.includes(id))
+        ? {
+            ...record,
+            inSync: record.inSync.filter((id) => !replicas.includes(id)),
+            // Out of sync: it copies the tables again before it may rejoin the set.
+            catchingUp: [...record.catchingUp, ...replicas.filter((id) => record.inSync.includes(id) && !record.catchingUp.includes(id))],
+          }
+        : record,
+    );
     if (changed) this.logger.warn('removed replicas from the in-sync set', { group: groupId, epoch, replicas });
     return changed;
   }

@@ -1,9 +1,10 @@
 /**
- * The ReplicationService handlers of a region: Apply (on a replica, from its primary)
- * and Health (a beat stream the master watches).
+ * The ReplicationService handlers of a region: Apply (on a replica, a stream of batches
+ * from its primary), Snapshot and Join (on a primary, from a replica catching up) and
+ * Health (a beat stream the master watches).
  */
 import type * as grpc from '@grpc/grpc-js';
-import { encodeParams, errors, fromProtoValue, MiniSqlError, type ApplyRequest__Output, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
+import { encodeParams, errors, fromProtoValue, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { JoinCoordinator } from './group-join.js';
 import type { SqlEngine } from './sql-engine.js';
@@ -40,11 +41,23 @@ export function replicationServiceHandlers(
           (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
         );
     },
-    Apply(call, callback) {
-      apply(engine, membership, call.request, logger).then(
-        () => callback(null, {}),
-        (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
-      );
+    Apply(call) {
+      // Batches are applied one after another in the order they came; each answer names its batch.
+      let previous: Promise<void> = Promise.resolve();
+      call.on('data', (request: ApplyRequest__Output) => {
+        previous = previous
+          .then(() => apply(engine, membership, request, logger))
+          .then(
+            (): ApplyResponse => ({ sequence: request.sequence }),
+            (thrown): ApplyResponse => ({ sequence: request.sequence, error: MiniSqlError.from(thrown).toProto() }),
+          )
+          .then((response) => {
+            if (!call.cancelled) call.write(response);
+          });
+      });
+      call.on('end', () => void previous.then(() => call.end()));
+      // A broken stream: the primary opens a new one; nothing to clean up here.
+      call.on('error', () => undefined);
     },
     Health(call: grpc.ServerWritableStream<{ interval_ms: number }, unknown>) {
       const interval = Math.min(HEALTH_INTERVAL_MS_MAX, Math.max(HEALTH_INTERVAL_MS_MIN, call.request.interval_ms || 500));

@@ -2,41 +2,60 @@
  * Ships logged writes from the primary to every in-sync replica and waits for them all.
  * A replica that does not apply them in time is taken out of the in-sync set (in etcd)
  * before the writes are acknowledged: an acknowledged write is always on every replica
- * that could be promoted.
+ * that could be promoted. Batches travel on one Apply stream per replica, so several
+ * can be in flight and still arrive in order.
  */
 import * as grpc from '@grpc/grpc-js';
-import { errors, loadProtos, MiniSqlError, toProtoValue, decodeParams, type GroupRecord, type LogEntry, type Logger, type ReplicationServiceClient } from '@minisql/common';
+import {
+  decodeParams,
+  errors,
+  loadProtos,
+  MiniSqlError,
+  SequencedStream,
+  toProtoValue,
+  type ApplyRequest,
+  type ApplyResponse__Output,
+  type GroupRecord,
+  type LogEntry,
+  type Logger,
+} from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { LoggedWrite } from './sql-engine.js';
 
-/** Time a replica has to apply one batch, in milliseconds. */
+/** Time a replica has to apply one batch, from its sending, in milliseconds. */
 export const REPLICATION_TIMEOUT_MS = 1_000;
 /** Entries per message when a joining replica receives the tail, and the time it has for each. */
 export const JOIN_CHUNK_ENTRIES = 1_000;
 export const JOIN_CHUNK_TIMEOUT_MS = 30_000;
 
+/** A batch on its way to the replicas: `settle` decides whether it may be acknowledged. */
+export interface ShippedBatch {
+  /**
+   * Resolves once every in-sync replica has the writes (or was removed from the set);
+   * throws NOT_PRIMARY if deposed. Call it in the order the batches were shipped: a
+   * replica that missed one batch is taken out of the set before the next is judged.
+   */
+  settle(): Promise<void>;
+}
+
 export class Replicator {
-  /** One connection per replica address. */
-  private readonly stubs = new Map<string, ReplicationServiceClient>();
+  /** One Apply stream per replica address. */
+  private readonly streams = new Map<string, { stream: SequencedStream<ApplyRequest, ApplyResponse__Output>; close: () => void }>();
 
   constructor(
     private readonly membership: GroupMembership,
     private readonly logger: Logger,
   ) {}
 
-  /** Resolves once every in-sync replica has the writes (or was removed); throws NOT_PRIMARY if deposed. */
-  async replicate(group: GroupRecord, writes: readonly LoggedWrite[]): Promise<void> {
-    if (writes.length === 0 || group.inSync.length === 0) return;
+  /**
+   * Sends a batch to every in-sync replica now, after the batches shipped before it;
+   * several may be in flight.
+   */
+  ship(group: GroupRecord, writes: readonly LoggedWrite[]): ShippedBatch {
+    if (writes.length === 0 || group.inSync.length === 0) return { settle: () => Promise.resolve() };
     const entries = writes.map(toLogEntry);
-    const outcomes = await Promise.all(group.inSync.map((replica) => this.send(replica, group, entries)));
-    const deposed = outcomes.find((outcome) => outcome instanceof MiniSqlError && outcome.code === 'STALE_EPOCH');
-    if (deposed) throw errors.notPrimary(this.membership.regionId, `a replica of ${group.id} knows a newer epoch: ${deposed.message}`);
-    const failed = group.inSync.filter((_, i) => outcomes[i] !== undefined);
-    if (failed.length === 0) return;
-    this.logger.warn('replicas did not apply a batch', { group: group.id, failed, reasons: outcomes.filter(Boolean).map((e) => e?.message) });
-    if (!(await this.membership.removeFromInSync(group.id, group.epoch, failed))) {
-      throw errors.notPrimary(this.membership.regionId, `${failed.join(', ')} missed writes and group ${group.id} changed before they could be taken out of its in-sync set`);
-    }
+    const outcomes = Promise.all(group.inSync.map((replica) => this.send(replica, group, entries)));
+    return { settle: async () => this.judge(group, await outcomes) };
   }
 
   /** Sends the log tail to a joining replica, in chunks; throws its refusal. */
@@ -49,32 +68,45 @@ export class Replicator {
   }
 
   close(): void {
-    for (const stub of this.stubs.values()) stub.close();
-    this.stubs.clear();
+    for (const { stream, close } of this.streams.values()) {
+      stream.close();
+      close();
+    }
+    this.streams.clear();
   }
 
-  /** Undefined on success, else the reason. */
-  private async send(replica: string, group: GroupRecord, entries: LogEntry[], timeoutMs = REPLICATION_TIMEOUT_MS): Promise<MiniSqlError | undefined> {
-    const address = this.membership.addressOf(replica);
-    if (address === undefined) return errors.unavailable(replica, 'it is not registered');
-    let stub = this.stubs.get(address);
-    if (!stub) {
-      stub = new (loadProtos().replication.minisql.v1.ReplicationService)(address, grpc.credentials.createInsecure());
-      this.stubs.set(address, stub);
+  private async judge(group: GroupRecord, outcomes: readonly ApplyOutcome[]): Promise<void> {
+    const deposed = outcomes.find((outcome) => outcome?.code === 'STALE_EPOCH');
+    if (deposed) throw errors.notPrimary(this.membership.regionId, `a replica of ${group.id} knows a newer epoch: ${deposed.message}`);
+    const failed = group.inSync.filter((_, i) => outcomes[i] !== undefined);
+    if (failed.length === 0) return;
+    this.logger.warn('replicas did not apply a batch', { group: group.id, failed, reasons: outcomes.filter(Boolean).map((e) => e?.message) });
+    if (!(await this.membership.removeFromInSync(group.id, group.epoch, failed))) {
+      throw errors.notPrimary(this.membership.regionId, `${failed.join(', ')} missed writes and group ${group.id} changed before they could be taken out of its in-sync set`);
     }
-    return new Promise((resolve) => {
-      stub.Apply(
-        { group_id: group.id, epoch: group.epoch, primary_id: this.membership.regionId, entries },
-        { deadline: Date.now() + timeoutMs },
-        (error, response) => {
-          if (error) resolve(errors.unavailable(address, error.details || error.message));
-          else if (response?.error && response.error.code !== '') resolve(MiniSqlError.fromProto(response.error));
-          else resolve(undefined);
-        },
+  }
+
+  private send(replica: string, group: GroupRecord, entries: LogEntry[], timeoutMs = REPLICATION_TIMEOUT_MS): Promise<ApplyOutcome> {
+    const address = this.membership.addressOf(replica);
+    if (address === undefined) return Promise.resolve(errors.unavailable(replica, 'it is not registered'));
+    let entry = this.streams.get(address);
+    if (!entry) {
+      const client = new (loadProtos().replication.minisql.v1.ReplicationService)(address, grpc.credentials.createInsecure());
+      // A batch not applied in time breaks the stream: the batches after it would find a gap.
+      entry = { stream: new SequencedStream({ address, open: () => client.Apply(), timeoutBreaksStream: true }), close: () => client.close() };
+      this.streams.set(address, entry);
+    }
+    return entry.stream
+      .request({ group_id: group.id, epoch: group.epoch, primary_id: this.membership.regionId, entries }, timeoutMs)
+      .then(
+        (response) => (response.error && response.error.code !== '' ? MiniSqlError.fromProto(response.error) : undefined),
+        (failure: MiniSqlError) => failure,
       );
-    });
   }
 }
+
+/** Undefined when the replica applied the batch, else why not. */
+type ApplyOutcome = MiniSqlError | undefined;
 
 function toLogEntry({ table, record }: LoggedWrite): LogEntry {
   return {

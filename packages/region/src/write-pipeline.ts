@@ -1,8 +1,13 @@
 /**
- * Group commit on the primary: writes that arrive while a batch is being replicated
+ * Group commit on the primary: writes that arrive while batches are being replicated
  * wait and go together in the next one, so one SQLite commit per table and one
- * replication round trip carry many writes. Each write still succeeds or fails on its
- * own (a savepoint each, see SqlEngine.executeBatch).
+ * replication message carry many writes. Each write still succeeds or fails on its own
+ * (a savepoint each, see SqlEngine.executeBatch).
+ *
+ * Up to BATCHES_IN_FLIGHT_MAX batches replicate at once: a batch is executed and shipped
+ * while the ones before it are still on their way, and batches are judged and
+ * acknowledged strictly in the order they ran. With one batch at a time the primary sat
+ * idle for a whole replication round trip per batch.
  */
 import { MiniSqlError, errors, type ExecuteResponse, type SqlValue } from '@minisql/common';
 import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
@@ -11,6 +16,8 @@ import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
 export const BATCH_WRITES_MAX = 256;
 /** Writes waiting at most; more are refused at once rather than queued without bound. */
 export const QUEUE_WRITES_MAX = 10_000;
+/** Batches executed and shipped but not yet acknowledged, at most. */
+export const BATCHES_IN_FLIGHT_MAX = 4;
 
 export interface PendingWrite {
   sql: string;
@@ -19,27 +26,33 @@ export interface PendingWrite {
   resolve: (response: ExecuteResponse) => void;
 }
 
+/** A batch on its way to the replicas. */
+export interface ReplicatingBatch {
+  /** Resolves when its writes may be acknowledged, throws when not; called in batch order. */
+  settle(): Promise<void>;
+}
+
 export interface PipelinePorts {
   /**
    * Executes and logs the writes of a batch locally and commits them (synchronous
    * SQLite): one outcome per write, in order, an error for a write that failed.
    */
   executeBatch(writes: readonly PendingWrite[]): Array<ExecutionOutcome | MiniSqlError>;
-  /** Replicates the logged writes of a batch; throws when they cannot be acknowledged. */
-  replicate(writes: readonly LoggedWrite[]): Promise<void>;
+  /** Ships the logged writes of a batch, after those of the batches before it; may throw. */
+  replicate(writes: readonly LoggedWrite[]): ReplicatingBatch;
   /** Checked after replication: may this region still acknowledge (primary, lease valid)? */
   mayAcknowledge(): MiniSqlError | undefined;
 }
 
 export class WritePipeline {
   private readonly queue: PendingWrite[] = [];
-  private flushing = false;
-  /** The flush under way, awaited by pause(). */
-  private current: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  /** Settles when the last batch started is acknowledged, and so every batch before it. */
+  private lastBatch: Promise<void> = Promise.resolve();
   private paused = false;
   /** Batches executed in SQLite so far: their writes are visible to reads on this region. */
   private executedBatches = 0;
-  /** Batches whose replication has finished, well or not. */
+  /** Batches whose replication has finished, well or not (always in order). */
   private settledBatches = 0;
   /** Reads waiting for batches to settle, each with the batch it saw last. */
   private readonly settleWaiters: { sequence: number; resolve: () => void }[] = [];
@@ -66,7 +79,7 @@ export class WritePipeline {
         return;
       }
       this.queue.push({ ...write, resolve });
-      if (!this.flushing && !this.paused) this.current = this.flush();
+      this.startBatches();
     });
   }
 
@@ -77,48 +90,68 @@ export class WritePipeline {
   async whilePaused<T>(work: () => Promise<T>): Promise<T> {
     this.paused = true;
     try {
-      await this.current;
+      while (this.inFlight > 0) await this.lastBatch;
       return await work();
     } finally {
       this.paused = false;
-      if (this.queue.length > 0 && !this.flushing) this.current = this.flush();
+      this.startBatches();
     }
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0 && !this.paused) {
-        const batch = this.queue.splice(0, BATCH_WRITES_MAX);
-        const started = process.hrtime.bigint();
-        let outcomes: Array<ExecutionOutcome | MiniSqlError>;
-        try {
-          outcomes = this.ports.executeBatch(batch);
-        } catch (thrown) {
-          const error = MiniSqlError.from(thrown);
-          outcomes = batch.map(() => error);
-        }
-        const logged = outcomes.flatMap((outcome) => (outcome instanceof MiniSqlError || !outcome.write ? [] : [outcome.write]));
-        const sequence = ++this.executedBatches;
-        let failure: MiniSqlError | undefined;
-        try {
-          await this.ports.replicate(logged);
-          failure = this.ports.mayAcknowledge();
-        } catch (thrown) {
-          failure = MiniSqlError.from(thrown);
-        }
-        this.settle(sequence);
-        const micros = Number((process.hrtime.bigint() - started) / 1000n);
-        batch.forEach((write, i) => {
-          const outcome = outcomes[i] as ExecutionOutcome | MiniSqlError;
-          if (outcome instanceof MiniSqlError) write.resolve({ error: outcome.toProto(), server_micros: micros });
-          else if (failure) write.resolve({ error: failure.toProto(), server_micros: micros });
-          else write.resolve({ result: outcome.result, server_micros: micros, log_position: outcome.write?.record.position ?? 0 });
-        });
-      }
-    } finally {
-      this.flushing = false;
+  private startBatches(): void {
+    while (this.queue.length > 0 && !this.paused && this.inFlight < BATCHES_IN_FLIGHT_MAX) {
+      this.start(this.queue.splice(0, BATCH_WRITES_MAX));
     }
+  }
+
+  /** Executes a batch and ships it now; it is acknowledged after the batch before it. */
+  private start(batch: PendingWrite[]): void {
+    const started = process.hrtime.bigint();
+    let outcomes: Array<ExecutionOutcome | MiniSqlError>;
+    try {
+      outcomes = this.ports.executeBatch(batch);
+    } catch (thrown) {
+      const error = MiniSqlError.from(thrown);
+      outcomes = batch.map(() => error);
+    }
+    const logged = outcomes.flatMap((outcome) => (outcome instanceof MiniSqlError || !outcome.write ? [] : [outcome.write]));
+    const sequence = ++this.executedBatches;
+    let replicating: ReplicatingBatch | MiniSqlError;
+    try {
+      replicating = this.ports.replicate(logged);
+    } catch (thrown) {
+      replicating = MiniSqlError.from(thrown);
+    }
+    this.inFlight += 1;
+    const previous = this.lastBatch;
+    this.lastBatch = previous.then(() => this.acknowledge(batch, outcomes, replicating, sequence, started));
+  }
+
+  private async acknowledge(
+    batch: readonly PendingWrite[],
+    outcomes: ReadonlyArray<ExecutionOutcome | MiniSqlError>,
+    replicating: ReplicatingBatch | MiniSqlError,
+    sequence: number,
+    started: bigint,
+  ): Promise<void> {
+    let failure: MiniSqlError | undefined;
+    try {
+      if (replicating instanceof MiniSqlError) throw replicating;
+      await replicating.settle();
+      failure = this.ports.mayAcknowledge();
+    } catch (thrown) {
+      failure = MiniSqlError.from(thrown);
+    }
+    this.settle(sequence);
+    const micros = Number((process.hrtime.bigint() - started) / 1000n);
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i] as ExecutionOutcome | MiniSqlError;
+      if (outcome instanceof MiniSqlError) write.resolve({ error: outcome.toProto(), server_micros: micros });
+      else if (failure) write.resolve({ error: failure.toProto(), server_micros: micros });
+      else write.resolve({ result: outcome.result, server_micros: micros, log_position: outcome.write?.record.position ?? 0 });
+    });
+    this.inFlight -= 1;
+    this.startBatches();
   }
 
   private settle(sequence: number): void {

@@ -2,29 +2,54 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { ResultSet } from '@minisql/common';
 import type { LoggedWrite } from '../src/sql-engine.js';
-import { WritePipeline } from '../src/write-pipeline.js';
+import { MiniSqlError, errors, type ExecuteResponse } from '@minisql/common';
+import { BATCHES_IN_FLIGHT_MAX, WritePipeline } from '../src/write-pipeline.js';
 
-/** A pipeline whose replication finishes only when the test says so. */
+interface Replication {
+  /** Request ids of the writes in the shipped batch. */
+  writes: string[];
+  release: () => void;
+  refuse: (error: MiniSqlError) => void;
+}
+
+/** A pipeline whose batches finish replicating only when the test says so. */
 function pipelineWithManualReplication() {
-  const replications: { release: () => void }[] = [];
+  const replications: Replication[] = [];
+  /** Request ids of the first write of each batch whose settle() was called, in call order. */
+  const settleOrder: string[] = [];
   const pipeline = new WritePipeline({
     executeBatch: (writes) =>
       writes.map((write) => ({
         result: {} as ResultSet,
         write: { table: 't', record: { position: 1, sql: write.sql, params: [], requestId: write.requestId } } as unknown as LoggedWrite,
       })),
-    replicate: () => new Promise<void>((resolve) => replications.push({ release: resolve })),
+    replicate: (logged) => {
+      const writes = logged.map((write) => write.record.requestId);
+      const done = new Promise<void>((resolve, reject) => replications.push({ writes, release: resolve, refuse: reject }));
+      return {
+        settle: () => {
+          settleOrder.push(writes[0] as string);
+          return done;
+        },
+      };
+    },
     mayAcknowledge: () => undefined,
   });
-  return { pipeline, replications };
+  const write = (requestId: string): Promise<ExecuteResponse> => pipeline.submit({ sql: 'update t set v = 1', params: [], requestId });
+  return { pipeline, replications, settleOrder, write };
 }
 
-async function settledWithin(promise: Promise<void>, turns = 20): Promise<boolean> {
+/** Lets every pending callback and promise job run. */
+async function turns(count = 20): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+async function settledWithin(promise: Promise<void>): Promise<boolean> {
   let settled = false;
   void promise.then(() => {
     settled = true;
   });
-  for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
+  await turns();
   return settled;
 }
 
@@ -54,5 +79,72 @@ describe('reads and group commit', () => {
     assert.equal(await settledWithin(read), true, 'the read waited for a batch that ran after it');
     assert.equal(replications.length, 2, 'the queued write went in a second batch');
     replications[1]!.release();
+  });
+});
+
+describe('batches in flight', () => {
+  it('ships a batch while the one before it is still replicating', () => {
+    const { replications, write } = pipelineWithManualReplication();
+    void write('w1');
+    void write('w2');
+    assert.deepEqual(replications.map((r) => r.writes), [['w1'], ['w2']]);
+  });
+
+  it('acknowledges batches in the order they ran, even when a later one replicates first', async () => {
+    const { replications, settleOrder, write } = pipelineWithManualReplication();
+    const answered: string[] = [];
+    const first = write('w1').then(() => answered.push('w1'));
+    const second = write('w2').then(() => answered.push('w2'));
+    replications[1]!.release();
+    await turns();
+    assert.deepEqual(answered, [], 'w2 was acknowledged before w1, which ran first, was replicated');
+    replications[0]!.release();
+    await Promise.all([first, second]);
+    assert.deepEqual(answered, ['w1', 'w2']);
+    assert.deepEqual(settleOrder, ['w1', 'w2'], 'batches were judged out of order');
+  });
+
+  it(`keeps at most ${BATCHES_IN_FLIGHT_MAX} batches in flight; the writes beyond wait and go in one batch`, async () => {
+    const { replications, write } = pipelineWithManualReplication();
+    const extra = 3;
+    const answers = Array.from({ length: BATCHES_IN_FLIGHT_MAX + extra }, (_, i) => write(`w${i}`));
+    assert.equal(replications.length, BATCHES_IN_FLIGHT_MAX);
+    replications[0]!.release();
+    await turns();
+    assert.equal(replications.length, BATCHES_IN_FLIGHT_MAX + 1);
+    assert.deepEqual(replications.at(-1)!.writes, Array.from({ length: extra }, (_, i) => `w${BATCHES_IN_FLIGHT_MAX + i}`));
+    for (const replication of replications) replication.release();
+    const responses = await Promise.all(answers);
+    assert.ok(responses.every((response) => !response.error), 'a write failed');
+  });
+
+  it('a batch that cannot be replicated fails its own writes only; the next is judged on its own', async () => {
+    const { replications, write } = pipelineWithManualReplication();
+    const first = write('w1');
+    const second = write('w2');
+    replications[0]!.refuse(errors.notPrimary('region1', 'test refusal'));
+    replications[1]!.release();
+    assert.equal((await first).error?.code, 'NOT_PRIMARY');
+    assert.equal((await second).error, undefined);
+  });
+
+  it('a pause waits for every batch in flight, and writes that came meanwhile go after it', async () => {
+    const { pipeline, replications, write } = pipelineWithManualReplication();
+    void write('w1');
+    void write('w2');
+    let paused = false;
+    const pause = pipeline.whilePaused(async () => {
+      paused = true;
+    });
+    void write('w3');
+    replications[0]!.release();
+    await turns();
+    assert.equal(paused, false, 'the pause began with a batch in flight');
+    replications[1]!.release();
+    await pause;
+    assert.equal(paused, true);
+    await turns();
+    assert.deepEqual(replications.map((r) => r.writes), [['w1'], ['w2'], ['w3']]);
+    replications[2]!.release();
   });
 });
