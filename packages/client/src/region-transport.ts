@@ -8,6 +8,7 @@ import {
   loadProtos,
   MiniSqlError,
   newRequestId,
+  SequencedStream,
   toProtoValue,
   type SqlValue,
   type ExecuteRequest,
@@ -26,6 +27,8 @@ const RECONNECT_BACKOFF_MS_MAX = 500;
 export class RegionTransport {
   /** The gRPC stub; one HTTP/2 connection, reused by every call. */
   private readonly stub: RegionServiceClient;
+  /** Statements go on one long-lived stream (RegionService.ExecuteStream). */
+  private readonly statements: SequencedStream<ExecuteRequest, ExecuteResponse__Output>;
 
   constructor(readonly address: string) {
     const { region } = loadProtos();
@@ -37,16 +40,13 @@ export class RegionTransport {
       'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_INITIAL,
       'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_MAX,
     });
+    // A statement not answered in time fails alone; the others on the stream go on.
+    this.statements = new SequencedStream({ address, open: () => this.stub.ExecuteStream(), timeoutBreaksStream: false });
   }
 
-  execute(request: ExecuteRequest, timeoutMs: number): Promise<ExecuteResponse__Output> {
-    return new Promise((resolve, reject) => {
-      this.stub.Execute(request, { deadline: Date.now() + timeoutMs }, (error, response) => {
-        if (error) reject(errorFromGrpcStatus(error, this.address, timeoutMs));
-        else if (!response) reject(errorFromGrpcStatus({ code: grpc.status.INTERNAL, details: 'empty response' }, this.address, timeoutMs));
-        else resolve(response);
-      });
-    });
+  /** Sends one statement on the statement stream; rejects with a MiniSqlError when no answer comes. */
+  execute(request: Omit<ExecuteRequest, 'sequence'>, timeoutMs: number): Promise<ExecuteResponse__Output> {
+    return this.statements.request(request, timeoutMs);
   }
 
   /** Executes one statement; resolves with its result or throws the MiniSqlError it produced. */
@@ -89,6 +89,7 @@ export class RegionTransport {
   }
 
   close(): void {
+    this.statements.close();
     this.stub.close();
   }
 }

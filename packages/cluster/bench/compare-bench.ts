@@ -4,20 +4,23 @@
  *   the cluster client, every write replicated;
  * - etcd: a three-member etcd (Debian's etcd-server) through the etcd3 client, as a
  *   replicated key-value store;
- * - the RPC floor: RegionService.Ping, a gRPC call that does nothing.
+ * - the RPC floor: a process serving the RegionService contract with no work behind it
+ *   (noop-region-server.ts), driven with a statement on the statement stream, as the
+ *   client library sends every statement, and with a unary Ping call.
  * The same closed-loop workloads at concurrency 1, 8, 32 and 128: single-row insert,
  * point select, update by key, a 100-row range scan, and 90 % reads / 10 % writes. It
  * prints throughput, p50/p99/p99.9 latency, the CPU and memory of every process, the
- * ratios minisql/etcd and minisql/no-op, then the resident memory of a region holding a
+ * ratios minisql/etcd and minisql/no-op (stream and call), then the resident memory of a region holding a
  * table of a million rows; it writes an SVG plot of throughput against concurrency.
  *   node packages/cluster/dist/bench/compare-bench.js [--duration-ms 2000] [--out DIR]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { RegionTransport, type ClusterClient } from '@minisql/client';
-import { loadClusterConfig } from '@minisql/common';
+import { loadClusterConfig, ReadyProcess } from '@minisql/common';
 import { runClosedLoop } from '@minisql/region/bench/closed-loop.js';
 import { summarizeLatencies } from '@minisql/region/bench/latency-stats.js';
 import { clockTicksPerSecond, sampleOtherProcess, sampleThisProcess, usageDelta, type UsageSample } from '@minisql/region/bench/process-usage.js';
@@ -56,7 +59,8 @@ const ALL_WORKLOADS = ['insert', 'point select', 'update', 'range scan (100 rows
 type Workload = (typeof ALL_WORKLOADS)[number];
 /** `--workloads` names each workload by its first word: insert, point, select, update, range, scan, mix. */
 const WORKLOADS = selectWorkloads(values.workloads);
-type System = 'minisql' | 'etcd' | 'no-op gRPC';
+type System = 'minisql' | 'etcd' | 'no-op stream' | 'no-op call';
+const NOOPS = ['no-op stream', 'no-op call'] as const;
 
 function selectWorkloads(list: string | undefined): Workload[] {
   if (list === undefined) return [...ALL_WORKLOADS];
@@ -182,11 +186,13 @@ function table(cells: Cell[]): string {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const ticks = clockTicksPerSecond().ticks;
-  progress('starting the minisql cluster and a three-member etcd');
+  progress('starting the minisql cluster, a three-member etcd and the no-op server');
   const minisql = await TestCluster.start({ regions: 2, leaseTtlSeconds: 2 });
   const baseline = await startEtcdCluster(minisql.dir);
   const etcd = new Etcd3({ hosts: baseline.endpoints });
+  const noopServer = await ReadyProcess.start({ script: fileURLToPath(new URL('./noop-region-server.js', import.meta.url)) });
   const cleanup = async () => {
+    await noopServer.stop();
     etcd.close();
     await baseline.cluster.stop();
     await minisql.stop();
@@ -201,15 +207,16 @@ async function main(): Promise<void> {
       await client.execute(`insert into kv values ${rows};`);
     }
     for (let i = 0; i < ROWS; i += 200) await Promise.all(Array.from({ length: Math.min(200, ROWS - i) }, (_, r) => etcd.put(key(i + r)).value(VALUE).exec()));
-    const status = await client.clusterStatus();
-    const primary = status.groups[0]?.primary as string;
     const minisqlPids = minisql.cluster.list().filter((p) => p.pid !== undefined).map((p) => ({ name: p.name, pid: p.pid as number }));
     const etcdPids = baseline.cluster.list().map((p) => ({ name: p.name, pid: p.pid as number }));
-    const noop = new RegionTransport(minisql.cluster.addressOf(primary));
-    const primaryPid = minisqlPids.filter((p) => p.name === primary);
+    const noop = new RegionTransport(noopServer.address);
+    const noopPid = [{ name: 'no-op server', pid: noopServer.pid }];
 
     const cells: Cell[] = [];
-    for (const concurrency of CONCURRENCY) cells.push(await measure('no-op', 'no-op gRPC', concurrency, () => noop.ping(10_000), primaryPid, ticks));
+    for (const concurrency of CONCURRENCY) {
+      cells.push(await measure('no-op', 'no-op stream', concurrency, () => noop.execute({ sql: 'select 1;', params: [], request_id: '', epoch: 0 }, 10_000), noopPid, ticks));
+      cells.push(await measure('no-op', 'no-op call', concurrency, () => noop.ping(10_000), noopPid, ticks));
+    }
     const ops = { minisql: minisqlOps(client), etcd: etcdOps(etcd) };
     for (const workload of WORKLOADS) {
       for (const concurrency of CONCURRENCY) {
@@ -223,27 +230,31 @@ async function main(): Promise<void> {
     const ratios = WORKLOADS.flatMap((workload) =>
       CONCURRENCY.map((c) => {
         const m = find(workload, 'minisql', c)?.opsPerSecond ?? NaN;
-        return { workload, concurrency: c, minisqlOverEtcd: m / (find(workload, 'etcd', c)?.opsPerSecond ?? NaN), minisqlOverNoop: m / (find('no-op', 'no-op gRPC', c)?.opsPerSecond ?? NaN) };
+        const over = (system: System) => m / (find(system === 'etcd' ? workload : 'no-op', system, c)?.opsPerSecond ?? NaN);
+        return { workload, concurrency: c, minisqlOverEtcd: over('etcd'), minisqlOverNoopStream: over('no-op stream'), minisqlOverNoopCall: over('no-op call') };
       }),
     );
 
-    progress(`loading ${MILLION.toLocaleString('en')} rows to measure a region's memory`);
-    await client.execute('create table million (k int primary key, v text);');
-    for (let i = 0; i < MILLION; i += 2_000) {
-      const rows = Array.from({ length: Math.min(2_000, MILLION - i) }, (_, r) => `(${i + r}, '${VALUE}')`).join(', ');
-      await client.execute(`insert into million values ${rows};`);
-      if (i % 100_000 === 0) progress(`million: ${i.toLocaleString('en')}`);
+    let millionRssMb: number | undefined;
+    if (MILLION > 0) {
+      progress(`loading ${MILLION.toLocaleString('en')} rows to measure a region's memory`);
+      await client.execute('create table million (k int primary key, v text);');
+      for (let i = 0; i < MILLION; i += 2_000) {
+        const rows = Array.from({ length: Math.min(2_000, MILLION - i) }, (_, r) => `(${i + r}, '${VALUE}')`).join(', ');
+        await client.execute(`insert into million values ${rows};`);
+        if (i % 100_000 === 0) progress(`million: ${i.toLocaleString('en')}`);
+      }
+      await client.execute('select count(*) from million;');
+      await client.execute('select * from million where k = 999999;');
+      const holder = (await client.clusterStatus()).groups.find((g) => g.tables.includes('million'))?.primary as string;
+      const holderPid = minisqlPids.find((p) => p.name === holder)?.pid as number;
+      millionRssMb = sampleOtherProcess(holderPid, ticks).rssBytes / (1024 * 1024);
     }
-    await client.execute('select count(*) from million;');
-    await client.execute('select * from million where k = 999999;');
-    const holder = (await client.clusterStatus()).groups.find((g) => g.tables.includes('million'))?.primary as string;
-    const holderPid = minisqlPids.find((p) => p.name === holder)?.pid as number;
-    const millionRssMb = sampleOtherProcess(holderPid, ticks).rssBytes / (1024 * 1024);
 
     console.log(`# minisql beside etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`);
     console.log(table(cells));
-    console.log('\n| workload | c | minisql / etcd | minisql / no-op |\n|---|---:|---:|---:|');
-    for (const r of ratios) console.log(`| ${r.workload} | ${r.concurrency} | ${r.minisqlOverEtcd.toFixed(2)}× | ${r.minisqlOverNoop.toFixed(2)}× |`);
+    console.log('\n| workload | c | minisql / etcd | minisql / no-op stream | minisql / no-op call |\n|---|---:|---:|---:|---:|');
+    for (const r of ratios) console.log(`| ${r.workload} | ${r.concurrency} | ${r.minisqlOverEtcd.toFixed(2)}× | ${r.minisqlOverNoopStream.toFixed(2)}× | ${r.minisqlOverNoopCall.toFixed(2)}× |`);
     const insert32 = ratios.find((r) => r.workload === 'insert' && r.concurrency === 32);
     const select32 = ratios.find((r) => r.workload === 'point select' && r.concurrency === 32);
     const verdict = (value: number | undefined, met: (v: number) => boolean, shown: (v: number) => string) =>
@@ -251,16 +262,18 @@ async function main(): Promise<void> {
     console.log('\nTargets:');
     console.log(`- replicated insert at c=32 at least etcd's put: ${verdict(insert32?.minisqlOverEtcd, (v) => v >= 1, (v) => `${v.toFixed(2)}×`)}`);
     console.log(`- point select at c=32 above etcd's get: ${verdict(select32?.minisqlOverEtcd, (v) => v > 1, (v) => `${v.toFixed(2)}×`)}`);
-    console.log(`- point select at c=32 at least 60% of the no-op call: ${verdict(select32?.minisqlOverNoop, (v) => v >= 0.6, (v) => `${(v * 100).toFixed(0)}%`)}`);
-    console.log(`- a region holding ${MILLION.toLocaleString('en')} rows under 200 MB resident: ${millionRssMb.toFixed(0)} MB — ${millionRssMb < 200 ? 'met' : 'not met'}`);
+    const ofNoop = (v: number) => `${(v * 100).toFixed(0)}%`;
+    console.log(`- point select at c=32 at least 60% of a no-op statement on the same stream: ${verdict(select32?.minisqlOverNoopStream, (v) => v >= 0.6, ofNoop)} (of a no-op unary call: ${ofNoop(select32?.minisqlOverNoopCall ?? NaN)})`);
+    const memory = millionRssMb === undefined ? 'not measured (--million-rows 0)' : `${millionRssMb.toFixed(0)} MB — ${millionRssMb < 200 ? 'met' : 'not met'}`;
+    console.log(`- a region holding ${MILLION.toLocaleString('en')} rows under 200 MB resident: ${memory}`);
 
-    const colors: Record<string, string> = { minisql: '#1f6feb', etcd: '#d1242f', 'no-op gRPC': '#7d8590' };
+    const colors: Record<System, string> = { minisql: '#1f6feb', etcd: '#d1242f', 'no-op stream': '#7d8590', 'no-op call': '#c9a227' };
     const panels: Panel[] = WORKLOADS.map((workload) => ({
       title: workload,
-      series: (['minisql', 'etcd', 'no-op gRPC'] as System[]).map((system) => ({
+      series: (['minisql', 'etcd', ...NOOPS] as System[]).map((system) => ({
         label: system,
-        color: colors[system] as string,
-        points: CONCURRENCY.map((c) => [c, (system === 'no-op gRPC' ? find('no-op', system, c) : find(workload, system, c))?.opsPerSecond ?? 0] as [number, number]),
+        color: colors[system],
+        points: CONCURRENCY.map((c) => [c, find(system === 'minisql' || system === 'etcd' ? workload : 'no-op', system, c)?.opsPerSecond ?? 0] as [number, number]),
       })),
     }));
     writeFileSync(join(OUT, 'throughput.svg'), throughputSvg(panels));

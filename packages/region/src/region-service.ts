@@ -15,13 +15,38 @@ import type { ClusterExecutor } from './cluster-executor.js';
 import type { SqlEngine } from './sql-engine.js';
 
 export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecutor | undefined, regionId: string, incarnation: string, logger: Logger): RegionServiceHandlers {
+  const answer = (request: ExecuteRequest__Output): Promise<ExecuteResponse> =>
+    respond(request, logger, (timed) =>
+      cluster
+        ? cluster.execute(request, timed)
+        : { result: engine.executeLogged(request.sql, request.params.map(fromProtoValue), request.request_id).result, server_micros: timed() },
+    );
   return {
     Execute(call: grpc.ServerUnaryCall<ExecuteRequest__Output, ExecuteResponse>, callback: grpc.sendUnaryData<ExecuteResponse>): void {
-      const request = call.request;
-      const work = cluster
-        ? (timed: Timed) => cluster.execute(request, timed)
-        : (timed: Timed) => ({ result: engine.executeLogged(request.sql, request.params.map(fromProtoValue), request.request_id).result, server_micros: timed() });
-      void respond(request, logger, work).then((response) => callback(null, response));
+      void answer(call.request).then((response) => callback(null, response));
+    },
+    ExecuteStream(call: grpc.ServerDuplexStream<ExecuteRequest__Output, ExecuteResponse>): void {
+      // Statements run concurrently, as separate calls would; the stream ends once the
+      // client has half-closed it and every statement is answered.
+      let running = 0;
+      let clientDone = false;
+      const endWhenDone = (): void => {
+        if (clientDone && running === 0 && !call.cancelled) call.end();
+      };
+      call.on('data', (request: ExecuteRequest__Output) => {
+        running += 1;
+        void answer(request).then((response) => {
+          running -= 1;
+          if (!call.cancelled) call.write({ ...response, sequence: request.sequence });
+          endWhenDone();
+        });
+      });
+      call.on('end', () => {
+        clientDone = true;
+        endWhenDone();
+      });
+      // A broken stream: the client opens a new one; the statements still running finish.
+      call.on('error', () => undefined);
     },
     Ping(_call, callback): void {
       callback(null, { region_id: regionId, incarnation });

@@ -1,0 +1,36 @@
+/**
+ * The RPC floor of the compare bench: a process that serves the RegionService contract
+ * and does no work. Execute and ExecuteStream answer every statement with an empty
+ * result without reading it; Ping answers at once. The bench drives it through the same
+ * client library as minisql, so minisql / no-op is what the work itself costs.
+ *   node packages/cluster/dist/bench/noop-region-server.js   (prints READY <address>)
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos, READY_PREFIX, type ExecuteRequest__Output, type ExecuteResponse, type RegionServiceHandlers } from '@minisql/common';
+
+const EMPTY: ExecuteResponse = { result: { columns: [], rows: [], rows_affected: 0 }, server_micros: 0 };
+
+const handlers: RegionServiceHandlers = {
+  Execute(_call, callback) {
+    callback(null, EMPTY);
+  },
+  ExecuteStream(call: grpc.ServerDuplexStream<ExecuteRequest__Output, ExecuteResponse>) {
+    call.on('data', (request: ExecuteRequest__Output) => call.write({ ...EMPTY, sequence: request.sequence }));
+    call.on('end', () => call.end());
+    call.on('error', () => undefined);
+  },
+  Ping(_call, callback) {
+    callback(null, { region_id: 'no-op', incarnation: 'no-op' });
+  },
+};
+
+const server = new grpc.Server();
+server.addService(loadProtos().region.minisql.v1.RegionService.service, handlers);
+server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
+  if (error) {
+    console.error(`noop-region-server: ${error.message}`);
+    process.exit(1);
+  }
+  console.log(`${READY_PREFIX}127.0.0.1:${port}`);
+});
+process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
