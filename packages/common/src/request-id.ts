@@ -9,10 +9,20 @@
  */
 import { randomFillSync } from 'node:crypto';
 
+/** Random bytes are drawn this many at a time: one call into the CSPRNG costs as much as hundreds of ids. */
+const POOL_BYTES = 4_096;
+const RANDOM_BYTES_PER_ID = 10;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
 const bytes = Buffer.alloc(16);
 
 export function newRequestId(nowMs = Date.now()): string {
-  randomFillSync(bytes, 6, 10);
+  if (poolOffset + RANDOM_BYTES_PER_ID > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  pool.copy(bytes, 6, poolOffset, poolOffset + RANDOM_BYTES_PER_ID);
+  poolOffset += RANDOM_BYTES_PER_ID;
   bytes.writeUIntBE(nowMs, 0, 6);
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x70; // version 7
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80; // RFC 9562 variant
