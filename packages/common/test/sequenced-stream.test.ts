@@ -1,0 +1,113 @@
+import { strict as assert } from 'node:assert';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { MiniSqlError } from '../src/errors.js';
+import { SequencedStream } from '../src/sequenced-stream.js';
+
+interface Request {
+  text: string;
+  sequence?: number;
+}
+interface Response {
+  text: string;
+  sequence: number;
+}
+
+/** A stand-in for a gRPC duplex call: records what was written, answers when told. */
+class FakeCall extends EventEmitter {
+  readonly written: Request[] = [];
+  cancelled = false;
+  write(request: Request): boolean {
+    this.written.push(request);
+    return true;
+  }
+  cancel(): void {
+    this.cancelled = true;
+    queueMicrotask(() => this.emit('error', Object.assign(new Error('cancelled'), { code: status.CANCELLED, details: 'Cancelled on client' })));
+  }
+  answer(sequence: number, text = `answer ${sequence}`): void {
+    this.emit('data', { text, sequence });
+  }
+}
+
+function streamOver(timeoutBreaksStream: boolean) {
+  const calls: FakeCall[] = [];
+  const stream = new SequencedStream<Request, Response>({
+    address: 'peer:1',
+    open: () => {
+      const call = new FakeCall();
+      calls.push(call);
+      return call as unknown as ClientDuplexStream<Request, Response>;
+    },
+    timeoutBreaksStream,
+  });
+  return { stream, calls };
+}
+
+const failureOf = (promise: Promise<unknown>): Promise<MiniSqlError> =>
+  promise.then(
+    () => assert.fail('resolved'),
+    (error: MiniSqlError) => error,
+  );
+
+describe('requests on one stream', () => {
+  it('numbers requests in the order they are sent and matches answers that come in any order', async () => {
+    const { stream, calls } = streamOver(false);
+    const first = stream.request({ text: 'a' }, 1_000);
+    const second = stream.request({ text: 'b' }, 1_000);
+    assert.equal(calls.length, 1, 'a second stream was opened');
+    assert.deepEqual(calls[0]!.written, [{ text: 'a', sequence: 1 }, { text: 'b', sequence: 2 }]);
+    calls[0]!.answer(2);
+    calls[0]!.answer(1);
+    assert.equal((await first).text, 'answer 1');
+    assert.equal((await second).text, 'answer 2');
+  });
+
+  it('a request not answered in time fails alone when requests are independent', async () => {
+    const { stream, calls } = streamOver(false);
+    const slow = stream.request({ text: 'slow' }, 5);
+    const other = stream.request({ text: 'other' }, 1_000);
+    assert.equal((await failureOf(slow)).code, 'TIMEOUT');
+    calls[0]!.answer(1, 'too late'); // ignored
+    calls[0]!.answer(2);
+    assert.equal((await other).text, 'answer 2');
+    assert.equal(calls[0]!.cancelled, false);
+  });
+
+  it('a request not answered in time breaks the stream when requests depend on the ones before', async () => {
+    const { stream, calls } = streamOver(true);
+    const slow = stream.request({ text: 'slow' }, 5);
+    const behind = stream.request({ text: 'behind' }, 1_000);
+    assert.equal((await failureOf(slow)).code, 'TIMEOUT');
+    assert.equal((await failureOf(behind)).code, 'TIMEOUT');
+    assert.equal(calls[0]!.cancelled, true);
+    const next = stream.request({ text: 'next' }, 1_000);
+    assert.equal(calls.length, 2, 'the next request did not open a new stream');
+    assert.deepEqual(calls[1]!.written, [{ text: 'next', sequence: 1 }]);
+    calls[1]!.answer(1);
+    assert.equal((await next).text, 'answer 1');
+  });
+
+  it('a broken stream fails every request waiting on it as UNAVAILABLE, naming the peer', async () => {
+    const { stream, calls } = streamOver(false);
+    const waiting = [stream.request({ text: 'a' }, 1_000), stream.request({ text: 'b' }, 1_000)];
+    calls[0]!.emit('error', Object.assign(new Error('gone'), { code: status.UNAVAILABLE, details: 'Connection dropped' }));
+    for (const request of waiting) {
+      const error = await failureOf(request);
+      assert.equal(error.code, 'UNAVAILABLE');
+      assert.match(error.message, /peer:1/);
+    }
+    const next = stream.request({ text: 'c' }, 1_000);
+    assert.equal(calls.length, 2, 'the next request did not open a new stream');
+    stream.close();
+    assert.match((await failureOf(next)).message, /closed by this process/);
+  });
+
+  it('a stream the peer ends fails what waits on it', async () => {
+    const { stream, calls } = streamOver(false);
+    const waiting = stream.request({ text: 'a' }, 1_000);
+    calls[0]!.emit('end');
+    assert.equal((await failureOf(waiting)).code, 'UNAVAILABLE');
+  });
+});
