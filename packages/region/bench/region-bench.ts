@@ -19,9 +19,11 @@
  *   same preload, the same point select and insert through prepared statements.
  *
  * Why each baseline is there:
- * - no-op gRPC is the floor of any statement: the cost of the RPC itself (client stub,
- *   protobuf, HTTP/2, loopback, the server's event loop). point select / no-op at the
- *   same concurrency shows how much the region adds on top of the transport.
+ * - no-op gRPC is the cost of one unary call (client stub, protobuf, HTTP/2 stream,
+ *   loopback, the server's event loop). Statements travel on the statement stream
+ *   (ExecuteStream), which costs less per message than a unary call, so point select /
+ *   no-op can exceed 1; `npm run bench:compare` measures the stream's own floor
+ *   against a no-op server.
  * - better-sqlite3 in-process is the floor of the storage work: the same SQLite
  *   statements with no process boundary, no parsing or analysis by minisql, no RPC.
  *   gRPC c=1 / better-sqlite3 shows the total price of being a server.
