@@ -1,6 +1,6 @@
 /**
  * The RPC floor of the compare bench: a process that serves the RegionService contract
- * and does no work. Execute and ExecuteStream answer every statement with an empty
+ * and does no work. ExecuteStream answers every statement with an empty
  * result without reading it; Ping answers at once. The bench drives it through the same
  * client library as minisql, so minisql / no-op is what the work itself costs.
  *   node packages/cluster/dist/bench/noop-region-server.js   (prints READY <address>)
@@ -11,9 +11,6 @@ import { loadProtos, READY_PREFIX, type ExecuteRequest__Output, type ExecuteResp
 const EMPTY: ExecuteResponse = { result: { columns: [], rows: [], rows_affected: 0 }, server_micros: 0 };
 
 const handlers: RegionServiceHandlers = {
-  Execute(_call, callback) {
-    callback(null, EMPTY);
-  },
   ExecuteStream(call: grpc.ServerDuplexStream<ExecuteRequest__Output, ExecuteResponse>) {
     call.on('data', (request: ExecuteRequest__Output) => call.write({ ...EMPTY, sequence: request.sequence }));
     call.on('end', () => call.end());

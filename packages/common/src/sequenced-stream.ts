@@ -24,6 +24,9 @@ export interface SequencedStreamOptions<Request, Response> {
   timeoutBreaksStream: boolean;
 }
 
+/** Sequences are uint32 on the wire (a uint64 costs a Long object per message); they wrap. */
+const SEQUENCE_MAX = 0xffff_ffff;
+
 interface Waiting<Response> {
   resolve: (response: Response) => void;
   reject: (error: MiniSqlError) => void;
@@ -50,7 +53,8 @@ class OpenCall<Request, Response extends { sequence: number }> {
 
   request(message: Omit<Request, 'sequence'>, timeoutMs: number): Promise<Response> {
     if (this.failure) return Promise.reject(this.failure);
-    const sequence = this.nextSequence++;
+    const sequence = this.nextSequence;
+    this.nextSequence = sequence === SEQUENCE_MAX ? 1 : sequence + 1;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const timeout = errorFromGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED }, this.options.address, timeoutMs);

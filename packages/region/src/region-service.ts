@@ -22,9 +22,6 @@ export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecuto
         : { result: engine.executeLogged(request.sql, request.params.map(fromProtoValue), request.request_id).result, server_micros: timed() },
     );
   return {
-    Execute(call: grpc.ServerUnaryCall<ExecuteRequest__Output, ExecuteResponse>, callback: grpc.sendUnaryData<ExecuteResponse>): void {
-      void answer(call.request).then((response) => callback(null, response));
-    },
     ExecuteStream(call: grpc.ServerDuplexStream<ExecuteRequest__Output, ExecuteResponse>): void {
       // Statements run concurrently, as separate calls would; the stream ends once the
       // client has half-closed it and every statement is answered.
