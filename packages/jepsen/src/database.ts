@@ -13,14 +13,19 @@ export interface Database {
   /** Stops it and removes its files from the node. Must succeed on a node never set up. */
   teardown(test: TestContext, node: string): Promise<void>;
   isRunning(test: TestContext, node: string): Promise<boolean>;
-  /** SIGKILLs the database's processes on the node. */
-  kill?(test: TestContext, node: string): Promise<void>;
+  /**
+   * The names of the processes the database runs on the node (minisql: etcd, master,
+   * region), for faults that hit some of them only.
+   */
+  processes?(test: TestContext, node: string): string[];
+  /** SIGKILLs the database's processes on the node; with `only`, those of these names. */
+  kill?(test: TestContext, node: string, only?: readonly string[]): Promise<void>;
   /** Starts them again after a kill, keeping the node's data. */
-  start?(test: TestContext, node: string): Promise<void>;
+  start?(test: TestContext, node: string, only?: readonly string[]): Promise<void>;
   /** SIGSTOPs them. */
-  pause?(test: TestContext, node: string): Promise<void>;
+  pause?(test: TestContext, node: string, only?: readonly string[]): Promise<void>;
   /** SIGCONTs them. */
-  resume?(test: TestContext, node: string): Promise<void>;
+  resume?(test: TestContext, node: string, only?: readonly string[]): Promise<void>;
   /** The nodes that are primaries (leaders) now, for the primaries partition. */
   primaries?(test: TestContext): Promise<string[]>;
   /** Remote paths of log files to copy into the store after the run, per node. */

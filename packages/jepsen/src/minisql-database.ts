@@ -110,21 +110,26 @@ export class MinisqlDatabase implements Database {
     return result.exitCode === 0;
   }
 
-  /** A crash of the whole node: etcd member and minisql process alike. */
-  async kill(test: TestContext, node: string): Promise<void> {
-    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.kill).join(' ; '));
+  /** The node's processes, named by role: etcd and master, or etcd and region. */
+  processes(test: TestContext, node: string): string[] {
+    return this.rolesOf(test, node);
   }
 
-  async start(test: TestContext, node: string): Promise<void> {
-    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.start).join(' && '));
+  /** By default a crash of the whole node: etcd member and minisql process alike. */
+  async kill(test: TestContext, node: string, only?: readonly string[]): Promise<void> {
+    await this.onDaemons(test, node, only, (daemon) => daemon.kill, ' ; ');
   }
 
-  async pause(test: TestContext, node: string): Promise<void> {
-    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.signal('STOP')).join(' ; '));
+  async start(test: TestContext, node: string, only?: readonly string[]): Promise<void> {
+    await this.onDaemons(test, node, only, (daemon) => daemon.start, ' && ');
   }
 
-  async resume(test: TestContext, node: string): Promise<void> {
-    await remoteOf(test, node).exec(this.daemons(test, node).map((daemon) => daemon.signal('CONT')).join(' ; '));
+  async pause(test: TestContext, node: string, only?: readonly string[]): Promise<void> {
+    await this.onDaemons(test, node, only, (daemon) => daemon.signal('STOP'), ' ; ');
+  }
+
+  async resume(test: TestContext, node: string, only?: readonly string[]): Promise<void> {
+    await this.onDaemons(test, node, only, (daemon) => daemon.signal('CONT'), ' ; ');
   }
 
   /** The hosts of the groups' primaries, as the master sees them. */
@@ -151,7 +156,13 @@ export class MinisqlDatabase implements Database {
     return `${this.options.dir}/${node}`;
   }
 
-  private daemons(test: TestContext, node: string): DaemonCommands[] {
+  /** Runs one command per daemon (those named in `only`, or all), joined by `joiner`; nothing when none is named. */
+  private async onDaemons(test: TestContext, node: string, only: readonly string[] | undefined, command: (daemon: DaemonCommands) => string, joiner: string): Promise<void> {
+    const commands = this.daemons(test, node, only).map(command);
+    if (commands.length > 0) await remoteOf(test, node).exec(commands.join(joiner));
+  }
+
+  private daemons(test: TestContext, node: string, only?: readonly string[]): DaemonCommands[] {
     const remote = remoteOf(test, node);
     const env = {
       THIS_NAME: node,
@@ -159,7 +170,8 @@ export class MinisqlDatabase implements Database {
       MINISQL_CONFIG: `${this.options.dir}/minisql.yaml`,
       MINISQL_SKIP_SETUP: '1',
     };
-    return this.rolesOf(test, node).map((role) =>
+    const roles = this.rolesOf(test, node).filter((role) => !only || only.includes(role));
+    return roles.map((role) =>
       daemonCommands({ dir: this.nodeDir(node), name: role, command: [`${this.options.root}/scripts/${role}.sh`], env }),
     );
   }

@@ -2,6 +2,11 @@
  * Faults on the database's processes, through the Database adapter: `kill` SIGKILLs the
  * database on the targeted nodes and `start` starts it again; `pause` SIGSTOPs it and
  * `resume` SIGCONTs it (Jepsen's db nemesis). Targets as in nemesis-targeted.ts.
+ *
+ * By default every process of the node is hit, like a crash of the machine. With
+ * `processes`, only those the adapter calls by these names (minisql: `region` kills a
+ * region while its host's etcd member lives on), and targets are chosen among the nodes
+ * that run one of them.
  */
 import type { Database } from './database.js';
 import { NemesisError } from './nemesis-error.js';
@@ -20,11 +25,15 @@ export interface ProcessNemesisOptions {
   random: Random;
   /** Targets when an op's value is null. Default one. */
   targets?: TargetSpec;
+  /** The names of the processes to hit; empty or absent: all of the node's. */
+  processes?: readonly string[];
 }
 
 type ProcessMethod = 'kill' | 'start' | 'pause' | 'resume';
 
-function processFault(name: string, faultF: string, healF: string, faultMethod: ProcessMethod, healMethod: ProcessMethod): NodeFault {
+function processFault(name: string, faultF: string, healF: string, faultMethod: ProcessMethod, healMethod: ProcessMethod, processes: readonly string[]): NodeFault {
+  const only = processes.length > 0 ? processes : undefined;
+  const runsOneOf = (test: TestContext, node: string): boolean => (test.db.processes?.(test, node) ?? []).some((process) => processes.includes(process));
   return {
     name,
     faultF,
@@ -34,27 +43,35 @@ function processFault(name: string, faultF: string, healF: string, faultMethod: 
       if (missing.length > 0) {
         throw new NemesisError('NEMESIS_UNSUPPORTED', `the ${name} needs the ${test.db.name} adapter to implement ${missing.join(' and ')}()`);
       }
+      if (!only) return;
+      if (!test.db.processes) throw new NemesisError('NEMESIS_UNSUPPORTED', `nemesis.processes needs the ${test.db.name} adapter to name its processes (processes())`);
+      const known = new Set(test.nodes.flatMap((node) => test.db.processes?.(test, node) ?? []));
+      const unknown = only.filter((process) => !known.has(process));
+      if (unknown.length > 0) {
+        throw new NemesisError('NEMESIS_BAD_VALUE', `nemesis.processes names ${unknown.join(', ')}, which no node of ${test.db.name} runs (its processes: ${[...known].join(', ')})`);
+      }
     },
-    inject: (test, node) => call(test.db, faultMethod, test, node),
-    heal: (test, node) => call(test.db, healMethod, test, node),
+    inject: (test, node) => call(test.db, faultMethod, test, node, only),
+    heal: (test, node) => call(test.db, healMethod, test, node, only),
     // A failed kill may still have killed; restart only what is down, so a running
     // database is never started twice.
     mayBeHarmed: faultMethod === 'kill' ? async (test, node) => !(await test.db.isRunning(test, node)) : undefined,
+    candidates: only ? (test) => test.nodes.filter((node) => runsOneOf(test, node)) : undefined,
   };
 }
 
-async function call(db: Database, method: ProcessMethod, test: TestContext, node: string): Promise<void> {
+async function call(db: Database, method: ProcessMethod, test: TestContext, node: string, only: readonly string[] | undefined): Promise<void> {
   const run = db[method];
   if (!run) throw new NemesisError('NEMESIS_UNSUPPORTED', `the ${db.name} adapter has no ${method}()`);
-  await run.call(db, test, node);
+  await (only ? run.call(db, test, node, only) : run.call(db, test, node));
 }
 
 /** `kill` SIGKILLs the database on the targets (Database.kill); `start` restarts them (Database.start). */
 export function killNemesis(options: ProcessNemesisOptions): TargetedNemesis {
-  return new TargetedNemesis(processFault('kill nemesis', KILL, START, 'kill', 'start'), { random: options.random, targets: options.targets ?? 'one' });
+  return new TargetedNemesis(processFault('kill nemesis', KILL, START, 'kill', 'start', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
 }
 
 /** `pause` SIGSTOPs the database on the targets (Database.pause); `resume` SIGCONTs them (Database.resume). */
 export function pauseNemesis(options: ProcessNemesisOptions): TargetedNemesis {
-  return new TargetedNemesis(processFault('pause nemesis', PAUSE, RESUME, 'pause', 'resume'), { random: options.random, targets: options.targets ?? 'one' });
+  return new TargetedNemesis(processFault('pause nemesis', PAUSE, RESUME, 'pause', 'resume', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
 }

@@ -26,6 +26,8 @@ export interface NodeFault {
   inject(test: TestContext, node: string): Promise<void>;
   /** Must succeed on a node already healed. */
   heal(test: TestContext, node: string): Promise<void>;
+  /** The nodes it can hit (default: every test node); targets are chosen among them. */
+  candidates?(test: TestContext): string[];
   /**
    * After a failed inject: whether the node may be faulted anyway and needs a heal.
    * Default: yes (right for heals that are harmless on a healthy node).
@@ -81,7 +83,7 @@ export class TargetedNemesis implements Nemesis {
     const spec = parseTargetSpec(op.value, this.targets);
     let targets: string[];
     try {
-      targets = await chooseTargets(test, spec, this.random);
+      targets = await chooseTargets(test, spec, this.random, this.fault.candidates?.(test) ?? test.nodes);
     } catch (error) {
       // No primary right now (an election) is a moment of the test, not a broken test.
       if (error instanceof NemesisError && error.code !== 'NEMESIS_NO_PRIMARIES') throw error;

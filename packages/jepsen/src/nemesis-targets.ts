@@ -45,7 +45,7 @@ export function selectTargets(spec: TargetSpec, nodes: readonly string[], random
   if (typeof spec !== 'string') {
     const known = new Set(nodes);
     const unknown = spec.filter((node) => !known.has(node));
-    if (unknown.length > 0) throw new NemesisError('NEMESIS_BAD_VALUE', `targets ${unknown.join(', ')} are not test nodes (${nodes.join(', ')})`);
+    if (unknown.length > 0) throw new NemesisError('NEMESIS_BAD_VALUE', `targets ${unknown.join(', ')} are not among the nodes this fault can hit (${nodes.join(', ')})`);
     return [...new Set(spec)];
   }
   switch (spec) {
@@ -80,8 +80,11 @@ export async function currentPrimaries(test: TestContext): Promise<string[]> {
   return primaries;
 }
 
-/** The targets of `spec` in this test, asking the database only when the spec needs primaries. */
-export async function chooseTargets(test: TestContext, spec: TargetSpec, random: Random): Promise<string[]> {
+/**
+ * The targets of `spec` among `nodes` (default: every test node), asking the database
+ * only when the spec needs primaries.
+ */
+export async function chooseTargets(test: TestContext, spec: TargetSpec, random: Random, nodes: readonly string[] = test.nodes): Promise<string[]> {
   const primaries = needsPrimaries(spec) ? await currentPrimaries(test) : [];
-  return selectTargets(spec, test.nodes, random, primaries);
+  return selectTargets(spec, nodes, random, primaries);
 }

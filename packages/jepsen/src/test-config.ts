@@ -61,6 +61,11 @@ export interface TestConfig {
     intervalSeconds: number;
     /** Which nodes kill and pause act on. Default `one`. */
     targets: NodeTargets;
+    /**
+     * Which of a node's processes kill and pause act on (`nemesis.processes`, names the
+     * database adapter knows, e.g. minisql's `region`); empty: all of them, a node crash.
+     */
+    processes: string[];
     /** delay mode: added latency in milliseconds. Default 50. */
     delayMs: number;
     /** loss mode: percentage of packets dropped. Default 20. */
@@ -124,6 +129,12 @@ const TOP_LEVEL_KEYS = new Set([
   'name', 'concurrency', 'remote', 'hosts', 'server', 'database', 'nemesis', 'checker', 'workload',
   'time_limit', 'rate', 'op_timeout_ms', 'store', 'seed', 'leave_db_running',
 ]);
+/** The keys of each section the tester reads (`database:` is the adapter's, free-form). */
+const SECTION_KEYS: Record<'nemesis' | 'checker' | 'workload', ReadonlySet<string>> = {
+  nemesis: new Set(['mode', 'partition_method', 'step', 'interval', 'targets', 'processes', 'delay_ms', 'loss_percent']),
+  checker: new Set(['models', 'model', 'algos', 'algorithm', 'time_limit']),
+  workload: new Set(['name', 'threads_per_key', 'ops_per_key', 'values']),
+};
 
 export function loadTestConfig(path: string): TestConfig {
   let text: string;
@@ -156,6 +167,13 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
   const nemesisRaw = root.nemesis === undefined || root.nemesis === null ? {} : objectAt(root.nemesis, 'nemesis', fail);
   const checkerRaw = root.checker === undefined || root.checker === null ? {} : objectAt(root.checker, 'checker', fail);
   const workloadRaw = root.workload === undefined || root.workload === null ? {} : objectAt(root.workload, 'workload', fail);
+  // A misspelt key would otherwise be ignored and its default used without a word.
+  for (const [section, values] of [['nemesis', nemesisRaw], ['checker', checkerRaw], ['workload', workloadRaw]] as const) {
+    const known = SECTION_KEYS[section];
+    for (const key of Object.keys(values)) {
+      if (!known.has(key)) fail(`${section}.${key}`, `is not a known key (known: ${[...known].join(', ')})`);
+    }
+  }
   const model = oneOf(normalize(checkerRaw.models ?? checkerRaw.model ?? 'cas-register'), MODELS, 'checker.models', fail);
   const remote = root.remote === undefined ? (servers.length > 0 ? 'ssh' : 'netns') : oneOf(root.remote, ['ssh', 'netns'] as const, 'remote', fail);
   if (remote === 'ssh' && servers.length === 0) fail('server', 'must list at least one node when remote is ssh');
@@ -182,6 +200,7 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
       clockStepSeconds: numberAt(nemesisRaw.step ?? 60, 'nemesis.step', -86_400, 86_400, fail),
       intervalSeconds: numberAt(nemesisRaw.interval ?? 5, 'nemesis.interval', 0.1, 3_600, fail),
       targets: oneOf(nemesisRaw.targets ?? 'one', TARGETS, 'nemesis.targets', fail),
+      processes: processNames(nemesisRaw.processes, fail),
       delayMs: intAt(nemesisRaw.delay_ms ?? 50, 'nemesis.delay_ms', 1, 60_000, fail),
       lossPercent: numberAt(nemesisRaw.loss_percent ?? 20, 'nemesis.loss_percent', 0.1, 100, fail),
     },
@@ -249,6 +268,17 @@ function nemesisMode(value: unknown): unknown {
 function objectAt(value: unknown, field: string, fail: (field: string, why: string) => never): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(field, 'must be a mapping');
   return value as Record<string, unknown>;
+}
+
+/** `nemesis.processes`: a name or a list of names; absent or empty means every process. */
+function processNames(raw: unknown, fail: (field: string, why: string) => never): string[] {
+  if (raw === undefined || raw === null) return [];
+  const names = Array.isArray(raw) ? raw : [raw];
+  return names.map((name, i) => {
+    const field = Array.isArray(raw) ? `nemesis.processes[${i}]` : 'nemesis.processes';
+    const text = stringAt(name, field, fail).trim();
+    return text === '' ? fail(field, 'must name a process, not an empty string') : text;
+  });
 }
 
 function stringAt(value: unknown, field: string, fail: (field: string, why: string) => never): string {

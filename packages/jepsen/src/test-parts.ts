@@ -49,7 +49,7 @@ export function testParts(config: TestConfig): TestParts {
  * schedule of faults: one per mode, a partition fault per partition method, in turn.
  */
 export function nemesisFor(config: TestConfig, random: () => number): { nemesis: Nemesis; schedule?: NemesisSchedule[] } {
-  const { targets, delayMs, lossPercent, clockStepSeconds, partitionMethods } = config.nemesis;
+  const { targets, processes, delayMs, lossPercent, clockStepSeconds, partitionMethods } = config.nemesis;
   const modes = [...new Set(config.nemesis.modes)].filter((mode) => mode !== 'none');
   if (modes.length === 0) return { nemesis: noopNemesis };
   const nemeses: Nemesis[] = [];
@@ -61,11 +61,11 @@ export function nemesisFor(config: TestConfig, random: () => number): { nemesis:
         for (const method of partitionMethods) schedule.push({ startF: START_PARTITION, stopF: STOP_PARTITION, startValue: method });
         break;
       case 'kill':
-        nemeses.push(killNemesis({ random, targets }));
+        nemeses.push(killNemesis({ random, targets, processes }));
         schedule.push({ startF: KILL, stopF: START });
         break;
       case 'pause':
-        nemeses.push(pauseNemesis({ random, targets }));
+        nemeses.push(pauseNemesis({ random, targets, processes }));
         schedule.push({ startF: PAUSE, stopF: RESUME });
         break;
       case 'delay':

@@ -20,14 +20,25 @@ export class WorkloadClient implements Client {
 
   constructor(private readonly connect: Connect) {}
 
+  /** Connects to `node`; when that fails, the next op tries again (see invoke). */
   async open(test: TestContext, node: string): Promise<void> {
     this.node = node;
+    this.connection = undefined;
     this.connection = await this.connect(test, node);
   }
 
-  async invoke(_test: TestContext, op: Op): Promise<Op> {
-    const connection = this.connection;
-    if (!connection) return { ...op, type: 'fail', error: 'not-connected' };
+  async invoke(test: TestContext, op: Op): Promise<Op> {
+    let connection = this.connection;
+    if (!connection) {
+      // The last (re)open failed: the node was down or cut off. Try again now, as
+      // Jepsen's client worker does; until it works, every op fails without being tried.
+      if (this.node === undefined) return { ...op, type: 'fail', error: 'not-connected' };
+      try {
+        connection = this.connection = await this.connect(test, this.node);
+      } catch (error) {
+        return { ...op, type: 'fail', error: `not-connected: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    }
     const key = op.key === undefined ? SINGLE_KEY : String(op.key);
     const node = this.node === undefined ? {} : { node: this.node };
     const readOnly = op.f === 'read';

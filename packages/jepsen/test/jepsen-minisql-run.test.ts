@@ -38,6 +38,21 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     assert.ok(facts.okOps > 100, `only ${facts.okOps} ops succeeded`);
   });
 
+  it('minisql stays linearizable when only the region processes of the primaries are killed (their etcd members live on)', async () => {
+    const run = await minisqlRun({
+      seed: 6,
+      nemesis: { mode: 'kill', targets: 'primaries', processes: ['region'], interval: 2 },
+      time_limit: 12,
+    });
+    assert.equal(run.verdict.valid, true, run.verdict.summary);
+    const kills = run.history.filter((op) => op.f === 'kill' && op.type === 'info');
+    assert.ok(kills.length >= 2, `${kills.length} kills`);
+    const killed = kills.flatMap((op) => (Array.isArray(op.value) ? (op.value as string[]) : []));
+    assert.ok(killed.length > 0, 'no kill hit a node');
+    assert.ok(!killed.includes('host0'), 'a kill hit host0, which runs the master and no region');
+    assert.ok(historyFacts(run).okOps > 50, 'too few ops succeeded');
+  });
+
   it('replica reads presented as linearizable are caught: the run is invalid and the timeline shows the ops that prove it', async () => {
     // A stale replica read needs a partition that leaves a client reading a replica the
     // primary no longer writes to; which partitions do depends on the run's timing, so the

@@ -58,7 +58,9 @@ class RecordingRemote implements Remote {
 }
 
 /** A database that records kill/start/pause/resume calls. */
-function recordingDatabase(options: { primaries?: string[]; withoutProcessControl?: boolean } = {}): Database & { calls: string[]; down: Set<string>; failing: Set<string>; survivors: Set<string> } {
+function recordingDatabase(
+  options: { primaries?: string[]; withoutProcessControl?: boolean; processes?: (node: string) => string[] } = {},
+): Database & { calls: string[]; down: Set<string>; failing: Set<string>; survivors: Set<string> } {
   const calls: string[] = [];
   /** Nodes whose database is not running. */
   const down = new Set<string>();
@@ -66,8 +68,8 @@ function recordingDatabase(options: { primaries?: string[]; withoutProcessContro
   const failing = new Set<string>();
   /** Nodes whose database outlives a kill. */
   const survivors = new Set<string>();
-  const record = (method: string) => async (_test: TestContext, node: string) => {
-    calls.push(`${method} ${node}`);
+  const record = (method: string) => async (_test: TestContext, node: string, only?: readonly string[]) => {
+    calls.push(only ? `${method} ${node} ${only.join('+')}` : `${method} ${node}`);
     if (method === 'kill' && !survivors.has(node)) down.add(node);
     if (method === 'start') down.delete(node);
     if (failing.has(`${method} ${node}`)) throw new Error(`${method} failed on ${node}`);
@@ -83,8 +85,12 @@ function recordingDatabase(options: { primaries?: string[]; withoutProcessContro
     isRunning: async (_test, node) => !down.has(node),
     ...(options.withoutProcessControl ? {} : { kill: record('kill'), start: record('start'), pause: record('pause'), resume: record('resume') }),
     ...(options.primaries === undefined ? {} : { primaries: async () => options.primaries ?? [] }),
+    ...(options.processes === undefined ? {} : { processes: (_test: TestContext, node: string) => options.processes?.(node) ?? [] }),
   };
 }
+
+/** minisql's layout: host0 runs etcd and the master, the others etcd and a region. */
+const minisqlLayout = (node: string): string[] => (node === 'host0' ? ['etcd', 'master'] : ['etcd', 'region']);
 
 function testContext(db: Database = recordingDatabase()): TestContext & { remotesByNode: Map<string, RecordingRemote>; warnings: string[] } {
   const remotesByNode = new Map(NODES.map((node) => [node, new RecordingRemote(node, addressOf(node))]));
@@ -129,7 +135,7 @@ describe('target selection', () => {
     assert.equal(parseTargetSpec('minority_third', 'one'), 'minority-third');
     assert.deepEqual(parseTargetSpec(['host1'], 'one'), ['host1']);
     assert.throws(() => parseTargetSpec(3, 'one'), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE');
-    assert.throws(() => selectTargets(['host9'], NODES, random), /host9 are not test nodes/);
+    assert.throws(() => selectTargets(['host9'], NODES, random), /host9 are not among the nodes this fault can hit/);
   });
 });
 
@@ -277,6 +283,46 @@ describe('kill and pause nemeses', () => {
     await assert.rejects(
       killNemesis({ random: seededRandom(1) }).setup(testContext(recordingDatabase({ withoutProcessControl: true }))),
       /NEMESIS_UNSUPPORTED: the kill nemesis needs the fake adapter to implement kill and start\(\)/,
+    );
+  });
+});
+
+describe('faults on some processes of a node (nemesis.processes)', () => {
+  test('a region-only kill hits only nodes that run a region, and only that process; start restarts it alone', async () => {
+    const db = recordingDatabase({ processes: minisqlLayout });
+    const test = testContext(db);
+    const nemesis = killNemesis({ random: seededRandom(3), targets: 'all', processes: ['region'] });
+    await nemesis.setup(test);
+    const killed = await nemesis.invoke(test, nemesisOp('kill'));
+    assert.deepEqual(new Set(killed.value as string[]), new Set(['host1', 'host2', 'host3', 'host4']), 'host0 runs no region');
+    assert.ok(db.calls.every((call) => call.endsWith(' region')), `calls: ${db.calls.join('; ')}`);
+    db.calls.length = 0;
+    await nemesis.invoke(test, nemesisOp('start'));
+    assert.deepEqual(new Set(db.calls), new Set(['start host1 region', 'start host2 region', 'start host3 region', 'start host4 region']));
+  });
+
+  test('one target is drawn among the nodes that run the process, whatever the seed', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const db = recordingDatabase({ processes: minisqlLayout });
+      const nemesis = pauseNemesis({ random: seededRandom(seed), processes: ['master'] });
+      const paused = await nemesis.invoke(testContext(db), nemesisOp('pause'));
+      assert.deepEqual(paused.value, ['host0'], `seed ${seed} paused ${JSON.stringify(paused.value)}`);
+    }
+  });
+
+  test('an explicit node that runs none of the processes is refused, naming the nodes that do', async () => {
+    const nemesis = killNemesis({ random: seededRandom(1), processes: ['region'] });
+    await assert.rejects(nemesis.invoke(testContext(recordingDatabase({ processes: minisqlLayout })), nemesisOp('kill', ['host0'])), /host0 are not among the nodes this fault can hit \(host1, host2, host3, host4\)/);
+  });
+
+  test('a process no node runs, or an adapter that names no processes, is refused at setup', async () => {
+    await assert.rejects(
+      killNemesis({ random: seededRandom(1), processes: ['regoin'] }).setup(testContext(recordingDatabase({ processes: minisqlLayout }))),
+      /NEMESIS_BAD_VALUE: nemesis.processes names regoin, which no node of fake runs \(its processes: etcd, master, region\)/,
+    );
+    await assert.rejects(
+      killNemesis({ random: seededRandom(1), processes: ['region'] }).setup(testContext(recordingDatabase())),
+      /NEMESIS_UNSUPPORTED: nemesis.processes needs the fake adapter to name its processes/,
     );
   });
 });

@@ -32,6 +32,12 @@ describe('test configuration', () => {
     }
   });
 
+  it('reads nemesis.processes as a name or a list of names; absent means every process', () => {
+    assert.deepEqual(parseTestConfig({ nemesis: { mode: 'kill', processes: 'region' } }, 'test').nemesis.processes, ['region']);
+    assert.deepEqual(parseTestConfig({ nemesis: { mode: 'kill', processes: ['region', 'master'] } }, 'test').nemesis.processes, ['region', 'master']);
+    assert.deepEqual(parseTestConfig({ nemesis: { mode: 'kill' } }, 'test').nemesis.processes, []);
+  });
+
   it("reads pyjepsen's None as no nemesis", () => {
     assert.equal(parseTestConfig({ nemesis: { mode: 'None' } }, 'test').nemesis.mode, 'none');
   });
@@ -46,6 +52,10 @@ describe('test configuration', () => {
       [{ remote: 'ssh' }, 'server'],
       [{ time_limit: 'soon' }, 'time_limit'],
       [{ colour: 'blue' }, 'colour'],
+      [{ nemesis: { proceses: ['region'] } }, 'nemesis.proceses'],
+      [{ workload: { threads: 2 } }, 'workload.threads'],
+      [{ nemesis: { processes: ['region', ''] } }, 'nemesis.processes[1]'],
+      [{ nemesis: { processes: [7, { name: 'region' }] } }, 'nemesis.processes[1]'],
     ];
     for (const [raw, field] of cases) {
       assert.throws(
