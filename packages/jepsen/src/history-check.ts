@@ -6,6 +6,7 @@
 import { formatEdn } from './edn.js';
 import { readHistoryFile } from './history-file.js';
 import { checkLinearizability, linearizabilityResultToEdn, validityToEdn, type LinearizabilityResult, type Validity } from './linearizability.js';
+import type { Model } from './model.js';
 import type { Op } from './op.js';
 import { checkSet } from './set-checker.js';
 import type { TestConfig } from './test-config.js';
@@ -40,7 +41,8 @@ export async function checkHistory(workload: Workload, history: readonly Op[], c
 }
 
 export interface CheckFileOptions {
-  model: string;
+  /** A model, or its name for the default options. */
+  model: Model | string;
   algorithm: string;
   timeLimitSeconds: number;
   perKey: boolean;

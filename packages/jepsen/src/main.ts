@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { checkHistoryFile } from './history-check.js';
+import type { Model } from './model.js';
+import { casRegisterModel, FAILED_CAS_RULES, type FailedCasRule } from './model-register.js';
 import { HOSTS_SCRIPT_PATH, NetnsHosts } from './netns-hosts.js';
 import { parseTestConfig, TestConfigError } from './test-config.js';
 import { testParts } from './test-parts.js';
@@ -41,6 +43,9 @@ check flags:
   --algorithm NAME       competition | wgl | linear (default competition)
   --time-limit SECONDS   give up with unknown after this long (default 60)
   --whole                check the whole history at once instead of key by key
+  --failed-cas RULE      cas-register: no-effect (Jepsen's default: a failed CAS changed
+                         nothing) or observes-mismatch (it also read a value other than
+                         the expected one, as etcd's and Porcupine's histories mean it)
 
 exit status: 0 valid, 1 invalid, 2 unknown or error`;
 
@@ -129,12 +134,19 @@ async function check(args: string[]): Promise<number> {
       algorithm: { type: 'string' },
       'time-limit': { type: 'string' },
       whole: { type: 'boolean' },
+      'failed-cas': { type: 'string' },
     },
   });
   const file = positionals[0];
   if (!file) throw new Error(`USAGE: check needs a history file\n\n${USAGE}`);
+  const modelName = values.model ?? 'cas-register';
+  const failedCas = values['failed-cas'];
+  if (failedCas !== undefined && modelName !== 'cas-register') throw new Error(`USAGE: --failed-cas applies to the cas-register model, not ${modelName}`);
+  if (failedCas !== undefined && !FAILED_CAS_RULES.includes(failedCas as FailedCasRule)) {
+    throw new Error(`USAGE: --failed-cas takes ${FAILED_CAS_RULES.join(' or ')}, not ${failedCas}`);
+  }
   const verdict = await checkHistoryFile(file, {
-    model: values.model ?? 'cas-register',
+    model: failedCas === undefined ? modelName : (casRegisterModel({ failedCas: failedCas as FailedCasRule }) as Model),
     algorithm: values.algorithm ?? 'competition',
     timeLimitSeconds: values['time-limit'] === undefined ? 60 : Number(values['time-limit']),
     perKey: !values.whole,

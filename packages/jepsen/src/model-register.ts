@@ -20,7 +20,8 @@ import { sameOpValue, showOpValue, opValueKey, type Model, type ModelOp } from '
 import type { OpValue } from './op.js';
 
 export type NilReadRule = 'only-while-absent' | 'always-legal';
-export type FailedCasRule = 'no-effect' | 'observes-mismatch';
+export const FAILED_CAS_RULES = ['no-effect', 'observes-mismatch'] as const;
+export type FailedCasRule = (typeof FAILED_CAS_RULES)[number];
 
 export interface RegisterOptions {
   /** The register's first value; default nil, meaning absent. */
