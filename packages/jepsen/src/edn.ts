@@ -8,7 +8,7 @@
  * Characters are read as one-character strings: Jepsen histories do not use them and
  * keeping a separate type would burden every reader of a value.
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 
 /** Deeper nesting than this is refused rather than risking the stack. */
 const NESTING_DEPTH_MAX = 512;

@@ -16,6 +16,7 @@ import { daemonCommands } from './node-daemon.js';
 import { shellQuote } from './shell-quote.js';
 import type { StoreConnection } from './store-connection.js';
 import { remoteOf, type TestContext } from './test-context.js';
+import { JepsenError } from './jepsen-errors.js';
 
 /** How long a member may take to join a healthy cluster after it starts. */
 const ETCD_READY_MS_MAX = 60_000;
@@ -155,10 +156,10 @@ export class EtcdDatabase implements Database {
         client.close();
       }
       if (!(await this.isRunning(test, node))) {
-        throw new Error(`DB_SETUP_FAILED: etcd on ${node} exited; see ${this.nodeDir(node)}/etcd.log`);
+        throw new JepsenError('DB_SETUP_FAILED', `etcd on ${node} exited; see ${this.nodeDir(node)}/etcd.log`);
       }
       await new Promise((resolve) => setTimeout(resolve, ETCD_READY_POLL_MS));
     }
-    throw new Error(`DB_SETUP_FAILED: etcd on ${node} did not answer within ${ETCD_READY_MS_MAX} ms: ${String(lastError)}`);
+    throw new JepsenError('DB_SETUP_FAILED', `etcd on ${node} did not answer within ${ETCD_READY_MS_MAX} ms: ${String(lastError)}`);
   }
 }

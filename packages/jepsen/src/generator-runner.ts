@@ -11,6 +11,7 @@
  */
 import type { GenContext, Generator, Thread } from './generator.js';
 import { NEMESIS_PROCESS, type Op, type Process } from './op.js';
+import { JepsenError } from './jepsen-errors.js';
 
 export interface OpRecorder {
   /** Appends an op, giving it its index and time; returns it. */
@@ -111,7 +112,7 @@ export async function runGenerator(options: GeneratorRunnerOptions): Promise<Gen
     if (step.kind === 'done') break;
     if (step.kind === 'op') {
       if (busy.has(step.thread) || !processOf.has(step.thread)) {
-        throw new Error(`GENERATOR_BUSY_THREAD: the generator chose thread ${String(step.thread)}, which is not free`);
+        throw new JepsenError('GENERATOR_BUSY_THREAD', `the generator chose thread ${String(step.thread)}, which is not free`);
       }
       const invoke = options.recorder.record({
         type: 'invoke',

@@ -8,7 +8,7 @@
  * become their names (`:timed-out` -> "timed-out"), and maps, sets and tagged literals in
  * values become their EDN text, so every history Jepsen writes can be read.
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import {
   EDN_END,
   EdnList,

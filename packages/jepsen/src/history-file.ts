@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import { parseHistoryEdn } from './history-edn.js';
 import { parseHistoryJsonl } from './history-jsonl.js';
 import type { Op } from './op.js';

@@ -3,7 +3,7 @@
  * (`{"type":"invoke","f":"read","value":null,"process":0,"time":123,"index":0}`), for
  * tools that do not read EDN. Blank lines are skipped.
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import { opFromFields, type OpFields } from './history-op.js';
 import type { Op } from './op.js';
 

@@ -3,7 +3,7 @@
  * that the two formats accept exactly the same histories and reject bad ones with the
  * same HISTORY_MALFORMED message.
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import { NEMESIS_PROCESS, type Op, type OpType, type OpValue, type Process } from './op.js';
 
 const OP_TYPES: ReadonlySet<string> = new Set<OpType>(['invoke', 'ok', 'fail', 'info']);

@@ -7,7 +7,7 @@
  * answers `unknown` with a reason. Input that cannot be checked at all (ops that do not
  * pair up, an op the model does not know) throws a CheckerError.
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import { CompetitionSearch } from './competition-checker.js';
 import { formatEdn, Keyword } from './edn.js';
 import { analyzeFailure, type LinearizabilityFailure } from './failure-analysis.js';

@@ -15,6 +15,7 @@ import { HOSTS_SCRIPT_PATH, NetnsHosts } from './netns-hosts.js';
 import { parseTestConfig, TestConfigError } from './test-config.js';
 import { testParts } from './test-parts.js';
 import { runTest, verdictLine } from './test-runner.js';
+import { JepsenError } from './jepsen-errors.js';
 
 const USAGE = `minisql-jepsen: Jepsen-style tests of etcd and minisql, and a linearizability checker
 
@@ -138,12 +139,12 @@ async function check(args: string[]): Promise<number> {
     },
   });
   const file = positionals[0];
-  if (!file) throw new Error(`USAGE: check needs a history file\n\n${USAGE}`);
+  if (!file) throw new JepsenError('USAGE', `check needs a history file\n\n${USAGE}`);
   const modelName = values.model ?? 'cas-register';
   const failedCas = values['failed-cas'];
-  if (failedCas !== undefined && modelName !== 'cas-register') throw new Error(`USAGE: --failed-cas applies to the cas-register model, not ${modelName}`);
+  if (failedCas !== undefined && modelName !== 'cas-register') throw new JepsenError('USAGE', `--failed-cas applies to the cas-register model, not ${modelName}`);
   if (failedCas !== undefined && !FAILED_CAS_RULES.includes(failedCas as FailedCasRule)) {
-    throw new Error(`USAGE: --failed-cas takes ${FAILED_CAS_RULES.join(' or ')}, not ${failedCas}`);
+    throw new JepsenError('USAGE', `--failed-cas takes ${FAILED_CAS_RULES.join(' or ')}, not ${failedCas}`);
   }
   const verdict = await checkHistoryFile(file, {
     model: failedCas === undefined ? modelName : (casRegisterModel({ failedCas: failedCas as FailedCasRule }) as Model),
@@ -177,7 +178,7 @@ async function hosts(args: string[]): Promise<number> {
     const result = spawnSync('bash', [HOSTS_SCRIPT_PATH, 'status'], { stdio: 'inherit', timeout: 30_000 });
     return result.status === 0 ? EXIT_VALID : EXIT_UNKNOWN;
   }
-  throw new Error(`USAGE: hosts takes up, down, status or plan, not ${action}`);
+  throw new JepsenError('USAGE', `hosts takes up, down, status or plan, not ${action}`);
 }
 
 async function main(argv: string[]): Promise<number> {

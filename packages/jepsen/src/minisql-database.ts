@@ -26,6 +26,7 @@ import { daemonCommands, type DaemonCommands } from './node-daemon.js';
 import { shellQuote } from './shell-quote.js';
 import type { StoreConnection } from './store-connection.js';
 import { remoteOf, type TestContext } from './test-context.js';
+import { JepsenError } from './jepsen-errors.js';
 
 /** The repository root of this checkout (packages/jepsen/dist/src → four levels up). */
 const THIS_CHECKOUT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -50,7 +51,7 @@ export interface MinisqlOptions {
 
 export function minisqlOptions(raw: Readonly<Record<string, unknown>>): MinisqlOptions {
   const reads = raw.reads === undefined ? 'primary' : String(raw.reads);
-  if (reads !== 'primary' && reads !== 'replica') throw new Error(`INVALID_TEST_CONFIG: database.reads must be primary or replica, not ${reads}`);
+  if (reads !== 'primary' && reads !== 'replica') throw new JepsenError('INVALID_TEST_CONFIG', `database.reads must be primary or replica, not ${reads}`);
   return {
     root: raw.root === undefined ? THIS_CHECKOUT : String(raw.root),
     dir: raw.dir === undefined ? '/tmp/minisql-jepsen' : String(raw.dir),
@@ -72,7 +73,7 @@ export class MinisqlDatabase implements Database {
   constructor(private readonly options: MinisqlOptions) {}
 
   rolesOf(test: TestContext, node: string): Role[] {
-    if (test.nodes.length < 3) throw new Error(`DB_SETUP_FAILED: minisql needs at least 3 nodes (a master and a group of two regions), not ${test.nodes.length}`);
+    if (test.nodes.length < 3) throw new JepsenError('DB_SETUP_FAILED', `minisql needs at least 3 nodes (a master and a group of two regions), not ${test.nodes.length}`);
     return node === test.nodes[0] ? ['etcd', 'master'] : ['etcd', 'region'];
   }
 
@@ -93,7 +94,7 @@ export class MinisqlDatabase implements Database {
     // bounded, in case another node's setup failed before it started its processes.
     const deadline = Date.now() + CLUSTER_READY_MS_MAX;
     while (!this.provisioned && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
-    if (!this.provisioned) throw new Error(`DB_SETUP_FAILED: ${node} waited ${CLUSTER_READY_MS_MAX} ms for the other nodes' setup`);
+    if (!this.provisioned) throw new JepsenError('DB_SETUP_FAILED', `${node} waited ${CLUSTER_READY_MS_MAX} ms for the other nodes' setup`);
     await this.provisioned;
   }
 
@@ -229,6 +230,6 @@ export class MinisqlDatabase implements Database {
       }
       await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS * 4));
     }
-    throw new Error(`DB_SETUP_FAILED: minisql did not accept the test's tables within ${CLUSTER_READY_MS_MAX} ms: ${String(lastError)}`);
+    throw new JepsenError('DB_SETUP_FAILED', `minisql did not accept the test's tables within ${CLUSTER_READY_MS_MAX} ms: ${String(lastError)}`);
   }
 }

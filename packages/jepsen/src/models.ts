@@ -3,7 +3,7 @@
  * defaults we run Jepsen tests with (see model-register.ts for why nil reads default to
  * only-while-absent).
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import type { Model } from './model.js';
 import { kvModel } from './model-kv.js';
 import { mutexModel } from './model-mutex.js';

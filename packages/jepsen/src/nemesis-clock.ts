@@ -10,7 +10,7 @@
  * NEMESIS_CLOCK_SHARED rather than pretend.
  */
 import { readFile } from 'node:fs/promises';
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { healEverywhere, nemesisCompletion, onNodes } from './nemesis-outcome.js';
 import type { Nemesis } from './nemesis.js';
 import type { Op, OpValue } from './op.js';

@@ -2,7 +2,7 @@
  * Several nemeses as one (Jepsen's compose): each op goes to the nemesis that handles its
  * f; setup sets every one up, teardown tears every one down, even after another failed.
  */
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { describeFailures } from './nemesis-outcome.js';
 import type { Nemesis } from './nemesis.js';
 import type { Op } from './op.js';

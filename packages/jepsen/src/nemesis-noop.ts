@@ -2,7 +2,7 @@
  * The nemesis of pyjepsen's mode None: handles no f and does nothing, so a run without
  * faults goes through the same setup and teardown as any other.
  */
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import type { Nemesis } from './nemesis.js';
 import type { Op } from './op.js';
 import type { TestContext } from './test-context.js';

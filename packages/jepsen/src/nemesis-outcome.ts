@@ -3,7 +3,7 @@
  * another fails, the completion names what was done and what failed, and teardown heals
  * everywhere, failing only for nodes it had harmed.
  */
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import type { Op, OpValue } from './op.js';
 import type { TestContext } from './test-context.js';
 

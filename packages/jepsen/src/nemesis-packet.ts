@@ -6,7 +6,7 @@
  * removes only its own. Targets as in nemesis-targeted.ts; by default all nodes.
  */
 import { ComposedNemesis } from './nemesis-compose.js';
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { onNodes } from './nemesis-outcome.js';
 import { type NodeFault, TargetedNemesis } from './nemesis-targeted.js';
 import type { TargetSpec } from './nemesis-targets.js';

@@ -4,7 +4,7 @@
  * Jepsen's partitioner with its partition specs; the grudge is computed by
  * partition-shapes.ts and applied by net-control.ts.
  */
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { healEverywhere, nemesisCompletion, onNodes } from './nemesis-outcome.js';
 import { currentPrimaries } from './nemesis-targets.js';
 import type { Nemesis } from './nemesis.js';

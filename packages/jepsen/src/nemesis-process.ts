@@ -9,7 +9,7 @@
  * that run one of them.
  */
 import type { Database } from './database.js';
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { type NodeFault, TargetedNemesis } from './nemesis-targeted.js';
 import type { TargetSpec } from './nemesis-targets.js';
 import type { Random } from './random-pick.js';

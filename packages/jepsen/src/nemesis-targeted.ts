@@ -5,7 +5,7 @@
  * one); the op that heals acts on every node injected and not yet healed; teardown heals
  * whatever is left. A NodeFault says how to inject and heal on one node.
  */
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { healEverywhere, nemesisCompletion, onNodes } from './nemesis-outcome.js';
 import { type TargetSpec, chooseTargets, needsPrimaries, parseTargetSpec } from './nemesis-targets.js';
 import type { Nemesis } from './nemesis.js';

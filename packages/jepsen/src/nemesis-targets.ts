@@ -2,7 +2,7 @@
  * Which nodes a kill, pause or packet fault acts on (Jepsen's node specs). The choice is
  * pure (selectTargets); only currentPrimaries and chooseTargets ask the database.
  */
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { majoritySize, minorityThirdSize } from './partition-shapes.js';
 import { type Random, pickOne, shuffled } from './random-pick.js';
 import type { TestContext } from './test-context.js';

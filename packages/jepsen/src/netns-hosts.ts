@@ -11,6 +11,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetnsRemote } from './netns-remote.js';
+import { JepsenError } from './jepsen-errors.js';
 
 /** scripts/hosts.sh, found from this file whether it runs from src/ or dist/src/. */
 export const HOSTS_SCRIPT_PATH = fileURLToPath(new URL(/\/dist\/src\/[^/]+$/.test(import.meta.url) ? '../../scripts/hosts.sh' : '../scripts/hosts.sh', import.meta.url));
@@ -44,10 +45,9 @@ export interface NetnsHost {
   readonly interfaceName: string;
 }
 
-export class NetnsHostsError extends Error {
-  readonly code = 'NETNS_HOSTS_FAILED';
+export class NetnsHostsError extends JepsenError<'NETNS_HOSTS_FAILED'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(`NETNS_HOSTS_FAILED: ${message}`, options);
+    super('NETNS_HOSTS_FAILED', message, options);
     this.name = 'NetnsHostsError';
   }
 }

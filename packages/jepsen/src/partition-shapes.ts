@@ -7,7 +7,7 @@
  * every shape here is symmetric: if a drops b then b drops a, so a cut link is cut in
  * both directions and neither side can hold a half-open conversation.
  */
-import { NemesisError } from './nemesis-error.js';
+import { NemesisError } from './jepsen-errors.js';
 import { type Random, randomNonemptySubset, shuffled, pickOne } from './random-pick.js';
 
 export type PartitionShape = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge';

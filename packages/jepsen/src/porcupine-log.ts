@@ -12,7 +12,7 @@
  *
  * Neither format has times: an op's time is its index, which is all the checker needs.
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import { Keyword, parseEdn, type EdnValue } from './edn.js';
 import { ednToOpValue, parseHistoryEdn } from './history-edn.js';
 import type { Op, OpType, OpValue } from './op.js';

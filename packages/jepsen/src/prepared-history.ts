@@ -13,7 +13,7 @@
  *   history; the failure report is built on it.
  * - Each distinct model operation becomes an op class, for the memoized model.
  */
-import { CheckerError } from './checker-error.js';
+import { CheckerError } from './jepsen-errors.js';
 import type { Model, ModelOp, ModelOutcome } from './model.js';
 import { NEMESIS_PROCESS, type Op, type Process } from './op.js';
 

@@ -3,6 +3,7 @@
  * file there and back. SSH remotes reach real servers; namespace remotes reach the
  * hosts of the one-machine test cluster.
  */
+import { JepsenError } from './jepsen-errors.js';
 
 export interface ExecResult {
   stdout: string;
@@ -33,16 +34,16 @@ export interface Remote {
 }
 
 /** A remote command that failed, named by node and command. */
-export class RemoteError extends Error {
+export class RemoteError extends JepsenError<'REMOTE_FAILED' | 'REMOTE_TIMEOUT' | 'REMOTE_UNREACHABLE'> {
   constructor(
-    readonly code: 'REMOTE_FAILED' | 'REMOTE_TIMEOUT' | 'REMOTE_UNREACHABLE',
+    code: 'REMOTE_FAILED' | 'REMOTE_TIMEOUT' | 'REMOTE_UNREACHABLE',
     readonly node: string,
     readonly command: string,
     message: string,
     readonly result?: ExecResult,
     options?: { cause?: unknown },
   ) {
-    super(`${code}: on ${node}: ${message}`, options);
+    super(code, `on ${node}: ${message}`, options);
     this.name = 'RemoteError';
   }
 }

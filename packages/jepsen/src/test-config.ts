@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { JepsenError } from './jepsen-errors.js';
 
 export type NemesisMode = 'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'none';
 export type PartitionMethod = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge';
@@ -107,14 +108,13 @@ export interface TestConfig {
   leaveDbRunning: boolean;
 }
 
-export class TestConfigError extends Error {
-  readonly code = 'INVALID_TEST_CONFIG';
+export class TestConfigError extends JepsenError<'INVALID_TEST_CONFIG'> {
   constructor(
     readonly source: string,
     readonly field: string,
     why: string,
   ) {
-    super(`INVALID_TEST_CONFIG: invalid test configuration in ${source}: ${field} ${why}`);
+    super('INVALID_TEST_CONFIG', `invalid test configuration in ${source}: ${field} ${why}`);
     this.name = 'TestConfigError';
   }
 }

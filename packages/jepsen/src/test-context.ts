@@ -3,6 +3,7 @@
  */
 import type { Database } from './database.js';
 import type { Remote } from './remote.js';
+import { JepsenError } from './jepsen-errors.js';
 
 export interface TestLogger {
   info(message: string): void;
@@ -26,6 +27,6 @@ export interface TestContext {
 
 export function remoteOf(test: TestContext, node: string): Remote {
   const remote = test.remotes.get(node);
-  if (!remote) throw new Error(`UNKNOWN_NODE: no remote for node ${node}; nodes are ${test.nodes.join(', ')}`);
+  if (!remote) throw new JepsenError('UNKNOWN_NODE', `no remote for node ${node}; nodes are ${test.nodes.join(', ')}`);
   return remote;
 }

@@ -20,6 +20,7 @@ import type { TestConfig } from './test-config.js';
 import type { TestLog } from './test-log.js';
 import type { NemesisSchedule, TestParts, WorkloadDatabase } from './test-runner.js';
 import { workloadFor } from './workload.js';
+import { JepsenError } from './jepsen-errors.js';
 
 /** The built-in database adapters by `database.type`. */
 export const DATABASES: Readonly<Record<string, (options: Readonly<Record<string, unknown>>) => WorkloadDatabase>> = {
@@ -30,7 +31,7 @@ export const DATABASES: Readonly<Record<string, (options: Readonly<Record<string
 export function testParts(config: TestConfig): TestParts {
   const makeDatabase = DATABASES[config.database.type];
   if (!makeDatabase) {
-    throw new Error(`INVALID_TEST_CONFIG: database.type ${config.database.type} is not one of ${Object.keys(DATABASES).join(', ')}`);
+    throw new JepsenError('INVALID_TEST_CONFIG', `database.type ${config.database.type} is not one of ${Object.keys(DATABASES).join(', ')}`);
   }
   // The nemesis draws from its own seeded stream, so adding client ops does not change its choices.
   const { nemesis, schedule } = nemesisFor(config, seededRandom(config.seed ^ 0x5eed));

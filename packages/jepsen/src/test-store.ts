@@ -18,6 +18,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { JepsenError, type JepsenErrorCode } from './jepsen-errors.js';
 
 /** The files of one run. */
 export const STORE_FILES = {
@@ -35,17 +36,17 @@ export const LATEST_LINK = 'latest';
 /** Two runs of a test started in the same millisecond get the next free millisecond. */
 const RUN_DIR_ATTEMPTS_MAX = 1000;
 
-export type StoreErrorCode = 'STORE_BAD_NAME' | 'STORE_RUN_EXISTS' | 'STORE_LINK_FAILED';
+export type StoreErrorCode = Extract<JepsenErrorCode, `STORE_${string}`>;
 
 /** A store operation refused or failed, named by the path it concerns. */
-export class StoreError extends Error {
+export class StoreError extends JepsenError<StoreErrorCode> {
   constructor(
-    readonly code: StoreErrorCode,
+    code: StoreErrorCode,
     readonly path: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`${code}: ${path}: ${message}`, options);
+    super(code, `${path}: ${message}`, options);
     this.name = 'StoreError';
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CheckerError } from '../src/checker-error.js';
+import { CheckerError } from '../src/jepsen-errors.js';
 import { EdnList, EdnSymbol, EdnTagged, ednGet, formatEdn, Keyword, keyword, parseEdn, parseEdnAll, type EdnMap } from '../src/edn.js';
 
 test('reads scalars: nil, booleans, integers, floats, ratios, big integers, strings, keywords, symbols', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CheckerError } from '../src/checker-error.js';
+import { CheckerError } from '../src/jepsen-errors.js';
 import { formatEdn } from '../src/edn.js';
 import { formatHistoryEdn, formatOpEdn, opToEdnValue, parseHistoryEdn } from '../src/history-edn.js';
 import { readHistoryFile } from '../src/history-file.js';

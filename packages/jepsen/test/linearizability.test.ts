@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CheckerError } from '../src/checker-error.js';
+import { CheckerError } from '../src/jepsen-errors.js';
 import { parseEdn, ednGet, keyword, type EdnMap } from '../src/edn.js';
 import { checkLinearizability, linearizabilityResultToEdn, LINEARIZABILITY_ALGORITHMS, type LinearizabilityOptions, type LinearizabilityResult } from '../src/linearizability.js';
 import type { Model } from '../src/model.js';

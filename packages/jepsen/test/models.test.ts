@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CheckerError } from '../src/checker-error.js';
+import { CheckerError } from '../src/jepsen-errors.js';
 import type { Model, ModelOp, ModelOutcome } from '../src/model.js';
 import { kvModel } from '../src/model-kv.js';
 import { multiKeyModel } from '../src/model-multi-key.js';

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { Database } from '../src/database.js';
 import { CONTROL_MACHINE, ClockNemesis, clockOffsetsSeconds, setClockCommand, sharedClockGroups } from '../src/nemesis-clock.js';
 import { composeNemeses } from '../src/nemesis-compose.js';
-import { NemesisError } from '../src/nemesis-error.js';
+import { NemesisError } from '../src/jepsen-errors.js';
 import { noopNemesis } from '../src/nemesis-noop.js';
 import { PacketNemesis, delayNemesis, lossNemesis } from '../src/nemesis-packet.js';
 import { PartitionNemesis } from '../src/nemesis-partition.js';

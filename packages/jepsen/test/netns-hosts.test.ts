@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Database } from '../src/database.js';
 import { LocalRemote } from '../src/local-remote.js';
 import { ClockNemesis } from '../src/nemesis-clock.js';
-import { NemesisError } from '../src/nemesis-error.js';
+import { NemesisError } from '../src/jepsen-errors.js';
 import { PacketNemesis } from '../src/nemesis-packet.js';
 import { PartitionNemesis } from '../src/nemesis-partition.js';
 import { DROP_CHAIN_DEFAULT, NetControl } from '../src/net-control.js';

@@ -11,7 +11,7 @@ import {
   parsePartitionShape,
   visibleFrom,
 } from '../src/partition-shapes.js';
-import { NemesisError } from '../src/nemesis-error.js';
+import { NemesisError } from '../src/jepsen-errors.js';
 import { seededRandom } from '../src/seeded-random.js';
 
 const SEEDS = Array.from({ length: 40 }, (_, seed) => seed + 1);
