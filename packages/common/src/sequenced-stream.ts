@@ -62,7 +62,13 @@ class OpenCall<Request, Response extends { sequence: number }> {
         else if (this.waiting.delete(sequence)) reject(timeout);
       }, timeoutMs);
       this.waiting.set(sequence, { resolve, reject, timer });
-      this.call.write({ ...message, sequence } as Request);
+      try {
+        this.call.write({ ...message, sequence } as Request);
+      } catch (thrown) {
+        clearTimeout(timer);
+        this.waiting.delete(sequence);
+        reject(errors.unavailable(this.options.address, `the request could not be sent: ${reasonOf(thrown)}`));
+      }
     });
   }
 
@@ -97,7 +103,13 @@ export class SequencedStream<Request, Response extends { sequence: number }> {
 
   /** Sends one request after those sent before it; resolves with its answer or rejects with why there is none. */
   request(message: Omit<Request, 'sequence'>, timeoutMs: number): Promise<Response> {
-    if (!this.current || this.current.broken) this.current = new OpenCall(this.options);
+    try {
+      if (!this.current || this.current.broken) this.current = new OpenCall(this.options);
+    } catch (thrown) {
+      // grpc-js throws at once on a channel already shut down (a connection dropped and
+      // closed while a statement was on its way to it): a transport failure like any other.
+      return Promise.reject(errors.unavailable(this.options.address, `no stream could be opened: ${reasonOf(thrown)}`));
+    }
     return this.current.request(message, timeoutMs);
   }
 
@@ -105,4 +117,8 @@ export class SequencedStream<Request, Response extends { sequence: number }> {
     this.current?.close();
     this.current = undefined;
   }
+}
+
+function reasonOf(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown);
 }

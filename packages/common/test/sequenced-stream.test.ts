@@ -31,11 +31,12 @@ class FakeCall extends EventEmitter {
   }
 }
 
-function streamOver(timeoutBreaksStream: boolean) {
+function streamOver(timeoutBreaksStream: boolean, options: { openFails?: () => boolean } = {}) {
   const calls: FakeCall[] = [];
   const stream = new SequencedStream<Request, Response>({
     address: 'peer:1',
     open: () => {
+      if (options.openFails?.()) throw new Error('Channel has been shut down');
       const call = new FakeCall();
       calls.push(call);
       return call as unknown as ClientDuplexStream<Request, Response>;
@@ -109,5 +110,35 @@ describe('requests on one stream', () => {
     const waiting = stream.request({ text: 'a' }, 1_000);
     calls[0]!.emit('end');
     assert.equal((await failureOf(waiting)).code, 'UNAVAILABLE');
+  });
+
+  it('a stream that cannot be opened (a channel already shut down) rejects as UNAVAILABLE, and the next request tries again', async () => {
+    let shutDown = true;
+    const { stream, calls } = streamOver(false, { openFails: () => shutDown });
+    const refused = await failureOf(stream.request({ text: 'a' }, 1_000));
+    assert.equal(refused.code, 'UNAVAILABLE');
+    assert.match(refused.message, /Channel has been shut down/);
+    shutDown = false;
+    const next = stream.request({ text: 'b' }, 1_000);
+    calls[0]!.answer(1);
+    assert.equal((await next).text, 'answer 1');
+  });
+
+  it('a request that cannot be written fails alone and leaves no timer to break the stream later', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { stream, calls } = streamOver(true);
+    const first = stream.request({ text: 'first' }, 1_000);
+    const call = calls[0]!;
+    const write = call.write.bind(call);
+    call.write = () => {
+      throw new Error('write after end');
+    };
+    const unsent = await failureOf(stream.request({ text: 'unsent' }, 5));
+    assert.equal(unsent.code, 'UNAVAILABLE');
+    call.write = write;
+    t.mock.timers.tick(10); // past the unsent request's 5 ms, well short of the first's 1 s
+    assert.equal(call.cancelled, false, 'the unsent request timed out later and broke the stream');
+    call.answer(1);
+    assert.equal((await first).text, 'answer 1');
   });
 });
