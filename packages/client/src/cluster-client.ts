@@ -71,7 +71,8 @@ export class ClusterClient {
 
   async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
     const statement = this.analyses.analyze(sql);
-    const requestId = options.requestId ?? newRequestId();
+    // A read changes nothing, so there is no retry to recognise: it needs no request id.
+    const requestId = options.requestId ?? (statement.kind === 'select' ? '' : newRequestId());
     if (CATALOG_KINDS.has(statement.kind)) {
       const result = await this.master.catalogStatement(sql, requestId);
       if (statement.kind === 'drop_table' || statement.kind === 'create_table') this.routes.forget(statement.table);
