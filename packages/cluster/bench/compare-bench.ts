@@ -173,12 +173,29 @@ function etcdOps(etcd: Etcd3): Record<Workload, () => Promise<unknown>> {
   };
 }
 
+/**
+ * CPU time per operation, in microseconds, of the system's own processes and of the bench
+ * (the client side): steadier than ops/s on a shared machine, and it says which side an
+ * operation costs.
+ */
+function cpuMicrosPerOp(cell: Cell): { servers: number; bench: number } {
+  const micros = (percent: number) => (percent / 100) * (1e6 / cell.opsPerSecond);
+  const servers = cell.processes.filter((p) => p.name !== 'bench').reduce((sum, p) => sum + p.cpuPercent, 0);
+  return { servers: micros(servers), bench: micros(cell.processes.find((p) => p.name === 'bench')?.cpuPercent ?? 0) };
+}
+
 function table(cells: Cell[]): string {
-  const lines = ['| workload | system | c | ops/s | p50 ms | p99 ms | p99.9 ms | errors | CPU % by process | RSS MB by process |', '|---|---|---:|---:|---:|---:|---:|---:|---|---|'];
+  const lines = [
+    '| workload | system | c | ops/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/op | bench CPU µs/op | CPU % by process | RSS MB by process |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
   for (const c of cells) {
     const cpu = c.processes.map((p) => `${p.name} ${p.cpuPercent.toFixed(0)}`).join(', ');
     const rss = c.processes.map((p) => `${p.name} ${p.rssMb.toFixed(0)}`).join(', ');
-    lines.push(`| ${c.workload} | ${c.system} | ${c.concurrency} | ${Math.round(c.opsPerSecond).toLocaleString('en')} | ${c.p50Ms.toFixed(2)} | ${c.p99Ms.toFixed(2)} | ${c.p999Ms.toFixed(2)} | ${c.errors} | ${cpu} | ${rss} |`);
+    const perOp = cpuMicrosPerOp(c);
+    lines.push(
+      `| ${c.workload} | ${c.system} | ${c.concurrency} | ${Math.round(c.opsPerSecond).toLocaleString('en')} | ${c.p50Ms.toFixed(2)} | ${c.p99Ms.toFixed(2)} | ${c.p999Ms.toFixed(2)} | ${c.errors} | ${perOp.servers.toFixed(0)} | ${perOp.bench.toFixed(0)} | ${cpu} | ${rss} |`,
+    );
   }
   return lines.join('\n');
 }
