@@ -4,7 +4,7 @@
  * replication message carry many writes. Each write still succeeds or fails on its own
  * (a savepoint each, see SqlEngine.executeBatch).
  *
- * Up to BATCHES_IN_FLIGHT_MAX batches replicate at once: a batch is executed and shipped
+ * Up to BATCHES_IN_FLIGHT_MAX (two) batches replicate at once: a batch is executed and shipped
  * while the ones before it are still on their way, and batches are judged and
  * acknowledged strictly in the order they ran. With one batch at a time the primary sat
  * idle for a whole replication round trip per batch.
@@ -16,8 +16,13 @@ import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
 export const BATCH_WRITES_MAX = 256;
 /** Writes waiting at most; more are refused at once rather than queued without bound. */
 export const QUEUE_WRITES_MAX = 10_000;
-/** Batches executed and shipped but not yet acknowledged, at most. */
-export const BATCHES_IN_FLIGHT_MAX = 4;
+/**
+ * Batches executed and shipped but not yet acknowledged, at most. Two hide the round
+ * trip (one batch fills while the other replicates); more only made batches smaller:
+ * measured with replicated inserts at 8 and 32 clients, 2 in flight gave 5-15 % more
+ * throughput and 10-15 % less CPU per write than 4; 8 was no better than 4.
+ */
+export const BATCHES_IN_FLIGHT_MAX = 2;
 
 export interface PendingWrite {
   sql: string;
