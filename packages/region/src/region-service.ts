@@ -52,14 +52,14 @@ export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecuto
 }
 
 /** Microseconds since the request arrived. */
-export type Timed = () => number;
+type Timed = () => number;
 
 /**
  * Runs `work` for one request and makes its response: anything thrown becomes the
  * catalogued Error of the response, an unexpected one is logged. The one place both a
  * standalone and a cluster region answer through.
  */
-export async function respond(
+async function respond(
   request: ExecuteRequest__Output,
   logger: Logger,
   work: (timed: Timed) => ExecuteResponse | Promise<ExecuteResponse>,

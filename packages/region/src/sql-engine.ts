@@ -125,7 +125,7 @@ export class SqlEngine {
       try {
         const write = this.loggedWrite(request);
         if (!('table' in write)) {
-          outcomes[index] = this.executeLogged(request.sql, request.params, request.requestId);
+          outcomes[index] = { result: this.executeStatement(write.statement, request.params) };
           return;
         }
         const list = byTable.get(write.table);

@@ -4,9 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { nameKey, type TableDefinition } from '@minisql/common';
+import { LruCache, nameKey, type TableDefinition } from '@minisql/common';
 import { createTableSql } from './sqlite-ddl.js';
-import { LruCache } from '@minisql/common';
 
 export const TABLE_FILE_SUFFIX = '.sqlite';
 /** Files being created carry this suffix until complete; a crash leaves them to be removed. */
