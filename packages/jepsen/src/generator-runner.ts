@@ -11,6 +11,7 @@
  */
 import type { GenContext, Generator, Thread } from './generator.js';
 import { NEMESIS_PROCESS, type Op, type Process } from './op.js';
+import { withDeadline } from './deadline.js';
 import { JepsenError } from './jepsen-errors.js';
 
 export interface OpRecorder {
@@ -85,7 +86,7 @@ export async function runGenerator(options: GeneratorRunnerOptions): Promise<Gen
     const isNemesis = thread === NEMESIS_PROCESS;
     const timeoutMs = isNemesis ? (options.nemesisTimeoutMs ?? NEMESIS_TIMEOUT_MS_DEFAULT) : options.opTimeoutMs;
     const work = isNemesis ? options.invokeNemesis(invoke) : options.invokeClient(thread, invoke);
-    const task = withTimeout(work, timeoutMs, invoke)
+    const task = withDeadline(work, timeoutMs, () => crashed(invoke, 'timed-out'))
       .catch((error: unknown) => crashed(invoke, errorText(error)))
       .then((completion) => finish(thread, invoke, completion));
     inFlight.add(task);
@@ -153,14 +154,6 @@ export async function runGenerator(options: GeneratorRunnerOptions): Promise<Gen
 
 function crashed(invoke: Op, error: string): Op {
   return { ...invoke, type: 'info', error };
-}
-
-function withTimeout(work: Promise<Op>, timeoutMs: number, invoke: Op): Promise<Op> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Op>((resolve) => {
-    timer = setTimeout(() => resolve(crashed(invoke, 'timed-out')), timeoutMs);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function errorText(error: unknown): string {

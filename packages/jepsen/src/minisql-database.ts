@@ -26,6 +26,7 @@ import { daemonCommands, type DaemonCommands } from './node-daemon.js';
 import { shellQuote } from './shell-quote.js';
 import type { StoreConnection } from './store-connection.js';
 import { remoteOf, type TestContext } from './test-context.js';
+import { withDeadline } from './deadline.js';
 import { JepsenError } from './jepsen-errors.js';
 
 /** The repository root of this checkout (packages/jepsen/dist/src → four levels up). */
@@ -34,7 +35,8 @@ const MASTER_PORT = 7000;
 const REGION_PORT = 7001;
 /** How long the cluster may take to accept the test's tables after every node started. */
 const CLUSTER_READY_MS_MAX = 90_000;
-const READY_POLL_MS = 250;
+/** Pause between attempts to create the test's tables while the cluster comes up. */
+const PROVISION_RETRY_MS = 1_000;
 
 type Role = 'etcd' | 'master' | 'region';
 
@@ -66,9 +68,13 @@ export function minisqlOptions(raw: Readonly<Record<string, unknown>>): MinisqlO
 
 export class MinisqlDatabase implements Database {
   readonly name = 'minisql';
-  /** Provisioning happens once, by whichever node finishes setup last. */
+  /** Nodes whose processes have started in this setup. */
   private nodesReady = 0;
-  private provisioned: Promise<void> | undefined;
+  /**
+   * Every node's setup waits here for the test's tables; the last node to start its
+   * processes opens it with the provisioning (once per setup).
+   */
+  private barrier: Barrier | undefined;
 
   constructor(private readonly options: MinisqlOptions) {}
 
@@ -85,22 +91,18 @@ export class MinisqlDatabase implements Database {
     const remote = remoteOf(test, node);
     const configPath = `${this.options.dir}/minisql.yaml`;
     await this.uploadConfig(test, node, configPath);
-    await remote.exec(this.daemons(test, node).map((daemon) => daemon.start).join(' && '));
+    await this.start(test, node);
+    const barrier = (this.barrier ??= new Barrier());
     this.nodesReady++;
-    if (this.nodesReady === test.nodes.length) {
-      this.provisioned = this.awaitCluster(test);
-    }
+    if (this.nodesReady === test.nodes.length) barrier.open(this.awaitCluster(test));
     // Every node's setup waits for the tables, so the test starts on a working cluster;
     // bounded, in case another node's setup failed before it started its processes.
-    const deadline = Date.now() + CLUSTER_READY_MS_MAX;
-    while (!this.provisioned && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
-    if (!this.provisioned) throw new JepsenError('DB_SETUP_FAILED', `${node} waited ${CLUSTER_READY_MS_MAX} ms for the other nodes' setup`);
-    await this.provisioned;
+    await barrier.passed(CLUSTER_READY_MS_MAX, () => new JepsenError('DB_SETUP_FAILED', `${node} waited ${CLUSTER_READY_MS_MAX} ms for the other nodes' setup`));
   }
 
   async teardown(test: TestContext, node: string): Promise<void> {
     this.nodesReady = 0;
-    this.provisioned = undefined;
+    this.barrier = undefined;
     const stops = this.daemons(test, node).map((daemon) => daemon.stop);
     await remoteOf(test, node).exec(`${stops.join(' ; ')} ; rm -rf ${shellQuote(this.nodeDir(node))} ${shellQuote(`${this.options.dir}/data/${node}`)} ${shellQuote(`${this.options.dir}/data/etcd/${node}`)}`);
   }
@@ -228,8 +230,33 @@ export class MinisqlDatabase implements Database {
       } catch (error) {
         lastError = error;
       }
-      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS * 4));
+      await new Promise((resolve) => setTimeout(resolve, PROVISION_RETRY_MS));
     }
     throw new JepsenError('DB_SETUP_FAILED', `minisql did not accept the test's tables within ${CLUSTER_READY_MS_MAX} ms: ${String(lastError)}`);
+  }
+}
+
+/** A gate that opens with the outcome of one piece of work, awaited with a deadline. */
+class Barrier {
+  private readonly opened: Promise<void>;
+  private release!: (work: Promise<void>) => void;
+
+  constructor() {
+    this.opened = new Promise<void>((resolve, reject) => {
+      this.release = (work) => void work.then(resolve, reject);
+    });
+    // Waiters that gave up no longer listen; a later failure is theirs to report, not the process's.
+    this.opened.catch(() => undefined);
+  }
+
+  open(work: Promise<void>): void {
+    this.release(work);
+  }
+
+  /** Resolves when the work succeeds, rejects with its error, or with `late()` after `deadlineMs`. */
+  passed(deadlineMs: number, late: () => Error): Promise<void> {
+    return withDeadline(this.opened, deadlineMs, () => {
+      throw late();
+    });
   }
 }

@@ -1,0 +1,19 @@
+/** Waiting for work with a bound: what the runner's op timeouts and the setup barrier share. */
+
+/**
+ * Settles as `work` does, or, if it has not after `deadlineMs`, with what `late` returns
+ * (or rejects with what it throws). The timer is cleared either way; `work` goes on.
+ */
+export function withDeadline<T>(work: Promise<T>, deadlineMs: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(late());
+      } catch (error) {
+        reject(error);
+      }
+    }, deadlineMs);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
