@@ -201,19 +201,23 @@ describe('a primary cut off from etcd', () => {
       const cutAt = performance.now();
       // Written straight to the isolated primary: refused once its lease may have expired.
       let refusedAfterMs = -1;
-      for (let id = 2; refusedAfterMs < 0 && performance.now() - cutAt < 5_000; id += 1) {
+      let id = 2;
+      for (; refusedAfterMs < 0 && performance.now() - cutAt < 5_000; id += 1) {
         await direct.execute('insert into fenced values (?);', { params: [id], timeoutMs: 2_000 }).catch((error: { code?: string }) => {
           if (error.code === 'NOT_PRIMARY' || error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') refusedAfterMs = performance.now() - cutAt;
         });
       }
       assert.ok(refusedAfterMs >= 0, 'the isolated primary stopped acknowledging');
       assert.ok(refusedAfterMs <= 1_000 + 1_000, `it stopped within TTL + 1 s (${refusedAfterMs.toFixed(0)} ms)`);
-      await client.execute('insert into fenced values (1000);');
+      // An id past every one the loop tried (it may write a thousand or more before the
+      // lease runs out), so this insert cannot collide with one of them.
+      const afterFailover = id + 1;
+      await client.execute('insert into fenced values (?);', { params: [afterFailover] });
       const status = await client.clusterStatus();
       assert.equal(status.groups[0]?.primary, 'region2');
       assert.equal(status.groups[0]?.epoch, 2);
       const ids = (await client.execute('select id from fenced;')).rows.map((r) => r[0]);
-      assert.ok(ids.includes(1) && ids.includes(1000));
+      assert.ok(ids.includes(1) && ids.includes(afterFailover));
     } finally {
       direct.close();
     }

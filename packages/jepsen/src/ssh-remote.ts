@@ -197,11 +197,28 @@ export class SshRemote implements Remote {
     start: (client: Client, finish: (error: Error | undefined, value?: T) => void) => () => void,
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
-    const timedOut = (): RemoteError =>
-      new RemoteError('REMOTE_TIMEOUT', this.node, label, `\`${commandExcerpt(label)}\` did not finish within ${timeoutMs} ms`);
+    const timedOut = (cause?: Error): RemoteError =>
+      new RemoteError(
+        'REMOTE_TIMEOUT',
+        this.node,
+        label,
+        `\`${commandExcerpt(label)}\` did not finish within ${timeoutMs} ms${cause === undefined ? '' : ` (still connecting: ${cause.message})`}`,
+        undefined,
+        cause === undefined ? undefined : { cause },
+      );
     if (!(await this.slots.acquire(deadline))) throw timedOut();
     try {
-      const client = await this.connection(label, deadline);
+      let client: Client;
+      try {
+        client = await this.connection(label, deadline);
+      } catch (error) {
+        // The command's own deadline ran out while the connection was still being made (a
+        // loaded machine can take longer than a short timeout to finish the handshake):
+        // that is this command's timeout, not proof that the node is unreachable.
+        const authentication = (error as { authentication?: boolean }).authentication === true;
+        if (!authentication && Date.now() >= deadline) throw timedOut(error as Error);
+        throw error;
+      }
       return await new Promise<T>((resolve, reject) => {
         let settled = false;
         let abort: () => void = () => {};

@@ -12,7 +12,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -182,6 +182,9 @@ describe('SshRemote against OpenSSH', () => {
     const marker = `minisql-jepsen-timeout-${process.pid}`;
     // A pattern that matches the sleeping command but not the shell running pgrep.
     const pattern = `minisql-jepsen-[t]imeout-${process.pid}`;
+    // Connected first: the 300 ms are the command's alone. (Counted from a cold start they
+    // include the SSH handshake, which a loaded machine can take longer than that to finish.)
+    assert.equal((await node.exec('echo connected')).stdout, 'connected\n');
     const started = Date.now();
     await assert.rejects(node.exec(`sleep 30; echo ${marker}`, { timeoutMs: 300 }), (error: RemoteError) => {
       assert.equal(error.code, 'REMOTE_TIMEOUT');
@@ -197,6 +200,24 @@ describe('SshRemote against OpenSSH', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(left, '', 'the timed-out command was killed on the server');
+  });
+
+  test('a deadline that passes while the connection is still being made is REMOTE_TIMEOUT, not REMOTE_UNREACHABLE', async () => {
+    // A listener that accepts and never speaks SSH: the handshake cannot finish.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentPort = (silent.address() as { port: number }).port;
+      await assert.rejects(remote({ port: silentPort }).exec('true', { timeoutMs: 300 }), (error: RemoteError) => {
+        assert.equal(error.code, 'REMOTE_TIMEOUT', error.message);
+        assert.match(error.message, /did not finish within 300 ms \(still connecting: /);
+        return true;
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   test('a lost connection fails the command in flight as REMOTE_UNREACHABLE, and the next command reconnects', async () => {
