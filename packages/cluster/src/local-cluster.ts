@@ -52,9 +52,9 @@ export class LocalCluster {
     mkdirSync(this.logDir, { recursive: true });
     const { config } = this.options;
     try {
-      await Promise.all(etcdMembers(config).map((host) => this.launch(`etcd-${host.name}`, 'etcd', host)));
+      await allStarted(etcdMembers(config).map((host) => this.launch(`etcd-${host.name}`, 'etcd', host)));
       const servers = this.servers().filter(({ host }) => only === undefined || only.includes(host.name));
-      await Promise.all(servers.map(({ host, role }) => this.launch(host.name, role, host)));
+      await allStarted(servers.map(({ host, role }) => this.launch(host.name, role, host)));
     } catch (error) {
       await this.stop();
       throw error;
@@ -143,4 +143,15 @@ export class LocalCluster {
   private progress(line: string): void {
     this.options.onProgress?.(line);
   }
+}
+
+/**
+ * Waits for every launch to end, then throws the first failure. (Promise.all rejects at
+ * the first failure while the other launches are still starting; stopping the cluster
+ * then would miss the processes that come up afterwards, and they would outlive it.)
+ */
+async function allStarted(launches: ReadonlyArray<Promise<void>>): Promise<void> {
+  const outcomes = await Promise.allSettled(launches);
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }

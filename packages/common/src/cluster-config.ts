@@ -47,6 +47,14 @@ export interface ClusterConfig {
    * alone (which keeps the cluster available but leaves one copy of new writes).
    */
   strictReplication: boolean;
+  /**
+   * What a region's acknowledgement survives. durable (the default): SQLite syncs every
+   * commit (synchronous = FULL), so an acknowledged write is on the disk of every member
+   * that acknowledged it and survives the power failing on all of them together. fast
+   * (synchronous = NORMAL): fewer syncs, and an acknowledged write survives a crash of
+   * the process but not a power loss of every member together.
+   */
+  durability: Durability;
   /** FTP login used between regions to copy table files. */
   ftpUser: string;
   ftpPassword: string;
@@ -58,7 +66,11 @@ export interface ClusterConfig {
   hosts: HostConfig[];
 }
 
+export type Durability = 'durable' | 'fast';
+const DURABILITIES: readonly Durability[] = ['durable', 'fast'];
+
 export const CONFIG_DEFAULTS = Object.freeze({
+  durability: 'durable' as Durability,
   etcdPrefix: '/minisql/',
   leaseTtlSeconds: 2,
   replicationFactor: 2,
@@ -96,7 +108,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  const known = new Set(['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'ftp', 'ports', 'dataDir', 'hosts']);
+  const known = new Set(['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'ftp', 'ports', 'dataDir', 'hosts']);
   for (const key of Object.keys(root)) if (!known.has(key)) fail(key, `is not a known field (known: ${[...known].join(', ')})`);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
@@ -133,6 +145,8 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const replicationFactor = integerAt(root.replicationFactor ?? CONFIG_DEFAULTS.replicationFactor, 'replicationFactor', 1, 9, fail);
   const strictReplication = root.strictReplication ?? false;
   if (typeof strictReplication !== 'boolean') fail('strictReplication', `must be true or false, got ${JSON.stringify(strictReplication)}`);
+  const durability = root.durability ?? CONFIG_DEFAULTS.durability;
+  if (!DURABILITIES.includes(durability as Durability)) fail('durability', `must be ${DURABILITIES.join(' or ')}, got ${JSON.stringify(durability)}`);
   const ftpPassword = stringAt(ftp.password, 'ftp.password', fail);
   if (ftpPassword.length < 8) fail('ftp.password', 'must be at least 8 characters; there is no default password');
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
@@ -146,6 +160,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     leaseTtlSeconds,
     replicationFactor,
     strictReplication: strictReplication as boolean,
+    durability: durability as Durability,
     ftpUser: ftp.user === undefined ? CONFIG_DEFAULTS.ftpUser : stringAt(ftp.user, 'ftp.user', fail),
     ftpPassword,
     ftpPassivePortMin,

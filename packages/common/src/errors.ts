@@ -16,6 +16,7 @@ export const ErrorCode = {
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   PARAMETER_COUNT_MISMATCH: 'PARAMETER_COUNT_MISMATCH',
   SQL_ERROR: 'SQL_ERROR',
+  NON_DETERMINISTIC: 'NON_DETERMINISTIC',
   // Objects.
   TABLE_EXISTS: 'TABLE_EXISTS',
   TABLE_NOT_FOUND: 'TABLE_NOT_FOUND',
@@ -39,6 +40,7 @@ export const ErrorCode = {
   NOT_ENOUGH_REPLICAS: 'NOT_ENOUGH_REPLICAS',
   STALE_EPOCH: 'STALE_EPOCH',
   NO_ROUTE: 'NO_ROUTE',
+  REPLICA_DIVERGED: 'REPLICA_DIVERGED',
   MASTER_UNREACHABLE: 'MASTER_UNREACHABLE',
   // Configuration and setup.
   INVALID_CONFIG: 'INVALID_CONFIG',
@@ -264,5 +266,9 @@ export const errors = {
     ),
   staleEpoch: (group: string, epoch: number, seen: number) =>
     new MiniSqlError(ErrorCode.STALE_EPOCH, `group ${group} is at epoch ${epoch}; the request carried epoch ${seen}`, { object: group }),
+  nonDeterministic: (what: string, why: string) =>
+    new MiniSqlError(ErrorCode.NON_DETERMINISTIC, `${what} cannot be used in a write: ${why}`, { object: what }),
+  replicaDiverged: (object: string, why: string) =>
+    new MiniSqlError(ErrorCode.REPLICA_DIVERGED, `this member's copy differs from its primary's at ${object}: ${why}`, { object }),
   internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),
 };

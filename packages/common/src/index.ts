@@ -22,3 +22,4 @@ export * from './analysis-cache.js';
 export * from './svg-plot.js';
 export * from './request-id.js';
 export * from './sequenced-stream.js';
+export * from './free-port.js';

@@ -16,6 +16,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { freePort } from '@minisql/common';
 import { RemoteError } from '../src/remote.js';
 import { SshRemote } from '../src/ssh-remote.js';
 
@@ -35,17 +36,6 @@ function remote(options: Partial<ConstructorParameters<typeof SshRemote>[0]> = {
   const made = new SshRemote({ node: 'n1', hostname: '127.0.0.1', port, username: 'root', privateKeyPath: join(dir, 'client_key'), connectTimeoutMs: 5_000, ...options });
   remotes.push(made);
   return made;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function waitForPort(target: number, deadlineMs: number): Promise<void> {

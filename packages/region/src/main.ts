@@ -23,7 +23,9 @@ const USAGE = `usage: minisql-region [options]
   --listen HOST:PORT   gRPC address (default: from the config, else $THIS_IP:7001, else ${REGION_LISTEN_ADDRESS_DEFAULT})
   --data-dir DIR       directory of the table files (default: <dataDir>/<name> from the config, else data/<id>)
   --id NAME            region name (default $THIS_NAME, else "region")
-  --sync MODE          SQLite synchronous mode: normal or full (default normal)
+  --sync MODE          SQLite synchronous mode: full (every commit synced: survives a power loss)
+                       or normal (survives a crash of the process only); default: full, or
+                       normal when the configuration says durability: fast
   --page-cache-kib N   SQLite page cache per table file, in KiB (default ${REGION_DEFAULTS.pageCacheKiB})
   --etcd-endpoints URLS  comma-separated etcd client URLs instead of the configuration's
   -h, --help           show this help`;
@@ -51,8 +53,8 @@ function parseStartup(): Startup {
     console.log(USAGE);
     process.exit(0);
   }
-  const sync = (values.sync ?? 'normal').toUpperCase();
-  if (sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`--sync must be normal or full, got ${values.sync}`);
+  const sync = values.sync?.toUpperCase();
+  if (sync !== undefined && sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`--sync must be normal or full, got ${values.sync}`);
   const pageCacheKiB = Number(values['page-cache-kib'] ?? REGION_DEFAULTS.pageCacheKiB);
   if (!Number.isInteger(pageCacheKiB) || pageCacheKiB < 64) throw new Error(`--page-cache-kib must be an integer of at least 64, got ${values['page-cache-kib']}`);
   const configPath = values.config ?? process.env.MINISQL_CONFIG;
@@ -67,7 +69,7 @@ function parseStartup(): Startup {
         regionId: host.name,
         listenAddress: values.listen ?? `${process.env.THIS_IP ?? host.ip}:${host.ports.region}`,
         dataDir: values['data-dir'] ?? join(config.dataDir, host.name),
-        synchronous: sync,
+        synchronous: sync ?? (config.durability === 'fast' ? 'NORMAL' : 'FULL'),
         pageCacheKiB,
       },
       cluster: { config, host },
@@ -80,7 +82,7 @@ function parseStartup(): Startup {
       regionId,
       listenAddress: values.listen ?? (process.env.THIS_IP ? `${process.env.THIS_IP}:7001` : REGION_LISTEN_ADDRESS_DEFAULT),
       dataDir: values['data-dir'] ?? join('data', regionId),
-      synchronous: sync,
+      synchronous: sync ?? REGION_DEFAULTS.synchronous,
       pageCacheKiB,
     },
   };

@@ -12,7 +12,10 @@ export interface RegionOptions {
   statementCacheSize: number;
   /** Analysed statements kept, by statement text. */
   analysisCacheSize: number;
-  /** SQLite synchronous mode: NORMAL survives a process crash; FULL also survives power loss. */
+  /**
+   * SQLite synchronous mode: FULL (the default) syncs every commit, so an acknowledged
+   * write survives a power loss; NORMAL survives a crash of the process only.
+   */
   synchronous: 'NORMAL' | 'FULL';
   /**
    * SQLite page cache of each table file's connection, in KiB. SQLite's own default is
@@ -27,7 +30,7 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   resultRowsMax: 100_000,
   statementCacheSize: 256,
   analysisCacheSize: 4_096,
-  synchronous: 'NORMAL',
+  synchronous: 'FULL',
   pageCacheKiB: 2_048,
   messageBytesMax: 256 * 1024 * 1024,
 });

@@ -116,5 +116,8 @@ function toLogEntry({ table, record }: LoggedWrite): LogEntry {
     sql: record.sql,
     params: decodeParams(record.params).map((value) => toProtoValue(value)),
     rows_affected: record.rowsAffected,
+    now_ms: record.nowMs,
+    seed: record.seed,
+    checksum: record.checksum,
   };
 }

@@ -30,6 +30,7 @@ import { errorFromSqlite } from './sqlite-errors.js';
 import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
 import type { TableCatalog } from './table-catalog.js';
 import { rowsResult, textColumns, writeResult, type ResultColumnType } from './result-builder.js';
+import { RowChecksum } from './row-checksum.js';
 
 export interface EngineOptions {
   /** Rows returned by one select at most; more are cut and the result marked truncated. */
@@ -38,7 +39,8 @@ export interface EngineOptions {
   analysisCacheSize: number;
   /**
    * True in a cluster: writes are replicated by re-executing them on replicas, so a
-   * write that reads other tables is refused (its result could differ there).
+   * write that reads other tables is refused (its result could differ there), and each
+   * logged write carries a checksum of the rows it changed, which replicas compare.
    */
   replicated: boolean;
 }
@@ -201,23 +203,62 @@ export class SqlEngine {
   private runLogged({ sql, params, requestId, statement, table }: PreparedWrite): ExecutionOutcome {
     const done = requestId === '' ? undefined : table.findRequest(requestId);
     if (done) return { result: writeResult(statement.kind, done.rowsAffected) };
-    const result = this.executeStatement(statement, params);
-    const record = table.recordWrite({ requestId, sql, params: encodeParams(params), rowsAffected: Number(result.rows_affected ?? 0) });
+    const checksum = this.options.replicated ? new RowChecksum() : undefined;
+    table.environment.beginWrite();
+    let result: ResultSet;
+    try {
+      result = this.executeStatement(statement, params, checksum);
+    } catch (error) {
+      table.environment.end();
+      throw error;
+    }
+    const record = table.recordWrite({
+      requestId,
+      sql,
+      params: encodeParams(params),
+      rowsAffected: Number(result.rows_affected ?? 0),
+      ...table.environment.end(),
+      checksum: checksum?.digest() ?? '',
+    });
     return { result, write: { table: table.name, record } };
   }
 
-  /** Applies one logged entry (see applyBatch); must run inside a transaction of its table. */
+  /**
+   * Applies one logged entry (see applyBatch); must run inside a transaction of its
+   * table. The write runs with the primary's time and seed, and must change as many
+   * rows, with the same checksum, as it did there; an entry at a position this file
+   * already holds must be the one it holds. Otherwise this copy has diverged from the
+   * primary's: REPLICA_DIVERGED, and nothing of the entry is kept.
+   */
   private applyRecord(table: TableFile, record: WriteRecord): void {
-    if (record.position <= table.position) return;
+    if (record.position <= table.position) {
+      checkHeldEntry(table, record);
+      return;
+    }
     if (record.position !== table.position + 1) {
       throw errors.internal(`log of table \`${table.name}\` is at ${table.position}; entry ${record.position} leaves a gap`);
     }
     const statement = this.analyze(record.sql);
-    this.executeStatement(statement, decodeParams(record.params));
-    table.recordWrite({ requestId: record.requestId, sql: record.sql, params: record.params, rowsAffected: record.rowsAffected }, record.position);
+    const checksum = record.checksum === '' ? undefined : new RowChecksum();
+    table.environment.beginReplay(record);
+    let result: ResultSet;
+    try {
+      result = this.executeStatement(statement, decodeParams(record.params), checksum);
+    } finally {
+      table.environment.end();
+    }
+    const rowsAffected = Number(result.rows_affected ?? 0);
+    const digest = checksum?.digest() ?? '';
+    if (rowsAffected !== record.rowsAffected || digest !== record.checksum) {
+      throw errors.replicaDiverged(
+        `position ${record.position} of table \`${table.name}\``,
+        `the primary's write changed ${record.rowsAffected} row(s) with checksum ${record.checksum || 'none'}, here it changed ${rowsAffected} with ${digest || 'none'}`,
+      );
+    }
+    table.recordWrite(record, record.position);
   }
 
-  private executeStatement(statement: AnalyzedStatement, params: readonly SqlValue[]): ResultSet {
+  private executeStatement(statement: AnalyzedStatement, params: readonly SqlValue[], checksum?: RowChecksum): ResultSet {
     switch (statement.kind) {
       case 'create_table':
         return this.createTable(statement);
@@ -234,13 +275,13 @@ export class SqlEngine {
       case 'describe':
         return this.describe(statement);
       case 'insert':
-        return statement.literal ? this.insertLiterals(statement, params) : this.run(statement, params);
+        return statement.literal ? this.insertLiterals(statement, params, checksum) : this.run(statement, params, checksum);
       case 'update':
         this.checkAssignments(statement, params);
-        return this.run(statement, params);
+        return this.run(statement, params, checksum);
       case 'select':
       case 'delete':
-        return this.run(statement, params);
+        return this.run(statement, params, checksum);
     }
   }
 
@@ -310,8 +351,9 @@ export class SqlEngine {
    * prepared statement. A duplicate key names its value. Runs only inside the write's
    * own transaction or savepoint (runLogged, applyRecord), which undoes the rows before
    * a failing one; a savepoint of its own would cost two statements more per insert.
+   * With `checksum`, the inserted rows (defaults filled in) are added to it.
    */
-  private insertLiterals(statement: Of<'insert'>, params: readonly SqlValue[]): ResultSet {
+  private insertLiterals(statement: Of<'insert'>, params: readonly SqlValue[], checksum?: RowChecksum): ResultSet {
     const literal = statement.literal as NonNullable<Of<'insert'>['literal']>;
     const table = this.catalog.require(statement.table);
     const { definition } = table;
@@ -332,10 +374,18 @@ export class SqlEngine {
     if (!table.inTransaction) throw errors.internal(`insert into \`${table.name}\` outside a transaction`);
     let current: SqlValue[] = [];
     try {
-      const insert = table.prepare(sql);
-      for (const row of rows) {
-        current = row;
-        insert.run(row);
+      if (checksum === undefined) {
+        const insert = table.prepare(sql);
+        for (const row of rows) {
+          current = row;
+          insert.run(row);
+        }
+      } else {
+        const insert = table.prepare(`${sql} RETURNING *`).raw(true);
+        for (const row of rows) {
+          current = row;
+          for (const inserted of insert.all(row) as unknown[][]) checksum.add(inserted);
+        }
       }
     } catch (error) {
       throw errorFromSqlite(error, {
@@ -358,14 +408,21 @@ export class SqlEngine {
     }
   }
 
-  /** Runs any other statement as SQLite text: on the table's own file, or across files. */
-  private run(statement: Of<'select' | 'insert' | 'update' | 'delete'>, params: readonly SqlValue[]): ResultSet {
+  /**
+   * Runs any other statement as SQLite text: on the table's own file, or across files.
+   * A write with `checksum` (one table, in a cluster) runs with `RETURNING *`, and the
+   * rows it changed go into the checksum.
+   */
+  private run(statement: Of<'select' | 'insert' | 'update' | 'delete'>, params: readonly SqlValue[], checksum?: RowChecksum): ResultSet {
     const tables = statement.tables.map((name) => this.catalog.require(name));
     const target = statement.kind === 'select' ? tables[0] : this.catalog.require(statement.table);
     const context = { table: target?.name ?? '', definition: target?.definition };
+    const own = tables.length === 1 ? (tables[0] as TableFile) : undefined;
+    if (checksum !== undefined && statement.kind !== 'select' && own !== undefined) return runReturning(own, statement, params, checksum, context);
+    own?.environment.beginRead();
     let prepared: SqliteStatement;
     try {
-      prepared = tables.length === 1 ? (tables[0] as TableFile).prepare(statement.sql) : this.queries.prepare(statement.sql, tables);
+      prepared = own !== undefined ? own.prepare(statement.sql) : this.queries.prepare(statement.sql, tables);
     } catch (error) {
       throw errorFromSqlite(error, context);
     }
@@ -405,6 +462,41 @@ export class SqlEngine {
       this.columnTypes.set(prepared, columns);
     }
     return columns;
+  }
+}
+
+/** A write run with `RETURNING *`: the rows it changed go into `checksum`, their count is its result. */
+function runReturning(
+  table: TableFile,
+  statement: Of<'insert' | 'update' | 'delete'>,
+  params: readonly SqlValue[],
+  checksum: RowChecksum,
+  context: { table: string; definition: TableDefinition | undefined },
+): ResultSet {
+  try {
+    const prepared = table.prepare(`${statement.sql} RETURNING *`).raw(true);
+    for (const row of prepared.iterate(...params) as IterableIterator<unknown[]>) checksum.add(row);
+    return writeResult(statement.kind, checksum.count);
+  } catch (error) {
+    throw errorFromSqlite(error, context);
+  }
+}
+
+/** An entry at a position the file already holds must be the entry it holds there. */
+function checkHeldEntry(table: TableFile, record: WriteRecord): void {
+  const held = table.logEntryAt(record.position);
+  // Trimmed from the log: older than any entry a primary still resends, nothing to compare.
+  if (held === undefined) return;
+  const same =
+    held.requestId === record.requestId &&
+    held.sql === record.sql &&
+    held.params === record.params &&
+    (held.checksum === '' || record.checksum === '' || held.checksum === record.checksum);
+  if (!same) {
+    throw errors.replicaDiverged(
+      `position ${record.position} of table \`${table.name}\``,
+      `this member holds request ${held.requestId || '(none)'} there (\`${held.sql}\`), the primary sent request ${record.requestId || '(none)'} (\`${record.sql}\`)`,
+    );
   }
 }
 

@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors, nameKey, type Logger, type TableDefinition } from '@minisql/common';
+import { fsyncFile, fsyncParentDirectory } from './durable-files.js';
 import { removeDatabaseFiles, TABLE_FILE_PARTIAL_SUFFIX, TABLE_FILE_SUFFIX, TableFile, type TableFileOptions } from './table-file.js';
 
 export class TableCatalog {
@@ -66,6 +67,7 @@ export class TableCatalog {
     for (const [index, owner] of this.indexOwners) if (owner === nameKey(name)) this.indexOwners.delete(index);
     const dropped = `${table.path}.dropped`;
     renameSync(table.path, dropped);
+    fsyncParentDirectory(table.path);
     removeDatabaseFiles(table.path);
     removeDatabaseFiles(dropped);
   }
@@ -78,7 +80,10 @@ export class TableCatalog {
   install(name: string, file: string): TableFile {
     if (this.get(name)) this.drop(name);
     const path = join(this.directory, TableFile.fileName(name));
+    // The copy was written without syncs: its bytes, then its name, on disk before it serves.
+    fsyncFile(file);
     renameSync(file, path);
+    fsyncParentDirectory(path);
     const table = TableFile.open(path, this.options);
     this.add(table);
     return table;

@@ -5,7 +5,9 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { LruCache, nameKey, type TableDefinition } from '@minisql/common';
+import { fsyncFile, fsyncParentDirectory } from './durable-files.js';
 import { createTableSql } from './sqlite-ddl.js';
+import { StatementEnvironment, type WriteInputs } from './statement-environment.js';
 
 export const TABLE_FILE_SUFFIX = '.sqlite';
 /** Files being created carry this suffix until complete; a crash leaves them to be removed. */
@@ -22,24 +24,66 @@ const BACKUP_PAGES_PER_STEP = 1_024;
 /** Log entries kept per table; older ones are trimmed (a replica further behind copies the file). */
 export const LOG_ENTRIES_KEPT = 50_000;
 const REPLICATION_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS ${LOG_TABLE} (position INTEGER PRIMARY KEY, request_id TEXT NOT NULL, sql TEXT NOT NULL, params TEXT NOT NULL, rows_affected INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS ${LOG_TABLE} (position INTEGER PRIMARY KEY, request_id TEXT NOT NULL, sql TEXT NOT NULL, params TEXT NOT NULL, rows_affected INTEGER NOT NULL,
+    now_ms INTEGER NOT NULL DEFAULT 0, seed TEXT NOT NULL DEFAULT '', checksum TEXT NOT NULL DEFAULT '');
   CREATE TABLE IF NOT EXISTS ${REQUESTS_TABLE} (request_id TEXT PRIMARY KEY, position INTEGER NOT NULL, rows_affected INTEGER NOT NULL) WITHOUT ROWID;
   INSERT OR IGNORE INTO ${META_TABLE} (key, value) VALUES ('${POSITION_KEY}', '0');`;
 
-/** A write as it is logged: enough for a replica to apply it again. */
-export interface WriteRecord {
+/** Columns a log written before the entries carried their inputs and checksum lacks. */
+const LOG_COLUMNS_ADDED: ReadonlyArray<[string, string]> = [
+  ['now_ms', 'INTEGER NOT NULL DEFAULT 0'],
+  ['seed', "TEXT NOT NULL DEFAULT ''"],
+  ['checksum', "TEXT NOT NULL DEFAULT ''"],
+];
+const LOG_COLUMNS = 'position, request_id, sql, params, rows_affected, now_ms, seed, checksum';
+
+/**
+ * A write as it is logged: enough for a replica to apply it again and to check that it
+ * did the same thing.
+ */
+export interface WriteRecord extends WriteInputs {
   position: number;
   requestId: string;
   sql: string;
   /** JSON of the parameter values. */
   params: string;
   rowsAffected: number;
+  /** RowChecksum of the rows the write changed; '' when not computed (a standalone region). */
+  checksum: string;
+}
+
+interface LogRow {
+  position: number;
+  request_id: string;
+  sql: string;
+  params: string;
+  rows_affected: number;
+  now_ms: number;
+  seed: string;
+  checksum: string;
+}
+
+function recordFromRow(row: LogRow): WriteRecord {
+  return {
+    position: row.position,
+    requestId: row.request_id,
+    sql: row.sql,
+    params: row.params,
+    rowsAffected: row.rows_affected,
+    nowMs: row.now_ms,
+    seed: row.seed,
+    checksum: row.checksum,
+  };
 }
 
 export interface TableFileOptions {
   /** Prepared statements kept per table. */
   statementCacheSize: number;
-  /** SQLite's synchronous setting: NORMAL survives a process crash, FULL also a power loss. */
+  /**
+   * SQLite's synchronous setting: FULL syncs the WAL at every commit, so a committed
+   * write survives a power loss; NORMAL syncs only at checkpoints: a committed write
+   * survives a crash of the process but the last ones may be lost with the power.
+   */
   synchronous: 'NORMAL' | 'FULL';
   /** SQLite page cache of the file's connection, in KiB. */
   pageCacheKiB: number;
@@ -69,6 +113,8 @@ export class TableFile {
    * cost about a tenth of a logged write.
    */
   private readonly runInTransaction: (work: () => unknown) => unknown;
+  /** The time and random seed of the statement running on this file's connection. */
+  readonly environment = new StatementEnvironment();
 
   private constructor(
     readonly path: string,
@@ -78,6 +124,7 @@ export class TableFile {
   ) {
     this.statements = new LruCache(options.statementCacheSize);
     this.runInTransaction = db.transaction((work: () => unknown) => work());
+    this.environment.install(db);
   }
 
   get name(): string {
@@ -107,7 +154,10 @@ export class TableFile {
     } finally {
       db.close();
     }
+    // The new file and its name on disk before anyone is told the table exists.
+    fsyncFile(partial);
     renameSync(partial, path);
+    fsyncParentDirectory(path);
     return TableFile.open(path, options);
   }
 
@@ -119,8 +169,12 @@ export class TableFile {
       db.pragma(`cache_size = ${-Math.max(1, Math.floor(options.pageCacheKiB))}`);
       const row = db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = ?`).get(DEFINITION_KEY) as { value: string } | undefined;
       if (!row) throw new Error(`${path} has no minisql table definition`);
-      // Files from before replication get their log tables here.
+      // Files from before replication get their log tables here, and older logs their new columns.
       db.exec(REPLICATION_SCHEMA);
+      const present = new Set((db.prepare(`SELECT name FROM pragma_table_info('${LOG_TABLE}')`).all() as Array<{ name: string }>).map((c) => c.name));
+      for (const [column, type] of LOG_COLUMNS_ADDED) {
+        if (!present.has(column)) db.exec(`ALTER TABLE ${LOG_TABLE} ADD COLUMN ${column} ${type}`);
+      }
       const position = Number((db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = ?`).get(POSITION_KEY) as { value: string }).value);
       const table = new TableFile(path, JSON.parse(row.value) as TableDefinition, db, options);
       table.logPosition = position;
@@ -203,8 +257,8 @@ export class TableFile {
     if (!this.db.inTransaction) throw new Error('recordWrite outside a transaction');
     if (position !== this.position + 1) throw new Error(`log position ${position} does not follow ${this.position} in ${this.name}`);
     const entry = { ...record, position };
-    this.prepare(`INSERT INTO ${LOG_TABLE} (position, request_id, sql, params, rows_affected) VALUES (?, ?, ?, ?, ?)`).run(
-      position, entry.requestId, entry.sql, entry.params, entry.rowsAffected,
+    this.prepare(`INSERT INTO ${LOG_TABLE} (${LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      position, entry.requestId, entry.sql, entry.params, entry.rowsAffected, entry.nowMs, entry.seed, entry.checksum,
     );
     if (entry.requestId !== '') this.prepare(`INSERT INTO ${REQUESTS_TABLE} (request_id, position, rows_affected) VALUES (?, ?, ?)`).run(entry.requestId, position, entry.rowsAffected);
     if (position % 1_000 === 0) this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(position - LOG_ENTRIES_KEPT);
@@ -237,14 +291,14 @@ export class TableFile {
     if (position >= this.logPosition) return [];
     const oldest = (this.prepare(`SELECT min(position) AS oldest FROM ${LOG_TABLE}`).get() as { oldest: number | null }).oldest;
     if (oldest === null || oldest > position + 1) return undefined;
-    const rows = this.prepare(`SELECT position, request_id, sql, params, rows_affected FROM ${LOG_TABLE} WHERE position > ? ORDER BY position`).all(position) as Array<{
-      position: number;
-      request_id: string;
-      sql: string;
-      params: string;
-      rows_affected: number;
-    }>;
-    return rows.map((row) => ({ position: row.position, requestId: row.request_id, sql: row.sql, params: row.params, rowsAffected: row.rows_affected }));
+    const rows = this.prepare(`SELECT ${LOG_COLUMNS} FROM ${LOG_TABLE} WHERE position > ? ORDER BY position`).all(position) as LogRow[];
+    return rows.map(recordFromRow);
+  }
+
+  /** The logged write at `position`; undefined when the log does not hold it (trimmed, or never written). */
+  logEntryAt(position: number): WriteRecord | undefined {
+    const row = this.prepare(`SELECT ${LOG_COLUMNS} FROM ${LOG_TABLE} WHERE position = ?`).get(position) as LogRow | undefined;
+    return row === undefined ? undefined : recordFromRow(row);
   }
 
   /** Indexes created with create index (not the implicit ones of keys and unique columns). */

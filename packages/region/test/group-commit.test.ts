@@ -83,7 +83,7 @@ describe('a batch of writes on the primary', () => {
 
   it('undoes a write whose log entry cannot be written', () => {
     // A stray entry at the next position makes logging the write fail after the row went in.
-    primary.catalog.require('kv').exec("INSERT INTO minisql_log VALUES (1, 'stray', 'x', '[]', 0)");
+    primary.catalog.require('kv').exec("INSERT INTO minisql_log (position, request_id, sql, params, rows_affected) VALUES (1, 'stray', 'x', '[]', 0)");
     const outcomes = primary.engine.executeBatch([{ sql: 'insert into kv values (?, ?);', params: [1, 'a'], requestId: 'r1' }]);
     assert.ok(outcomes[0] instanceof MiniSqlError);
     assert.deepEqual(rows(primary, 'select k from kv;'), []);
@@ -133,7 +133,7 @@ describe('a shipped batch on a replica', () => {
   it('commits the entries before one that fails and keeps nothing of that one', () => {
     const replica = openRegion();
     replica.engine.execute('create table kv (k int primary key, v varchar(8));');
-    const entry = (position: number, sql: string) => ({ table: 'kv', record: { position, requestId: `r${position}`, sql, params: '[]', rowsAffected: 1 } });
+    const entry = (position: number, sql: string) => ({ table: 'kv', record: { position, requestId: `r${position}`, sql, params: '[]', rowsAffected: 1, nowMs: 0, seed: '', checksum: '' } });
     // Entries no primary would log (entry 2 collides with entry 1), as from a diverged log.
     assert.throws(
       () => replica.engine.applyBatch([entry(1, "insert into kv values (5, 'a');"), entry(2, "insert into kv values (4, 'b'), (5, 'c');"), entry(3, "insert into kv values (6, 'd');")]),

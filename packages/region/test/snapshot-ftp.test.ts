@@ -7,11 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'basic-ftp';
-import { Logger } from '@minisql/common';
+import { freePort, Logger } from '@minisql/common';
 import { SnapshotFtpServer } from '../src/snapshot-ftp-server.js';
 import { fetchSnapshot, DOWNLOAD_ATTEMPTS_MAX } from '../src/snapshot-fetcher.js';
 
@@ -20,15 +19,6 @@ const work = mkdtempSync(join(tmpdir(), 'minisql-ftp-'));
 const root = join(work, 'snapshots');
 let server: SnapshotFtpServer;
 let port = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const quiet = new Logger('test', 'ftp', 'error', { write: () => undefined });
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -3,10 +3,9 @@
  * generated configuration with free ports, in a temporary directory removed afterwards.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadClusterConfig, type ClusterConfig, type ClusterStatusResponse__Output } from '@minisql/common';
+import { freePort, loadClusterConfig, type ClusterConfig, type ClusterStatusResponse__Output } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
 import { LocalCluster } from '../../src/local-cluster.js';
 
@@ -14,17 +13,7 @@ import { LocalCluster } from '../../src/local-cluster.js';
 export const WAIT_TIMEOUT_MS = 20_000;
 const POLL_INTERVAL_MS = 50;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestClusterOptions {
   regions: number;
