@@ -15,12 +15,6 @@ import { WritePipeline } from './write-pipeline.js';
 
 export class ClusterExecutor {
   private readonly pipeline: WritePipeline;
-  /**
-   * The epoch in which a batch failed to replicate. Its writes stay visible here and
-   * may be lost in a failover, so this region serves no more reads in that epoch; a
-   * later epoch (after a resync) clears it.
-   */
-  private unreplicatedEpoch: number | undefined;
 
   constructor(
     private readonly engine: SqlEngine,
@@ -35,20 +29,10 @@ export class ClusterExecutor {
       replicate: (writes) => {
         const role = this.membership.current;
         if (role.kind !== 'primary') throw this.notPrimary();
-        const shipped = replicator.ship(role.group, writes);
-        return {
-          settle: async () => {
-            try {
-              await shipped.settle();
-            } catch (error) {
-              // The batch's writes are in this region's files but perhaps nowhere else.
-              this.unreplicatedEpoch = role.group.epoch;
-              throw error;
-            }
-          },
-        };
+        return replicator.ship(role.group, writes);
       },
       mayAcknowledge: () => this.primaryRefusal(),
+      isPrimary: () => this.membership.current.kind === 'primary',
     });
   }
 
@@ -94,10 +78,12 @@ export class ClusterExecutor {
     return undefined;
   }
 
+  /** Refuses reads while writes this region holds may be missing on an in-sync replica. */
   private unreplicatedRefusal(): MiniSqlError | undefined {
     const role = this.membership.current;
-    if (role.kind !== 'primary' || this.unreplicatedEpoch !== role.group.epoch) return undefined;
-    return errors.notPrimary(this.membership.regionId, `writes it holds could not be replicated in epoch ${role.group.epoch} of ${role.group.id}`);
+    const unconfirmed = this.pipeline.unconfirmedEntries;
+    if (role.kind !== 'primary' || unconfirmed === 0) return undefined;
+    return errors.notPrimary(this.membership.regionId, `${unconfirmed} write(s) it holds are not yet replicated to the in-sync replicas of ${role.group.id}; it ships them again`);
   }
 
   private strictRefusal(): MiniSqlError | undefined {

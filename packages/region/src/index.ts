@@ -3,3 +3,5 @@ export * from './region-server.js';
 export * from './sql-engine.js';
 export * from './table-catalog.js';
 export * from './table-file.js';
+export * from './lease-clock.js';
+export * from './region-registration.js';

@@ -14,6 +14,21 @@ export class LeaseClock {
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
+  /** Milliseconds on this clock, for a caller that measures a request of its own. */
+  nowMs(): number {
+    return this.now();
+  }
+
+  /**
+   * A lease now owns the region's key: it was granted by a request sent at `sentAtMs`
+   * with a TTL of `ttlSeconds`. Only from here on does the clock count as valid; a lease
+   * granted and then refused the key (a duplicate) never makes it so.
+   */
+  owned(sentAtMs: number, ttlSeconds: number): void {
+    this.sentAtMs = undefined;
+    this.validUntilMs = Math.max(this.validUntilMs, sentAtMs + ttlSeconds * 1_000 - LEASE_MARGIN_MS);
+  }
+
   /** Keeps the earliest unanswered send: an answer may belong to any request in flight. */
   keepaliveSent(): void {
     this.sentAtMs ??= this.now();

@@ -55,7 +55,7 @@ export class RegionRegistration {
     let delayMs = RETRY_DELAY_MS_MIN;
     while (!this.stopped) {
       try {
-        const lost = await this.registerOnce();
+        const { lost } = await this.registerOnce();
         this.lastError = undefined;
         delayMs = RETRY_DELAY_MS_MIN;
         this.markRegistered();
@@ -73,24 +73,31 @@ export class RegionRegistration {
     }
   }
 
-  /** Writes the record under a new lease; resolves with a promise that settles when the lease is lost. */
-  private async registerOnce(): Promise<Promise<string>> {
+  /**
+   * Writes the record under a new lease; resolves with a promise that settles when the
+   * lease is lost. (Wrapped in an object: an async function that returns a bare promise
+   * resolves only when that promise does, which here is when the lease is lost.)
+   */
+  private async registerOnce(): Promise<{ lost: Promise<string> }> {
     const lease = this.etcd.lease(this.leaseTtlSeconds);
     const clock = this.leaseClock;
+    // The clock follows only the lease that owns the region's key: the one the master
+    // watches. A lease granted and revoked at once (the name was taken), or an old lease
+    // after a new one took over, says nothing about how long this region may serve.
+    const owns = (): boolean => this.lease === lease;
     const lost = new Promise<string>((resolve) =>
       lease.on('lost', (error) => {
-        clock?.lost();
+        if (owns()) clock?.lost();
         resolve(error.message);
       }),
     );
     if (clock) {
-      lease.on('keepaliveFired', () => clock.keepaliveSent());
-      lease.on('keepaliveSucceeded', (response) => clock.keepaliveAnswered(Number(response.TTL)));
+      lease.on('keepaliveFired', () => owns() && clock.keepaliveSent());
+      lease.on('keepaliveSucceeded', (response) => owns() && clock.keepaliveAnswered(Number(response.TTL)));
     }
+    const grantSentAtMs = clock?.nowMs() ?? 0;
     try {
-      clock?.keepaliveSent();
       const leaseId = await lease.grant();
-      clock?.keepaliveAnswered(this.leaseTtlSeconds);
       const key = this.keys.region(this.record.id);
       const result = await this.etcd
         .if(key, 'Create', '==', 0)
@@ -112,7 +119,8 @@ export class RegionRegistration {
       throw error;
     }
     this.lease = lease;
-    return lost;
+    clock?.owned(grantSentAtMs, this.leaseTtlSeconds);
+    return { lost };
   }
 }
 

@@ -49,7 +49,19 @@ export function replicationServiceHandlers(
           .then(() => apply(engine, membership, request, logger))
           .then(
             (): ApplyResponse => ({ sequence: request.sequence }),
-            (thrown): ApplyResponse => ({ sequence: request.sequence, error: MiniSqlError.from(thrown).toProto() }),
+            (thrown): ApplyResponse => {
+              const error = MiniSqlError.from(thrown);
+              if (error.code === 'REPLICA_DIVERGED') {
+                // Loud: this copy is not its primary's. The primary takes this region out of
+                // the in-sync set, and it copies every table afresh.
+                logger.error('this replica diverged from its primary and refuses its entries until it is copied afresh', {
+                  primary: request.primary_id,
+                  epoch: request.epoch,
+                  error: error.message,
+                });
+              }
+              return { sequence: request.sequence, error: error.toProto() };
+            },
           )
           .then((response) => {
             if (!call.cancelled) call.write(response);

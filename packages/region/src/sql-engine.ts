@@ -55,6 +55,14 @@ export interface ExecutionOutcome {
   result: ResultSet;
   /** Present for a write that changed the log (not for a retried request). */
   write?: LoggedWrite;
+  /**
+   * For a retried request answered from the log: the entry that made the answer. It is
+   * shipped again with the batch, so the answer is acknowledged only once every in-sync
+   * replica holds that very entry (or has been taken out of the set): the first attempt's
+   * replication may have failed, or a new primary may hold entries a replica lacks.
+   * Absent when the log no longer holds the entry (50,000 writes of that table ago).
+   */
+  confirm?: LoggedWrite;
 }
 
 /** One write as a client sent it. */
@@ -202,7 +210,10 @@ export class SqlEngine {
   /** Runs one row write and logs it; must run inside a transaction of its table. */
   private runLogged({ sql, params, requestId, statement, table }: PreparedWrite): ExecutionOutcome {
     const done = requestId === '' ? undefined : table.findRequest(requestId);
-    if (done) return { result: writeResult(statement.kind, done.rowsAffected) };
+    if (done) {
+      const entry = table.logEntryAt(done.position);
+      return { result: writeResult(statement.kind, done.rowsAffected), ...(entry ? { confirm: { table: table.name, record: entry } } : {}) };
+    }
     const checksum = this.options.replicated ? new RowChecksum() : undefined;
     table.environment.beginWrite();
     let result: ResultSet;

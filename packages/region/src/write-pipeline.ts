@@ -8,6 +8,12 @@
  * while the ones before it are still on their way, and batches are judged and
  * acknowledged strictly in the order they ran. With one batch at a time the primary sat
  * idle for a whole replication round trip per batch.
+ *
+ * Entries whose replication failed stay in this region's files; they are *unconfirmed*
+ * and shipped again with every batch (an empty one if no write comes) until a batch
+ * carrying them is replicated to the in-sync set. Until then reads are refused
+ * (unconfirmedEntries > 0): they could show a write a failover would lose. A retry
+ * answered from the log ships its entry again too, and is acknowledged with that batch.
  */
 import { MiniSqlError, errors, type ExecuteResponse, type SqlValue } from '@minisql/common';
 import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
@@ -23,6 +29,8 @@ export const QUEUE_WRITES_MAX = 10_000;
  * throughput and 10-15 % less CPU per write than 4; 8 was no better than 4.
  */
 export const BATCHES_IN_FLIGHT_MAX = 2;
+/** Pause before unconfirmed entries are shipped again when no write brings them along. */
+export const RESEND_DELAY_MS = 100;
 
 export interface PendingWrite {
   sql: string;
@@ -47,6 +55,12 @@ export interface PipelinePorts {
   replicate(writes: readonly LoggedWrite[]): ReplicatingBatch;
   /** Checked after replication: may this region still acknowledge (primary, lease valid)? */
   mayAcknowledge(): MiniSqlError | undefined;
+  /**
+   * Whether this region is still a primary. One that is not drops its unconfirmed
+   * entries: it takes no more writes, and a region that loses the role copies its
+   * tables afresh before it serves again.
+   */
+  isPrimary(): boolean;
 }
 
 export class WritePipeline {
@@ -61,6 +75,9 @@ export class WritePipeline {
   private settledBatches = 0;
   /** Reads waiting for batches to settle, each with the batch it saw last. */
   private readonly settleWaiters: { sequence: number; resolve: () => void }[] = [];
+  /** Logged entries whose replication failed, by `table/position`; shipped again with the next batch. */
+  private readonly unconfirmed = new Map<string, LoggedWrite>();
+  private resendTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ports: PipelinePorts) {}
 
@@ -75,6 +92,11 @@ export class WritePipeline {
     const sequence = this.executedBatches;
     if (this.settledBatches >= sequence) return;
     await new Promise<void>((resolve) => this.settleWaiters.push({ sequence, resolve }));
+  }
+
+  /** Entries in this region's files that the in-sync replicas may lack (a replication failed). */
+  get unconfirmedEntries(): number {
+    return this.unconfirmed.size;
   }
 
   submit(write: Omit<PendingWrite, 'resolve'>): Promise<ExecuteResponse> {
@@ -119,7 +141,7 @@ export class WritePipeline {
       const error = MiniSqlError.from(thrown);
       outcomes = batch.map(() => error);
     }
-    const logged = outcomes.flatMap((outcome) => (outcome instanceof MiniSqlError || !outcome.write ? [] : [outcome.write]));
+    const logged = shippedEntries(this.unconfirmed, outcomes);
     const sequence = ++this.executedBatches;
     let replicating: ReplicatingBatch | MiniSqlError;
     try {
@@ -129,24 +151,49 @@ export class WritePipeline {
     }
     this.inFlight += 1;
     const previous = this.lastBatch;
-    this.lastBatch = previous.then(() => this.acknowledge(batch, outcomes, replicating, sequence, started));
+    this.lastBatch = previous.then(() => this.acknowledge(batch, outcomes, logged, replicating, sequence, started));
+  }
+
+  /** Ships the unconfirmed entries again in a batch of their own, when no write has taken them along. */
+  private scheduleResend(): void {
+    if (this.resendTimer !== undefined) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      if (!this.ports.isPrimary()) this.unconfirmed.clear();
+      if (this.unconfirmed.size === 0) return;
+      if (this.paused || this.inFlight > 0) {
+        // A batch on its way takes them along, or fails and schedules another attempt.
+        if (this.inFlight === 0) this.scheduleResend();
+        return;
+      }
+      this.start([]);
+    }, RESEND_DELAY_MS);
+    this.resendTimer.unref();
   }
 
   private async acknowledge(
     batch: readonly PendingWrite[],
     outcomes: ReadonlyArray<ExecutionOutcome | MiniSqlError>,
+    shipped: readonly LoggedWrite[],
     replicating: ReplicatingBatch | MiniSqlError,
     sequence: number,
     started: bigint,
   ): Promise<void> {
     let failure: MiniSqlError | undefined;
+    let replicated = false;
     try {
       if (replicating instanceof MiniSqlError) throw replicating;
       await replicating.settle();
+      replicated = true;
       failure = this.ports.mayAcknowledge();
     } catch (thrown) {
       failure = MiniSqlError.from(thrown);
     }
+    for (const entry of shipped) {
+      if (replicated) this.unconfirmed.delete(entryKey(entry));
+      else this.unconfirmed.set(entryKey(entry), entry);
+    }
+    if (this.unconfirmed.size > 0) this.scheduleResend();
     this.settle(sequence);
     const micros = Number((process.hrtime.bigint() - started) / 1000n);
     batch.forEach((write, i) => {
@@ -169,4 +216,32 @@ export class WritePipeline {
       }
     }
   }
+}
+
+function entryKey({ table, record }: LoggedWrite): string {
+  return `${table}/${record.position}`;
+}
+
+/**
+ * What a batch ships: the unconfirmed entries, the entries retries were answered from,
+ * and the batch's new writes; each entry once, and the entries of a table in position
+ * order (a replica applies a table's entries one after another and refuses a gap).
+ */
+function shippedEntries(unconfirmed: ReadonlyMap<string, LoggedWrite>, outcomes: ReadonlyArray<ExecutionOutcome | MiniSqlError>): LoggedWrite[] {
+  const written: LoggedWrite[] = [];
+  let confirms = false;
+  for (const outcome of outcomes) {
+    if (outcome instanceof MiniSqlError) continue;
+    if (outcome.write) written.push(outcome.write);
+    if (outcome.confirm) confirms = true;
+  }
+  // The common case: new writes only, already in position order within each table.
+  if (unconfirmed.size === 0 && !confirms) return written;
+  const byKey = new Map(unconfirmed);
+  for (const outcome of outcomes) {
+    if (outcome instanceof MiniSqlError) continue;
+    if (outcome.confirm) byKey.set(entryKey(outcome.confirm), outcome.confirm);
+    if (outcome.write) byKey.set(entryKey(outcome.write), outcome.write);
+  }
+  return [...byKey.values()].sort((a, b) => (a.table === b.table ? a.record.position - b.record.position : a.table < b.table ? -1 : 1));
 }

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import type { ResultSet } from '@minisql/common';
 import type { LoggedWrite } from '../src/sql-engine.js';
 import { MiniSqlError, errors, type ExecuteResponse } from '@minisql/common';
-import { BATCHES_IN_FLIGHT_MAX, WritePipeline } from '../src/write-pipeline.js';
+import { BATCHES_IN_FLIGHT_MAX, RESEND_DELAY_MS, WritePipeline } from '../src/write-pipeline.js';
 
 interface Replication {
   /** Request ids of the writes in the shipped batch. */
@@ -12,17 +12,25 @@ interface Replication {
   refuse: (error: MiniSqlError) => void;
 }
 
-/** A pipeline whose batches finish replicating only when the test says so. */
-function pipelineWithManualReplication() {
+/**
+ * A pipeline whose batches finish replicating only when the test says so. A request id
+ * starting with "retry-of-" is answered from the log: the entry of the request named
+ * after it (which must have been written before) comes back as its `confirm`.
+ */
+function pipelineWithManualReplication(role = { primary: true }) {
+  const logged = new Map<string, LoggedWrite>();
   const replications: Replication[] = [];
   /** Request ids of the first write of each batch whose settle() was called, in call order. */
   const settleOrder: string[] = [];
+  let position = 0;
   const pipeline = new WritePipeline({
     executeBatch: (writes) =>
-      writes.map((write) => ({
-        result: {} as ResultSet,
-        write: { table: 't', record: { position: 1, sql: write.sql, params: [], requestId: write.requestId } } as unknown as LoggedWrite,
-      })),
+      writes.map((write) => {
+        if (write.requestId.startsWith('retry-of-')) return { result: {} as ResultSet, confirm: logged.get(write.requestId.slice('retry-of-'.length)) as LoggedWrite };
+        const entry = { table: 't', record: { position: ++position, sql: write.sql, params: [], requestId: write.requestId } } as unknown as LoggedWrite;
+        logged.set(write.requestId, entry);
+        return { result: {} as ResultSet, write: entry };
+      }),
     replicate: (logged) => {
       const writes = logged.map((write) => write.record.requestId);
       const done = new Promise<void>((resolve, reject) => replications.push({ writes, release: resolve, refuse: reject }));
@@ -34,6 +42,7 @@ function pipelineWithManualReplication() {
       };
     },
     mayAcknowledge: () => undefined,
+    isPrimary: () => role.primary,
   });
   const write = (requestId: string): Promise<ExecuteResponse> => pipeline.submit({ sql: 'update t set v = 1', params: [], requestId });
   return { pipeline, replications, settleOrder, write };
@@ -146,5 +155,68 @@ describe('batches in flight', () => {
     await turns();
     assert.deepEqual(replications.map((r) => r.writes), [['w1'], ['w2'], ['w3']]);
     replications[2]!.release();
+  });
+});
+
+describe('writes whose replication failed', () => {
+  it('are shipped again with the next batch, and reads are refused until a batch carrying them is replicated', async () => {
+    const { pipeline, replications, write } = pipelineWithManualReplication();
+    const first = write('w1');
+    replications[0]!.refuse(errors.unavailable('region2', 'test: the batch did not arrive'));
+    assert.equal((await first).error?.code, 'UNAVAILABLE');
+    assert.equal(pipeline.unconfirmedEntries, 1, 'the failed entry is unconfirmed');
+    const second = write('w2');
+    assert.deepEqual(replications[1]!.writes, ['w1', 'w2'], 'the failed entry goes again, before the new one');
+    replications[1]!.release();
+    assert.equal((await second).error, undefined);
+    assert.equal(pipeline.unconfirmedEntries, 0);
+  });
+
+  it('are shipped again on their own when no write comes', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { pipeline, replications, write } = pipelineWithManualReplication();
+      const first = write('w1');
+      replications[0]!.refuse(errors.unavailable('region2', 'test: the batch did not arrive'));
+      await first;
+      assert.equal(replications.length, 1);
+      mock.timers.tick(RESEND_DELAY_MS);
+      assert.deepEqual(replications[1]?.writes, ['w1'], 'a batch of the unconfirmed entry alone');
+      replications[1]!.release();
+      await turns();
+      assert.equal(pipeline.unconfirmedEntries, 0);
+      mock.timers.tick(RESEND_DELAY_MS);
+      assert.equal(replications.length, 2, 'nothing more to ship');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('are dropped by a region that is no longer primary', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const role = { primary: true };
+      const { pipeline, replications, write } = pipelineWithManualReplication(role);
+      const first = write('w1');
+      replications[0]!.refuse(errors.notPrimary('region1', 'test: deposed'));
+      await first;
+      role.primary = false;
+      mock.timers.tick(RESEND_DELAY_MS);
+      assert.equal(replications.length, 1, 'a deposed region shipped again');
+      assert.equal(pipeline.unconfirmedEntries, 0);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('a retry answered from the log', () => {
+  it('ships the entry it was answered from and is acknowledged only when a batch carrying it is replicated', async () => {
+    const { replications, write } = pipelineWithManualReplication();
+    await Promise.all([write('w1'), replications[0]!.release()]);
+    const retry = write('retry-of-w1');
+    assert.deepEqual(replications[1]!.writes, ['w1'], 'the logged entry goes again with the retry');
+    replications[1]!.refuse(errors.unavailable('region2', 'test: the replica lacks it and could not be removed'));
+    assert.equal((await retry).error?.code, 'UNAVAILABLE', 'a retry was acknowledged while its write was not on the replicas');
   });
 });
