@@ -1,10 +1,16 @@
 /**
  * The commands the client runs itself instead of sending them to the server:
- * `execfile F;`, `quit;`, `exit;`, `help;`. Pure: this file only recognises them.
+ * `execfile F;`, `quit;`, `exit;`, `help;`, `status;`, `verify [T];`. Pure: this file
+ * only recognises them.
  */
 import { errors, isSignificant, tokenize, type Token } from '@minisql/common';
 
-export type ClientCommand = { kind: 'execfile'; path: string } | { kind: 'quit' } | { kind: 'help' } | { kind: 'status' };
+export type ClientCommand =
+  | { kind: 'execfile'; path: string }
+  | { kind: 'quit' }
+  | { kind: 'help' }
+  | { kind: 'status' }
+  | { kind: 'verify'; table?: string };
 
 /**
  * The client command a statement is, or null for SQL meant for the server. Keywords are
@@ -28,6 +34,12 @@ export function parseClientCommand(statementText: string): ClientCommand | null 
       return { kind: 'help' };
     case 'status':
       return args.length === 0 ? { kind: 'status' } : null;
+    case 'verify': {
+      if (args.length === 0) return { kind: 'verify' };
+      const [table] = args;
+      if (args.length === 1 && table !== undefined && (table.kind === 'identifier' || table.kind === 'quoted_identifier')) return { kind: 'verify', table: table.value ?? table.text };
+      throw errors.invalidArgument('verify', 'expected a table name or nothing, as in verify; or verify T;');
+    }
     case 'execfile':
       return { kind: 'execfile', path: execfilePath(statementText, args) };
     default:
@@ -64,6 +76,8 @@ Client commands:
   execfile FILE;  run the statements in FILE (relative to the current directory;
                   quote names holding spaces, ; or --)
   status;         show the cluster: regions, replica groups, tables
+  verify [T];     compare the copies of T (of every table) on each member of its
+                  group at one log position; writes to the group pause meanwhile
   help;           show this text
   quit; exit;     leave (Ctrl-D too); Ctrl-C clears the statement being typed
 Tab completes keywords and table names.

@@ -12,6 +12,7 @@ import { queryResultFromProto, type QueryResult } from './query-result.js';
 import { RegionPool } from './region-pool.js';
 import type { RegionTransport } from './region-transport.js';
 import { RouteCache } from './route-cache.js';
+import type { TableVerification } from './table-verification.js';
 
 export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
 
@@ -22,6 +23,8 @@ const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMAR
 export const RETRY_DEADLINE_MS_DEFAULT = 10_000;
 const RETRY_DELAY_MS_MIN = 25;
 const RETRY_DELAY_MS_MAX = 500;
+/** Time the primary has to compare one table's copies (it checksums every row on each member). */
+const VERIFY_TIMEOUT_MS = 300_000;
 /** Statement texts whose analysis the client keeps. */
 const ANALYSES_KEPT = 1_024;
 
@@ -82,18 +85,36 @@ export class ClusterClient {
     const params = options.params ?? [];
     // The same request id on every attempt: a write that did reach the group is answered
     // from its log instead of being applied twice.
+    return this.withRouteRetries(tables, () => this.executeRouted(sql, statement.kind, tables, params, requestId, options.consistency ?? this.options.consistency));
+  }
+
+  /**
+   * Compares the copies of `table` (of every table when none is named) on the members of
+   * its group, each at one log position: the primary pauses its group's writes meanwhile.
+   */
+  async verify(table?: string): Promise<TableVerification[]> {
+    const tables = table !== undefined ? [table] : (await this.master.clusterStatus()).groups.flatMap((group) => group.tables).sort();
+    const verifications: TableVerification[] = [];
+    for (const name of tables) {
+      verifications.push(await this.withRouteRetries([name], async () => this.region((await this.routesFor([name]))[0] as Route__Output).verify(name, VERIFY_TIMEOUT_MS)));
+    }
+    return verifications;
+  }
+
+  /** Runs `attempt`, refreshing the routes of `tables` and trying again through a failover. */
+  private async withRouteRetries<T>(tables: readonly string[], attempt: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.retryDeadlineMs;
-    for (let attempt = 1, delayMs = RETRY_DELAY_MS_MIN; ; attempt += 1, delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX)) {
+    for (let count = 1, delayMs = RETRY_DELAY_MS_MIN; ; count += 1, delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX)) {
       try {
-        return await this.executeRouted(sql, statement.kind, tables, params, requestId, options.consistency ?? this.options.consistency);
+        return await attempt();
       } catch (error) {
         if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
         // A table that does not exist is not retried past one fresh route.
-        if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && attempt > 1)) throw error;
+        if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && count > 1)) throw error;
         for (const table of tables) this.routes.forget(table);
         // A connection to a region that went away is not reused: it may be in backoff.
         if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.regions.drop(error.object);
-        this.options.onRetry?.(error, attempt);
+        this.options.onRetry?.(error, count);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }

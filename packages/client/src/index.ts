@@ -4,3 +4,4 @@ export * from './minisql-client.js';
 export * from './query-result.js';
 export * from './region-transport.js';
 export * from './region-pool.js';
+export * from './table-verification.js';

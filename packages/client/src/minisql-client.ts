@@ -5,6 +5,7 @@
 import type { SqlValue } from '@minisql/common';
 import type { QueryResult } from './query-result.js';
 import { RegionTransport } from './region-transport.js';
+import type { TableVerification } from './table-verification.js';
 
 /** Default time a statement may take before the client gives up, in milliseconds. */
 export const STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
@@ -69,6 +70,14 @@ export class MiniSqlClient {
   /** A no-op round trip to the server, in the same connection. */
   async ping(): Promise<void> {
     await this.transport.ping(this.options.statementTimeoutMs);
+  }
+
+  /** A standalone region's checksum of `table` (of every table when none is named); it holds the only copy. */
+  async verify(table?: string): Promise<TableVerification[]> {
+    const tables = table !== undefined ? [table] : (await this.execute('show tables;')).rows.map((row) => String(row[0]));
+    const verifications: TableVerification[] = [];
+    for (const name of tables) verifications.push(await this.transport.verify(name, this.options.statementTimeoutMs));
+    return verifications;
   }
 
   close(): void {

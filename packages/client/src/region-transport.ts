@@ -17,6 +17,7 @@ import {
   type RegionServiceClient,
 } from '@minisql/common';
 import { queryResultFromProto, type QueryResult } from './query-result.js';
+import { verificationFromProto, type TableVerification } from './table-verification.js';
 
 /** Largest message accepted from a region (large selects), in bytes. */
 export const MESSAGE_BYTES_MAX = 256 * 1024 * 1024;
@@ -67,6 +68,17 @@ export class RegionTransport {
     if (response.outcome === 'error' && response.error) throw MiniSqlError.fromProto(response.error);
     if (!response.result) throw new MiniSqlError('INTERNAL', `response from ${this.address} holds neither a result nor an error`);
     return queryResultFromProto(response.result, response.server_micros, response.stale);
+  }
+
+  /** Asks the region (the primary of the table's group) to compare the table's copies. */
+  verify(table: string, timeoutMs: number): Promise<TableVerification> {
+    return new Promise((resolve, reject) => {
+      this.stub.Verify({ table }, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error || !response) reject(errorFromGrpcStatus(error ?? { code: grpc.status.INTERNAL, details: 'empty response' }, this.address, timeoutMs));
+        else if (response.error && response.error.code !== '') reject(MiniSqlError.fromProto(response.error));
+        else resolve(verificationFromProto(response));
+      });
+    });
   }
 
   ping(timeoutMs: number): Promise<PingResponse__Output> {

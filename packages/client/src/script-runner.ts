@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, errors, MiniSqlError, type ClusterStatusResponse__Output, type ScriptStatement } from '@minisql/common';
 import { formatClusterStatus } from './status-format.js';
+import { divergence, formatVerification, type TableVerification } from './table-verification.js';
 import { HELP_TEXT, parseClientCommand } from './client-commands.js';
 import type { QueryResult } from './query-result.js';
 import { countOf, formatDuration, formatError, formatErrorAt, formatResult } from './result-format.js';
@@ -19,6 +20,8 @@ export interface StatementExecutor {
   execute(sql: string): Promise<QueryResult>;
   /** The cluster map, when connected through a master. */
   clusterStatus?(): Promise<ClusterStatusResponse__Output>;
+  /** Compares the copies of a table (of every table when none is named) on their members. */
+  verify?(table?: string): Promise<TableVerification[]>;
 }
 
 /** Where text goes: `process.stdout`, or a string collector in tests. */
@@ -157,6 +160,7 @@ export class ScriptRunner {
     }
     if (command?.kind === 'execfile') return this.execFile(command.path, origin, statement.line);
     if (command?.kind === 'status') return this.showStatus(origin, statement.line);
+    if (command?.kind === 'verify') return this.verify(command.table, origin, statement.line);
     return this.executeSql(statement, origin);
   }
 
@@ -167,6 +171,27 @@ export class ScriptRunner {
     }
     try {
       this.writeOut(`${formatClusterStatus(await this.executor.clusterStatus())}\n`);
+      return { outcome: 'continue', ok: true };
+    } catch (error) {
+      this.fail(error, origin, line);
+      return { outcome: 'continue', ok: false };
+    }
+  }
+
+  /** Prints the comparison; a copy that differs fails the statement with REPLICA_DIVERGED. */
+  private async verify(table: string | undefined, origin: StatementOrigin, line: number): Promise<StatementOutcome> {
+    if (!this.executor.verify) {
+      this.fail(errors.unsupported('verify on this connection'), origin, line);
+      return { outcome: 'continue', ok: false };
+    }
+    try {
+      const verifications = await this.executor.verify(table);
+      this.writeOut(`${formatVerification(verifications)}\n`);
+      const diverged = divergence(verifications);
+      if (diverged) {
+        this.fail(diverged, origin, line);
+        return { outcome: 'continue', ok: false };
+      }
       return { outcome: 'continue', ok: true };
     } catch (error) {
       this.fail(error, origin, line);

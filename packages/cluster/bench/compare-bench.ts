@@ -1,7 +1,9 @@
 /**
  * minisql beside etcd and the RPC floor, in one run on this machine (not a test):
  * - minisql: the local cluster layout (etcd, a master, a primary/replica pair), through
- *   the cluster client, every write replicated;
+ *   the cluster client, every write replicated, durable (the default: every commit synced);
+ * - minisql fast: the same with `durability: fast` (synced at checkpoints only), for the
+ *   write workloads, so the price of the durable default is measured in the same run;
  * - etcd: a three-member etcd (Debian's etcd-server) through the etcd3 client, as a
  *   replicated key-value store;
  * - the RPC floor: a process serving the RegionService contract with no work behind it
@@ -59,7 +61,9 @@ const ALL_WORKLOADS = ['insert', 'point select', 'update', 'range scan (100 rows
 type Workload = (typeof ALL_WORKLOADS)[number];
 /** `--workloads` names each workload by its first word: insert, point, select, update, range, scan, mix. */
 const WORKLOADS = selectWorkloads(values.workloads);
-type System = 'minisql' | 'etcd' | 'no-op stream' | 'no-op call';
+type System = 'minisql' | 'minisql fast' | 'etcd' | 'no-op stream' | 'no-op call';
+/** Workloads also measured on a cluster with `durability: fast`: those that write. */
+const FAST_WORKLOADS: readonly Workload[] = ['insert', 'update'];
 const NOOPS = ['no-op stream', 'no-op call'] as const;
 
 function selectWorkloads(list: string | undefined): Workload[] {
@@ -200,11 +204,30 @@ function table(cells: Cell[]): string {
   return lines.join('\n');
 }
 
+/** A minisql cluster of the local layout with the `kv` table loaded; its client and process ids. */
+async function startMinisql(durability: 'durable' | 'fast'): Promise<{ cluster: TestCluster; client: ClusterClient }> {
+  const cluster = await TestCluster.start({ regions: 2, leaseTtlSeconds: 2, durability });
+  await cluster.waitForStatus('a replica group', (s) => s.groups[0]?.in_sync.length === 1);
+  const client = await cluster.client();
+  await client.execute('create table kv (k int primary key, v text);');
+  for (let i = 0; i < ROWS; i += 500) {
+    const rows = Array.from({ length: Math.min(500, ROWS - i) }, (_, r) => `(${i + r}, '${VALUE}')`).join(', ');
+    await client.execute(`insert into kv values ${rows};`);
+  }
+  return { cluster, client };
+}
+
+function pidsOf(cluster: TestCluster, suffix = ''): Array<{ name: string; pid: number }> {
+  return cluster.cluster.list().filter((p) => p.pid !== undefined).map((p) => ({ name: `${p.name}${suffix}`, pid: p.pid as number }));
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const ticks = clockTicksPerSecond().ticks;
-  progress('starting the minisql cluster, a three-member etcd and the no-op server');
-  const minisql = await TestCluster.start({ regions: 2, leaseTtlSeconds: 2 });
+  progress('starting the minisql cluster (durable), one with durability: fast, a three-member etcd and the no-op server');
+  const { cluster: minisql, client } = await startMinisql('durable');
+  const fastWorkloads = WORKLOADS.filter((w) => FAST_WORKLOADS.includes(w));
+  const fast = fastWorkloads.length > 0 && CONCURRENCY.length > 0 ? await startMinisql('fast') : undefined;
   const baseline = await startEtcdCluster(minisql.dir);
   const etcd = new Etcd3({ hosts: baseline.endpoints });
   const noopServer = await ReadyProcess.start({ script: fileURLToPath(new URL('./noop-region-server.js', import.meta.url)) });
@@ -212,19 +235,14 @@ async function main(): Promise<void> {
     await noopServer.stop();
     etcd.close();
     await baseline.cluster.stop();
+    await fast?.cluster.stop();
     await minisql.stop();
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    await minisql.waitForStatus('a replica group', (s) => s.groups[0]?.in_sync.length === 1);
-    const client = await minisql.client();
-    await client.execute('create table kv (k int primary key, v text);');
-    for (let i = 0; i < ROWS; i += 500) {
-      const rows = Array.from({ length: Math.min(500, ROWS - i) }, (_, r) => `(${i + r}, '${VALUE}')`).join(', ');
-      await client.execute(`insert into kv values ${rows};`);
-    }
     for (let i = 0; i < ROWS; i += 200) await Promise.all(Array.from({ length: Math.min(200, ROWS - i) }, (_, r) => etcd.put(key(i + r)).value(VALUE).exec()));
-    const minisqlPids = minisql.cluster.list().filter((p) => p.pid !== undefined).map((p) => ({ name: p.name, pid: p.pid as number }));
+    const minisqlPids = pidsOf(minisql);
+    const fastPids = fast ? pidsOf(fast.cluster, ' (fast)') : [];
     const etcdPids = baseline.cluster.list().map((p) => ({ name: p.name, pid: p.pid as number }));
     const noop = new RegionTransport(noopServer.address);
     const noopPid = [{ name: 'no-op server', pid: noopServer.pid }];
@@ -234,10 +252,11 @@ async function main(): Promise<void> {
       cells.push(await measure('no-op', 'no-op stream', concurrency, () => noop.execute({ sql: 'select 1;', params: [], request_id: '', epoch: 0 }, 10_000), noopPid, ticks));
       cells.push(await measure('no-op', 'no-op call', concurrency, () => noop.ping(10_000), noopPid, ticks));
     }
-    const ops = { minisql: minisqlOps(client), etcd: etcdOps(etcd) };
+    const ops = { minisql: minisqlOps(client), fast: fast ? minisqlOps(fast.client) : undefined, etcd: etcdOps(etcd) };
     for (const workload of WORKLOADS) {
       for (const concurrency of CONCURRENCY) {
         cells.push(await measure(workload, 'minisql', concurrency, ops.minisql[workload], minisqlPids, ticks));
+        if (ops.fast && fastWorkloads.includes(workload)) cells.push(await measure(workload, 'minisql fast', concurrency, ops.fast[workload], fastPids, ticks));
         cells.push(await measure(workload, 'etcd', concurrency, ops.etcd[workload], etcdPids, ticks));
       }
     }
@@ -248,7 +267,8 @@ async function main(): Promise<void> {
       CONCURRENCY.map((c) => {
         const m = find(workload, 'minisql', c)?.opsPerSecond ?? NaN;
         const over = (system: System) => m / (find(system === 'etcd' ? workload : 'no-op', system, c)?.opsPerSecond ?? NaN);
-        return { workload, concurrency: c, minisqlOverEtcd: over('etcd'), minisqlOverNoopStream: over('no-op stream'), minisqlOverNoopCall: over('no-op call') };
+        const durableOverFast = m / (find(workload, 'minisql fast', c)?.opsPerSecond ?? NaN);
+        return { workload, concurrency: c, minisqlOverEtcd: over('etcd'), minisqlOverNoopStream: over('no-op stream'), minisqlOverNoopCall: over('no-op call'), durableOverFast };
       }),
     );
 
@@ -270,14 +290,21 @@ async function main(): Promise<void> {
 
     console.log(`# minisql beside etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`);
     console.log(table(cells));
-    console.log('\n| workload | c | minisql / etcd | minisql / no-op stream | minisql / no-op call |\n|---|---:|---:|---:|---:|');
-    for (const r of ratios) console.log(`| ${r.workload} | ${r.concurrency} | ${r.minisqlOverEtcd.toFixed(2)}× | ${r.minisqlOverNoopStream.toFixed(2)}× | ${r.minisqlOverNoopCall.toFixed(2)}× |`);
+    console.log('\n| workload | c | minisql / etcd | minisql / no-op stream | minisql / no-op call | durable / fast |\n|---|---:|---:|---:|---:|---:|');
+    const times = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(2)}×`);
+    for (const r of ratios) {
+      console.log(`| ${r.workload} | ${r.concurrency} | ${times(r.minisqlOverEtcd)} | ${times(r.minisqlOverNoopStream)} | ${times(r.minisqlOverNoopCall)} | ${times(r.durableOverFast)} |`);
+    }
     const insert32 = ratios.find((r) => r.workload === 'insert' && r.concurrency === 32);
     const select32 = ratios.find((r) => r.workload === 'point select' && r.concurrency === 32);
     const verdict = (value: number | undefined, met: (v: number) => boolean, shown: (v: number) => string) =>
       value === undefined || Number.isNaN(value) ? 'not measured (c=32 not in --concurrency)' : `${shown(value)} — ${met(value) ? 'met' : 'not met'}`;
     console.log('\nTargets:');
-    console.log(`- replicated insert at c=32 at least etcd's put: ${verdict(insert32?.minisqlOverEtcd, (v) => v >= 1, (v) => `${v.toFixed(2)}×`)}`);
+    console.log(`- replicated insert at c=32 at least etcd's put (durable, as etcd syncs too): ${verdict(insert32?.minisqlOverEtcd, (v) => v >= 1, (v) => `${v.toFixed(2)}×`)}`);
+    const fastInsert32 = find('insert', 'minisql fast', 32)?.opsPerSecond;
+    console.log(
+      `- the durable default against durability: fast, insert at c=32: ${insert32 === undefined || fastInsert32 === undefined ? 'not measured' : `${times(insert32.durableOverFast)} of fast (${Math.round(fastInsert32).toLocaleString('en')} ops/s fast)`}`,
+    );
     console.log(`- point select at c=32 above etcd's get: ${verdict(select32?.minisqlOverEtcd, (v) => v > 1, (v) => `${v.toFixed(2)}×`)}`);
     const ofNoop = (v: number) => `${(v * 100).toFixed(0)}%`;
     const atLeast60 = (v: number) => v >= 0.6;
@@ -286,13 +313,13 @@ async function main(): Promise<void> {
     const memory = millionRssMb === undefined ? 'not measured (--million-rows 0)' : `${millionRssMb.toFixed(0)} MB — ${millionRssMb < 200 ? 'met' : 'not met'}`;
     console.log(`- a region holding ${MILLION.toLocaleString('en')} rows under 200 MB resident: ${memory}`);
 
-    const colors: Record<System, string> = { minisql: '#1f6feb', etcd: '#d1242f', 'no-op stream': '#7d8590', 'no-op call': '#c9a227' };
+    const colors: Record<System, string> = { minisql: '#1f6feb', 'minisql fast': '#8fb8f7', etcd: '#d1242f', 'no-op stream': '#7d8590', 'no-op call': '#c9a227' };
     const panels: Panel[] = WORKLOADS.map((workload) => ({
       title: workload,
-      series: (['minisql', 'etcd', ...NOOPS] as System[]).map((system) => ({
+      series: ((fastWorkloads.includes(workload) ? ['minisql', 'minisql fast', 'etcd', ...NOOPS] : ['minisql', 'etcd', ...NOOPS]) as System[]).map((system) => ({
         label: system,
         color: colors[system],
-        points: CONCURRENCY.map((c) => [c, find(system === 'minisql' || system === 'etcd' ? workload : 'no-op', system, c)?.opsPerSecond ?? 0] as [number, number]),
+        points: CONCURRENCY.map((c) => [c, find(system.startsWith('no-op') ? 'no-op' : workload, system, c)?.opsPerSecond ?? 0] as [number, number]),
       })),
     }));
     writeFileSync(join(OUT, 'throughput.svg'), throughputSvg(panels));

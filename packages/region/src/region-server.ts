@@ -16,6 +16,7 @@ import { SnapshotStore } from './snapshot-store.js';
 import { join } from 'node:path';
 import { SqlEngine } from './sql-engine.js';
 import { TableCatalog } from './table-catalog.js';
+import { TableVerifier } from './table-verifier.js';
 
 /** What a region in a cluster has besides its tables. */
 export interface ClusterParts {
@@ -67,7 +68,8 @@ export class RegionServer {
     const executor = this.cluster
       ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication)
       : undefined;
-    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, this.options.regionId, this.incarnation, this.logger));
+    const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.logger.child('verify')) : undefined;
+    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger));
     let joins: JoinCoordinator | undefined;
     if (this.cluster && executor) {
       const { membership, replicator, ftp } = this.cluster;

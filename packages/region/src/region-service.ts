@@ -10,11 +10,20 @@ import {
   type ExecuteResponse,
   type Logger,
   type RegionServiceHandlers,
+  type VerifyResponse,
 } from '@minisql/common';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { SqlEngine } from './sql-engine.js';
+import type { TableVerifier } from './table-verifier.js';
 
-export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecutor | undefined, regionId: string, incarnation: string, logger: Logger): RegionServiceHandlers {
+export function regionServiceHandlers(
+  engine: SqlEngine,
+  cluster: ClusterExecutor | undefined,
+  verifier: TableVerifier | undefined,
+  regionId: string,
+  incarnation: string,
+  logger: Logger,
+): RegionServiceHandlers {
   const answer = (request: ExecuteRequest__Output): Promise<ExecuteResponse> =>
     respond(request, logger, (timed) =>
       cluster
@@ -47,6 +56,19 @@ export function regionServiceHandlers(engine: SqlEngine, cluster: ClusterExecuto
     },
     Ping(_call, callback): void {
       callback(null, { region_id: regionId, incarnation });
+    },
+    Verify(call, callback): void {
+      Promise.resolve()
+        .then(async (): Promise<VerifyResponse> => {
+          if (verifier) return verifier.verify(call.request.table);
+          // A standalone region has one copy: its checksum alone.
+          const own = engine.tableChecksum(call.request.table);
+          return { table: own.table, members: [{ region_id: regionId, role: 'standalone', position: own.position, rows: own.rows, checksum: own.checksum }] };
+        })
+        .then(
+          (response) => callback(null, response),
+          (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
+        );
     },
   };
 }

@@ -71,6 +71,24 @@ export function replicationServiceHandlers(
       // A broken stream: the primary opens a new one; nothing to clean up here.
       call.on('error', () => undefined);
     },
+    TableChecksum(call, callback) {
+      Promise.resolve()
+        .then(() => {
+          if (!membership) return standalone();
+          const role = membership.current;
+          const request = call.request;
+          if (role.kind !== 'replica' || role.group.id !== request.group_id || !role.inSync) {
+            throw errors.notPrimary(membership.regionId, `it is not an in-sync replica of ${request.group_id}`);
+          }
+          if (request.epoch !== role.group.epoch || request.primary_id !== role.group.primary) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
+          const { position, rows, checksum } = engine.tableChecksum(request.table);
+          return { position, rows, checksum };
+        })
+        .then(
+          (response) => callback(null, response),
+          (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
+        );
+    },
     Health(call: grpc.ServerWritableStream<{ interval_ms: number }, unknown>) {
       const interval = Math.min(HEALTH_INTERVAL_MS_MAX, Math.max(HEALTH_INTERVAL_MS_MIN, call.request.interval_ms || 500));
       const beat = (): void => void call.write({ region_id: regionId, incarnation });

@@ -100,6 +100,12 @@ export class SqlEngine {
     return this.analyses.analyze(sql);
   }
 
+  /** The checksum of every row of `table` at its last committed log position (verify). */
+  tableChecksum(table: string): { table: string; position: number; rows: number; checksum: string } {
+    const file = this.catalog.require(table);
+    return { table: file.name, ...file.checksum() };
+  }
+
   /** Executes one statement. Throws a MiniSqlError; on error nothing has changed. */
   execute(sql: string, params: readonly SqlValue[] = []): ResultSet {
     return this.executeLogged(sql, params, '').result;

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { LruCache, nameKey, type TableDefinition } from '@minisql/common';
 import { fsyncFile, fsyncParentDirectory } from './durable-files.js';
+import { RowChecksum } from './row-checksum.js';
 import { createTableSql } from './sqlite-ddl.js';
 import { StatementEnvironment, type WriteInputs } from './statement-environment.js';
 
@@ -312,6 +313,18 @@ export class TableFile {
       unique: list.find((entry) => entry.name === name)?.unique === 1,
       columns: (this.db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(name) as Array<{ name: string }>).map((c) => c.name),
     }));
+  }
+
+  /**
+   * Every row of the table in one RowChecksum, at the log position of the last commit
+   * (outside a transaction, so the two agree); for verify.
+   */
+  checksum(): { position: number; rows: number; checksum: string } {
+    if (this.db.inTransaction) throw new Error(`checksum of ${this.name} inside a transaction`);
+    const sum = new RowChecksum();
+    const all = this.db.prepare(`SELECT * FROM "${this.definition.name.replaceAll('"', '""')}"`).raw(true);
+    for (const row of all.iterate() as IterableIterator<unknown[]>) sum.add(row);
+    return { position: this.logPosition, rows: sum.count, checksum: sum.digest() };
   }
 
   /** Rows in the table; for status and tests. */

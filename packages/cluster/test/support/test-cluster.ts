@@ -22,6 +22,8 @@ export interface TestClusterOptions {
   /** Servers to start at once (default: all); others start with cluster.restart(name). */
   only?: string[];
   strictReplication?: boolean;
+  /** The configuration's durability (default: the configuration's default, durable). */
+  durability?: 'durable' | 'fast';
 }
 
 export class TestCluster {
@@ -47,7 +49,16 @@ export class TestCluster {
     const configPath = join(dir, 'cluster.yaml');
     writeFileSync(
       configPath,
-      [`leaseTtlSeconds: ${options.leaseTtlSeconds ?? 1}`, 'replicationFactor: 2', `strictReplication: ${options.strictReplication ?? false}`, `dataDir: ${join(dir, 'data')}`, 'ftp: { password: test-password }', 'hosts:', ...hosts].join('\n'),
+      [
+        `leaseTtlSeconds: ${options.leaseTtlSeconds ?? 1}`,
+        'replicationFactor: 2',
+        `strictReplication: ${options.strictReplication ?? false}`,
+        ...(options.durability === undefined ? [] : [`durability: ${options.durability}`]),
+        `dataDir: ${join(dir, 'data')}`,
+        'ftp: { password: test-password }',
+        'hosts:',
+        ...hosts,
+      ].join('\n'),
     );
     const config = loadClusterConfig(configPath);
     const cluster = new LocalCluster({ config, configPath, env: { ...process.env, MINISQL_LOG_LEVEL: 'warn' } });
