@@ -7,6 +7,7 @@
  * - anyone: catalog statements, which the master sends to every member.
  */
 import { errors, fromProtoValue, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError } from '@minisql/common';
+import { decide, type FencedAction, type FencingView } from './fencing.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
 import type { Replicator } from './replicator.js';
@@ -31,7 +32,7 @@ export class ClusterExecutor {
         if (role.kind !== 'primary') throw this.notPrimary();
         return replicator.ship(role.group, writes);
       },
-      mayAcknowledge: () => this.primaryRefusal(),
+      mayAcknowledge: () => this.acknowledgeRefusal(),
       isPrimary: () => this.membership.current.kind === 'primary',
     });
   }
@@ -45,24 +46,17 @@ export class ClusterExecutor {
   async execute(request: ExecuteRequest__Output, micros: () => number): Promise<ExecuteResponse> {
     const statement = this.engine.analyze(request.sql);
     const params = request.params.map(fromProtoValue);
-    const role = this.membership.current;
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
-      const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch) ?? this.strictRefusal();
-      if (refusal) throw refusal;
+      this.obey({ kind: 'write', clientEpoch: request.epoch });
       return await this.pipeline.submit({ sql: request.sql, params, requestId: request.request_id });
     }
     if (statement.kind === 'select') {
-      const stale = request.consistency === 'READ_CONSISTENCY_REPLICA' && role.kind === 'replica';
-      if (!stale) {
-        const refusal = this.primaryRefusal() ?? this.epochRefusal(request.epoch);
-        if (refusal) throw refusal;
-      }
+      const { stale } = this.obey({ kind: 'read', clientEpoch: request.epoch, replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA' });
       const result = this.engine.execute(request.sql, params);
       if (!stale) {
         // Answer only from writes that are replicated, and only while still primary.
         await this.pipeline.visibleWritesSettled();
-        const refusal = this.primaryRefusal() ?? this.unreplicatedRefusal();
-        if (refusal) throw refusal;
+        this.obey({ kind: 'answer-read' });
       }
       return { result, server_micros: micros(), stale };
     }
@@ -70,42 +64,32 @@ export class ClusterExecutor {
     return { result: this.engine.execute(request.sql, params), server_micros: micros() };
   }
 
-  /** Why this region may not serve as primary now, or undefined when it may. */
-  private primaryRefusal(): MiniSqlError | undefined {
-    const role = this.membership.current;
-    if (role.kind !== 'primary') return this.notPrimary();
-    if (!this.lease.valid()) return errors.notPrimary(this.membership.regionId, 'it cannot confirm its etcd lease, which may have expired');
-    return undefined;
+  /** What this region knows of itself, for the fencing rules. */
+  private view(): FencingView {
+    return {
+      regionId: this.membership.regionId,
+      role: this.membership.current,
+      leaseValid: this.lease.valid(),
+      unconfirmedEntries: this.pipeline.unconfirmedEntries,
+      strictReplication: this.strict,
+    };
   }
 
-  /** Refuses reads while writes this region holds may be missing on an in-sync replica. */
-  private unreplicatedRefusal(): MiniSqlError | undefined {
-    const role = this.membership.current;
-    const unconfirmed = this.pipeline.unconfirmedEntries;
-    if (role.kind !== 'primary' || unconfirmed === 0) return undefined;
-    return errors.notPrimary(this.membership.regionId, `${unconfirmed} write(s) it holds are not yet replicated to the in-sync replicas of ${role.group.id}; it ships them again`);
+  /** Applies the fencing rules (fencing.ts): returns when allowed, throws the refusal. */
+  private obey(action: FencedAction): { stale: boolean } {
+    const decision = decide(this.view(), action);
+    if (decision.verdict === 'allow') return { stale: decision.stale };
+    if (decision.refreshView) void this.membership.refresh().catch(() => undefined);
+    throw decision.error;
   }
 
-  private strictRefusal(): MiniSqlError | undefined {
-    const role = this.membership.current;
-    if (!this.strict || role.kind !== 'primary' || role.group.inSync.length > 0) return undefined;
-    return errors.notEnoughReplicas(role.group.id);
-  }
-
-  /** A client that saw an older epoch has an old route; one that saw a newer one knows more than this region. */
-  private epochRefusal(clientEpoch: number): MiniSqlError | undefined {
-    const role = this.membership.current;
-    if (clientEpoch === 0 || role.kind !== 'primary' || clientEpoch === role.group.epoch) return undefined;
-    if (clientEpoch < role.group.epoch) {
-      return errors.staleEpoch(role.group.id, role.group.epoch, clientEpoch);
-    }
-    void this.membership.refresh().catch(() => undefined);
-    return this.notPrimary();
+  private acknowledgeRefusal(): MiniSqlError | undefined {
+    const decision = decide(this.view(), { kind: 'acknowledge' });
+    return decision.verdict === 'allow' ? undefined : decision.error;
   }
 
   private notPrimary(): MiniSqlError {
-    const role = this.membership.current;
-    const what = role.kind === 'replica' ? `it is a replica of ${role.group.id}, whose primary is ${role.group.primary}` : `it is a ${role.kind} region`;
-    return errors.notPrimary(this.membership.regionId, what);
+    const decision = decide(this.view(), { kind: 'acknowledge' });
+    return decision.verdict === 'refuse' ? decision.error : errors.internal('not primary, yet the fencing rules allow it to acknowledge');
   }
 }

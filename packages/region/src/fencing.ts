@@ -1,0 +1,88 @@
+/**
+ * The fencing rules of a region in a cluster, in one place and pure: what it knows of
+ * itself (role in its group, whether its lease is certainly valid, entries not yet
+ * confirmed on its replicas) and what is asked of it in, a decision out. The executor
+ * obeys; `test/testdata/fencing.txt` holds the scenarios, one per rule and per window a
+ * reviewer tried.
+ */
+import { errors, type MiniSqlError } from '@minisql/common';
+import type { GroupRole } from './group-role.js';
+
+export interface FencingView {
+  regionId: string;
+  role: GroupRole;
+  /** The lease that owns this region's key is certainly valid now (LeaseClock). */
+  leaseValid: boolean;
+  /** Logged entries whose replication failed and that are not yet on the in-sync replicas. */
+  unconfirmedEntries: number;
+  /** Refuse writes while the group has no in-sync replica (strictReplication). */
+  strictReplication: boolean;
+}
+
+export type FencedAction =
+  /** A client's write arrives, with the epoch of the route it used (0: none). */
+  | { kind: 'write'; clientEpoch: number }
+  /** A client's read arrives; `replicaRead` when the client accepts a replica's answer. */
+  | { kind: 'read'; clientEpoch: number; replicaRead: boolean }
+  /** A read has run and the writes it saw have settled: may its answer go out? */
+  | { kind: 'answer-read' }
+  /** A batch has replicated: may its writes be acknowledged? */
+  | { kind: 'acknowledge' };
+
+export type FencingDecision =
+  | { verdict: 'allow'; stale: boolean }
+  /** `refreshView`: this region's view of the group is behind (a client knows a newer epoch). */
+  | { verdict: 'refuse'; error: MiniSqlError; refreshView: boolean };
+
+const ALLOW: FencingDecision = { verdict: 'allow', stale: false };
+const refuse = (error: MiniSqlError, refreshView = false): FencingDecision => ({ verdict: 'refuse', error, refreshView });
+
+export function decide(view: FencingView, action: FencedAction): FencingDecision {
+  switch (action.kind) {
+    case 'write':
+      return primaryRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? strictRefusal(view) ?? ALLOW;
+    case 'read':
+      if (action.replicaRead && view.role.kind === 'replica') return { verdict: 'allow', stale: true };
+      return primaryRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? ALLOW;
+    case 'answer-read':
+      return primaryRefusal(view) ?? unconfirmedRefusal(view) ?? ALLOW;
+    case 'acknowledge':
+      return primaryRefusal(view) ?? ALLOW;
+  }
+}
+
+/** Why this region may not act as primary now. */
+function primaryRefusal(view: FencingView): FencingDecision | undefined {
+  const { role } = view;
+  if (role.kind !== 'primary') return refuse(errors.notPrimary(view.regionId, notPrimaryReason(role)));
+  if (!view.leaseValid) return refuse(errors.notPrimary(view.regionId, 'it cannot confirm its etcd lease, which may have expired'));
+  return undefined;
+}
+
+function notPrimaryReason(role: GroupRole): string {
+  if (role.kind === 'replica') return `it is a replica of ${role.group.id}, whose primary is ${role.group.primary}`;
+  return `it is a ${role.kind} region`;
+}
+
+/** A client that saw an older epoch has an old route; one that saw a newer one knows more than this region. */
+function epochRefusal(view: FencingView, clientEpoch: number): FencingDecision | undefined {
+  const { role } = view;
+  if (clientEpoch === 0 || role.kind !== 'primary' || clientEpoch === role.group.epoch) return undefined;
+  if (clientEpoch < role.group.epoch) return refuse(errors.staleEpoch(role.group.id, role.group.epoch, clientEpoch));
+  return refuse(errors.notPrimary(view.regionId, `a client knows epoch ${clientEpoch} of ${role.group.id}, newer than its ${role.group.epoch}`), true);
+}
+
+function strictRefusal(view: FencingView): FencingDecision | undefined {
+  const { role } = view;
+  if (!view.strictReplication || role.kind !== 'primary' || role.group.inSync.length > 0) return undefined;
+  return refuse(errors.notEnoughReplicas(role.group.id));
+}
+
+/** A read could show a write that is on no replica yet, which a failover would lose. */
+function unconfirmedRefusal(view: FencingView): FencingDecision | undefined {
+  const { role } = view;
+  if (role.kind !== 'primary' || view.unconfirmedEntries === 0) return undefined;
+  return refuse(
+    errors.notPrimary(view.regionId, `${view.unconfirmedEntries} write(s) it holds are not yet replicated to the in-sync replicas of ${role.group.id}; it ships them again`),
+  );
+}
