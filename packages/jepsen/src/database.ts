@@ -5,6 +5,7 @@
  */
 import type { Op } from './op.js';
 import type { TestContext } from './test-context.js';
+import type { DatabaseVerification } from './db-verification.js';
 
 export interface Database {
   readonly name: string;
@@ -30,6 +31,12 @@ export interface Database {
   primaries?(test: TestContext): Promise<string[]>;
   /** Remote paths of log files to copy into the store after the run, per node. */
   logFiles?(test: TestContext, node: string): string[];
+  /**
+   * After the run, faults healed: the database compares its own copies (minisql:
+   * `verify`). Copies that differ make the run invalid. Must not throw: a check that
+   * cannot run answers `equal: 'unknown'`.
+   */
+  verify?(test: TestContext): Promise<DatabaseVerification>;
 }
 
 /**

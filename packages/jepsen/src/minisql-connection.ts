@@ -5,6 +5,11 @@
  *
  * Registers are rows `(k, v)` made before the test, so every operation is one statement:
  * a read is a select, a write an update, a CAS an update guarded by the old value.
+ *
+ * Every write also stores values the primary makes up: registers a `noise` column from
+ * `random()`, set elements a token from `randomblob()` and the time of `'now'`. The
+ * checker never reads them; `verify` after the run compares every member's copy, so a
+ * replica that did not repeat its primary's choices makes the run invalid.
  */
 import { ClusterClient } from '@minisql/client';
 import { MiniSqlError } from '@minisql/common';
@@ -14,6 +19,8 @@ import { DefiniteFailure, type StoreConnection } from './store-connection.js';
 const REGISTER_TABLE_PREFIX = 'jepsen_registers_';
 const SET_TABLE = 'jepsen_set';
 const LOCK_TABLE = 'jepsen_lock';
+/** What every register write also sets: a value only the primary's random() decides. */
+const NOISE = 'noise = random() % 1000000000';
 /** Rows per provisioning insert. */
 const PROVISION_BATCH_ROWS = 250;
 /** How long a statement is retried through a failover before its outcome is left unknown. */
@@ -62,17 +69,17 @@ export class MinisqlConnection implements StoreConnection {
   }
 
   async write(key: string, value: number): Promise<void> {
-    const result = await this.run(`update ${registerTable(key, this.options.tables)} set v = ? where k = ?`, [value, key]);
+    const result = await this.run(`update ${registerTable(key, this.options.tables)} set v = ?, ${NOISE} where k = ?`, [value, key]);
     if (result.rowsAffected !== 1) throw new DefiniteFailure(`KEY_NOT_PROVISIONED: register ${key} has no row (keys 0..${this.options.keysProvisioned - 1} exist)`);
   }
 
   async cas(key: string, expected: number, next: number): Promise<boolean> {
-    const result = await this.run(`update ${registerTable(key, this.options.tables)} set v = ? where k = ? and v = ?`, [next, key, expected]);
+    const result = await this.run(`update ${registerTable(key, this.options.tables)} set v = ?, ${NOISE} where k = ? and v = ?`, [next, key, expected]);
     return result.rowsAffected === 1;
   }
 
   async add(element: number): Promise<void> {
-    await this.run(`insert into ${SET_TABLE} (e) values (?)`, [element]);
+    await this.run(`insert into ${SET_TABLE} (e, token, added_at) values (?, hex(randomblob(8)), strftime('%Y-%m-%d %H:%M:%f', 'now'))`, [element]);
   }
 
   async readSet(): Promise<number[]> {
@@ -118,7 +125,7 @@ export async function provisionMinisql(masterAddress: string, options: MinisqlOp
     const keys = provisionedKeys(options.keysProvisioned);
     for (let table = 0; table < options.tables; table++) {
       const name = `${REGISTER_TABLE_PREFIX}${table}`;
-      await createIfMissing(`create table ${name} (k varchar(64) primary key, v int)`);
+      await createIfMissing(`create table ${name} (k varchar(64) primary key, v int, noise bigint)`);
       const mine = keys.filter((key) => registerTable(key, options.tables) === name);
       const count = await client.execute(`select count(*) from ${name}`);
       if (Number(count.rows[0]?.[0]) === mine.length) continue;
@@ -128,7 +135,7 @@ export async function provisionMinisql(masterAddress: string, options: MinisqlOp
         await client.execute(`insert into ${name} (k, v) values ${batch.map(() => '(?, null)').join(', ')}`, { params: batch });
       }
     }
-    await createIfMissing(`create table ${SET_TABLE} (e int primary key)`);
+    await createIfMissing(`create table ${SET_TABLE} (e int primary key, token varchar(16), added_at varchar(24))`);
     await createIfMissing(`create table ${LOCK_TABLE} (name varchar(16) primary key, owner varchar(32))`);
     const lock = await client.execute(`select count(*) from ${LOCK_TABLE}`);
     if (Number(lock.rows[0]?.[0]) === 0) await client.execute(`insert into ${LOCK_TABLE} (name, owner) values ('lock', null)`);

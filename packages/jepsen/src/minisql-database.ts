@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { ClusterClient } from '@minisql/client';
+import { ClusterClient, divergence, memberVerdict } from '@minisql/client';
+import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
 import { MinisqlConnection, provisionMinisql } from './minisql-connection.js';
 import { daemonCommands, type DaemonCommands } from './node-daemon.js';
@@ -35,6 +36,8 @@ const MASTER_PORT = 7000;
 const REGION_PORT = 7001;
 /** How long the cluster may take to accept the test's tables after every node started. */
 const CLUSTER_READY_MS_MAX = 90_000;
+/** Bound on the verify after a run, failovers and retries included. */
+const VERIFY_MS_MAX = 60_000;
 /** Pause between attempts to create the test's tables while the cluster comes up. */
 const PROVISION_RETRY_MS = 1_000;
 
@@ -145,6 +148,27 @@ export class MinisqlDatabase implements Database {
     } finally {
       client.close();
     }
+  }
+
+  /** `verify` over every table: each in-sync member's copy compared at one log position. */
+  async verify(test: TestContext): Promise<DatabaseVerification> {
+    const work = (async (): Promise<DatabaseVerification> => {
+      const client = await ClusterClient.connect({ masterAddresses: [this.masterAddress(test)], masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
+      try {
+        const verifications = await client.verify();
+        const compared = verifications.reduce((n, v) => n + v.members.filter((m) => memberVerdict(v, m) !== 'not compared').length, 0);
+        const diverged = divergence(verifications);
+        if (diverged) return { equal: false, summary: diverged.message };
+        return { equal: true, summary: `${verifications.length} tables, ${compared} copies compared, every one equal to its primary's` };
+      } finally {
+        client.close();
+      }
+    })();
+    return withDeadline(
+      work.catch((error: unknown): DatabaseVerification => ({ equal: 'unknown', summary: `verify could not run: ${error instanceof Error ? error.message : String(error)}` })),
+      VERIFY_MS_MAX,
+      () => ({ equal: 'unknown', summary: `verify did not finish within ${VERIFY_MS_MAX} ms` }),
+    );
   }
 
   logFiles(test: TestContext, node: string): string[] {

@@ -29,6 +29,7 @@ import { renderTimeline } from './timeline-page.js';
 import type { Connect } from './workload-client.js';
 import { WorkloadClient } from './workload-client.js';
 import type { Workload } from './workload.js';
+import { withVerification, type DatabaseVerification } from './db-verification.js';
 
 /** A database with the connection the built-in workloads use. */
 export type WorkloadDatabase = Database & { connect: Connect };
@@ -85,6 +86,8 @@ export async function runTest(parts: TestParts, options: RunOptions = {}): Promi
     startNs = process.hrtime.bigint();
   };
   const history: Op[] = [];
+  /** The database's check of its own copies after the run, when it has one. */
+  const verification: { outcome?: DatabaseVerification } = {};
   log.info(`Running test ${config.name} (seed ${config.seed}, ${cpus().length} cores) from ${config.source}; store ${store.path('')}`);
 
   let runError: unknown;
@@ -100,7 +103,7 @@ export async function runTest(parts: TestParts, options: RunOptions = {}): Promi
         log,
         relativeTimeNs: clockNs,
       };
-      await runOnNodes(parts, test, { history, log, random, clockNs, startClock, store, ...(options.signal ? { signal: options.signal } : {}) });
+      await runOnNodes(parts, test, { history, log, random, clockNs, startClock, store, verification, ...(options.signal ? { signal: options.signal } : {}) });
     } finally {
       await nodes.close().catch((error: unknown) => log.warn(`Removing the nodes failed: ${String(error)}`));
     }
@@ -112,7 +115,8 @@ export async function runTest(parts: TestParts, options: RunOptions = {}): Promi
   await store.writeText(STORE_FILES.historyEdn, formatHistoryEdn(history));
   await store.writeText(STORE_FILES.historyJsonl, formatHistoryJsonl(history));
   log.info(`Analyzing ${history.length} operations...`);
-  const verdict = runError === undefined ? await checkHistory(parts.workload, history, config.checker) : crashedRunVerdict(runError);
+  const verdict =
+    runError === undefined ? withVerification(await checkHistory(parts.workload, history, config.checker), verification.outcome) : crashedRunVerdict(runError);
   await store.writeText(STORE_FILES.results, `${verdict.resultsEdn}\n`);
   const subtitle = `${started.toISOString()}: valid? ${String(verdict.valid)} — ${verdict.summary}`;
   await store.writeText(STORE_FILES.timeline, renderTimeline(history, { title: `${config.name} timeline`, subtitle, highlight: verdict.highlight }));
@@ -141,6 +145,8 @@ interface RunState {
   /** Sets the history's time 0 to now. */
   startClock: () => void;
   store: TestStore;
+  /** Filled with the database's verification, once the run has healed. */
+  verification: { outcome?: DatabaseVerification };
   signal?: AbortSignal;
 }
 
@@ -187,6 +193,11 @@ async function runOnNodes(parts: TestParts, test: TestContext, state: RunState):
     } finally {
       log.info('Healing the nemesis');
       await nemesis.teardown(test).catch((error: unknown) => log.warn(`Healing failed: ${String(error)}`));
+    }
+    if (db.verify) {
+      log.info(`Verifying ${db.name}'s copies`);
+      state.verification.outcome = await db.verify(test);
+      log.info(`Verify: ${state.verification.outcome.summary}`);
     }
   } finally {
     await Promise.all(workers.map((client) => client.close(test).catch(() => undefined)));

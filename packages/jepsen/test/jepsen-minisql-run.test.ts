@@ -2,16 +2,21 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { historyFacts, runConfig } from './runs/run-support.js';
 
-const minisqlRun = (extra: { database?: Record<string, unknown>; nemesis: Record<string, unknown>; seed: number; time_limit: number }) =>
+const minisqlRun = (extra: { database?: Record<string, unknown>; nemesis: Record<string, unknown>; seed: number; time_limit: number; workload?: Record<string, unknown> }) =>
   runConfig({
     name: 'minisql-ci',
     concurrency: 10,
     checker: { models: 'cas-register', algos: 'competition' },
-    workload: { threads_per_key: 2, ops_per_key: 40 },
     rate: 100,
     ...extra,
+    workload: extra.workload ?? { threads_per_key: 2, ops_per_key: 40 },
     database: { type: 'minisql', tables: 2, ...extra.database },
   });
+
+/** verify after the run compared every member's copy of every table and found them equal. */
+function assertCopiesEqual(results: string): void {
+  assert.match(results, /:verify \{:equal\? true, :summary "\d+ tables, \d+ copies compared, every one equal/, results);
+}
 
 const unsafeRun = (seed: number) => ({
   seed,
@@ -36,6 +41,7 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     assert.deepEqual(new Set(shapes), new Set(['majority', 'primaries', 'one']), `partition shapes used: ${shapes.join(', ')}`);
     assert.ok(facts.keys >= 10, `${facts.keys} keys`);
     assert.ok(facts.okOps > 100, `only ${facts.okOps} ops succeeded`);
+    assertCopiesEqual(run.results);
   });
 
   it('minisql stays linearizable when only the region processes of the primaries are killed (their etcd members live on)', async () => {
@@ -51,6 +57,23 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     assert.ok(killed.length > 0, 'no kill hit a node');
     assert.ok(!killed.includes('host0'), 'a kill hit host0, which runs the master and no region');
     assert.ok(historyFacts(run).okOps > 50, 'too few ops succeeded');
+    assertCopiesEqual(run.results);
+  });
+
+  it('with three copies per group, no acknowledged add is lost and every copy is equal, under kills of primaries and partitions', async () => {
+    const run = await minisqlRun({
+      seed: 7,
+      database: { replication_factor: 3, tables: 1 },
+      workload: { name: 'set' },
+      nemesis: { mode: ['kill', 'partition'], partition_method: ['primaries', 'one'], targets: 'primaries', processes: ['region'], interval: 2 },
+      time_limit: 15,
+    });
+    assert.equal(run.verdict.valid, true, run.verdict.summary);
+    assert.match(run.results, /:lost-count 0/, 'an acknowledged add was lost');
+    assert.match(run.results, /:ok-count [1-9]/, 'no add was read back');
+    const facts = historyFacts(run);
+    for (const f of ['kill', 'start-partition']) assert.ok(facts.nemesisFs.has(f), `the nemesis never ran ${f}`);
+    assertCopiesEqual(run.results);
   });
 
   it('replica reads presented as linearizable are caught: the run is invalid and the timeline shows the ops that prove it', async () => {

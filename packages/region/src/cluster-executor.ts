@@ -37,6 +37,11 @@ export class ClusterExecutor {
     });
   }
 
+  /** Entries whose replication failed and that the in-sync replicas may still lack. */
+  get unconfirmedEntries(): number {
+    return this.pipeline.unconfirmedEntries;
+  }
+
   /** Runs `work` while no write batch is in flight (see WritePipeline.whilePaused). */
   whileWritesPaused<T>(work: () => Promise<T>): Promise<T> {
     return this.pipeline.whilePaused(work);

@@ -36,6 +36,10 @@ export class TableVerifier {
     this.engine.tableChecksum(table); // refuses an unknown table before pausing anything
     return this.executor.whileWritesPaused(async () => {
       const group = this.requirePrimary();
+      // Entries a replica may still lack are being shipped again: a comparison now would
+      // report a difference that is about to vanish. NOT_PRIMARY is retried by clients.
+      const unconfirmed = this.executor.unconfirmedEntries;
+      if (unconfirmed > 0) throw errors.notPrimary(this.membership.regionId, `${unconfirmed} write(s) are not yet confirmed on its replicas; verify again shortly`);
       const own = this.engine.tableChecksum(table);
       const replicas = await Promise.all(group.inSync.map((replica) => this.askReplica(replica, group, own.table)));
       const members: MemberChecksum[] = [{ region_id: this.membership.regionId, role: 'primary', position: own.position, rows: own.rows, checksum: own.checksum }, ...replicas];
