@@ -6,40 +6,20 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Logger, MiniSqlError, type SqlValue } from '@minisql/common';
-import { QueryConnection } from '../src/query-connection.js';
-import { SqlEngine, type ExecutionOutcome, type LoggedWrite } from '../src/sql-engine.js';
-import { TableCatalog } from '../src/table-catalog.js';
+import { MiniSqlError } from '@minisql/common';
+import type { ExecutionOutcome, LoggedWrite } from '../src/sql-engine.js';
+import { openEngine, removeEngines, selectRows, type EngineFixture } from './support/engine-fixture.js';
 
-interface Member {
-  dataDir: string;
-  catalog: TableCatalog;
-  queries: QueryConnection;
-  engine: SqlEngine;
-}
-
-const quiet = new Logger('test', 'region', 'error');
-const members: Member[] = [];
-const TABLE = 'create table t (id int primary key, r bigint, stamp varchar(32), day varchar(16), token varchar(64));';
+type Member = EngineFixture;
+const TABLE = 'create table t (id int primary key, r bigint, stamp varchar(64), day varchar(16), token varchar(64));';
 
 function openMember(): Member {
-  const dataDir = mkdtempSync(join(tmpdir(), 'minisql-determinism-'));
-  const catalog = new TableCatalog(dataDir, { statementCacheSize: 16, synchronous: 'NORMAL', pageCacheKiB: 2_048 }, quiet);
-  catalog.load();
-  const queries = new QueryConnection(16, 2_048);
-  const engine = new SqlEngine(catalog, queries, { resultRowsMax: 1_000, analysisCacheSize: 64, replicated: true });
-  const member = { dataDir, catalog, queries, engine };
-  members.push(member);
+  const member = openEngine();
   member.engine.execute(TABLE);
   return member;
 }
 
-function rows(member: Member, sql: string): SqlValue[][] {
-  return (member.engine.execute(sql).rows ?? []).map((row) => (row.values ?? []).map((value) => (value.int ?? value.float ?? value.text ?? null) as SqlValue));
-}
+const rows = selectRows;
 
 /** Runs writes on the primary as one batch; every one must succeed. */
 function write(member: Member, ...sqls: string[]): LoggedWrite[] {
@@ -57,13 +37,7 @@ beforeEach(() => {
   primary = openMember();
   replica = openMember();
 });
-afterEach(() => {
-  for (const member of members.splice(0)) {
-    member.queries.close();
-    member.catalog.close();
-    rmSync(member.dataDir, { recursive: true, force: true });
-  }
-});
+afterEach(removeEngines);
 
 describe('deterministic replication', () => {
   it("repeats random(), randomblob(), 'now', current_timestamp and current_date on the replica exactly", async () => {

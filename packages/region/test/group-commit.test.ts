@@ -5,59 +5,22 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Logger, MiniSqlError, type SqlValue } from '@minisql/common';
-import { QueryConnection } from '../src/query-connection.js';
-import { SqlEngine, type ExecutionOutcome, type LoggedWrite } from '../src/sql-engine.js';
-import { TableCatalog } from '../src/table-catalog.js';
-
-interface Region {
-  dataDir: string;
-  catalog: TableCatalog;
-  queries: QueryConnection;
-  engine: SqlEngine;
-}
-
-const quiet = new Logger('test', 'region', 'error');
-const regions: Region[] = [];
-
-function openRegion(dataDir = mkdtempSync(join(tmpdir(), 'minisql-group-commit-'))): Region {
-  const catalog = new TableCatalog(dataDir, { statementCacheSize: 16, synchronous: 'NORMAL', pageCacheKiB: 2_048 }, quiet);
-  catalog.load();
-  const queries = new QueryConnection(16, 2_048);
-  const engine = new SqlEngine(catalog, queries, { resultRowsMax: 1_000, analysisCacheSize: 64, replicated: true });
-  const region = { dataDir, catalog, queries, engine };
-  regions.push(region);
-  return region;
-}
-
-function closeRegion(region: Region): void {
-  region.queries.close();
-  region.catalog.close();
-}
-
-function rows(region: Region, sql: string): SqlValue[][] {
-  // The engine's result values are unencoded messages: { int }, { text }, { null }.
-  return (region.engine.execute(sql).rows ?? []).map((row) => (row.values ?? []).map((value) => (value.int ?? value.text ?? null) as SqlValue));
-}
+import { MiniSqlError } from '@minisql/common';
+import type { ExecutionOutcome, LoggedWrite } from '../src/sql-engine.js';
+import { closeEngine, openEngine, removeEngines, selectRows, type EngineFixture } from './support/engine-fixture.js';
 
 function logged(outcomes: Array<ExecutionOutcome | MiniSqlError>): LoggedWrite[] {
   return outcomes.flatMap((outcome) => (outcome instanceof MiniSqlError || !outcome.write ? [] : [outcome.write]));
 }
 
-let primary: Region;
+let primary: EngineFixture;
 beforeEach(() => {
-  primary = openRegion();
+  primary = openEngine();
   primary.engine.execute('create table kv (k int primary key, v varchar(8));');
   primary.engine.execute('create table other (k int primary key);');
 });
 afterEach(() => {
-  for (const region of regions.splice(0)) {
-    closeRegion(region);
-    rmSync(region.dataDir, { recursive: true, force: true });
-  }
+  removeEngines();
 });
 
 describe('a batch of writes on the primary', () => {
@@ -73,7 +36,7 @@ describe('a batch of writes on the primary', () => {
     const errors = outcomes.map((outcome) => (outcome instanceof MiniSqlError ? outcome.code : 'ok'));
     assert.deepEqual(errors, ['ok', 'DUPLICATE_KEY', 'ok', 'VALUE_TOO_LONG', 'ok', 'TABLE_NOT_FOUND']);
     // Row 2 of the failed multi-row insert was written before row 3 failed: its savepoint undid it.
-    assert.deepEqual(rows(primary, 'select k, v from kv order by k;'), [[1, 'a'], [4, 'd']]);
+    assert.deepEqual(selectRows(primary, 'select k, v from kv order by k;'), [[1, 'a'], [4, 'd']]);
     assert.deepEqual(logged(outcomes).map((w) => [w.table, w.record.position, w.record.requestId]), [['kv', 1, 'r1'], ['other', 1, 'r3'], ['kv', 2, 'r5']]);
     assert.equal(primary.catalog.require('kv').position, 2);
     // A failed write leaves no log entry and no request id: it can be sent again.
@@ -86,7 +49,7 @@ describe('a batch of writes on the primary', () => {
     primary.catalog.require('kv').exec("INSERT INTO minisql_log (position, request_id, sql, params, rows_affected) VALUES (1, 'stray', 'x', '[]', 0)");
     const outcomes = primary.engine.executeBatch([{ sql: 'insert into kv values (?, ?);', params: [1, 'a'], requestId: 'r1' }]);
     assert.ok(outcomes[0] instanceof MiniSqlError);
-    assert.deepEqual(rows(primary, 'select k from kv;'), []);
+    assert.deepEqual(selectRows(primary, 'select k from kv;'), []);
     assert.equal(primary.catalog.require('kv').findRequest('r1'), undefined);
     assert.equal(primary.catalog.require('kv').position, 0);
   });
@@ -102,9 +65,8 @@ describe('a batch of writes on the primary', () => {
 
   it('keeps the log position across a reopen of the table files', () => {
     primary.engine.executeBatch([1, 2, 3].map((k) => ({ sql: 'insert into kv values (?, ?);', params: [k, 'x'], requestId: `r${k}` })));
-    closeRegion(primary);
-    const reopened = openRegion(primary.dataDir);
-    regions.splice(regions.indexOf(primary), 1);
+    closeEngine(primary);
+    const reopened = openEngine(primary.dataDir);
     assert.equal(reopened.catalog.require('kv').position, 3);
     assert.deepEqual(reopened.catalog.require('kv').findRequest('r2'), { position: 2, rowsAffected: 1 });
   });
@@ -119,19 +81,19 @@ describe('a shipped batch on a replica', () => {
         { sql: 'update kv set v = ? where k = ?;', params: ['b', 1], requestId: 'r3' },
       ]),
     );
-    const replica = openRegion();
+    const replica = openEngine();
     replica.engine.execute('create table kv (k int primary key, v varchar(8));');
     replica.engine.execute('create table other (k int primary key);');
     replica.engine.applyBatch(writes);
     replica.engine.applyBatch(writes);
-    assert.deepEqual(rows(replica, 'select k, v from kv;'), [[1, 'b']]);
-    assert.deepEqual(rows(replica, 'select k from other;'), [[7]]);
+    assert.deepEqual(selectRows(replica, 'select k, v from kv;'), [[1, 'b']]);
+    assert.deepEqual(selectRows(replica, 'select k from other;'), [[7]]);
     assert.equal(replica.catalog.require('kv').position, 2);
     assert.deepEqual(replica.catalog.require('kv').findRequest('r3'), { position: 2, rowsAffected: 1 });
   });
 
   it('commits the entries before one that fails and keeps nothing of that one', () => {
-    const replica = openRegion();
+    const replica = openEngine();
     replica.engine.execute('create table kv (k int primary key, v varchar(8));');
     const entry = (position: number, sql: string) => ({ table: 'kv', record: { position, requestId: `r${position}`, sql, params: '[]', rowsAffected: 1, nowMs: 0, seed: '', checksum: '' } });
     // Entries no primary would log (entry 2 collides with entry 1), as from a diverged log.
@@ -139,7 +101,7 @@ describe('a shipped batch on a replica', () => {
       () => replica.engine.applyBatch([entry(1, "insert into kv values (5, 'a');"), entry(2, "insert into kv values (4, 'b'), (5, 'c');"), entry(3, "insert into kv values (6, 'd');")]),
       (error: unknown) => error instanceof MiniSqlError && error.code === 'DUPLICATE_KEY',
     );
-    assert.deepEqual(rows(replica, 'select k from kv order by k;'), [[5]]);
+    assert.deepEqual(selectRows(replica, 'select k from kv order by k;'), [[5]]);
     assert.equal(replica.catalog.require('kv').position, 1);
     assert.throws(() => replica.engine.applyBatch([entry(3, "insert into kv values (6, 'd');")]), /leaves a gap/);
   });
