@@ -23,3 +23,4 @@ export * from './svg-plot.js';
 export * from './request-id.js';
 export * from './sequenced-stream.js';
 export * from './free-port.js';
+export * from './lease-fence.js';

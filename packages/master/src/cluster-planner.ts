@@ -79,9 +79,11 @@ export function compareGroupIds(a: string, b: string): number {
  *   group waits for its primary (promoting a replica that may lack writes would lose them);
  * - a restarted primary (a new incarnation) counts as dead: a replica takes over, and it
  *   comes back as a spare; only when no in-sync replica exists is the new process adopted;
- * - dead replicas leave the group (a returning region is a spare and copies afresh).
+ * - dead replicas leave the group (a returning region is a spare and copies afresh);
+ * - a group whose primary is `fenced` (this master revoked its lease moments ago, and it
+ *   may still be serving until its lease clock runs out) is left as it is for now.
  */
-export function planGroupRepairs(view: ClusterView): GroupRecord[] {
+export function planGroupRepairs(view: ClusterView, fenced: ReadonlySet<string> = new Set()): GroupRecord[] {
   const alive = (id: string): boolean => view.regions.has(id);
   const changed: GroupRecord[] = [];
   for (const group of view.groups.values()) {
@@ -89,6 +91,7 @@ export function planGroupRepairs(view: ClusterView): GroupRecord[] {
     const primaryRecord = view.regions.get(group.primary);
     // A primary that restarted is a new process: the one that led is gone.
     const restarted = primaryRecord !== undefined && group.primaryIncarnation !== undefined && primaryRecord.incarnation !== group.primaryIncarnation;
+    if ((primaryRecord === undefined || restarted) && fenced.has(group.primary)) continue; // promoted once the fence ends
     if (primaryRecord === undefined || restarted) {
       const candidates = group.inSync.filter(alive);
       if (candidates.length > 0) {

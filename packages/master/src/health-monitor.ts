@@ -1,12 +1,16 @@
 /**
  * The crash detector: the master holds a Health stream to every live region. When a
- * stream breaks and a new connection to the region is refused, the process is gone
- * (the host is up, nothing listens), so the master revokes the region's lease at once
- * instead of waiting for its TTL. A region that is merely slow or cut off keeps its
- * lease until the TTL runs out: only a refused connection is proof of death.
+ * stream breaks and a new connection to the region is refused, the process is most
+ * likely gone (the host is up, nothing listens), so the master revokes the region's
+ * lease at once instead of waiting for its TTL. Most likely, not surely: a firewall that
+ * rejects the master's packets looks the same, and the region may still be serving. So
+ * a revoked region stays *fenced* for PRIMARY_FENCE_MS: the time within which a region
+ * that lost its lease stops serving, alive or not (lease-fence.ts). Its group is not
+ * repaired before then. A region that is merely slow or cut off keeps its lease until
+ * the TTL runs out.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos, type Logger, type RegionRecord, type RegionServiceClient, type ReplicationServiceClient } from '@minisql/common';
+import { loadProtos, PRIMARY_FENCE_MS, type Logger, type RegionRecord, type RegionServiceClient, type ReplicationServiceClient } from '@minisql/common';
 import type { ClusterView } from './cluster-view.js';
 
 /** Beat interval asked of regions, in milliseconds. */
@@ -27,6 +31,8 @@ export class HealthMonitor {
   private readonly watched = new Map<string, Watched>();
   /** The live regions of the last view, by incarnation. */
   private live = new Set<string>();
+  /** When this master revoked a region's lease, by region id, while the fence lasts. */
+  private readonly revokedAtMs = new Map<string, number>();
 
   constructor(
     private readonly revokeLease: (leaseId: string) => Promise<void>,
@@ -41,6 +47,20 @@ export class HealthMonitor {
       if (!live.has(incarnation)) this.forget(incarnation, watched);
     }
     for (const [incarnation, record] of live) if (!this.watched.has(incarnation)) this.watch(incarnation, record);
+  }
+
+  /**
+   * Regions whose lease this master revoked less than PRIMARY_FENCE_MS ago (they may still
+   * be serving), and when the last of those fences ends.
+   */
+  fenced(nowMs = Date.now()): { regions: Set<string>; untilMs: number | undefined } {
+    let untilMs: number | undefined;
+    for (const [region, revokedAt] of this.revokedAtMs) {
+      const ends = revokedAt + PRIMARY_FENCE_MS;
+      if (ends <= nowMs) this.revokedAtMs.delete(region);
+      else untilMs = Math.max(untilMs ?? 0, ends);
+    }
+    return { regions: new Set(this.revokedAtMs.keys()), untilMs };
   }
 
   stop(): void {
@@ -87,7 +107,15 @@ export class HealthMonitor {
     }
     if (watched.record.leaseId === undefined) return;
     this.logger.warn('region process is gone (connection refused); revoking its lease', { region: watched.record.id, address: watched.record.grpcAddress });
-    await this.revokeLease(watched.record.leaseId).catch((error: Error) => this.logger.warn('could not revoke the lease', { region: watched.record.id, error: error.message }));
+    try {
+      await this.revokeLease(watched.record.leaseId);
+      // Counted from when etcd has surely revoked it (after its answer): every renewal the
+      // region sent later is answered "lease not found", and any sent before lets it serve
+      // PRIMARY_VALIDITY_MS_MAX past its sending at most.
+      this.revokedAtMs.set(watched.record.id, Date.now());
+    } catch (error) {
+      this.logger.warn('could not revoke the lease', { region: watched.record.id, error: (error as Error).message });
+    }
   }
 
   private forget(incarnation: string, watched: Watched): void {

@@ -34,6 +34,8 @@ export class MasterServer implements MasterState {
   private campaign: Campaign | undefined;
   private watcher: Watcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  /** Reloads when the fence of a revoked primary ends (see HealthMonitor.fenced). */
+  private fenceTimer: NodeJS.Timeout | undefined;
   /** The reload under way; a change during it makes it run once more before resolving. */
   private reloadRunning: Promise<void> | undefined;
   private reloadAgain = false;
@@ -73,6 +75,7 @@ export class MasterServer implements MasterState {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reloadTimer);
+    clearTimeout(this.fenceTimer);
     await this.watcher?.cancel().catch(() => undefined);
     // Resigning hands the lead to the standby at once instead of after the lease TTL.
     await this.campaign?.resign().catch(() => undefined);
@@ -132,6 +135,12 @@ export class MasterServer implements MasterState {
     this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
   }
 
+  /** Reloads at `atMs` (wall clock), whatever changes come before. */
+  private scheduleReloadAt(atMs: number): void {
+    clearTimeout(this.fenceTimer);
+    this.fenceTimer = setTimeout(() => void this.reload(), Math.max(0, atMs - Date.now()) + 1);
+  }
+
   /** Re-reads the view now: for a lookup that missed, which may only be ahead of the watch. */
   async refreshView(): Promise<ClusterView> {
     if (this.leading) this.view = (await this.store.load()).view;
@@ -156,7 +165,11 @@ export class MasterServer implements MasterState {
         const { view, groupRevisions } = await this.store.load();
         this.view = view;
         this.health.follow(view);
-        for (const group of planGroupRepairs(view)) {
+        const fence = this.health.fenced();
+        // A primary whose lease this master just revoked may still serve until its fence
+        // ends; its group is repaired then.
+        if (fence.untilMs !== undefined) this.scheduleReloadAt(fence.untilMs);
+        for (const group of planGroupRepairs(view, fence.regions)) {
           const before = view.groups.get(group.id);
           if (await this.store.updateGroup(group, groupRevisions.get(group.id) as string)) {
             const promoted = before !== undefined && before.primary !== group.primary;

@@ -76,6 +76,14 @@ describe('planGroupRepairs', () => {
     assert.deepEqual(next, { id: 'g1', epoch: 2, primary: 'r2', primaryIncarnation: 'inc-r2', inSync: ['r3'], catchingUp: [] });
   });
 
+  it('does not replace a primary whose lease it revoked until the fence ends (a REJECT firewall looks like death), but removes dead replicas meanwhile', () => {
+    const groups = [group('g1', 'r1', 'r2'), group('g2', 'r3', 'r4', 'r5')];
+    const fenced = new Set(['r1', 'r5']);
+    assert.deepEqual(planGroupRepairs(view(['r2', 'r3', 'r4'], groups), fenced), [group('g2', 'r3', 'r4')]);
+    const [promoted] = planGroupRepairs(view(['r2', 'r3', 'r4'], [group('g1', 'r1', 'r2')]), new Set());
+    assert.equal(promoted?.primary, 'r2', 'once the fence ended the replica took over');
+  });
+
   it('waits for a dead primary when no in-sync replica lives: promoting a lagging one would lose writes', () => {
     const lagging: GroupRecord = { ...group('g1', 'r1'), catchingUp: ['r2'] };
     assert.deepEqual(planGroupRepairs(view(['r2'], [lagging])), []);

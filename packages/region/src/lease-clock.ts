@@ -1,9 +1,21 @@
 /**
  * How long this region may still act as primary: until the lease it last renewed could
- * have expired. A keep-alive sent at t and answered with a TTL of s seconds keeps the
- * lease at least until t + s (etcd restarts the TTL when it receives the request, which is
- * after t); a margin covers clock drift. Pure over an injected monotonic clock.
+ * have expired, and never longer than PRIMARY_VALIDITY_MS_MAX after the renewal was sent.
+ * A keep-alive sent at t and answered with a TTL of s seconds keeps the lease at least
+ * until t + s (etcd restarts the TTL when it receives the request, which is after t); a
+ * margin covers clock drift.
+ *
+ * The cap is the fence a master relies on when it revokes the lease of a region it
+ * believes dead (its connection was refused): whatever the region's TTL, a process still
+ * alive stops serving within PRIMARY_VALIDITY_MS_MAX of its last answered renewal, and
+ * renewals after the revocation are answered "lease not found". So the master promotes a
+ * replica PRIMARY_FENCE_MS after revoking, not at once (a firewall's REJECT looks exactly
+ * like a dead process), and not a whole TTL later either. The region renews every
+ * FAST_KEEPALIVE_INTERVAL_MS to stay inside the cap. Pure over an injected monotonic clock.
  */
+import { PRIMARY_VALIDITY_MS_MAX } from '@minisql/common';
+
+export { FAST_KEEPALIVE_INTERVAL_MS, PRIMARY_FENCE_MS, PRIMARY_VALIDITY_MS_MAX } from '@minisql/common';
 export const LEASE_MARGIN_MS = 300;
 
 export class LeaseClock {
@@ -26,7 +38,17 @@ export class LeaseClock {
    */
   owned(sentAtMs: number, ttlSeconds: number): void {
     this.sentAtMs = undefined;
-    this.validUntilMs = Math.max(this.validUntilMs, sentAtMs + ttlSeconds * 1_000 - LEASE_MARGIN_MS);
+    this.renewed(sentAtMs, ttlSeconds);
+  }
+
+  /** A renewal of the owning lease, sent at `sentAtMs`, was answered with `ttlSeconds` left. */
+  renewed(sentAtMs: number, ttlSeconds: number): void {
+    if (ttlSeconds <= 0) {
+      this.lost();
+      return;
+    }
+    const lasts = Math.min(ttlSeconds * 1_000 - LEASE_MARGIN_MS, PRIMARY_VALIDITY_MS_MAX);
+    this.validUntilMs = Math.max(this.validUntilMs, sentAtMs + lasts);
   }
 
   /** Keeps the earliest unanswered send: an answer may belong to any request in flight. */
@@ -36,8 +58,9 @@ export class LeaseClock {
 
   keepaliveAnswered(ttlSeconds: number): void {
     if (this.sentAtMs === undefined) return;
-    this.validUntilMs = Math.max(this.validUntilMs, this.sentAtMs + ttlSeconds * 1_000 - LEASE_MARGIN_MS);
+    const sentAt = this.sentAtMs;
     this.sentAtMs = undefined;
+    this.renewed(sentAt, ttlSeconds);
   }
 
   /** The lease was lost or revoked: nothing may be acknowledged any more. */

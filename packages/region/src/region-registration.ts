@@ -6,7 +6,7 @@
  * neither process dies for it.
  */
 import type { Etcd3, Lease } from 'etcd3';
-import type { LeaseClock } from './lease-clock.js';
+import { FAST_KEEPALIVE_INTERVAL_MS, PRIMARY_VALIDITY_MS_MAX, type LeaseClock } from './lease-clock.js';
 import { errors, MiniSqlError, parseRegionRecord, type EtcdKeys, type Logger, type RegionRecord } from '@minisql/common';
 
 /** First and largest pause between registration attempts, in milliseconds. */
@@ -16,6 +16,8 @@ const RETRY_DELAY_MS_MAX = 5_000;
 export class RegionRegistration {
   /** The lease holding the record; undefined between attempts. */
   private lease: Lease | undefined;
+  /** Stops the renewals of the lease holding the record. */
+  private stopRenewals: () => void = () => undefined;
   private stopped = false;
   /** Resolves the first time the record is written; used by start(). */
   private registeredOnce: Promise<void>;
@@ -45,6 +47,7 @@ export class RegionRegistration {
   /** Revokes the lease, so the master sees this region leave at once. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopRenewals();
     const lease = this.lease;
     this.lease = undefined;
     this.leaseClock?.lost();
@@ -87,7 +90,10 @@ export class RegionRegistration {
     const owns = (): boolean => this.lease === lease;
     const lost = new Promise<string>((resolve) =>
       lease.on('lost', (error) => {
-        if (owns()) clock?.lost();
+        if (owns()) {
+          clock?.lost();
+          this.stopRenewals();
+        }
         resolve(error.message);
       }),
     );
@@ -119,9 +125,39 @@ export class RegionRegistration {
       throw error;
     }
     this.lease = lease;
-    clock?.owned(grantSentAtMs, this.leaseTtlSeconds);
+    if (clock) {
+      clock.owned(grantSentAtMs, this.leaseTtlSeconds);
+      this.stopRenewals = renewEvery(FAST_KEEPALIVE_INTERVAL_MS, lease, clock, owns);
+    }
     return { lost };
   }
+}
+
+/**
+ * Renews `lease` every `intervalMs`, one renewal at a time, and tells the clock when each
+ * was sent and what it was answered: the clock lets the region serve at most
+ * PRIMARY_VALIDITY_MS_MAX past a renewal, so renewals come several times within that.
+ * A renewal answered "lease not found" makes etcd3 report the lease lost; one that fails
+ * or is not answered in time leaves the clock to run out.
+ */
+function renewEvery(intervalMs: number, lease: Lease, clock: LeaseClock, owns: () => boolean): () => void {
+  let inFlight = false;
+  const timer = setInterval(() => {
+    if (inFlight || !owns()) return;
+    inFlight = true;
+    const sentAtMs = clock.nowMs();
+    lease
+      .keepaliveOnce({ deadline: Date.now() + PRIMARY_VALIDITY_MS_MAX })
+      .then(
+        (response) => {
+          if (owns()) clock.renewed(sentAtMs, Number(response.TTL));
+        },
+        () => undefined,
+      )
+      .finally(() => (inFlight = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,6 +8,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private cutOff = false;
   private readonly pairs = new Set<[Socket, Socket]>();
+  /**
+   * Connections accepted while cut, held paused. Kept so close() can end them: a paused
+   * socket reads nothing, so it never sees its peer go, and the server would wait for it.
+   */
+  private readonly held = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -50,6 +55,8 @@ export class TcpProxy {
       b.destroy();
     }
     this.pairs.clear();
+    for (const socket of this.held) socket.destroy();
+    this.held.clear();
   }
 
   async close(): Promise<void> {
@@ -57,6 +64,8 @@ export class TcpProxy {
       a.destroy();
       b.destroy();
     }
+    for (const socket of this.held) socket.destroy();
+    this.held.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -64,6 +73,8 @@ export class TcpProxy {
     client.on('error', () => undefined);
     if (this.cutOff) {
       client.pause(); // a connection into a dropped link: it never gets anywhere
+      this.held.add(client);
+      client.on('close', () => this.held.delete(client));
       return;
     }
     const upstream = connect(targetPort, '127.0.0.1');
