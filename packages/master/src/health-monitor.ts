@@ -31,12 +31,17 @@ export class HealthMonitor {
   private readonly watched = new Map<string, Watched>();
   /** The live regions of the last view, by incarnation. */
   private live = new Set<string>();
-  /** When this master revoked a region's lease, by region id, while the fence lasts. */
+  /** When this master revoked a region's lease (monotonic clock), by region id, while the fence lasts. */
   private readonly revokedAtMs = new Map<string, number>();
 
   constructor(
     private readonly revokeLease: (leaseId: string) => Promise<void>,
     private readonly logger: Logger,
+    /**
+     * Monotonic milliseconds for the fence: a wall clock stepped forward (NTP, an
+     * operator) would end a fence early, and the fence is what keeps two primaries apart.
+     */
+    private readonly nowMs: () => number = () => performance.now(),
   ) {}
 
   /** Watches every live region of `view` and forgets the others. */
@@ -51,16 +56,17 @@ export class HealthMonitor {
 
   /**
    * Regions whose lease this master revoked less than PRIMARY_FENCE_MS ago (they may still
-   * be serving), and when the last of those fences ends.
+   * be serving), and in how many milliseconds the last of those fences ends.
    */
-  fenced(nowMs = Date.now()): { regions: Set<string>; untilMs: number | undefined } {
-    let untilMs: number | undefined;
+  fenced(): { regions: Set<string>; endsInMs: number | undefined } {
+    const now = this.nowMs();
+    let endsInMs: number | undefined;
     for (const [region, revokedAt] of this.revokedAtMs) {
-      const ends = revokedAt + PRIMARY_FENCE_MS;
-      if (ends <= nowMs) this.revokedAtMs.delete(region);
-      else untilMs = Math.max(untilMs ?? 0, ends);
+      const left = revokedAt + PRIMARY_FENCE_MS - now;
+      if (left <= 0) this.revokedAtMs.delete(region);
+      else endsInMs = Math.max(endsInMs ?? 0, left);
     }
-    return { regions: new Set(this.revokedAtMs.keys()), untilMs };
+    return { regions: new Set(this.revokedAtMs.keys()), endsInMs };
   }
 
   stop(): void {
@@ -112,7 +118,7 @@ export class HealthMonitor {
       // Counted from when etcd has surely revoked it (after its answer): every renewal the
       // region sent later is answered "lease not found", and any sent before lets it serve
       // PRIMARY_VALIDITY_MS_MAX past its sending at most.
-      this.revokedAtMs.set(watched.record.id, Date.now());
+      this.revokedAtMs.set(watched.record.id, this.nowMs());
     } catch (error) {
       this.logger.warn('could not revoke the lease', { region: watched.record.id, error: (error as Error).message });
     }

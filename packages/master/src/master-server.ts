@@ -135,10 +135,10 @@ export class MasterServer implements MasterState {
     this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
   }
 
-  /** Reloads at `atMs` (wall clock), whatever changes come before. */
-  private scheduleReloadAt(atMs: number): void {
+  /** Reloads in `delayMs`, whatever changes come before. */
+  private scheduleReloadIn(delayMs: number): void {
     clearTimeout(this.fenceTimer);
-    this.fenceTimer = setTimeout(() => void this.reload(), Math.max(0, atMs - Date.now()) + 1);
+    this.fenceTimer = setTimeout(() => void this.reload(), delayMs + 1);
   }
 
   /** Re-reads the view now: for a lookup that missed, which may only be ahead of the watch. */
@@ -168,7 +168,7 @@ export class MasterServer implements MasterState {
         const fence = this.health.fenced();
         // A primary whose lease this master just revoked may still serve until its fence
         // ends; its group is repaired then.
-        if (fence.untilMs !== undefined) this.scheduleReloadAt(fence.untilMs);
+        if (fence.endsInMs !== undefined) this.scheduleReloadIn(fence.endsInMs);
         for (const group of planGroupRepairs(view, fence.regions)) {
           const before = view.groups.get(group.id);
           if (await this.store.updateGroup(group, groupRevisions.get(group.id) as string)) {

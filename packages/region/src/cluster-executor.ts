@@ -94,7 +94,6 @@ export class ClusterExecutor {
   }
 
   private notPrimary(): MiniSqlError {
-    const decision = decide(this.view(), { kind: 'acknowledge' });
-    return decision.verdict === 'refuse' ? decision.error : errors.internal('not primary, yet the fencing rules allow it to acknowledge');
+    return this.acknowledgeRefusal() ?? errors.internal('not primary, yet the fencing rules allow it to acknowledge');
   }
 }

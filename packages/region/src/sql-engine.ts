@@ -100,6 +100,11 @@ export class SqlEngine {
     return this.analyses.analyze(sql);
   }
 
+  /** The name of `table` as it was created; TABLE_NOT_FOUND when there is none. */
+  tableName(table: string): string {
+    return this.catalog.require(table).name;
+  }
+
   /** The checksum of every row of `table` at its last committed log position (verify). */
   tableChecksum(table: string): { table: string; position: number; rows: number; checksum: string } {
     const file = this.catalog.require(table);
@@ -391,18 +396,11 @@ export class SqlEngine {
     if (!table.inTransaction) throw errors.internal(`insert into \`${table.name}\` outside a transaction`);
     let current: SqlValue[] = [];
     try {
-      if (checksum === undefined) {
-        const insert = table.prepare(sql);
-        for (const row of rows) {
-          current = row;
-          insert.run(row);
-        }
-      } else {
-        const insert = table.prepare(`${sql} RETURNING *`).raw(true);
-        for (const row of rows) {
-          current = row;
-          for (const inserted of insert.all(row) as unknown[][]) checksum.add(inserted);
-        }
+      const insert = checksum === undefined ? table.prepare(sql) : table.prepare(`${sql} RETURNING *`).raw(true);
+      for (const row of rows) {
+        current = row;
+        if (checksum === undefined) insert.run(row);
+        else for (const inserted of insert.all(row) as unknown[][]) checksum.add(inserted);
       }
     } catch (error) {
       throw errorFromSqlite(error, {

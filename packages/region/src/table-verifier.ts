@@ -33,7 +33,7 @@ export class TableVerifier {
 
   async verify(table: string): Promise<VerifyResponse> {
     this.requirePrimary();
-    this.engine.tableChecksum(table); // refuses an unknown table before pausing anything
+    this.engine.tableName(table); // refuses an unknown table before pausing anything
     return this.executor.whileWritesPaused(async () => {
       const group = this.requirePrimary();
       // Entries a replica may still lack are being shipped again: a comparison now would
