@@ -6,6 +6,7 @@
 import type { Op } from './op.js';
 import type { TestContext } from './test-context.js';
 import type { DatabaseVerification } from './db-verification.js';
+import type { PrimaryReplicaLink } from './partition-shapes.js';
 
 export interface Database {
   readonly name: string;
@@ -29,6 +30,8 @@ export interface Database {
   resume?(test: TestContext, node: string, only?: readonly string[]): Promise<void>;
   /** The nodes that are primaries (leaders) now, for the primaries partition. */
   primaries?(test: TestContext): Promise<string[]>;
+  /** Every (primary, replica) pair of nodes now, for the one-way partition. */
+  replicaLinks?(test: TestContext): Promise<PrimaryReplicaLink[]>;
   /** Remote paths of log files to copy into the store after the run, per node. */
   logFiles?(test: TestContext, node: string): string[];
   /**

@@ -52,9 +52,9 @@ export class MinisqlConnection implements StoreConnection {
     private readonly options: MinisqlOptions,
   ) {}
 
-  static async open(masterAddress: string, options: MinisqlOptions): Promise<MinisqlConnection> {
+  static async open(masterAddresses: readonly string[], options: MinisqlOptions): Promise<MinisqlConnection> {
     const client = await ClusterClient.connect({
-      masterAddresses: [masterAddress],
+      masterAddresses: [...masterAddresses],
       retryDeadlineMs: RETRY_DEADLINE_MS,
       masterFailoverWaitMs: RETRY_DEADLINE_MS,
       consistency: options.reads,
@@ -112,8 +112,8 @@ export class MinisqlConnection implements StoreConnection {
 }
 
 /** Creates the test's tables and rows; safe to run again after a partial attempt. */
-export async function provisionMinisql(masterAddress: string, options: MinisqlOptions): Promise<void> {
-  const client = await ClusterClient.connect({ masterAddresses: [masterAddress], masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
+export async function provisionMinisql(masterAddresses: readonly string[], options: MinisqlOptions): Promise<void> {
+  const client = await ClusterClient.connect({ masterAddresses: [...masterAddresses], masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
   try {
     const createIfMissing = async (sql: string) => {
       try {

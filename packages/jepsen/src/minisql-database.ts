@@ -4,11 +4,14 @@
  * or `scripts/region.sh` with THIS_NAME and THIS_IP set. Roles follow the reference
  * deployment (config/five-hosts.yaml): an etcd member on every node, the master on the
  * first, regions on the rest, so five nodes give two replica groups of two and a spare.
+ * With `masters: 2` the second node runs a standby master beside its region, so a kill
+ * of the leading master (`kill:master`) hands the cluster to the standby.
  *
  * The `database:` options:
  * - `root`: the minisql checkout on the nodes (built); default: the one running this tester;
  * - `dir` ("/tmp/minisql-jepsen"): configuration, data and logs on the nodes;
  * - `lease_ttl_seconds` (2), `replication_factor` (2), `strict_replication` (false);
+ * - `masters` (1): masters on the first `masters` nodes (1 or 2);
  * - `tables` (2): registers are spread over this many tables, so both groups serve;
  * - `keys_provisioned` (2000): register rows created before the test (keys beyond read nil
  *   and refuse writes: the workload's keys rotate, see `workload.ops_per_key`);
@@ -22,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { ClusterClient, divergence, memberVerdict } from '@minisql/client';
 import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
+import type { PrimaryReplicaLink } from './partition-shapes.js';
 import { MinisqlConnection, provisionMinisql } from './minisql-connection.js';
 import { daemonCommands, type DaemonCommands } from './node-daemon.js';
 import { shellQuote } from './shell-quote.js';
@@ -49,6 +53,7 @@ export interface MinisqlOptions {
   leaseTtlSeconds: number;
   replicationFactor: number;
   strictReplication: boolean;
+  masters: 1 | 2;
   tables: number;
   keysProvisioned: number;
   reads: 'primary' | 'replica';
@@ -57,12 +62,15 @@ export interface MinisqlOptions {
 export function minisqlOptions(raw: Readonly<Record<string, unknown>>): MinisqlOptions {
   const reads = raw.reads === undefined ? 'primary' : String(raw.reads);
   if (reads !== 'primary' && reads !== 'replica') throw new JepsenError('INVALID_TEST_CONFIG', `database.reads must be primary or replica, not ${reads}`);
+  const masters = Number(raw.masters ?? 1);
+  if (masters !== 1 && masters !== 2) throw new JepsenError('INVALID_TEST_CONFIG', `database.masters must be 1 or 2, not ${String(raw.masters)}`);
   return {
     root: raw.root === undefined ? THIS_CHECKOUT : String(raw.root),
     dir: raw.dir === undefined ? '/tmp/minisql-jepsen' : String(raw.dir),
     leaseTtlSeconds: Number(raw.lease_ttl_seconds ?? 2),
     replicationFactor: Number(raw.replication_factor ?? 2),
     strictReplication: raw.strict_replication === true,
+    masters,
     tables: Number(raw.tables ?? 2),
     keysProvisioned: Number(raw.keys_provisioned ?? 2_000),
     reads,
@@ -83,11 +91,13 @@ export class MinisqlDatabase implements Database {
 
   rolesOf(test: TestContext, node: string): Role[] {
     if (test.nodes.length < 3) throw new JepsenError('DB_SETUP_FAILED', `minisql needs at least 3 nodes (a master and a group of two regions), not ${test.nodes.length}`);
-    return node === test.nodes[0] ? ['etcd', 'master'] : ['etcd', 'region'];
+    if (node === test.nodes[0]) return ['etcd', 'master'];
+    return this.options.masters === 2 && node === test.nodes[1] ? ['etcd', 'master', 'region'] : ['etcd', 'region'];
   }
 
-  masterAddress(test: TestContext): string {
-    return `${remoteOf(test, test.nodes[0]!).address}:${MASTER_PORT}`;
+  /** Every master's address, the leader's first as far as the test knows. */
+  masterAddresses(test: TestContext): string[] {
+    return test.nodes.filter((node) => this.rolesOf(test, node).includes('master')).map((node) => `${remoteOf(test, node).address}:${MASTER_PORT}`);
   }
 
   async setup(test: TestContext, node: string): Promise<void> {
@@ -140,11 +150,22 @@ export class MinisqlDatabase implements Database {
 
   /** The hosts of the groups' primaries, as the master sees them. */
   async primaries(test: TestContext): Promise<string[]> {
-    const client = await ClusterClient.connect({ masterAddresses: [this.masterAddress(test)], masterFailoverWaitMs: 2_000 });
+    const links = await this.groupHosts(test);
+    return [...new Set(links.map((group) => group.primary))].filter((host) => test.nodes.includes(host));
+  }
+
+  /** Every (primary host, in-sync replica host) pair, as the master sees them. */
+  async replicaLinks(test: TestContext): Promise<PrimaryReplicaLink[]> {
+    const groups = await this.groupHosts(test);
+    return groups.flatMap((group) => group.inSync.map((replica): PrimaryReplicaLink => [group.primary, replica]));
+  }
+
+  private async groupHosts(test: TestContext): Promise<{ primary: string; inSync: string[] }[]> {
+    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), masterFailoverWaitMs: 2_000 });
     try {
       const status = await client.clusterStatus();
-      const hosts = status.groups.map((group) => status.regions.find((region) => region.region_id === group.primary)?.host ?? group.primary);
-      return [...new Set(hosts)].filter((host) => test.nodes.includes(host));
+      const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host ?? regionId;
+      return status.groups.map((group) => ({ primary: hostOf(group.primary), inSync: group.in_sync.map(hostOf) }));
     } finally {
       client.close();
     }
@@ -153,7 +174,7 @@ export class MinisqlDatabase implements Database {
   /** `verify` over every table: each in-sync member's copy compared at one log position. */
   async verify(test: TestContext): Promise<DatabaseVerification> {
     const work = (async (): Promise<DatabaseVerification> => {
-      const client = await ClusterClient.connect({ masterAddresses: [this.masterAddress(test)], masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
+      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
       try {
         // Replicas restarted by the nemesis copy the tables again; compare once they are
         // back in sync, so that every copy counts (bounded: a copy still running is
@@ -187,7 +208,7 @@ export class MinisqlDatabase implements Database {
   }
 
   async connect(test: TestContext): Promise<StoreConnection> {
-    return MinisqlConnection.open(this.masterAddress(test), this.options);
+    return MinisqlConnection.open(this.masterAddresses(test), this.options);
   }
 
   private nodeDir(node: string): string {
@@ -259,8 +280,8 @@ export class MinisqlDatabase implements Database {
     let lastError: unknown;
     while (Date.now() < deadline) {
       try {
-        await provisionMinisql(this.masterAddress(test), this.options);
-        test.log.info(`minisql is up: master at ${this.masterAddress(test)}, ${this.options.tables} register tables`);
+        await provisionMinisql(this.masterAddresses(test), this.options);
+        test.log.info(`minisql is up: masters at ${this.masterAddresses(test).join(', ')}, ${this.options.tables} register tables`);
         return;
       } catch (error) {
         lastError = error;

@@ -27,6 +27,15 @@ export interface ProcessNemesisOptions {
   targets?: TargetSpec;
   /** The names of the processes to hit; empty or absent: all of the node's. */
   processes?: readonly string[];
+  /**
+   * Appended to the ops' names (`kill-master` / `start-master`), so nemeses for different
+   * processes can run side by side in one composed nemesis. Default none.
+   */
+  opSuffix?: string;
+}
+
+function opNames(fault: string, heal: string, suffix: string | undefined): [string, string] {
+  return suffix === undefined ? [fault, heal] : [`${fault}-${suffix}`, `${heal}-${suffix}`];
 }
 
 type ProcessMethod = 'kill' | 'start' | 'pause' | 'resume';
@@ -68,10 +77,12 @@ async function call(db: Database, method: ProcessMethod, test: TestContext, node
 
 /** `kill` SIGKILLs the database on the targets (Database.kill); `start` restarts them (Database.start). */
 export function killNemesis(options: ProcessNemesisOptions): TargetedNemesis {
-  return new TargetedNemesis(processFault('kill nemesis', KILL, START, 'kill', 'start', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
+  const [faultF, healF] = opNames(KILL, START, options.opSuffix);
+  return new TargetedNemesis(processFault('kill nemesis', faultF, healF, 'kill', 'start', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
 }
 
 /** `pause` SIGSTOPs the database on the targets (Database.pause); `resume` SIGCONTs them (Database.resume). */
 export function pauseNemesis(options: ProcessNemesisOptions): TargetedNemesis {
-  return new TargetedNemesis(processFault('pause nemesis', PAUSE, RESUME, 'pause', 'resume', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
+  const [faultF, healF] = opNames(PAUSE, RESUME, options.opSuffix);
+  return new TargetedNemesis(processFault('pause nemesis', faultF, healF, 'pause', 'resume', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
 }

@@ -2,7 +2,8 @@
  * When the nemesis had a fault in effect, as time windows for shading the timeline and
  * the plots. Fault and heal are told apart by the op's function, following the names our
  * nemeses use (start-partition/stop-partition, kill/start, pause/resume,
- * start-delay/stop-delay) and Jepsen's plain start/stop.
+ * start-delay/stop-delay, and per process kill-master/start-master, pause-etcd/resume-etcd)
+ * and Jepsen's plain start/stop.
  */
 import { NEMESIS_PROCESS, type Op } from './op.js';
 import { formatOpValue } from './op-text.js';
@@ -23,6 +24,13 @@ type NemesisAction = { kind: 'open' | 'close'; fault: string } | { kind: 'moment
 
 function actionOf(f: string, openFaults: ReadonlyMap<string, unknown>): NemesisAction {
   const started = /^start-(.+)$/.exec(f);
+  // start-master restarts what kill-master stopped.
+  if (started && openFaults.has(`kill-${started[1]}`)) return { kind: 'close', fault: `kill-${started[1]}` };
+  const processFault = /^(kill|pause|resume)-(.+)$/.exec(f);
+  if (processFault) {
+    const [, verb, process] = processFault as unknown as [string, string, string];
+    return verb === 'resume' ? { kind: 'close', fault: `pause-${process}` } : { kind: 'open', fault: f };
+  }
   if (started) return { kind: 'open', fault: started[1] as string };
   const stopped = /^stop-(.+)$/.exec(f);
   if (stopped) return { kind: 'close', fault: stopped[1] as string };

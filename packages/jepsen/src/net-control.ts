@@ -2,8 +2,13 @@
  * Carries out network faults on a node through its Remote, so the same commands work over
  * SSH on real servers and in the namespace hosts:
  *
- * - drops (partitions): `iptables` rules in a chain of our own, jumped to from INPUT, so
- *   healing flushes our rules and leaves the node's own firewall alone;
+ * - cuts (partitions): `iptables` rules in a chain of our own, jumped to from INPUT, so
+ *   healing flushes our rules and leaves the node's own firewall alone. A cut either
+ *   drops packets (the sender hears nothing and waits for its timeouts) or rejects them
+ *   (TCP answered with a reset, anything else with ICMP port unreachable: the sender is
+ *   told at once that the connection is refused, as when a process is down or a firewall
+ *   says no). The two test different things: a refused connection must not be taken as
+ *   proof that the process behind it is dead;
  * - loss: a random share of incoming packets dropped by `iptables -m statistic` in a
  *   second chain of ours, so a partition's heal and a loss's heal never undo each other;
  * - delay: a `tc netem` root qdisc on the interface that carries the node's traffic;
@@ -29,6 +34,11 @@ export const NET_COMMAND_TIMEOUT_MS_DEFAULT = 15_000;
 const JUMP_REMOVALS_MAX = 10;
 /** What `tc` says when the kernel has no such qdisc. */
 const UNKNOWN_QDISC_MESSAGE = 'kind is unknown';
+
+/** How a cut link treats packets: silently dropped, or refused at once. */
+export type CutAction = 'drop' | 'reject';
+
+export const CUT_ACTIONS: readonly CutAction[] = ['drop', 'reject'];
 
 /** Latency added to every packet a node sends. */
 export interface DelaySettings {
@@ -71,15 +81,21 @@ export function grudgeDrops(grudge: Grudge, addressOf: (node: string) => string)
   return drops;
 }
 
-/** Shell text that makes `chain` drop exactly `sources`, creating and hooking the chain if needed. */
-export function dropScript(chain: string, sources: readonly string[]): string {
+/**
+ * Shell text that makes `chain` cut exactly `sources` (drop or reject their packets),
+ * creating and hooking the chain if needed.
+ */
+export function dropScript(chain: string, sources: readonly string[], action: CutAction = 'drop'): string {
   assertChain(chain);
-  return [
-    'set -e',
-    ensureChainScript(chain),
-    `iptables -w -F ${chain}`,
-    ...sources.map((source) => `iptables -w -A ${chain} -s ${shellQuote(assertAddress(source))} -j DROP`),
-  ].join('\n');
+  return ['set -e', ensureChainScript(chain), `iptables -w -F ${chain}`, ...sources.flatMap((source) => cutRules(chain, assertAddress(source), action))].join('\n');
+}
+
+function cutRules(chain: string, source: string, action: CutAction): string[] {
+  const from = `iptables -w -A ${chain} -s ${shellQuote(source)}`;
+  if (action === 'drop') return [`${from} -j DROP`];
+  // A reset for TCP, so connects fail with ECONNREFUSED and open streams break at once;
+  // port unreachable for the rest (the default REJECT answer).
+  return [`${from} -p tcp -j REJECT --reject-with tcp-reset`, `${from} -j REJECT --reject-with icmp-port-unreachable`];
 }
 
 /** Shell text that flushes `chain` if it exists. */
@@ -169,9 +185,9 @@ export class NetControl {
     this.commandTimeoutMs = options.commandTimeoutMs ?? NET_COMMAND_TIMEOUT_MS_DEFAULT;
   }
 
-  /** Makes the node drop packets from exactly these addresses (replacing earlier drops). */
-  async drop(remote: Remote, sourceAddresses: readonly string[]): Promise<void> {
-    await this.run(remote, dropScript(this.chain, sourceAddresses));
+  /** Makes the node drop (or reject) packets from exactly these addresses, replacing earlier cuts. */
+  async drop(remote: Remote, sourceAddresses: readonly string[], action: CutAction = 'drop'): Promise<void> {
+    await this.run(remote, dropScript(this.chain, sourceAddresses, action));
   }
 
   /** Removes the node's drops; does nothing where none were ever made. */

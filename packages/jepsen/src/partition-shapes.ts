@@ -3,14 +3,17 @@
  * packets it drops. Pure functions of the node list, a random source and, for the
  * primaries shape, the primaries; net-control.ts turns a grudge into firewall rules.
  *
- * Every grudge has an entry for every node (an empty set when it hears everyone), and
- * every shape here is symmetric: if a drops b then b drops a, so a cut link is cut in
- * both directions and neither side can hold a half-open conversation.
+ * Every grudge has an entry for every node (an empty set when it hears everyone). Every
+ * shape but one-way is symmetric: if a drops b then b drops a, so a cut link is cut in
+ * both directions and neither side can hold a half-open conversation. one-way cuts one
+ * direction of one primary-replica link on purpose: the half-open conversation is the
+ * fault (a primary whose batches never arrive while the replica's answers would, or a
+ * replica that hears its primary and cannot answer).
  */
 import { NemesisError } from './jepsen-errors.js';
 import { type Random, randomNonemptySubset, shuffled, pickOne } from './random-pick.js';
 
-export type PartitionShape = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge';
+export type PartitionShape = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge' | 'one-way';
 
 export const PARTITION_SHAPES: readonly PartitionShape[] = [
   'one',
@@ -20,7 +23,11 @@ export const PARTITION_SHAPES: readonly PartitionShape[] = [
   'primaries',
   'halves',
   'bridge',
+  'one-way',
 ];
+
+/** A primary and one of its replicas, as the database names them. */
+export type PrimaryReplicaLink = readonly [primary: string, replica: string];
 
 /** Node -> the nodes it must not hear from. */
 export type Grudge = ReadonlyMap<string, ReadonlySet<string>>;
@@ -47,9 +54,15 @@ export function minorityThirdSize(nodeCount: number): number {
 
 /**
  * The grudge for `shape` over `nodes`. `primaries` is needed (non-empty, all in `nodes`)
- * only for the primaries shape.
+ * only for the primaries shape, `links` only for one-way.
  */
-export function grudgeFor(shape: PartitionShape, nodes: readonly string[], random: Random, primaries: readonly string[] = []): Grudge {
+export function grudgeFor(
+  shape: PartitionShape,
+  nodes: readonly string[],
+  random: Random,
+  primaries: readonly string[] = [],
+  links: readonly PrimaryReplicaLink[] = [],
+): Grudge {
   assertDistinct(nodes);
   switch (shape) {
     case 'one': {
@@ -77,7 +90,24 @@ export function grudgeFor(shape: PartitionShape, nodes: readonly string[], rando
       return bridge(shuffled(nodes, random));
     case 'primaries':
       return primariesGrudge(nodes, primaries, random);
+    case 'one-way':
+      return oneWayGrudge(nodes, links, random);
   }
+}
+
+/**
+ * One random primary-replica link cut in one random direction: the receiving side drops
+ * the other's packets and nothing else changes.
+ */
+function oneWayGrudge(nodes: readonly string[], links: readonly PrimaryReplicaLink[], random: Random): Grudge {
+  const known = new Set(nodes);
+  const usable = links.filter(([primary, replica]) => primary !== replica && known.has(primary) && known.has(replica));
+  if (usable.length === 0) throw new NemesisError('NEMESIS_NO_PRIMARIES', `the one-way partition needs a primary and a replica among ${nodes.join(', ')}; the database named none`);
+  const [primary, replica] = pickOne(usable, random);
+  const [deaf, unheard] = random() < 0.5 ? [replica, primary] : [primary, replica];
+  const grudge = new Map<string, ReadonlySet<string>>(nodes.map((node) => [node, new Set<string>()]));
+  grudge.set(deaf, new Set([unheard]));
+  return grudge;
 }
 
 /**

@@ -9,8 +9,14 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { JepsenError } from './jepsen-errors.js';
 
-export type NemesisMode = 'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'none';
-export type PartitionMethod = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge';
+/**
+ * A fault. `kill:<process>` and `pause:<process>` hit only the adapter's process of that
+ * name (minisql: `kill:master`, `kill:etcd`), with ops of their own (`kill-master` /
+ * `start-master`), so one run can kill regions, masters and etcd members in turn.
+ */
+export type NemesisMode = 'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'none' | `kill:${string}` | `pause:${string}`;
+export type PartitionMethod = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge' | 'one-way';
+export type PartitionAction = 'drop' | 'reject';
 export type ModelName = 'cas-register' | 'register' | 'mutex';
 export type AlgorithmName = 'competition' | 'wgl' | 'linear';
 export type WorkloadName = 'cas-register' | 'register' | 'set' | 'mutex';
@@ -52,6 +58,12 @@ export interface TestConfig {
      * for `intervalSeconds`, healed, and after another interval the next one follows.
      */
     modes: NemesisMode[];
+    /**
+     * How partitions cut links (`partition_action`, one or a list): `drop` (silence) and
+     * `reject` (TCP reset: a refused connection). Every shape runs with every action in
+     * turn. Default drop.
+     */
+    partitionActions: PartitionAction[];
     /** The first of `partitionMethods`. */
     partitionMethod: PartitionMethod;
     /** Partition shapes, taken in turn by each partition fault (`partition_method`, or a list). */
@@ -119,7 +131,8 @@ export class TestConfigError extends JepsenError<'INVALID_TEST_CONFIG'> {
   }
 }
 
-const PARTITION_METHODS: readonly PartitionMethod[] = ['one', 'majority', 'majorities-ring', 'minority-third', 'primaries', 'halves', 'bridge'];
+const PARTITION_METHODS: readonly PartitionMethod[] = ['one', 'majority', 'majorities-ring', 'minority-third', 'primaries', 'halves', 'bridge', 'one-way'];
+const PARTITION_ACTIONS: readonly PartitionAction[] = ['drop', 'reject'];
 const NEMESIS_MODES: readonly NemesisMode[] = ['partition', 'clock', 'pause', 'kill', 'delay', 'loss', 'none'];
 const MODELS: readonly ModelName[] = ['cas-register', 'register', 'mutex'];
 const ALGORITHMS: readonly AlgorithmName[] = ['competition', 'wgl', 'linear'];
@@ -131,7 +144,7 @@ const TOP_LEVEL_KEYS = new Set([
 ]);
 /** The keys of each section the tester reads (`database:` is the adapter's, free-form). */
 const SECTION_KEYS: Record<'nemesis' | 'checker' | 'workload', ReadonlySet<string>> = {
-  nemesis: new Set(['mode', 'partition_method', 'step', 'interval', 'targets', 'processes', 'delay_ms', 'loss_percent']),
+  nemesis: new Set(['mode', 'partition_method', 'partition_action', 'step', 'interval', 'targets', 'processes', 'delay_ms', 'loss_percent']),
   checker: new Set(['models', 'model', 'algos', 'algorithm', 'time_limit']),
   workload: new Set(['name', 'threads_per_key', 'ops_per_key', 'values']),
 };
@@ -179,9 +192,12 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
   if (remote === 'ssh' && servers.length === 0) fail('server', 'must list at least one node when remote is ssh');
   const concurrency = intAt(root.concurrency ?? 10, 'concurrency', 1, 1_000, fail);
   const itemField = (field: string, raw: unknown, i: number) => (Array.isArray(raw) ? `${field}[${i}]` : field);
-  const modes = listOf(nemesisRaw.mode, 'none').map((mode, i) => oneOf(nemesisMode(mode), NEMESIS_MODES, itemField('nemesis.mode', nemesisRaw.mode, i), fail));
+  const modes = listOf(nemesisRaw.mode, 'none').map((mode, i) => nemesisModeAt(mode, itemField('nemesis.mode', nemesisRaw.mode, i), fail));
   const partitionMethods = listOf(nemesisRaw.partition_method, 'majority').map((method, i) =>
     oneOf(normalize(method), PARTITION_METHODS, itemField('nemesis.partition_method', nemesisRaw.partition_method, i), fail),
+  );
+  const partitionActions = listOf(nemesisRaw.partition_action, 'drop').map((action, i) =>
+    oneOf(normalize(action), PARTITION_ACTIONS, itemField('nemesis.partition_action', nemesisRaw.partition_action, i), fail),
   );
   const workloadName = oneOf(workloadRaw.name ?? (model === 'mutex' ? 'mutex' : 'cas-register'), WORKLOADS, 'workload.name', fail);
   return {
@@ -197,6 +213,7 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
       modes,
       partitionMethod: partitionMethods[0]!,
       partitionMethods,
+      partitionActions,
       clockStepSeconds: numberAt(nemesisRaw.step ?? 60, 'nemesis.step', -86_400, 86_400, fail),
       intervalSeconds: numberAt(nemesisRaw.interval ?? 5, 'nemesis.interval', 0.1, 3_600, fail),
       targets: oneOf(nemesisRaw.targets ?? 'one', TARGETS, 'nemesis.targets', fail),
@@ -263,6 +280,16 @@ function nemesisMode(value: unknown): unknown {
   if (value === undefined || value === null) return 'none';
   const mode = normalize(value);
   return mode === 'none' || mode === 'noop' ? 'none' : mode;
+}
+
+/** A plain mode, or kill/pause of one named process (`kill:etcd`). */
+function nemesisModeAt(raw: unknown, field: string, fail: (field: string, why: string) => never): NemesisMode {
+  const mode = nemesisMode(raw);
+  if (typeof mode === 'string') {
+    const qualified = /^(kill|pause):([a-z][a-z0-9-]*)$/.exec(mode);
+    if (qualified) return `${qualified[1] as 'kill' | 'pause'}:${qualified[2]!}`;
+  }
+  return oneOf(mode, NEMESIS_MODES, field, (name, why) => fail(name, `${why} (or kill:<process>, pause:<process>)`));
 }
 
 function objectAt(value: unknown, field: string, fail: (field: string, why: string) => never): Record<string, unknown> {

@@ -50,16 +50,27 @@ export function testParts(config: TestConfig): TestParts {
  * schedule of faults: one per mode, a partition fault per partition method, in turn.
  */
 export function nemesisFor(config: TestConfig, random: () => number): { nemesis: Nemesis; schedule?: NemesisSchedule[] } {
-  const { targets, processes, delayMs, lossPercent, clockStepSeconds, partitionMethods } = config.nemesis;
+  const { targets, processes, delayMs, lossPercent, clockStepSeconds, partitionMethods, partitionActions } = config.nemesis;
   const modes = [...new Set(config.nemesis.modes)].filter((mode) => mode !== 'none');
   if (modes.length === 0) return { nemesis: noopNemesis };
   const nemeses: Nemesis[] = [];
   const schedule: NemesisSchedule[] = [];
   for (const mode of modes) {
+    const qualified = /^(kill|pause):(.+)$/.exec(mode);
+    if (qualified) {
+      // kill:master -> kill-master / start-master, hitting only the master processes.
+      const [, fault, process] = qualified as unknown as [string, 'kill' | 'pause', string];
+      const make = fault === 'kill' ? killNemesis : pauseNemesis;
+      nemeses.push(make({ random, targets, processes: [process], opSuffix: process }));
+      schedule.push(fault === 'kill' ? { startF: `${KILL}-${process}`, stopF: `${START}-${process}` } : { startF: `${PAUSE}-${process}`, stopF: `${RESUME}-${process}` });
+      continue;
+    }
     switch (mode) {
       case 'partition':
-        nemeses.push(new PartitionNemesis({ random, shape: partitionMethods[0]! }));
-        for (const method of partitionMethods) schedule.push({ startF: START_PARTITION, stopF: STOP_PARTITION, startValue: method });
+        nemeses.push(new PartitionNemesis({ random, shape: partitionMethods[0]!, shapes: partitionMethods }));
+        for (const method of partitionMethods) {
+          for (const action of partitionActions) schedule.push({ startF: START_PARTITION, stopF: STOP_PARTITION, startValue: action === 'drop' ? method : `${method}:${action}` });
+        }
         break;
       case 'kill':
         nemeses.push(killNemesis({ random, targets, processes }));

@@ -11,7 +11,7 @@ import { composeNemeses } from '../src/nemesis-compose.js';
 import { NemesisError } from '../src/jepsen-errors.js';
 import { noopNemesis } from '../src/nemesis-noop.js';
 import { PacketNemesis, delayNemesis, lossNemesis } from '../src/nemesis-packet.js';
-import { PartitionNemesis } from '../src/nemesis-partition.js';
+import { PartitionNemesis, parsePartitionValue } from '../src/nemesis-partition.js';
 import { killNemesis, pauseNemesis } from '../src/nemesis-process.js';
 import { parseTargetSpec, selectTargets } from '../src/nemesis-targets.js';
 import {
@@ -162,6 +162,19 @@ describe('network commands', () => {
     assert.match(script, /-A MINISQL-JEPSEN -s 10\.9\.0\.11 -j DROP\n.*-s 10\.9\.0\.12 -j DROP$/);
     assert.match(healScript(DROP_CHAIN_DEFAULT), /^if iptables -w -n -L MINISQL-JEPSEN .*; then iptables -w -F MINISQL-JEPSEN; fi$/);
     assert.match(removeChainScript(DROP_CHAIN_DEFAULT), /-D INPUT -j MINISQL-JEPSEN[\s\S]*-X MINISQL-JEPSEN/);
+  });
+
+  test('a reject cut answers TCP with a reset and everything else with port unreachable, per source', () => {
+    const script = dropScript(DROP_CHAIN_DEFAULT, ['10.9.0.11'], 'reject');
+    assert.match(script, /-A MINISQL-JEPSEN -s 10\.9\.0\.11 -p tcp -j REJECT --reject-with tcp-reset\n.*-A MINISQL-JEPSEN -s 10\.9\.0\.11 -j REJECT --reject-with icmp-port-unreachable$/);
+    assert.doesNotMatch(script, /-j DROP/);
+  });
+
+  test('a partition value names its shape and its cut; an unknown cut is refused by name', () => {
+    assert.deepEqual(parsePartitionValue('majority'), { shape: 'majority', action: 'drop' });
+    assert.deepEqual(parsePartitionValue('one-way:reject'), { shape: 'one-way', action: 'reject' });
+    assert.throws(() => parsePartitionValue('majority:smash'), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE' && /majority:smash/.test(error.message));
+    assert.throws(() => parsePartitionValue('majority:reject:drop'), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE');
   });
 
   test('addresses and names that a shell would misread are refused before anything runs', () => {

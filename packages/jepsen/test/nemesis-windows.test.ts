@@ -30,6 +30,22 @@ describe('nemesisWindows', () => {
     ]);
   });
 
+  it('pairs kill-master with start-master and pause-etcd with resume-etcd, apart from the plain kill', () => {
+    const h = new HistoryBuilder();
+    h.add('invoke', 'nemesis', 'kill-master', null, 1);
+    h.add('info', 'nemesis', 'kill-master', ['n1'], 2);
+    h.add('invoke', 'nemesis', 'pause-etcd', null, 3);
+    h.add('info', 'nemesis', 'pause-etcd', ['n4'], 4);
+    h.add('invoke', 'nemesis', 'start-master', null, 5);
+    h.add('info', 'nemesis', 'start-master', ['n1'], 6);
+    h.add('invoke', 'nemesis', 'resume-etcd', null, 7);
+    h.add('info', 'nemesis', 'resume-etcd', ['n4'], 8);
+    assert.deepEqual(nemesisWindows(h.ops), [
+      { startNs: 1e6, stopNs: 6e6, label: 'kill-master [n1]' },
+      { startNs: 3e6, stopNs: 8e6, label: 'pause-etcd [n4]' },
+    ]);
+  });
+
   it("reads Jepsen's plain start/stop info pairs as one fault", () => {
     const h = new HistoryBuilder();
     h.add('info', 'nemesis', 'start', null, 1);

@@ -96,8 +96,8 @@ function everyLinkUp(): Map<string, string> {
   return links;
 }
 
-function testContext(): TestContext {
-  const db: Database = { name: 'none', setup: async () => {}, teardown: async () => {}, isRunning: async () => true };
+function testContext(extra: Partial<Database> = {}): TestContext {
+  const db: Database = { name: 'none', setup: async () => {}, teardown: async () => {}, isRunning: async () => true, ...extra };
   return {
     name: 'netns-hosts',
     nodes,
@@ -207,6 +207,34 @@ describe('namespace hosts', () => {
     for (const remote of remotes.values()) {
       const rules = (await remote.exec('iptables -w -S')).stdout;
       assert.ok(!rules.includes(DROP_CHAIN_DEFAULT), `teardown left ${DROP_CHAIN_DEFAULT} on ${remote.node}: ${rules}`);
+    }
+  });
+
+  test('a one-way reject cut refuses one direction of a primary-replica link at once (a TCP reset) and leaves every other link up', async () => {
+    const links = [['host1', 'host2']] as const;
+    const test = testContext({ replicaLinks: async () => links.map(([p, r]) => [p, r] as const) });
+    const nemesis = new PartitionNemesis({ random: seededRandom(3), shapes: ['one-way'] });
+    const grudge = grudgeFor('one-way', nodes, seededRandom(3), [], links);
+    const [deaf, dropped] = [...grudge].find(([, from]) => from.size > 0)!;
+    const unheard = [...dropped][0]!;
+    await nemesis.setup(test);
+    try {
+      const started = await nemesis.invoke(test, nemesisOp('start-partition', 'one-way:reject'));
+      assert.equal(started.error, undefined);
+      assert.equal(started.value, `one-way:reject: cut off {${deaf} #{${unheard}}}`);
+      const expected = everyLinkUp();
+      // The deaf side's connect never hears the answer (its SYN-ACK is refused): silence.
+      expected.set(`${deaf}->${unheard}`, 'timeout');
+      // The unheard side is told at once: its SYN is answered with a reset.
+      expected.set(`${unheard}->${deaf}`, 'ECONNREFUSED');
+      assert.deepEqual(await reachability(), expected);
+      const refused = await probe(remotes.get(unheard)!, [deaf]);
+      assert.ok((refused.get(deaf)?.connectMs ?? 0) === -1, 'the refused connect never completed');
+
+      await nemesis.invoke(test, nemesisOp('stop-partition'));
+      assert.deepEqual(await reachability(), everyLinkUp());
+    } finally {
+      await nemesis.teardown(test);
     }
   });
 

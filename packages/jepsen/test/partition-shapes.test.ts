@@ -46,7 +46,7 @@ function components(grudge: Grudge, nodes: readonly string[]): string[][] {
 
 describe('partition shapes', () => {
   test('every shape on 1 to 9 nodes gives an entry for every node and cuts links in both directions', () => {
-    for (const shape of PARTITION_SHAPES) {
+    for (const shape of PARTITION_SHAPES.filter((candidate) => candidate !== 'one-way')) {
       for (let count = 1; count <= 9; count++) {
         const nodes = nodesOf(count);
         for (const seed of SEEDS.slice(0, 10)) {
@@ -176,6 +176,30 @@ describe('partition shapes', () => {
     const nodes = nodesOf(3);
     assert.throws(() => grudgeFor('primaries', nodes, seededRandom(1), []), (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES');
     assert.throws(() => grudgeFor('primaries', nodes, seededRandom(1), ['n9']), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE');
+  });
+
+  test('one-way cuts exactly one direction of one primary-replica link, both directions over the seeds, and nothing else', () => {
+    const nodes = nodesOf(5);
+    const links = [['n1', 'n2'], ['n3', 'n4']] as const;
+    const cuts = new Set<string>();
+    for (const seed of SEEDS) {
+      const grudge = grudgeFor('one-way', nodes, seededRandom(seed), [], links);
+      assertEveryNodeHasAnEntry(grudge, nodes);
+      const dropping = [...grudge].filter(([, dropped]) => dropped.size > 0);
+      assert.equal(dropping.length, 1, describeGrudge(grudge));
+      const [deaf, dropped] = dropping[0]!;
+      assert.equal(dropped.size, 1);
+      const unheard = [...dropped][0]!;
+      assert.ok(links.some(([p, r]) => (p === deaf && r === unheard) || (p === unheard && r === deaf)), `${deaf} drops ${unheard}: not a link`);
+      assert.equal(grudge.get(unheard)?.size, 0, 'the other direction stays open');
+      cuts.add(`${deaf}<-${unheard}`);
+    }
+    assert.deepEqual([...cuts].sort(), ['n1<-n2', 'n2<-n1', 'n3<-n4', 'n4<-n3']);
+  });
+
+  test('one-way with no link among the nodes is NEMESIS_NO_PRIMARIES', () => {
+    assert.throws(() => grudgeFor('one-way', nodesOf(3), seededRandom(1), [], []), (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES');
+    assert.throws(() => grudgeFor('one-way', nodesOf(3), seededRandom(1), [], [['n1', 'n9']]), (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES');
   });
 
   test('shape names are read as pyjepsen and Jepsen spell them; unknown names are refused by name', () => {

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../src/seeded-random.js';
 import { loadTestConfig, parseTestConfig, TestConfigError } from '../src/test-config.js';
+import { nemesisFor } from '../src/test-parts.js';
 
 const configDir = fileURLToPath(new URL('../../config/', import.meta.url));
 
@@ -26,7 +28,7 @@ describe('test configuration', () => {
   });
 
   it('loads every shipped configuration', () => {
-    for (const file of ['etcd.yaml', 'minisql.yaml']) {
+    for (const file of ['etcd.yaml', 'minisql.yaml', 'minisql-soak.yaml']) {
       const config = loadTestConfig(`${configDir}/${file}`);
       assert.equal(config.remote, 'netns', `${file} uses the namespace hosts`);
     }
@@ -40,6 +42,27 @@ describe('test configuration', () => {
 
   it("reads pyjepsen's None as no nemesis", () => {
     assert.equal(parseTestConfig({ nemesis: { mode: 'None' } }, 'test').nemesis.mode, 'none');
+  });
+
+  it('runs every partition shape with every cut action, and kills each named process with ops of its own', () => {
+    const config = parseTestConfig(
+      { database: { type: 'minisql' }, nemesis: { mode: ['partition', 'kill:master', 'pause:etcd'], partition_method: ['one', 'one-way'], partition_action: ['drop', 'reject'] } },
+      'test',
+    );
+    assert.deepEqual(config.nemesis.modes, ['partition', 'kill:master', 'pause:etcd']);
+    const { nemesis, schedule } = nemesisFor(config, seededRandom(1));
+    assert.deepEqual(
+      schedule?.map((entry) => [entry.startF, entry.stopF, entry.startValue ?? null]),
+      [
+        ['start-partition', 'stop-partition', 'one'],
+        ['start-partition', 'stop-partition', 'one:reject'],
+        ['start-partition', 'stop-partition', 'one-way'],
+        ['start-partition', 'stop-partition', 'one-way:reject'],
+        ['kill-master', 'start-master', null],
+        ['pause-etcd', 'resume-etcd', null],
+      ],
+    );
+    assert.deepEqual([...nemesis.fs].sort(), ['kill-master', 'pause-etcd', 'resume-etcd', 'start-master', 'start-partition', 'stop-partition']);
   });
 
   it('names the field and the file of a bad value', () => {
@@ -56,6 +79,8 @@ describe('test configuration', () => {
       [{ workload: { threads: 2 } }, 'workload.threads'],
       [{ nemesis: { processes: ['region', ''] } }, 'nemesis.processes[1]'],
       [{ nemesis: { processes: [7, { name: 'region' }] } }, 'nemesis.processes[1]'],
+      [{ nemesis: { partition_action: ['drop', 'smash'] } }, 'nemesis.partition_action[1]'],
+      [{ nemesis: { mode: ['kill', 'kill:'] } }, 'nemesis.mode[1]'],
     ];
     for (const [raw, field] of cases) {
       assert.throws(
