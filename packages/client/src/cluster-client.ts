@@ -79,7 +79,9 @@ export class ClusterClient {
   }
 
   async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
-    const statement = this.analyses.analyze(sql);
+    // Routed by the analysis of its shape: texts differing only in literals share one.
+    // The text itself is sent; the region shapes it again for its own analysis.
+    const statement = this.analyses.shaped(sql, options.params ?? []).analysis;
     // A read changes nothing, so there is no retry to recognise: it needs no request id.
     const requestId = options.requestId ?? (statement.kind === 'select' ? '' : newRequestId());
     if (CATALOG_KINDS.has(statement.kind)) {

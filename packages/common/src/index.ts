@@ -19,6 +19,7 @@ export * from './cluster-records.js';
 export * from './catalog-listing.js';
 export * from './lru-cache.js';
 export * from './analysis-cache.js';
+export * from './statement-shape.js';
 export * from './svg-plot.js';
 export * from './request-id.js';
 export * from './sequenced-stream.js';

@@ -4,7 +4,7 @@
  * and the column, and nothing is written.
  */
 import { errors, type MiniSqlError } from './errors.js';
-import { describeValue, type SqlValue } from './sql-values.js';
+import { describeValue, type SqlParam } from './sql-values.js';
 
 export type BaseType = 'int' | 'bigint' | 'float' | 'char' | 'text';
 
@@ -74,12 +74,13 @@ export function characterCount(text: string): number {
  * a float column stores any number) or the catalogued error. NULL is checked by the
  * caller, which knows whether the column allows it.
  */
-export function checkValue(value: SqlValue, type: ColumnType, column: string): SqlValue | MiniSqlError {
-  if (value === null) return null;
+export function checkValue<T extends SqlParam>(value: T, type: ColumnType, column: string): T | MiniSqlError {
+  if (value === null) return value;
   switch (type.base) {
     case 'int':
     case 'bigint': {
-      if (typeof value !== 'number' || !Number.isInteger(value)) {
+      // A bigint is an integer by kind (a lifted literal or an int from the wire).
+      if (typeof value !== 'bigint' && (typeof value !== 'number' || !Number.isInteger(value))) {
         return errors.typeMismatch(describeValue(value), type.declared, column);
       }
       const [min, max] = type.base === 'int' ? [INT_MIN, INT_MAX] : [BIGINT_MIN, BIGINT_MAX];
@@ -87,7 +88,7 @@ export function checkValue(value: SqlValue, type: ColumnType, column: string): S
       return value;
     }
     case 'float':
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
+      if (typeof value !== 'bigint' && (typeof value !== 'number' || !Number.isFinite(value))) {
         return errors.typeMismatch(describeValue(value), type.declared, column);
       }
       return value;

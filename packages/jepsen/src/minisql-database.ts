@@ -154,18 +154,18 @@ export class MinisqlDatabase implements Database {
     return [...new Set(links.map((group) => group.primary))].filter((host) => test.nodes.includes(host));
   }
 
-  /** Every (primary host, in-sync replica host) pair, as the master sees them. */
+  /** Every (primary host, replica host) pair, replicas still copying included, as the master sees them. */
   async replicaLinks(test: TestContext): Promise<PrimaryReplicaLink[]> {
     const groups = await this.groupHosts(test);
-    return groups.flatMap((group) => group.inSync.map((replica): PrimaryReplicaLink => [group.primary, replica]));
+    return groups.flatMap((group) => group.replicas.map((replica): PrimaryReplicaLink => [group.primary, replica]));
   }
 
-  private async groupHosts(test: TestContext): Promise<{ primary: string; inSync: string[] }[]> {
+  private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
     const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), masterFailoverWaitMs: 2_000 });
     try {
       const status = await client.clusterStatus();
       const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host ?? regionId;
-      return status.groups.map((group) => ({ primary: hostOf(group.primary), inSync: group.in_sync.map(hostOf) }));
+      return status.groups.map((group) => ({ primary: hostOf(group.primary), replicas: [...group.in_sync, ...group.catching_up].map(hostOf) }));
     } finally {
       client.close();
     }

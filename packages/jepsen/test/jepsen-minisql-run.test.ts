@@ -65,14 +65,47 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
       seed: 7,
       database: { replication_factor: 3, tables: 1 },
       workload: { name: 'set' },
-      nemesis: { mode: ['kill', 'partition'], partition_method: ['primaries', 'one'], targets: 'primaries', processes: ['region'], interval: 2 },
-      time_limit: 15,
+      nemesis: {
+        mode: ['kill', 'partition'],
+        partition_method: ['primaries', 'one-way'],
+        partition_action: ['drop', 'reject'],
+        targets: 'primaries',
+        processes: ['region'],
+        interval: 2,
+      },
+      time_limit: 20,
     });
     assert.equal(run.verdict.valid, true, run.verdict.summary);
     assert.match(run.results, /:lost-count 0/, 'an acknowledged add was lost');
     assert.match(run.results, /:ok-count [1-9]/, 'no add was read back');
     const facts = historyFacts(run);
     for (const f of ['kill', 'start-partition']) assert.ok(facts.nemesisFs.has(f), `the nemesis never ran ${f}`);
+    const cuts = run.history.filter((op) => op.f === 'start-partition' && op.type === 'info').map((op) => String(op.value));
+    assert.ok(cuts.some((cut) => /^primaries:reject: cut off/.test(cut)), `no refused partition cut anything: ${cuts.join('; ')}`);
+    assertCopiesEqual(run.results);
+  });
+
+  it('minisql stays linearizable with two masters under refused and one-way cuts, kills of the leading master and kills of etcd members', async () => {
+    const run = await minisqlRun({
+      seed: 8,
+      database: { masters: 2 },
+      nemesis: {
+        mode: ['partition', 'kill:master', 'kill:etcd'],
+        partition_method: ['one-way', 'primaries'],
+        partition_action: ['reject', 'drop'],
+        targets: 'one',
+        interval: 2,
+      },
+      time_limit: 26,
+    });
+    assert.equal(run.verdict.valid, true, run.verdict.summary);
+    const facts = historyFacts(run);
+    for (const f of ['kill-master', 'start-master', 'kill-etcd', 'start-etcd']) assert.ok(facts.nemesisFs.has(f), `the nemesis never ran ${f}; it ran ${[...facts.nemesisFs].join(', ')}`);
+    const cuts = run.history.filter((op) => op.f === 'start-partition' && op.type === 'info').map((op) => String(op.value).split(': ')[0]);
+    for (const cut of ['one-way:reject', 'one-way', 'primaries:reject', 'primaries']) assert.ok(cuts.includes(cut), `no ${cut} partition ran: ${cuts.join(', ')}`);
+    const masterKills = run.history.filter((op) => op.f === 'kill-master' && op.type === 'info').flatMap((op) => (Array.isArray(op.value) ? (op.value as string[]) : []));
+    assert.ok(masterKills.every((node) => node === 'host0' || node === 'host1'), `a master kill hit ${masterKills.join(', ')}, which run no master`);
+    assert.ok(facts.okOps > 100, `only ${facts.okOps} ops succeeded`);
     assertCopiesEqual(run.results);
   });
 

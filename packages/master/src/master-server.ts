@@ -14,9 +14,29 @@ import { startStatusServer } from './status-page.js';
 import type { Server } from 'node:http';
 import { emptyView, type ClusterView } from './cluster-view.js';
 import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
+import { CAMPAIGN_CHECK_INTERVAL_MS, campaignStallMs, campaignVerdict } from './campaign-watch.js';
 import { masterServiceHandlers, type MasterState } from './master-service.js';
 import { MetadataStore } from './metadata-store.js';
 import { RegionPool } from '@minisql/client';
+
+/**
+ * Bound on taking the lead once elected. A step that hangs (an etcd call on a stuck
+ * connection) would otherwise hold the election key, and so the lead, with nobody leading.
+ */
+const LEAD_SETUP_MS_MAX = 30_000;
+
+/** `work`, or an error naming `what` after `timeoutMs`. */
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export class MasterServer implements MasterState {
   readonly masterId: string;
@@ -106,8 +126,20 @@ export class MasterServer implements MasterState {
     const campaign = election.campaign(this.masterId);
     this.campaign = campaign;
     const failed = new Promise<never>((_, reject) => campaign.on('error', reject));
-    await Promise.race([campaign.wait(), failed]);
+    failed.catch(() => undefined); // raced below; a failure after a stall is not unhandled
+    const watch = this.watchCampaign(campaign);
+    try {
+      await Promise.race([campaign.wait(), failed, watch.stalled]);
+    } finally {
+      watch.stop();
+    }
     if (this.stopped) return;
+    await withTimeout(this.takeLead(campaign), LEAD_SETUP_MS_MAX, 'taking the lead (loading the cluster from etcd)');
+    await failed;
+  }
+
+  /** From winning the election to leading: load the view, resume unfinished work, watch. */
+  private async takeLead(campaign: Campaign): Promise<void> {
     this.store.fenceWith(await campaign.getCampaignKey());
     this.view = (await this.store.load()).view;
     this.leading = true;
@@ -116,7 +148,49 @@ export class MasterServer implements MasterState {
     await this.catalog.resumeUnfinished();
     this.watcher = await this.store.watch(() => this.scheduleReload());
     await this.reload();
-    await failed;
+  }
+
+  /**
+   * Reads the election prefix while the campaign waits (see campaign-watch.ts); `stalled`
+   * rejects when the campaign should start afresh.
+   */
+  private watchCampaign(campaign: Campaign): { stalled: Promise<never>; stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    let oldestSinceMs: number | undefined;
+    const stallMs = campaignStallMs(this.options.leaseTtlSeconds);
+    const stalled = new Promise<never>((_, reject) => {
+      const check = async (): Promise<void> => {
+        try {
+          const key = await campaign.getCampaignKey();
+          const prefix = key.slice(0, key.lastIndexOf('/') + 1);
+          const oldest = await this.etcd.getAll().prefix(prefix).sort('Create', 'Ascend').limit(1).keys();
+          const own = await this.etcd.get(key).exists();
+          if (stopped) return;
+          const nowMs = performance.now();
+          const isOldest = oldest[0] === key;
+          oldestSinceMs = isOldest ? (oldestSinceMs ?? nowMs) : undefined;
+          const verdict = campaignVerdict({ ownKeyPresent: own, oldest: isOldest, oldestSinceMs, nowMs, stallMs });
+          if (verdict.action === 'restart') {
+            this.logger.warn('campaign stalled; campaigning afresh', { why: verdict.why, key, oldest: oldest[0] });
+            reject(new Error(`the campaign stalled: ${verdict.why}`));
+            return;
+          }
+        } catch {
+          // etcd unreachable: the campaign's own lease will say so
+        }
+        if (!stopped) timer = setTimeout(() => void check(), CAMPAIGN_CHECK_INTERVAL_MS);
+      };
+      timer = setTimeout(() => void check(), CAMPAIGN_CHECK_INTERVAL_MS);
+    });
+    stalled.catch(() => undefined);
+    return {
+      stalled,
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
   }
 
   private stepDown(): void {
@@ -127,6 +201,9 @@ export class MasterServer implements MasterState {
     void this.watcher?.cancel().catch(() => undefined);
     this.watcher = undefined;
     this.health.stop();
+    // An abandoned campaign must not keep its key: its lease would be kept alive, and
+    // every later campaign, this master's and the other's, would wait behind it.
+    void this.campaign?.resign().catch(() => undefined);
     this.campaign = undefined;
   }
 

@@ -6,7 +6,7 @@
  * - replica: reads only when the client asked for replica reads (marked stale);
  * - anyone: catalog statements, which the master sends to every member.
  */
-import { errors, fromProtoValue, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError } from '@minisql/common';
+import { errors, paramFromProto, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError } from '@minisql/common';
 import { decide, type FencedAction, type FencingView } from './fencing.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
@@ -50,7 +50,7 @@ export class ClusterExecutor {
   /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
   async execute(request: ExecuteRequest__Output, micros: () => number): Promise<ExecuteResponse> {
     const statement = this.engine.analyze(request.sql);
-    const params = request.params.map(fromProtoValue);
+    const params = request.params.map(paramFromProto);
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
       this.obey({ kind: 'write', clientEpoch: request.epoch });
       return await this.pipeline.submit({ sql: request.sql, params, requestId: request.request_id });

@@ -4,7 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import {
-  fromProtoValue,
+  paramFromProto,
   MiniSqlError,
   type ExecuteRequest__Output,
   type ExecuteResponse,
@@ -28,7 +28,7 @@ export function regionServiceHandlers(
     respond(request, logger, (timed) =>
       cluster
         ? cluster.execute(request, timed)
-        : { result: engine.executeLogged(request.sql, request.params.map(fromProtoValue), request.request_id).result, server_micros: timed() },
+        : { result: engine.executeLogged(request.sql, request.params.map(paramFromProto), request.request_id).result, server_micros: timed() },
     );
   return {
     ExecuteStream(call: grpc.ServerDuplexStream<ExecuteRequest__Output, ExecuteResponse>): void {

@@ -4,7 +4,7 @@
  * Health (a beat stream the master watches).
  */
 import type * as grpc from '@grpc/grpc-js';
-import { encodeParams, errors, fromProtoValue, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
+import { encodeParams, errors, paramFromProto, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { JoinCoordinator } from './group-join.js';
 import type { SqlEngine } from './sql-engine.js';
@@ -119,7 +119,7 @@ async function apply(engine: SqlEngine, membership: GroupMembership | undefined,
         position: entry.position,
         requestId: entry.request_id,
         sql: entry.sql,
-        params: encodeParams(entry.params.map(fromProtoValue)),
+        params: encodeParams(entry.params.map(paramFromProto)),
         rowsAffected: entry.rows_affected,
         nowMs: entry.now_ms,
         seed: entry.seed,

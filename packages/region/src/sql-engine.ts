@@ -20,7 +20,7 @@ import {
   type ColumnDefinition,
   type LiteralOrParameter,
   type ResultSet,
-  type SqlValue,
+  type SqlParam,
   type TableDefinition,
   decodeParams,
   encodeParams,
@@ -68,7 +68,7 @@ export interface ExecutionOutcome {
 /** One write as a client sent it. */
 export interface WriteRequest {
   sql: string;
-  params: readonly SqlValue[];
+  params: readonly SqlParam[];
   requestId: string;
 }
 
@@ -112,8 +112,19 @@ export class SqlEngine {
   }
 
   /** Executes one statement. Throws a MiniSqlError; on error nothing has changed. */
-  execute(sql: string, params: readonly SqlValue[] = []): ResultSet {
+  execute(sql: string, params: readonly SqlParam[] = []): ResultSet {
     return this.executeLogged(sql, params, '').result;
+  }
+
+  /**
+   * The statement as it runs and is logged: its shape (literals lifted into parameters,
+   * statement-shape.ts), so every text of one shape shares one analysis and one prepared
+   * statement; the text itself when it has no shape, or when the shape does not analyse
+   * (the text's own analysis then reports the error, at its own positions).
+   */
+  private shaped<T extends { sql: string; params: readonly SqlParam[] }>(request: T): T {
+    const { sql, params } = this.analyses.shaped(request.sql, request.params);
+    return sql === request.sql ? request : { ...request, sql, params };
   }
 
   /** True when `sql` changes rows (and so is logged and replicated). */
@@ -126,9 +137,10 @@ export class SqlEngine {
    * in the same transaction. A request id the table has already logged is answered
    * from the log without executing again: a retry is applied at most once.
    */
-  executeLogged(sql: string, params: readonly SqlValue[], requestId: string): ExecutionOutcome {
-    const write = this.loggedWrite({ sql, params, requestId });
-    if (!('table' in write)) return { result: this.executeStatement(write.statement, params) };
+  executeLogged(sql: string, params: readonly SqlParam[], requestId: string): ExecutionOutcome {
+    const request = this.shaped({ sql, params, requestId });
+    const write = this.loggedWrite(request);
+    if (!('table' in write)) return { result: this.executeStatement(write.statement, request.params) };
     return write.table.transaction(() => this.runLogged(write));
   }
 
@@ -142,8 +154,9 @@ export class SqlEngine {
   executeBatch(writes: readonly WriteRequest[]): Array<ExecutionOutcome | MiniSqlError> {
     const outcomes: Array<ExecutionOutcome | MiniSqlError> = new Array(writes.length);
     const byTable = new Map<TableFile, Array<{ index: number; write: PreparedWrite }>>();
-    writes.forEach((request, index) => {
+    writes.forEach((unshaped, index) => {
       try {
+        const request = this.shaped(unshaped);
         const write = this.loggedWrite(request);
         if (!('table' in write)) {
           outcomes[index] = { result: this.executeStatement(write.statement, request.params) };
@@ -280,7 +293,7 @@ export class SqlEngine {
     table.recordWrite(record, record.position);
   }
 
-  private executeStatement(statement: AnalyzedStatement, params: readonly SqlValue[], checksum?: RowChecksum): ResultSet {
+  private executeStatement(statement: AnalyzedStatement, params: readonly SqlParam[], checksum?: RowChecksum): ResultSet {
     switch (statement.kind) {
       case 'create_table':
         return this.createTable(statement);
@@ -375,7 +388,7 @@ export class SqlEngine {
    * a failing one; a savepoint of its own would cost two statements more per insert.
    * With `checksum`, the inserted rows (defaults filled in) are added to it.
    */
-  private insertLiterals(statement: Of<'insert'>, params: readonly SqlValue[], checksum?: RowChecksum): ResultSet {
+  private insertLiterals(statement: Of<'insert'>, params: readonly SqlParam[], checksum?: RowChecksum): ResultSet {
     const literal = statement.literal as NonNullable<Of<'insert'>['literal']>;
     const table = this.catalog.require(statement.table);
     const { definition } = table;
@@ -394,7 +407,7 @@ export class SqlEngine {
     });
     const sql = `INSERT INTO ${quoteSqliteName(table.name)} (${columns.map((c) => quoteSqliteName(c.name)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
     if (!table.inTransaction) throw errors.internal(`insert into \`${table.name}\` outside a transaction`);
-    let current: SqlValue[] = [];
+    let current: SqlParam[] = [];
     try {
       const insert = checksum === undefined ? table.prepare(sql) : table.prepare(`${sql} RETURNING *`).raw(true);
       for (const row of rows) {
@@ -416,7 +429,7 @@ export class SqlEngine {
   }
 
   /** Checks the literal values of `set column = value` before the update runs. */
-  private checkAssignments(statement: Of<'update'>, params: readonly SqlValue[]): void {
+  private checkAssignments(statement: Of<'update'>, params: readonly SqlParam[]): void {
     const { definition } = this.catalog.require(statement.table);
     for (const assignment of statement.assignments) {
       checkedValue(resolve(assignment.value, params), requireColumn(definition, assignment.column));
@@ -428,7 +441,7 @@ export class SqlEngine {
    * A write with `checksum` (one table, in a cluster) runs with `RETURNING *`, and the
    * rows it changed go into the checksum.
    */
-  private run(statement: Of<'select' | 'insert' | 'update' | 'delete'>, params: readonly SqlValue[], checksum?: RowChecksum): ResultSet {
+  private run(statement: Of<'select' | 'insert' | 'update' | 'delete'>, params: readonly SqlParam[], checksum?: RowChecksum): ResultSet {
     const tables = statement.tables.map((name) => this.catalog.require(name));
     const target = statement.kind === 'select' ? tables[0] : this.catalog.require(statement.table);
     const context = { table: target?.name ?? '', definition: target?.definition };
@@ -451,7 +464,7 @@ export class SqlEngine {
     }
   }
 
-  private read(kind: string, prepared: SqliteStatement, params: readonly SqlValue[]): ResultSet {
+  private read(kind: string, prepared: SqliteStatement, params: readonly SqlParam[]): ResultSet {
     const columns = this.resultColumns(prepared);
     prepared.raw(true);
     const rows: unknown[][] = [];
@@ -484,7 +497,7 @@ export class SqlEngine {
 function runReturning(
   table: TableFile,
   statement: Of<'insert' | 'update' | 'delete'>,
-  params: readonly SqlValue[],
+  params: readonly SqlParam[],
   checksum: RowChecksum,
   context: { table: string; definition: TableDefinition | undefined },
 ): ResultSet {
@@ -515,7 +528,7 @@ function checkHeldEntry(table: TableFile, record: WriteRecord): void {
   }
 }
 
-function resolve(value: LiteralOrParameter, params: readonly SqlValue[]): SqlValue {
+function resolve(value: LiteralOrParameter, params: readonly SqlParam[]): SqlParam {
   return 'literal' in value ? value.literal : (params[value.parameter] ?? null);
 }
 
@@ -525,7 +538,7 @@ function requireColumn(definition: TableDefinition, name: string): ColumnDefinit
   return column;
 }
 
-function checkedValue(value: SqlValue, column: ColumnDefinition): SqlValue {
+function checkedValue(value: SqlParam, column: ColumnDefinition): SqlParam {
   if (value === null) {
     if (column.notNull) throw errors.notNull(column.name);
     return null;

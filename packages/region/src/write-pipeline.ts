@@ -15,7 +15,7 @@
  * (unconfirmedEntries > 0): they could show a write a failover would lose. A retry
  * answered from the log ships its entry again too, and is acknowledged with that batch.
  */
-import { MiniSqlError, errors, type ExecuteResponse, type SqlValue } from '@minisql/common';
+import { MiniSqlError, errors, type ExecuteResponse, type SqlParam } from '@minisql/common';
 import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
 
 /** Writes per batch at most; the queue beyond waits for the next batch. */
@@ -34,7 +34,7 @@ export const RESEND_DELAY_MS = 100;
 
 export interface PendingWrite {
   sql: string;
-  params: SqlValue[];
+  params: SqlParam[];
   requestId: string;
   resolve: (response: ExecuteResponse) => void;
 }
