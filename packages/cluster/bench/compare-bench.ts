@@ -6,6 +6,12 @@
  *   write workloads, so the price of the durable default is measured in the same run;
  * - etcd: a three-member etcd (Debian's etcd-server) through the etcd3 client, as a
  *   replicated key-value store;
+ * - minisql literal: the same statements with their values written in the text
+ *   (`select * from kv where k = 4711;`), as the REPL, scripts and most applications send;
+ * - PostgreSQL 15 (postgres-pair.ts): a primary and a synchronous standby on loopback,
+ *   fsync on, through node-postgres, with named prepared statements (`postgres`) and with
+ *   literal text over the simple query protocol (`postgres literal`); skipped, with a
+ *   note, where PostgreSQL is not installed (scripts/install-postgres.sh installs it);
  * - the RPC floor: a process serving the RegionService contract with no work behind it
  *   (noop-region-server.ts), driven with a statement on the statement stream, as the
  *   client library sends every statement, and with a unary Ping call.
@@ -16,11 +22,13 @@
  * table of a million rows; it writes an SVG plot of throughput against concurrency.
  *   node packages/cluster/dist/bench/compare-bench.js [--duration-ms 2000] [--out DIR]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
+import pg from 'pg';
 import { RegionTransport, type ClusterClient } from '@minisql/client';
 import { loadClusterConfig, ReadyProcess } from '@minisql/common';
 import { runClosedLoop } from '@minisql/region/bench/closed-loop.js';
@@ -29,6 +37,7 @@ import { clockTicksPerSecond, sampleOtherProcess, sampleThisProcess, usageDelta,
 import { LocalCluster } from '../src/local-cluster.js';
 import { freePort, TestCluster } from '../test/support/test-cluster.js';
 import { throughputSvg, type Panel } from './svg-plot.js';
+import { POSTGRES_SETTINGS, postgresAvailable, startPostgresPair, type PostgresPair } from './postgres-pair.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,12 +48,13 @@ const { values } = parseArgs({
     workloads: { type: 'string' },
     'million-rows': { type: 'string' },
     'memory-only': { type: 'boolean' },
+    'no-postgres': { type: 'boolean' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--out .minisql/bench]');
+  console.log('usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]');
   process.exit(0);
 }
 const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
@@ -61,7 +71,7 @@ const ALL_WORKLOADS = ['insert', 'point select', 'update', 'range scan (100 rows
 type Workload = (typeof ALL_WORKLOADS)[number];
 /** `--workloads` names each workload by its first word: insert, point, select, update, range, scan, mix. */
 const WORKLOADS = selectWorkloads(values.workloads);
-type System = 'minisql' | 'minisql fast' | 'etcd' | 'no-op stream' | 'no-op call';
+type System = 'minisql' | 'minisql literal' | 'minisql fast' | 'postgres' | 'postgres literal' | 'etcd' | 'no-op stream' | 'no-op call';
 /** Workloads also measured on a cluster with `durability: fast`: those that write. */
 const FAST_WORKLOADS: readonly Workload[] = ['insert', 'update'];
 const NOOPS = ['no-op stream', 'no-op call'] as const;
@@ -93,24 +103,31 @@ interface Cell {
   processes: Array<{ name: string; cpuPercent: number; rssMb: number }>;
 }
 
+type Pids = Array<{ name: string; pid: number }>;
+
 async function measure(
   workload: Cell['workload'],
   system: System,
   concurrency: number,
   op: () => Promise<unknown>,
-  pids: Array<{ name: string; pid: number }>,
+  processes: Pids | (() => Pids),
   ticks: number,
 ): Promise<Cell> {
   progress(`${system} ${workload} c=${concurrency}`);
   let before: UsageSample[] = [];
   let after: UsageSample[] = [];
+  // Listed when the measurement starts: PostgreSQL's backends exist only once connected.
+  let pids: Pids = [];
   const sample = () => [...pids.map(({ pid }) => sampleOtherProcess(pid, ticks)), sampleThisProcess()];
   const result = await runClosedLoop(op, {
     concurrency,
     warmupMs: WARMUP_MS,
     durationMs: DURATION_MS,
     maxOps: OPS_MAX,
-    onMeasureStart: () => (before = sample()),
+    onMeasureStart: () => {
+      pids = typeof processes === 'function' ? processes() : processes;
+      before = sample();
+    },
     onMeasureEnd: () => (after = sample()),
   });
   const latency = summarizeLatencies(result.latenciesNs);
@@ -124,11 +141,23 @@ async function measure(
     p99Ms: latency.p99Ms,
     p999Ms: latency.p999Ms,
     errors: result.errors,
-    processes: names.map((name, i) => {
-      const delta = usageDelta(before[i] as UsageSample, after[i] as UsageSample);
-      return { name, cpuPercent: delta.cpuPercent, rssMb: delta.rssAfterMb };
-    }),
+    processes: mergeByName(
+      names.map((name, i) => {
+        const delta = usageDelta(before[i] as UsageSample, after[i] as UsageSample);
+        return { name, cpuPercent: delta.cpuPercent, rssMb: delta.rssAfterMb };
+      }),
+    ),
   };
+}
+
+/** Processes of one name (PostgreSQL's backends) as one line: CPU and memory summed. */
+function mergeByName(processes: Cell['processes']): Cell['processes'] {
+  const merged = new Map<string, Cell['processes'][number]>();
+  for (const p of processes) {
+    const seen = merged.get(p.name);
+    merged.set(p.name, seen ? { name: p.name, cpuPercent: seen.cpuPercent + p.cpuPercent, rssMb: seen.rssMb + p.rssMb } : { ...p });
+  }
+  return [...merged.values()];
 }
 
 /** Three etcd members on loopback, from a generated configuration. */
@@ -159,6 +188,61 @@ function minisqlOps(client: ClusterClient): Record<Workload, () => Promise<unkno
     },
     'mix 90/10': () => (Math.random() < 0.9 ? select() : update()),
   };
+}
+
+/** The same statements with their values in the text: every text differs, as applications send them. */
+function minisqlLiteralOps(client: ClusterClient): Partial<Record<Workload, () => Promise<unknown>>> {
+  let next = ROWS + 50_000_000;
+  return {
+    insert: () => client.execute(`insert into kv values (${next++}, '${VALUE}');`),
+    'point select': () => client.execute(`select * from kv where k = ${randomRow()};`),
+    update: () => client.execute(`update kv set v = '${VALUE}' where k = ${randomRow()};`),
+  };
+}
+
+/** PostgreSQL with named prepared statements (`literal` false) or literal text over the simple query protocol. */
+function postgresOps(pool: pg.Pool, literal: boolean): Partial<Record<Workload, () => Promise<unknown>>> {
+  let next = ROWS + (literal ? 90_000_000 : 70_000_000);
+  const select = () =>
+    literal ? pool.query(`select * from kv where k = ${randomRow()}`) : pool.query({ name: 'select', text: 'select * from kv where k = $1', values: [randomRow()] });
+  const update = () =>
+    literal
+      ? pool.query(`update kv set v = '${VALUE}' where k = ${randomRow()}`)
+      : pool.query({ name: 'update', text: 'update kv set v = $1 where k = $2', values: [VALUE, randomRow()] });
+  const insert = () =>
+    literal ? pool.query(`insert into kv values (${next++}, '${VALUE}')`) : pool.query({ name: 'insert', text: 'insert into kv values ($1, $2)', values: [next++, VALUE] });
+  if (literal) return { insert, 'point select': select, update };
+  return {
+    insert,
+    'point select': select,
+    update,
+    'range scan (100 rows)': () => {
+      const from = Math.floor(Math.random() * (ROWS - RANGE_ROWS));
+      return pool.query({ name: 'range', text: 'select * from kv where k between $1 and $2', values: [from, from + RANGE_ROWS - 1] });
+    },
+    'mix 90/10': () => (Math.random() < 0.9 ? select() : update()),
+  };
+}
+
+/** The PostgreSQL pair with `kv` loaded, a pool for the load, and its processes (postmasters and their children). */
+async function startPostgres(): Promise<{ pair: PostgresPair; pool: pg.Pool; pids: () => Pids } | undefined> {
+  if (values['no-postgres']) return undefined;
+  if (!postgresAvailable()) {
+    progress('PostgreSQL 15 is not installed: measuring without it (scripts/install-postgres.sh installs it)');
+    return undefined;
+  }
+  const pair = await startPostgresPair(await freePort(), await freePort());
+  const pool = new pg.Pool({ ...pair.primary, max: Math.max(...CONCURRENCY, 1) });
+  await pool.query('create table kv (k int primary key, v text)');
+  await pool.query(`insert into kv select g, '${VALUE}' from generate_series(0, ${ROWS - 1}) g`);
+  await pool.query('vacuum analyze kv');
+  const pids = (): Pids =>
+    (['primary', 'standby'] as const).flatMap((role) => {
+      const postmaster = Number(readFileSync(join(pair.dataDir, role, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+      return [postmaster, ...children].map((pid) => ({ name: `postgres ${role}`, pid }));
+    });
+  return { pair, pool, pids };
 }
 
 function etcdOps(etcd: Etcd3): Record<Workload, () => Promise<unknown>> {
@@ -231,7 +315,10 @@ async function main(): Promise<void> {
   const baseline = await startEtcdCluster(minisql.dir);
   const etcd = new Etcd3({ hosts: baseline.endpoints });
   const noopServer = await ReadyProcess.start({ script: fileURLToPath(new URL('./noop-region-server.js', import.meta.url)) });
+  const postgres = CONCURRENCY.length > 0 ? await startPostgres() : undefined;
   const cleanup = async () => {
+    await postgres?.pool.end().catch(() => undefined);
+    postgres?.pair.stop();
     await noopServer.stop();
     etcd.close();
     await baseline.cluster.stop();
@@ -252,10 +339,17 @@ async function main(): Promise<void> {
       cells.push(await measure('no-op', 'no-op stream', concurrency, () => noop.execute({ sql: 'select 1;', params: [], request_id: '', epoch: 0 }, 10_000), noopPid, ticks));
       cells.push(await measure('no-op', 'no-op call', concurrency, () => noop.ping(10_000), noopPid, ticks));
     }
-    const ops = { minisql: minisqlOps(client), fast: fast ? minisqlOps(fast.client) : undefined, etcd: etcdOps(etcd) };
+    const ops = { minisql: minisqlOps(client), literal: minisqlLiteralOps(client), fast: fast ? minisqlOps(fast.client) : undefined, etcd: etcdOps(etcd) };
+    const pgOps = postgres ? { prepared: postgresOps(postgres.pool, false), literal: postgresOps(postgres.pool, true) } : undefined;
     for (const workload of WORKLOADS) {
       for (const concurrency of CONCURRENCY) {
         cells.push(await measure(workload, 'minisql', concurrency, ops.minisql[workload], minisqlPids, ticks));
+        const literal = ops.literal[workload];
+        if (literal) cells.push(await measure(workload, 'minisql literal', concurrency, literal, minisqlPids, ticks));
+        const prepared = pgOps?.prepared[workload];
+        if (postgres && prepared) cells.push(await measure(workload, 'postgres', concurrency, prepared, postgres.pids, ticks));
+        const pgLiteral = pgOps?.literal[workload];
+        if (postgres && pgLiteral) cells.push(await measure(workload, 'postgres literal', concurrency, pgLiteral, postgres.pids, ticks));
         if (ops.fast && fastWorkloads.includes(workload)) cells.push(await measure(workload, 'minisql fast', concurrency, ops.fast[workload], fastPids, ticks));
         cells.push(await measure(workload, 'etcd', concurrency, ops.etcd[workload], etcdPids, ticks));
       }
@@ -268,7 +362,19 @@ async function main(): Promise<void> {
         const m = find(workload, 'minisql', c)?.opsPerSecond ?? NaN;
         const over = (system: System) => m / (find(system === 'etcd' ? workload : 'no-op', system, c)?.opsPerSecond ?? NaN);
         const durableOverFast = m / (find(workload, 'minisql fast', c)?.opsPerSecond ?? NaN);
-        return { workload, concurrency: c, minisqlOverEtcd: over('etcd'), minisqlOverNoopStream: over('no-op stream'), minisqlOverNoopCall: over('no-op call'), durableOverFast };
+        const literal = find(workload, 'minisql literal', c)?.opsPerSecond ?? NaN;
+        const postgresPrepared = find(workload, 'postgres', c)?.opsPerSecond ?? NaN;
+        return {
+          workload,
+          concurrency: c,
+          minisqlOverEtcd: over('etcd'),
+          minisqlOverNoopStream: over('no-op stream'),
+          minisqlOverNoopCall: over('no-op call'),
+          durableOverFast,
+          minisqlOverPostgres: m / postgresPrepared,
+          literalOverPostgres: literal / postgresPrepared,
+          literalOverParameterised: literal / m,
+        };
       }),
     );
 
@@ -288,12 +394,17 @@ async function main(): Promise<void> {
       millionRssMb = sampleOtherProcess(holderPid, ticks).rssBytes / (1024 * 1024);
     }
 
-    console.log(`# minisql beside etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`);
+    console.log(`# minisql beside PostgreSQL, etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`);
     console.log(table(cells));
-    console.log('\n| workload | c | minisql / etcd | minisql / no-op stream | minisql / no-op call | durable / fast |\n|---|---:|---:|---:|---:|---:|');
+    if (postgres) console.log(`\n(${POSTGRES_SETTINGS})`);
+    console.log(
+      '\n| workload | c | minisql / etcd | minisql / no-op stream | minisql / no-op call | durable / fast | minisql / postgres (both prepared) | minisql literal / postgres prepared | minisql literal / minisql ? |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     const times = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(2)}×`);
     for (const r of ratios) {
-      console.log(`| ${r.workload} | ${r.concurrency} | ${times(r.minisqlOverEtcd)} | ${times(r.minisqlOverNoopStream)} | ${times(r.minisqlOverNoopCall)} | ${times(r.durableOverFast)} |`);
+      console.log(
+        `| ${r.workload} | ${r.concurrency} | ${times(r.minisqlOverEtcd)} | ${times(r.minisqlOverNoopStream)} | ${times(r.minisqlOverNoopCall)} | ${times(r.durableOverFast)} | ${times(r.minisqlOverPostgres)} | ${times(r.literalOverPostgres)} | ${times(r.literalOverParameterised)} |`,
+      );
     }
     const insert32 = ratios.find((r) => r.workload === 'insert' && r.concurrency === 32);
     const select32 = ratios.find((r) => r.workload === 'point select' && r.concurrency === 32);
@@ -310,13 +421,34 @@ async function main(): Promise<void> {
     const atLeast60 = (v: number) => v >= 0.6;
     console.log(`- point select at c=32 at least 60% of the no-op gRPC call: ${verdict(select32?.minisqlOverNoopCall, atLeast60, ofNoop)}`);
     console.log(`- the same against a no-op statement on the statement stream (minisql's own transport, stricter): ${verdict(select32?.minisqlOverNoopStream, atLeast60, ofNoop)}`);
+    const atLeastOne = (v: number) => v >= 1;
+    const shownTimes = (v: number) => `${v.toFixed(2)}×`;
+    console.log(`- literal point select at c=32 at least PostgreSQL's prepared select: ${verdict(select32?.literalOverPostgres, atLeastOne, shownTimes)}`);
+    console.log(`- literal insert at c=32 (durable) at least PostgreSQL's prepared insert (synchronous commit): ${verdict(insert32?.literalOverPostgres, atLeastOne, shownTimes)}`);
+    const p50Select1 = find('point select', 'minisql', 1)?.p50Ms;
+    const pgP50Select1 = find('point select', 'postgres', 1)?.p50Ms;
+    const p50Ratio = p50Select1 === undefined || pgP50Select1 === undefined ? undefined : p50Select1 / pgP50Select1;
+    console.log(`- point select at c=1, p50 within 2× PostgreSQL's: ${verdict(p50Ratio, (v) => v <= 2, (v) => `${v.toFixed(2)}× (${p50Select1?.toFixed(3)} ms vs ${pgP50Select1?.toFixed(3)} ms)`)}`);
+    for (const r of ratios.filter((x) => x.concurrency === 32 && !Number.isNaN(x.literalOverParameterised))) {
+      console.log(`- ${r.workload} at c=32, literal within 10% of parameterised: ${verdict(r.literalOverParameterised, (v) => v >= 0.9, shownTimes)}`);
+    }
     const memory = millionRssMb === undefined ? 'not measured (--million-rows 0)' : `${millionRssMb.toFixed(0)} MB — ${millionRssMb < 200 ? 'met' : 'not met'}`;
     console.log(`- a region holding ${MILLION.toLocaleString('en')} rows under 200 MB resident: ${memory}`);
 
-    const colors: Record<System, string> = { minisql: '#1f6feb', 'minisql fast': '#8fb8f7', etcd: '#d1242f', 'no-op stream': '#7d8590', 'no-op call': '#c9a227' };
+    const colors: Record<System, string> = {
+      minisql: '#1f6feb',
+      'minisql literal': '#0a3069',
+      'minisql fast': '#8fb8f7',
+      postgres: '#1a7f37',
+      'postgres literal': '#7ee787',
+      etcd: '#d1242f',
+      'no-op stream': '#7d8590',
+      'no-op call': '#c9a227',
+    };
+    const measured = (workload: Workload, system: System) => system.startsWith('no-op') || cells.some((cell) => cell.workload === workload && cell.system === system);
     const panels: Panel[] = WORKLOADS.map((workload) => ({
       title: workload,
-      series: ((fastWorkloads.includes(workload) ? ['minisql', 'minisql fast', 'etcd', ...NOOPS] : ['minisql', 'etcd', ...NOOPS]) as System[]).map((system) => ({
+      series: (Object.keys(colors) as System[]).filter((system) => measured(workload, system)).map((system) => ({
         label: system,
         color: colors[system],
         points: CONCURRENCY.map((c) => [c, find(system.startsWith('no-op') ? 'no-op' : workload, system, c)?.opsPerSecond ?? 0] as [number, number]),

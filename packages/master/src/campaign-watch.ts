@@ -6,7 +6,10 @@
  * event never delivered), and then the candidate waits forever behind a key that is gone;
  * the other master waits behind the stuck candidate's key, whose lease is kept alive: no
  * master leads while every etcd member is up. Seen in the Jepsen soak under kills of etcd
- * members and of masters.
+ * members and of masters: a candidate's lease expired in etcd (its keepalives went to a
+ * member that was down) while the client library went on waiting, so its key was gone
+ * and no master led for the last minute of the run; with this watch the candidate
+ * noticed within a second and the next soak ended with a leader.
  *
  * So the waiting candidate also reads the prefix itself, every CAMPAIGN_CHECK_INTERVAL_MS:
  * if its own key is gone (its lease expired without the client noticing) or it has been
