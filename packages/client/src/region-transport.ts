@@ -81,6 +81,17 @@ export class RegionTransport {
     });
   }
 
+  /** Where each of the region's tables stands in its log. */
+  logPositions(timeoutMs: number): Promise<Map<string, number>> {
+    return new Promise((resolve, reject) => {
+      this.stub.LogPositions({}, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error || !response) reject(errorFromGrpcStatus(error ?? { code: grpc.status.INTERNAL, details: 'empty response' }, this.address, timeoutMs));
+        else if (response.error && response.error.code !== '') reject(MiniSqlError.fromProto(response.error));
+        else resolve(new Map(response.positions.map((p) => [p.table, Number(p.position)])));
+      });
+    });
+  }
+
   ping(timeoutMs: number): Promise<PingResponse__Output> {
     return new Promise((resolve, reject) => {
       this.stub.Ping({}, { deadline: Date.now() + timeoutMs }, (error, response) => {

@@ -19,6 +19,9 @@ const handlers: RegionServiceHandlers = {
   Ping(_call, callback) {
     callback(null, { region_id: 'no-op', incarnation: 'no-op' });
   },
+  LogPositions(_call, callback) {
+    callback(null, { positions: [] });
+  },
   Verify(_call, callback) {
     callback(null, { error: { code: 'UNSUPPORTED_STATEMENT', message: 'the no-op region holds no tables' } });
   },

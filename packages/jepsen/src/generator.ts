@@ -6,7 +6,7 @@
  *
  * Unlike Jepsen's immutable generators these are objects with state, asked by one
  * interpreter: simpler to write in TypeScript, and nothing here needs to fork a
- * generator. Every generator is bounded by a limit or a time limit around it; `cycle`
+ * generator. `untilOk` is Jepsen's until-ok. Every generator is bounded by a limit or a time limit around it; `cycle`
  * on its own never ends, which is why the runner always wraps the whole in `timeLimit`.
  */
 import { NEMESIS_PROCESS, type Op, type OpValue } from './op.js';
@@ -130,6 +130,23 @@ export function limit(count: number, generator: Generator): Generator {
       return step;
     },
     completed: (thread, op) => generator.completed?.(thread, op),
+  };
+}
+
+/**
+ * Operations from `generator` until one of them completes ok (Jepsen's until-ok): a
+ * final read retried through a recovery that takes longer than one attempt.
+ */
+export function untilOk(generator: Generator): Generator {
+  let succeeded = false;
+  return {
+    next(context) {
+      return succeeded ? DONE : generator.next(context);
+    },
+    completed(thread, op) {
+      if (op.type === 'ok') succeeded = true;
+      generator.completed?.(thread, op);
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
-  any, clients, eachThread, independentKeys, limit, mix, nemesis, once, phases, repeatedly, sequence, sleep, stagger, timeLimit,
+  any, clients, delay, eachThread, independentKeys, limit, mix, nemesis, once, phases, repeatedly, sequence, sleep, stagger, timeLimit, untilOk,
   type GenContext, type Generator, type Thread,
 } from '../src/generator.js';
 import { NEMESIS_PROCESS, type Op } from '../src/op.js';
@@ -18,7 +18,10 @@ interface Emitted {
  * Drives a generator on a simulated clock: every op takes `opNs` to complete, threads are
  * 0..threads-1 plus the nemesis. Bounded by `stepsMax` requests.
  */
-function simulate(generator: Generator, options: { threads: number; opNs?: number; endNs?: number; stepsMax?: number; nemesisThread?: boolean }): Emitted[] {
+function simulate(
+  generator: Generator,
+  options: { threads: number; opNs?: number; endNs?: number; stepsMax?: number; nemesisThread?: boolean; outcome?: (op: Op) => Op['type'] },
+): Emitted[] {
   const random = seededRandom(7);
   const all: Thread[] = Array.from({ length: options.threads }, (_, i) => i);
   if (options.nemesisThread) all.push(NEMESIS_PROCESS);
@@ -30,7 +33,7 @@ function simulate(generator: Generator, options: { threads: number; opNs?: numbe
     for (const [thread, { endNs, op }] of [...busyUntil]) {
       if (endNs <= timeNs) {
         busyUntil.delete(thread);
-        generator.completed?.(thread, { ...op, type: 'ok' });
+        generator.completed?.(thread, { ...op, type: options.outcome?.(op) ?? 'ok' });
       }
     }
     const context: GenContext = { timeNs, random, allThreads: all, freeThreads: all.filter((t) => !busyUntil.has(t)) };
@@ -93,6 +96,19 @@ describe('generators', () => {
   it('eachThread gives every thread its own generator', () => {
     const ops = simulate(eachThread(() => once({ f: 'final-read' })), { threads: 6 });
     assert.deepEqual(ops.map((op) => op.thread).sort(), [0, 1, 2, 3, 4, 5]);
+  });
+
+  it('untilOk repeats until an operation completes ok, each thread on its own, and a time limit bounds it', () => {
+    // Ops fail until 2 s into the run (a database still recovering), then succeed.
+    const outcome = (op: Op): Op['type'] => (op.time < 2e9 ? 'fail' : 'ok');
+    const ops = simulate(eachThread(() => timeLimit(30, untilOk(delay(0.5, repeatedly(() => ({ f: 'read-set' })))))), { threads: 2, opNs: 1e6, outcome });
+    for (const thread of [0, 1]) {
+      const mine = ops.filter((op) => op.thread === thread);
+      assert.equal(mine.length, 5, `thread ${thread}: reads at 0, 0.5, 1, 1.5 s failed, the one at 2 s succeeded and was the last`);
+      assert.equal(mine.at(-1)?.timeNs, 2e9);
+    }
+    const never = simulate(eachThread(() => timeLimit(3, untilOk(delay(0.5, repeatedly(() => ({ f: 'read-set' })))))), { threads: 1, opNs: 1e6, outcome: () => 'fail' });
+    assert.equal(never.length, 6, 'a read every half second for 3 s, then the time limit ends it');
   });
 
   it('clients and nemesis keep client ops off the nemesis thread and nemesis ops off client threads', () => {

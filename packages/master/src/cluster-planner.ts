@@ -72,9 +72,43 @@ export function compareGroupIds(a: string, b: string): number {
   return a.length - b.length || a.localeCompare(b);
 }
 
+/** Where each table of a region stands in its log, as the region answered (LogPositions). */
+export type LogPositions = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+/**
+ * The live in-sync replicas of a group in the order they should be promoted: the most
+ * advanced first (the largest sum of its tables' log positions), those that did not say
+ * where they stand last, the group's own order among equals. Every in-sync replica holds
+ * every acknowledged entry; the most advanced also holds the most unacknowledged ones,
+ * so the fewest replicas find a different entry at a position they hold and copy afresh.
+ */
+export function promotionOrder(candidates: readonly string[], positions: LogPositions): string[] {
+  const advance = (id: string): number => {
+    const tables = positions.get(id);
+    if (tables === undefined) return -1;
+    let sum = 0;
+    for (const position of tables.values()) sum += position;
+    return sum;
+  };
+  return candidates
+    .map((id, index) => ({ id, index, advance: advance(id) }))
+    .sort((a, b) => b.advance - a.advance || a.index - b.index)
+    .map(({ id }) => id);
+}
+
+/** The groups whose primary is gone (or restarted) and that have more than one live in-sync replica to choose from. */
+export function groupsChoosingPrimary(view: ClusterView, fenced: ReadonlySet<string> = new Set()): GroupRecord[] {
+  return [...view.groups.values()].filter((group) => {
+    const primary = view.regions.get(group.primary);
+    const gone = primary === undefined || (group.primaryIncarnation !== undefined && primary.incarnation !== group.primaryIncarnation);
+    return gone && !fenced.has(group.primary) && group.inSync.filter((id) => view.regions.has(id)).length > 1;
+  });
+}
+
 /**
  * Groups to change because members died (their lease expired or was revoked):
- * - a dead primary is replaced by its first live in-sync replica, with the epoch bumped,
+ * - a dead primary is replaced by its most advanced live in-sync replica (`positions`,
+ *   see promotionOrder; without them, the first), with the epoch bumped,
  *   so replicas refuse the old primary from then on; with no live in-sync replica the
  *   group waits for its primary (promoting a replica that may lack writes would lose them);
  * - a restarted primary (a new incarnation) counts as dead: a replica takes over, and it
@@ -83,7 +117,7 @@ export function compareGroupIds(a: string, b: string): number {
  * - a group whose primary is `fenced` (this master revoked its lease moments ago, and it
  *   may still be serving until its lease clock runs out) is left as it is for now.
  */
-export function planGroupRepairs(view: ClusterView, fenced: ReadonlySet<string> = new Set()): GroupRecord[] {
+export function planGroupRepairs(view: ClusterView, fenced: ReadonlySet<string> = new Set(), positions: LogPositions = new Map()): GroupRecord[] {
   const alive = (id: string): boolean => view.regions.has(id);
   const changed: GroupRecord[] = [];
   for (const group of view.groups.values()) {
@@ -93,7 +127,7 @@ export function planGroupRepairs(view: ClusterView, fenced: ReadonlySet<string> 
     const restarted = primaryRecord !== undefined && group.primaryIncarnation !== undefined && primaryRecord.incarnation !== group.primaryIncarnation;
     if ((primaryRecord === undefined || restarted) && fenced.has(group.primary)) continue; // promoted once the fence ends
     if (primaryRecord === undefined || restarted) {
-      const candidates = group.inSync.filter(alive);
+      const candidates = promotionOrder(group.inSync.filter(alive), positions);
       if (candidates.length > 0) {
         const primary = candidates[0] as string;
         next = {

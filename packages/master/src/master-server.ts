@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
 import { EtcdKeys, loadProtos, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
-import { planGroupRepairs, planNewGroups, planReplacements } from './cluster-planner.js';
+import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
 import { startStatusServer } from './status-page.js';
 import type { Server } from 'node:http';
@@ -24,6 +24,12 @@ import { RegionPool } from '@minisql/client';
  * connection) would otherwise hold the election key, and so the lead, with nobody leading.
  */
 const LEAD_SETUP_MS_MAX = 30_000;
+
+/**
+ * Bound on asking a promotion candidate where its log stands: on loopback or a LAN the
+ * answer takes about a millisecond; this is what a failover waits for one that hangs.
+ */
+const LOG_POSITIONS_TIMEOUT_MS = 200;
 
 /** `work`, or an error naming `what` after `timeoutMs`. */
 async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
@@ -224,6 +230,25 @@ export class MasterServer implements MasterState {
     return this.view;
   }
 
+  /**
+   * For groups that must choose a new primary among several in-sync replicas: where each
+   * candidate's tables stand (asked at once, each within LOG_POSITIONS_TIMEOUT_MS; one
+   * that does not answer is ranked last, see promotionOrder).
+   */
+  private async logPositionsOfCandidates(view: ClusterView, fenced: ReadonlySet<string>): Promise<LogPositions> {
+    const candidates = new Set(groupsChoosingPrimary(view, fenced).flatMap((group) => group.inSync.filter((id) => view.regions.has(id))));
+    const answers = await Promise.all(
+      [...candidates].map(async (id) => {
+        const address = view.regions.get(id)?.grpcAddress as string;
+        const tables = await this.regions.get(address).logPositions(LOG_POSITIONS_TIMEOUT_MS).catch(() => undefined);
+        return [id, tables] as const;
+      }),
+    );
+    const positions = new Map<string, ReadonlyMap<string, number>>();
+    for (const [id, tables] of answers) if (tables) positions.set(id, tables);
+    return positions;
+  }
+
   /** Re-reads the view and forms groups from spare regions; resolves once the view is current. */
   private reload(): Promise<void> {
     if (this.reloadRunning) {
@@ -246,7 +271,8 @@ export class MasterServer implements MasterState {
         // A primary whose lease this master just revoked may still serve until its fence
         // ends; its group is repaired then.
         if (fence.endsInMs !== undefined) this.scheduleReloadIn(fence.endsInMs);
-        for (const group of planGroupRepairs(view, fence.regions)) {
+        const positions = await this.logPositionsOfCandidates(view, fence.regions);
+        for (const group of planGroupRepairs(view, fence.regions, positions)) {
           const before = view.groups.get(group.id);
           if (await this.store.updateGroup(group, groupRevisions.get(group.id) as string)) {
             const promoted = before !== undefined && before.primary !== group.primary;

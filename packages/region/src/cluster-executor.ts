@@ -49,15 +49,15 @@ export class ClusterExecutor {
 
   /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
   async execute(request: ExecuteRequest__Output, micros: () => number): Promise<ExecuteResponse> {
-    const statement = this.engine.analyze(request.sql);
-    const params = request.params.map(paramFromProto);
+    // The statement's shape (literals lifted into parameters): one analysis per shape.
+    const { sql, params, analysis: statement } = this.engine.shape(request.sql, request.params.map(paramFromProto));
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
       this.obey({ kind: 'write', clientEpoch: request.epoch });
-      return await this.pipeline.submit({ sql: request.sql, params, requestId: request.request_id });
+      return await this.pipeline.submit({ sql, params: [...params], requestId: request.request_id });
     }
     if (statement.kind === 'select') {
       const { stale } = this.obey({ kind: 'read', clientEpoch: request.epoch, replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA' });
-      const result = this.engine.execute(request.sql, params);
+      const result = this.engine.execute(sql, params);
       if (!stale) {
         // Answer only from writes that are replicated, and only while still primary.
         await this.pipeline.visibleWritesSettled();

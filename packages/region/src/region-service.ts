@@ -57,6 +57,13 @@ export function regionServiceHandlers(
     Ping(_call, callback): void {
       callback(null, { region_id: regionId, incarnation });
     },
+    LogPositions(_call, callback): void {
+      try {
+        callback(null, { positions: engine.logPositions() });
+      } catch (thrown) {
+        callback(null, { error: MiniSqlError.from(thrown).toProto() });
+      }
+    },
     Verify(call, callback): void {
       Promise.resolve()
         .then(async (): Promise<VerifyResponse> => {

@@ -21,6 +21,7 @@ import {
   type LiteralOrParameter,
   type ResultSet,
   type SqlParam,
+  type ShapedStatement,
   type TableDefinition,
   decodeParams,
   encodeParams,
@@ -105,6 +106,11 @@ export class SqlEngine {
     return this.catalog.require(table).name;
   }
 
+  /** Every table's last committed log position (the master's choice of a new primary). */
+  logPositions(): Array<{ table: string; position: number }> {
+    return this.catalog.list().map((file) => ({ table: file.name, position: file.position }));
+  }
+
   /** The checksum of every row of `table` at its last committed log position (verify). */
   tableChecksum(table: string): { table: string; position: number; rows: number; checksum: string } {
     const file = this.catalog.require(table);
@@ -122,6 +128,11 @@ export class SqlEngine {
    * statement; the text itself when it has no shape, or when the shape does not analyse
    * (the text's own analysis then reports the error, at its own positions).
    */
+  shape(sql: string, params: readonly SqlParam[]): ShapedStatement {
+    return this.analyses.shaped(sql, params);
+  }
+
+  /** `request` with its statement and parameters replaced by its shape's (see shape()). */
   private shaped<T extends { sql: string; params: readonly SqlParam[] }>(request: T): T {
     const { sql, params } = this.analyses.shaped(request.sql, request.params);
     return sql === request.sql ? request : { ...request, sql, params };

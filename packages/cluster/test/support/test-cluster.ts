@@ -22,6 +22,8 @@ export interface TestClusterOptions {
   /** Servers to start at once (default: all); others start with cluster.restart(name). */
   only?: string[];
   strictReplication?: boolean;
+  /** Copies per group (default 2). */
+  replicationFactor?: number;
   /** The configuration's durability (default: the configuration's default, durable). */
   durability?: 'durable' | 'fast';
 }
@@ -51,7 +53,7 @@ export class TestCluster {
       configPath,
       [
         `leaseTtlSeconds: ${options.leaseTtlSeconds ?? 1}`,
-        'replicationFactor: 2',
+        `replicationFactor: ${options.replicationFactor ?? 2}`,
         `strictReplication: ${options.strictReplication ?? false}`,
         ...(options.durability === undefined ? [] : [`durability: ${options.durability}`]),
         `dataDir: ${join(dir, 'data')}`,
