@@ -39,6 +39,7 @@ export interface StatementShape {
 export const SHAPE_TEXT_MAX = 2_048;
 
 const INT64_MAX = 9_223_372_036_854_775_807n;
+const LITERAL_CHARACTER = /[0-9'"]/;
 
 /** Keywords after which `(` opens a group or a list, not a function's arguments. */
 const GROUPING_KEYWORDS = new Set([
@@ -67,7 +68,9 @@ interface Frame {
  * count that does not match: the unshaped path reports that).
  */
 export function statementShape(sql: string, params: readonly SqlParam[]): StatementShape | null {
-  if (sql.length > SHAPE_TEXT_MAX) return null;
+  // Every literal holds a digit or a quote; a text with neither (a shape itself, or a
+  // statement with `?` only) has nothing to lift, and skips the lexer.
+  if (sql.length > SHAPE_TEXT_MAX || !LITERAL_CHARACTER.test(sql)) return null;
   let tokens: Token[];
   try {
     tokens = tokenize(sql);

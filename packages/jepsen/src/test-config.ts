@@ -282,13 +282,17 @@ function nemesisMode(value: unknown): unknown {
   return mode === 'none' || mode === 'noop' ? 'none' : mode;
 }
 
+/** The fault and the process of a `kill:<process>` or `pause:<process>` mode; undefined for any other. */
+export function processMode(mode: string): { fault: 'kill' | 'pause'; process: string } | undefined {
+  const qualified = /^(kill|pause):([a-z][a-z0-9-]*)$/.exec(mode);
+  return qualified ? { fault: qualified[1] as 'kill' | 'pause', process: qualified[2]! } : undefined;
+}
+
 /** A plain mode, or kill/pause of one named process (`kill:etcd`). */
 function nemesisModeAt(raw: unknown, field: string, fail: (field: string, why: string) => never): NemesisMode {
   const mode = nemesisMode(raw);
-  if (typeof mode === 'string') {
-    const qualified = /^(kill|pause):([a-z][a-z0-9-]*)$/.exec(mode);
-    if (qualified) return `${qualified[1] as 'kill' | 'pause'}:${qualified[2]!}`;
-  }
+  const qualified = typeof mode === 'string' ? processMode(mode) : undefined;
+  if (qualified) return `${qualified.fault}:${qualified.process}`;
   return oneOf(mode, NEMESIS_MODES, field, (name, why) => fail(name, `${why} (or kill:<process>, pause:<process>)`));
 }
 

@@ -16,7 +16,7 @@ import { NetnsHosts } from './netns-hosts.js';
 import type { Remote } from './remote.js';
 import { seededRandom } from './seeded-random.js';
 import { SshRemote } from './ssh-remote.js';
-import type { TestConfig } from './test-config.js';
+import { processMode, type TestConfig } from './test-config.js';
 import type { TestLog } from './test-log.js';
 import type { NemesisSchedule, TestParts, WorkloadDatabase } from './test-runner.js';
 import { workloadFor } from './workload.js';
@@ -56,10 +56,10 @@ export function nemesisFor(config: TestConfig, random: () => number): { nemesis:
   const nemeses: Nemesis[] = [];
   const schedule: NemesisSchedule[] = [];
   for (const mode of modes) {
-    const qualified = /^(kill|pause):(.+)$/.exec(mode);
+    const qualified = processMode(mode);
     if (qualified) {
       // kill:master -> kill-master / start-master, hitting only the master processes.
-      const [, fault, process] = qualified as unknown as [string, 'kill' | 'pause', string];
+      const { fault, process } = qualified;
       const make = fault === 'kill' ? killNemesis : pauseNemesis;
       nemeses.push(make({ random, targets, processes: [process], opSuffix: process }));
       schedule.push(fault === 'kill' ? { startF: `${KILL}-${process}`, stopF: `${START}-${process}` } : { startF: `${PAUSE}-${process}`, stopF: `${RESUME}-${process}` });

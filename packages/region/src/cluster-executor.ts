@@ -53,7 +53,7 @@ export class ClusterExecutor {
     const { sql, params, analysis: statement } = this.engine.shape(request.sql, request.params.map(paramFromProto));
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
       this.obey({ kind: 'write', clientEpoch: request.epoch });
-      return await this.pipeline.submit({ sql, params: [...params], requestId: request.request_id });
+      return await this.pipeline.submit({ sql, params, requestId: request.request_id });
     }
     if (statement.kind === 'select') {
       const { stale } = this.obey({ kind: 'read', clientEpoch: request.epoch, replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA' });

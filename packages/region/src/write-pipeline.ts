@@ -34,7 +34,7 @@ export const RESEND_DELAY_MS = 100;
 
 export interface PendingWrite {
   sql: string;
-  params: SqlParam[];
+  params: readonly SqlParam[];
   requestId: string;
   resolve: (response: ExecuteResponse) => void;
 }
