@@ -4,7 +4,7 @@
  * through the master and cached. A select over tables on several groups is joined in
  * the client (cross-group-query.ts).
  */
-import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlValue } from '@minisql/common';
+import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlParam, type SqlValue } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
@@ -80,8 +80,8 @@ export class ClusterClient {
 
   async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
     // Routed by the analysis of its shape: texts differing only in literals share one.
-    // The text itself is sent; the region shapes it again for its own analysis.
-    const statement = this.analyses.shaped(sql, options.params ?? []).analysis;
+    const shaped = this.analyses.shaped(sql, options.params ?? []);
+    const statement = shaped.analysis;
     // A read changes nothing, so there is no retry to recognise: it needs no request id.
     const requestId = options.requestId ?? (statement.kind === 'select' ? '' : newRequestId());
     if (CATALOG_KINDS.has(statement.kind)) {
@@ -90,10 +90,17 @@ export class ClusterClient {
       return queryResultFromProto(result, 0, false);
     }
     const tables = 'tables' in statement ? statement.tables : [];
-    const params = options.params ?? [];
+    // The shape travels, not the text: the region runs the shape in any case, and a shape
+    // (no digit, no quote left) skips the region's lexer. The text goes when its shape
+    // holds an integer a wire int64 read as a JavaScript number would round.
+    const sendShape = shaped.sql !== sql && shaped.params.every(isExactOnTheWire);
     // The same request id on every attempt: a write that did reach the group is answered
     // from its log instead of being applied twice.
-    return this.withRouteRetries(tables, () => this.executeRouted(sql, statement.kind, tables, params, requestId, options.consistency ?? this.options.consistency));
+    return this.withRouteRetries(tables, () =>
+      sendShape
+        ? this.executeRouted(shaped.sql, statement.kind, tables, shaped.params, requestId, options.consistency ?? this.options.consistency)
+        : this.executeRouted(sql, statement.kind, tables, options.params ?? [], requestId, options.consistency ?? this.options.consistency),
+    );
   }
 
   /**
@@ -141,7 +148,7 @@ export class ClusterClient {
     sql: string,
     kind: string,
     tables: readonly string[],
-    params: readonly SqlValue[],
+    params: readonly SqlParam[],
     requestId: string,
     consistency: 'primary' | 'replica' = 'primary',
   ): Promise<QueryResult> {
@@ -191,4 +198,9 @@ export class ClusterClient {
     if (address === '') throw errors.unavailable(route.primary?.region_id ?? route.group_id, `the primary of group ${route.group_id} is not running`);
     return this.regions.get(address);
   }
+}
+
+/** A parameter that reaches the region as it is: not an integer past 2^53 (int64 is read as a number there). */
+function isExactOnTheWire(param: SqlParam): boolean {
+  return typeof param !== 'bigint' || (param <= BigInt(Number.MAX_SAFE_INTEGER) && param >= BigInt(Number.MIN_SAFE_INTEGER));
 }

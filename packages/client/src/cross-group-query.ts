@@ -6,13 +6,13 @@
  * incompletely.
  */
 import Database from 'better-sqlite3';
-import { errors, quoteSqliteName, type SqlValue } from '@minisql/common';
+import { errors, quoteSqliteName, type SqlParam, type SqlValue } from '@minisql/common';
 import type { QueryResult } from './query-result.js';
 
 export async function crossGroupSelect(
   sql: string,
   tables: readonly string[],
-  params: readonly SqlValue[],
+  params: readonly SqlParam[],
   fetchTable: (table: string) => Promise<QueryResult>,
 ): Promise<QueryResult> {
   const fetched = await Promise.all(tables.map(async (table) => ({ table, result: await fetchTable(table) })));

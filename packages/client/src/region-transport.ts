@@ -5,14 +5,17 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   errorFromGrpcStatus,
+  EXECUTE_FRAMING,
   loadProtos,
   MiniSqlError,
   newRequestId,
   SequencedStream,
   toProtoValue,
-  type SqlValue,
+  type SqlParam,
+  type ExecuteFrame,
   type ExecuteRequest,
   type ExecuteResponse__Output,
+  type ExecuteResultFrame__Output,
   type PingResponse__Output,
   type RegionServiceClient,
 } from '@minisql/common';
@@ -29,7 +32,7 @@ export class RegionTransport {
   /** The gRPC stub; one HTTP/2 connection, reused by every call. */
   private readonly stub: RegionServiceClient;
   /** Statements go on one long-lived stream (RegionService.ExecuteStream). */
-  private readonly statements: SequencedStream<ExecuteRequest, ExecuteResponse__Output>;
+  private readonly statements: SequencedStream<ExecuteRequest, ExecuteResponse__Output, ExecuteFrame, ExecuteResultFrame__Output>;
 
   constructor(readonly address: string) {
     const { region } = loadProtos();
@@ -42,7 +45,7 @@ export class RegionTransport {
       'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_MAX,
     });
     // A statement not answered in time fails alone; the others on the stream go on.
-    this.statements = new SequencedStream({ address, open: () => this.stub.ExecuteStream(), timeoutBreaksStream: false });
+    this.statements = new SequencedStream({ address, open: () => this.stub.ExecuteStream(), timeoutBreaksStream: false, framing: EXECUTE_FRAMING });
   }
 
   /** Sends one statement on the statement stream; rejects with a MiniSqlError when no answer comes. */
@@ -53,7 +56,7 @@ export class RegionTransport {
   /** Executes one statement; resolves with its result or throws the MiniSqlError it produced. */
   async run(
     sql: string,
-    options: { params?: readonly SqlValue[]; requestId?: string; epoch?: number; consistency?: 'primary' | 'replica'; timeoutMs: number },
+    options: { params?: readonly SqlParam[]; requestId?: string; epoch?: number; consistency?: 'primary' | 'replica'; timeoutMs: number },
   ): Promise<QueryResult> {
     const response = await this.execute(
       {

@@ -6,14 +6,21 @@
  *   node packages/cluster/dist/bench/noop-region-server.js   (prints READY <address>)
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos, READY_PREFIX, type ExecuteRequest__Output, type ExecuteResponse, type RegionServiceHandlers } from '@minisql/common';
+import { FrameBatcher, loadProtos, READY_PREFIX, responseBytes, type ExecuteFrame__Output, type ExecuteResponse, type ExecuteResultFrame, type RegionServiceHandlers } from '@minisql/common';
 
 const EMPTY: ExecuteResponse = { result: { columns: [], rows: [], rows_affected: 0 }, server_micros: 0 };
 
 const handlers: RegionServiceHandlers = {
-  ExecuteStream(call: grpc.ServerDuplexStream<ExecuteRequest__Output, ExecuteResponse>) {
-    call.on('data', (request: ExecuteRequest__Output) => call.write({ ...EMPTY, sequence: request.sequence }));
-    call.on('end', () => call.end());
+  ExecuteStream(call: grpc.ServerDuplexStream<ExecuteFrame__Output, ExecuteResultFrame>) {
+    // Answers go back in frames, as a region sends them, so this stays the floor.
+    const outbox = new FrameBatcher<ExecuteResponse>((responses) => call.write({ responses }), responseBytes);
+    call.on('data', (frame: ExecuteFrame__Output) => {
+      for (const request of frame.requests) outbox.push({ ...EMPTY, sequence: request.sequence });
+    });
+    call.on('end', () => {
+      outbox.flush();
+      call.end();
+    });
     call.on('error', () => undefined);
   },
   Ping(_call, callback) {

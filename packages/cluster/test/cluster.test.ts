@@ -76,6 +76,23 @@ describe('regions, groups and placement', () => {
     }
   });
 
+  it('literal statements keep their exact values through the client, which sends their shapes: 2.0 stays REAL, the largest bigint is exact, quotes survive', async () => {
+    const client = await test.client();
+    await client.execute('create table literals (id bigint primary key, t text, f float);');
+    await client.execute("insert into literals values (9007199254740991, 'max', 2.5);");
+    await client.execute("insert into literals values (2, 'it''s', 0.25);");
+    // 5 / 2.0 is 2.5; were 2.0 bound as an integer, 5 / 2 would be 2 and find row 2.
+    assert.deepEqual((await client.execute('select count(*) from literals where id = 5 / 2.0;')).rows, [[0]]);
+    assert.deepEqual((await client.execute('select count(*) from literals where id = 5 / 2;')).rows, [[1]]);
+    assert.deepEqual((await client.execute('select t from literals where id = 9007199254740991;')).rows, [['max']]);
+    assert.deepEqual((await client.execute('select count(*) from literals where id = 9007199254740990;')).rows, [[0]]);
+    await assert.rejects(client.execute("insert into literals values (9007199254740993, 'past', 1);"), /9007199254740993. out of range for `bigint` column `id`/);
+    assert.deepEqual((await client.execute("select id, f from literals where t = 'it''s';")).rows, [[2, 0.25]]);
+    await client.execute("update literals set t = 'x''y' where id = 2;");
+    assert.deepEqual((await client.execute('select t from literals where id = 2;')).rows, [["x'y"]]);
+    await client.execute('drop table literals;'); // the tests below count and pick tables
+  });
+
   it('joins tables that live on different groups', async () => {
     const client = await test.client();
     const status = await client.clusterStatus();

@@ -23,5 +23,7 @@ export * from './statement-shape.js';
 export * from './svg-plot.js';
 export * from './request-id.js';
 export * from './sequenced-stream.js';
+export * from './frame-batcher.js';
+export * from './execute-frames.js';
 export * from './free-port.js';
 export * from './lease-fence.js';

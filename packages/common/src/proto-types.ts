@@ -6,6 +6,8 @@ export type { ResultSet, ResultSet__Output } from './generated/minisql/v1/Result
 export type { Error as ProtoError, Error__Output as ProtoError__Output } from './generated/minisql/v1/Error.js';
 export type { ExecuteRequest, ExecuteRequest__Output } from './generated/minisql/v1/ExecuteRequest.js';
 export type { ExecuteResponse, ExecuteResponse__Output } from './generated/minisql/v1/ExecuteResponse.js';
+export type { ExecuteFrame, ExecuteFrame__Output } from './generated/minisql/v1/ExecuteFrame.js';
+export type { ExecuteResultFrame, ExecuteResultFrame__Output } from './generated/minisql/v1/ExecuteResultFrame.js';
 export type { PingRequest, PingRequest__Output } from './generated/minisql/v1/PingRequest.js';
 export type { PingResponse, PingResponse__Output } from './generated/minisql/v1/PingResponse.js';
 export type { RegionServiceClient, RegionServiceHandlers } from './generated/minisql/v1/RegionService.js';

@@ -37,6 +37,15 @@ export interface ReadyProcessOptions {
  */
 export const SERVER_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=4']);
 
+/**
+ * More Node flags for every server process, from MINISQL_NODE_FLAGS (space-separated):
+ * `MINISQL_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:compare`
+ * profiles each region and master (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+function extraNodeFlags(): string[] {
+  return (process.env.MINISQL_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== '');
+}
+
 export const READY_TIMEOUT_MS_DEFAULT = 20_000;
 const STDERR_LINES_KEPT = 50;
 const STOP_GRACE_MS = 3_000;
@@ -74,7 +83,7 @@ export class ReadyProcess {
     const name = options.script ?? options.command ?? '(nothing)';
     const [command, args] = options.command !== undefined
       ? [options.command, [...(options.args ?? [])]]
-      : [process.execPath, [...SERVER_NODE_FLAGS, options.script ?? '', ...(options.args ?? [])]];
+      : [process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeFlags(), options.script ?? '', ...(options.args ?? [])]];
     const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -10,12 +10,26 @@
  */
 import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { errors, type MiniSqlError } from './errors.js';
+import { FrameBatcher } from './frame-batcher.js';
 import { errorFromGrpcStatus } from './grpc-status.js';
 
-export interface SequencedStreamOptions<Request, Response> {
+/** How requests are packed into frames and answers unpacked from them. */
+export interface StreamFraming<Request, Response, Out, In> {
+  pack: (requests: Request[]) => Out;
+  unpack: (frame: In) => readonly Response[];
+  /** An estimate of a request's size on the wire, to bound a frame in bytes. */
+  bytesOf: (request: Request) => number;
+}
+
+export interface SequencedStreamOptions<Request, Response, Out = Request, In = Response> {
   /** The peer, for error messages. */
   address: string;
-  open: () => ClientDuplexStream<Request, Response>;
+  open: () => ClientDuplexStream<Out, In>;
+  /**
+   * Set: the requests of one event-loop turn go as one message (see FrameBatcher) and
+   * an answer message may hold many answers. Unset: one message per request.
+   */
+  framing?: StreamFraming<Request, Response, Out, In>;
   /**
    * True when requests depend on the ones before them (a replica cannot apply a batch
    * after one it missed): a request not answered in time then breaks the stream and
@@ -34,15 +48,25 @@ interface Waiting<Response> {
 }
 
 /** One open call and the requests waiting for its answers. */
-class OpenCall<Request, Response extends { sequence: number }> {
+class OpenCall<Request, Response extends { sequence: number }, Out, In> {
   private nextSequence = 1;
   private readonly waiting = new Map<number, Waiting<Response>>();
   private failure: MiniSqlError | undefined;
-  private readonly call: ClientDuplexStream<Request, Response>;
+  private readonly call: ClientDuplexStream<Out, In>;
+  /** Requests of this turn, when framed. */
+  private readonly outbox: FrameBatcher<Request> | undefined;
 
-  constructor(private readonly options: SequencedStreamOptions<Request, Response>) {
+  constructor(private readonly options: SequencedStreamOptions<Request, Response, Out, In>) {
     this.call = options.open();
-    this.call.on('data', (response: Response) => this.answer(response));
+    const framing = options.framing;
+    if (framing) {
+      this.outbox = new FrameBatcher((requests) => this.send(framing.pack(requests)), framing.bytesOf);
+      this.call.on('data', (frame: In) => {
+        for (const response of framing.unpack(frame)) this.answer(response);
+      });
+    } else {
+      this.call.on('data', (response: In) => this.answer(response as unknown as Response));
+    }
     this.call.on('error', (error: ServiceError) => this.fail(errorFromGrpcStatus(error, options.address, 0)));
     this.call.on('end', () => this.fail(errors.unavailable(options.address, 'it closed the stream')));
   }
@@ -62,14 +86,19 @@ class OpenCall<Request, Response extends { sequence: number }> {
         else if (this.waiting.delete(sequence)) reject(timeout);
       }, timeoutMs);
       this.waiting.set(sequence, { resolve, reject, timer });
-      try {
-        this.call.write({ ...message, sequence } as Request);
-      } catch (thrown) {
-        clearTimeout(timer);
-        this.waiting.delete(sequence);
-        reject(errors.unavailable(this.options.address, `the request could not be sent: ${reasonOf(thrown)}`));
-      }
+      const request = { ...message, sequence } as Request;
+      if (this.outbox) this.outbox.push(request);
+      else this.send(request as unknown as Out);
     });
+  }
+
+  /** Writes one message; a stream that cannot take it fails every request waiting on it. */
+  private send(message: Out): void {
+    try {
+      this.call.write(message);
+    } catch (thrown) {
+      this.fail(errors.unavailable(this.options.address, `the request could not be sent: ${reasonOf(thrown)}`));
+    }
   }
 
   close(): void {
@@ -87,6 +116,7 @@ class OpenCall<Request, Response extends { sequence: number }> {
   private fail(failure: MiniSqlError): void {
     if (this.failure) return;
     this.failure = failure;
+    this.outbox?.discard();
     this.call.cancel();
     for (const waiting of this.waiting.values()) {
       clearTimeout(waiting.timer);
@@ -96,10 +126,10 @@ class OpenCall<Request, Response extends { sequence: number }> {
   }
 }
 
-export class SequencedStream<Request, Response extends { sequence: number }> {
-  private current: OpenCall<Request, Response> | undefined;
+export class SequencedStream<Request, Response extends { sequence: number }, Out = Request, In = Response> {
+  private current: OpenCall<Request, Response, Out, In> | undefined;
 
-  constructor(private readonly options: SequencedStreamOptions<Request, Response>) {}
+  constructor(private readonly options: SequencedStreamOptions<Request, Response, Out, In>) {}
 
   /** Sends one request after those sent before it; resolves with its answer or rejects with why there is none. */
   request(message: Omit<Request, 'sequence'>, timeoutMs: number): Promise<Response> {

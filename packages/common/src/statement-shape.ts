@@ -17,7 +17,9 @@
  * - not where a string is a name (`from 'kv'`, `as 'x'`, `t 'alias'`), nor a blob
  *   (`x'00'`), nor an integer beyond 64 bits (SQLite reads it as a float);
  * - integers are lifted as bigints (bound as SQLite INTEGER: `7 / 2` stays 3) and other
- *   numbers as floats (REAL), strings as text; NULL, TRUE and FALSE stay in the text.
+ *   numbers as floats (REAL), strings as text; NULL, TRUE and FALSE stay in the text, and
+ *   so does a float literal with an integral value (`2.0`, `1e3`), which a JavaScript
+ *   number cannot tell from an integer.
  *
  * A statement with numbered or named parameters (`?1`, `:name`) is not shaped at all.
  * Whitespace and comments are kept as they are, so texts differing only there are
@@ -187,6 +189,9 @@ function isLiftable(token: Token, previous: Token | undefined, following: Token 
   if (previous.kind !== 'identifier' && previous.kind !== 'operator') return false;
   if (previous.kind === 'operator' && previous.text === '.') return false;
   if (token.kind === 'number' && /^\d+$/.test(token.text) && BigInt(token.text) > INT64_MAX) return false;
+  // 2.0 and 1e3 are REAL in SQLite, but as a JavaScript number they are integers and would
+  // travel as INTEGER: into a text column `'2.0'` would become `'2'`.
+  if (token.kind === 'number' && !/^\d+$/.test(token.text) && Number.isInteger(Number(token.text))) return false;
   return true;
 }
 

@@ -124,21 +124,62 @@ describe('requests on one stream', () => {
     assert.equal((await next).text, 'answer 1');
   });
 
-  it('a request that cannot be written fails alone and leaves no timer to break the stream later', async (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
-    const { stream, calls } = streamOver(true);
+  it('a stream that refuses a write is broken: what waits on it fails as UNAVAILABLE and the next request opens a new stream', async () => {
+    const { stream, calls } = streamOver(false);
     const first = stream.request({ text: 'first' }, 1_000);
-    const call = calls[0]!;
-    const write = call.write.bind(call);
-    call.write = () => {
+    calls[0]!.write = () => {
       throw new Error('write after end');
     };
-    const unsent = await failureOf(stream.request({ text: 'unsent' }, 5));
-    assert.equal(unsent.code, 'UNAVAILABLE');
-    call.write = write;
-    t.mock.timers.tick(10); // past the unsent request's 5 ms, well short of the first's 1 s
-    assert.equal(call.cancelled, false, 'the unsent request timed out later and broke the stream');
-    call.answer(1);
-    assert.equal((await first).text, 'answer 1');
+    const unsent = stream.request({ text: 'unsent' }, 1_000);
+    for (const failed of [await failureOf(unsent), await failureOf(first)]) {
+      assert.equal(failed.code, 'UNAVAILABLE');
+      assert.match(failed.message, /write after end/);
+    }
+    const next = stream.request({ text: 'next' }, 1_000);
+    assert.equal(calls.length, 2, 'the next request did not open a new stream');
+    calls[1]!.answer(1);
+    assert.equal((await next).text, 'answer 1');
   });
+});
+
+describe('requests in frames', () => {
+  interface Frame {
+    requests: Request[];
+  }
+  function framedStream() {
+    const calls: FakeCall[] = [];
+    const stream = new SequencedStream<Request, Response, Frame, { responses: Response[] }>({
+      address: 'peer:1',
+      open: () => {
+        const call = new FakeCall();
+        calls.push(call);
+        return call as unknown as ClientDuplexStream<Frame, { responses: Response[] }>;
+      },
+      timeoutBreaksStream: false,
+      framing: { pack: (requests) => ({ requests }), unpack: (frame) => frame.responses, bytesOf: (request) => request.text.length },
+    });
+    return { stream, calls };
+  }
+
+  it('the requests of one turn go in one frame, and a frame of answers resolves each request', async () => {
+    const { stream, calls } = framedStream();
+    const first = stream.request({ text: 'a' }, 1_000);
+    const second = stream.request({ text: 'b' }, 1_000);
+    assert.deepEqual(calls[0]!.written, [], 'a frame went out before the turn ended');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls[0]!.written, [{ requests: [{ text: 'a', sequence: 1 }, { text: 'b', sequence: 2 }] }]);
+    calls[0]!.emit('data', { responses: [{ text: 'two', sequence: 2 }, { text: 'one', sequence: 1 }] });
+    assert.equal((await first).text, 'one');
+    assert.equal((await second).text, 'two');
+  });
+
+  it('requests of a frame not yet sent when the stream breaks fail with the stream, and are never sent', async () => {
+    const { stream, calls } = framedStream();
+    const pending = stream.request({ text: 'a' }, 1_000);
+    calls[0]!.emit('error', Object.assign(new Error('gone'), { code: status.UNAVAILABLE, details: 'Connection dropped' }));
+    assert.equal((await failureOf(pending)).code, 'UNAVAILABLE');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls[0]!.written, [], 'a request of a broken stream was written');
+  });
+
 });

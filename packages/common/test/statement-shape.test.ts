@@ -13,7 +13,7 @@ describe('statement shapes', () => {
     assert.deepEqual(shape('select v from kv where id = 4711'), ['select v from kv where id = ?', [4711n]]);
     assert.deepEqual(shape("insert into kv (id, v) values (1, 'a'), (2, \"b\")"), ['insert into kv (id, v) values (?, ?), (?, ?)', [1n, 'a', 2n, 'b']]);
     assert.deepEqual(shape("update kv set v = 'it''s' where id = 7;"), ['update kv set v = ? where id = ?;', ["it's", 7n]]);
-    assert.deepEqual(shape('delete from kv where id in (1, 2.5, -3e2)'), ['delete from kv where id in (?, ?, -?)', [1n, 2.5, 300]]);
+    assert.deepEqual(shape('delete from kv where id in (1, 2.5, -3e2)'), ['delete from kv where id in (?, ?, -3e2)', [1n, 2.5]]);
   });
 
   it('gives every text of one shape the same shape text', () => {
@@ -26,10 +26,13 @@ describe('statement shapes', () => {
     assert.deepEqual(shape('update kv set v = ? where id = 3 and w = ?', ['x', 'y']), ['update kv set v = ? where id = ? and w = ?', ['x', 3n, 'y']]);
   });
 
-  it('integers are lifted as 64-bit integers, decimals as floats, and integers beyond 64 bits not at all', () => {
+  it('integers are lifted as 64-bit integers and decimals as floats; integers beyond 64 bits and decimals with an integral value (1.0, 3e2) are not', () => {
     assert.deepEqual(shape('select v from kv where id = 9223372036854775807'), ['select v from kv where id = ?', [9_223_372_036_854_775_807n]]);
     assert.equal(shape('select v from kv where id = 9223372036854775808'), null);
-    assert.deepEqual(shape('select v from kv where x = 1.0'), ['select v from kv where x = ?', [1]]);
+    assert.deepEqual(shape('select v from kv where x = 1.5'), ['select v from kv where x = ?', [1.5]]);
+    // As a JavaScript number 1.0 is 1, which would travel and bind as INTEGER.
+    assert.equal(shape('select v from kv where x = 1.0'), null);
+    assert.deepEqual(shape('insert into kv values (1, 1e3)'), ['insert into kv values (?, 1e3)', [1n]]);
   });
 
   it('keeps order by 1, group by 2, limit 3 and offset 4 as they are', () => {

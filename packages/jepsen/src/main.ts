@@ -181,8 +181,15 @@ async function hosts(args: string[]): Promise<number> {
   throw new JepsenError('USAGE', `hosts takes up, down, status or plan, not ${action}`);
 }
 
+/** The subcommands, each of which answers -h / --help with the usage. */
+const COMMANDS = new Set(['run', 'check', 'hosts']);
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && COMMANDS.has(command) && (rest.includes('-h') || rest.includes('--help'))) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT_VALID;
+  }
   switch (command) {
     case 'run':
       return run(rest);
@@ -205,7 +212,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`minisql-jepsen: ${error instanceof Error ? error.message : String(error)}\n`);
+    const unknownOption = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    process.stderr.write(`minisql-jepsen: ${error instanceof Error ? error.message : String(error)}${unknownOption ? '\n(minisql-jepsen --help lists the flags)' : ''}\n`);
     process.exit(EXIT_UNKNOWN);
   },
 );

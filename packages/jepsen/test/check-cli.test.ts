@@ -48,3 +48,21 @@ describe('minisql-jepsen check --failed-cas', () => {
     assert.match(register.stderr, /applies to the cas-register model, not register/);
   });
 });
+
+describe('minisql-jepsen help', () => {
+  for (const command of ['run', 'check', 'hosts']) {
+    it(`${command} --help prints the usage with its flags and exits 0`, () => {
+      const run = spawnSync(process.execPath, [MAIN, command, '--help'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /run flags/);
+      assert.match(run.stdout, /check flags/);
+    });
+  }
+
+  it('an unknown flag is refused naming it, with where the flags are listed (exit 2)', () => {
+    const run = spawnSync(process.execPath, [MAIN, 'run', '--tyme-limit', '5'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.status, 2, run.stdout + run.stderr);
+    assert.match(run.stderr, /Unknown option '--tyme-limit'/);
+    assert.match(run.stderr, /minisql-jepsen --help lists the flags/);
+  });
+});

@@ -32,6 +32,7 @@ export class ClusterExecutor {
         if (role.kind !== 'primary') throw this.notPrimary();
         return replicator.ship(role.group, writes);
       },
+      durable: (writes) => this.engine.durable(new Set(writes.map((write) => write.table))),
       mayAcknowledge: () => this.acknowledgeRefusal(),
       isPrimary: () => this.membership.current.kind === 'primary',
     });

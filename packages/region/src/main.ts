@@ -23,7 +23,7 @@ const USAGE = `usage: minisql-region [options]
   --listen HOST:PORT   gRPC address (default: from the config, else $THIS_IP:7001, else ${REGION_LISTEN_ADDRESS_DEFAULT})
   --data-dir DIR       directory of the table files (default: <dataDir>/<name> from the config, else data/<id>)
   --id NAME            region name (default $THIS_NAME, else "region")
-  --sync MODE          SQLite synchronous mode: full (every commit synced: survives a power loss)
+  --sync MODE          full (every write synced before it is acknowledged: survives a power loss)
                        or normal (survives a crash of the process only); default: full, or
                        normal when the configuration says durability: fast
   --page-cache-kib N   SQLite page cache per table file, in KiB (default ${REGION_DEFAULTS.pageCacheKiB})

@@ -4,10 +4,14 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import {
+  FrameBatcher,
   paramFromProto,
   MiniSqlError,
+  responseBytes,
+  type ExecuteFrame__Output,
   type ExecuteRequest__Output,
   type ExecuteResponse,
+  type ExecuteResultFrame,
   type Logger,
   type RegionServiceHandlers,
   type VerifyResponse,
@@ -25,27 +29,38 @@ export function regionServiceHandlers(
   logger: Logger,
 ): RegionServiceHandlers {
   const answer = (request: ExecuteRequest__Output): Promise<ExecuteResponse> =>
-    respond(request, logger, (timed) =>
-      cluster
-        ? cluster.execute(request, timed)
-        : { result: engine.executeLogged(request.sql, request.params.map(paramFromProto), request.request_id).result, server_micros: timed() },
-    );
+    respond(request, logger, async (timed) => {
+      if (cluster) return cluster.execute(request, timed);
+      const outcome = engine.executeLogged(request.sql, request.params.map(paramFromProto), request.request_id);
+      // A write is answered once it is on disk (a retry answered from the log too).
+      const written = outcome.write?.table ?? outcome.confirm?.table;
+      if (written !== undefined) await engine.durable([written]);
+      return { result: outcome.result, server_micros: timed() };
+    });
   return {
-    ExecuteStream(call: grpc.ServerDuplexStream<ExecuteRequest__Output, ExecuteResponse>): void {
-      // Statements run concurrently, as separate calls would; the stream ends once the
-      // client has half-closed it and every statement is answered.
+    ExecuteStream(call: grpc.ServerDuplexStream<ExecuteFrame__Output, ExecuteResultFrame>): void {
+      // Statements run concurrently, as separate calls would; the answers ready in one
+      // turn of the event loop go back in one frame. The stream ends once the client has
+      // half-closed it and every statement is answered.
       let running = 0;
       let clientDone = false;
+      const outbox = new FrameBatcher<ExecuteResponse>((responses) => {
+        if (!call.cancelled) call.write({ responses });
+      }, responseBytes);
       const endWhenDone = (): void => {
-        if (clientDone && running === 0 && !call.cancelled) call.end();
+        if (!clientDone || running > 0 || call.cancelled) return;
+        outbox.flush();
+        call.end();
       };
-      call.on('data', (request: ExecuteRequest__Output) => {
-        running += 1;
-        void answer(request).then((response) => {
-          running -= 1;
-          if (!call.cancelled) call.write({ ...response, sequence: request.sequence });
-          endWhenDone();
-        });
+      call.on('data', (frame: ExecuteFrame__Output) => {
+        for (const request of frame.requests) {
+          running += 1;
+          void answer(request).then((response) => {
+            running -= 1;
+            outbox.push({ ...response, sequence: request.sequence });
+            endWhenDone();
+          });
+        }
       });
       call.on('end', () => {
         clientDone = true;
@@ -99,7 +114,7 @@ async function respond(
     return await work(timed);
   } catch (thrown) {
     const error = MiniSqlError.from(thrown);
-    if (error.code === 'INTERNAL') logger.error('statement failed unexpectedly', { sql: request.sql.slice(0, 200), error: String((thrown as Error)?.stack ?? thrown) });
+    if (error.code === 'INTERNAL') logger.error('statement failed unexpectedly', { sql: String(request.sql ?? '').slice(0, 200), error: String((thrown as Error)?.stack ?? thrown) });
     return { error: error.toProto(), server_micros: timed() };
   }
 }

@@ -127,5 +127,7 @@ async function apply(engine: SqlEngine, membership: GroupMembership | undefined,
       },
     })),
   );
+  // Answered once on disk: the primary acknowledges on this answer.
+  await engine.durable(new Set(request.entries.map((entry) => entry.table)));
   if (request.entries.length > 0) logger.debug('applied entries', { count: request.entries.length, epoch: request.epoch });
 }

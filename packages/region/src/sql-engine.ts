@@ -117,6 +117,24 @@ export class SqlEngine {
     return { table: file.name, ...file.checksum() };
   }
 
+  /**
+   * Resolves once every commit made so far on these tables is on disk (see wal-sync.ts):
+   * what a write waits for before it is acknowledged, and a replica before it answers.
+   * Rejects with a MiniSqlError when a table file cannot be synced.
+   */
+  async durable(tables: Iterable<string>): Promise<void> {
+    const files = new Set<TableFile>();
+    for (const name of tables) {
+      const file = this.catalog.get(name);
+      if (file) files.add(file);
+    }
+    try {
+      await Promise.all([...files].map((file) => file.durable()));
+    } catch (thrown) {
+      throw errors.internal(`a table file could not be synced to disk: ${(thrown as Error).message}`);
+    }
+  }
+
   /** Executes one statement. Throws a MiniSqlError; on error nothing has changed. */
   execute(sql: string, params: readonly SqlParam[] = []): ResultSet {
     return this.executeLogged(sql, params, '').result;
@@ -365,6 +383,7 @@ export class SqlEngine {
     } catch (error) {
       throw errorFromSqlite(error, { table: table.name, definition: table.definition });
     }
+    table.durableNow();
     this.catalog.addIndex(statement.index, table);
     return writeResult('create_index', 0, `index \`${statement.index}\` created on \`${table.name}\``);
   }
@@ -376,6 +395,7 @@ export class SqlEngine {
       throw errors.indexNotFound(statement.index);
     }
     table.transaction(() => table.exec(`DROP INDEX ${quoteSqliteName(statement.index)}`));
+    table.durableNow();
     this.catalog.removeIndex(statement.index);
     return writeResult('drop_index', 0, `index \`${statement.index}\` dropped`);
   }

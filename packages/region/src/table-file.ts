@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { LruCache, nameKey, type TableDefinition } from '@minisql/common';
 import { fsyncFile, fsyncParentDirectory } from './durable-files.js';
+import { WalSync } from './wal-sync.js';
 import { RowChecksum } from './row-checksum.js';
 import { createTableSql } from './sqlite-ddl.js';
 import { StatementEnvironment, type WriteInputs } from './statement-environment.js';
@@ -81,9 +82,11 @@ export interface TableFileOptions {
   /** Prepared statements kept per table. */
   statementCacheSize: number;
   /**
-   * SQLite's synchronous setting: FULL syncs the WAL at every commit, so a committed
-   * write survives a power loss; NORMAL syncs only at checkpoints: a committed write
+   * FULL: a write is on disk before it is acknowledged, so it survives a power loss
+   * (the WAL is fsynced off the event loop after each commit, see wal-sync.ts, and
+   * callers wait for durable()); NORMAL: synced only at checkpoints, so a committed write
    * survives a crash of the process but the last ones may be lost with the power.
+   * The connection itself always runs SQLite's `synchronous = NORMAL`.
    */
   synchronous: 'NORMAL' | 'FULL';
   /** SQLite page cache of the file's connection, in KiB. */
@@ -116,6 +119,8 @@ export class TableFile {
   private readonly runInTransaction: (work: () => unknown) => unknown;
   /** The time and random seed of the statement running on this file's connection. */
   readonly environment = new StatementEnvironment();
+  /** Set when commits must reach the disk before they are acknowledged (synchronous FULL). */
+  private readonly walSync: WalSync | undefined;
 
   private constructor(
     readonly path: string,
@@ -126,6 +131,20 @@ export class TableFile {
     this.statements = new LruCache(options.statementCacheSize);
     this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.environment.install(db);
+    this.walSync = options.synchronous === 'FULL' ? new WalSync(`${path}-wal`) : undefined;
+  }
+
+  /**
+   * Resolves once every commit made on this file so far is on disk (at once when the
+   * file is not synced per write); rejects when the fsync fails.
+   */
+  durable(): Promise<void> {
+    return this.walSync?.sync() ?? Promise.resolve();
+  }
+
+  /** durable() on this thread, for a schema change that must be on disk when it returns. */
+  durableNow(): void {
+    this.walSync?.syncNow();
   }
 
   get name(): string {
@@ -166,7 +185,8 @@ export class TableFile {
     const db = new Database(path, { fileMustExist: true });
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous}`);
+      // Durability comes from WalSync after the commit, not from an fsync inside it.
+      db.pragma('synchronous = NORMAL');
       db.pragma(`cache_size = ${-Math.max(1, Math.floor(options.pageCacheKiB))}`);
       const row = db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = ?`).get(DEFINITION_KEY) as { value: string } | undefined;
       if (!row) throw new Error(`${path} has no minisql table definition`);
@@ -335,6 +355,7 @@ export class TableFile {
   close(): void {
     this.statements.clear();
     if (this.db.open) this.db.close();
+    this.walSync?.close();
   }
 }
 

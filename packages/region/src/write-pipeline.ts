@@ -53,6 +53,11 @@ export interface PipelinePorts {
   executeBatch(writes: readonly PendingWrite[]): Array<ExecutionOutcome | MiniSqlError>;
   /** Ships the logged writes of a batch, after those of the batches before it; may throw. */
   replicate(writes: readonly LoggedWrite[]): ReplicatingBatch;
+  /**
+   * Resolves once the batch's writes are on this region's disk; runs while the batch
+   * replicates (the local fsync and the replicas' overlap). Rejects when they cannot be.
+   */
+  durable(writes: readonly LoggedWrite[]): Promise<void>;
   /** Checked after replication: may this region still acknowledge (primary, lease valid)? */
   mayAcknowledge(): MiniSqlError | undefined;
   /**
@@ -149,9 +154,14 @@ export class WritePipeline {
     } catch (thrown) {
       replicating = MiniSqlError.from(thrown);
     }
+    // Settled to its error (never rejected): it is awaited only after the replication.
+    const durable = this.ports.durable(logged).then(
+      () => undefined,
+      (thrown: unknown) => MiniSqlError.from(thrown),
+    );
     this.inFlight += 1;
     const previous = this.lastBatch;
-    this.lastBatch = previous.then(() => this.acknowledge(batch, outcomes, logged, replicating, sequence, started));
+    this.lastBatch = previous.then(() => this.acknowledge(batch, outcomes, logged, { replicating, durable }, sequence, started));
   }
 
   /** Ships the unconfirmed entries again in a batch of their own, when no write has taken them along. */
@@ -175,7 +185,7 @@ export class WritePipeline {
     batch: readonly PendingWrite[],
     outcomes: ReadonlyArray<ExecutionOutcome | MiniSqlError>,
     shipped: readonly LoggedWrite[],
-    replicating: ReplicatingBatch | MiniSqlError,
+    { replicating, durable }: { replicating: ReplicatingBatch | MiniSqlError; durable: Promise<MiniSqlError | undefined> },
     sequence: number,
     started: bigint,
   ): Promise<void> {
@@ -185,7 +195,8 @@ export class WritePipeline {
       if (replicating instanceof MiniSqlError) throw replicating;
       await replicating.settle();
       replicated = true;
-      failure = this.ports.mayAcknowledge();
+      // On the replicas' disks now; on this one too before anything is acknowledged.
+      failure = (await durable) ?? this.ports.mayAcknowledge();
     } catch (thrown) {
       failure = MiniSqlError.from(thrown);
     }

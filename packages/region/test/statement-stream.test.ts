@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos, type ExecuteRequest, type ExecuteResponse__Output, type RegionServiceClient } from '@minisql/common';
+import { FRAME_LIMITS, loadProtos, type ExecuteRequest, type ExecuteResponse__Output, type ExecuteResultFrame__Output, type RegionServiceClient } from '@minisql/common';
 import { RegionFixture } from './support/region-fixture.js';
 
 let region: RegionFixture;
@@ -21,22 +21,29 @@ after(async () => {
 let requests = 0;
 const statement = (sequence: number, sql: string): ExecuteRequest => ({ sql, params: [], request_id: `stream-${(requests += 1)}`, sequence });
 
-/** Sends every statement on one stream, half-closes it, and collects the answers and the final status. */
-async function exchange(statements: ExecuteRequest[]): Promise<{ answers: ExecuteResponse__Output[]; status: grpc.StatusObject }> {
+/**
+ * Sends the statements on one stream, `perFrame` to a frame, half-closes it, and collects
+ * the answers, the frames they came in and the final status.
+ */
+async function exchange(
+  statements: ExecuteRequest[],
+  perFrame = statements.length,
+): Promise<{ answers: ExecuteResponse__Output[]; frames: ExecuteResultFrame__Output[]; status: grpc.StatusObject }> {
   const call = stub.ExecuteStream();
-  const answers: ExecuteResponse__Output[] = [];
-  call.on('data', (response: ExecuteResponse__Output) => answers.push(response));
+  const frames: ExecuteResultFrame__Output[] = [];
+  call.on('data', (frame: ExecuteResultFrame__Output) => frames.push(frame));
   const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
   call.on('error', () => undefined); // the status says it
-  for (const request of statements) call.write(request);
+  for (let at = 0; at < statements.length; at += perFrame) call.write({ requests: statements.slice(at, at + perFrame) });
   call.end();
-  return { answers, status: await status };
+  const ended = await status;
+  return { answers: frames.flatMap((frame) => frame.responses), frames, status: ended };
 }
 
 describe('the statement stream', () => {
   it('answers every statement once, each answer carrying its statement sequence', async () => {
     const statements = Array.from({ length: 50 }, (_, i) => statement(i + 1, `insert into streamed values (${i}, 'v${i}');`));
-    const { answers, status } = await exchange(statements);
+    const { answers, status } = await exchange(statements, 7);
     assert.equal(status.code, grpc.status.OK, 'the region did not end the stream cleanly after the client half-closed it');
     assert.deepEqual(answers.map((a) => a.sequence).sort((a, b) => a - b), statements.map((s) => s.sequence));
     assert.ok(answers.every((a) => a.outcome === 'result' && a.result?.rows_affected === 1));
@@ -53,5 +60,21 @@ describe('the statement stream', () => {
     const bySequence = new Map(answers.map((a) => [a.sequence, a]));
     assert.equal(bySequence.get(2)?.error?.code, 'DUPLICATE_KEY');
     assert.deepEqual(bySequence.get(3)?.result?.rows.map((row) => row.values.map((value) => value.text)), [['first']]);
+  });
+
+  it('answers that together pass the frame byte bound come back in several frames, none much past the bound', async () => {
+    const wide = 'w'.repeat(200_000);
+    for (let id = 0; id < 6; id++) await region.execute(`insert into streamed values (${5000 + id}, '${wide}');`);
+    const reads = Array.from({ length: 8 }, (_, i) => statement(i + 1, 'select v from streamed where id >= 5000 and id < 5003;'));
+    const { answers, frames, status } = await exchange(reads);
+    assert.equal(status.code, grpc.status.OK);
+    assert.equal(answers.length, 8);
+    assert.ok(answers.every((a) => a.result?.rows.length === 3), 'a read lost rows');
+    // Each answer holds about 600 KB: two never share a frame under a 1 MiB bound.
+    assert.ok(frames.length >= 8, `8 answers of 600 KB came in ${frames.length} frames`);
+    for (const frame of frames) {
+      const bytes = frame.responses.reduce((sum, r) => sum + (r.result?.rows ?? []).reduce((s, row) => s + (row.values[0]?.text?.length ?? 0), 0), 0);
+      assert.ok(bytes <= FRAME_LIMITS.bytesMax || frame.responses.length === 1, `a frame of ${frame.responses.length} answers holds ${bytes} bytes`);
+    }
   });
 });

@@ -17,9 +17,11 @@ interface Replication {
  * starting with "retry-of-" is answered from the log: the entry of the request named
  * after it (which must have been written before) comes back as its `confirm`.
  */
-function pipelineWithManualReplication(role = { primary: true }) {
+function pipelineWithManualReplication(role = { primary: true }, disk: { manual: boolean } = { manual: false }) {
   const logged = new Map<string, LoggedWrite>();
   const replications: Replication[] = [];
+  /** With a manual disk: each batch's local sync, released or failed by the test. */
+  const syncs: Array<{ writes: string[]; release: () => void; fail: (error: Error) => void }> = [];
   /** Request ids of the first write of each batch whose settle() was called, in call order. */
   const settleOrder: string[] = [];
   let position = 0;
@@ -41,11 +43,15 @@ function pipelineWithManualReplication(role = { primary: true }) {
         },
       };
     },
+    durable: (logged) =>
+      disk.manual
+        ? new Promise<void>((release, fail) => syncs.push({ writes: logged.map((write) => write.record.requestId), release, fail }))
+        : Promise.resolve(),
     mayAcknowledge: () => undefined,
     isPrimary: () => role.primary,
   });
   const write = (requestId: string): Promise<ExecuteResponse> => pipeline.submit({ sql: 'update t set v = 1', params: [], requestId });
-  return { pipeline, replications, settleOrder, write };
+  return { pipeline, replications, settleOrder, syncs, write };
 }
 
 /** Lets every pending callback and promise job run. */
@@ -134,6 +140,37 @@ describe('batches in flight', () => {
     replications[0]!.refuse(errors.notPrimary('region1', 'test refusal'));
     replications[1]!.release();
     assert.equal((await first).error?.code, 'NOT_PRIMARY');
+    assert.equal((await second).error, undefined);
+  });
+
+  it('a batch replicated everywhere is acknowledged, and read, only once it is on this region\'s disk too; the sync starts with the shipping', async () => {
+    const { pipeline, replications, syncs, write } = pipelineWithManualReplication({ primary: true }, { manual: true });
+    let answered = false;
+    const first = write('w1').then((response) => {
+      answered = true;
+      return response;
+    });
+    assert.deepEqual(syncs.map((sync) => sync.writes), [['w1']], 'the local sync did not start when the batch was shipped');
+    const read = pipeline.visibleWritesSettled();
+    replications[0]!.release();
+    await turns();
+    assert.equal(answered, false, 'acknowledged before it was on this region\'s disk');
+    assert.equal(await settledWithin(read), false, 'a read showed a write not yet on this region\'s disk');
+    syncs[0]!.release();
+    assert.equal((await first).error, undefined);
+    assert.equal(await settledWithin(read), true);
+  });
+
+  it('a batch whose local sync fails is not acknowledged; the next batch is judged on its own', async () => {
+    const { replications, syncs, write } = pipelineWithManualReplication({ primary: true }, { manual: true });
+    const first = write('w1');
+    const second = write('w2');
+    syncs[0]!.fail(errors.internal('a table file could not be synced to disk: EIO'));
+    syncs[1]!.release();
+    for (const replication of replications) replication.release();
+    const failed = await first;
+    assert.equal(failed.error?.code, 'INTERNAL');
+    assert.match(failed.error?.message ?? '', /synced to disk: EIO/);
     assert.equal((await second).error, undefined);
   });
 
