@@ -108,11 +108,12 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  const known = new Set(['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'ftp', 'ports', 'dataDir', 'hosts']);
-  for (const key of Object.keys(root)) if (!known.has(key)) fail(key, `is not a known field (known: ${[...known].join(', ')})`);
+  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'ftp', 'ports', 'dataDir', 'hosts'], fail);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
+  refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
   const ftp = root.ftp === undefined ? {} : objectAt(root.ftp, 'ftp', fail);
+  refuseUnknown(ftp, 'ftp.', ['user', 'password', 'passivePortMin', 'passivePortMax'], fail);
   const defaultPorts = { ...CONFIG_DEFAULTS.ports, ...portsAt(root.ports, 'ports', fail) };
 
   const hostsRaw = root.hosts;
@@ -120,6 +121,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const hosts = (hostsRaw as unknown[]).map((entry, index): HostConfig => {
     const field = `hosts[${index}]`;
     const host = objectAt(entry, field, fail);
+    refuseUnknown(host, `${field}.`, ['name', 'ip', 'roles', 'ports'], fail);
     const name = stringAt(host.name, `${field}.name`, fail);
     if (!HOST_NAME.test(name)) fail(`${field}.name`, `"${name}" must be letters, digits, - and _ (at most 63)`);
     const ip = stringAt(host.ip, `${field}.ip`, fail);
@@ -191,6 +193,11 @@ export function isConfigError(error: unknown): error is MiniSqlError {
 }
 
 type Fail = (field: string, why: string) => never;
+
+/** A misspelt field must not fall back to its default silently, at any level. */
+function refuseUnknown(value: Record<string, unknown>, prefix: string, known: readonly string[], fail: Fail): void {
+  for (const key of Object.keys(value)) if (!known.includes(key)) fail(`${prefix}${key}`, `is not a known field (known: ${known.join(', ')})`);
+}
 
 function objectAt(value: unknown, field: string, fail: Fail): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(field, 'must be a mapping of fields');

@@ -49,4 +49,12 @@ describe('parseClusterConfig', () => {
     assert.match(failure(`${minimal}etcd: { prefix: minisql }\n`).message, /etcd\.prefix "minisql" must start and end with \//);
     assert.equal(failure('- just a list').code, 'INVALID_CONFIG');
   });
+
+  it('refuses a misspelt field at every level, naming where it is and what is known', () => {
+    assert.match(failure(`${minimal}replicationFactr: 3\n`).message, /replicationFactr is not a known field/);
+    assert.match(failure(minimal.replace('password: long-enough', 'password: long-enough, passivePortMn: 3000')).message, /ftp\.passivePortMn is not a known field \(known: user, password, passivePortMin, passivePortMax\)/);
+    assert.match(failure(`${minimal}etcd: { endpoint: [http://10.0.0.10:2379] }\n`).message, /etcd\.endpoint is not a known field/);
+    assert.match(failure(minimal.replace('roles: [etcd, master]', 'roles: [etcd, master], rolse: [region]')).message, /hosts\[0\]\.rolse is not a known field/);
+  });
 });
+
