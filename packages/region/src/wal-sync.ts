@@ -9,6 +9,9 @@
  * disk exactly as with FULL. Meanwhile the batch is already on its way to the replicas,
  * so the primary's fsync and the replicas' overlap instead of adding up.
  *
+ * fdatasync, as SQLite itself uses on Linux: the frames' data and the file's size, not
+ * its times.
+ *
  * Why the WAL alone: in WAL mode a commit writes only WAL frames; recovery replays the
  * frames up to the last valid commit frame. SQLite itself syncs the WAL before every
  * checkpoint and the database file after it, and the WAL header when the log restarts,
@@ -18,7 +21,7 @@
  * running one ends and covers every commit before it), so a burst of batches costs two
  * fsyncs, not one each.
  */
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 
 /** The file calls WalSync makes (node:fs; a test counts them). */
 export interface WalFiles {
@@ -30,8 +33,8 @@ export interface WalFiles {
 
 const NODE_FILES: WalFiles = {
   open: (path) => openSync(path, 'r'),
-  fsync: (fd, done) => fsync(fd, done),
-  fsyncSync: (fd) => fsyncSync(fd),
+  fsync: (fd, done) => fdatasync(fd, done),
+  fsyncSync: (fd) => fdatasyncSync(fd),
   close: (fd) => closeSync(fd),
 };
 
