@@ -124,6 +124,9 @@ export class ClusterClient {
         return await attempt();
       } catch (error) {
         if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
+        // A region that stopped a statement at its deadline is fine: the statement is at
+        // fault, and run again elsewhere it would only take that member down the same way.
+        if (error.code === 'TIMEOUT' && !error.retryable) throw error;
         // A table that does not exist is not retried past one fresh route.
         if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && count > 1)) throw error;
         for (const table of tables) this.routes.forget(table);

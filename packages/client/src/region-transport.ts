@@ -24,6 +24,8 @@ import { verificationFromProto, type TableVerification } from './table-verificat
 
 /** Largest message accepted from a region (large selects), in bytes. */
 export const MESSAGE_BYTES_MAX = 256 * 1024 * 1024;
+/** How long past a statement's deadline the client waits for the region's TIMEOUT answer, in milliseconds. */
+export const DEADLINE_ANSWER_GRACE_MS = 1_000;
 /** Reconnection backoff towards a region, in milliseconds. */
 const RECONNECT_BACKOFF_MS_INITIAL = 50;
 const RECONNECT_BACKOFF_MS_MAX = 500;
@@ -65,8 +67,11 @@ export class RegionTransport {
         request_id: options.requestId ?? newRequestId(),
         epoch: options.epoch ?? 0,
         consistency: options.consistency === 'replica' ? 'READ_CONSISTENCY_REPLICA' : 'READ_CONSISTENCY_PRIMARY',
+        // The region stops the statement at this deadline and says so; the client waits a
+        // little longer for that answer, so a slow statement is told apart from a dead region.
+        timeout_ms: options.timeoutMs,
       },
-      options.timeoutMs,
+      options.timeoutMs + DEADLINE_ANSWER_GRACE_MS,
     );
     if (response.outcome === 'error' && response.error) throw MiniSqlError.fromProto(response.error);
     if (!response.result) throw new MiniSqlError('INTERNAL', `response from ${this.address} holds neither a result nor an error`);

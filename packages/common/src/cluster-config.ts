@@ -55,6 +55,10 @@ export interface ClusterConfig {
    * the process but not a power loss of every member together.
    */
   durability: Durability;
+  /** Longest a select may run on a region, in milliseconds; past it the region answers TIMEOUT. */
+  statementTimeoutMs: number;
+  /** Query worker processes per region for selects that may run long (0: none, every select on the region's thread). */
+  queryWorkers: number;
   /** FTP login used between regions to copy table files. */
   ftpUser: string;
   ftpPassword: string;
@@ -71,6 +75,8 @@ const DURABILITIES: readonly Durability[] = ['durable', 'fast'];
 
 export const CONFIG_DEFAULTS = Object.freeze({
   durability: 'durable' as Durability,
+  statementTimeoutMs: 60_000,
+  queryWorkers: 2,
   etcdPrefix: '/minisql/',
   leaseTtlSeconds: 2,
   replicationFactor: 2,
@@ -108,7 +114,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'ftp', 'ports', 'dataDir', 'hosts'], fail);
+  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'ftp', 'ports', 'dataDir', 'hosts'], fail);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
   refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
@@ -149,6 +155,8 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   if (typeof strictReplication !== 'boolean') fail('strictReplication', `must be true or false, got ${JSON.stringify(strictReplication)}`);
   const durability = root.durability ?? CONFIG_DEFAULTS.durability;
   if (!DURABILITIES.includes(durability as Durability)) fail('durability', `must be ${DURABILITIES.join(' or ')}, got ${JSON.stringify(durability)}`);
+  const statementTimeoutMs = integerAt(root.statementTimeoutMs ?? CONFIG_DEFAULTS.statementTimeoutMs, 'statementTimeoutMs', 100, 86_400_000, fail);
+  const queryWorkers = integerAt(root.queryWorkers ?? CONFIG_DEFAULTS.queryWorkers, 'queryWorkers', 0, 64, fail);
   const ftpPassword = stringAt(ftp.password, 'ftp.password', fail);
   if (ftpPassword.length < 8) fail('ftp.password', 'must be at least 8 characters; there is no default password');
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
@@ -163,6 +171,8 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     replicationFactor,
     strictReplication: strictReplication as boolean,
     durability: durability as Durability,
+    statementTimeoutMs,
+    queryWorkers,
     ftpUser: ftp.user === undefined ? CONFIG_DEFAULTS.ftpUser : stringAt(ftp.user, 'ftp.user', fail),
     ftpPassword,
     ftpPassivePortMin,

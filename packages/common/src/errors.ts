@@ -76,6 +76,8 @@ export interface ErrorDetails {
   line?: number;
   column?: number;
   cause?: unknown;
+  /** Overrides the code's own retryability (a statement that ran past its deadline: the statement is at fault, not the member). */
+  retryable?: boolean;
 }
 
 export class MiniSqlError extends Error {
@@ -84,6 +86,7 @@ export class MiniSqlError extends Error {
   readonly position: number;
   readonly line: number;
   readonly column: number;
+  private readonly retryableOverride: boolean | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -93,10 +96,11 @@ export class MiniSqlError extends Error {
     this.position = details.position ?? 0;
     this.line = details.line ?? 0;
     this.column = details.column ?? 0;
+    this.retryableOverride = details.retryable;
   }
 
   get retryable(): boolean {
-    return RETRYABLE_CODES.has(this.code);
+    return this.retryableOverride ?? RETRYABLE_CODES.has(this.code);
   }
 
   toProto(): ProtoErrorInput {
@@ -119,6 +123,8 @@ export class MiniSqlError extends Error {
       position: error.position,
       line: error.line,
       column: error.column,
+      // Only a refusal to retry travels: the code says the rest.
+      ...(error.retryable === false && RETRYABLE_CODES.has(code) ? { retryable: false } : {}),
     });
   }
 
@@ -234,6 +240,9 @@ export const errors = {
     new MiniSqlError(ErrorCode.CONSTRAINT_VIOLATION, message, { object }),
   unavailable: (address: string, why: string) =>
     new MiniSqlError(ErrorCode.UNAVAILABLE, `server at ${address} is unavailable: ${why}`, { object: address }),
+  /** The server stopped a statement at its deadline: the statement is at fault, so a retry elsewhere would fail the same way. */
+  statementTimeout: (timeoutMs: number) =>
+    new MiniSqlError(ErrorCode.TIMEOUT, `the statement ran past its deadline of ${timeoutMs} ms and was stopped`, { object: 'statement', retryable: false }),
   timeout: (address: string, timeoutMs: number) =>
     new MiniSqlError(ErrorCode.TIMEOUT, `no answer from ${address} within ${timeoutMs} ms`, { object: address }),
   fileError: (path: string, why: string) =>

@@ -12,6 +12,7 @@ import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
 import type { Replicator } from './replicator.js';
 import type { SqlEngine } from './sql-engine.js';
+import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
 import { WritePipeline } from './write-pipeline.js';
 
 export class ClusterExecutor {
@@ -24,6 +25,8 @@ export class ClusterExecutor {
     replicator: Replicator,
     /** Refuse writes while the group has no in-sync replica (strictReplication). */
     private readonly strict = false,
+    /** The longest a select may run (RegionOptions.statementTimeoutMs). */
+    private readonly statementTimeoutMsMax = REGION_DEFAULTS.statementTimeoutMs,
   ) {
     this.pipeline = new WritePipeline({
       executeBatch: (writes) => this.engine.executeBatch(writes),
@@ -58,7 +61,7 @@ export class ClusterExecutor {
     }
     if (statement.kind === 'select') {
       const { stale } = this.obey({ kind: 'read', clientEpoch: request.epoch, replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA' });
-      const result = this.engine.execute(sql, params);
+      const result = await this.engine.select(sql, params, statementTimeoutMs(request.timeout_ms, this.statementTimeoutMsMax));
       if (!stale) {
         // Answer only from writes that are replicated, and only while still primary.
         await this.pipeline.visibleWritesSettled();

@@ -27,6 +27,11 @@ const USAGE = `usage: minisql-region [options]
                        or normal (survives a crash of the process only); default: full, or
                        normal when the configuration says durability: fast
   --page-cache-kib N   SQLite page cache per table file, in KiB (default ${REGION_DEFAULTS.pageCacheKiB})
+  --statement-timeout-ms N  longest a select may run; past it the region stops it and answers
+                       TIMEOUT (default: the configuration's statementTimeoutMs, else ${REGION_DEFAULTS.statementTimeoutMs})
+  --query-workers N    worker processes for selects that may run long: scans, ranges, joins
+                       (default: the configuration's queryWorkers, else ${REGION_DEFAULTS.queryWorkers}; 0 runs them
+                       on the region's own thread, where no deadline can stop them)
   --etcd-endpoints URLS  comma-separated etcd client URLs instead of the configuration's
   -h, --help           show this help`;
 
@@ -44,6 +49,8 @@ function parseStartup(): Startup {
       id: { type: 'string' },
       sync: { type: 'string' },
       'page-cache-kib': { type: 'string' },
+      'statement-timeout-ms': { type: 'string' },
+      'query-workers': { type: 'string' },
       'etcd-endpoints': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -57,6 +64,8 @@ function parseStartup(): Startup {
   if (sync !== undefined && sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`--sync must be normal or full, got ${values.sync}`);
   const pageCacheKiB = Number(values['page-cache-kib'] ?? REGION_DEFAULTS.pageCacheKiB);
   if (!Number.isInteger(pageCacheKiB) || pageCacheKiB < 64) throw new Error(`--page-cache-kib must be an integer of at least 64, got ${values['page-cache-kib']}`);
+  const statementTimeoutFlag = optionalInteger(values['statement-timeout-ms'], '--statement-timeout-ms', 100);
+  const queryWorkersFlag = optionalInteger(values['query-workers'], '--query-workers', 0);
   const configPath = values.config ?? process.env.MINISQL_CONFIG;
   if (configPath !== undefined) {
     const loaded = loadClusterConfig(configPath);
@@ -71,6 +80,8 @@ function parseStartup(): Startup {
         dataDir: values['data-dir'] ?? join(config.dataDir, host.name),
         synchronous: sync ?? (config.durability === 'fast' ? 'NORMAL' : 'FULL'),
         pageCacheKiB,
+        statementTimeoutMs: statementTimeoutFlag ?? config.statementTimeoutMs,
+        queryWorkers: queryWorkersFlag ?? config.queryWorkers,
       },
       cluster: { config, host },
     };
@@ -84,8 +95,17 @@ function parseStartup(): Startup {
       dataDir: values['data-dir'] ?? join('data', regionId),
       synchronous: sync ?? REGION_DEFAULTS.synchronous,
       pageCacheKiB,
+      statementTimeoutMs: statementTimeoutFlag ?? REGION_DEFAULTS.statementTimeoutMs,
+      queryWorkers: queryWorkersFlag ?? REGION_DEFAULTS.queryWorkers,
     },
   };
+}
+
+function optionalInteger(text: string | undefined, flag: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${flag} must be an integer of at least ${min}, got ${text}`);
+  return value;
 }
 
 async function main(): Promise<void> {

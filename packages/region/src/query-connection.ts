@@ -6,13 +6,24 @@
 import Database from 'better-sqlite3';
 import { errors, nameKey } from '@minisql/common';
 import { LruCache } from '@minisql/common';
-import type { SqliteStatement, TableFile } from './table-file.js';
+import type { SqliteStatement } from './table-file.js';
+
+/** A table file to attach: its name and where it is. */
+export interface AttachableTable {
+  name: string;
+  path: string;
+}
 
 /** SQLite's compiled-in limit on attached databases (SQLITE_MAX_ATTACHED). */
 export const ATTACHED_TABLES_MAX = 10;
 
 export class QueryConnection {
   private readonly db = new Database(':memory:');
+
+  /** Makes every attached file read-only for this connection (a query worker's). */
+  readOnly(): void {
+    this.db.pragma('query_only = 1');
+  }
   /** Attached tables: nameKey -> schema name, in least-recently-used order. */
   private readonly attached = new Map<string, string>();
   /** Prepared statements; cleared whenever the set of attached files changes. */
@@ -28,7 +39,7 @@ export class QueryConnection {
   }
 
   /** Prepares `sql` with every table in `tables` attached. */
-  prepare(sql: string, tables: readonly TableFile[]): SqliteStatement {
+  prepare(sql: string, tables: readonly AttachableTable[]): SqliteStatement {
     if (tables.length > ATTACHED_TABLES_MAX) throw errors.limitExceeded('number of tables in one statement', ATTACHED_TABLES_MAX);
     for (const table of tables) this.attach(table);
     let statement = this.statements.get(sql);
@@ -53,7 +64,7 @@ export class QueryConnection {
     this.db.close();
   }
 
-  private attach(table: TableFile): void {
+  private attach(table: AttachableTable): void {
     const key = nameKey(table.name);
     const schema = this.attached.get(key);
     if (schema !== undefined) {

@@ -24,6 +24,16 @@ export interface RegionOptions {
   pageCacheKiB: number;
   /** Largest gRPC message accepted or sent, in bytes. */
   messageBytesMax: number;
+  /**
+   * Longest a select may run, in milliseconds, whatever the client allows; past it the
+   * region stops it and answers TIMEOUT. A client may ask for less (its own timeout).
+   */
+  statementTimeoutMs: number;
+  /**
+   * Query worker processes for selects that may run long (scans, ranges, joins); 0 runs
+   * every select on the region's own thread, where nothing can stop it.
+   */
+  queryWorkers: number;
 }
 
 export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir'>> = Object.freeze({
@@ -33,6 +43,16 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   synchronous: 'FULL',
   pageCacheKiB: 2_048,
   messageBytesMax: 256 * 1024 * 1024,
+  statementTimeoutMs: 60_000,
+  queryWorkers: 2,
 });
 
+/** Statements waiting for a query worker at most, per region; more are refused at once. */
+export const QUERIES_WAITING_MAX = 256;
+
 export const REGION_LISTEN_ADDRESS_DEFAULT = '127.0.0.1:7001';
+
+/** A statement's deadline: what the client allows (0: nothing said), never past the region's limit. */
+export function statementTimeoutMs(requestedMs: number, limitMs: number): number {
+  return requestedMs > 0 ? Math.min(requestedMs, limitMs) : limitMs;
+}

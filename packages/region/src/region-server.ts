@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { loadProtos, type Logger } from '@minisql/common';
 import { QueryConnection } from './query-connection.js';
-import type { RegionOptions } from './region-options.js';
+import { QUERIES_WAITING_MAX, type RegionOptions } from './region-options.js';
+import { QueryWorkers } from './query-workers.js';
 import { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
@@ -33,6 +34,8 @@ export class RegionServer {
 
   private readonly catalog: TableCatalog;
   private readonly queries: QueryConnection;
+  /** Where selects that may run long go; none when queryWorkers is 0. */
+  private readonly workers: QueryWorkers | undefined;
   private readonly engine: SqlEngine;
   private readonly server: grpc.Server;
   private ftpServer: SnapshotFtpServer | undefined;
@@ -48,7 +51,15 @@ export class RegionServer {
   ) {
     this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous, pageCacheKiB: options.pageCacheKiB }, logger.child('catalog'));
     this.queries = new QueryConnection(options.statementCacheSize, options.pageCacheKiB);
-    this.engine = new SqlEngine(this.catalog, this.queries, { resultRowsMax: options.resultRowsMax, analysisCacheSize: options.analysisCacheSize, replicated: cluster !== undefined });
+    this.workers =
+      options.queryWorkers > 0 ? new QueryWorkers({ workersMax: options.queryWorkers, waitingMax: QUERIES_WAITING_MAX, logger: logger.child('query-workers') }) : undefined;
+    this.engine = new SqlEngine(this.catalog, this.queries, {
+      resultRowsMax: options.resultRowsMax,
+      analysisCacheSize: options.analysisCacheSize,
+      replicated: cluster !== undefined,
+      queryWorkers: this.workers,
+      pageCacheKiB: options.pageCacheKiB,
+    });
     // A region outside every group holds no tables: files left from a group it was dropped
     // from are stale (it missed writes), so they go; it copies afresh when it joins again.
     cluster?.membership.onChange((role) => {
@@ -66,10 +77,10 @@ export class RegionServer {
     const { region } = loadProtos();
     const { replication } = loadProtos();
     const executor = this.cluster
-      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication)
+      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication, this.options.statementTimeoutMs)
       : undefined;
     const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.logger.child('verify')) : undefined;
-    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger));
+    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs));
     let joins: JoinCoordinator | undefined;
     if (this.cluster && executor) {
       const { membership, replicator, ftp } = this.cluster;
@@ -121,6 +132,7 @@ export class RegionServer {
       });
     });
     await this.ftpServer?.stop().catch(() => undefined);
+    this.workers?.close();
     this.queries.close();
     this.catalog.close();
     this.logger.info('region stopped');

@@ -17,6 +17,7 @@ import {
   type VerifyResponse,
 } from '@minisql/common';
 import type { ClusterExecutor } from './cluster-executor.js';
+import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
 import type { SqlEngine } from './sql-engine.js';
 import type { TableVerifier } from './table-verifier.js';
 
@@ -27,11 +28,16 @@ export function regionServiceHandlers(
   regionId: string,
   incarnation: string,
   logger: Logger,
+  /** The longest a select may run (RegionOptions.statementTimeoutMs). */
+  statementTimeoutMsMax = REGION_DEFAULTS.statementTimeoutMs,
 ): RegionServiceHandlers {
   const answer = (request: ExecuteRequest__Output): Promise<ExecuteResponse> =>
     respond(request, logger, async (timed) => {
       if (cluster) return cluster.execute(request, timed);
-      const outcome = engine.executeLogged(request.sql, request.params.map(paramFromProto), request.request_id);
+      const params = request.params.map(paramFromProto);
+      const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
+      if (analysis.kind === 'select') return { result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax)), server_micros: timed() };
+      const outcome = engine.executeLogged(request.sql, params, request.request_id);
       // A write is answered once it is on disk (a retry answered from the log too).
       const written = outcome.write?.table ?? outcome.confirm?.table;
       if (written !== undefined) await engine.durable([written]);

@@ -5,6 +5,7 @@
  */
 import {
   AnalysisCache,
+  LruCache,
   describeRows,
   DESCRIBE_COLUMNS,
   SHOW_INDEXES_COLUMNS,
@@ -27,6 +28,8 @@ import {
   encodeParams,
 } from '@minisql/common';
 import type { QueryConnection } from './query-connection.js';
+import { isBoundedPlan } from './query-plan.js';
+import type { QueryWorkers, ResultColumnSource } from './query-workers.js';
 import { errorFromSqlite } from './sqlite-errors.js';
 import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
 import type { TableCatalog } from './table-catalog.js';
@@ -44,7 +47,16 @@ export interface EngineOptions {
    * logged write carries a checksum of the rows it changed, which replicas compare.
    */
   replicated: boolean;
+  /**
+   * Where selects that may run long go (query-plan.ts); without it every select runs on
+   * this thread. With it, `pageCacheKiB` is the workers' page cache per attached file.
+   */
+  queryWorkers?: QueryWorkers;
+  pageCacheKiB?: number;
 }
+
+/** Plans kept (bounded or not), by statement shape. */
+const PLANS_KEPT = 1_024;
 
 /** A write the engine logged, to be shipped to replicas. */
 export interface LoggedWrite {
@@ -88,12 +100,64 @@ export class SqlEngine {
   /** Result column types per prepared select, computed once per statement. */
   private readonly columnTypes = new WeakMap<SqliteStatement, ResultColumnType[]>();
 
+  /** Whether each select shape is bounded (runs here) or not (runs in a query worker). */
+  private readonly boundedPlans = new LruCache<string, boolean>(PLANS_KEPT);
+
   constructor(
     private readonly catalog: TableCatalog,
     private readonly queries: QueryConnection,
     private readonly options: EngineOptions,
   ) {
     this.analyses = new AnalysisCache(options.analysisCacheSize);
+    catalog.onFileChange((table) => {
+      // Plans and the workers' open files belong to the files that were there.
+      this.boundedPlans.clear();
+      this.queries.detach(table);
+      options.queryWorkers?.reset();
+    });
+  }
+
+  /**
+   * Runs a select: on this thread when its plan is bounded (a lookup by key or index),
+   * else in a query worker, stopped with TIMEOUT past `timeoutMs`. Anything but a select
+   * runs here, as execute(). Throws a MiniSqlError.
+   */
+  async select(sql: string, params: readonly SqlParam[], timeoutMs: number): Promise<ResultSet> {
+    const workers = this.options.queryWorkers;
+    const statement = this.analyze(sql);
+    if (workers === undefined || statement.kind !== 'select' || statement.tables.length === 0) return this.execute(sql, params);
+    if (params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, params.length);
+    const tables = statement.tables.map((name) => this.catalog.require(name));
+    if (this.isBounded(statement.sql, tables, params)) return this.execute(sql, params);
+    const answer = await workers.run(
+      {
+        sql: statement.sql,
+        params,
+        tables: tables.map((table) => ({ name: table.name, path: table.path })),
+        definition: tables[0]?.definition,
+        rowsMax: this.options.resultRowsMax,
+        pageCacheKiB: this.options.pageCacheKiB ?? 2_048,
+      },
+      timeoutMs,
+    );
+    return rowsResult('select', this.columnTypesOf(answer.columns), answer.rows, answer.truncated);
+  }
+
+  /** From the plan SQLite makes for the select, once per shape; a select that does not prepare is left to execute() to report. */
+  private isBounded(sql: string, tables: readonly TableFile[], params: readonly SqlParam[]): boolean {
+    let bounded = this.boundedPlans.get(sql);
+    if (bounded === undefined) {
+      try {
+        const explain = `EXPLAIN QUERY PLAN ${sql}`;
+        const prepared = tables.length === 1 ? (tables[0] as TableFile).prepare(explain) : this.queries.prepare(explain, tables);
+        const plan = prepared.all(...params) as Array<{ detail: string }>;
+        bounded = isBoundedPlan(plan.map((step) => step.detail));
+      } catch {
+        return true;
+      }
+      this.boundedPlans.set(sql, bounded);
+    }
+    return bounded;
   }
 
   /** Analyses (or finds the cached analysis of) `sql`. Throws a MiniSqlError. */
@@ -364,7 +428,6 @@ export class SqlEngine {
       if (statement.ifExists) return writeResult('drop_table', 0, `table \`${statement.table}\` does not exist`);
       throw errors.tableNotFound(statement.table);
     }
-    this.queries.detach(table.name);
     this.catalog.drop(table.name);
     return writeResult('drop_table', 0, `table \`${table.name}\` dropped`);
   }
@@ -513,14 +576,19 @@ export class SqlEngine {
   private resultColumns(prepared: SqliteStatement): ResultColumnType[] {
     let columns = this.columnTypes.get(prepared);
     if (columns === undefined) {
-      columns = prepared.columns().map((column) => {
-        const definition = column.table === null || column.column === null ? undefined : this.catalog.get(column.table)?.definition;
-        const declared = definition?.columns.find((c) => nameKey(c.name) === nameKey(column.column as string));
-        return { name: column.name, type: declared?.type.declared ?? '', float: declared?.type.base === 'float' };
-      });
+      columns = this.columnTypesOf(prepared.columns());
       this.columnTypes.set(prepared, columns);
     }
     return columns;
+  }
+
+  /** The declared minisql type of each result column that comes straight from a table column. */
+  private columnTypesOf(columns: readonly ResultColumnSource[]): ResultColumnType[] {
+    return columns.map((column) => {
+      const definition = column.table === null || column.column === null ? undefined : this.catalog.get(column.table)?.definition;
+      const declared = definition?.columns.find((c) => nameKey(c.name) === nameKey(column.column as string));
+      return { name: column.name, type: declared?.type.declared ?? '', float: declared?.type.base === 'float' };
+    });
   }
 }
 

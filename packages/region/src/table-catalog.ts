@@ -14,6 +14,8 @@ export class TableCatalog {
   /** nameKey of each explicit index -> nameKey of its table. */
   private readonly indexOwners = new Map<string, string>();
   private readonly directory: string;
+  /** Told when a table's file appears or goes (create, drop, a snapshot put in place). */
+  private readonly fileListeners: Array<(table: string) => void> = [];
 
   constructor(
     dataDir: string,
@@ -38,6 +40,11 @@ export class TableCatalog {
     this.logger.info('tables loaded', { tables: this.tables.size, directory: this.directory });
   }
 
+  /** Calls `listener` with the table's name whenever its file appears or goes. */
+  onFileChange(listener: (table: string) => void): void {
+    this.fileListeners.push(listener);
+  }
+
   get(name: string): TableFile | undefined {
     return this.tables.get(nameKey(name));
   }
@@ -56,12 +63,14 @@ export class TableCatalog {
     if (this.get(definition.name)) throw errors.tableExists(definition.name);
     const table = TableFile.create(join(this.directory, TableFile.fileName(definition.name)), definition, this.options);
     this.add(table);
+    this.changed(table.name);
     return table;
   }
 
   /** Closes and deletes the table's file; renaming first makes the drop atomic on disk. */
   drop(name: string): void {
     const table = this.require(name);
+    this.changed(table.name);
     table.close();
     this.tables.delete(nameKey(name));
     for (const [index, owner] of this.indexOwners) if (owner === nameKey(name)) this.indexOwners.delete(index);
@@ -86,6 +95,7 @@ export class TableCatalog {
     fsyncParentDirectory(path);
     const table = TableFile.open(path, this.options);
     this.add(table);
+    this.changed(table.name);
     return table;
   }
 
@@ -106,6 +116,10 @@ export class TableCatalog {
     for (const table of this.tables.values()) table.close();
     this.tables.clear();
     this.indexOwners.clear();
+  }
+
+  private changed(table: string): void {
+    for (const listener of this.fileListeners) listener(table);
   }
 
   private add(table: TableFile): void {

@@ -1,0 +1,74 @@
+/**
+ * Hostile workloads, with real processes: a select that would run for hours is stopped
+ * at its deadline and answered TIMEOUT, its group keeps its primary (no failover: the
+ * lease is renewed meanwhile), and the table keeps answering everyone else.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterClient } from '@minisql/client';
+import { MiniSqlError } from '@minisql/common';
+import { TestCluster } from './support/test-cluster.js';
+
+const ROWS = 3_000;
+/** count(*) over three copies of 3,000 rows: 2.7e10 row visits, hours of SQLite. */
+const RUNAWAY = 'select count(*) from big a, big b, big c;';
+const DEADLINE_MS = 3_000;
+
+describe('a runaway query', () => {
+  let test: TestCluster;
+  let impatient: ClusterClient;
+  before(async () => {
+    test = await TestCluster.start({ regions: 2 });
+    await test.waitForStatus('group g1', (s) => s.groups.length === 1);
+    const client = await test.client();
+    await client.execute('create table big (id int primary key, v text);');
+    for (let from = 0; from < ROWS; from += 500) {
+      const values = Array.from({ length: 500 }, (_, i) => `(${from + i}, 'v${from + i}')`).join(', ');
+      await client.execute(`insert into big values ${values};`);
+    }
+    impatient = await ClusterClient.connect({ masterAddresses: test.masterAddresses, statementTimeoutMs: DEADLINE_MS });
+  });
+  after(async () => {
+    impatient?.close();
+    await test?.stop();
+  });
+
+  it('is answered TIMEOUT within its deadline plus 1 s, naming the limit, and is not retried elsewhere; no failover', async () => {
+    const before = await test.waitForStatus('group g1', (s) => s.groups.length === 1);
+    const started = Date.now();
+    const error = await impatient.execute(RUNAWAY).then(
+      () => assert.fail('the runaway query returned'),
+      (thrown: unknown) => thrown as MiniSqlError,
+    );
+    const elapsedMs = Date.now() - started;
+    assert.equal(error.code, 'TIMEOUT', error.message);
+    assert.match(error.message, new RegExp(`deadline of ${DEADLINE_MS} ms`));
+    assert.ok(elapsedMs < DEADLINE_MS + 1_000, `answered after ${elapsedMs} ms`);
+    const now = await impatient.clusterStatus();
+    const [was, is] = [before.groups[0], now.groups[0]];
+    assert.deepEqual([is?.epoch, is?.primary], [was?.epoch, was?.primary], 'the group failed over');
+  });
+
+  it('leaves the table answering other clients while it runs: point selects, inserts and a scan', async () => {
+    const client = await test.client();
+    const status = await client.clusterStatus();
+    const runaway = impatient.execute(RUNAWAY).catch((error: unknown) => error as MiniSqlError);
+    let answered = 0;
+    let slowestMs = 0;
+    const until = Date.now() + DEADLINE_MS - 500;
+    for (let id = ROWS; Date.now() < until; id += 1) {
+      const started = Date.now();
+      assert.deepEqual((await client.execute(`select v from big where id = ${id - ROWS};`)).rows, [[`v${id - ROWS}`]]);
+      await client.execute(`insert into big values (${id}, 'during');`);
+      slowestMs = Math.max(slowestMs, Date.now() - started);
+      answered += 1;
+    }
+    assert.ok(answered >= 20, `only ${answered} select+insert pairs answered while the runaway query ran`);
+    assert.ok(slowestMs < 1_000, `a select+insert pair took ${slowestMs} ms while the runaway query ran`);
+    assert.equal((await runaway as MiniSqlError).code, 'TIMEOUT');
+    // A scan goes to a query worker too: the worker that was killed is replaced.
+    assert.deepEqual((await client.execute("select count(*) from big where v = 'during';")).rows, [[answered]]);
+    const after = await client.clusterStatus();
+    assert.equal(after.groups[0]?.epoch, status.groups[0]?.epoch, 'the group failed over');
+  });
+});

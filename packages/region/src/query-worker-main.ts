@@ -1,0 +1,50 @@
+/**
+ * A query worker: a child process of the region that runs selects which may take long
+ * (query-plan.ts), on its own read-only connection to the table files. The region kills
+ * it when a statement passes its deadline: SQLite's interrupt is not reachable through
+ * better-sqlite3, and a process, unlike a thread, stops at once wherever it is.
+ *
+ * Protocol (Node IPC, structured clone): the region sends a QueryRequest, the worker
+ * answers one QueryAnswer with the same id. One statement at a time.
+ */
+import { errors, MiniSqlError, type ProtoError__Output } from '@minisql/common';
+import { QueryConnection } from './query-connection.js';
+import type { QueryAnswer, QueryRequest } from './query-workers.js';
+import { errorFromSqlite } from './sqlite-errors.js';
+
+/** Prepared statements the worker keeps. */
+const STATEMENTS_KEPT = 64;
+
+let connection: QueryConnection | undefined;
+
+function answer(request: QueryRequest): QueryAnswer {
+  connection ??= new QueryConnection(STATEMENTS_KEPT, request.pageCacheKiB);
+  connection.readOnly();
+  const context = { table: request.tables[0]?.name ?? '', definition: request.definition };
+  try {
+    const prepared = connection.prepare(request.sql, request.tables);
+    if (!prepared.reader) throw errors.unsupported('a select that writes');
+    const columns = prepared.columns().map((column) => ({ name: column.name, table: column.table, column: column.column }));
+    prepared.raw(true);
+    const params = request.params.map((value) => (value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value));
+    const rows: unknown[][] = [];
+    let truncated = false;
+    for (const row of prepared.iterate(...params) as IterableIterator<unknown[]>) {
+      if (rows.length >= request.rowsMax) {
+        truncated = true;
+        break;
+      }
+      rows.push(row);
+    }
+    return { id: request.id, columns, rows, truncated };
+  } catch (error) {
+    const failure = error instanceof MiniSqlError ? error : errorFromSqlite(error, context);
+    return { id: request.id, error: failure.toProto() as ProtoError__Output };
+  }
+}
+
+process.on('message', (request: QueryRequest) => {
+  process.send?.(answer(request));
+});
+// The region went away: nothing to answer to.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,117 @@
+/** The query worker processes, for real: statements run in child processes over real table files. */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { Logger, MiniSqlError } from '@minisql/common';
+import { QueryWorkers, type QueryRequest } from '../src/query-workers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'query-workers-'));
+const path = join(dir, 'big.sqlite');
+/** A connection holding the file open in WAL mode, as a region's table file does. */
+let owner: Database.Database;
+const quiet = new Logger('test', 'query-workers', 'error');
+
+before(() => {
+  owner = new Database(path);
+  owner.pragma('journal_mode = WAL');
+  owner.exec('create table big (id integer primary key, v text)');
+  const insert = owner.prepare('insert into big values (?, ?)');
+  owner.transaction(() => {
+    for (let id = 0; id < 2_000; id++) insert.run(id, `v${id}`);
+  })();
+});
+after(() => {
+  owner.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const request = (sql: string, params: unknown[] = []): Omit<QueryRequest, 'id'> => ({
+  sql,
+  params,
+  tables: [{ name: 'big', path }],
+  definition: undefined,
+  rowsMax: 100,
+  pageCacheKiB: 256,
+});
+const RUNAWAY = 'select count(*) from big a, big b, big c';
+
+const failureOf = (promise: Promise<unknown>): Promise<MiniSqlError> =>
+  promise.then(
+    () => assert.fail('resolved'),
+    (error: MiniSqlError) => error,
+  );
+
+describe('query workers', () => {
+  it('run a scan in a worker and answer its rows, its column sources and whether the rows were cut', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    try {
+      const answer = await workers.run(request('select id, v from big where id >= ? order by id', [1_950]), 10_000);
+      assert.equal(answer.rows.length, 50);
+      assert.deepEqual(answer.rows[0], [1_950, 'v1950']);
+      assert.deepEqual(answer.columns.map((c) => [c.name, c.table, c.column]), [['id', 'big', 'id'], ['v', 'big', 'v']]);
+      assert.equal(answer.truncated, false);
+      assert.equal((await workers.run(request('select id from big'), 10_000)).truncated, true);
+    } finally {
+      workers.close();
+    }
+  });
+
+  it('stop a statement at its deadline by killing its worker, answer TIMEOUT naming the limit, and start a fresh worker for the next', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    try {
+      const started = Date.now();
+      const error = await failureOf(workers.run(request(RUNAWAY), 300));
+      assert.equal(error.code, 'TIMEOUT');
+      assert.equal(error.retryable, false, 'a statement past its deadline would fail the same way elsewhere');
+      assert.match(error.message, /deadline of 300 ms/);
+      assert.ok(Date.now() - started < 1_300, `answered after ${Date.now() - started} ms`);
+      assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
+    } finally {
+      workers.close();
+    }
+  });
+
+  it('a statement waiting for a busy worker waits under its own deadline, and a full queue is refused with LIMIT_EXCEEDED', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 1, logger: quiet });
+    try {
+      const runaway = failureOf(workers.run(request(RUNAWAY), 2_000));
+      const waiting = failureOf(workers.run(request('select count(*) from big'), 200));
+      const refused = await failureOf(workers.run(request('select count(*) from big'), 200));
+      assert.equal(refused.code, 'LIMIT_EXCEEDED');
+      assert.match(refused.message, /statements waiting for a query worker/);
+      assert.equal((await waiting).code, 'TIMEOUT');
+      assert.equal((await runaway).code, 'TIMEOUT');
+    } finally {
+      workers.close();
+    }
+  });
+
+  it('a failing statement comes back as its catalog error, and the worker lives on', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    try {
+      const error = await failureOf(workers.run(request('select nope from big'), 10_000));
+      assert.notEqual(error.code, 'TIMEOUT');
+      assert.match(error.message, /nope/);
+      assert.equal(workers.size, 1);
+      assert.deepEqual((await workers.run(request('select count(*) from big where id < 10'), 10_000)).rows, [[10]]);
+    } finally {
+      workers.close();
+    }
+  });
+
+  it('reset ends idle workers at once (the table files changed), and the next statement starts a new one', async () => {
+    const workers = new QueryWorkers({ workersMax: 2, waitingMax: 4, logger: quiet });
+    try {
+      await workers.run(request('select count(*) from big'), 10_000);
+      assert.equal(workers.size, 1);
+      workers.reset();
+      assert.equal(workers.size, 0);
+      assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
+    } finally {
+      workers.close();
+    }
+  });
+});
