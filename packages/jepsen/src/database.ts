@@ -32,6 +32,12 @@ export interface Database {
   primaries?(test: TestContext): Promise<string[]>;
   /** Every (primary, replica) pair of nodes now, for the one-way partition. */
   replicaLinks?(test: TestContext): Promise<PrimaryReplicaLink[]>;
+  /**
+   * Sends a query that would run for ever to a primary, allowing it `deadlineMs`, and
+   * resolves with what came back, for the runaway nemesis (e.g. "TIMEOUT after 2003 ms;
+   * epoch 1 -> 1"). Must not throw: a failure is described.
+   */
+  runaway?(test: TestContext, deadlineMs: number): Promise<string>;
   /** Remote paths of log files to copy into the store after the run, per node. */
   logFiles?(test: TestContext, node: string): string[];
   /**

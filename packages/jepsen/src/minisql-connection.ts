@@ -16,7 +16,7 @@ import { MiniSqlError } from '@minisql/common';
 import type { MinisqlOptions } from './minisql-database.js';
 import { DefiniteFailure, type StoreConnection } from './store-connection.js';
 
-const REGISTER_TABLE_PREFIX = 'jepsen_registers_';
+export const REGISTER_TABLE_PREFIX = 'jepsen_registers_';
 const SET_TABLE = 'jepsen_set';
 const LOCK_TABLE = 'jepsen_lock';
 /** What every register write also sets: a value only the primary's random() decides. */

@@ -23,10 +23,11 @@ import { dirname, resolve } from 'node:path';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { ClusterClient, divergence, memberVerdict } from '@minisql/client';
+import { MiniSqlError } from '@minisql/common';
 import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
 import type { PrimaryReplicaLink } from './partition-shapes.js';
-import { MinisqlConnection, provisionMinisql } from './minisql-connection.js';
+import { MinisqlConnection, provisionMinisql, REGISTER_TABLE_PREFIX } from './minisql-connection.js';
 import { daemonCommands, type DaemonCommands } from './node-daemon.js';
 import { shellQuote } from './shell-quote.js';
 import type { StoreConnection } from './store-connection.js';
@@ -86,6 +87,8 @@ export class MinisqlDatabase implements Database {
    * processes opens it with the provisioning (once per setup).
    */
   private barrier: Barrier | undefined;
+  /** Runaway queries sent, to take the register tables in turn. */
+  private runaways = 0;
 
   constructor(private readonly options: MinisqlOptions) {}
 
@@ -158,6 +161,34 @@ export class MinisqlDatabase implements Database {
   async replicaLinks(test: TestContext): Promise<PrimaryReplicaLink[]> {
     const groups = await this.groupHosts(test);
     return groups.flatMap((group) => group.replicas.map((replica): PrimaryReplicaLink => [group.primary, replica]));
+  }
+
+  /**
+   * A recursive count that never ends, gated on a register table so that it goes to that
+   * table's primary; allowed `deadlineMs`. Says what came back and the group's epoch
+   * before and after: a database that stops the statement keeps its primary.
+   */
+  async runaway(test: TestContext, deadlineMs: number): Promise<string> {
+    const table = `${REGISTER_TABLE_PREFIX}${this.runaways++ % this.options.tables}`;
+    try {
+      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000, statementTimeoutMs: deadlineMs });
+      try {
+        const epochOf = async () => (await client.clusterStatus()).groups.find((group) => group.tables.includes(table));
+        const before = await epochOf();
+        const started = Date.now();
+        const outcome = await client.execute(`with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r where n < (select count(*) from ${table})`).then(
+          () => 'returned',
+          (error: unknown) => (error instanceof MiniSqlError ? error.code : String(error)),
+        );
+        const elapsedMs = Date.now() - started;
+        const after = await epochOf();
+        return `${table} on ${before?.group_id ?? '?'}: ${outcome} after ${elapsedMs} ms; epoch ${before?.epoch ?? '?'} -> ${after?.epoch ?? '?'}`;
+      } finally {
+        client.close();
+      }
+    } catch (error) {
+      return `${table}: the runaway query could not be sent: ${error instanceof Error ? error.message : String(error)}`;
+    }
   }
 
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {

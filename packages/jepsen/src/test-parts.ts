@@ -11,6 +11,7 @@ import { noopNemesis } from './nemesis-noop.js';
 import { PacketNemesis, START_DELAY, START_LOSS, STOP_DELAY, STOP_LOSS } from './nemesis-packet.js';
 import { PartitionNemesis, START_PARTITION, STOP_PARTITION } from './nemesis-partition.js';
 import { KILL, killNemesis, PAUSE, pauseNemesis, RESUME, START } from './nemesis-process.js';
+import { RunawayNemesis, START_RUNAWAY, STOP_RUNAWAY } from './nemesis-runaway.js';
 import type { Nemesis } from './nemesis.js';
 import { NetnsHosts } from './netns-hosts.js';
 import type { Remote } from './remote.js';
@@ -91,6 +92,10 @@ export function nemesisFor(config: TestConfig, random: () => number): { nemesis:
       case 'clock':
         nemeses.push(new ClockNemesis({ stepSeconds: clockStepSeconds }));
         schedule.push({ startF: BUMP_CLOCK, stopF: RESET_CLOCK });
+        break;
+      case 'runaway':
+        nemeses.push(new RunawayNemesis());
+        schedule.push({ startF: START_RUNAWAY, stopF: STOP_RUNAWAY });
         break;
     }
   }

@@ -112,6 +112,22 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     assertCopiesEqual(run.results);
   });
 
+  it('minisql stays linearizable while runaway queries hit the primaries: each is stopped at its deadline and no group fails over', async () => {
+    const run = await minisqlRun({ seed: 9, nemesis: { mode: 'runaway', interval: 2 }, time_limit: 12 });
+    assert.equal(run.verdict.valid, true, run.verdict.summary);
+    const outcomes = run.history
+      .filter((op) => op.f === 'stop-runaway' && op.type === 'info' && typeof op.value === 'string' && op.value.includes('epoch'))
+      .flatMap((op) => String(op.value).split('; jepsen_'));
+    assert.ok(outcomes.length >= 2, `${outcomes.length} runaway queries reported`);
+    for (const outcome of outcomes) {
+      assert.match(outcome, /: TIMEOUT after \d+ ms/, `a runaway query was not stopped at its deadline: ${outcome}`);
+      const [, before, after] = /epoch (\d+) -> (\d+)/.exec(outcome) ?? [];
+      assert.equal(after, before, `the group failed over during a runaway query: ${outcome}`);
+    }
+    assert.ok(historyFacts(run).okOps > 50, 'too few ops succeeded while runaway queries ran');
+    assertCopiesEqual(run.results);
+  });
+
   it('replica reads presented as linearizable are caught: the run is invalid and the timeline shows the ops that prove it', async () => {
     // A stale replica read needs a partition that leaves a client reading a replica the
     // primary no longer writes to; which partitions do depends on the run's timing, so the

@@ -125,7 +125,8 @@ export class SqlEngine {
   async select(sql: string, params: readonly SqlParam[], timeoutMs: number): Promise<ResultSet> {
     const workers = this.options.queryWorkers;
     const statement = this.analyze(sql);
-    if (workers === undefined || statement.kind !== 'select' || statement.tables.length === 0) return this.execute(sql, params);
+    // A select of no table can still run for ever (a recursive CTE): it is judged too.
+    if (workers === undefined || statement.kind !== 'select') return this.execute(sql, params);
     if (params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, params.length);
     const tables = statement.tables.map((name) => this.catalog.require(name));
     if (this.isBounded(statement.sql, tables, params)) return this.execute(sql, params);
