@@ -59,6 +59,10 @@ export interface ClusterConfig {
   statementTimeoutMs: number;
   /** Query worker processes per region for selects that may run long (0: none, every select on the region's thread). */
   queryWorkers: number;
+  /** Rows one select returns at most; more are cut and the result marked truncated. */
+  resultRowsMax: number;
+  /** Bytes one result may hold; a select that would build more fails with LIMIT_EXCEEDED. */
+  resultBytesMax: number;
   /** FTP login used between regions to copy table files. */
   ftpUser: string;
   ftpPassword: string;
@@ -77,6 +81,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
   durability: 'durable' as Durability,
   statementTimeoutMs: 60_000,
   queryWorkers: 2,
+  resultRowsMax: 100_000,
+  resultBytesMax: 64 * 1024 * 1024,
   etcdPrefix: '/minisql/',
   leaseTtlSeconds: 2,
   replicationFactor: 2,
@@ -114,7 +120,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'ftp', 'ports', 'dataDir', 'hosts'], fail);
+  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'ftp', 'ports', 'dataDir', 'hosts'], fail);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
   refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
@@ -157,6 +163,9 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   if (!DURABILITIES.includes(durability as Durability)) fail('durability', `must be ${DURABILITIES.join(' or ')}, got ${JSON.stringify(durability)}`);
   const statementTimeoutMs = integerAt(root.statementTimeoutMs ?? CONFIG_DEFAULTS.statementTimeoutMs, 'statementTimeoutMs', 100, 86_400_000, fail);
   const queryWorkers = integerAt(root.queryWorkers ?? CONFIG_DEFAULTS.queryWorkers, 'queryWorkers', 0, 64, fail);
+  const resultRowsMax = integerAt(root.resultRowsMax ?? CONFIG_DEFAULTS.resultRowsMax, 'resultRowsMax', 1, 10_000_000, fail);
+  // A result travels in one gRPC message, and those stop at 256 MiB.
+  const resultBytesMax = integerAt(root.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax, 'resultBytesMax', 1_024, 200 * 1024 * 1024, fail);
   const ftpPassword = stringAt(ftp.password, 'ftp.password', fail);
   if (ftpPassword.length < 8) fail('ftp.password', 'must be at least 8 characters; there is no default password');
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
@@ -173,6 +182,8 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     durability: durability as Durability,
     statementTimeoutMs,
     queryWorkers,
+    resultRowsMax,
+    resultBytesMax,
     ftpUser: ftp.user === undefined ? CONFIG_DEFAULTS.ftpUser : stringAt(ftp.user, 'ftp.user', fail),
     ftpPassword,
     ftpPassivePortMin,

@@ -24,6 +24,7 @@ export * from './svg-plot.js';
 export * from './request-id.js';
 export * from './sequenced-stream.js';
 export * from './frame-batcher.js';
+export * from './byte-chunks.js';
 export * from './execute-frames.js';
 export * from './free-port.js';
 export * from './lease-fence.js';

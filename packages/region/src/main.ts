@@ -82,6 +82,8 @@ function parseStartup(): Startup {
         pageCacheKiB,
         statementTimeoutMs: statementTimeoutFlag ?? config.statementTimeoutMs,
         queryWorkers: queryWorkersFlag ?? config.queryWorkers,
+        resultRowsMax: config.resultRowsMax,
+        resultBytesMax: config.resultBytesMax,
       },
       cluster: { config, host },
     };

@@ -19,6 +19,8 @@ export interface QueryRequest {
   /** For error messages that name the table's columns. */
   definition: TableDefinition | undefined;
   rowsMax: number;
+  /** Bytes the result may hold; past it the statement fails with LIMIT_EXCEEDED. */
+  bytesMax: number;
   pageCacheKiB: number;
 }
 

@@ -8,6 +8,8 @@ export interface RegionOptions {
   dataDir: string;
   /** Rows one select may return; more are cut and the result marked truncated. */
   resultRowsMax: number;
+  /** Bytes one result may hold; a select that would build more fails with LIMIT_EXCEEDED. */
+  resultBytesMax: number;
   /** Prepared statements kept per table file and for multi-table statements. */
   statementCacheSize: number;
   /** Analysed statements kept, by statement text. */
@@ -38,6 +40,7 @@ export interface RegionOptions {
 
 export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir'>> = Object.freeze({
   resultRowsMax: 100_000,
+  resultBytesMax: 64 * 1024 * 1024,
   statementCacheSize: 256,
   analysisCacheSize: 4_096,
   synchronous: 'FULL',

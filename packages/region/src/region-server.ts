@@ -55,6 +55,7 @@ export class RegionServer {
       options.queryWorkers > 0 ? new QueryWorkers({ workersMax: options.queryWorkers, waitingMax: QUERIES_WAITING_MAX, logger: logger.child('query-workers') }) : undefined;
     this.engine = new SqlEngine(this.catalog, this.queries, {
       resultRowsMax: options.resultRowsMax,
+      resultBytesMax: options.resultBytesMax,
       analysisCacheSize: options.analysisCacheSize,
       replicated: cluster !== undefined,
       queryWorkers: this.workers,

@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
+  chunkByBytes,
   decodeParams,
   errors,
   loadProtos,
@@ -24,8 +25,9 @@ import type { LoggedWrite } from './sql-engine.js';
 
 /** Time a replica has to apply one batch, from its sending, in milliseconds. */
 export const REPLICATION_TIMEOUT_MS = 1_000;
-/** Entries per message when a joining replica receives the tail, and the time it has for each. */
+/** Entries and bytes per message when a joining replica receives the tail, and the time it has for each. */
 export const JOIN_CHUNK_ENTRIES = 1_000;
+export const JOIN_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
 export const JOIN_CHUNK_TIMEOUT_MS = 30_000;
 
 /** A batch on its way to the replicas: `settle` decides whether it may be acknowledged. */
@@ -60,9 +62,8 @@ export class Replicator {
 
   /** Sends the log tail to a joining replica, in chunks; throws its refusal. */
   async sendTo(replica: string, group: GroupRecord, writes: readonly LoggedWrite[]): Promise<void> {
-    for (let start = 0; start < writes.length; start += JOIN_CHUNK_ENTRIES) {
-      const chunk = writes.slice(start, start + JOIN_CHUNK_ENTRIES).map(toLogEntry);
-      const failure = await this.send(replica, group, chunk, JOIN_CHUNK_TIMEOUT_MS);
+    for (const chunk of chunkByBytes(writes, loggedWriteBytes, JOIN_CHUNK_BYTES_MAX, JOIN_CHUNK_ENTRIES)) {
+      const failure = await this.send(replica, group, chunk.map(toLogEntry), JOIN_CHUNK_TIMEOUT_MS);
       if (failure) throw failure;
     }
   }
@@ -107,6 +108,11 @@ export class Replicator {
 
 /** Undefined when the replica applied the batch, else why not. */
 type ApplyOutcome = MiniSqlError | undefined;
+
+/** About what an entry weighs in a message: its statement and its parameters (JSON). */
+function loggedWriteBytes({ record }: LoggedWrite): number {
+  return 128 + record.sql.length + record.params.length;
+}
 
 function toLogEntry({ table, record }: LoggedWrite): LogEntry {
   return {

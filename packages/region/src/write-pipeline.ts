@@ -15,11 +15,17 @@
  * (unconfirmedEntries > 0): they could show a write a failover would lose. A retry
  * answered from the log ships its entry again too, and is acknowledged with that batch.
  */
-import { MiniSqlError, errors, type ExecuteResponse, type SqlParam } from '@minisql/common';
+import { MiniSqlError, errors, firstChunkLength, type ExecuteResponse, type SqlParam } from '@minisql/common';
 import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
 
 /** Writes per batch at most; the queue beyond waits for the next batch. */
 export const BATCH_WRITES_MAX = 256;
+/**
+ * Bytes of statements and parameters per batch at most (a single larger write goes
+ * alone): a batch is one replication message, and a replica refuses messages past
+ * 256 MiB; a burst of large writes must not make one it refuses and be ejected for it.
+ */
+export const BATCH_BYTES_MAX = 16 * 1024 * 1024;
 /** Writes waiting at most; more are refused at once rather than queued without bound. */
 export const QUEUE_WRITES_MAX = 10_000;
 /**
@@ -132,7 +138,7 @@ export class WritePipeline {
 
   private startBatches(): void {
     while (this.queue.length > 0 && !this.paused && this.inFlight < BATCHES_IN_FLIGHT_MAX) {
-      this.start(this.queue.splice(0, BATCH_WRITES_MAX));
+      this.start(this.queue.splice(0, firstChunkLength(this.queue, pendingWriteBytes, BATCH_BYTES_MAX, BATCH_WRITES_MAX)));
     }
   }
 
@@ -227,6 +233,13 @@ export class WritePipeline {
       }
     }
   }
+}
+
+/** About what a write weighs in a replication message: its text and its parameters. */
+function pendingWriteBytes(write: PendingWrite): number {
+  let bytes = 64 + write.sql.length;
+  for (const param of write.params) bytes += typeof param === 'string' ? param.length : Buffer.isBuffer(param) ? param.length : 10;
+  return bytes;
 }
 
 function entryKey({ table, record }: LoggedWrite): string {

@@ -34,6 +34,7 @@ const request = (sql: string, params: unknown[] = []): Omit<QueryRequest, 'id'> 
   tables: [{ name: 'big', path }],
   definition: undefined,
   rowsMax: 100,
+  bytesMax: 1024 * 1024,
   pageCacheKiB: 256,
 });
 const RUNAWAY = 'select count(*) from big a, big b, big c';
@@ -84,6 +85,18 @@ describe('query workers', () => {
       assert.match(refused.message, /statements waiting for a query worker/);
       assert.equal((await waiting).code, 'TIMEOUT');
       assert.equal((await runaway).code, 'TIMEOUT');
+    } finally {
+      workers.close();
+    }
+  });
+
+  it('a result past its byte limit is refused with LIMIT_EXCEEDED naming the limit, and the worker lives on', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    try {
+      const error = await failureOf(workers.run({ ...request("select id, v || printf('%.2000c', 'x') from big"), bytesMax: 50_000 }, 10_000));
+      assert.equal(error.code, 'LIMIT_EXCEEDED');
+      assert.match(error.message, /bytes of one result.*50000/);
+      assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
     } finally {
       workers.close();
     }

@@ -3,7 +3,7 @@ import { describe, it, mock } from 'node:test';
 import type { ResultSet } from '@minisql/common';
 import type { LoggedWrite } from '../src/sql-engine.js';
 import { MiniSqlError, errors, type ExecuteResponse } from '@minisql/common';
-import { BATCHES_IN_FLIGHT_MAX, RESEND_DELAY_MS, WritePipeline } from '../src/write-pipeline.js';
+import { BATCH_BYTES_MAX, BATCHES_IN_FLIGHT_MAX, RESEND_DELAY_MS, WritePipeline } from '../src/write-pipeline.js';
 
 interface Replication {
   /** Request ids of the writes in the shipped batch. */
@@ -131,6 +131,24 @@ describe('batches in flight', () => {
     for (const replication of replications) replication.release();
     const responses = await Promise.all(answers);
     assert.ok(responses.every((response) => !response.error), 'a write failed');
+  });
+
+  it(`bounds a batch in bytes (${BATCH_BYTES_MAX / 1024 / 1024} MiB): large writes waiting together go in several batches, one larger than the bound alone`, async () => {
+    const { pipeline, replications } = pipelineWithManualReplication();
+    const text = (mib: number) => `insert into t values ('${'x'.repeat(mib * 1024 * 1024)}')`;
+    // Two batches in flight, so the writes after them queue up together.
+    const first = [pipeline.submit({ sql: 'update t set v = 1', params: [], requestId: 's1' }), pipeline.submit({ sql: 'update t set v = 2', params: [], requestId: 's2' })];
+    const big = ['b1', 'b2', 'b3'].map((requestId) => pipeline.submit({ sql: text(7), params: [], requestId }));
+    const huge = pipeline.submit({ sql: text(20), params: [], requestId: 'h1' });
+    replications[0]!.release();
+    replications[1]!.release();
+    await turns();
+    replications[2]!.release();
+    replications[3]!.release();
+    await turns();
+    for (const replication of replications.slice(4)) replication.release();
+    await Promise.all([...first, ...big, huge]);
+    assert.deepEqual(replications.slice(2).map((r) => r.writes), [['b1', 'b2'], ['b3'], ['h1']]);
   });
 
   it('a batch that cannot be replicated fails its own writes only; the next is judged on its own', async () => {
