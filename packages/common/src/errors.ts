@@ -49,6 +49,7 @@ export const ErrorCode = {
   NOT_LEADER: 'NOT_LEADER',
   // The client side.
   FILE_ERROR: 'FILE_ERROR',
+  DISK_FULL: 'DISK_FULL',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   // A bug in minisql: the message says what broke.
   INTERNAL: 'INTERNAL',
@@ -245,6 +246,9 @@ export const errors = {
     new MiniSqlError(ErrorCode.TIMEOUT, `the statement ran past its deadline of ${timeoutMs} ms and was stopped`, { object: 'statement', retryable: false }),
   timeout: (address: string, timeoutMs: number) =>
     new MiniSqlError(ErrorCode.TIMEOUT, `no answer from ${address} within ${timeoutMs} ms`, { object: address }),
+  /** The disk under a table is full: its writes are refused, its reads go on. */
+  diskFull: (table: string) =>
+    new MiniSqlError(ErrorCode.DISK_FULL, `the disk holding table \`${table}\` is full: writes are refused until space is freed; reads go on`, { object: table }),
   fileError: (path: string, why: string) =>
     new MiniSqlError(ErrorCode.FILE_ERROR, `cannot read file ${quoteName(path)}: ${why}`, { object: path }),
   invalidArgument: (what: string, why: string) =>

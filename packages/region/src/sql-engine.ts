@@ -35,10 +35,13 @@ import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
 import type { TableCatalog } from './table-catalog.js';
 import { rowsResult, textColumns, writeResult, type ResultColumnType } from './result-builder.js';
 import { RowChecksum } from './row-checksum.js';
+import { RESULT_BYTES_MAX_DEFAULT, ResultBytes } from './result-limits.js';
 
 export interface EngineOptions {
   /** Rows returned by one select at most; more are cut and the result marked truncated. */
   resultRowsMax: number;
+  /** Bytes one result may hold (see result-limits.ts); more is LIMIT_EXCEEDED. Default 64 MiB. */
+  resultBytesMax?: number;
   /** Analysed statements kept, by statement text. */
   analysisCacheSize: number;
   /**
@@ -137,6 +140,7 @@ export class SqlEngine {
         tables: tables.map((table) => ({ name: table.name, path: table.path })),
         definition: tables[0]?.definition,
         rowsMax: this.options.resultRowsMax,
+        bytesMax: this.options.resultBytesMax ?? RESULT_BYTES_MAX_DEFAULT,
         pageCacheKiB: this.options.pageCacheKiB ?? 2_048,
       },
       timeoutMs,
@@ -196,6 +200,7 @@ export class SqlEngine {
     try {
       await Promise.all([...files].map((file) => file.durable()));
     } catch (thrown) {
+      if ((thrown as NodeJS.ErrnoException).code === 'ENOSPC') throw errors.diskFull([...files].map((file) => file.name).join(', '));
       throw errors.internal(`a table file could not be synced to disk: ${(thrown as Error).message}`);
     }
   }
@@ -563,12 +568,14 @@ export class SqlEngine {
     const columns = this.resultColumns(prepared);
     prepared.raw(true);
     const rows: unknown[][] = [];
+    const bytes = new ResultBytes(this.options.resultBytesMax ?? RESULT_BYTES_MAX_DEFAULT);
     let truncated = false;
     for (const row of prepared.iterate(...params) as IterableIterator<unknown[]>) {
       if (rows.length >= this.options.resultRowsMax) {
         truncated = true;
-        break; // Leaving the loop early resets the statement, as iterate() documents.
+        break; // Leaving the loop early (a throw too) resets the statement, as iterate() documents.
       }
+      bytes.add(row);
       rows.push(row);
     }
     return rowsResult(kind, columns, rows, truncated);

@@ -57,6 +57,8 @@ export function errorFromSqlite(thrown: unknown, context: FailureContext = {}): 
       if (rule === 'range') return errors.outOfRange(value, declared, column);
       return errors.typeMismatch(value, declared, column);
     }
+    case 'SQLITE_FULL':
+      return errors.diskFull(table);
     case 'SQLITE_TOOBIG':
       return errors.limitExceeded('value or row size', 1_000_000_000);
     case 'SQLITE_MISMATCH': {

@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { LruCache, nameKey, type TableDefinition } from '@minisql/common';
+import { errors, LruCache, nameKey, type TableDefinition } from '@minisql/common';
 import { fsyncFile, fsyncParentDirectory } from './durable-files.js';
 import { WalSync } from './wal-sync.js';
 import { RowChecksum } from './row-checksum.js';
@@ -240,6 +240,10 @@ export class TableFile {
       }) as T;
       if (this.pendingPosition !== undefined) this.logPosition = this.pendingPosition;
       return result;
+    } catch (error) {
+      // The COMMIT itself found no room (a statement inside maps its own errors).
+      if ((error as { code?: string }).code === 'SQLITE_FULL') throw errors.diskFull(this.name);
+      throw error;
     } finally {
       this.pendingPosition = undefined;
     }
