@@ -4,7 +4,7 @@
  * through the master and cached. A select over tables on several groups is joined in
  * the client (cross-group-query.ts).
  */
-import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlParam, type SqlValue } from '@minisql/common';
+import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlParam } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';

@@ -74,7 +74,6 @@ const WORKLOADS = selectWorkloads(values.workloads);
 type System = 'minisql' | 'minisql literal' | 'minisql fast' | 'postgres' | 'postgres literal' | 'etcd' | 'no-op stream' | 'no-op call';
 /** Workloads also measured on a cluster with `durability: fast`: those that write. */
 const FAST_WORKLOADS: readonly Workload[] = ['insert', 'update'];
-const NOOPS = ['no-op stream', 'no-op call'] as const;
 
 function selectWorkloads(list: string | undefined): Workload[] {
   if (list === undefined) return [...ALL_WORKLOADS];

@@ -69,6 +69,33 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.NOT_LEADER,
 ]);
 
+/**
+ * Failures that say the statement certainly took no effect, on this attempt or any
+ * earlier one: it was refused for what it is and would be refused every time. (A retried
+ * write keeps its request id, so an attempt that did apply answers a retry from the log,
+ * never with one of these.) Any other failure (unreachable, a timeout, not primary after
+ * every retry, a full disk, an internal error) leaves the outcome unknown.
+ */
+const DEFINITE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.SYNTAX_ERROR,
+  ErrorCode.EMPTY_STATEMENT,
+  ErrorCode.MULTIPLE_STATEMENTS,
+  ErrorCode.UNSUPPORTED_STATEMENT,
+  ErrorCode.INVALID_NAME,
+  ErrorCode.PARAMETER_COUNT_MISMATCH,
+  ErrorCode.SQL_ERROR,
+  ErrorCode.NON_DETERMINISTIC,
+  ErrorCode.TABLE_NOT_FOUND,
+  ErrorCode.COLUMN_NOT_FOUND,
+  ErrorCode.DUPLICATE_KEY,
+  ErrorCode.NOT_NULL_VIOLATION,
+  ErrorCode.TYPE_MISMATCH,
+  ErrorCode.VALUE_TOO_LONG,
+  ErrorCode.VALUE_OUT_OF_RANGE,
+  ErrorCode.COLUMN_COUNT_MISMATCH,
+  ErrorCode.CONSTRAINT_VIOLATION,
+]);
+
 export interface ErrorDetails {
   /** The table, column, index, value or address the error concerns. */
   object?: string;
@@ -102,6 +129,11 @@ export class MiniSqlError extends Error {
 
   get retryable(): boolean {
     return this.retryableOverride ?? RETRYABLE_CODES.has(this.code);
+  }
+
+  /** True when the statement certainly took no effect (see DEFINITE_CODES). */
+  get definite(): boolean {
+    return DEFINITE_CODES.has(this.code);
   }
 
   toProto(): ProtoErrorInput {

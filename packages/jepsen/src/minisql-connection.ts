@@ -26,16 +26,6 @@ const PROVISION_BATCH_ROWS = 250;
 /** How long a statement is retried through a failover before its outcome is left unknown. */
 const RETRY_DEADLINE_MS = 4_000;
 
-/**
- * Errors after which the statement certainly did not take effect: the statement itself
- * was refused. Any other error (unreachable, not primary after every retry, a timeout)
- * leaves the outcome unknown, because an earlier attempt may have been applied.
- */
-const DEFINITE_CODES = new Set([
-  'SYNTAX_ERROR', 'TABLE_NOT_FOUND', 'COLUMN_NOT_FOUND', 'DUPLICATE_KEY', 'TYPE_MISMATCH', 'NOT_NULL_VIOLATION',
-  'VALUE_OUT_OF_RANGE', 'PARAMETER_COUNT_MISMATCH', 'UNSUPPORTED_STATEMENT',
-]);
-
 export function registerTable(key: string, tables: number): string {
   const number = Number(key);
   return `${REGISTER_TABLE_PREFIX}${Number.isInteger(number) ? Math.abs(number) % tables : 0}`;
@@ -105,7 +95,8 @@ export class MinisqlConnection implements StoreConnection {
     try {
       return await this.client.execute(sql, { params });
     } catch (error) {
-      if (error instanceof MiniSqlError && DEFINITE_CODES.has(error.code)) throw new DefiniteFailure(`${error.code}: ${error.message}`, { cause: error });
+      // The catalog says which failures leave the outcome unknown (MiniSqlError.definite).
+      if (error instanceof MiniSqlError && error.definite) throw new DefiniteFailure(`${error.code}: ${error.message}`, { cause: error });
       throw error;
     }
   }

@@ -104,7 +104,6 @@ export class MinisqlDatabase implements Database {
   }
 
   async setup(test: TestContext, node: string): Promise<void> {
-    const remote = remoteOf(test, node);
     const configPath = `${this.options.dir}/minisql.yaml`;
     await this.uploadConfig(test, node, configPath);
     await this.start(test, node);

@@ -21,7 +21,7 @@ const MUTEX: Model<MutexState> = Object.freeze({
     if (op.f === 'release') return locked ? false : undefined;
     return undefined;
   },
-  explainIllegal(locked: MutexState, op: ModelOp): string {
+  explainIllegal(_locked: MutexState, op: ModelOp): string {
     if (op.f === 'acquire') return 'already held';
     if (op.f === 'release') return 'not held';
     return `mutex has no ${op.f}`;

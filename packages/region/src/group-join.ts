@@ -24,7 +24,7 @@ import type { GroupMembership } from './group-membership.js';
 import type { GroupRole } from './group-role.js';
 import type { QueryConnection } from './query-connection.js';
 import type { Replicator } from './replicator.js';
-import { fetchSnapshot, type DownloadProgress, type FtpLogin } from './snapshot-fetcher.js';
+import { fetchSnapshot, type FtpLogin } from './snapshot-fetcher.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { LoggedWrite } from './sql-engine.js';
 import type { TableCatalog } from './table-catalog.js';
@@ -86,8 +86,6 @@ export class JoinCoordinator {
 /** The catching-up replica's half. */
 export class CatchUp {
   private running = false;
-  /** Progress of the copy under way, for logs and status. */
-  lastProgress: DownloadProgress | undefined;
 
   constructor(
     private readonly membership: GroupMembership,
@@ -137,7 +135,6 @@ export class CatchUp {
         const destination = join(this.incomingDir, snapshot.file);
         let loggedTenths = 0;
         await fetchSnapshot(ftp, this.login, { ...snapshot, position: Number(snapshot.position), bytes: Number(snapshot.bytes) }, destination, this.logger, (progress) => {
-          this.lastProgress = progress;
           // A line every tenth of a large table, so a long copy shows it is moving.
           const tenths = progress.totalBytes > 0 ? Math.floor((progress.bytes / progress.totalBytes) * 10) : 0;
           if (tenths > loggedTenths && progress.totalBytes >= COPY_PROGRESS_BYTES_MIN) {

@@ -94,8 +94,6 @@ interface PreparedWrite extends WriteRequest {
   table: TableFile;
 }
 
-const WRITE_KINDS = new Set(['insert', 'update', 'delete']);
-
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 
 export class SqlEngine {
@@ -224,11 +222,6 @@ export class SqlEngine {
   private shaped<T extends { sql: string; params: readonly SqlParam[] }>(request: T): T {
     const { sql, params } = this.analyses.shaped(request.sql, request.params);
     return sql === request.sql ? request : { ...request, sql, params };
-  }
-
-  /** True when `sql` changes rows (and so is logged and replicated). */
-  isRowWrite(sql: string): boolean {
-    return WRITE_KINDS.has(this.analyze(sql).kind);
   }
 
   /**
