@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { STATEMENT_TIMEOUT_MS_DEFAULT } from './minisql-client.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './output-formats.js';
 
 export const REGION_ADDRESS_DEFAULT = '127.0.0.1:7001';
 /** The history file's name in the home directory. */
@@ -19,6 +20,9 @@ export const USAGE = `usage: minisql [options]
   --read-replica       serve selects from a replica: faster to reach, possibly stale (marked so)
   --history FILE       history file of the interactive prompt (default ~/${HISTORY_FILE_NAME})
   --timeout-ms N       time a statement may take, in milliseconds (default ${STATEMENT_TIMEOUT_MS_DEFAULT})
+  --format F           how results print: table (default), vertical (a column a line, as
+                       MySQL's \\G), csv, tsv (header and rows only) or json (a line per statement)
+  -V, --version        print the version and exit
   -h, --help           show this help
 
 Without -e, a terminal on standard input gets the interactive prompt; otherwise standard
@@ -41,11 +45,14 @@ export interface CliOptions {
   statementTimeoutMs: number;
   /** Selects from a replica (stale allowed) instead of the primary. */
   readReplica?: boolean;
+  /** How results print (default table). */
+  format: OutputFormat;
 }
 
 export type CliCommand =
   | { kind: 'run'; options: CliOptions }
   | { kind: 'help' }
+  | { kind: 'version' }
   | { kind: 'usage-error'; message: string };
 
 /** What the command line depends on besides argv. */
@@ -72,6 +79,8 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
         'read-replica': { type: 'boolean' },
         history: { type: 'string' },
         'timeout-ms': { type: 'string' },
+        format: { type: 'string' },
+        version: { type: 'boolean', short: 'V' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -81,6 +90,11 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
     return { kind: 'usage-error', message: (error as Error).message };
   }
   if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  const format = values.format ?? 'table';
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    return { kind: 'usage-error', message: `--format takes ${OUTPUT_FORMATS.join(', ')}, not "${format}"` };
+  }
 
   const target = chooseTarget(values, environment);
   if ('message' in target) return { kind: 'usage-error', message: target.message };
@@ -105,6 +119,7 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
       execute: values.execute ?? null,
       historyFile: values.history ?? join(environment.homeDir, HISTORY_FILE_NAME),
       statementTimeoutMs,
+      format: format as OutputFormat,
       ...(values['read-replica'] ? { readReplica: true } : {}),
     },
   };

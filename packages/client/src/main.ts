@@ -4,6 +4,7 @@
  * standard streams; everything it calls takes them as arguments.
  *   minisql [--region HOST:PORT] [-e SQL] [--history FILE] [--timeout-ms N]
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { loadClusterConfig, masterAddresses } from '@minisql/common';
 import { parseCliArgs, USAGE, type CliOptions } from './cli-args.js';
@@ -29,6 +30,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_OK;
   }
+  if (command.kind === 'version') {
+    process.stdout.write(`minisql ${clientVersion()}\n`);
+    return EXIT_OK;
+  }
   if (command.kind === 'usage-error') {
     process.stderr.write(`minisql: ${command.message}\n${USAGE}\n`);
     return EXIT_USAGE_OR_CONNECT;
@@ -51,6 +56,12 @@ async function main(): Promise<number> {
 
 type Client = MiniSqlClient | ClusterClient;
 
+/** The version of this package, from its package.json. */
+function clientVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}
+
 /** A region directly, or the cluster through its masters (from --master or the configuration). */
 async function connect(options: CliOptions): Promise<Client> {
   const { target, statementTimeoutMs } = options;
@@ -67,7 +78,7 @@ async function connect(options: CliOptions): Promise<Client> {
 }
 
 async function run(client: Client, options: CliOptions): Promise<number> {
-  const runner = new ScriptRunner({ executor: client, out: process.stdout, err: process.stderr, cwd: process.cwd() });
+  const runner = new ScriptRunner({ executor: client, out: process.stdout, err: process.stderr, cwd: process.cwd(), format: options.format });
   if (options.execute !== null) {
     await runner.runScript(options.execute, COMMAND_LINE_ORIGIN);
   } else if (!process.stdin.isTTY) {

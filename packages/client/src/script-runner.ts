@@ -14,6 +14,7 @@ import { HELP_TEXT, parseClientCommand } from './client-commands.js';
 import type { QueryResult } from './query-result.js';
 import { countOf, formatDuration, formatError, formatErrorAt, formatResult } from './result-format.js';
 import { scriptStatements } from './script-statements.js';
+import { formatDelimited, formatJson, formatVertical, type OutputFormat } from './output-formats.js';
 
 /** What the runner needs from a connection; `MiniSqlClient` is one. */
 export interface StatementExecutor {
@@ -52,6 +53,8 @@ export interface ScriptRunnerOptions {
   cwd: string;
   /** A clock in milliseconds; tests pass a fake one to get fixed timings. */
   now?: () => number;
+  /** How results print (default table). */
+  format?: OutputFormat;
 }
 
 /** Where statements come from, which decides how errors and results are shown. */
@@ -87,6 +90,7 @@ export class ScriptRunner {
   private readonly err: ErrorSink;
   private readonly cwd: string;
   private readonly now: () => number;
+  private readonly format: OutputFormat;
   private failureCount = 0;
   private schemaChanged = false;
   private progressVisible = false;
@@ -97,6 +101,7 @@ export class ScriptRunner {
     this.err = options.err;
     this.cwd = options.cwd;
     this.now = options.now ?? (() => performance.now());
+    this.format = options.format ?? 'table';
   }
 
   /** Statements that failed so far, in every file and line run through this runner. */
@@ -199,6 +204,21 @@ export class ScriptRunner {
     }
   }
 
+  /** A result in the chosen format; the human ones end with a blank line, as in MySQL, to keep results apart. */
+  private render(result: QueryResult, elapsedMs: number): string {
+    switch (this.format) {
+      case 'table':
+        return `${formatResult(result, elapsedMs)}\n`;
+      case 'vertical':
+        return `${formatVertical(result, elapsedMs)}\n`;
+      case 'csv':
+      case 'tsv':
+        return formatDelimited(result, this.format);
+      case 'json':
+        return formatJson(result);
+    }
+  }
+
   private async executeSql(statement: ScriptStatement, origin: StatementOrigin): Promise<StatementOutcome> {
     const started = this.now();
     let result: QueryResult;
@@ -210,10 +230,7 @@ export class ScriptRunner {
     }
     const elapsedMs = this.now() - started;
     if (result.kind === 'create_table' || result.kind === 'drop_table') this.schemaChanged = true;
-    if (!origin.quiet || result.columns.length > 0) {
-      // A blank line after each result keeps consecutive results apart, as in MySQL.
-      this.writeOut(`${formatResult(result, elapsedMs)}\n`);
-    }
+    if (!origin.quiet || result.columns.length > 0) this.writeOut(this.render(result, elapsedMs));
     return { outcome: 'continue', ok: true };
   }
 

@@ -9,7 +9,7 @@ describe('parseCliArgs', () => {
   it('defaults to the local region, the prompt, ~/.minisql_history and the client timeout', () => {
     assert.deepEqual(parseCliArgs([], ENV), {
       kind: 'run',
-      options: { target: { kind: 'region', address: REGION_ADDRESS_DEFAULT }, execute: null, historyFile: '/home/ada/.minisql_history', statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT },
+      options: { target: { kind: 'region', address: REGION_ADDRESS_DEFAULT }, execute: null, historyFile: '/home/ada/.minisql_history', statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT, format: 'table' },
     });
     assert.equal(REGION_ADDRESS_DEFAULT, '127.0.0.1:7001');
   });
@@ -23,7 +23,7 @@ describe('parseCliArgs', () => {
 
   it('takes --region, --history and --timeout-ms', () => {
     const command = parseCliArgs(['--region', 'db1:7002', '--history', '/tmp/h', '--timeout-ms', '250'], ENV);
-    assert.deepEqual(command, { kind: 'run', options: { target: { kind: 'region', address: 'db1:7002' }, execute: null, historyFile: '/tmp/h', statementTimeoutMs: 250 } });
+    assert.deepEqual(command, { kind: 'run', options: { target: { kind: 'region', address: 'db1:7002' }, execute: null, historyFile: '/tmp/h', statementTimeoutMs: 250, format: 'table' } });
   });
 
   it('reads the region from MINISQL_REGION, and --region wins over it', () => {
@@ -80,5 +80,20 @@ describe('parseCliArgs', () => {
     for (const flag of ['--region', '-e, --execute', '--history', '--timeout-ms', '-h, --help', 'MINISQL_REGION']) {
       assert.ok(USAGE.includes(flag), flag);
     }
+  });
+
+  it('takes --format table|vertical|csv|tsv|json and refuses any other, naming the choices', () => {
+    for (const format of ['table', 'vertical', 'csv', 'tsv', 'json']) {
+      const command = parseCliArgs(['--format', format], { regionFromEnv: undefined, homeDir: '/h' });
+      assert.equal(command.kind === 'run' && command.options.format, format);
+    }
+    const refused = parseCliArgs(['--format', 'xml'], { regionFromEnv: undefined, homeDir: '/h' });
+    assert.equal(refused.kind, 'usage-error');
+    assert.match(refused.kind === 'usage-error' ? refused.message : '', /--format takes table, vertical, csv, tsv, json, not "xml"/);
+  });
+
+  it('answers --version and -V', () => {
+    assert.deepEqual(parseCliArgs(['--version'], { regionFromEnv: undefined, homeDir: '/h' }), { kind: 'version' });
+    assert.deepEqual(parseCliArgs(['-V'], { regionFromEnv: undefined, homeDir: '/h' }), { kind: 'version' });
   });
 });

@@ -71,6 +71,29 @@ describe('the minisql client program', () => {
     assert.match(result.stdout, /2 rows in set \(/);
   });
 
+  it('prints results as CSV, TSV, JSON lines or vertically with --format, for scripts and wide rows', async () => {
+    await runClient(['-e', "create table fmt (id int primary key, note char(32)); insert into fmt values (1, 'plain'), (2, 'a, \"quoted\"\ttab');"]);
+    const select = 'select id, note from fmt order by id;';
+    const csv = await runClient(['--format', 'csv', '-e', select]);
+    assert.equal(csv.status, 0, csv.stderr);
+    assert.equal(csv.stdout, 'id,note\r\n1,plain\r\n2,"a, ""quoted""\ttab"\r\n');
+    const tsv = await runClient(['--format', 'tsv', '-e', select]);
+    assert.equal(tsv.stdout, 'id\tnote\n1\tplain\n2\ta, "quoted"\\ttab\n');
+    const json = await runClient(['--format', 'json', '-e', `${select} insert into fmt values (3, 'x');`]);
+    assert.deepEqual(json.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [
+      { columns: ['id', 'note'], rows: [[1, 'plain'], [2, 'a, "quoted"\ttab']] },
+      { rowsAffected: 1 },
+    ]);
+    const vertical = await runClient(['--format', 'vertical', '-e', 'select id, note from fmt where id = 1;']);
+    assert.match(vertical.stdout, /^\*{27} 1\. row \*{27}\n  id: 1\nnote: plain\n1 row in set \(/);
+  });
+
+  it('prints its version', async () => {
+    const result = await runClient(['--version']);
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /^minisql \d+\.\d+\.\d+\n$/);
+  });
+
   it('exits with status 1 and prints the code and reason when a statement fails', async () => {
     const result = await runClient(['-e', 'select * from missing;']);
     assert.equal(result.status, 1);
