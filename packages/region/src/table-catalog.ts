@@ -2,7 +2,7 @@
  * The tables a region holds: one TableFile per table under `<dataDir>/tables`, and which
  * table owns each named index (so `drop index I` needs no table).
  */
-import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors, nameKey, type Logger, type TableDefinition } from '@minisql/common';
 import { fsyncFile, fsyncParentDirectory } from './durable-files.js';
@@ -30,11 +30,12 @@ export class TableCatalog {
     mkdirSync(this.directory, { recursive: true });
     for (const entry of readdirSync(this.directory)) {
       const path = join(this.directory, entry);
+      if (entry.includes('.corrupt')) continue; // set aside at an earlier start, kept for inspection
       if (entry.endsWith(TABLE_FILE_PARTIAL_SUFFIX) || entry.endsWith('.dropped')) {
         removeDatabaseFiles(path);
         this.logger.warn('removed an incomplete table file', { path });
       } else if (entry.endsWith(TABLE_FILE_SUFFIX)) {
-        this.add(TableFile.open(path, this.options));
+        this.openOrSetAside(path);
       }
     }
     this.logger.info('tables loaded', { tables: this.tables.size, directory: this.directory });
@@ -43,6 +44,29 @@ export class TableCatalog {
   /** Calls `listener` with the table's name whenever its file appears or goes. */
   onFileChange(listener: (table: string) => void): void {
     this.fileListeners.push(listener);
+  }
+
+  /** Table files found unreadable at start and set aside (`<file>.corrupt`), with why. */
+  readonly setAside: Array<{ path: string; reason: string }> = [];
+
+  /**
+   * Opens a table file; one that cannot be opened (not a database, damaged) is renamed to
+   * `<file>.corrupt` and reported, and the region starts without it, instead of failing
+   * to start again and again. In a group the table comes back with a fresh copy: a
+   * replica that lacks it fails the next write to it and copies the group's tables; a
+   * restarted primary is replaced by a replica and copies as a spare.
+   */
+  private openOrSetAside(path: string): void {
+    try {
+      this.add(TableFile.open(path, this.options));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const aside = `${path}.corrupt`;
+      renameSync(path, aside);
+      for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+      this.setAside.push({ path: aside, reason });
+      this.logger.error('a table file cannot be opened; it was set aside and the region starts without it', { path: aside, reason });
+    }
   }
 
   get(name: string): TableFile | undefined {
