@@ -2,3 +2,4 @@ export * from './cluster-planner.js';
 export * from './cluster-view.js';
 export * from './master-options.js';
 export * from './master-server.js';
+export * from './metadata-store.js';

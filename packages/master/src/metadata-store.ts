@@ -28,6 +28,20 @@ export interface LoadedView {
 
 /** Events kept for the status page; older ones are trimmed. */
 const EVENTS_KEPT = 200;
+/** Keys per page when the master reads its view (a table record is a few KiB at most). */
+export const LOAD_PAGE_KEYS = 200;
+
+/** The end of the range of keys that start with `prefix`: the prefix with its last byte plus one. */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if ((end[i] as number) < 0xff) {
+      end[i] = (end[i] as number) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // every key
+}
 
 export class MetadataStore {
   /** The election key of this master while it leads; every write compares it. */
@@ -45,8 +59,29 @@ export class MetadataStore {
     this.fenceKey = key;
   }
 
+  /**
+   * Every key under the prefix, read in pages of LOAD_PAGE_KEYS at one revision: one
+   * response for the whole prefix passed etcd's 4 MiB answer limit at about a thousand
+   * tables, and the master could then neither load nor lead.
+   */
+  private async rangeAll(): Promise<Array<{ key: Buffer; value: Buffer; mod_revision: string }>> {
+    const prefix = Buffer.from(this.keys.prefix);
+    const end = prefixEnd(prefix);
+    const kvs: Array<{ key: Buffer; value: Buffer; mod_revision: string }> = [];
+    let from = prefix;
+    let revision: string | undefined;
+    for (;;) {
+      const page = await this.etcd.kv.range({ key: from, range_end: end, limit: LOAD_PAGE_KEYS, ...(revision === undefined ? {} : { revision }) });
+      revision ??= page.header.revision;
+      kvs.push(...page.kvs);
+      const last = page.kvs.at(-1);
+      if (!page.more || last === undefined) return kvs;
+      from = Buffer.concat([last.key, Buffer.from([0])]); // the next key after the last one read
+    }
+  }
+
   async load(): Promise<LoadedView> {
-    const response = await this.etcd.getAll().prefix(this.keys.prefix).exec();
+    const response = { kvs: await this.rangeAll() };
     const regions = new Map<string, RegionRecord>();
     const groups = new Map<string, GroupRecord>();
     const tables = new Map<string, TableRecord>();
