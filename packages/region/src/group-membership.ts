@@ -36,6 +36,10 @@ export class GroupMembership {
   async start(): Promise<void> {
     this.watcher = await this.etcd.watch().prefix(this.keys.prefix).create();
     this.watcher.on('data', () => void this.refresh().catch((error: Error) => this.logger.warn('could not refresh the group view', { error: error.message })));
+    // Without a listener an 'error' event would end the process; the watcher reconnects by
+    // itself and resumes from its revision, and the view is read again once it does.
+    this.watcher.on('error', (error: Error) => this.logger.warn('etcd watch error; it reconnects by itself', { error: error.message }));
+    this.watcher.on('connected', () => void this.refresh().catch(() => undefined));
     await this.refresh();
   }
 
