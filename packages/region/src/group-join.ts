@@ -18,6 +18,7 @@ import {
   type ReplicationServiceClient,
   type SnapshotResponse,
   type TableSnapshot__Output,
+  type GroupRecord,
 } from '@minisql/common';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
@@ -57,21 +58,35 @@ export class JoinCoordinator {
   async join(request: JoinRequest__Output): Promise<void> {
     const group = this.catchingUpGroup(request.group_id, request.epoch, request.replica_id);
     const positions = new Map(request.positions.map((p) => [p.table.toLowerCase(), p.position]));
+    // The tail in two parts: what was logged during the copy goes while writes go on (it
+    // may be long: the log is kept for the copy, see SnapshotStore); only what lands
+    // meanwhile goes with writes paused, so the pause stays short however busy the group.
+    const before = await this.sendTail(request.replica_id, group, positions);
     await this.executor.whileWritesPaused(async () => {
-      const missing: LoggedWrite[] = [];
-      for (const table of this.catalog.list()) {
-        const since = positions.get(table.name.toLowerCase()) ?? 0;
-        const records = table.logSince(since);
-        if (records === undefined) throw errors.unavailable(request.replica_id, `it is too far behind on table \`${table.name}\` (at ${since}); it must copy the table again`);
-        for (const record of records) missing.push({ table: table.name, record });
-      }
-      await this.replicator.sendTo(request.replica_id, group, missing);
+      const paused = await this.sendTail(request.replica_id, group, positions);
       if (!(await this.membership.admitToInSync(group.id, group.epoch, request.replica_id))) {
         throw errors.notPrimary(this.membership.regionId, `group ${group.id} changed while ${request.replica_id} was joining`);
       }
-      this.logger.info('replica joined the in-sync set', { group: group.id, replica: request.replica_id, entriesSent: missing.length });
+      this.logger.info('replica joined the in-sync set', { group: group.id, replica: request.replica_id, entriesSent: before + paused, entriesSentPaused: paused });
     });
     this.snapshots.remove(request.files);
+  }
+
+  /**
+   * Sends the replica every entry after `positions` (by lowercased table name) and moves
+   * `positions` to what was sent; returns how many entries went.
+   */
+  private async sendTail(replica: string, group: GroupRecord, positions: Map<string, number>): Promise<number> {
+    const missing: LoggedWrite[] = [];
+    for (const table of this.catalog.list()) {
+      const since = positions.get(table.name.toLowerCase()) ?? 0;
+      const records = table.logSince(since);
+      if (records === undefined) throw errors.unavailable(replica, `it is too far behind on table \`${table.name}\` (at ${since}); it must copy the table again`);
+      for (const record of records) missing.push({ table: table.name, record });
+    }
+    await this.replicator.sendTo(replica, group, missing);
+    for (const { table, record } of missing) positions.set(table.toLowerCase(), Math.max(positions.get(table.toLowerCase()) ?? 0, record.position));
+    return missing.length;
   }
 
   private catchingUpGroup(groupId: string, epoch: number, replica: string) {

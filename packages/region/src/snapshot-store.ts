@@ -28,6 +28,8 @@ export async function sha256Of(path: string): Promise<string> {
 export class SnapshotStore {
   /** Snapshot files made for each replica; a new request replaces its earlier ones. */
   private readonly byReplica = new Map<string, string[]>();
+  /** The log holds each snapshot keeps (see TableFile.holdLogAfter), by file, with when it was made. */
+  private readonly holds = new Map<string, { release: () => void; madeAtMs: number }>();
 
   constructor(
     private readonly catalog: TableCatalog,
@@ -45,6 +47,8 @@ export class SnapshotStore {
       const file = `${table.name.toLowerCase()}-${randomUUID()}.sqlite`;
       const path = join(this.directory, file);
       const position = await table.snapshotTo(path);
+      // The entries after the snapshot stay in the log until the replica has joined with it.
+      this.holds.set(file, { release: table.holdLogAfter(position), madeAtMs: Date.now() });
       snapshots.push({ table: table.name, file, position, sha256: await sha256Of(path), bytes: statSync(path).size });
     }
     this.byReplica.set(replica, snapshots.map((s) => s.file));
@@ -54,11 +58,21 @@ export class SnapshotStore {
   /** Deletes snapshots once a replica has joined with them. */
   remove(files: readonly string[]): void {
     // Only plain names of this folder: a request cannot delete anything else.
-    for (const file of files) if (/^[\w.-]+$/.test(file)) rmSync(join(this.directory, file), { force: true });
+    for (const file of files) {
+      this.holds.get(file)?.release();
+      this.holds.delete(file);
+      if (/^[\w.-]+$/.test(file)) rmSync(join(this.directory, file), { force: true });
+    }
   }
 
   private removeOld(): void {
     const now = Date.now();
+    for (const [file, hold] of this.holds) {
+      if (now - hold.madeAtMs > SNAPSHOT_MAX_AGE_MS) {
+        hold.release();
+        this.holds.delete(file);
+      }
+    }
     for (const file of readdirSync(this.directory)) {
       const path = join(this.directory, file);
       if (now - statSync(path).mtimeMs > SNAPSHOT_MAX_AGE_MS) rmSync(path, { force: true });

@@ -117,6 +117,8 @@ export class TableFile {
    * cost about a tenth of a logged write.
    */
   private readonly runInTransaction: (work: () => unknown) => unknown;
+  /** Positions after which copies in flight need the log kept (holdLogAfter). */
+  private readonly logHolds = new Set<{ position: number }>();
   /** The time and random seed of the statement running on this file's connection. */
   readonly environment = new StatementEnvironment();
   /** Set when commits must reach the disk before they are acknowledged (synchronous FULL). */
@@ -286,7 +288,7 @@ export class TableFile {
       position, entry.requestId, entry.sql, entry.params, entry.rowsAffected, entry.nowMs, entry.seed, entry.checksum,
     );
     if (entry.requestId !== '') this.prepare(`INSERT INTO ${REQUESTS_TABLE} (request_id, position, rows_affected) VALUES (?, ?, ?)`).run(entry.requestId, position, entry.rowsAffected);
-    if (position % 1_000 === 0) this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(position - LOG_ENTRIES_KEPT);
+    if (position % 1_000 === 0) this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(Math.min(position - LOG_ENTRIES_KEPT, this.oldestHold() - 1));
     // minisql_meta and the cached position follow when the outermost transaction ends: see transaction().
     this.pendingPosition = position;
     return entry;
@@ -309,6 +311,25 @@ export class TableFile {
     });
     if (position < 0) position = this.logPosition; // a copy done in one step
     return position;
+  }
+
+  /**
+   * Keeps every entry after `position` in the log until the returned release is called,
+   * however many writes come meanwhile: a replica copying this table from a snapshot at
+   * `position` needs them, and without the hold a copy under heavy writes (more than
+   * LOG_ENTRIES_KEPT during the download) could never be completed.
+   */
+  holdLogAfter(position: number): () => void {
+    const hold = { position };
+    this.logHolds.add(hold);
+    return () => void this.logHolds.delete(hold);
+  }
+
+  /** The lowest position a hold keeps after (Infinity without holds). */
+  private oldestHold(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const hold of this.logHolds) oldest = Math.min(oldest, hold.position + 1);
+    return oldest;
   }
 
   /** Logged writes after `position`, in order; undefined when the log no longer reaches back that far. */
