@@ -1,6 +1,7 @@
 /**
  * The commands the client runs itself instead of sending them to the server:
- * `execfile F;`, `quit;`, `exit;`, `help;`, `status;`, `verify [T];`. Pure: this file
+ * `execfile F;` (or `source F;`, MySQL's name), `quit;`, `exit;`, `help;`, `status;`,
+ * `verify [T];`. Pure: this file
  * only recognises them.
  */
 import { errors, isSignificant, tokenize, type Token } from '@minisql/common';
@@ -41,7 +42,8 @@ export function parseClientCommand(statementText: string): ClientCommand | null 
       throw errors.invalidArgument('verify', 'expected a table name or nothing, as in verify; or verify T;');
     }
     case 'execfile':
-      return { kind: 'execfile', path: execfilePath(statementText, args) };
+    case 'source':
+      return { kind: 'execfile', path: execfilePath(statementText, args, first.text.toLowerCase()) };
     default:
       return null;
   }
@@ -51,10 +53,10 @@ export function parseClientCommand(statementText: string): ClientCommand | null 
  * The file named after `execfile`: the content of a quoted string or quoted name, or else
  * the raw text up to the end of the statement (so `data/big.sql` needs no quotes).
  */
-function execfilePath(statementText: string, args: readonly Token[]): string {
+function execfilePath(statementText: string, args: readonly Token[], command: string): string {
   const first = args[0];
   const last = args.at(-1);
-  if (first === undefined || last === undefined) throw errors.invalidArgument('execfile', 'expected a file name, as in execfile data.sql;');
+  if (first === undefined || last === undefined) throw errors.invalidArgument(command, `expected a file name, as in ${command} data.sql;`);
   if (args.length === 1 && (first.kind === 'string' || first.kind === 'quoted_identifier')) return first.value;
   return statementText.slice(first.start, last.end);
 }
@@ -74,7 +76,7 @@ export const HELP_TEXT = `Statements (end each with ;, they may span lines):
   show tables;    show indexes [from T];    describe T;
 Client commands:
   execfile FILE;  run the statements in FILE (relative to the current directory;
-                  quote names holding spaces, ; or --)
+                  quote names holding spaces, ; or --); source FILE; is the same
   status;         show the cluster: regions, replica groups, tables
   verify [T];     compare the copies of T (of every table) on each member of its
                   group at one log position; writes to the group pause meanwhile

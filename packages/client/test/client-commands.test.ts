@@ -9,6 +9,12 @@ describe('parseClientCommand', () => {
     assert.deepEqual(parseClientCommand('Help'), { kind: 'help' });
   });
 
+  it('takes source FILE as MySQL does, the same as execfile, and names it when the file is missing', () => {
+    assert.deepEqual(parseClientCommand('source data/big.sql'), { kind: 'execfile', path: 'data/big.sql' });
+    assert.deepEqual(parseClientCommand("SOURCE '../my file.sql'"), { kind: 'execfile', path: '../my file.sql' });
+    assert.throws(() => parseClientCommand('source'), /invalid source: expected a file name, as in source data.sql;/);
+  });
+
   it('reads the execfile path bare, in single or double quotes, or in backticks', () => {
     assert.deepEqual(parseClientCommand('execfile data/big.sql'), { kind: 'execfile', path: 'data/big.sql' });
     assert.deepEqual(parseClientCommand("execfile '../my file.sql'"), { kind: 'execfile', path: '../my file.sql' });

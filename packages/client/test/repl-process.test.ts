@@ -118,6 +118,14 @@ describe('the minisql client program', () => {
     assert.match(result.stdout, /\| +3000 \|/);
   });
 
+  it('runs a file with source, as MySQL names execfile', async () => {
+    writeFileSync(join(workDir, 'sourced.sql'), "create table sourced (id int primary key);\ninsert into sourced values (1), (2);\n");
+    const result = await runClient(['-e', 'source sourced.sql; select count(*) from sourced;']);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /2 statements, 2 OK, 0 failed/);
+    assert.match(result.stdout, /\| +2 \|/);
+  });
+
   it('reports a failing statement of an execfile with its line, and a missing file by name', async () => {
     writeFileSync(join(workDir, 'bad.sql'), "insert into t values (5, 'ok');\n\ninsert into t values (5, 'dup');\n");
     const result = await runClient(['-e', 'execfile bad.sql;']);
