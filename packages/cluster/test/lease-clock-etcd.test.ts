@@ -5,10 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { EtcdKeys, Logger } from '@minisql/common';
 import { LeaseClock, RegionRegistration } from '@minisql/region';
-import { TestCluster } from './support/test-cluster.js';
+import { startEtcdOnly, type TestCluster } from './support/test-cluster.js';
 
 const quiet = new Logger('test', 'registration', 'error', { write: () => undefined });
 
@@ -16,8 +16,7 @@ describe('the lease clock and the lease that owns the key', () => {
   let test: TestCluster;
   let etcd: Etcd3;
   before(async () => {
-    test = await TestCluster.start({ regions: 0, masters: 0, only: [] });
-    etcd = new Etcd3({ hosts: test.config.etcdEndpoints, dialTimeout: 2_000 });
+    ({ test, etcd } = await startEtcdOnly());
   });
   after(async () => {
     etcd?.close();

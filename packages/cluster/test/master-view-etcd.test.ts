@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
 import { EtcdKeys, Logger } from '@minisql/common';
 import { LOAD_PAGE_KEYS, MetadataStore } from '@minisql/master';
-import { TestCluster } from './support/test-cluster.js';
+import { startEtcdOnly, type TestCluster } from './support/test-cluster.js';
 
 const quiet = new Logger('test', 'metadata', 'error', { write: () => undefined });
 const TABLES = 1_200;
@@ -16,8 +16,7 @@ describe("the master's view of a large catalog", () => {
   let test: TestCluster;
   let etcd: Etcd3;
   before(async () => {
-    test = await TestCluster.start({ regions: 0, masters: 0, only: [] });
-    etcd = new Etcd3({ hosts: test.config.etcdEndpoints, dialTimeout: 2_000 });
+    ({ test, etcd } = await startEtcdOnly());
   });
   after(async () => {
     etcd?.close();

@@ -2,24 +2,22 @@
  * The statement stream's frames (RegionService.ExecuteStream): how a client packs its
  * statements and a region its answers, and the size estimates that bound a frame.
  */
+import { valueBytes } from './byte-chunks.js';
 import type { StreamFraming } from './sequenced-stream.js';
 import type { ExecuteFrame, ExecuteRequest, ExecuteResponse, ExecuteResponse__Output, ExecuteResultFrame__Output, Value } from './proto-types.js';
 
 /** Bytes a message costs beyond its values: tags, lengths, ids, sequence and epoch. */
 const MESSAGE_OVERHEAD_BYTES = 64;
-/** Bytes of a value that is not text or a blob (a varint, a double, a null flag). */
-const SCALAR_VALUE_BYTES = 10;
 
-function valueBytes(value: Value | null | undefined): number {
-  if (typeof value?.text === 'string') return value.text.length + 2;
-  if (value?.blob) return value.blob.length + 2;
-  return SCALAR_VALUE_BYTES;
+/** A wire value's size, by the one estimate of byte-chunks.ts: its text or blob, else a scalar. */
+function protoValueBytes(value: Value | null | undefined): number {
+  return valueBytes(value?.text ?? value?.blob ?? null);
 }
 
 /** Estimated wire size of a statement: its text, its parameters, the fixed fields. */
 export function requestBytes(request: Omit<ExecuteRequest, 'sequence'>): number {
   let bytes = MESSAGE_OVERHEAD_BYTES + (request.sql?.length ?? 0);
-  for (const value of request.params ?? []) bytes += valueBytes(value);
+  for (const value of request.params ?? []) bytes += protoValueBytes(value);
   return bytes;
 }
 
@@ -28,7 +26,7 @@ export function responseBytes(response: ExecuteResponse): number {
   let bytes = MESSAGE_OVERHEAD_BYTES + (response.error?.message?.length ?? 0) + (response.result?.message?.length ?? 0);
   for (const row of response.result?.rows ?? []) {
     bytes += 2;
-    for (const value of row.values ?? []) bytes += valueBytes(value);
+    for (const value of row.values ?? []) bytes += protoValueBytes(value);
   }
   return bytes;
 }

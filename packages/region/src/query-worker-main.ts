@@ -10,7 +10,7 @@
 import { errors, MiniSqlError, type ProtoError__Output } from '@minisql/common';
 import { QueryConnection } from './query-connection.js';
 import type { QueryAnswer, QueryRequest } from './query-workers.js';
-import { ResultBytes } from './result-limits.js';
+import { collectRows } from './result-limits.js';
 import { errorFromSqlite } from './sqlite-errors.js';
 
 /** Prepared statements the worker keeps. */
@@ -28,17 +28,7 @@ function answer(request: QueryRequest): QueryAnswer {
     const columns = prepared.columns().map((column) => ({ name: column.name, table: column.table, column: column.column }));
     prepared.raw(true);
     const params = request.params.map((value) => (value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value));
-    const rows: unknown[][] = [];
-    const bytes = new ResultBytes(request.bytesMax);
-    let truncated = false;
-    for (const row of prepared.iterate(...params) as IterableIterator<unknown[]>) {
-      if (rows.length >= request.rowsMax) {
-        truncated = true;
-        break;
-      }
-      bytes.add(row);
-      rows.push(row);
-    }
+    const { rows, truncated } = collectRows(prepared.iterate(...params) as IterableIterator<unknown[]>, request.rowsMax, request.bytesMax);
     return { id: request.id, columns, rows, truncated };
   } catch (error) {
     const failure = error instanceof MiniSqlError ? error : errorFromSqlite(error, context);

@@ -37,7 +37,7 @@ export function regionServiceHandlers(
       const params = request.params.map(paramFromProto);
       const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
       if (analysis.kind === 'select') return { result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax)), server_micros: timed() };
-      const outcome = engine.executeLogged(request.sql, params, request.request_id);
+      const outcome = engine.executeLogged(sql, shapedParams, request.request_id);
       // A write is answered once it is on disk (a retry answered from the log too).
       const written = outcome.write?.table ?? outcome.confirm?.table;
       if (written !== undefined) await engine.durable([written]);

@@ -1,32 +1,34 @@
 /**
- * The size of a result as it is built, so a select that would build more than the
- * region's byte limit is refused with LIMIT_EXCEEDED instead of filling the region's
- * memory (rows are built in full before they are sent). Pure.
+ * The rows of a select as they are built, within both result limits: past `rowsMax`
+ * the rows are cut and the result marked truncated; past `bytesMax` the select is
+ * refused with LIMIT_EXCEEDED instead of filling the process's memory (rows are built in
+ * full before they are sent). The one loop the region's thread and the query workers
+ * both read rows with. Pure over the iterator.
  */
-import { errors } from '@minisql/common';
+import { errors, valueBytes } from '@minisql/common';
 
 /** Bytes one result may hold at most, by default (the rows' values, as sent). */
 export const RESULT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 
-/** About what a row weighs on the wire: its texts and blobs, and 9 bytes per number. */
+/** About what a row weighs on the wire: the sum of its values. */
 export function rowBytes(row: readonly unknown[]): number {
   let bytes = 2;
-  for (const value of row) {
-    if (typeof value === 'string') bytes += value.length + 2;
-    else if (value instanceof Uint8Array) bytes += value.length + 2;
-    else bytes += 9;
-  }
+  for (const value of row) bytes += valueBytes(value);
   return bytes;
 }
 
-/** Counts the bytes of rows as they are added; throws LIMIT_EXCEEDED naming the limit past it. */
-export class ResultBytes {
-  private bytes = 0;
-
-  constructor(private readonly bytesMax: number) {}
-
-  add(row: readonly unknown[]): void {
-    this.bytes += rowBytes(row);
-    if (this.bytes > this.bytesMax) throw errors.limitExceeded('bytes of one result', this.bytesMax);
+/**
+ * Reads rows from `iterator` up to the limits. Leaving a better-sqlite3 iterate() loop
+ * early (the cut, or the throw) resets its statement, as iterate() documents.
+ */
+export function collectRows(iterator: Iterable<unknown[]>, rowsMax: number, bytesMax: number): { rows: unknown[][]; truncated: boolean } {
+  const rows: unknown[][] = [];
+  let bytes = 0;
+  for (const row of iterator) {
+    if (rows.length >= rowsMax) return { rows, truncated: true };
+    bytes += rowBytes(row);
+    if (bytes > bytesMax) throw errors.limitExceeded('bytes of one result', bytesMax);
+    rows.push(row);
   }
+  return { rows, truncated: false };
 }

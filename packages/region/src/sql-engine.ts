@@ -35,7 +35,7 @@ import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
 import type { TableCatalog } from './table-catalog.js';
 import { rowsResult, textColumns, writeResult, type ResultColumnType } from './result-builder.js';
 import { RowChecksum } from './row-checksum.js';
-import { RESULT_BYTES_MAX_DEFAULT, ResultBytes } from './result-limits.js';
+import { collectRows, RESULT_BYTES_MAX_DEFAULT } from './result-limits.js';
 
 export interface EngineOptions {
   /** Rows returned by one select at most; more are cut and the result marked truncated. */
@@ -119,9 +119,9 @@ export class SqlEngine {
   }
 
   /**
-   * Runs a select: on this thread when its plan is bounded (a lookup by key or index),
-   * else in a query worker, stopped with TIMEOUT past `timeoutMs`. Anything but a select
-   * runs here, as execute(). Throws a MiniSqlError.
+   * Runs a select, given as its shape (shape()): on this thread when its plan is bounded
+   * (a lookup by key or index), else in a query worker, stopped with TIMEOUT past
+   * `timeoutMs`. Anything but a select runs here, as execute(). Throws a MiniSqlError.
    */
   async select(sql: string, params: readonly SqlParam[], timeoutMs: number): Promise<ResultSet> {
     const workers = this.options.queryWorkers;
@@ -129,8 +129,10 @@ export class SqlEngine {
     // A select of no table can still run for ever (a recursive CTE): it is judged too.
     if (workers === undefined || statement.kind !== 'select') return this.execute(sql, params);
     if (params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, params.length);
+    // The point select's path: analysed and checked once, run at once (what execute()
+    // would do again for a shape, which shapes to itself).
+    if (this.isBounded(statement, params)) return this.executeStatement(statement, params);
     const tables = statement.tables.map((name) => this.catalog.require(name));
-    if (this.isBounded(statement.sql, tables, params)) return this.execute(sql, params);
     const answer = await workers.run(
       {
         sql: statement.sql,
@@ -146,19 +148,20 @@ export class SqlEngine {
     return rowsResult('select', this.columnTypesOf(answer.columns), answer.rows, answer.truncated);
   }
 
-  /** From the plan SQLite makes for the select, once per shape; a select that does not prepare is left to execute() to report. */
-  private isBounded(sql: string, tables: readonly TableFile[], params: readonly SqlParam[]): boolean {
-    let bounded = this.boundedPlans.get(sql);
+  /** From the plan SQLite makes for the select, once per shape; a select that does not prepare is left to run here and report. */
+  private isBounded(statement: Of<'select'>, params: readonly SqlParam[]): boolean {
+    let bounded = this.boundedPlans.get(statement.sql);
     if (bounded === undefined) {
       try {
-        const explain = `EXPLAIN QUERY PLAN ${sql}`;
+        const tables = statement.tables.map((name) => this.catalog.require(name));
+        const explain = `EXPLAIN QUERY PLAN ${statement.sql}`;
         const prepared = tables.length === 1 ? (tables[0] as TableFile).prepare(explain) : this.queries.prepare(explain, tables);
         const plan = prepared.all(...params) as Array<{ detail: string }>;
         bounded = isBoundedPlan(plan.map((step) => step.detail));
       } catch {
         return true;
       }
-      this.boundedPlans.set(sql, bounded);
+      this.boundedPlans.set(statement.sql, bounded);
     }
     return bounded;
   }
@@ -560,17 +563,8 @@ export class SqlEngine {
   private read(kind: string, prepared: SqliteStatement, params: readonly SqlParam[]): ResultSet {
     const columns = this.resultColumns(prepared);
     prepared.raw(true);
-    const rows: unknown[][] = [];
-    const bytes = new ResultBytes(this.options.resultBytesMax ?? RESULT_BYTES_MAX_DEFAULT);
-    let truncated = false;
-    for (const row of prepared.iterate(...params) as IterableIterator<unknown[]>) {
-      if (rows.length >= this.options.resultRowsMax) {
-        truncated = true;
-        break; // Leaving the loop early (a throw too) resets the statement, as iterate() documents.
-      }
-      bytes.add(row);
-      rows.push(row);
-    }
+    const rowsRead = prepared.iterate(...params) as IterableIterator<unknown[]>;
+    const { rows, truncated } = collectRows(rowsRead, this.options.resultRowsMax, this.options.resultBytesMax ?? RESULT_BYTES_MAX_DEFAULT);
     return rowsResult(kind, columns, rows, truncated);
   }
 

@@ -15,7 +15,7 @@
  * (unconfirmedEntries > 0): they could show a write a failover would lose. A retry
  * answered from the log ships its entry again too, and is acknowledged with that batch.
  */
-import { MiniSqlError, errors, firstChunkLength, type ExecuteResponse, type SqlParam } from '@minisql/common';
+import { MiniSqlError, errors, firstChunkLength, valueBytes, type ExecuteResponse, type SqlParam } from '@minisql/common';
 import type { ExecutionOutcome, LoggedWrite } from './sql-engine.js';
 
 /** Writes per batch at most; the queue beyond waits for the next batch. */
@@ -238,7 +238,7 @@ export class WritePipeline {
 /** About what a write weighs in a replication message: its text and its parameters. */
 function pendingWriteBytes(write: PendingWrite): number {
   let bytes = 64 + write.sql.length;
-  for (const param of write.params) bytes += typeof param === 'string' ? param.length : Buffer.isBuffer(param) ? param.length : 10;
+  for (const param of write.params) bytes += valueBytes(param);
   return bytes;
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, loadClusterConfig, type ClusterConfig, type ClusterStatusResponse__Output } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
+import { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/local-cluster.js';
 
 /** Bound on every wait for the cluster to reach a state, in milliseconds. */
@@ -26,6 +27,12 @@ export interface TestClusterOptions {
   replicationFactor?: number;
   /** The configuration's durability (default: the configuration's default, durable). */
   durability?: 'durable' | 'fast';
+}
+
+/** A lone etcd member (no master, no region) and a client of it, for tests of what minisql keeps in etcd. */
+export async function startEtcdOnly(): Promise<{ test: TestCluster; etcd: Etcd3 }> {
+  const test = await TestCluster.start({ regions: 0, masters: 0, only: [] });
+  return { test, etcd: new Etcd3({ hosts: test.config.etcdEndpoints, dialTimeout: 2_000 }) };
 }
 
 export class TestCluster {
