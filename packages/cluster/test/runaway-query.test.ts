@@ -71,4 +71,20 @@ describe('a runaway query', () => {
     const after = await client.clusterStatus();
     assert.equal(after.groups[0]?.epoch, status.groups[0]?.epoch, 'the group failed over');
   });
+
+  it('a write that scans its table inside a scan of it is refused at once with LIMIT_EXCEEDED naming the table; no failover, the row unchanged', async () => {
+    const client = await test.client();
+    const before = await client.clusterStatus();
+    const started = Date.now();
+    const error = await client.execute('update big set v = (select count(*) from big a, big b, big c) where id = 1;').then(
+      () => assert.fail('the nested-scan write ran'),
+      (thrown: unknown) => thrown as MiniSqlError,
+    );
+    assert.equal(error.code, 'LIMIT_EXCEEDED', error.message);
+    assert.match(error.message, /passes over table `big` in one write/);
+    assert.ok(Date.now() - started < 1_000, `refused after ${Date.now() - started} ms`);
+    assert.deepEqual((await client.execute('select v from big where id = 1;')).rows, [['v1']]);
+    assert.equal((await client.clusterStatus()).groups[0]?.epoch, before.groups[0]?.epoch, 'the group failed over');
+  });
 });
+

@@ -28,7 +28,7 @@ import {
   encodeParams,
 } from '@minisql/common';
 import type { QueryConnection } from './query-connection.js';
-import { isBoundedPlan } from './query-plan.js';
+import { isBoundedPlan, manyRowSteps } from './query-plan.js';
 import type { QueryWorkers, ResultColumnSource } from './query-workers.js';
 import { errorFromSqlite } from './sqlite-errors.js';
 import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
@@ -103,6 +103,8 @@ export class SqlEngine {
 
   /** Whether each select shape is bounded (runs here) or not (runs in a query worker). */
   private readonly boundedPlans = new LruCache<string, boolean>(PLANS_KEPT);
+  /** Whether each write shape passes over its table at most once (query-plan.ts). */
+  private readonly boundedWrites = new LruCache<string, boolean>(PLANS_KEPT);
 
   constructor(
     private readonly catalog: TableCatalog,
@@ -113,6 +115,7 @@ export class SqlEngine {
     catalog.onFileChange((table) => {
       // Plans and the workers' open files belong to the files that were there.
       this.boundedPlans.clear();
+      this.boundedWrites.clear();
       this.queries.detach(table);
       options.queryWorkers?.reset();
     });
@@ -323,7 +326,30 @@ export class SqlEngine {
       if (this.options.replicated) throw errors.unsupported(`in a replicated cluster, a ${statement.kind} that reads other tables`);
       return { statement };
     }
+    this.checkWriteBounded(statement, table, request.params);
     return { ...request, statement, table };
+  }
+
+  /**
+   * A write runs on this thread (it is ordered and logged here), where nothing can stop
+   * it: one whose plan passes over its table more than once (a scan inside a scan) would
+   * hold the thread, and the lease, for hours on a large table. Refused with
+   * LIMIT_EXCEEDED before it runs; judged once per shape. Literal inserts have no plan to
+   * fear; a write that does not prepare reports its own error when it runs.
+   */
+  private checkWriteBounded(statement: Of<'insert' | 'update' | 'delete'>, table: TableFile, params: readonly SqlParam[]): void {
+    if (statement.kind === 'insert' && statement.literal) return;
+    let bounded = this.boundedWrites.get(statement.sql);
+    if (bounded === undefined) {
+      try {
+        const steps = table.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...params) as Array<{ detail: string }>;
+        bounded = manyRowSteps(steps.map((step) => step.detail)) <= 1;
+      } catch {
+        return;
+      }
+      this.boundedWrites.set(statement.sql, bounded);
+    }
+    if (!bounded) throw errors.limitExceeded(`passes over table \`${table.name}\` in one write (a scan inside a scan runs for ever on a large table)`, 1);
   }
 
   /** Runs one row write and logs it; must run inside a transaction of its table. */
