@@ -16,6 +16,9 @@ export const USAGE = `usage: minisql [options]
   --master ADDRS       master addresses, HOST:PORT[,HOST:PORT...] (default $MINISQL_MASTER)
   --region HOST:PORT   talk to one region directly, without a master
                        (default $MINISQL_REGION, else ${REGION_ADDRESS_DEFAULT} when no master is given)
+  --certs-dir DIR      the cluster's certificates: ca.crt and client.crt/.key (default
+                       $MINISQL_CERTS_DIR, else the configuration's certsDir); with
+                       --master or --region and neither, the connection is plaintext
   -e, --execute SQL    run the statements in SQL and exit (the last ; may be left out)
   --read-replica       serve selects from a replica: faster to reach, possibly stale (marked so)
   --history FILE       history file of the interactive prompt (default ~/${HISTORY_FILE_NAME})
@@ -42,6 +45,8 @@ export interface CliOptions {
   /** Statements given with -e, or null for the prompt or standard input. */
   execute: string | null;
   historyFile: string;
+  /** Where the client certificate is (--certs-dir or $MINISQL_CERTS_DIR); null: the configuration's, or plaintext. */
+  certsDir: string | null;
   statementTimeoutMs: number;
   /** Selects from a replica (stale allowed) instead of the primary. */
   readReplica?: boolean;
@@ -63,6 +68,8 @@ export interface CliEnvironment {
   masterFromEnv?: string | undefined;
   /** $MINISQL_CONFIG. */
   configFromEnv?: string | undefined;
+  /** $MINISQL_CERTS_DIR. */
+  certsDirFromEnv?: string | undefined;
   homeDir: string;
 }
 
@@ -75,6 +82,7 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
         region: { type: 'string' },
         master: { type: 'string' },
         config: { type: 'string' },
+        'certs-dir': { type: 'string' },
         execute: { type: 'string', short: 'e' },
         'read-replica': { type: 'boolean' },
         history: { type: 'string' },
@@ -118,6 +126,7 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
       target,
       execute: values.execute ?? null,
       historyFile: values.history ?? join(environment.homeDir, HISTORY_FILE_NAME),
+      certsDir: values['certs-dir'] ?? environment.certsDirFromEnv ?? null,
       statementTimeoutMs,
       format: format as OutputFormat,
       ...(values['read-replica'] ? { readReplica: true } : {}),

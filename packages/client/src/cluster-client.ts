@@ -4,7 +4,7 @@
  * through the master and cached. A select over tables on several groups is joined in
  * the client (cross-group-query.ts).
  */
-import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlParam } from '@minisql/common';
+import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlParam, type TlsIdentity } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
@@ -36,6 +36,8 @@ const ANALYSES_KEPT = 1_024;
 
 export interface ClusterClientOptions {
   masterAddresses: readonly string[];
+  /** The client certificate and the cluster's authority (`client` in the certificates folder); plaintext without one. */
+  tls?: TlsIdentity;
   statementTimeoutMs?: number;
   /** How long to wait for a master to lead again after losing one (default 10 s). */
   masterFailoverWaitMs?: number;
@@ -50,14 +52,15 @@ export interface ClusterClientOptions {
 export class ClusterClient {
   private readonly master: MasterConnection;
   private readonly routes = new RouteCache();
-  private readonly regions = new RegionPool();
+  private readonly regions: RegionPool;
   private readonly statementTimeoutMs: number;
   private readonly retryDeadlineMs: number;
   /** Analysed statements by text: applications repeat the same texts. */
   private readonly analyses = new AnalysisCache(ANALYSES_KEPT);
 
   private constructor(private readonly options: ClusterClientOptions) {
-    this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs);
+    this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs, options.tls);
+    this.regions = new RegionPool(options.tls);
     this.statementTimeoutMs = options.statementTimeoutMs ?? CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT;
     this.retryDeadlineMs = options.retryDeadlineMs ?? RETRY_DEADLINE_MS_DEFAULT;
   }

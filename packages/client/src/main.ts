@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { loadClusterConfig, masterAddresses } from '@minisql/common';
+import { CLIENT_CERT_NAME, loadClusterConfig, loadTlsIdentity, masterAddresses } from '@minisql/common';
 import { parseCliArgs, USAGE, type CliOptions } from './cli-args.js';
 import { ClusterClient } from './cluster-client.js';
 import { connectionError } from './connection-error.js';
@@ -24,6 +24,7 @@ async function main(): Promise<number> {
     regionFromEnv: process.env.MINISQL_REGION,
     masterFromEnv: process.env.MINISQL_MASTER,
     configFromEnv: process.env.MINISQL_CONFIG,
+    certsDirFromEnv: process.env.MINISQL_CERTS_DIR,
     homeDir: homedir(),
   });
   if (command.kind === 'help') {
@@ -65,10 +66,14 @@ function clientVersion(): string {
 /** A region directly, or the cluster through its masters (from --master or the configuration). */
 async function connect(options: CliOptions): Promise<Client> {
   const { target, statementTimeoutMs } = options;
-  if (target.kind === 'region') return MiniSqlClient.connect({ regionAddress: target.address, statementTimeoutMs });
-  const masterAddressList = target.kind === 'masters' ? target.addresses : masterAddresses(loadClusterConfig(target.path));
+  const config = target.kind === 'config' ? loadClusterConfig(target.path) : undefined;
+  const certsDir = options.certsDir ?? (config?.tls ? config.certsDir : null);
+  const tls = certsDir === null ? undefined : loadTlsIdentity(certsDir, CLIENT_CERT_NAME);
+  if (target.kind === 'region') return MiniSqlClient.connect({ regionAddress: target.address, statementTimeoutMs, ...(tls ? { tls } : {}) });
+  const masterAddressList = config ? masterAddresses(config) : target.kind === 'masters' ? target.addresses : [];
   return ClusterClient.connect({
     masterAddresses: masterAddressList,
+    ...(tls ? { tls } : {}),
     statementTimeoutMs,
     consistency: options.readReplica ? 'replica' : 'primary',
     onRetry: (error, attempt) => {

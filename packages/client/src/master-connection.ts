@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   errorFromGrpcStatus,
   errors,
-  loadProtos,
+  masterStub,
   MiniSqlError,
   type ClusterStatusResponse__Output,
   type DdlResponse__Output,
@@ -16,6 +16,7 @@ import {
   type ProtoError__Output,
   type ResultSet__Output,
   type Route__Output,
+  type TlsIdentity,
 } from '@minisql/common';
 
 /** Time one call to a master may take, in milliseconds. */
@@ -39,10 +40,10 @@ export class MasterConnection {
   constructor(
     readonly addresses: readonly string[],
     private readonly failoverWaitMs = MASTER_FAILOVER_WAIT_MS,
+    tls?: TlsIdentity,
   ) {
     if (addresses.length === 0) throw errors.invalidArgument('master addresses', 'at least one is needed');
-    const { master } = loadProtos();
-    this.stubs = addresses.map((address) => new master.minisql.v1.MasterService(address, grpc.credentials.createInsecure()));
+    this.stubs = addresses.map((address) => masterStub(address, tls));
   }
 
   async routes(tables: readonly string[]): Promise<Route__Output[]> {

@@ -2,7 +2,7 @@
  * The client library: connect, execute, typed results. Errors are MiniSqlError with
  * the code and reason the server gave.
  */
-import type { SqlValue } from '@minisql/common';
+import type { SqlValue, TlsIdentity } from '@minisql/common';
 import type { QueryResult } from './query-result.js';
 import { RegionTransport } from './region-transport.js';
 import type { TableVerification } from './table-verification.js';
@@ -17,6 +17,8 @@ export interface ClientOptions {
   regionAddress: string;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** The certificate presented and the authority trusted; plaintext without one. */
+  tls?: TlsIdentity;
 }
 
 export interface ExecuteOptions {
@@ -33,7 +35,7 @@ export interface ExecuteOptions {
 }
 
 export class MiniSqlClient {
-  private readonly options: Readonly<Required<ClientOptions>>;
+  private readonly options: Readonly<Required<Omit<ClientOptions, 'tls'>>>;
   private readonly transport: RegionTransport;
 
   private constructor(options: ClientOptions) {
@@ -42,7 +44,7 @@ export class MiniSqlClient {
       statementTimeoutMs: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS_DEFAULT,
       connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
     });
-    this.transport = new RegionTransport(this.options.regionAddress);
+    this.transport = new RegionTransport(this.options.regionAddress, options.tls);
   }
 
   /** Connects and checks the server answers; throws UNAVAILABLE naming the address if not. */

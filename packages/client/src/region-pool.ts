@@ -1,14 +1,18 @@
 /** One reused gRPC connection per region address: for the cluster client and the master. */
+import type { TlsIdentity } from '@minisql/common';
 import { RegionTransport } from './region-transport.js';
 
 export class RegionPool {
   private readonly transports = new Map<string, RegionTransport>();
 
+  /** `tls`: the certificate every connection presents; plaintext without one. */
+  constructor(private readonly tls?: TlsIdentity) {}
+
   /** The connection to `address`, made on first use. */
   get(address: string): RegionTransport {
     let transport = this.transports.get(address);
     if (!transport) {
-      transport = new RegionTransport(address);
+      transport = new RegionTransport(address, this.tls);
       this.transports.set(address, transport);
     }
     return transport;

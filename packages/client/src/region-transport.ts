@@ -6,8 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import {
   errorFromGrpcStatus,
   EXECUTE_FRAMING,
-  loadProtos,
   MiniSqlError,
+  regionStub,
   newRequestId,
   SequencedStream,
   toProtoValue,
@@ -18,6 +18,7 @@ import {
   type ExecuteResultFrame__Output,
   type PingResponse__Output,
   type RegionServiceClient,
+  type TlsIdentity,
 } from '@minisql/common';
 import { queryResultFromProto, type QueryResult } from './query-result.js';
 import { verificationFromProto, type TableVerification } from './table-verification.js';
@@ -36,9 +37,9 @@ export class RegionTransport {
   /** Statements go on one long-lived stream (RegionService.ExecuteStream). */
   private readonly statements: SequencedStream<ExecuteRequest, ExecuteResponse__Output, ExecuteFrame, ExecuteResultFrame__Output>;
 
-  constructor(readonly address: string) {
-    const { region } = loadProtos();
-    this.stub = new region.minisql.v1.RegionService(address, grpc.credentials.createInsecure(), {
+  /** `tls`: the certificate presented and the authority trusted; plaintext without one. */
+  constructor(readonly address: string, tls?: TlsIdentity) {
+    this.stub = regionStub(address, tls, {
       'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
       'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
       // A region that comes back (and may be promoted) must be reached at once, not after

@@ -166,7 +166,7 @@ async function startEtcdCluster(dir: string): Promise<{ cluster: LocalCluster; e
     hosts.push(`  - { name: kv${i}, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${await freePort()}, etcdPeer: ${await freePort()} } }`);
   }
   const path = join(dir, 'etcd-baseline.yaml');
-  writeFileSync(path, [`dataDir: ${join(dir, 'etcd-baseline')}`, 'ftp: { password: not-used-here }', 'hosts:', ...hosts].join('\n'));
+  writeFileSync(path, [`dataDir: ${join(dir, 'etcd-baseline')}`, 'hosts:', ...hosts].join('\n'));
   const config = loadClusterConfig(path);
   const cluster = new LocalCluster({ config, configPath: path });
   await cluster.start();

@@ -66,7 +66,7 @@ try {
   const outcomes = new Map<string, number>();
   let running = true;
   const runaways = Array.from({ length: RUNAWAYS }, async () => {
-    const impatient = await ClusterClient.connect({ masterAddresses: test.masterAddresses, statementTimeoutMs: DEADLINE_MS });
+    const impatient = await ClusterClient.connect({ masterAddresses: test.masterAddresses, statementTimeoutMs: DEADLINE_MS, ...test.tlsOption });
     try {
       while (running) {
         const started = Date.now();

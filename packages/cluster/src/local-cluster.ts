@@ -6,7 +6,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ReadyProcess, type ClusterConfig, type HostConfig } from '@minisql/common';
+import { certificatePlan, makeCertificates, ReadyProcess, type ClusterConfig, type HostConfig } from '@minisql/common';
 import { etcdArguments, etcdHealthy, etcdMembers } from './etcd-arguments.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +51,11 @@ export class LocalCluster {
   async start(only?: readonly string[]): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
     const { config } = this.options;
+    // The local cluster runs with TLS and the user does nothing for it: what is missing is made.
+    if (config.tls) {
+      const certs = makeCertificates(config.certsDir, certificatePlan(config));
+      if (certs.made.length > 0) this.progress(`made certificates for ${certs.made.join(', ')} in ${certs.dir}`);
+    }
     try {
       await allStarted(etcdMembers(config).map((host) => this.launch(`etcd-${host.name}`, 'etcd', host)));
       const servers = this.servers().filter(({ host }) => only === undefined || only.includes(host.name));

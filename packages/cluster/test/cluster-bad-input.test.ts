@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterClient, MiniSqlClient } from '@minisql/client';
-import { ReadyProcess } from '@minisql/common';
+import { certificatePlan, CLIENT_CERT_NAME, loadClusterConfig, loadTlsIdentity, makeCertificates, ReadyProcess, type TlsIdentity } from '@minisql/common';
 import { MASTER_MAIN, REGION_MAIN } from '../src/local-cluster.js';
 import { freePort, TestCluster } from './support/test-cluster.js';
 
@@ -40,12 +40,12 @@ function runToExit(script: string, configText: string, name: string): Promise<{ 
 describe('a malformed configuration', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['not YAML', 'hosts: [ {', /is not valid YAML/],
-    ['no hosts', 'ftp: { password: long-enough }', /hosts must be a non-empty list/],
-    ['a bad address', 'ftp: { password: long-enough }\nhosts: [{ name: region1, ip: 300.1.1.1, roles: [region] }]', /hosts\[0\]\.ip "300\.1\.1\.1" is not an IPv4 address/],
-    ['an unknown role', 'ftp: { password: long-enough }\nhosts: [{ name: region1, ip: 127.0.0.1, roles: [database] }]', /hosts\[0\]\.roles\[0\] "database" is not one of etcd, master, region/],
-    ['no FTP password', 'hosts: [{ name: region1, ip: 127.0.0.1, roles: [etcd, region] }]', /ftp\.password must be a non-empty string/],
-    ['a misspelt field', 'ftp: { password: long-enough }\nleaseTTL: 3\nhosts: [{ name: region1, ip: 127.0.0.1, roles: [region] }]', /leaseTTL is not a known field/],
-    ['a host name not in the file', 'ftp: { password: long-enough }\nhosts: [{ name: other, ip: 127.0.0.1, roles: [etcd, region] }]', /THIS_NAME "region1" is not a host of the file \(hosts: other\)/],
+    ['no hosts', 'leaseTtlSeconds: 2', /hosts must be a non-empty list/],
+    ['a bad address', 'hosts: [{ name: region1, ip: 300.1.1.1, roles: [region] }]', /hosts\[0\]\.ip "300\.1\.1\.1" is not an IPv4 address/],
+    ['an unknown role', 'hosts: [{ name: region1, ip: 127.0.0.1, roles: [database] }]', /hosts\[0\]\.roles\[0\] "database" is not one of etcd, master, region/],
+    ['a shared FTP password (copies use one-time logins)', 'ftp: { password: long-enough }\nhosts: [{ name: region1, ip: 127.0.0.1, roles: [etcd, region] }]', /ftp\.password is no longer used: each table copy gets its own one-time FTP login over TLS/],
+    ['a misspelt field', 'leaseTTL: 3\nhosts: [{ name: region1, ip: 127.0.0.1, roles: [region] }]', /leaseTTL is not a known field/],
+    ['a host name not in the file', 'hosts: [{ name: other, ip: 127.0.0.1, roles: [etcd, region] }]', /THIS_NAME "region1" is not a host of the file \(hosts: other\)/],
   ];
   for (const [what, text, message] of cases) {
     it(`stops a region before it starts, naming the field: ${what}`, async () => {
@@ -65,6 +65,7 @@ describe('a malformed configuration', () => {
 
 describe('an unreachable etcd', () => {
   let configPath: string;
+  let tls: TlsIdentity;
   before(async () => {
     configPath = join(work, 'no-etcd.yaml');
     const closed = await freePort();
@@ -73,20 +74,22 @@ describe('an unreachable etcd', () => {
       [
         'leaseTtlSeconds: 1',
         `dataDir: ${join(work, 'no-etcd-data')}`,
-        'ftp: { password: long-enough }',
         'hosts:',
         `  - { name: etcd0, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${closed} } }`,
         `  - { name: master1, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()}, status: ${await freePort()} } }`,
         `  - { name: region1, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()} } }`,
       ].join('\n'),
     );
+    const config = loadClusterConfig(configPath);
+    makeCertificates(config.certsDir, certificatePlan(config));
+    tls = loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME);
   });
 
   it('leaves a region serving while it retries, and says why it is not registered', async () => {
     const lines: string[] = [];
     const region = await ReadyProcess.start({ script: REGION_MAIN, args: ['--config', configPath], env: { ...process.env, THIS_NAME: 'region1' }, onStderrLine: (line) => lines.push(line) });
     started.push(region);
-    const client = await MiniSqlClient.connect({ regionAddress: region.address });
+    const client = await MiniSqlClient.connect({ regionAddress: region.address, tls });
     try {
       await client.execute('create table still_serving (id int primary key);');
       const deadline = Date.now() + 20_000;
@@ -102,7 +105,7 @@ describe('an unreachable etcd', () => {
   it('keeps a master up on standby, and a client is told the master cannot lead and why', async () => {
     const master = await ReadyProcess.start({ script: MASTER_MAIN, args: ['--config', configPath], env: { ...process.env, THIS_NAME: 'master1' } });
     started.push(master);
-    await assert.rejects(ClusterClient.connect({ masterAddresses: [master.address], masterFailoverWaitMs: 1_500 }), (error: Error & { code?: string }) => {
+    await assert.rejects(ClusterClient.connect({ masterAddresses: [master.address], masterFailoverWaitMs: 1_500, tls }), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'MASTER_UNREACHABLE');
       assert.match(error.message, /the master is unreachable at 127\.0\.0\.1:\d+: .*master `master1` is on standby: .*etcd at http:\/\/127\.0\.0\.1:\d+/);
       return true;

@@ -5,8 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MiniSqlClient } from '@minisql/client';
-import * as grpc from '@grpc/grpc-js';
-import { loadProtos, type ClusterStatusResponse__Output } from '@minisql/common';
+import { masterStub, type ClusterStatusResponse__Output } from '@minisql/common';
 import { TestCluster } from './support/test-cluster.js';
 
 const alive = (status: ClusterStatusResponse__Output, region: string): boolean => status.regions.some((r) => r.region_id === region && r.alive);
@@ -61,10 +60,10 @@ describe('regions, groups and placement', () => {
     const group = status.groups.find((g) => g.tables.includes('t1'));
     assert.ok(group);
     const address = (id: string) => status.regions.find((r) => r.region_id === id)?.grpc_address as string;
-    const primary = await MiniSqlClient.connect({ regionAddress: address(group.primary) });
-    const replica = await MiniSqlClient.connect({ regionAddress: address(group.in_sync[0] as string) });
+    const primary = await MiniSqlClient.connect({ regionAddress: address(group.primary), ...test.tlsOption });
+    const replica = await MiniSqlClient.connect({ regionAddress: address(group.in_sync[0] as string), ...test.tlsOption });
     const otherGroup = status.groups.find((g) => g.group_id !== group.group_id);
-    const other = await MiniSqlClient.connect({ regionAddress: address(otherGroup?.primary as string) });
+    const other = await MiniSqlClient.connect({ regionAddress: address(otherGroup?.primary as string), ...test.tlsOption });
     try {
       assert.deepEqual((await primary.execute('select v from t1;')).rows, [['one']]);
       assert.deepEqual((await replica.execute('show tables;')).rows.map((r) => r[0]).includes('t1'), true);
@@ -161,8 +160,7 @@ describe('two masters', () => {
     const leader = status.master_id;
     assert.ok(leader === 'master1' || leader === 'master2');
     const standby = test.config.hosts.find((h) => h.roles.includes('master') && h.name !== leader);
-    const { master } = loadProtos();
-    const stub = new master.minisql.v1.MasterService(`127.0.0.1:${standby?.ports.master}`, grpc.credentials.createInsecure());
+    const stub = masterStub(`127.0.0.1:${standby?.ports.master}`, test.tls);
     const answer = await new Promise<ClusterStatusResponse__Output | undefined>((resolve, reject) =>
       stub.GetClusterStatus({}, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response))),
     );

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { MiniSqlClient, type ClusterClient } from '@minisql/client';
-import { loadProtos, ReadyProcess, type ApplyResponse__Output, type ClusterStatusResponse__Output } from '@minisql/common';
+import { loadTlsIdentity, ReadyProcess, replicationStub, type ApplyResponse__Output, type ClusterStatusResponse__Output } from '@minisql/common';
 import { REGION_MAIN } from '../src/local-cluster.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestCluster } from './support/test-cluster.js';
@@ -19,7 +19,7 @@ const groupOf = (status: ClusterStatusResponse__Output, table: string) => status
 
 /** Rows read straight from one region (a replica answers because the read asks for it). */
 async function directRows(test: TestCluster, region: string, sql: string): Promise<unknown[][]> {
-  const client = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(region) });
+  const client = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(region), ...test.tlsOption });
   try {
     return (await client.execute(sql, { consistency: 'replica' })).rows;
   } finally {
@@ -118,8 +118,8 @@ describe('replicas', () => {
     const status = await (await test.client()).clusterStatus();
     const group = status.groups[0];
     const replica = group?.in_sync[0] as string;
-    const { replication } = loadProtos();
-    const stub = new replication.minisql.v1.ReplicationService(test.cluster.addressOf(replica), grpc.credentials.createInsecure());
+    // The primary's own certificate: what it may claim is checked, then the epoch.
+    const stub = replicationStub(test.cluster.addressOf(replica), loadTlsIdentity(test.config.certsDir, group?.primary as string));
     const stream = stub.Apply();
     const answers = new Map<number, (code: string) => void>();
     stream.on('data', (response: ApplyResponse__Output) => answers.get(response.sequence)?.(response.error?.code ?? ''));
@@ -132,7 +132,7 @@ describe('replicas', () => {
       });
     try {
       assert.equal(await apply(0, group?.primary as string), 'STALE_EPOCH');
-      assert.equal(await apply(group?.epoch as number, 'impostor'), 'STALE_EPOCH');
+      assert.equal(await apply(group?.epoch as number, 'impostor'), 'PERMISSION_DENIED');
       assert.equal(await apply(group?.epoch as number, group?.primary as string), '');
     } finally {
       // A half-close: the replica answers everything sent and ends the stream with OK.
@@ -195,7 +195,7 @@ describe('a primary cut off from etcd', () => {
     const client = await test.client();
     await client.execute('create table fenced (id int primary key);');
     await client.execute('insert into fenced values (1);');
-    const direct = await MiniSqlClient.connect({ regionAddress: isolated.address });
+    const direct = await MiniSqlClient.connect({ regionAddress: isolated.address, ...test.tlsOption });
     try {
       proxy.cut();
       const cutAt = performance.now();
@@ -239,7 +239,7 @@ describe('strict replication', () => {
     const group = groupOf(await client.clusterStatus(), 'strict');
     await test.cluster.kill(group?.in_sync[0] as string);
     await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
-    const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group?.primary as string) });
+    const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group?.primary as string), ...test.tlsOption });
     try {
       await assert.rejects(direct.execute('insert into strict values (2);'), (error: Error & { code?: string }) => {
         assert.equal(error.code, 'NOT_ENOUGH_REPLICAS');

@@ -26,7 +26,7 @@ describe('a runaway query', () => {
       const values = Array.from({ length: 500 }, (_, i) => `(${from + i}, 'v${from + i}')`).join(', ');
       await client.execute(`insert into big values ${values};`);
     }
-    impatient = await ClusterClient.connect({ masterAddresses: test.masterAddresses, statementTimeoutMs: DEADLINE_MS });
+    impatient = await ClusterClient.connect({ masterAddresses: test.masterAddresses, statementTimeoutMs: DEADLINE_MS, ...test.tlsOption });
   });
   after(async () => {
     impatient?.close();

@@ -5,6 +5,7 @@
  * that is wrong.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { errors, MiniSqlError } from './errors.js';
 
@@ -63,9 +64,14 @@ export interface ClusterConfig {
   resultRowsMax: number;
   /** Bytes one result may hold; a select that would build more fails with LIMIT_EXCEEDED. */
   resultBytesMax: number;
-  /** FTP login used between regions to copy table files. */
-  ftpUser: string;
-  ftpPassword: string;
+  /**
+   * Mutual TLS on every gRPC channel and FTP over TLS, each process presenting its host's
+   * certificate from certsDir (default true; false is for a trusted network only: then
+   * nobody is authenticated).
+   */
+  tls: boolean;
+  /** Where the certificates are: ca.crt, and <host>.crt/.key per host (`minisql-cluster certs`); default <dataDir>/certs. */
+  certsDir: string;
   /** Passive FTP data ports, inclusive range. */
   ftpPassivePortMin: number;
   ftpPassivePortMax: number;
@@ -86,7 +92,6 @@ export const CONFIG_DEFAULTS = Object.freeze({
   etcdPrefix: '/minisql/',
   leaseTtlSeconds: 2,
   replicationFactor: 2,
-  ftpUser: 'minisql',
   ftpPassivePortMin: 30_000,
   ftpPassivePortMax: 30_099,
   dataDir: 'data',
@@ -120,12 +125,15 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'ftp', 'ports', 'dataDir', 'hosts'], fail);
+  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'hosts'], fail);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
   refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
   const ftp = root.ftp === undefined ? {} : objectAt(root.ftp, 'ftp', fail);
-  refuseUnknown(ftp, 'ftp.', ['user', 'password', 'passivePortMin', 'passivePortMax'], fail);
+  for (const retired of ['user', 'password']) {
+    if (ftp[retired] !== undefined) fail(`ftp.${retired}`, 'is no longer used: each table copy gets its own one-time FTP login over TLS (remove the field)');
+  }
+  refuseUnknown(ftp, 'ftp.', ['passivePortMin', 'passivePortMax'], fail);
   const defaultPorts = { ...CONFIG_DEFAULTS.ports, ...portsAt(root.ports, 'ports', fail) };
 
   const hostsRaw = root.hosts;
@@ -166,8 +174,9 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const resultRowsMax = integerAt(root.resultRowsMax ?? CONFIG_DEFAULTS.resultRowsMax, 'resultRowsMax', 1, 10_000_000, fail);
   // A result travels in one gRPC message, and those stop at 256 MiB.
   const resultBytesMax = integerAt(root.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax, 'resultBytesMax', 1_024, 200 * 1024 * 1024, fail);
-  const ftpPassword = stringAt(ftp.password, 'ftp.password', fail);
-  if (ftpPassword.length < 8) fail('ftp.password', 'must be at least 8 characters; there is no default password');
+  const tls = root.tls ?? true;
+  if (typeof tls !== 'boolean') fail('tls', `must be true or false, got ${JSON.stringify(tls)}`);
+  const dataDir = root.dataDir === undefined ? CONFIG_DEFAULTS.dataDir : stringAt(root.dataDir, 'dataDir', fail);
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
   const ftpPassivePortMax = integerAt(ftp.passivePortMax ?? CONFIG_DEFAULTS.ftpPassivePortMax, 'ftp.passivePortMax', ftpPassivePortMin, 65_535, fail);
   const prefix = etcd.prefix === undefined ? CONFIG_DEFAULTS.etcdPrefix : stringAt(etcd.prefix, 'etcd.prefix', fail);
@@ -184,11 +193,11 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     queryWorkers,
     resultRowsMax,
     resultBytesMax,
-    ftpUser: ftp.user === undefined ? CONFIG_DEFAULTS.ftpUser : stringAt(ftp.user, 'ftp.user', fail),
-    ftpPassword,
+    tls: tls as boolean,
+    certsDir: root.certsDir === undefined ? join(dataDir, 'certs') : stringAt(root.certsDir, 'certsDir', fail),
     ftpPassivePortMin,
     ftpPassivePortMax,
-    dataDir: root.dataDir === undefined ? CONFIG_DEFAULTS.dataDir : stringAt(root.dataDir, 'dataDir', fail),
+    dataDir,
     hosts,
   });
 }

@@ -47,6 +47,9 @@ export const ErrorCode = {
   DUPLICATE_REGION: 'DUPLICATE_REGION',
   ETCD_UNAVAILABLE: 'ETCD_UNAVAILABLE',
   NOT_LEADER: 'NOT_LEADER',
+  // Who may do what.
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
   // The client side.
   FILE_ERROR: 'FILE_ERROR',
   DISK_FULL: 'DISK_FULL',
@@ -94,6 +97,8 @@ const DEFINITE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.VALUE_OUT_OF_RANGE,
   ErrorCode.COLUMN_COUNT_MISMATCH,
   ErrorCode.CONSTRAINT_VIOLATION,
+  ErrorCode.PERMISSION_DENIED,
+  ErrorCode.UNAUTHENTICATED,
 ]);
 
 export interface ErrorDetails {
@@ -315,5 +320,11 @@ export const errors = {
     new MiniSqlError(ErrorCode.NON_DETERMINISTIC, `${what} cannot be used in a write: ${why}`, { object: what }),
   replicaDiverged: (object: string, why: string) =>
     new MiniSqlError(ErrorCode.REPLICA_DIVERGED, `this member's copy differs from its primary's at ${object}: ${why}`, { object }),
+  /** The caller is known, and not allowed this. */
+  permissionDenied: (caller: string, why: string) =>
+    new MiniSqlError(ErrorCode.PERMISSION_DENIED, `permission denied to ${caller}: ${why}`, { object: caller }),
+  /** The caller could not be told who it is. */
+  unauthenticated: (who: string, why: string) =>
+    new MiniSqlError(ErrorCode.UNAUTHENTICATED, `${who} is not authenticated: ${why}`, { object: who }),
   internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),
 };

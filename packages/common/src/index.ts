@@ -28,3 +28,8 @@ export * from './byte-chunks.js';
 export * from './execute-frames.js';
 export * from './free-port.js';
 export * from './lease-fence.js';
+export * from './security/tls-identity.js';
+export * from './security/caller.js';
+export * from './stubs.js';
+export * from './security/certificate-plan.js';
+export * from './security/make-certificates.js';

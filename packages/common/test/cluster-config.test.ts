@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { findHost, masterAddresses, MiniSqlError, parseClusterConfig } from '../src/index.js';
 
 const minimal = `
-ftp: { password: long-enough }
+ftp: { passivePortMin: 30000 }
 hosts:
   - { name: host0, ip: 10.0.0.10, roles: [etcd, master] }
   - { name: host1, ip: 10.0.0.11, roles: [etcd, region], ports: { region: 7101 } }
@@ -29,6 +29,8 @@ describe('parseClusterConfig', () => {
     assert.equal(config.hosts[1]?.ports.region, 7101);
     assert.equal(config.hosts[1]?.ports.master, 7000);
     assert.deepEqual(masterAddresses(config), ['10.0.0.10:7000']);
+    assert.equal(config.tls, true, 'TLS is on unless switched off');
+    assert.equal(config.certsDir, 'data/certs');
   });
 
   it('picks this host by name and checks its role', () => {
@@ -42,7 +44,8 @@ describe('parseClusterConfig', () => {
   it('refuses bad values, naming the file and the field', () => {
     assert.match(failure(`${minimal}leaseTtlSeconds: 0\n`).message, /^invalid configuration in test\.yaml: leaseTtlSeconds must be a whole number from 1 to 60, got 0$/);
     assert.match(failure(`${minimal}replicationFactor: two\n`).message, /replicationFactor must be a whole number/);
-    assert.match(failure(minimal.replace('long-enough', 'short')).message, /ftp\.password must be at least 8 characters/);
+    assert.match(failure(minimal.replace('passivePortMin: 30000', 'password: change-me-before-use')).message, /ftp\.password is no longer used/);
+    assert.match(failure(`${minimal}tls: yes please\n`).message, /tls must be true or false/);
     assert.match(failure(minimal.replace('region: 7101', 'region: 70000')).message, /hosts\[1\]\.ports\.region must be a whole number from 1 to 65535/);
     assert.match(failure(minimal.replace('region: 7101', 'regoin: 7101')).message, /hosts\[1\]\.ports\.regoin is not a port name/);
     assert.match(failure(minimal.replace('host1', 'host0')).message, /hosts\[1\]\.name "host0" is used by two hosts/);
@@ -52,7 +55,7 @@ describe('parseClusterConfig', () => {
 
   it('refuses a misspelt field at every level, naming where it is and what is known', () => {
     assert.match(failure(`${minimal}replicationFactr: 3\n`).message, /replicationFactr is not a known field/);
-    assert.match(failure(minimal.replace('password: long-enough', 'password: long-enough, passivePortMn: 3000')).message, /ftp\.passivePortMn is not a known field \(known: user, password, passivePortMin, passivePortMax\)/);
+    assert.match(failure(minimal.replace('passivePortMin: 30000', 'passivePortMin: 30000, passivePortMn: 3000')).message, /ftp\.passivePortMn is not a known field \(known: passivePortMin, passivePortMax\)/);
     assert.match(failure(`${minimal}etcd: { endpoint: [http://10.0.0.10:2379] }\n`).message, /etcd\.endpoint is not a known field/);
     assert.match(failure(minimal.replace('roles: [etcd, master]', 'roles: [etcd, master], rolse: [region]')).message, /hosts\[0\]\.rolse is not a known field/);
   });

@@ -12,7 +12,7 @@
  * replica that did not repeat its primary's choices makes the run invalid.
  */
 import { ClusterClient } from '@minisql/client';
-import { MiniSqlError } from '@minisql/common';
+import { MiniSqlError, type TlsIdentity } from '@minisql/common';
 import type { MinisqlOptions } from './minisql-database.js';
 import { DefiniteFailure, type StoreConnection } from './store-connection.js';
 
@@ -42,9 +42,10 @@ export class MinisqlConnection implements StoreConnection {
     private readonly options: MinisqlOptions,
   ) {}
 
-  static async open(masterAddresses: readonly string[], options: MinisqlOptions): Promise<MinisqlConnection> {
+  static async open(masterAddresses: readonly string[], options: MinisqlOptions, tls: TlsIdentity): Promise<MinisqlConnection> {
     const client = await ClusterClient.connect({
       masterAddresses: [...masterAddresses],
+      tls,
       retryDeadlineMs: RETRY_DEADLINE_MS,
       masterFailoverWaitMs: RETRY_DEADLINE_MS,
       consistency: options.reads,
@@ -103,8 +104,8 @@ export class MinisqlConnection implements StoreConnection {
 }
 
 /** Creates the test's tables and rows; safe to run again after a partial attempt. */
-export async function provisionMinisql(masterAddresses: readonly string[], options: MinisqlOptions): Promise<void> {
-  const client = await ClusterClient.connect({ masterAddresses: [...masterAddresses], masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
+export async function provisionMinisql(masterAddresses: readonly string[], options: MinisqlOptions, tls: TlsIdentity): Promise<void> {
+  const client = await ClusterClient.connect({ masterAddresses: [...masterAddresses], tls, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
   try {
     const createIfMissing = async (sql: string) => {
       try {

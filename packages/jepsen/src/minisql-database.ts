@@ -21,9 +21,10 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ClusterClient, divergence, memberVerdict } from '@minisql/client';
-import { MiniSqlError } from '@minisql/common';
+import { CA_CERT_FILE, certificatePaths, CLIENT_CERT_NAME, loadTlsIdentity, makeCertificates, MiniSqlError, type TlsIdentity } from '@minisql/common';
 import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
 import type { PrimaryReplicaLink } from './partition-shapes.js';
@@ -87,6 +88,7 @@ export class MinisqlDatabase implements Database {
    * processes opens it with the provisioning (once per setup).
    */
   private barrier: Barrier | undefined;
+  private certs: { dir: string; client: TlsIdentity } | undefined;
   /** Runaway queries sent, to take the register tables in turn. */
   private runaways = 0;
 
@@ -96,6 +98,21 @@ export class MinisqlDatabase implements Database {
     if (test.nodes.length < 3) throw new JepsenError('DB_SETUP_FAILED', `minisql needs at least 3 nodes (a master and a group of two regions), not ${test.nodes.length}`);
     if (node === test.nodes[0]) return ['etcd', 'master'];
     return this.options.masters === 2 && node === test.nodes[1] ? ['etcd', 'master', 'region'] : ['etcd', 'region'];
+  }
+
+  /**
+   * The test's certificates, made on first use in a folder of this machine's removed when
+   * the tester exits: an authority of the test's own, a certificate per node, one for the
+   * tester's clients. minisql runs with TLS on, as it ships.
+   */
+  private certificates(test: TestContext): { dir: string; client: TlsIdentity } {
+    if (this.certs) return this.certs;
+    const dir = mkdtempSync(`${tmpdir()}/minisql-jepsen-certs-`);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const specs = test.nodes.map((node) => ({ name: node, roles: this.rolesOf(test, node), ips: [remoteOf(test, node).address], dnsNames: [] }));
+    makeCertificates(dir, [...specs, { name: CLIENT_CERT_NAME, roles: ['client'], ips: [], dnsNames: [] }]);
+    this.certs = { dir, client: loadTlsIdentity(dir, CLIENT_CERT_NAME) };
+    return this.certs;
   }
 
   /** Every master's address, the leader's first as far as the test knows. */
@@ -170,7 +187,7 @@ export class MinisqlDatabase implements Database {
   async runaway(test: TestContext, deadlineMs: number): Promise<string> {
     const table = `${REGISTER_TABLE_PREFIX}${this.runaways++ % this.options.tables}`;
     try {
-      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000, statementTimeoutMs: deadlineMs });
+      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000, statementTimeoutMs: deadlineMs });
       try {
         const epochOf = async () => (await client.clusterStatus()).groups.find((group) => group.tables.includes(table));
         const before = await epochOf();
@@ -191,7 +208,7 @@ export class MinisqlDatabase implements Database {
   }
 
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
-    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), masterFailoverWaitMs: 2_000 });
+    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, masterFailoverWaitMs: 2_000 });
     try {
       const status = await client.clusterStatus();
       const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host ?? regionId;
@@ -204,7 +221,7 @@ export class MinisqlDatabase implements Database {
   /** `verify` over every table: each in-sync member's copy compared at one log position. */
   async verify(test: TestContext): Promise<DatabaseVerification> {
     const work = (async (): Promise<DatabaseVerification> => {
-      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
+      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
       try {
         // Replicas restarted by the nemesis copy the tables again; compare once they are
         // back in sync, so that every copy counts (bounded: a copy still running is
@@ -238,7 +255,7 @@ export class MinisqlDatabase implements Database {
   }
 
   async connect(test: TestContext): Promise<StoreConnection> {
-    return MinisqlConnection.open(this.masterAddresses(test), this.options);
+    return MinisqlConnection.open(this.masterAddresses(test), this.options, this.certificates(test).client);
   }
 
   private nodeDir(node: string): string {
@@ -274,9 +291,8 @@ export class MinisqlDatabase implements Database {
       `replicationFactor: ${this.options.replicationFactor}`,
       `strictReplication: ${this.options.strictReplication}`,
       `dataDir: ${this.options.dir}/data`,
+      `certsDir: ${this.options.dir}/certs`,
       'ftp:',
-      '  user: minisql',
-      '  password: jepsen-only-password',
       '  passivePortMin: 30000',
       '  passivePortMax: 30099',
       'ports:',
@@ -297,8 +313,16 @@ export class MinisqlDatabase implements Database {
     const local = await mkdtemp(`${tmpdir()}/minisql-jepsen-config-`);
     try {
       await writeFile(`${local}/minisql.yaml`, this.clusterConfig(test));
-      await remote.exec(`mkdir -p ${shellQuote(this.options.dir)} ${shellQuote(this.nodeDir(node))}`);
+      const certsDir = `${this.options.dir}/certs`;
+      await remote.exec(`mkdir -p ${shellQuote(this.options.dir)} ${shellQuote(this.nodeDir(node))} ${shellQuote(certsDir)}`);
       await remote.upload(`${local}/minisql.yaml`, configPath);
+      // The node gets the authority and its own certificate and key, nothing of the others'.
+      const certs = this.certificates(test);
+      const own = certificatePaths(certs.dir, node);
+      await remote.upload(own.ca, `${certsDir}/${CA_CERT_FILE}`);
+      await remote.upload(own.cert, `${certsDir}/${node}.crt`);
+      await remote.upload(own.key, `${certsDir}/${node}.key`);
+      await remote.exec(`chmod 600 ${shellQuote(`${certsDir}/${node}.key`)}`);
     } finally {
       await rm(local, { recursive: true, force: true });
     }
@@ -310,7 +334,7 @@ export class MinisqlDatabase implements Database {
     let lastError: unknown;
     while (Date.now() < deadline) {
       try {
-        await provisionMinisql(this.masterAddresses(test), this.options);
+        await provisionMinisql(this.masterAddresses(test), this.options, this.certificates(test).client);
         test.log.info(`minisql is up: masters at ${this.masterAddresses(test).join(', ')}, ${this.options.tables} register tables`);
         return;
       } catch (error) {

@@ -10,7 +10,7 @@
  * the TTL runs out.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos, PRIMARY_FENCE_MS, type Logger, type RegionRecord, type RegionServiceClient, type ReplicationServiceClient } from '@minisql/common';
+import { PRIMARY_FENCE_MS, regionStub, replicationStub, type Logger, type RegionRecord, type RegionServiceClient, type ReplicationServiceClient, type TlsIdentity } from '@minisql/common';
 import type { ClusterView } from './cluster-view.js';
 
 /** Beat interval asked of regions, in milliseconds. */
@@ -36,6 +36,8 @@ export class HealthMonitor {
 
   constructor(
     private readonly revokeLease: (leaseId: string) => Promise<void>,
+    /** The master's certificate, presented to the regions it watches; plaintext without one. */
+    private readonly tls: TlsIdentity | undefined,
     private readonly logger: Logger,
     /**
      * Monotonic milliseconds for the fence: a wall clock stepped forward (NTP, an
@@ -75,8 +77,7 @@ export class HealthMonitor {
   }
 
   private watch(incarnation: string, record: RegionRecord): void {
-    const { replication } = loadProtos();
-    const client = new replication.minisql.v1.ReplicationService(record.grpcAddress, grpc.credentials.createInsecure());
+    const client = replicationStub(record.grpcAddress, this.tls);
     const call = client.Health({ interval_ms: HEALTH_BEAT_INTERVAL_MS });
     const watched: Watched = { record, call, replication: client };
     this.watched.set(incarnation, watched);
@@ -92,8 +93,7 @@ export class HealthMonitor {
   }
 
   private async checkDeath(incarnation: string, watched: Watched): Promise<void> {
-    const { region } = loadProtos();
-    const probe: RegionServiceClient = new region.minisql.v1.RegionService(watched.record.grpcAddress, grpc.credentials.createInsecure());
+    const probe: RegionServiceClient = regionStub(watched.record.grpcAddress, this.tls);
     const refused = await new Promise<boolean>((resolve) =>
       probe.Ping({}, { deadline: Date.now() + DEATH_CHECK_TIMEOUT_MS }, (error, response) => {
         // A new process on the same address is alive, but it is not the one we watched.

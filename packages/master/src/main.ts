@@ -5,7 +5,7 @@
  * Environment: THIS_NAME, MINISQL_CONFIG, MINISQL_LOG_LEVEL.
  */
 import { parseArgs } from 'node:util';
-import { findHost, loadClusterConfig, Logger, MiniSqlError, parseLogLevel } from '@minisql/common';
+import { findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel } from '@minisql/common';
 import type { MasterOptions } from './master-options.js';
 import { MasterServer } from './master-server.js';
 
@@ -36,6 +36,7 @@ function parseOptions(): MasterOptions {
     etcdPrefix: config.etcdPrefix,
     leaseTtlSeconds: config.leaseTtlSeconds,
     replicationFactor: config.replicationFactor,
+    ...(config.tls ? { tls: loadTlsIdentity(config.certsDir, host.name) } : {}),
   };
 }
 

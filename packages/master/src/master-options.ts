@@ -1,5 +1,9 @@
 /** What a master is configured with. */
+import type { TlsIdentity } from '@minisql/common';
+
 export interface MasterOptions {
+  /** This master's certificate: mutual TLS on its gRPC server and on its calls to regions; plaintext without one. */
+  tls?: TlsIdentity;
   /** Name of this master (its host name); shown in status and logs. */
   masterId: string;
   /** host:port the MasterService listens on. */

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
-import { EtcdKeys, loadProtos, type Logger } from '@minisql/common';
+import { EtcdKeys, loadProtos, serverCredentials, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -52,7 +52,7 @@ export class MasterServer implements MasterState {
   view: ClusterView = emptyView();
   private readonly etcd: Etcd3;
   private readonly store: MetadataStore;
-  private readonly regions = new RegionPool();
+  private readonly regions: RegionPool;
   private readonly catalog: CatalogService;
   private readonly server = new grpc.Server();
   private readonly health: HealthMonitor;
@@ -76,7 +76,8 @@ export class MasterServer implements MasterState {
     this.standbyReason = `it has not won the election in etcd at ${options.etcdEndpoints.join(', ')}`;
     this.etcd = new Etcd3({ hosts: options.etcdEndpoints, dialTimeout: 2_000 });
     this.store = new MetadataStore(this.etcd, new EtcdKeys(options.etcdPrefix), logger.child('metadata'));
-    this.health = new HealthMonitor((leaseId) => this.store.revokeLease(leaseId), logger.child('health'));
+    this.regions = new RegionPool(options.tls);
+    this.health = new HealthMonitor((leaseId) => this.store.revokeLease(leaseId), options.tls, logger.child('health'));
     this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload());
   }
 
@@ -89,7 +90,7 @@ export class MasterServer implements MasterState {
     const { master } = loadProtos();
     this.server.addService(master.minisql.v1.MasterService.service, masterServiceHandlers(this, this.catalog));
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(this.options.listenAddress, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.boundAddress = `${this.options.listenAddress.slice(0, this.options.listenAddress.lastIndexOf(':'))}:${port}`;
     this.statusServer = await startStatusServer(this.options.statusAddress, { state: this, recentEvents: (limit) => this.store.recentEvents(limit) }, this.logger.child('status'));

@@ -6,7 +6,7 @@
  * - replica: reads only when the client asked for replica reads (marked stale);
  * - anyone: catalog statements, which the master sends to every member.
  */
-import { errors, paramFromProto, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError } from '@minisql/common';
+import { checkMasterCaller, errors, paramFromProto, type Caller, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError, type StatementKind } from '@minisql/common';
 import { decide, type FencedAction, type FencingView } from './fencing.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
@@ -52,7 +52,7 @@ export class ClusterExecutor {
   }
 
   /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
-  async execute(request: ExecuteRequest__Output, micros: () => number): Promise<ExecuteResponse> {
+  async execute(request: ExecuteRequest__Output, micros: () => number, caller: Caller = 'plaintext'): Promise<ExecuteResponse> {
     // The statement's shape (literals lifted into parameters): one analysis per shape.
     const { sql, params, analysis: statement } = this.engine.shape(request.sql, request.params.map(paramFromProto));
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
@@ -69,7 +69,11 @@ export class ClusterExecutor {
       }
       return { result, server_micros: micros(), stale };
     }
-    // Catalog statements come from the master to every member of the group.
+    // Catalog changes come from the master to every member of the group, and from no one else.
+    if (changesCatalog(statement.kind)) {
+      const denied = checkMasterCaller(caller, `${statement.kind.replace('_', ' ')} on a region`);
+      if (denied) throw denied;
+    }
     return { result: this.engine.execute(request.sql, params), server_micros: micros() };
   }
 
@@ -100,4 +104,9 @@ export class ClusterExecutor {
   private notPrimary(): MiniSqlError {
     return this.acknowledgeRefusal() ?? errors.internal('not primary, yet the fencing rules allow it to acknowledge');
   }
+}
+
+/** Statements that change a region's tables or indexes: the master's alone to send. */
+export function changesCatalog(kind: StatementKind): boolean {
+  return kind === 'create_table' || kind === 'drop_table' || kind === 'create_index' || kind === 'drop_index';
 }

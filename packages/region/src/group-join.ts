@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   errors,
-  loadProtos,
+  replicationStub,
   MiniSqlError,
   type JoinRequest__Output,
   type Logger,
@@ -19,13 +19,15 @@ import {
   type SnapshotResponse,
   type TableSnapshot__Output,
   type GroupRecord,
+  type TlsIdentity,
 } from '@minisql/common';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
 import type { GroupRole } from './group-role.js';
 import type { QueryConnection } from './query-connection.js';
 import type { Replicator } from './replicator.js';
-import { fetchSnapshot, type FtpLogin } from './snapshot-fetcher.js';
+import type { FtpLogins } from './ftp-logins.js';
+import { fetchSnapshot } from './snapshot-fetcher.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { LoggedWrite } from './sql-engine.js';
 import type { TableCatalog } from './table-catalog.js';
@@ -45,14 +47,16 @@ export class JoinCoordinator {
     private readonly snapshots: SnapshotStore,
     private readonly replicator: Replicator,
     private readonly executor: ClusterExecutor,
+    private readonly logins: FtpLogins,
     private readonly logger: Logger,
   ) {}
 
   async snapshot(groupId: string, epoch: number, replica: string): Promise<SnapshotResponse> {
     this.catchingUpGroup(groupId, epoch, replica);
     const tables = await this.snapshots.snapshotAll(replica);
+    const login = this.logins.issue(replica, tables.map((t) => t.file));
     this.logger.info('snapshots made for a catching-up replica', { replica, tables: tables.map((t) => `${t.table}@${t.position}`) });
-    return { tables };
+    return { tables, ftp_user: login.user, ftp_password: login.password };
   }
 
   async join(request: JoinRequest__Output): Promise<void> {
@@ -70,6 +74,7 @@ export class JoinCoordinator {
       this.logger.info('replica joined the in-sync set', { group: group.id, replica: request.replica_id, entriesSent: before + paused, entriesSentPaused: paused });
     });
     this.snapshots.remove(request.files);
+    this.logins.revokeFor(request.replica_id);
   }
 
   /**
@@ -106,7 +111,8 @@ export class CatchUp {
     private readonly membership: GroupMembership,
     private readonly catalog: TableCatalog,
     private readonly queries: QueryConnection,
-    private readonly login: FtpLogin,
+    /** This region's certificate, for the call to the primary and the FTP copy; plaintext without one. */
+    private readonly tls: TlsIdentity | undefined,
     private readonly incomingDir: string,
     private readonly logger: Logger,
   ) {
@@ -140,16 +146,17 @@ export class CatchUp {
     const address = this.membership.addressOf(primary);
     const ftp = this.membership.ftpAddressOf(primary);
     if (!address || !ftp) throw errors.unavailable(primary, 'the primary is not registered');
-    const stub: ReplicationServiceClient = new (loadProtos().replication.minisql.v1.ReplicationService)(address, grpc.credentials.createInsecure());
+    const stub: ReplicationServiceClient = replicationStub(address, this.tls);
     try {
       const response = await call<SnapshotResponse>((done) => stub.Snapshot({ group_id: groupId, epoch, replica_id: this.membership.regionId }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done));
       const tables = (response.tables ?? []) as TableSnapshot__Output[];
+      const login = { user: response.ftp_user ?? '', password: response.ftp_password ?? '' };
       const started = Date.now();
       let bytes = 0;
       for (const snapshot of tables) {
         const destination = join(this.incomingDir, snapshot.file);
         let loggedTenths = 0;
-        await fetchSnapshot(ftp, this.login, { ...snapshot, position: Number(snapshot.position), bytes: Number(snapshot.bytes) }, destination, this.logger, (progress) => {
+        await fetchSnapshot(ftp, login, this.tls, { ...snapshot, position: Number(snapshot.position), bytes: Number(snapshot.bytes) }, destination, this.logger, (progress) => {
           // A line every tenth of a large table, so a long copy shows it is moving.
           const tenths = progress.totalBytes > 0 ? Math.floor((progress.bytes / progress.totalBytes) * 10) : 0;
           if (tenths > loggedTenths && progress.totalBytes >= COPY_PROGRESS_BYTES_MIN) {

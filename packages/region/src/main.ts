@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { EtcdKeys, findHost, loadClusterConfig, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
+import { EtcdKeys, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
 import { GroupMembership } from './group-membership.js';
 import { LeaseClock } from './lease-clock.js';
@@ -84,6 +84,7 @@ function parseStartup(): Startup {
         queryWorkers: queryWorkersFlag ?? config.queryWorkers,
         resultRowsMax: config.resultRowsMax,
         resultBytesMax: config.resultBytesMax,
+        ...(config.tls ? { tls: loadTlsIdentity(config.certsDir, host.name) } : {}),
       },
       cluster: { config, host },
     };
@@ -133,15 +134,13 @@ async function main(): Promise<void> {
           return {
             membership,
             lease: new LeaseClock(),
-            replicator: new Replicator(membership, logger.child('replicator')),
+            replicator: new Replicator(membership, options.tls, logger.child('replicator')),
             strictReplication: config.strictReplication,
             ftp: {
               listenAddress: `${ip}:${host.ports.ftp}`,
               passiveHost: ip,
               passivePortMin: config.ftpPassivePortMin,
               passivePortMax: config.ftpPassivePortMax,
-              user: config.ftpUser,
-              password: config.ftpPassword,
             },
           };
         })()

@@ -1,5 +1,12 @@
 /** Everything a region server is configured with, and the defaults, in one place. */
+import type { TlsIdentity } from '@minisql/common';
+
 export interface RegionOptions {
+  /**
+   * This region's certificate: with it the gRPC server demands a certificate of the
+   * cluster from every caller (mutual TLS) and FTP runs over TLS; without it, plaintext.
+   */
+  tls?: TlsIdentity;
   /** Name of this region, unique in the cluster; logged on every line. */
   regionId: string;
   /** host:port the gRPC server listens on. */
@@ -38,7 +45,7 @@ export interface RegionOptions {
   queryWorkers: number;
 }
 
-export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir'>> = Object.freeze({
+export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir' | 'tls'>> = Object.freeze({
   resultRowsMax: 100_000,
   resultBytesMax: 64 * 1024 * 1024,
   statementCacheSize: 256,

@@ -1,7 +1,8 @@
 /** A running region: its tables, its engine and its gRPC server. */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { loadProtos, type Logger } from '@minisql/common';
+import { loadProtos, serverCredentials, type Logger } from '@minisql/common';
+import { FtpLogins } from './ftp-logins.js';
 import { QueryConnection } from './query-connection.js';
 import { QUERIES_WAITING_MAX, type RegionOptions } from './region-options.js';
 import { QueryWorkers } from './query-workers.js';
@@ -24,8 +25,8 @@ export interface ClusterParts {
   membership: GroupMembership;
   lease: LeaseClock;
   replicator: Replicator;
-  /** The FTP server of snapshots (its root is set here: `<dataDir>/snapshots`). */
-  ftp: Omit<SnapshotFtpOptions, 'root'>;
+  /** The FTP server of snapshots (its root, logins and TLS are set here: `<dataDir>/snapshots`). */
+  ftp: Omit<SnapshotFtpOptions, 'root' | 'logins' | 'tls'>;
   /** Refuse writes while the group has no in-sync replica. */
   strictReplication: boolean;
 }
@@ -80,17 +81,18 @@ export class RegionServer {
     const executor = this.cluster
       ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication, this.options.statementTimeoutMs)
       : undefined;
-    const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.logger.child('verify')) : undefined;
+    const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.options.tls, this.logger.child('verify')) : undefined;
     this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs));
     let joins: JoinCoordinator | undefined;
     if (this.cluster && executor) {
       const { membership, replicator, ftp } = this.cluster;
       const root = join(this.options.dataDir, 'snapshots');
       const snapshots = new SnapshotStore(this.catalog, root);
-      joins = new JoinCoordinator(membership, this.catalog, snapshots, replicator, executor, this.logger.child('join'));
-      const catchUp = new CatchUp(membership, this.catalog, this.queries, { user: ftp.user, password: ftp.password }, join(this.options.dataDir, 'incoming'), this.logger.child('catch-up'));
+      const logins = new FtpLogins();
+      joins = new JoinCoordinator(membership, this.catalog, snapshots, replicator, executor, logins, this.logger.child('join'));
+      const catchUp = new CatchUp(membership, this.catalog, this.queries, this.options.tls, join(this.options.dataDir, 'incoming'), this.logger.child('catch-up'));
       membership.onChange((role) => catchUp.onRole(role));
-      this.ftpServer = new SnapshotFtpServer({ ...ftp, root }, this.logger.child('ftp'));
+      this.ftpServer = new SnapshotFtpServer({ ...ftp, root, logins, tls: this.options.tls }, this.logger.child('ftp'));
       await this.ftpServer.start();
     }
     this.server.addService(
@@ -98,7 +100,7 @@ export class RegionServer {
       replicationServiceHandlers(this.engine, this.cluster?.membership, joins, this.options.regionId, this.incarnation, this.logger.child('replication')),
     );
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(this.options.listenAddress, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+      this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, port) => (error ? reject(error) : resolve(port)));
     });
     const address = this.address;
     this.logger.info('region serving', { address, dataDir: this.options.dataDir, incarnation: this.incarnation });

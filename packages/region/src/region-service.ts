@@ -4,6 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import {
+  callerOf,
   FrameBatcher,
   paramFromProto,
   MiniSqlError,
@@ -12,6 +13,7 @@ import {
   type ExecuteRequest__Output,
   type ExecuteResponse,
   type ExecuteResultFrame,
+  type Caller,
   type Logger,
   type RegionServiceHandlers,
   type VerifyResponse,
@@ -31,9 +33,9 @@ export function regionServiceHandlers(
   /** The longest a select may run (RegionOptions.statementTimeoutMs). */
   statementTimeoutMsMax = REGION_DEFAULTS.statementTimeoutMs,
 ): RegionServiceHandlers {
-  const answer = (request: ExecuteRequest__Output): Promise<ExecuteResponse> =>
+  const answer = (request: ExecuteRequest__Output, caller: Caller): Promise<ExecuteResponse> =>
     respond(request, logger, async (timed) => {
-      if (cluster) return cluster.execute(request, timed);
+      if (cluster) return cluster.execute(request, timed, caller);
       const params = request.params.map(paramFromProto);
       const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
       if (analysis.kind === 'select') return { result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax)), server_micros: timed() };
@@ -50,6 +52,7 @@ export function regionServiceHandlers(
       // half-closed it and every statement is answered.
       let running = 0;
       let clientDone = false;
+      const caller = callerOf(call);
       const outbox = new FrameBatcher<ExecuteResponse>((responses) => {
         if (!call.cancelled) call.write({ responses });
       }, responseBytes);
@@ -61,7 +64,7 @@ export function regionServiceHandlers(
       call.on('data', (frame: ExecuteFrame__Output) => {
         for (const request of frame.requests) {
           running += 1;
-          void answer(request).then((response) => {
+          void answer(request, caller).then((response) => {
             running -= 1;
             outbox.push({ ...response, sequence: request.sequence });
             endWhenDone();

@@ -2,9 +2,14 @@
  * The ReplicationService handlers of a region: Apply (on a replica, a stream of batches
  * from its primary), Snapshot and Join (on a primary, from a replica catching up) and
  * Health (a beat stream the master watches).
+ *
+ * Each request names the region it comes from; with TLS, only that region's certificate
+ * may say so (checkRegionClaim), so no other host, nor another region of the cluster,
+ * can write into this replica's log, join a group as someone else, or take its snapshots.
+ * The epoch fencing then decides whether the named region is the group's primary.
  */
-import type * as grpc from '@grpc/grpc-js';
-import { encodeParams, errors, paramFromProto, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
+import * as grpc from '@grpc/grpc-js';
+import { callerOf, checkRegionClaim, checkServerCaller, encodeParams, errors, paramFromProto, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { JoinCoordinator } from './group-join.js';
 import type { SqlEngine } from './sql-engine.js';
@@ -27,6 +32,7 @@ export function replicationServiceHandlers(
   return {
     Snapshot(call, callback) {
       Promise.resolve()
+        .then(() => refuse(checkRegionClaim(callerOf(call), call.request.replica_id, 'Snapshot'), logger))
         .then(() => (joins ?? standalone()).snapshot(call.request.group_id, call.request.epoch, call.request.replica_id))
         .then(
           (response) => callback(null, response),
@@ -35,6 +41,7 @@ export function replicationServiceHandlers(
     },
     Join(call, callback) {
       Promise.resolve()
+        .then(() => refuse(checkRegionClaim(callerOf(call), call.request.replica_id, 'Join'), logger))
         .then(() => (joins ?? standalone()).join(call.request))
         .then(
           () => callback(null, {}),
@@ -44,8 +51,10 @@ export function replicationServiceHandlers(
     Apply(call) {
       // Batches are applied one after another in the order they came; each answer names its batch.
       let previous: Promise<void> = Promise.resolve();
+      const caller = callerOf(call);
       call.on('data', (request: ApplyRequest__Output) => {
         previous = previous
+          .then(() => refuse(checkRegionClaim(caller, request.primary_id, 'Apply'), logger))
           .then(() => apply(engine, membership, request, logger))
           .then(
             (): ApplyResponse => ({ sequence: request.sequence }),
@@ -77,6 +86,7 @@ export function replicationServiceHandlers(
           if (!membership) return standalone();
           const role = membership.current;
           const request = call.request;
+          refuse(checkRegionClaim(callerOf(call), request.primary_id, 'TableChecksum'), logger);
           if (role.kind !== 'replica' || role.group.id !== request.group_id || !role.inSync) {
             throw errors.notPrimary(membership.regionId, `it is not an in-sync replica of ${request.group_id}`);
           }
@@ -90,6 +100,12 @@ export function replicationServiceHandlers(
         );
     },
     Health(call: grpc.ServerWritableStream<{ interval_ms: number }, unknown>) {
+      const denied = checkServerCaller(callerOf(call), 'Health');
+      if (denied) {
+        logger.warn('call refused', { error: denied.message });
+        call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: denied.message });
+        return;
+      }
       const interval = Math.min(HEALTH_INTERVAL_MS_MAX, Math.max(HEALTH_INTERVAL_MS_MIN, call.request.interval_ms || 500));
       const beat = (): void => void call.write({ region_id: regionId, incarnation });
       beat();
@@ -100,6 +116,13 @@ export function replicationServiceHandlers(
       call.on('error', end);
     },
   };
+}
+
+/** Throws a refusal, logged loudly: a refused caller is a misconfiguration or an attack. */
+function refuse(denied: MiniSqlError | undefined, logger: Logger): void {
+  if (!denied) return;
+  logger.warn('call refused', { error: denied.message });
+  throw denied;
 }
 
 async function apply(engine: SqlEngine, membership: GroupMembership | undefined, request: ApplyRequest__Output, logger: Logger): Promise<void> {

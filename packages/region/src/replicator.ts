@@ -5,12 +5,11 @@
  * that could be promoted. Batches travel on one Apply stream per replica, so several
  * can be in flight and still arrive in order.
  */
-import * as grpc from '@grpc/grpc-js';
 import {
   chunkByBytes,
   decodeParams,
   errors,
-  loadProtos,
+  replicationStub,
   MiniSqlError,
   SequencedStream,
   paramToProto,
@@ -19,6 +18,7 @@ import {
   type GroupRecord,
   type LogEntry,
   type Logger,
+  type TlsIdentity,
 } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { LoggedWrite } from './sql-engine.js';
@@ -46,6 +46,8 @@ export class Replicator {
 
   constructor(
     private readonly membership: GroupMembership,
+    /** This region's certificate, presented to the replicas; plaintext without one. */
+    private readonly tls: TlsIdentity | undefined,
     private readonly logger: Logger,
   ) {}
 
@@ -92,7 +94,7 @@ export class Replicator {
     if (address === undefined) return Promise.resolve(errors.unavailable(replica, 'it is not registered'));
     let entry = this.streams.get(address);
     if (!entry) {
-      const client = new (loadProtos().replication.minisql.v1.ReplicationService)(address, grpc.credentials.createInsecure());
+      const client = replicationStub(address, this.tls);
       // A batch not applied in time breaks the stream: the batches after it would find a gap.
       entry = { stream: new SequencedStream({ address, open: () => client.Apply(), timeoutBreaksStream: true }), close: () => client.close() };
       this.streams.set(address, entry);

@@ -4,17 +4,13 @@
  */
 import { Client } from 'basic-ftp';
 import { rmSync } from 'node:fs';
-import { errors, type Logger } from '@minisql/common';
+import { errors, type Logger, type TlsIdentity } from '@minisql/common';
+import type { FtpLogin } from './ftp-logins.js';
 import { sha256Of, type Snapshot } from './snapshot-store.js';
 
 export const DOWNLOAD_ATTEMPTS_MAX = 3;
 /** Time a silent FTP connection may take, in milliseconds. */
 const FTP_TIMEOUT_MS = 30_000;
-
-export interface FtpLogin {
-  user: string;
-  password: string;
-}
 
 export interface DownloadProgress {
   table: string;
@@ -25,6 +21,8 @@ export interface DownloadProgress {
 export async function fetchSnapshot(
   ftpAddress: string,
   login: FtpLogin,
+  /** With an identity: explicit FTPS, the server checked against the cluster's authority, this region's certificate presented. */
+  tls: TlsIdentity | undefined,
   snapshot: Snapshot,
   destination: string,
   logger: Logger,
@@ -35,7 +33,13 @@ export async function fetchSnapshot(
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS_MAX; attempt += 1) {
     const client = new Client(FTP_TIMEOUT_MS);
     try {
-      await client.access({ host, port, user: login.user, password: login.password });
+      await client.access({
+        host,
+        port,
+        user: login.user,
+        password: login.password,
+        ...(tls ? { secure: true, secureOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {}),
+      });
       client.trackProgress((info) => onProgress?.({ table: snapshot.table, bytes: info.bytes, totalBytes: snapshot.bytes }));
       await client.downloadTo(destination, snapshot.file);
       const sha256 = await sha256Of(destination);

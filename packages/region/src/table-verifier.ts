@@ -6,15 +6,15 @@
  * gathers them. The pause lasts as long as the slowest member's checksum: about 1 µs a
  * row on this design's machines, so run it on large tables when a pause is acceptable.
  */
-import * as grpc from '@grpc/grpc-js';
 import {
   errors,
-  loadProtos,
+  replicationStub,
   type GroupRecord,
   type Logger,
   type MemberChecksum,
   type TableChecksumResponse__Output,
   type VerifyResponse,
+  type TlsIdentity,
 } from '@minisql/common';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
@@ -28,6 +28,7 @@ export class TableVerifier {
     private readonly engine: SqlEngine,
     private readonly membership: GroupMembership,
     private readonly executor: ClusterExecutor,
+    private readonly tls: TlsIdentity | undefined,
     private readonly logger: Logger,
   ) {}
 
@@ -58,7 +59,7 @@ export class TableVerifier {
   private async askReplica(replica: string, group: GroupRecord, table: string): Promise<MemberChecksum> {
     const address = this.membership.addressOf(replica);
     if (address === undefined) return { region_id: replica, role: 'replica', error: errors.unavailable(replica, 'it is not registered').toProto() };
-    const client = new (loadProtos().replication.minisql.v1.ReplicationService)(address, grpc.credentials.createInsecure());
+    const client = replicationStub(address, this.tls);
     try {
       const response = await new Promise<TableChecksumResponse__Output>((resolve, reject) =>
         client.TableChecksum(

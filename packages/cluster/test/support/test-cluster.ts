@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, loadClusterConfig, type ClusterConfig, type ClusterStatusResponse__Output } from '@minisql/common';
+import { CLIENT_CERT_NAME, freePort, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
 import { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/local-cluster.js';
@@ -43,6 +43,8 @@ export class TestCluster {
     readonly configPath: string,
     readonly config: ClusterConfig,
     readonly cluster: LocalCluster,
+    /** The client certificate, for connections of the test's own (undefined with tls off). */
+    readonly tls: TlsIdentity | undefined,
   ) {}
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
@@ -64,7 +66,6 @@ export class TestCluster {
         `strictReplication: ${options.strictReplication ?? false}`,
         ...(options.durability === undefined ? [] : [`durability: ${options.durability}`]),
         `dataDir: ${join(dir, 'data')}`,
-        'ftp: { password: test-password }',
         'hosts:',
         ...hosts,
       ].join('\n'),
@@ -77,7 +78,12 @@ export class TestCluster {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    return new TestCluster(dir, configPath, config, cluster);
+    return new TestCluster(dir, configPath, config, cluster, config.tls ? loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME) : undefined);
+  }
+
+  /** `{ tls }` for client options, or nothing when TLS is off. */
+  get tlsOption(): { tls?: TlsIdentity } {
+    return this.tls ? { tls: this.tls } : {};
   }
 
   /** Addresses of the masters of the configuration. */
@@ -86,7 +92,7 @@ export class TestCluster {
   }
 
   async client(): Promise<ClusterClient> {
-    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses, statementTimeoutMs: 10_000 });
+    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses, statementTimeoutMs: 10_000, ...this.tlsOption });
     this.clients.push(client);
     return client;
   }
