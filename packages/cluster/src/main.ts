@@ -4,12 +4,13 @@
  *   up [--config F] [--no-repl] [-- REPL ARGS]   start the cluster (and the REPL); stop all on exit
  *   kill NAME | restart NAME | ps [--config F]   act on a running local cluster
  *   etcd-args [--config F]                      etcd's arguments for THIS_NAME (scripts/etcd.sh)
+ *   certs [--config F] [--out DIR]              the cluster's authority and certificates
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findHost, loadClusterConfig, MiniSqlError } from '@minisql/common';
+import { certificatePlan, findHost, loadClusterConfig, makeCertificates, MiniSqlError } from '@minisql/common';
 import { sendControl, startControlServer } from './control-server.js';
 import { etcdArguments } from './etcd-arguments.js';
 import { LocalCluster } from './local-cluster.js';
@@ -27,11 +28,14 @@ const USAGE = `usage: minisql-cluster COMMAND [--config FILE]
   restart NAME                   start it again (or stop and start it)
   ps                             list the processes of the running cluster
   etcd-args                      print etcd's arguments for host $THIS_NAME, one per line
+  certs [--out DIR]              make the cluster's certificate authority and a certificate and
+                                 key for every host and for clients, in DIR (default: the
+                                 configuration's certsDir); what exists is kept
   --config FILE                  the configuration (default $MINISQL_CONFIG, else config/local.yaml)`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { config: { type: 'string' }, 'no-repl': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, out: { type: 'string' }, 'no-repl': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
     strict: true,
   });
@@ -61,6 +65,13 @@ async function main(): Promise<number> {
     case 'etcd-args': {
       const host = findHost(config, process.env.THIS_NAME, 'etcd');
       console.log(etcdArguments(config, host, join(config.dataDir, 'etcd', host.name)).join('\n'));
+      return 0;
+    }
+    case 'certs': {
+      const made = makeCertificates(values.out ?? config.certsDir, certificatePlan(config));
+      console.log(`certificates in ${made.dir}: made ${made.made.join(', ') || 'nothing'}${made.kept.length > 0 ? `; kept ${made.kept.join(', ')}` : ''}`);
+      console.log('each host needs ca.crt and its own NAME.crt and NAME.key (mode 600) in its certsDir; clients need ca.crt, client.crt and client.key.');
+      console.log('ca.key signs new certificates: keep it off the hosts.');
       return 0;
     }
     default:

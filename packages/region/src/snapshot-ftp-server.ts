@@ -12,6 +12,7 @@ import { basename, relative, isAbsolute } from 'node:path';
 import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
 import type { Logger, TlsIdentity } from '@minisql/common';
 import type { FtpLogins } from './ftp-logins.js';
+import './ftp-passive-wait.js';
 
 /** FTP commands that change files: refused outright. */
 const WRITE_COMMANDS = ['STOR', 'STOU', 'APPE', 'DELE', 'RMD', 'XRMD', 'MKD', 'XMKD', 'RNFR', 'RNTO', 'SITE'];

@@ -108,6 +108,7 @@ describe('the snapshot FTP server', () => {
 
   it("opens no data channel to a certificate of another cluster", async () => {
     // The refused handshake of the data channel shows as a silent channel: a short timeout.
+    // (ftp-srv keeps a 30 s idle timer for that passive port, so this file ends 30 s later.)
     const client = await connect(LOGIN.user, LOGIN.password, stranger, 1_000);
     try {
       await assert.rejects(client.downloadTo(join(work, 'x-stranger'), 'table-1.sqlite'));
