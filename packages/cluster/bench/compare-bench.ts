@@ -27,7 +27,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import pg from 'pg';
 import { RegionTransport, type ClusterClient } from '@minisql/client';
 import { loadClusterConfig, ReadyProcess } from '@minisql/common';
@@ -160,7 +160,7 @@ function mergeByName(processes: Cell['processes']): Cell['processes'] {
 }
 
 /** Three etcd members on loopback, from a generated configuration. */
-async function startEtcdCluster(dir: string): Promise<{ cluster: LocalCluster; endpoints: string[] }> {
+async function startEtcdCluster(dir: string): Promise<{ cluster: LocalCluster; etcd: Etcd3 }> {
   const hosts = [];
   for (let i = 0; i < 3; i += 1) {
     hosts.push(`  - { name: kv${i}, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${await freePort()}, etcdPeer: ${await freePort()} } }`);
@@ -170,7 +170,7 @@ async function startEtcdCluster(dir: string): Promise<{ cluster: LocalCluster; e
   const config = loadClusterConfig(path);
   const cluster = new LocalCluster({ config, configPath: path });
   await cluster.start();
-  return { cluster, endpoints: config.etcdEndpoints };
+  return { cluster, etcd: cluster.etcdAdmin() };
 }
 
 function minisqlOps(client: ClusterClient): Record<Workload, () => Promise<unknown>> {
@@ -312,7 +312,7 @@ async function main(): Promise<void> {
   const fastWorkloads = WORKLOADS.filter((w) => FAST_WORKLOADS.includes(w));
   const fast = fastWorkloads.length > 0 && CONCURRENCY.length > 0 ? await startMinisql('fast') : undefined;
   const baseline = await startEtcdCluster(minisql.dir);
-  const etcd = new Etcd3({ hosts: baseline.endpoints });
+  const { etcd } = baseline;
   const noopServer = await ReadyProcess.start({ script: fileURLToPath(new URL('./noop-region-server.js', import.meta.url)) });
   const postgres = CONCURRENCY.length > 0 ? await startPostgres() : undefined;
   const cleanup = async () => {

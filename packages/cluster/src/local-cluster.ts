@@ -6,7 +6,20 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { certificatePlan, makeCertificates, ReadyProcess, type ClusterConfig, type HostConfig } from '@minisql/common';
+import { Etcd3 } from 'etcd3';
+import {
+  certificatePlan,
+  CLIENT_CERT_NAME,
+  enableEtcdAccess,
+  etcdAccessPlan,
+  etcdOptions,
+  etcdRootPassword,
+  loadTlsIdentity,
+  makeCertificates,
+  ReadyProcess,
+  type ClusterConfig,
+  type HostConfig,
+} from '@minisql/common';
 import { etcdArguments, etcdHealthy, etcdMembers } from './etcd-arguments.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +71,7 @@ export class LocalCluster {
     }
     try {
       await allStarted(etcdMembers(config).map((host) => this.launch(`etcd-${host.name}`, 'etcd', host)));
+      if (config.tls && etcdMembers(config).length > 0) await this.secureEtcd();
       const servers = this.servers().filter(({ host }) => only === undefined || only.includes(host.name));
       await allStarted(servers.map(({ host, role }) => this.launch(host.name, role, host)));
     } catch (error) {
@@ -139,10 +153,33 @@ export class LocalCluster {
             ...common,
             command: this.options.etcdCommand ?? ETCD_COMMAND_DEFAULT,
             args: etcdArguments(this.options.config, host, join(this.options.config.dataDir, 'etcd', host.name)),
-            probe: () => etcdHealthy(host),
+            probe: () => etcdHealthy(this.options.config, host),
           })
         : await ReadyProcess.start({ ...common, script: role === 'master' ? MASTER_MAIN : REGION_MAIN, args });
     this.progress(`${name} (${role}) is up at ${managed.process.address}`);
+  }
+
+  /** A client of the cluster's etcd as its root user (the operator's), over TLS when TLS is on. */
+  etcdAdmin(): Etcd3 {
+    const { config } = this.options;
+    if (!config.tls) return new Etcd3(etcdOptions(config.etcdEndpoints, undefined));
+    return new Etcd3({
+      ...etcdOptions(config.etcdEndpoints, loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME)),
+      auth: { username: 'root', password: etcdRootPassword(config.certsDir) },
+    });
+  }
+
+  /** Turns etcd's authentication on with least rights per host, the first time the cluster starts. */
+  private async secureEtcd(): Promise<void> {
+    const { config } = this.options;
+    const etcd = new Etcd3(etcdOptions(config.etcdEndpoints, loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME)));
+    try {
+      if (await enableEtcdAccess(etcd, etcdAccessPlan(config), etcdRootPassword(config.certsDir))) {
+        this.progress(`etcd authentication on: each host is its own etcd user; the root password is in ${config.certsDir}/etcd-root.password`);
+      }
+    } finally {
+      etcd.close();
+    }
   }
 
   private progress(line: string): void {

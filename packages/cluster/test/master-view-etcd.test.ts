@@ -36,7 +36,7 @@ describe("the master's view of a large catalog", () => {
       );
     }
     // On a client of its own: a refused call opens the etcd3 client's circuit breaker.
-    const probe = new Etcd3({ hosts: test.config.etcdEndpoints, dialTimeout: 2_000 });
+    const probe = test.etcdAdmin();
     const all = await probe
       .getAll()
       .prefix(keys.tables)

@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createConnection } from 'node:net';
 import { ClusterClient, divergence, MiniSqlClient } from '@minisql/client';
+import { Etcd3 } from 'etcd3';
 import {
   certificatePlan,
+  etcdOptions,
+  EtcdKeys,
   CLIENT_CERT_NAME,
   loadTlsIdentity,
   makeCertificates,
@@ -132,6 +135,45 @@ describe("a region's certificate claiming to be another region", () => {
     });
     stub.close();
     assert.equal(status.code, grpc.status.PERMISSION_DENIED);
+  });
+});
+
+describe("the cluster's etcd", () => {
+  const etcdAs = (tls: TlsIdentity | undefined, endpoints = test.config.etcdEndpoints) => new Etcd3(etcdOptions(endpoints, tls));
+  const refusedWith = async (etcd: Etcd3, work: (etcd: Etcd3) => Promise<unknown>, pattern: RegExp) => {
+    try {
+      await assert.rejects(work(etcd), (error: Error) => pattern.test(error.message));
+    } finally {
+      etcd.close();
+    }
+  };
+
+  it('refuses plaintext, and certificates of another cluster', async () => {
+    const plaintext = test.config.etcdEndpoints.map((url) => url.replace('https://', 'http://'));
+    await refusedWith(etcdAs(undefined, plaintext), (etcd) => etcd.get(`${test.config.etcdPrefix}tables/guarded`).string(), /.+/);
+    await refusedWith(etcdAs({ ...stranger, ca: test.tls?.ca as Buffer }), (etcd) => etcd.get(`${test.config.etcdPrefix}tables/guarded`).string(), /.+/);
+  });
+
+  it("gives a client's certificate no rights at all", async () => {
+    await refusedWith(etcdAs(test.tls), (etcd) => etcd.get(`${test.config.etcdPrefix}tables/guarded`).string(), /permission denied|user name not found/i);
+  });
+
+  it("lets a region read the view, but not change the catalog or another region's registration", async () => {
+    const keys = new EtcdKeys(test.config.etcdPrefix);
+    const region = etcdAs(loadTlsIdentity(test.config.certsDir, group.replica));
+    try {
+      assert.ok(await region.get(keys.table('guarded')).string(), 'a region reads the catalog');
+    } finally {
+      region.close();
+    }
+    await refusedWith(etcdAs(loadTlsIdentity(test.config.certsDir, group.replica)), (etcd) => etcd.put(keys.table('guarded')).value('{}').exec(), /permission denied/i);
+    await refusedWith(etcdAs(loadTlsIdentity(test.config.certsDir, group.replica)), (etcd) => etcd.delete().key(keys.region(group.primary)).exec(), /permission denied/i);
+    const admin = test.etcdAdmin();
+    try {
+      assert.ok(await admin.get(keys.region(group.primary)).string(), "the primary's registration is untouched");
+    } finally {
+      admin.close();
+    }
   });
 });
 

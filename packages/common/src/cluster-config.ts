@@ -158,9 +158,11 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     if (seen.has(host.name)) fail(`hosts[${index}].name`, `"${host.name}" is used by two hosts`);
     seen.add(host.name);
   });
+  const tls = root.tls ?? true;
+  if (typeof tls !== 'boolean') fail('tls', `must be true or false, got ${JSON.stringify(tls)}`);
   const endpoints: string[] =
     etcd.endpoints === undefined
-      ? hosts.filter((h) => h.roles.includes('etcd')).map((h) => `http://${h.ip}:${h.ports.etcdClient}`)
+      ? hosts.filter((h) => h.roles.includes('etcd')).map((h) => `${tls === false ? 'http' : 'https'}://${h.ip}:${h.ports.etcdClient}`)
       : listOfStrings(etcd.endpoints, 'etcd.endpoints', fail);
   if (endpoints.length === 0) fail('etcd.endpoints', 'is empty: give endpoints or give some host the etcd role');
   const leaseTtlSeconds = integerAt(root.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds, 'leaseTtlSeconds', 1, 60, fail);
@@ -174,8 +176,6 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const resultRowsMax = integerAt(root.resultRowsMax ?? CONFIG_DEFAULTS.resultRowsMax, 'resultRowsMax', 1, 10_000_000, fail);
   // A result travels in one gRPC message, and those stop at 256 MiB.
   const resultBytesMax = integerAt(root.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax, 'resultBytesMax', 1_024, 200 * 1024 * 1024, fail);
-  const tls = root.tls ?? true;
-  if (typeof tls !== 'boolean') fail('tls', `must be true or false, got ${JSON.stringify(tls)}`);
   const dataDir = root.dataDir === undefined ? CONFIG_DEFAULTS.dataDir : stringAt(root.dataDir, 'dataDir', fail);
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
   const ftpPassivePortMax = integerAt(ftp.passivePortMax ?? CONFIG_DEFAULTS.ftpPassivePortMax, 'ftp.passivePortMax', ftpPassivePortMin, 65_535, fail);

@@ -33,3 +33,5 @@ export * from './security/caller.js';
 export * from './stubs.js';
 export * from './security/certificate-plan.js';
 export * from './security/make-certificates.js';
+export * from './security/etcd-options.js';
+export * from './security/etcd-access.js';

@@ -25,7 +25,7 @@ describe('parseClusterConfig', () => {
     assert.equal(config.leaseTtlSeconds, 2);
     assert.equal(config.replicationFactor, 2);
     assert.equal(config.etcdPrefix, '/minisql/');
-    assert.deepEqual(config.etcdEndpoints, ['http://10.0.0.10:2379', 'http://10.0.0.11:2379']);
+    assert.deepEqual(config.etcdEndpoints, ['https://10.0.0.10:2379', 'https://10.0.0.11:2379']);
     assert.equal(config.hosts[1]?.ports.region, 7101);
     assert.equal(config.hosts[1]?.ports.master, 7000);
     assert.deepEqual(masterAddresses(config), ['10.0.0.10:7000']);

@@ -24,7 +24,21 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ClusterClient, divergence, memberVerdict } from '@minisql/client';
-import { CA_CERT_FILE, certificatePaths, CLIENT_CERT_NAME, loadTlsIdentity, makeCertificates, MiniSqlError, type TlsIdentity } from '@minisql/common';
+import { Etcd3 } from 'etcd3';
+import {
+  CA_CERT_FILE,
+  certificatePaths,
+  CLIENT_CERT_NAME,
+  enableEtcdAccess,
+  etcdAccessPlan,
+  etcdOptions,
+  etcdRootPassword,
+  loadTlsIdentity,
+  makeCertificates,
+  MiniSqlError,
+  parseClusterConfig,
+  type TlsIdentity,
+} from '@minisql/common';
 import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
 import type { PrimaryReplicaLink } from './partition-shapes.js';
@@ -328,12 +342,25 @@ export class MinisqlDatabase implements Database {
     }
   }
 
+  /** Turns etcd's authentication on as `npm start` does: each node its own etcd user with least rights. */
+  private async secureEtcd(test: TestContext): Promise<void> {
+    const config = parseClusterConfig(this.clusterConfig(test), `the configuration of test ${test.name}`);
+    const certs = this.certificates(test);
+    const etcd = new Etcd3(etcdOptions(config.etcdEndpoints, certs.client));
+    try {
+      if (await enableEtcdAccess(etcd, etcdAccessPlan(config), etcdRootPassword(certs.dir))) test.log.info('etcd authentication is on');
+    } finally {
+      etcd.close();
+    }
+  }
+
   /** Waits until the master answers and the test's tables exist with their rows. */
   private async awaitCluster(test: TestContext): Promise<void> {
     const deadline = Date.now() + CLUSTER_READY_MS_MAX;
     let lastError: unknown;
     while (Date.now() < deadline) {
       try {
+        await this.secureEtcd(test);
         await provisionMinisql(this.masterAddresses(test), this.options, this.certificates(test).client);
         test.log.info(`minisql is up: masters at ${this.masterAddresses(test).join(', ')}, ${this.options.tables} register tables`);
         return;

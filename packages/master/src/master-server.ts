@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
-import { EtcdKeys, loadProtos, serverCredentials, type Logger } from '@minisql/common';
+import { etcdOptions, EtcdKeys, loadProtos, serverCredentials, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -74,7 +74,7 @@ export class MasterServer implements MasterState {
   ) {
     this.masterId = options.masterId;
     this.standbyReason = `it has not won the election in etcd at ${options.etcdEndpoints.join(', ')}`;
-    this.etcd = new Etcd3({ hosts: options.etcdEndpoints, dialTimeout: 2_000 });
+    this.etcd = new Etcd3(etcdOptions(options.etcdEndpoints, options.tls));
     this.store = new MetadataStore(this.etcd, new EtcdKeys(options.etcdPrefix), logger.child('metadata'));
     this.regions = new RegionPool(options.tls);
     this.health = new HealthMonitor((leaseId) => this.store.revokeLease(leaseId), options.tls, logger.child('health'));

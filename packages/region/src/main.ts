@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { EtcdKeys, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
+import { etcdOptions, EtcdKeys, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
 import { GroupMembership } from './group-membership.js';
 import { LeaseClock } from './lease-clock.js';
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const { options, cluster } = startup;
   const logger = new Logger(options.regionId, 'region', parseLogLevel(process.env.MINISQL_LOG_LEVEL));
   const incarnation = randomUUID();
-  const etcd = cluster ? new Etcd3({ hosts: cluster.config.etcdEndpoints, dialTimeout: 2_000 }) : undefined;
+  const etcd = cluster ? new Etcd3(etcdOptions(cluster.config.etcdEndpoints, options.tls)) : undefined;
   const keys = cluster ? new EtcdKeys(cluster.config.etcdPrefix) : undefined;
   const parts =
     etcd && keys

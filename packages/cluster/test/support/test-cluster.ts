@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_CERT_NAME, freePort, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/local-cluster.js';
 
 /** Bound on every wait for the cluster to reach a state, in milliseconds. */
@@ -32,7 +32,7 @@ export interface TestClusterOptions {
 /** A lone etcd member (no master, no region) and a client of it, for tests of what minisql keeps in etcd. */
 export async function startEtcdOnly(): Promise<{ test: TestCluster; etcd: Etcd3 }> {
   const test = await TestCluster.start({ regions: 0, masters: 0, only: [] });
-  return { test, etcd: new Etcd3({ hosts: test.config.etcdEndpoints, dialTimeout: 2_000 }) };
+  return { test, etcd: test.etcdAdmin() };
 }
 
 export class TestCluster {
@@ -84,6 +84,11 @@ export class TestCluster {
   /** `{ tls }` for client options, or nothing when TLS is off. */
   get tlsOption(): { tls?: TlsIdentity } {
     return this.tls ? { tls: this.tls } : {};
+  }
+
+  /** A client of etcd as its root user (TLS, and the password the cluster made), for tests that read or write minisql's keys. */
+  etcdAdmin(): Etcd3 {
+    return this.cluster.etcdAdmin();
   }
 
   /** Addresses of the masters of the configuration. */
