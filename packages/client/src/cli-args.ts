@@ -19,6 +19,9 @@ export const USAGE = `usage: minisql [options]
   --certs-dir DIR      the cluster's certificates: ca.crt and client.crt/.key (default
                        $MINISQL_CERTS_DIR, else the configuration's certsDir); with
                        --master or --region and neither, the connection is plaintext
+  --user NAME          log in as NAME (default $MINISQL_USER); the password comes from
+                       $MINISQL_PASSWORD, else --password-file (default $MINISQL_PASSWORD_FILE,
+                       a file of mode 600), else a prompt; it is sent only over TLS
   -e, --execute SQL    run the statements in SQL and exit (the last ; may be left out)
   --read-replica       serve selects from a replica: faster to reach, possibly stale (marked so)
   --history FILE       history file of the interactive prompt (default ~/${HISTORY_FILE_NAME})
@@ -47,6 +50,10 @@ export interface CliOptions {
   historyFile: string;
   /** Where the client certificate is (--certs-dir or $MINISQL_CERTS_DIR); null: the configuration's, or plaintext. */
   certsDir: string | null;
+  /** The user to log in as (--user or $MINISQL_USER), or null. */
+  user: string | null;
+  /** Where the password is (--password-file or $MINISQL_PASSWORD_FILE), or null. */
+  passwordFile: string | null;
   statementTimeoutMs: number;
   /** Selects from a replica (stale allowed) instead of the primary. */
   readReplica?: boolean;
@@ -70,6 +77,9 @@ export interface CliEnvironment {
   configFromEnv?: string | undefined;
   /** $MINISQL_CERTS_DIR. */
   certsDirFromEnv?: string | undefined;
+  /** $MINISQL_USER and $MINISQL_PASSWORD_FILE. */
+  userFromEnv?: string | undefined;
+  passwordFileFromEnv?: string | undefined;
   homeDir: string;
 }
 
@@ -83,6 +93,8 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
         master: { type: 'string' },
         config: { type: 'string' },
         'certs-dir': { type: 'string' },
+        user: { type: 'string' },
+        'password-file': { type: 'string' },
         execute: { type: 'string', short: 'e' },
         'read-replica': { type: 'boolean' },
         history: { type: 'string' },
@@ -127,6 +139,8 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
       execute: values.execute ?? null,
       historyFile: values.history ?? join(environment.homeDir, HISTORY_FILE_NAME),
       certsDir: values['certs-dir'] ?? environment.certsDirFromEnv ?? null,
+      user: values.user ?? environment.userFromEnv ?? null,
+      passwordFile: values['password-file'] ?? environment.passwordFileFromEnv ?? null,
       statementTimeoutMs,
       format: format as OutputFormat,
       ...(values['read-replica'] ? { readReplica: true } : {}),

@@ -4,7 +4,7 @@
  * through the master and cached. A select over tables on several groups is joined in
  * the client (cross-group-query.ts).
  */
-import { AnalysisCache, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type SqlParam, type TlsIdentity } from '@minisql/common';
+import { AnalysisCache, CATALOG_KINDS, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type Login, type SqlParam, type TlsIdentity } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
@@ -16,7 +16,6 @@ import type { TableVerification } from './table-verification.js';
 
 export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
 
-const CATALOG_KINDS = new Set(['create_table', 'drop_table', 'create_index', 'drop_index', 'show_tables', 'show_indexes', 'describe']);
 /** Errors after which a route may be stale: refresh it from the master and try again. */
 const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMARY', 'STALE_EPOCH', 'TIMEOUT', 'NOT_ENOUGH_REPLICAS']);
 /** Default time to keep retrying a statement through a failover, in milliseconds. */
@@ -38,6 +37,8 @@ export interface ClusterClientOptions {
   masterAddresses: readonly string[];
   /** The client certificate and the cluster's authority (`client` in the certificates folder); plaintext without one. */
   tls?: TlsIdentity;
+  /** The user to act as (TLS only: a password never travels in clear). */
+  login?: Login;
   statementTimeoutMs?: number;
   /** How long to wait for a master to lead again after losing one (default 10 s). */
   masterFailoverWaitMs?: number;
@@ -59,8 +60,8 @@ export class ClusterClient {
   private readonly analyses = new AnalysisCache(ANALYSES_KEPT);
 
   private constructor(private readonly options: ClusterClientOptions) {
-    this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs, options.tls);
-    this.regions = new RegionPool(options.tls);
+    this.master = new MasterConnection(options.masterAddresses, options.masterFailoverWaitMs, options.tls, options.login);
+    this.regions = new RegionPool(options.tls, options.login);
     this.statementTimeoutMs = options.statementTimeoutMs ?? CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT;
     this.retryDeadlineMs = options.retryDeadlineMs ?? RETRY_DEADLINE_MS_DEFAULT;
   }

@@ -4,9 +4,9 @@
  * standard streams; everything it calls takes them as arguments.
  *   minisql [--region HOST:PORT] [-e SQL] [--history FILE] [--timeout-ms N]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { CLIENT_CERT_NAME, loadClusterConfig, loadTlsIdentity, masterAddresses } from '@minisql/common';
+import { CLIENT_CERT_NAME, errors, loadClusterConfig, loadTlsIdentity, masterAddresses } from '@minisql/common';
 import { parseCliArgs, USAGE, type CliOptions } from './cli-args.js';
 import { ClusterClient } from './cluster-client.js';
 import { connectionError } from './connection-error.js';
@@ -25,6 +25,8 @@ async function main(): Promise<number> {
     masterFromEnv: process.env.MINISQL_MASTER,
     configFromEnv: process.env.MINISQL_CONFIG,
     certsDirFromEnv: process.env.MINISQL_CERTS_DIR,
+    userFromEnv: process.env.MINISQL_USER,
+    passwordFileFromEnv: process.env.MINISQL_PASSWORD_FILE,
     homeDir: homedir(),
   });
   if (command.kind === 'help') {
@@ -69,11 +71,14 @@ async function connect(options: CliOptions): Promise<Client> {
   const config = target.kind === 'config' ? loadClusterConfig(target.path) : undefined;
   const certsDir = options.certsDir ?? (config?.tls ? config.certsDir : null);
   const tls = certsDir === null ? undefined : loadTlsIdentity(certsDir, CLIENT_CERT_NAME);
-  if (target.kind === 'region') return MiniSqlClient.connect({ regionAddress: target.address, statementTimeoutMs, ...(tls ? { tls } : {}) });
+  const login = options.user === null ? undefined : { user: options.user, password: await readPassword(options.user, options.passwordFile) };
+  if (login && !tls) throw errors.invalidArgument('--user', 'a password is sent only over TLS: give the certificates (--certs-dir, or a configuration with tls on)');
+  const security = { ...(tls ? { tls } : {}), ...(login ? { login } : {}) };
+  if (target.kind === 'region') return MiniSqlClient.connect({ regionAddress: target.address, statementTimeoutMs, ...security });
   const masterAddressList = config ? masterAddresses(config) : target.kind === 'masters' ? target.addresses : [];
   return ClusterClient.connect({
     masterAddresses: masterAddressList,
-    ...(tls ? { tls } : {}),
+    ...security,
     statementTimeoutMs,
     consistency: options.readReplica ? 'replica' : 'primary',
     onRetry: (error, attempt) => {
@@ -125,3 +130,46 @@ main().then(
     process.exitCode = EXIT_STATEMENT_FAILED;
   },
 );
+
+/** The password of `user`: $MINISQL_PASSWORD, else the password file (mode 600 only), else asked on the terminal without echo. */
+async function readPassword(user: string, passwordFile: string | null): Promise<string> {
+  if (process.env.MINISQL_PASSWORD !== undefined) return process.env.MINISQL_PASSWORD;
+  if (passwordFile !== null) {
+    let mode: number;
+    try {
+      mode = statSync(passwordFile).mode & 0o777;
+    } catch (error) {
+      throw errors.fileError(passwordFile, (error as Error).message);
+    }
+    if ((mode & 0o077) !== 0) throw errors.invalidArgument('--password-file', `${passwordFile} can be read by others (mode ${mode.toString(8)}): chmod 600 ${passwordFile}`);
+    return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+  }
+  if (!process.stdin.isTTY) throw errors.invalidArgument('--user', `no password for ${user}: set MINISQL_PASSWORD or give --password-file`);
+  return promptHidden(`password for ${user}: `);
+}
+
+/** Reads one line from the terminal without showing it. */
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    process.stderr.write(question);
+    const stdin = process.stdin;
+    stdin.setRawMode(true);
+    stdin.resume();
+    let typed = '';
+    const onData = (chunk: Buffer): void => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') {
+          stdin.off('data', onData);
+          stdin.setRawMode(false);
+          stdin.pause();
+          process.stderr.write('\n');
+          resolve(typed);
+          return;
+        }
+        if (char === '\u0003') process.exit(130);
+        typed = char === '\u007f' ? typed.slice(0, -1) : typed + char;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -16,6 +16,7 @@ import {
   type ProtoError__Output,
   type ResultSet__Output,
   type Route__Output,
+  type Login,
   type TlsIdentity,
 } from '@minisql/common';
 
@@ -41,9 +42,10 @@ export class MasterConnection {
     readonly addresses: readonly string[],
     private readonly failoverWaitMs = MASTER_FAILOVER_WAIT_MS,
     tls?: TlsIdentity,
+    login?: Login,
   ) {
     if (addresses.length === 0) throw errors.invalidArgument('master addresses', 'at least one is needed');
-    this.stubs = addresses.map((address) => masterStub(address, tls));
+    this.stubs = addresses.map((address) => masterStub(address, tls, undefined, login));
   }
 
   async routes(tables: readonly string[]): Promise<Route__Output[]> {

@@ -2,7 +2,7 @@
  * The client library: connect, execute, typed results. Errors are MiniSqlError with
  * the code and reason the server gave.
  */
-import type { SqlValue, TlsIdentity } from '@minisql/common';
+import type { Login, SqlValue, TlsIdentity } from '@minisql/common';
 import type { QueryResult } from './query-result.js';
 import { RegionTransport } from './region-transport.js';
 import type { TableVerification } from './table-verification.js';
@@ -19,6 +19,8 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** The certificate presented and the authority trusted; plaintext without one. */
   tls?: TlsIdentity;
+  /** The user to act as (TLS only). */
+  login?: Login;
 }
 
 export interface ExecuteOptions {
@@ -35,7 +37,7 @@ export interface ExecuteOptions {
 }
 
 export class MiniSqlClient {
-  private readonly options: Readonly<Required<Omit<ClientOptions, 'tls'>>>;
+  private readonly options: Readonly<Required<Omit<ClientOptions, 'tls' | 'login'>>>;
   private readonly transport: RegionTransport;
 
   private constructor(options: ClientOptions) {
@@ -44,7 +46,7 @@ export class MiniSqlClient {
       statementTimeoutMs: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS_DEFAULT,
       connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
     });
-    this.transport = new RegionTransport(this.options.regionAddress, options.tls);
+    this.transport = new RegionTransport(this.options.regionAddress, options.tls, options.login);
   }
 
   /** Connects and checks the server answers; throws UNAVAILABLE naming the address if not. */

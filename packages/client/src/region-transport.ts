@@ -18,6 +18,7 @@ import {
   type ExecuteResultFrame__Output,
   type PingResponse__Output,
   type RegionServiceClient,
+  type Login,
   type TlsIdentity,
 } from '@minisql/common';
 import { queryResultFromProto, type QueryResult } from './query-result.js';
@@ -38,7 +39,7 @@ export class RegionTransport {
   private readonly statements: SequencedStream<ExecuteRequest, ExecuteResponse__Output, ExecuteFrame, ExecuteResultFrame__Output>;
 
   /** `tls`: the certificate presented and the authority trusted; plaintext without one. */
-  constructor(readonly address: string, tls?: TlsIdentity) {
+  constructor(readonly address: string, tls?: TlsIdentity, login?: Login) {
     this.stub = regionStub(address, tls, {
       'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
       'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
@@ -46,7 +47,7 @@ export class RegionTransport {
       // grpc's default backoff of up to two minutes.
       'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_INITIAL,
       'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_MAX,
-    });
+    }, login);
     // A statement not answered in time fails alone; the others on the stream go on.
     this.statements = new SequencedStream({ address, open: () => this.stub.ExecuteStream(), timeoutBreaksStream: false, framing: EXECUTE_FRAMING });
   }

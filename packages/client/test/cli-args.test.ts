@@ -9,7 +9,7 @@ describe('parseCliArgs', () => {
   it('defaults to the local region, the prompt, ~/.minisql_history and the client timeout', () => {
     assert.deepEqual(parseCliArgs([], ENV), {
       kind: 'run',
-      options: { target: { kind: 'region', address: REGION_ADDRESS_DEFAULT }, execute: null, historyFile: '/home/ada/.minisql_history', certsDir: null, statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT, format: 'table' },
+      options: { target: { kind: 'region', address: REGION_ADDRESS_DEFAULT }, execute: null, historyFile: '/home/ada/.minisql_history', certsDir: null, user: null, passwordFile: null, statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT, format: 'table' },
     });
     assert.equal(REGION_ADDRESS_DEFAULT, '127.0.0.1:7001');
   });
@@ -23,7 +23,7 @@ describe('parseCliArgs', () => {
 
   it('takes --region, --history and --timeout-ms', () => {
     const command = parseCliArgs(['--region', 'db1:7002', '--history', '/tmp/h', '--timeout-ms', '250'], ENV);
-    assert.deepEqual(command, { kind: 'run', options: { target: { kind: 'region', address: 'db1:7002' }, execute: null, historyFile: '/tmp/h', certsDir: null, statementTimeoutMs: 250, format: 'table' } });
+    assert.deepEqual(command, { kind: 'run', options: { target: { kind: 'region', address: 'db1:7002' }, execute: null, historyFile: '/tmp/h', certsDir: null, user: null, passwordFile: null, statementTimeoutMs: 250, format: 'table' } });
   });
 
   it('takes the certificates folder from --certs-dir, else MINISQL_CERTS_DIR', () => {
@@ -31,6 +31,13 @@ describe('parseCliArgs', () => {
     const fromEnv = parseCliArgs([], { ...ENV, certsDirFromEnv: '/elsewhere' });
     assert.equal(fromFlag.kind === 'run' && fromFlag.options.certsDir, '/etc/minisql/certs');
     assert.equal(fromEnv.kind === 'run' && fromEnv.options.certsDir, '/elsewhere');
+  });
+
+  it('takes the user and the password file from the flags, else the environment', () => {
+    const fromFlags = parseCliArgs(['--user', 'ada', '--password-file', '/home/ada/.pw'], { ...ENV, userFromEnv: 'bob', passwordFileFromEnv: '/x' });
+    const fromEnv = parseCliArgs([], { ...ENV, userFromEnv: 'bob', passwordFileFromEnv: '/x' });
+    assert.deepEqual(fromFlags.kind === 'run' && [fromFlags.options.user, fromFlags.options.passwordFile], ['ada', '/home/ada/.pw']);
+    assert.deepEqual(fromEnv.kind === 'run' && [fromEnv.options.user, fromEnv.options.passwordFile], ['bob', '/x']);
   });
 
   it('reads the region from MINISQL_REGION, and --region wins over it', () => {

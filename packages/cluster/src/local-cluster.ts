@@ -10,11 +10,10 @@ import { Etcd3 } from 'etcd3';
 import {
   certificatePlan,
   CLIENT_CERT_NAME,
-  enableEtcdAccess,
-  etcdAccessPlan,
   etcdOptions,
   etcdRootPassword,
   loadTlsIdentity,
+  secureCluster,
   makeCertificates,
   ReadyProcess,
   type ClusterConfig,
@@ -169,17 +168,10 @@ export class LocalCluster {
     });
   }
 
-  /** Turns etcd's authentication on with least rights per host, the first time the cluster starts. */
+  /** The first time the cluster starts: etcd's authentication on, and the first admin (secureCluster). */
   private async secureEtcd(): Promise<void> {
     const { config } = this.options;
-    const etcd = new Etcd3(etcdOptions(config.etcdEndpoints, loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME)));
-    try {
-      if (await enableEtcdAccess(etcd, etcdAccessPlan(config), etcdRootPassword(config.certsDir))) {
-        this.progress(`etcd authentication on: each host is its own etcd user; the root password is in ${config.certsDir}/etcd-root.password`);
-      }
-    } finally {
-      etcd.close();
-    }
+    for (const line of await secureCluster(config, config.certsDir)) this.progress(line);
   }
 
   private progress(line: string): void {

@@ -5,12 +5,13 @@
  *   kill NAME | restart NAME | ps [--config F]   act on a running local cluster
  *   etcd-args [--config F]                      etcd's arguments for THIS_NAME (scripts/etcd.sh)
  *   certs [--config F] [--out DIR]              the cluster's authority and certificates
+ *   init [--config F]                           etcd's authentication and the first admin
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { certificatePlan, findHost, loadClusterConfig, makeCertificates, MiniSqlError } from '@minisql/common';
+import { ADMIN_PASSWORD_FILE, secureCluster, certificatePlan, findHost, FIRST_ADMIN, loadClusterConfig, makeCertificates, MiniSqlError } from '@minisql/common';
 import { sendControl, startControlServer } from './control-server.js';
 import { etcdArguments } from './etcd-arguments.js';
 import { LocalCluster } from './local-cluster.js';
@@ -31,6 +32,9 @@ const USAGE = `usage: minisql-cluster COMMAND [--config FILE]
   certs [--out DIR]              make the cluster's certificate authority and a certificate and
                                  key for every host and for clients, in DIR (default: the
                                  configuration's certsDir); what exists is kept
+  init                           once etcd runs on every etcd host: turn etcd's authentication
+                                 on (each host its own etcd user) and make the first admin
+                                 user, its password in CERTSDIR/admin.password (mode 600)
   --config FILE                  the configuration (default $MINISQL_CONFIG, else config/local.yaml)`;
 
 async function main(): Promise<number> {
@@ -74,6 +78,11 @@ async function main(): Promise<number> {
       console.log('ca.key signs new certificates: keep it off the hosts.');
       return 0;
     }
+    case 'init': {
+      const done = await secureCluster(config, config.certsDir);
+      console.log(done.length > 0 ? done.join('\n') : 'the cluster was initialised before: nothing to do');
+      return 0;
+    }
     default:
       throw new Error(`unknown command ${command}\n${USAGE}`);
   }
@@ -107,7 +116,9 @@ async function up(config: ReturnType<typeof loadClusterConfig>, configPath: stri
   }
   // The REPL owns the terminal; Ctrl-C belongs to it, not to the launcher.
   process.on('SIGINT', () => undefined);
-  const repl = spawn(process.execPath, [CLIENT_MAIN, '--config', configPath, ...replArgs], { stdio: 'inherit' });
+  // The REPL logs in as the first admin, made with the cluster.
+  const login = config.tls ? ['--user', FIRST_ADMIN, '--password-file', join(config.certsDir, ADMIN_PASSWORD_FILE)] : [];
+  const repl = spawn(process.execPath, [CLIENT_MAIN, '--config', configPath, ...login, ...replArgs], { stdio: 'inherit' });
   const code = await new Promise<number>((resolve) => repl.on('exit', (status) => resolve(status ?? 1)));
   await stop();
   // Connections to the stopped processes may keep timers alive: end here, with the REPL's status.

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -113,7 +113,8 @@ describe("a region's certificate claiming to be another region", () => {
 
   it('cannot change the tables of a region: create and drop table come from the master only', async () => {
     for (const name of [CLIENT_CERT_NAME, group.replica]) {
-      const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group.primary), tls: loadTlsIdentity(test.config.certsDir, name) });
+      // Even the admin user, through a client's certificate: the master changes tables, on every member.
+      const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group.primary), tls: loadTlsIdentity(test.config.certsDir, name), ...(test.admin ? { login: test.admin } : {}) });
       try {
         await assert.rejects(direct.execute('drop table guarded;'), (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /drop table on a region is for the master only/.test(error.message));
         await assert.rejects(direct.execute('create table sneaky (id int primary key);'), (error: MiniSqlError) => error.code === 'PERMISSION_DENIED');
@@ -135,6 +136,113 @@ describe("a region's certificate claiming to be another region", () => {
     });
     stub.close();
     assert.equal(status.code, grpc.status.PERMISSION_DENIED);
+  });
+});
+
+describe('users and their privileges', () => {
+  const READER_PASSWORD = 'reader-passphrase-4711';
+  const as = (user: string, password: string) => ClusterClient.connect({ masterAddresses: test.masterAddresses, tls: test.tls, login: { user, password }, masterFailoverWaitMs: 2_000 });
+  const code = (expected: string) => (error: MiniSqlError) => error.code === expected;
+
+  before(async () => {
+    const admin = await test.client();
+    await admin.execute(`create user reader identified by '${READER_PASSWORD}';`);
+    await admin.execute('grant read on guarded to reader;');
+  });
+
+  it('a read-only user reads its table and can write nothing, nor change tables or users', async () => {
+    const reader = await as('reader', READER_PASSWORD);
+    try {
+      assert.deepEqual((await reader.execute('select v from guarded where id = 1;')).rows, [['kept']]);
+      await assert.rejects(reader.execute("insert into guarded values (2, 'no');"), (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /user `reader`: insert needs write on table `guarded`/.test(error.message));
+      await assert.rejects(reader.execute('update guarded set v = 1;'), code('PERMISSION_DENIED'));
+      await assert.rejects(reader.execute('create table mine (id int primary key);'), code('PERMISSION_DENIED'));
+      await assert.rejects(reader.execute("create user other identified by 'another-passphrase-1';"), code('PERMISSION_DENIED'));
+      assert.deepEqual((await reader.execute('show grants;')).rows, [['read', 'guarded']]);
+    } finally {
+      reader.close();
+    }
+    const admin = await test.client();
+    assert.equal((await admin.execute('select count(*) from guarded;')).rows[0]?.[0], 1, 'nothing was written');
+  });
+
+  it('a grant and its revocation apply to the next statements of a session already open', async () => {
+    const admin = await test.client();
+    const reader = await as('reader', READER_PASSWORD);
+    // The regions learn of a change through their etcd watch: a few milliseconds.
+    const eventually = async (what: string, attempt: () => Promise<boolean>) => test.waitFor(what, async () => ((await attempt()) ? true : undefined), 2_000);
+    try {
+      await reader.execute('select v from guarded;');
+      await admin.execute('grant write on guarded to reader;');
+      await eventually('the grant to reach the regions', () => reader.execute("insert into guarded values (3, 'granted');").then(() => true, () => false));
+      await admin.execute('revoke write on guarded from reader;');
+      await eventually('the revocation to reach the regions', () =>
+        // The same value each time: an attempt that lands before the revocation changes nothing.
+        reader.execute("update guarded set v = 'granted' where id = 3;").then(
+          () => false,
+          (error: MiniSqlError) => error.code === 'PERMISSION_DENIED',
+        ),
+      );
+      await admin.execute('delete from guarded where id = 3;');
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('a wrong password, or none, is refused, and the refusal is slowed down', async () => {
+    const started = performance.now();
+    await assert.rejects(as('reader', 'not-the-password-at-all'), (error: MiniSqlError) => error.code === 'UNAUTHENTICATED' && /user `reader` is not authenticated: wrong user name or password/.test(error.message));
+    assert.ok(performance.now() - started >= 900, `answered after ${Math.round(performance.now() - started)} ms`);
+    await assert.rejects(as('nobody', 'not-the-password-at-all'), code('UNAUTHENTICATED'));
+    await assert.rejects(ClusterClient.connect({ masterAddresses: test.masterAddresses, tls: test.tls, masterFailoverWaitMs: 2_000 }), code('UNAUTHENTICATED'));
+    const region = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group.primary), tls: test.tls, login: { user: 'reader', password: 'not-the-password-at-all' } });
+    try {
+      await assert.rejects(region.execute('select v from guarded;'), code('UNAUTHENTICATED'));
+    } finally {
+      region.close();
+    }
+  });
+
+  it('refuses placeholder and short passwords, and keeps the last admin', async () => {
+    const admin = await test.client();
+    await assert.rejects(admin.execute("create user weak identified by 'change-me-before-use';"), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /known placeholder/.test(error.message));
+    await assert.rejects(admin.execute("create user weak identified by 'short';"), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /shorter than 10 characters/.test(error.message));
+    await assert.rejects(admin.execute('drop user admin;'), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /last admin/.test(error.message));
+    await assert.rejects(admin.execute('drop user nobody;'), code('USER_NOT_FOUND'));
+    await assert.rejects(admin.execute(`create user reader identified by '${READER_PASSWORD}';`), code('USER_EXISTS'));
+  });
+
+  it('a user changes its own password; the old one no longer opens anything', async () => {
+    const reader = await as('reader', READER_PASSWORD);
+    try {
+      await assert.rejects(reader.execute("alter user admin identified by 'taking-over-the-admin';"), code('PERMISSION_DENIED'));
+      await reader.execute("alter user reader identified by 'reader-second-passphrase';");
+    } finally {
+      reader.close();
+    }
+    await assert.rejects(as('reader', READER_PASSWORD), code('UNAUTHENTICATED'));
+    (await as('reader', 'reader-second-passphrase')).close();
+    const admin = await test.client();
+    await admin.execute(`alter user reader identified by '${READER_PASSWORD}';`);
+  });
+
+  it('no password is kept in clear: not in etcd, not in any log', async () => {
+    const etcd = test.etcdAdmin();
+    try {
+      const stored = Object.values(await etcd.getAll().prefix(new EtcdKeys(test.config.etcdPrefix).users).strings()).join('\n');
+      assert.match(stored, /"name":"reader"/);
+      assert.match(stored, /"hash":"[A-Za-z0-9+/=]{40,}"/);
+      for (const password of [READER_PASSWORD, 'reader-second-passphrase', test.admin?.password as string]) assert.ok(!stored.includes(password), 'a password in etcd');
+    } finally {
+      etcd.close();
+    }
+    const logs = join(test.config.dataDir, 'logs');
+    for (const file of readdirSync(logs)) {
+      const text = readFileSync(join(logs, file), 'utf8');
+      for (const password of [READER_PASSWORD, 'reader-second-passphrase', 'not-the-password-at-all', test.admin?.password as string]) {
+        assert.ok(!text.includes(password), `a password in ${file}`);
+      }
+    }
   });
 });
 

@@ -25,7 +25,7 @@ describe('a group of three copies', () => {
     const members = [group.primary, ...group.in_sync];
     const positions = await Promise.all(
       members.map(async (region) => {
-        const transport = new RegionTransport(test.cluster.addressOf(region), test.tls);
+        const transport = new RegionTransport(test.cluster.addressOf(region), test.tls, test.admin);
         try {
           return (await transport.logPositions(2_000)).get('t');
         } finally {

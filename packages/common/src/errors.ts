@@ -50,6 +50,8 @@ export const ErrorCode = {
   // Who may do what.
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  USER_EXISTS: 'USER_EXISTS',
+  USER_NOT_FOUND: 'USER_NOT_FOUND',
   // The client side.
   FILE_ERROR: 'FILE_ERROR',
   DISK_FULL: 'DISK_FULL',
@@ -99,6 +101,8 @@ const DEFINITE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.CONSTRAINT_VIOLATION,
   ErrorCode.PERMISSION_DENIED,
   ErrorCode.UNAUTHENTICATED,
+  ErrorCode.USER_EXISTS,
+  ErrorCode.USER_NOT_FOUND,
 ]);
 
 export interface ErrorDetails {
@@ -323,6 +327,8 @@ export const errors = {
   /** The caller is known, and not allowed this. */
   permissionDenied: (caller: string, why: string) =>
     new MiniSqlError(ErrorCode.PERMISSION_DENIED, `permission denied to ${caller}: ${why}`, { object: caller }),
+  userExists: (user: string) => new MiniSqlError(ErrorCode.USER_EXISTS, `user ${quoteName(user)} already exists`, { object: user }),
+  userNotFound: (user: string) => new MiniSqlError(ErrorCode.USER_NOT_FOUND, `user ${quoteName(user)} does not exist`, { object: user }),
   /** The caller could not be told who it is. */
   unauthenticated: (who: string, why: string) =>
     new MiniSqlError(ErrorCode.UNAUTHENTICATED, `${who} is not authenticated: ${why}`, { object: who }),

@@ -35,6 +35,14 @@ export class EtcdKeys {
     return `${this.tables}${nameKey(name)}`;
   }
 
+  get users(): string {
+    return `${this.prefix}users/`;
+  }
+
+  user(name: string): string {
+    return `${this.users}${nameKey(name)}`;
+  }
+
   get election(): string {
     return `${this.prefix}master/election`;
   }

@@ -9,6 +9,7 @@ import NodeSqlParser from 'node-sql-parser/build/mysql.js';
 import { errors, MiniSqlError } from './errors.js';
 import { isKeyword, isSignificant, lineAndColumn, tokenize, type Token } from './sql-lexer.js';
 import { TokenCursor, type LiteralOrParameter } from './sql-cursor.js';
+import { analyzeGrant, analyzeShowUsers, analyzeUserChange, USER_STATEMENT_KINDS, type UserStatement } from './sql-user-statements.js';
 import { rewriteStatement, type RewrittenStatement } from './sql-rewrite.js';
 import { checkName, nameKey } from './sql-names.js';
 import { buildTableDefinition, type CreateTableAst, type TableDefinition } from './table-definition.js';
@@ -45,9 +46,22 @@ export type AnalyzedStatement =
   | (Common & { kind: 'delete'; table: string; tables: string[] })
   | (Common & { kind: 'show_tables' })
   | (Common & { kind: 'show_indexes'; table: string | null })
-  | (Common & { kind: 'describe'; table: string });
+  | (Common & { kind: 'describe'; table: string })
+  | (Common & UserStatement);
 
 export type StatementKind = AnalyzedStatement['kind'];
+
+/** Statements the master answers (the catalog and the users); the others go to the region holding the table. */
+export const CATALOG_KINDS: ReadonlySet<StatementKind> = new Set<StatementKind>([
+  'create_table',
+  'drop_table',
+  'create_index',
+  'drop_index',
+  'show_tables',
+  'show_indexes',
+  'describe',
+  ...(USER_STATEMENT_KINDS as ReadonlySet<StatementKind>),
+]);
 
 /** True for statements that change data or schema (and so are replicated). */
 export function isWrite(statement: AnalyzedStatement): boolean {
@@ -76,14 +90,26 @@ export function analyzeStatement(source: string): AnalyzedStatement {
   const common = { sql: rewritten.sqliteText, parameterCount };
   switch (keyword) {
     case 'show':
+      if (isKeyword(significant[1], 'users') || isKeyword(significant[1], 'grants')) {
+        cursor.next();
+        return { ...common, ...analyzeShowUsers(cursor) };
+      }
       return analyzeShow(cursor, common);
+    case 'grant':
+    case 'revoke':
+      return { ...common, ...analyzeGrant(cursor, keyword) };
+    case 'alter':
+      if (isKeyword(significant[1], 'user')) return { ...common, ...analyzeUserChange(cursor, 'alter') };
+      throw errors.unsupported('ALTER statement');
     case 'describe':
     case 'desc':
       cursor.next();
       return { ...common, kind: 'describe', table: checkedName(cursor, 'table') };
     case 'drop':
+      if (isKeyword(significant[1], 'user')) return { ...common, ...analyzeUserChange(cursor, 'drop') };
       return analyzeDrop(cursor, common);
     case 'create':
+      if (isKeyword(significant[1], 'user')) return { ...common, ...analyzeUserChange(cursor, 'create') };
       if (isKeyword(significant[1], 'index') || (isKeyword(significant[1], 'unique') && isKeyword(significant[2], 'index'))) {
         return analyzeCreateIndex(cursor, common);
       }
@@ -103,8 +129,8 @@ export function analyzeStatement(source: string): AnalyzedStatement {
 
 /** SQL statements a user may know from elsewhere that minisql deliberately does not run. */
 const KNOWN_UNSUPPORTED = new Set([
-  'alter', 'analyze', 'attach', 'begin', 'commit', 'detach', 'end', 'explain', 'grant', 'lock', 'pragma',
-  'reindex', 'release', 'replace', 'revoke', 'rollback', 'savepoint', 'set', 'start', 'truncate', 'unlock',
+  'analyze', 'attach', 'begin', 'commit', 'detach', 'end', 'explain', 'lock', 'pragma',
+  'reindex', 'release', 'replace', 'rollback', 'savepoint', 'set', 'start', 'truncate', 'unlock',
   'use', 'vacuum',
 ]);
 

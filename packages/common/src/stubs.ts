@@ -5,16 +5,16 @@
 import type * as grpc from '@grpc/grpc-js';
 import { loadProtos } from './proto-loader.js';
 import type { MasterServiceClient, RegionServiceClient, ReplicationServiceClient } from './proto-types.js';
-import { channelCredentials, type TlsIdentity } from './security/tls-identity.js';
+import { channelCredentials, type Login, type TlsIdentity } from './security/tls-identity.js';
 
 export function replicationStub(address: string, tls: TlsIdentity | undefined, options?: grpc.ChannelOptions): ReplicationServiceClient {
   return new (loadProtos().replication.minisql.v1.ReplicationService)(address, channelCredentials(tls), options);
 }
 
-export function regionStub(address: string, tls: TlsIdentity | undefined, options?: grpc.ChannelOptions): RegionServiceClient {
-  return new (loadProtos().region.minisql.v1.RegionService)(address, channelCredentials(tls), options);
+export function regionStub(address: string, tls: TlsIdentity | undefined, options?: grpc.ChannelOptions, login?: Login): RegionServiceClient {
+  return new (loadProtos().region.minisql.v1.RegionService)(address, channelCredentials(tls, login), options);
 }
 
-export function masterStub(address: string, tls: TlsIdentity | undefined, options?: grpc.ChannelOptions): MasterServiceClient {
-  return new (loadProtos().master.minisql.v1.MasterService)(address, channelCredentials(tls), options);
+export function masterStub(address: string, tls: TlsIdentity | undefined, options?: grpc.ChannelOptions, login?: Login): MasterServiceClient {
+  return new (loadProtos().master.minisql.v1.MasterService)(address, channelCredentials(tls, login), options);
 }

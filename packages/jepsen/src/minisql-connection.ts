@@ -12,7 +12,7 @@
  * replica that did not repeat its primary's choices makes the run invalid.
  */
 import { ClusterClient } from '@minisql/client';
-import { MiniSqlError, type TlsIdentity } from '@minisql/common';
+import { MiniSqlError, type Login, type TlsIdentity } from '@minisql/common';
 import type { MinisqlOptions } from './minisql-database.js';
 import { DefiniteFailure, type StoreConnection } from './store-connection.js';
 
@@ -42,10 +42,11 @@ export class MinisqlConnection implements StoreConnection {
     private readonly options: MinisqlOptions,
   ) {}
 
-  static async open(masterAddresses: readonly string[], options: MinisqlOptions, tls: TlsIdentity): Promise<MinisqlConnection> {
+  static async open(masterAddresses: readonly string[], options: MinisqlOptions, security: { client: TlsIdentity; login: Login }): Promise<MinisqlConnection> {
     const client = await ClusterClient.connect({
       masterAddresses: [...masterAddresses],
-      tls,
+      tls: security.client,
+      login: security.login,
       retryDeadlineMs: RETRY_DEADLINE_MS,
       masterFailoverWaitMs: RETRY_DEADLINE_MS,
       consistency: options.reads,
@@ -104,8 +105,8 @@ export class MinisqlConnection implements StoreConnection {
 }
 
 /** Creates the test's tables and rows; safe to run again after a partial attempt. */
-export async function provisionMinisql(masterAddresses: readonly string[], options: MinisqlOptions, tls: TlsIdentity): Promise<void> {
-  const client = await ClusterClient.connect({ masterAddresses: [...masterAddresses], tls, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
+export async function provisionMinisql(masterAddresses: readonly string[], options: MinisqlOptions, security: { client: TlsIdentity; login: Login }): Promise<void> {
+  const client = await ClusterClient.connect({ masterAddresses: [...masterAddresses], tls: security.client, login: security.login, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
   try {
     const createIfMissing = async (sql: string) => {
       try {

@@ -19,24 +19,24 @@
  *   the deliberately unsafe setting that the checker must catch.
  */
 import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ClusterClient, divergence, memberVerdict } from '@minisql/client';
-import { Etcd3 } from 'etcd3';
 import {
+  ADMIN_PASSWORD_FILE,
   CA_CERT_FILE,
   certificatePaths,
   CLIENT_CERT_NAME,
-  enableEtcdAccess,
-  etcdAccessPlan,
-  etcdOptions,
-  etcdRootPassword,
+  FIRST_ADMIN,
   loadTlsIdentity,
   makeCertificates,
   MiniSqlError,
   parseClusterConfig,
+  secretInFile,
+  secureCluster,
+  type Login,
   type TlsIdentity,
 } from '@minisql/common';
 import type { DatabaseVerification } from './db-verification.js';
@@ -102,7 +102,7 @@ export class MinisqlDatabase implements Database {
    * processes opens it with the provisioning (once per setup).
    */
   private barrier: Barrier | undefined;
-  private certs: { dir: string; client: TlsIdentity } | undefined;
+  private certs: { dir: string; client: TlsIdentity; login: Login } | undefined;
   /** Runaway queries sent, to take the register tables in turn. */
   private runaways = 0;
 
@@ -119,13 +119,13 @@ export class MinisqlDatabase implements Database {
    * the tester exits: an authority of the test's own, a certificate per node, one for the
    * tester's clients. minisql runs with TLS on, as it ships.
    */
-  private certificates(test: TestContext): { dir: string; client: TlsIdentity } {
+  private certificates(test: TestContext): { dir: string; client: TlsIdentity; login: Login } {
     if (this.certs) return this.certs;
     const dir = mkdtempSync(`${tmpdir()}/minisql-jepsen-certs-`);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const specs = test.nodes.map((node) => ({ name: node, roles: this.rolesOf(test, node), ips: [remoteOf(test, node).address], dnsNames: [] }));
     makeCertificates(dir, [...specs, { name: CLIENT_CERT_NAME, roles: ['client'], ips: [], dnsNames: [] }]);
-    this.certs = { dir, client: loadTlsIdentity(dir, CLIENT_CERT_NAME) };
+    this.certs = { dir, client: loadTlsIdentity(dir, CLIENT_CERT_NAME), login: { user: FIRST_ADMIN, password: secretInFile(join(dir, ADMIN_PASSWORD_FILE)) } };
     return this.certs;
   }
 
@@ -201,7 +201,7 @@ export class MinisqlDatabase implements Database {
   async runaway(test: TestContext, deadlineMs: number): Promise<string> {
     const table = `${REGISTER_TABLE_PREFIX}${this.runaways++ % this.options.tables}`;
     try {
-      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000, statementTimeoutMs: deadlineMs });
+      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000, statementTimeoutMs: deadlineMs });
       try {
         const epochOf = async () => (await client.clusterStatus()).groups.find((group) => group.tables.includes(table));
         const before = await epochOf();
@@ -222,7 +222,7 @@ export class MinisqlDatabase implements Database {
   }
 
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
-    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, masterFailoverWaitMs: 2_000 });
+    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000 });
     try {
       const status = await client.clusterStatus();
       const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host ?? regionId;
@@ -235,7 +235,7 @@ export class MinisqlDatabase implements Database {
   /** `verify` over every table: each in-sync member's copy compared at one log position. */
   async verify(test: TestContext): Promise<DatabaseVerification> {
     const work = (async (): Promise<DatabaseVerification> => {
-      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
+      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
       try {
         // Replicas restarted by the nemesis copy the tables again; compare once they are
         // back in sync, so that every copy counts (bounded: a copy still running is
@@ -269,7 +269,7 @@ export class MinisqlDatabase implements Database {
   }
 
   async connect(test: TestContext): Promise<StoreConnection> {
-    return MinisqlConnection.open(this.masterAddresses(test), this.options, this.certificates(test).client);
+    return MinisqlConnection.open(this.masterAddresses(test), this.options, this.certificates(test));
   }
 
   private nodeDir(node: string): string {
@@ -342,16 +342,10 @@ export class MinisqlDatabase implements Database {
     }
   }
 
-  /** Turns etcd's authentication on as `npm start` does: each node its own etcd user with least rights. */
+  /** As `npm start` does: etcd's authentication on (each node its own etcd user), and the first admin, whom the tester's clients log in as. */
   private async secureEtcd(test: TestContext): Promise<void> {
     const config = parseClusterConfig(this.clusterConfig(test), `the configuration of test ${test.name}`);
-    const certs = this.certificates(test);
-    const etcd = new Etcd3(etcdOptions(config.etcdEndpoints, certs.client));
-    try {
-      if (await enableEtcdAccess(etcd, etcdAccessPlan(config), etcdRootPassword(certs.dir))) test.log.info('etcd authentication is on');
-    } finally {
-      etcd.close();
-    }
+    for (const line of await secureCluster(config, this.certificates(test).dir)) test.log.info(line);
   }
 
   /** Waits until the master answers and the test's tables exist with their rows. */
@@ -361,7 +355,7 @@ export class MinisqlDatabase implements Database {
     while (Date.now() < deadline) {
       try {
         await this.secureEtcd(test);
-        await provisionMinisql(this.masterAddresses(test), this.options, this.certificates(test).client);
+        await provisionMinisql(this.masterAddresses(test), this.options, this.certificates(test));
         test.log.info(`minisql is up: masters at ${this.masterAddresses(test).join(', ')}, ${this.options.tables} register tables`);
         return;
       } catch (error) {

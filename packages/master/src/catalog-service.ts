@@ -20,6 +20,11 @@ import {
   type Logger,
   type ResultSet,
   type TableRecord,
+  statementRefusal,
+  USER_STATEMENT_KINDS,
+  type Principal,
+  type UserAdmin,
+  type UserStatement,
 } from '@minisql/common';
 import { chooseGroupForTable } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
@@ -31,16 +36,7 @@ type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind
 /** Time a region may take for one schema change, in milliseconds. */
 export const REGION_CALL_TIMEOUT_MS = 10_000;
 
-/** Statement kinds the catalog answers; data statements go to regions. */
-export const CATALOG_KINDS: ReadonlySet<AnalyzedStatement['kind']> = new Set([
-  'create_table',
-  'drop_table',
-  'create_index',
-  'drop_index',
-  'show_tables',
-  'show_indexes',
-  'describe',
-]);
+
 
 export class CatalogService {
   constructor(
@@ -50,6 +46,7 @@ export class CatalogService {
     private readonly logger: Logger,
     /** Called after every schema change, so routes reflect it before the client asks. */
     private readonly onChanged: () => Promise<void>,
+    private readonly users: UserAdmin,
   ) {}
 
   /** Runs one catalog statement on one region. */
@@ -57,8 +54,16 @@ export class CatalogService {
     return this.regions.get(address).run(sql, { timeoutMs: REGION_CALL_TIMEOUT_MS });
   }
 
-  async execute(sql: string): Promise<ResultSet> {
+  /** Runs one catalog or user statement for `principal`, refused with PERMISSION_DENIED when it is not theirs to run. */
+  async execute(sql: string, principal: Principal = { kind: 'open' }): Promise<ResultSet> {
     const statement = analyzeStatement(sql);
+    const refused = statementRefusal(principal, statement);
+    if (refused) throw refused;
+    if (USER_STATEMENT_KINDS.has(statement.kind)) {
+      // SHOW GRANTS alone means the caller's own.
+      const asked = statement.kind === 'show_grants' && statement.user === null && principal.kind === 'user' ? { ...statement, user: principal.record.name } : statement;
+      return this.users.execute(asked as UserStatement);
+    }
     const result = await this.executeAnalyzed(statement, sql);
     if (statement.kind !== 'show_tables' && statement.kind !== 'show_indexes' && statement.kind !== 'describe') await this.onChanged();
     return result;

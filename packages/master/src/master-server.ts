@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
-import { etcdOptions, EtcdKeys, loadProtos, serverCredentials, type Logger } from '@minisql/common';
+import { etcdOptions, EtcdKeys, loadProtos, serverCredentials, UserAdmin, UserDirectory, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -54,6 +54,7 @@ export class MasterServer implements MasterState {
   private readonly store: MetadataStore;
   private readonly regions: RegionPool;
   private readonly catalog: CatalogService;
+  private readonly users: UserDirectory | undefined;
   private readonly server = new grpc.Server();
   private readonly health: HealthMonitor;
   private statusServer: Server | undefined;
@@ -78,7 +79,10 @@ export class MasterServer implements MasterState {
     this.store = new MetadataStore(this.etcd, new EtcdKeys(options.etcdPrefix), logger.child('metadata'));
     this.regions = new RegionPool(options.tls);
     this.health = new HealthMonitor((leaseId) => this.store.revokeLease(leaseId), options.tls, logger.child('health'));
-    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload());
+    const keys = new EtcdKeys(options.etcdPrefix);
+    // Users are known only where callers are proven: with TLS off everyone is let in.
+    this.users = options.tls ? new UserDirectory(this.etcd, keys, logger.child('users')) : undefined;
+    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload(), new UserAdmin(this.etcd, keys, logger.child('users')));
   }
 
   get address(): string {
@@ -88,7 +92,8 @@ export class MasterServer implements MasterState {
   /** Serves at once (answering NOT_LEADER while on standby) and campaigns in the background. */
   async start(): Promise<string> {
     const { master } = loadProtos();
-    this.server.addService(master.minisql.v1.MasterService.service, masterServiceHandlers(this, this.catalog));
+    this.server.addService(master.minisql.v1.MasterService.service, masterServiceHandlers(this, this.catalog, this.users));
+    if (this.users) void retryForever(() => (this.users as UserDirectory).start(), this.logger, 'could not read the users from etcd');
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
@@ -107,6 +112,7 @@ export class MasterServer implements MasterState {
     // Resigning hands the lead to the standby at once instead of after the lease TTL.
     await this.campaign?.resign().catch(() => undefined);
     this.health.stop();
+    await this.users?.stop().catch(() => undefined);
     this.statusServer?.closeAllConnections();
     this.statusServer?.close();
     this.server.forceShutdown();
@@ -302,6 +308,18 @@ export class MasterServer implements MasterState {
       } while (this.reloadAgain);
     } catch (error) {
       this.logger.warn('could not refresh the cluster view; will retry on the next change', { error: (error as Error).message });
+    }
+  }
+}
+
+/** Retries `start` with backoff until it succeeds (etcd may come up after the master). */
+async function retryForever(start: () => Promise<void>, logger: Logger, what: string): Promise<void> {
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      return await start();
+    } catch (error) {
+      logger.warn(`${what}; retrying`, { error: (error as Error).message, delayMs });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 }

@@ -3,7 +3,7 @@
  * move on to the active one; every other failure is an Error in the response.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { errors, MiniSqlError, type MasterServiceHandlers } from '@minisql/common';
+import { errors, MiniSqlError, principalOf, type CallWithMetadata, type MasterServiceHandlers, type UserDirectory } from '@minisql/common';
 import type { CatalogService } from './catalog-service.js';
 import type { ClusterView } from './cluster-view.js';
 import { clusterStatus, routeOf, tableInfos } from './route-builder.js';
@@ -20,7 +20,7 @@ export interface MasterState {
   refreshView(): Promise<ClusterView>;
 }
 
-export function masterServiceHandlers(state: MasterState, catalog: CatalogService): MasterServiceHandlers {
+export function masterServiceHandlers(state: MasterState, catalog: CatalogService, users: UserDirectory | undefined): MasterServiceHandlers {
   const ensureLeading = (): void => {
     if (!state.leading) throw errors.notLeader(state.masterId, state.standbyReason);
   };
@@ -31,15 +31,18 @@ export function masterServiceHandlers(state: MasterState, catalog: CatalogServic
       (thrown) => callback(null, onError(MiniSqlError.from(thrown))),
     );
   };
-  const catalogStatement = (sql: string) =>
+  /** Every call logs in (a user, or a server of the cluster by its certificate) before it is answered. */
+  const loggedIn = (call: CallWithMetadata) => principalOf(call, users);
+  const catalogStatement = (call: CallWithMetadata, sql: string) =>
     async () => {
       ensureLeading();
-      return { result: await catalog.execute(sql) };
+      return { result: await catalog.execute(sql, await loggedIn(call)) };
     };
   return {
     GetRoute(call, callback) {
       answer(callback, async () => {
         ensureLeading();
+        await loggedIn(call);
         const routes = [];
         // The watch may not have delivered a table created a moment ago: look again on a miss.
         const missing = call.request.tables.some((table) => routeOf(state.view, table) instanceof MiniSqlError);
@@ -53,24 +56,26 @@ export function masterServiceHandlers(state: MasterState, catalog: CatalogServic
       }, (error) => ({ routes: [], error: error.toProto() }));
     },
     CreateTable(call, callback) {
-      answer(callback, catalogStatement(call.request.sql), (error) => ({ error: error.toProto() }));
+      answer(callback, catalogStatement(call, call.request.sql), (error) => ({ error: error.toProto() }));
     },
     DropTable(call, callback) {
       const sql = `drop table ${call.request.if_exists ? 'if exists ' : ''}\`${call.request.table.replaceAll('`', '``')}\``;
-      answer(callback, catalogStatement(sql), (error) => ({ error: error.toProto() }));
+      answer(callback, catalogStatement(call, sql), (error) => ({ error: error.toProto() }));
     },
     ExecuteCatalogStatement(call, callback) {
-      answer(callback, catalogStatement(call.request.sql), (error) => ({ error: error.toProto() }));
+      answer(callback, catalogStatement(call, call.request.sql), (error) => ({ error: error.toProto() }));
     },
-    ListTables(_call, callback) {
+    ListTables(call, callback) {
       answer(callback, async () => {
         ensureLeading();
+        await loggedIn(call);
         return { tables: tableInfos(state.view) };
       }, (error) => ({ tables: [], error: error.toProto() }));
     },
-    GetClusterStatus(_call, callback) {
+    GetClusterStatus(call, callback) {
       answer(callback, async () => {
         ensureLeading();
+        await loggedIn(call);
         return clusterStatus(state.view, state.masterId);
       }, (error) => ({ error: error.toProto() }));
     },

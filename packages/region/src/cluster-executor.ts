@@ -6,7 +6,7 @@
  * - replica: reads only when the client asked for replica reads (marked stale);
  * - anyone: catalog statements, which the master sends to every member.
  */
-import { checkMasterCaller, errors, paramFromProto, type Caller, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError, type StatementKind } from '@minisql/common';
+import { checkMasterCaller, errors, paramFromProto, statementRefusal, type Caller, type Principal, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError, type StatementKind } from '@minisql/common';
 import { decide, type FencedAction, type FencingView } from './fencing.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
@@ -52,9 +52,11 @@ export class ClusterExecutor {
   }
 
   /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
-  async execute(request: ExecuteRequest__Output, micros: () => number, caller: Caller = 'plaintext'): Promise<ExecuteResponse> {
+  async execute(request: ExecuteRequest__Output, micros: () => number, caller: Caller = 'plaintext', principal: Principal = { kind: 'open' }): Promise<ExecuteResponse> {
     // The statement's shape (literals lifted into parameters): one analysis per shape.
     const { sql, params, analysis: statement } = this.engine.shape(request.sql, request.params.map(paramFromProto));
+    const refused = statementRefusal(principal, statement);
+    if (refused) throw refused;
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
       this.obey({ kind: 'write', clientEpoch: request.epoch });
       return await this.pipeline.submit({ sql, params, requestId: request.request_id });

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { etcdOptions, EtcdKeys, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
+import { etcdOptions, EtcdKeys, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
 import { GroupMembership } from './group-membership.js';
 import { LeaseClock } from './lease-clock.js';
@@ -136,6 +136,7 @@ async function main(): Promise<void> {
             lease: new LeaseClock(),
             replicator: new Replicator(membership, options.tls, logger.child('replicator')),
             strictReplication: config.strictReplication,
+            users: options.tls ? new UserDirectory(etcd, keys, logger.child('users')) : undefined,
             ftp: {
               listenAddress: `${ip}:${host.ports.ftp}`,
               passiveHost: ip,
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
     // Registration and the group view retry in the background: the region serves meanwhile.
     void registration.start();
     void startWithRetry(() => parts.membership.start(), logger);
+    if (parts.users) void startWithRetry(() => (parts.users as UserDirectory).start(), logger);
   }
   // The line the local cluster and the tests wait for: the region is serving at this address.
   process.stdout.write(`READY ${address}\n`);

@@ -1,7 +1,7 @@
 /** A running region: its tables, its engine and its gRPC server. */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { loadProtos, serverCredentials, type Logger } from '@minisql/common';
+import { loadProtos, serverCredentials, type Logger, type UserDirectory } from '@minisql/common';
 import { FtpLogins } from './ftp-logins.js';
 import { QueryConnection } from './query-connection.js';
 import { QUERIES_WAITING_MAX, type RegionOptions } from './region-options.js';
@@ -29,6 +29,8 @@ export interface ClusterParts {
   ftp: Omit<SnapshotFtpOptions, 'root' | 'logins' | 'tls'>;
   /** Refuse writes while the group has no in-sync replica. */
   strictReplication: boolean;
+  /** The cluster's users, to log clients in; undefined with TLS off (nobody is proven then). */
+  users: UserDirectory | undefined;
 }
 
 export class RegionServer {
@@ -82,7 +84,7 @@ export class RegionServer {
       ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication, this.options.statementTimeoutMs)
       : undefined;
     const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.options.tls, this.logger.child('verify')) : undefined;
-    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs));
+    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs, this.cluster?.users));
     let joins: JoinCoordinator | undefined;
     if (this.cluster && executor) {
       const { membership, replicator, ftp } = this.cluster;

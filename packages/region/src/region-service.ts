@@ -13,7 +13,12 @@ import {
   type ExecuteRequest__Output,
   type ExecuteResponse,
   type ExecuteResultFrame,
+  currentPrincipal,
+  principalOf,
+  refusal,
   type Caller,
+  type Principal,
+  type UserDirectory,
   type Logger,
   type RegionServiceHandlers,
   type VerifyResponse,
@@ -32,10 +37,12 @@ export function regionServiceHandlers(
   logger: Logger,
   /** The longest a select may run (RegionOptions.statementTimeoutMs). */
   statementTimeoutMsMax = REGION_DEFAULTS.statementTimeoutMs,
+  /** The users, to log clients in (cluster with TLS only). */
+  users?: UserDirectory,
 ): RegionServiceHandlers {
-  const answer = (request: ExecuteRequest__Output, caller: Caller): Promise<ExecuteResponse> =>
+  const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Promise<Principal>): Promise<ExecuteResponse> =>
     respond(request, logger, async (timed) => {
-      if (cluster) return cluster.execute(request, timed, caller);
+      if (cluster) return cluster.execute(request, timed, caller, currentPrincipal(await principal, users));
       const params = request.params.map(paramFromProto);
       const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
       if (analysis.kind === 'select') return { result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax)), server_micros: timed() };
@@ -53,6 +60,9 @@ export function regionServiceHandlers(
       let running = 0;
       let clientDone = false;
       const caller = callerOf(call);
+      // One login per stream: its statements all act for the same user.
+      const principal = principalOf(call, users);
+      principal.catch(() => undefined);
       const outbox = new FrameBatcher<ExecuteResponse>((responses) => {
         if (!call.cancelled) call.write({ responses });
       }, responseBytes);
@@ -64,7 +74,7 @@ export function regionServiceHandlers(
       call.on('data', (frame: ExecuteFrame__Output) => {
         for (const request of frame.requests) {
           running += 1;
-          void answer(request, caller).then((response) => {
+          void answer(request, caller, principal).then((response) => {
             running -= 1;
             outbox.push({ ...response, sequence: request.sequence });
             endWhenDone();
@@ -91,6 +101,10 @@ export function regionServiceHandlers(
     Verify(call, callback): void {
       Promise.resolve()
         .then(async (): Promise<VerifyResponse> => {
+          // Verify pauses the group's writes: an operator's action.
+          const principal = await principalOf(call, users);
+          const refused = principal.kind === 'user' ? refusal(principal.record, [{ privilege: 'admin' }], 'verify') : undefined;
+          if (refused) throw refused;
           if (verifier) return verifier.verify(call.request.table);
           // A standalone region has one copy: its checksum alone.
           const own = engine.tableChecksum(call.request.table);

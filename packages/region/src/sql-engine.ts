@@ -438,6 +438,9 @@ export class SqlEngine {
       case 'select':
       case 'delete':
         return this.run(statement, params, checksum);
+      default:
+        // Users live in the cluster's catalog: the master runs these.
+        throw errors.unsupported(`${statement.kind.replace('_', ' ').toUpperCase()} on a region (users are managed through the master)`);
     }
   }
 

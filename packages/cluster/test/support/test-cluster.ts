@@ -2,10 +2,10 @@
  * Test fixture: a real cluster on loopback (etcd, masters, regions as processes) from a
  * generated configuration with free ports, in a temporary directory removed afterwards.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIENT_CERT_NAME, freePort, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
+import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, FIRST_ADMIN, freePort, type Login, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
 import type { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/local-cluster.js';
@@ -45,6 +45,8 @@ export class TestCluster {
     readonly cluster: LocalCluster,
     /** The client certificate, for connections of the test's own (undefined with tls off). */
     readonly tls: TlsIdentity | undefined,
+    /** The first admin's login, made with the cluster (undefined with tls off). */
+    readonly admin: Login | undefined,
   ) {}
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
@@ -78,12 +80,14 @@ export class TestCluster {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    return new TestCluster(dir, configPath, config, cluster, config.tls ? loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME) : undefined);
+    const tls = config.tls ? loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME) : undefined;
+    const admin = config.tls ? { user: FIRST_ADMIN, password: readFileSync(join(config.certsDir, ADMIN_PASSWORD_FILE), 'utf8').trim() } : undefined;
+    return new TestCluster(dir, configPath, config, cluster, tls, admin);
   }
 
-  /** `{ tls }` for client options, or nothing when TLS is off. */
-  get tlsOption(): { tls?: TlsIdentity } {
-    return this.tls ? { tls: this.tls } : {};
+  /** The client certificate and the admin's login, for client options; nothing when TLS is off. */
+  get tlsOption(): { tls?: TlsIdentity; login?: Login } {
+    return this.tls && this.admin ? { tls: this.tls, login: this.admin } : {};
   }
 
   /** A client of etcd as its root user (TLS, and the password the cluster made), for tests that read or write minisql's keys. */

@@ -20,6 +20,8 @@ import type { ClusterConfig } from '../cluster-config.js';
 import { EtcdKeys } from '../etcd-keys.js';
 
 export const ETCD_ROOT_PASSWORD_FILE = 'etcd-root.password';
+/** The password of the cluster's first admin, made with the cluster, in the certificates folder (mode 600). */
+export const ADMIN_PASSWORD_FILE = 'admin.password';
 
 export interface EtcdGrant {
   permission: 'Read' | 'Write' | 'Readwrite';
@@ -60,7 +62,11 @@ export function etcdAccessPlan(config: ClusterConfig): EtcdAccessPlan {
 
 /** The operator's etcd root password, made on first use, in the certificates folder (mode 600). */
 export function etcdRootPassword(certsDir: string): string {
-  const path = join(certsDir, ETCD_ROOT_PASSWORD_FILE);
+  return secretInFile(join(certsDir, ETCD_ROOT_PASSWORD_FILE));
+}
+
+/** A random secret kept in `path` (mode 600): read when it exists, made when it does not. */
+export function secretInFile(path: string): string {
   if (!existsSync(path)) writeFileSync(path, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   return readFileSync(path, 'utf8').trim();
 }

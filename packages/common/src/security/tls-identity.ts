@@ -53,9 +53,31 @@ export function loadTlsIdentity(certsDir: string, name: string): TlsIdentity {
   return identity;
 }
 
-/** What a channel presents: the identity's certificate, trusting only the cluster's authority; plaintext without one. */
-export function channelCredentials(identity: TlsIdentity | undefined): grpc.ChannelCredentials {
-  return identity ? grpc.credentials.createSsl(identity.ca, identity.key, identity.cert) : grpc.credentials.createInsecure();
+/** A user's name and password, sent on every call as metadata, and only inside TLS. */
+export interface Login {
+  user: string;
+  password: string;
+}
+
+export const USER_METADATA_KEY = 'x-minisql-user';
+export const PASSWORD_METADATA_KEY = 'x-minisql-password';
+
+/**
+ * What a channel presents: the identity's certificate, trusting only the cluster's
+ * authority, and the login on every call; plaintext without an identity. grpc-js refuses
+ * call credentials on a plaintext channel, so a password never leaves without TLS.
+ */
+export function channelCredentials(identity: TlsIdentity | undefined, login?: Login): grpc.ChannelCredentials {
+  if (!identity) return grpc.credentials.createInsecure();
+  const tls = grpc.credentials.createSsl(identity.ca, identity.key, identity.cert);
+  if (!login) return tls;
+  const perCall = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+    const metadata = new grpc.Metadata();
+    metadata.set(USER_METADATA_KEY, login.user);
+    metadata.set(PASSWORD_METADATA_KEY, login.password);
+    callback(null, metadata);
+  });
+  return grpc.credentials.combineChannelCredentials(tls, perCall);
 }
 
 /** What a server presents; with an identity it also demands a certificate of the cluster from every caller (mutual TLS). */
