@@ -101,7 +101,7 @@ async function up(config: ReturnType<typeof loadClusterConfig>, configPath: stri
   console.error(`cluster: starting from ${configPath} (logs in ${join(config.dataDir, 'logs')})`);
   await cluster.start();
   const control = await startControlServer(cluster, config.dataDir);
-  console.error(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s; status page http://${statusAddress(config)}/; kill a region with: scripts/cluster.sh kill region1`);
+  console.error(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s; status page ${config.tls ? 'https' : 'http'}://${statusAddress(config)}/ (trust ${join(config.certsDir, 'ca.crt')}); kill a region with: scripts/cluster.sh kill region1`);
   announce = noRepl;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= (async () => {

@@ -95,7 +95,7 @@ describe('an unreachable etcd', () => {
       assert.deepEqual((await client.execute('show tables;')).rows, []);
       const deadline = Date.now() + 20_000;
       while (!lines.some((line) => line.includes('ETCD_UNAVAILABLE')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(lines.some((line) => /etcd is unreachable at http:\/\/127\.0\.0\.1:\d+/.test(line)), lines.join('\n'));
+      assert.ok(lines.some((line) => /etcd is unreachable at https:\/\/127\.0\.0\.1:\d+/.test(line)), lines.join('\n'));
       await client.ping();
       assert.equal(region.child.exitCode, null);
     } finally {
@@ -108,7 +108,7 @@ describe('an unreachable etcd', () => {
     started.push(master);
     await assert.rejects(ClusterClient.connect({ masterAddresses: [master.address], masterFailoverWaitMs: 1_500, tls }), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'MASTER_UNREACHABLE');
-      assert.match(error.message, /the master is unreachable at 127\.0\.0\.1:\d+: .*master `master1` is on standby: .*etcd at http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(error.message, /the master is unreachable at 127\.0\.0\.1:\d+: .*master `master1` is on standby: .*etcd at https:\/\/127\.0\.0\.1:\d+/);
       return true;
     });
     assert.equal(master.child.exitCode, null);

@@ -118,18 +118,16 @@ describe('regions, groups and placement', () => {
     assert.equal(groupOf(back, 'region4'), 'g2');
   });
 
-  it('serves a status page that refreshes itself, and metrics', async () => {
-    const master = test.config.hosts.find((h) => h.name === 'master1');
-    const base = `http://127.0.0.1:${master?.ports.status}`;
-    const html = await (await fetch(`${base}/`)).text();
+  it('serves a status page that refreshes itself, and metrics, over HTTPS', async () => {
+    const html = (await test.statusPage('/')).body;
     assert.match(html, /<meta http-equiv="refresh" content="2">/);
     assert.match(html, /Master <b>master1<\/b> leads/);
     for (const text of ['region1', 'region3', 'g1', 'g2', 't1', 'group_formed']) assert.ok(html.includes(text), `the page shows ${text}`);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = (await test.statusPage('/metrics')).body;
     assert.match(metrics, /^minisql_master_leading 1$/m);
     assert.match(metrics, /^minisql_tables 4$/m);
     assert.match(metrics, /^minisql_group_epoch\{group="g1"\} 1$/m);
-    assert.equal((await fetch(`${base}/nowhere`)).status, 404);
+    assert.equal((await test.statusPage('/nowhere')).status, 404);
   });
 
   it('keeps the catalog and keeps answering routes after the master is killed and restarted', async () => {

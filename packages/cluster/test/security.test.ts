@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -28,14 +28,16 @@ import {
 import { TestCluster } from './support/test-cluster.js';
 
 let test: TestCluster;
+const STATUS_TOKEN = 'status-token-for-the-test-4711';
 let strangerDir: string;
 /** The client certificate of another cluster with the same host names. */
 let stranger: TlsIdentity;
 let group: { id: string; epoch: number; primary: string; replica: string };
 
 before(async () => {
-  test = await TestCluster.start({ regions: 3 });
   strangerDir = mkdtempSync(join(tmpdir(), 'minisql-other-cluster-'));
+  writeFileSync(join(strangerDir, 'status.token'), STATUS_TOKEN, { mode: 0o600 });
+  test = await TestCluster.start({ regions: 3, statusTokenFile: join(strangerDir, 'status.token') });
   makeCertificates(strangerDir, certificatePlan(test.config));
   stranger = loadTlsIdentity(strangerDir, CLIENT_CERT_NAME);
   const client = await test.client();
@@ -282,6 +284,19 @@ describe("the cluster's etcd", () => {
     } finally {
       admin.close();
     }
+  });
+});
+
+describe("the master's status page", () => {
+  it('answers over HTTPS only, and only with its token', async () => {
+    assert.equal((await test.statusPage('/')).status, 401);
+    assert.equal((await test.statusPage('/metrics', { authorization: 'Bearer wrong-token-of-the-same-size' })).status, 401);
+    const page = await test.statusPage('/metrics', { authorization: `Bearer ${STATUS_TOKEN}` });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /^minisql_master_leading 1$/m);
+    assert.equal((await test.statusPage(`/?token=${STATUS_TOKEN}`)).status, 200);
+    const master = test.config.hosts.find((h) => h.roles.includes('master'));
+    await assert.rejects(fetch(`http://127.0.0.1:${master?.ports.status}/?token=${STATUS_TOKEN}`));
   });
 });
 

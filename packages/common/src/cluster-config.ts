@@ -72,6 +72,8 @@ export interface ClusterConfig {
   tls: boolean;
   /** Where the certificates are: ca.crt, and <host>.crt/.key per host (`minisql-cluster certs`); default <dataDir>/certs. */
   certsDir: string;
+  /** A file holding the token the status page and /metrics ask for (none: they answer anyone who reaches them). */
+  statusTokenFile: string | undefined;
   /** Passive FTP data ports, inclusive range. */
   ftpPassivePortMin: number;
   ftpPassivePortMax: number;
@@ -125,7 +127,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'hosts'], fail);
+  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'statusTokenFile', 'hosts'], fail);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
   refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
@@ -195,6 +197,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     resultBytesMax,
     tls: tls as boolean,
     certsDir: root.certsDir === undefined ? join(dataDir, 'certs') : stringAt(root.certsDir, 'certsDir', fail),
+    statusTokenFile: root.statusTokenFile === undefined ? undefined : stringAt(root.statusTokenFile, 'statusTokenFile', fail),
     ftpPassivePortMin,
     ftpPassivePortMax,
     dataDir,

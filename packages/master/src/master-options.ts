@@ -8,8 +8,10 @@ export interface MasterOptions {
   masterId: string;
   /** host:port the MasterService listens on. */
   listenAddress: string;
-  /** host:port of the HTTP status page (and /metrics). */
+  /** host:port of the HTTP status page (and /metrics); HTTPS with `tls`. */
   statusAddress: string;
+  /** The token the status page asks for, if any. */
+  statusToken?: string;
   etcdEndpoints: string[];
   etcdPrefix: string;
   /** TTL of the election lease, in seconds: how long a dead master may hold the lead. */

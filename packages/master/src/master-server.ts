@@ -98,8 +98,11 @@ export class MasterServer implements MasterState {
       this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.boundAddress = `${this.options.listenAddress.slice(0, this.options.listenAddress.lastIndexOf(':'))}:${port}`;
-    this.statusServer = await startStatusServer(this.options.statusAddress, { state: this, recentEvents: (limit) => this.store.recentEvents(limit) }, this.logger.child('status'));
-    this.logger.info('master serving; campaigning for the lead', { address: this.boundAddress, status: `http://${this.options.statusAddress}/` });
+    this.statusServer = await startStatusServer(this.options.statusAddress, { state: this, recentEvents: (limit) => this.store.recentEvents(limit) }, this.logger.child('status'), {
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
+      ...(this.options.statusToken === undefined ? {} : { token: this.options.statusToken }),
+    });
+    this.logger.info('master serving; campaigning for the lead', { address: this.boundAddress, status: `${this.options.tls ? 'https' : 'http'}://${this.options.statusAddress}/` });
     void this.campaignLoop();
     return this.boundAddress;
   }

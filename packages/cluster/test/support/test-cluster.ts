@@ -4,6 +4,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, FIRST_ADMIN, freePort, type Login, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
@@ -27,6 +28,8 @@ export interface TestClusterOptions {
   replicationFactor?: number;
   /** The configuration's durability (default: the configuration's default, durable). */
   durability?: 'durable' | 'fast';
+  /** A file with the status page's token (default: none). */
+  statusTokenFile?: string;
 }
 
 /** A lone etcd member (no master, no region) and a client of it, for tests of what minisql keeps in etcd. */
@@ -67,6 +70,7 @@ export class TestCluster {
         `replicationFactor: ${options.replicationFactor ?? 2}`,
         `strictReplication: ${options.strictReplication ?? false}`,
         ...(options.durability === undefined ? [] : [`durability: ${options.durability}`]),
+        ...(options.statusTokenFile === undefined ? [] : [`statusTokenFile: ${options.statusTokenFile}`]),
         `dataDir: ${join(dir, 'data')}`,
         'hosts:',
         ...hosts,
@@ -104,6 +108,22 @@ export class TestCluster {
     const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses, statementTimeoutMs: 10_000, ...this.tlsOption });
     this.clients.push(client);
     return client;
+  }
+
+  /** GET of a path of the first master's status page (HTTPS, trusting the cluster's authority); the status code and the body. */
+  async statusPage(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    const master = this.config.hosts.find((h) => h.roles.includes('master'));
+    const url = `${this.config.tls ? 'https' : 'http'}://127.0.0.1:${master?.ports.status}${path}`;
+    return new Promise((resolve, reject) => {
+      const request = httpsRequest(url, { headers, ...(this.tls ? { ca: this.tls.ca } : {}), timeout: 5_000 }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('timeout', () => request.destroy(new Error(`no answer from ${url}`)));
+      request.on('error', reject);
+      request.end();
+    });
   }
 
   /** Polls the active master's status until `done` holds; fails after WAIT_TIMEOUT_MS. */
