@@ -24,6 +24,11 @@ export function historyEntry(lines: readonly string[]): string {
   return lines.map((line) => line.trim()).filter((line) => line !== '').join(' ');
 }
 
+/** True for an entry that carries a password (`identified by '...'`): kept neither in memory nor in the file, as MySQL's client does. */
+export function holdsPassword(entry: string): boolean {
+  return /\bidentified\s+by\b/i.test(entry);
+}
+
 /** The newest `max` entries. */
 export function capHistory(entries: readonly string[], max: number = HISTORY_ENTRIES_MAX): string[] {
   return entries.slice(Math.max(0, entries.length - max));

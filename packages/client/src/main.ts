@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { CLIENT_CERT_NAME, errors, loadClusterConfig, loadTlsIdentity, masterAddresses } from '@minisql/common';
+import { CLIENT_CERT_NAME, errors, loadClusterConfig, loadTlsIdentity, masterAddresses, hideIpServerNameWarning } from '@minisql/common';
 import { parseCliArgs, USAGE, type CliOptions } from './cli-args.js';
 import { ClusterClient } from './cluster-client.js';
 import { connectionError } from './connection-error.js';
@@ -14,6 +14,8 @@ import { MiniSqlClient } from './minisql-client.js';
 import { runRepl } from './repl.js';
 import { formatError } from './result-format.js';
 import { COMMAND_LINE_ORIGIN, ScriptRunner, STDIN_ORIGIN } from './script-runner.js';
+
+hideIpServerNameWarning();
 
 const EXIT_OK = 0;
 const EXIT_STATEMENT_FAILED = 1;

@@ -6,7 +6,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { ScriptStatement } from '@minisql/common';
 import { isBareCommand } from './client-commands.js';
 import { complete } from './completion.js';
-import { appendHistory, HISTORY_ENTRIES_MAX, historyEntry, loadHistory } from './history-file.js';
+import { appendHistory, HISTORY_ENTRIES_MAX, historyEntry, holdsPassword, loadHistory } from './history-file.js';
 import { formatError } from './result-format.js';
 import { TYPED_ORIGIN, type RunOutcome, type ScriptRunner, type StatementExecutor, type TextSink } from './script-runner.js';
 import { StatementBuffer } from './statement-buffer.js';
@@ -157,7 +157,7 @@ class SessionHistory {
   }
 
   async add(entry: string): Promise<void> {
-    if (entry === '' || entry === this.entries[0]) return;
+    if (entry === '' || entry === this.entries[0] || holdsPassword(entry)) return;
     this.entries.unshift(entry);
     if (this.entries.length > HISTORY_ENTRIES_MAX) this.entries.pop();
     if (!this.saving) return;

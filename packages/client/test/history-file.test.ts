@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendHistory, capHistory, HISTORY_ENTRIES_MAX, historyEntry, loadHistory } from '../src/history-file.js';
+import { appendHistory, capHistory, HISTORY_ENTRIES_MAX, historyEntry, holdsPassword, loadHistory } from '../src/history-file.js';
 
 let dir: string;
 before(async () => {
@@ -16,6 +16,12 @@ after(async () => {
 describe('history file', () => {
   it('joins a statement typed over several lines into one entry', () => {
     assert.equal(historyEntry(['select *  ', '', '   from t;']), 'select * from t;');
+  });
+
+  it('keeps no statement that carries a password', () => {
+    assert.equal(holdsPassword("create user ada identified by 'a long passphrase';"), true);
+    assert.equal(holdsPassword("ALTER USER ada\nIDENTIFIED  BY 'x';"), true);
+    assert.equal(holdsPassword("select 'identified' from t;"), false);
   });
 
   it('keeps the newest entries when capping', () => {

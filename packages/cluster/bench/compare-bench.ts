@@ -4,6 +4,8 @@
  *   the cluster client, every write replicated, durable (the default: every commit synced);
  * - minisql fast: the same with `durability: fast` (synced at checkpoints only), for the
  *   write workloads, so the price of the durable default is measured in the same run;
+ * - minisql plaintext: the same with `tls: false` (no TLS, no logins), for insert and
+ *   point select, so the price of TLS and authentication is measured in the same run;
  * - etcd: a three-member etcd (Debian's etcd-server) through the etcd3 client, as a
  *   replicated key-value store;
  * - minisql literal: the same statements with their values written in the text
@@ -71,9 +73,11 @@ const ALL_WORKLOADS = ['insert', 'point select', 'update', 'range scan (100 rows
 type Workload = (typeof ALL_WORKLOADS)[number];
 /** `--workloads` names each workload by its first word: insert, point, select, update, range, scan, mix. */
 const WORKLOADS = selectWorkloads(values.workloads);
-type System = 'minisql' | 'minisql literal' | 'minisql fast' | 'postgres' | 'postgres literal' | 'etcd' | 'no-op stream' | 'no-op call';
+type System = 'minisql' | 'minisql literal' | 'minisql fast' | 'minisql plaintext' | 'postgres' | 'postgres literal' | 'etcd' | 'no-op stream' | 'no-op call';
 /** Workloads also measured on a cluster with `durability: fast`: those that write. */
 const FAST_WORKLOADS: readonly Workload[] = ['insert', 'update'];
+/** Workloads also measured on a cluster with `tls: false`, for the price of TLS and logins. */
+const PLAINTEXT_WORKLOADS: readonly Workload[] = ['insert', 'point select'];
 
 function selectWorkloads(list: string | undefined): Workload[] {
   if (list === undefined) return [...ALL_WORKLOADS];
@@ -288,8 +292,8 @@ function table(cells: Cell[]): string {
 }
 
 /** A minisql cluster of the local layout with the `kv` table loaded; its client and process ids. */
-async function startMinisql(durability: 'durable' | 'fast'): Promise<{ cluster: TestCluster; client: ClusterClient }> {
-  const cluster = await TestCluster.start({ regions: 2, leaseTtlSeconds: 2, durability });
+async function startMinisql(durability: 'durable' | 'fast', tls = true): Promise<{ cluster: TestCluster; client: ClusterClient }> {
+  const cluster = await TestCluster.start({ regions: 2, leaseTtlSeconds: 2, durability, tls });
   await cluster.waitForStatus('a replica group', (s) => s.groups[0]?.in_sync.length === 1);
   const client = await cluster.client();
   await client.execute('create table kv (k int primary key, v text);');
@@ -311,6 +315,8 @@ async function main(): Promise<void> {
   const { cluster: minisql, client } = await startMinisql('durable');
   const fastWorkloads = WORKLOADS.filter((w) => FAST_WORKLOADS.includes(w));
   const fast = fastWorkloads.length > 0 && CONCURRENCY.length > 0 ? await startMinisql('fast') : undefined;
+  const plaintextWorkloads = WORKLOADS.filter((w) => PLAINTEXT_WORKLOADS.includes(w));
+  const plaintext = plaintextWorkloads.length > 0 && CONCURRENCY.length > 0 ? await startMinisql('durable', false) : undefined;
   const baseline = await startEtcdCluster(minisql.dir);
   const { etcd } = baseline;
   const noopServer = await ReadyProcess.start({ script: fileURLToPath(new URL('./noop-region-server.js', import.meta.url)) });
@@ -322,6 +328,7 @@ async function main(): Promise<void> {
     etcd.close();
     await baseline.cluster.stop();
     await fast?.cluster.stop();
+    await plaintext?.cluster.stop();
     await minisql.stop();
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
@@ -329,6 +336,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROWS; i += 200) await Promise.all(Array.from({ length: Math.min(200, ROWS - i) }, (_, r) => etcd.put(key(i + r)).value(VALUE).exec()));
     const minisqlPids = pidsOf(minisql);
     const fastPids = fast ? pidsOf(fast.cluster, ' (fast)') : [];
+    const plaintextPids = plaintext ? pidsOf(plaintext.cluster, ' (plaintext)') : [];
     const etcdPids = baseline.cluster.list().map((p) => ({ name: p.name, pid: p.pid as number }));
     const noop = new RegionTransport(noopServer.address);
     const noopPid = [{ name: 'no-op server', pid: noopServer.pid }];
@@ -338,7 +346,7 @@ async function main(): Promise<void> {
       cells.push(await measure('no-op', 'no-op stream', concurrency, () => noop.execute({ sql: 'select 1;', params: [], request_id: '', epoch: 0 }, 10_000), noopPid, ticks));
       cells.push(await measure('no-op', 'no-op call', concurrency, () => noop.ping(10_000), noopPid, ticks));
     }
-    const ops = { minisql: minisqlOps(client), literal: minisqlLiteralOps(client), fast: fast ? minisqlOps(fast.client) : undefined, etcd: etcdOps(etcd) };
+    const ops = { minisql: minisqlOps(client), literal: minisqlLiteralOps(client), fast: fast ? minisqlOps(fast.client) : undefined, plaintext: plaintext ? minisqlOps(plaintext.client) : undefined, etcd: etcdOps(etcd) };
     const pgOps = postgres ? { prepared: postgresOps(postgres.pool, false), literal: postgresOps(postgres.pool, true) } : undefined;
     for (const workload of WORKLOADS) {
       for (const concurrency of CONCURRENCY) {
@@ -350,6 +358,7 @@ async function main(): Promise<void> {
         const pgLiteral = pgOps?.literal[workload];
         if (postgres && pgLiteral) cells.push(await measure(workload, 'postgres literal', concurrency, pgLiteral, postgres.pids, ticks));
         if (ops.fast && fastWorkloads.includes(workload)) cells.push(await measure(workload, 'minisql fast', concurrency, ops.fast[workload], fastPids, ticks));
+        if (ops.plaintext && plaintextWorkloads.includes(workload)) cells.push(await measure(workload, 'minisql plaintext', concurrency, ops.plaintext[workload], plaintextPids, ticks));
         cells.push(await measure(workload, 'etcd', concurrency, ops.etcd[workload], etcdPids, ticks));
       }
     }
@@ -361,6 +370,7 @@ async function main(): Promise<void> {
         const m = find(workload, 'minisql', c)?.opsPerSecond ?? NaN;
         const over = (system: System) => m / (find(system === 'etcd' ? workload : 'no-op', system, c)?.opsPerSecond ?? NaN);
         const durableOverFast = m / (find(workload, 'minisql fast', c)?.opsPerSecond ?? NaN);
+        const secureOverPlaintext = m / (find(workload, 'minisql plaintext', c)?.opsPerSecond ?? NaN);
         const literal = find(workload, 'minisql literal', c)?.opsPerSecond ?? NaN;
         const postgresPrepared = find(workload, 'postgres', c)?.opsPerSecond ?? NaN;
         return {
@@ -370,6 +380,7 @@ async function main(): Promise<void> {
           minisqlOverNoopStream: over('no-op stream'),
           minisqlOverNoopCall: over('no-op call'),
           durableOverFast,
+          secureOverPlaintext,
           minisqlOverPostgres: m / postgresPrepared,
           literalOverPostgres: literal / postgresPrepared,
           literalOverParameterised: literal / m,
@@ -397,12 +408,12 @@ async function main(): Promise<void> {
     console.log(table(cells));
     if (postgres) console.log(`\n(${POSTGRES_SETTINGS})`);
     console.log(
-      '\n| workload | c | minisql / etcd | minisql / no-op stream | minisql / no-op call | durable / fast | minisql / postgres (both prepared) | minisql literal / postgres prepared | minisql literal / minisql ? |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '\n| workload | c | minisql / etcd | minisql / no-op stream | minisql / no-op call | durable / fast | TLS / plaintext | minisql / postgres (both prepared) | minisql literal / postgres prepared | minisql literal / minisql ? |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     const times = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(2)}×`);
     for (const r of ratios) {
       console.log(
-        `| ${r.workload} | ${r.concurrency} | ${times(r.minisqlOverEtcd)} | ${times(r.minisqlOverNoopStream)} | ${times(r.minisqlOverNoopCall)} | ${times(r.durableOverFast)} | ${times(r.minisqlOverPostgres)} | ${times(r.literalOverPostgres)} | ${times(r.literalOverParameterised)} |`,
+        `| ${r.workload} | ${r.concurrency} | ${times(r.minisqlOverEtcd)} | ${times(r.minisqlOverNoopStream)} | ${times(r.minisqlOverNoopCall)} | ${times(r.durableOverFast)} | ${times(r.secureOverPlaintext)} | ${times(r.minisqlOverPostgres)} | ${times(r.literalOverPostgres)} | ${times(r.literalOverParameterised)} |`,
       );
     }
     const insert32 = ratios.find((r) => r.workload === 'insert' && r.concurrency === 32);
@@ -415,6 +426,9 @@ async function main(): Promise<void> {
     console.log(
       `- the durable default against durability: fast, insert at c=32: ${insert32 === undefined || fastInsert32 === undefined ? 'not measured' : `${times(insert32.durableOverFast)} of fast (${Math.round(fastInsert32).toLocaleString('en')} ops/s fast)`}`,
     );
+    for (const r of ratios.filter((x) => x.concurrency === 32 && !Number.isNaN(x.secureOverPlaintext))) {
+      console.log(`- ${r.workload} at c=32 with TLS and logins (the default) at most 15% slower than tls: false: ${verdict(r.secureOverPlaintext, (v) => v >= 0.85, (v) => `${v.toFixed(2)}× of plaintext`)}`);
+    }
     console.log(`- point select at c=32 above etcd's get: ${verdict(select32?.minisqlOverEtcd, (v) => v > 1, (v) => `${v.toFixed(2)}×`)}`);
     const ofNoop = (v: number) => `${(v * 100).toFixed(0)}%`;
     const atLeast60 = (v: number) => v >= 0.6;
@@ -438,6 +452,7 @@ async function main(): Promise<void> {
       minisql: '#1f6feb',
       'minisql literal': '#0a3069',
       'minisql fast': '#8fb8f7',
+      'minisql plaintext': '#a371f7',
       postgres: '#1a7f37',
       'postgres literal': '#7ee787',
       etcd: '#d1242f',

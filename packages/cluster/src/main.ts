@@ -11,10 +11,12 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ADMIN_PASSWORD_FILE, secureCluster, certificatePlan, findHost, FIRST_ADMIN, loadClusterConfig, makeCertificates, MiniSqlError } from '@minisql/common';
+import { ADMIN_PASSWORD_FILE, secureCluster, certificatePlan, findHost, FIRST_ADMIN, loadClusterConfig, makeCertificates, MiniSqlError, hideIpServerNameWarning } from '@minisql/common';
 import { sendControl, startControlServer } from './control-server.js';
 import { etcdArguments } from './etcd-arguments.js';
 import { LocalCluster } from './local-cluster.js';
+
+hideIpServerNameWarning();
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..', '..', '..', '..');

@@ -41,3 +41,4 @@ export * from './security/user-directory.js';
 export * from './security/principal.js';
 export * from './security/user-admin.js';
 export * from './security/secure-cluster.js';
+export * from './security/tls-warnings.js';

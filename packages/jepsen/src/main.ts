@@ -16,6 +16,9 @@ import { parseTestConfig, TestConfigError } from './test-config.js';
 import { testParts } from './test-parts.js';
 import { runTest, verdictLine } from './test-runner.js';
 import { JepsenError } from './jepsen-errors.js';
+import { hideIpServerNameWarning } from '@minisql/common';
+
+hideIpServerNameWarning();
 
 const USAGE = `minisql-jepsen: Jepsen-style tests of etcd and minisql, and a linearizability checker
 

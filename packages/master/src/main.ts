@@ -6,9 +6,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { errors, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel } from '@minisql/common';
+import { errors, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, hideIpServerNameWarning } from '@minisql/common';
 import type { MasterOptions } from './master-options.js';
 import { MasterServer } from './master-server.js';
+
+hideIpServerNameWarning();
 
 const USAGE = `usage: minisql-master --config FILE [options]
   --config FILE        cluster configuration (or $MINISQL_CONFIG); THIS_NAME picks this host

@@ -9,13 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { etcdOptions, EtcdKeys, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig } from '@minisql/common';
+import { etcdOptions, EtcdKeys, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig, hideIpServerNameWarning } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
 import { GroupMembership } from './group-membership.js';
 import { LeaseClock } from './lease-clock.js';
 import { RegionRegistration } from './region-registration.js';
 import { Replicator } from './replicator.js';
 import { RegionServer } from './region-server.js';
+
+hideIpServerNameWarning();
 
 const USAGE = `usage: minisql-region [options]
   --config FILE        cluster configuration (or $MINISQL_CONFIG); THIS_NAME picks this host,

@@ -30,6 +30,8 @@ export interface TestClusterOptions {
   durability?: 'durable' | 'fast';
   /** A file with the status page's token (default: none). */
   statusTokenFile?: string;
+  /** TLS and authentication (default: on, as shipped); false only to measure what they cost. */
+  tls?: boolean;
 }
 
 /** A lone etcd member (no master, no region) and a client of it, for tests of what minisql keeps in etcd. */
@@ -71,6 +73,7 @@ export class TestCluster {
         `strictReplication: ${options.strictReplication ?? false}`,
         ...(options.durability === undefined ? [] : [`durability: ${options.durability}`]),
         ...(options.statusTokenFile === undefined ? [] : [`statusTokenFile: ${options.statusTokenFile}`]),
+        ...(options.tls === false ? ['tls: false'] : []),
         `dataDir: ${join(dir, 'data')}`,
         'hosts:',
         ...hosts,
