@@ -35,10 +35,10 @@ describe('shipped configurations', () => {
     }
   });
 
-  it('docker/compose.yaml runs each host of docker/cluster.yaml at its address with its role', () => {
+  it('docker/compose.yaml runs each host of docker/cluster.yaml at its address with its role and its certificates', () => {
     const config = loadClusterConfig(join(ROOT, 'docker', 'cluster.yaml'));
     const compose = parse(readFileSync(join(ROOT, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as {
-      services: Record<string, { command: string[]; environment?: Record<string, string>; networks: unknown }>;
+      services: Record<string, { command: string[]; environment?: Record<string, string>; networks: unknown; volumes?: string[] }>;
     };
     for (const host of config.hosts) {
       const service = compose.services[host.name];
@@ -47,6 +47,7 @@ describe('shipped configurations', () => {
       assert.equal(service.environment?.THIS_IP, host.ip);
       assert.deepEqual(service.command, ['docker/host.sh', host.roles.includes('master') ? 'master' : 'region']);
       assert.deepEqual(service.networks, { minisql: { ipv4_address: host.ip } });
+      assert.ok(service.volumes?.some((volume) => volume.endsWith(`:${config.certsDir}`)), `${host.name} mounts the certificates at ${config.certsDir}`);
     }
   });
 });
