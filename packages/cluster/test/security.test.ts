@@ -5,7 +5,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -297,6 +299,22 @@ describe("the master's status page", () => {
     assert.equal((await test.statusPage(`/?token=${STATUS_TOKEN}`)).status, 200);
     const master = test.config.hosts.find((h) => h.roles.includes('master'));
     await assert.rejects(fetch(`http://127.0.0.1:${master?.ports.status}/?token=${STATUS_TOKEN}`));
+  });
+});
+
+describe("the operator's commands", () => {
+  const CLUSTER_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+  const run = (...args: string[]) => execFileSync(process.execPath, [CLUSTER_MAIN, ...args, '--config', test.configPath], { encoding: 'utf8' });
+
+  it('certs makes an authority and a certificate for every host and for clients, and keeps what exists', () => {
+    const out = join(strangerDir, 'operator-certs');
+    assert.match(run('certs', '--out', out), /made ca, etcd0, master1, region1, region2, region3, client/);
+    assert.match(run('certs', '--out', out), /made nothing; kept ca, etcd0, master1, region1, region2, region3, client/);
+    assert.equal(statSync(join(out, 'region1.key')).mode & 0o777, 0o600);
+  });
+
+  it('init turns etcd authentication on and makes the first admin once, and says so when it was done', () => {
+    assert.match(run('init'), /initialised before: nothing to do/);
   });
 });
 
