@@ -31,3 +31,5 @@ export type { JoinRequest, JoinRequest__Output } from './generated/minisql/v1/Jo
 export type { VerifyResponse, VerifyResponse__Output } from './generated/minisql/v1/VerifyResponse.js';
 export type { MemberChecksum, MemberChecksum__Output } from './generated/minisql/v1/MemberChecksum.js';
 export type { TableChecksumResponse, TableChecksumResponse__Output } from './generated/minisql/v1/TableChecksumResponse.js';
+export type { HandoverRequest, HandoverRequest__Output } from './generated/minisql/v1/HandoverRequest.js';
+export type { HandoverResponse, HandoverResponse__Output } from './generated/minisql/v1/HandoverResponse.js';

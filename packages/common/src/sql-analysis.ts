@@ -47,7 +47,8 @@ export type AnalyzedStatement =
   | (Common & { kind: 'show_tables' })
   | (Common & { kind: 'show_indexes'; table: string | null })
   | (Common & { kind: 'describe'; table: string })
-  | (Common & UserStatement);
+  | (Common & UserStatement)
+  | (Common & { kind: 'switchover'; group: string; target: string | null });
 
 export type StatementKind = AnalyzedStatement['kind'];
 
@@ -61,6 +62,7 @@ export const CATALOG_KINDS: ReadonlySet<StatementKind> = new Set<StatementKind>(
   'show_indexes',
   'describe',
   ...(USER_STATEMENT_KINDS as ReadonlySet<StatementKind>),
+  'switchover',
 ]);
 
 /** True for statements that change data or schema (and so are replicated). */
@@ -95,6 +97,14 @@ export function analyzeStatement(source: string): AnalyzedStatement {
         return { ...common, ...analyzeShowUsers(cursor) };
       }
       return analyzeShow(cursor, common);
+    case 'switchover': {
+      // SWITCHOVER group [TO region]: a planned change of the group's primary.
+      cursor.next();
+      const group = cursor.expectName('group');
+      const target = cursor.accept('to') ? cursor.expectName('region') : null;
+      cursor.expectEnd();
+      return { ...common, kind: 'switchover', group, target };
+    }
     case 'grant':
     case 'revoke':
       return { ...common, ...analyzeGrant(cursor, keyword) };

@@ -25,7 +25,10 @@ import {
   type Principal,
   type UserAdmin,
   type UserStatement,
+  type GroupRecord,
+  type HandoverRequest,
 } from '@minisql/common';
+import { HANDOVER_HOLD_MS, planSwitchover } from './switchover.js';
 import { chooseGroupForTable } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -47,6 +50,8 @@ export class CatalogService {
     /** Called after every schema change, so routes reflect it before the client asks. */
     private readonly onChanged: () => Promise<void>,
     private readonly users: UserAdmin,
+    /** Asks a primary to hand its group over (ReplicationService.Handover). */
+    private readonly handover: (primaryAddress: string, request: HandoverRequest) => Promise<void>,
   ) {}
 
   /** Runs one catalog statement on one region. */
@@ -79,6 +84,8 @@ export class CatalogService {
         return this.createIndex(statement, sql);
       case 'drop_index':
         return this.dropIndex(statement);
+      case 'switchover':
+        return this.switchover(statement);
       case 'show_tables': {
         const { view } = await this.store.load();
         const names = readyTables(view).map((t) => [t.name]);
@@ -96,6 +103,22 @@ export class CatalogService {
       default:
         throw errors.invalidArgument('statement for the master', `${statement.kind} statements go to the region holding the table`);
     }
+  }
+
+  /** A planned switchover (switchover.ts): the primary holds still, then the target takes the group. */
+  private async switchover(statement: Of<'switchover'>): Promise<ResultSet> {
+    const { view, groupRevisions } = await this.store.load();
+    const plan = planSwitchover(view, statement.group, statement.target);
+    const previous = view.groups.get(plan.group.id) as GroupRecord;
+    const started = performance.now();
+    await this.handover(view.regions.get(plan.from)?.grpcAddress as string, { group_id: previous.id, epoch: previous.epoch, target: plan.to, hold_ms: HANDOVER_HOLD_MS });
+    if (!(await this.store.updateGroup(plan.group, groupRevisions.get(plan.group.id) as string))) {
+      throw errors.invalidArgument(`switchover of ${plan.group.id}`, `the group changed while ${plan.from} held still; it keeps its primary (run it again)`);
+    }
+    const heldMs = Math.round(performance.now() - started);
+    this.logger.info('switchover', { group: plan.group.id, epoch: plan.group.epoch, primary: plan.to, previousPrimary: plan.from, heldMs });
+    await this.store.recordEvent('switchover', { group: plan.group.id, epoch: plan.group.epoch, primary: plan.to, previousPrimary: plan.from, heldMs, atMs: Date.now() });
+    return done('switchover', `group ${plan.group.id}: ${plan.to} is primary at epoch ${plan.group.epoch} (was ${plan.from}); statements held ${heldMs} ms`);
   }
 
   /** Finishes what a previous master left half done. */

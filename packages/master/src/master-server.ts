@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
-import { etcdOptions, EtcdKeys, loadProtos, serverCredentials, UserAdmin, UserDirectory, type Logger } from '@minisql/common';
+import { errorFromGrpcStatus, etcdOptions, EtcdKeys, loadProtos, MiniSqlError, replicationStub, serverCredentials, UserAdmin, UserDirectory, type HandoverRequest, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -43,6 +43,9 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string)
     clearTimeout(timer);
   }
 }
+
+/** Time a primary may take to hand its group over (its batches in flight finish), in milliseconds. */
+const HANDOVER_CALL_TIMEOUT_MS = 5_000;
 
 export class MasterServer implements MasterState {
   readonly masterId: string;
@@ -82,7 +85,7 @@ export class MasterServer implements MasterState {
     const keys = new EtcdKeys(options.etcdPrefix);
     // Users are known only where callers are proven: with TLS off everyone is let in.
     this.users = options.tls ? new UserDirectory(this.etcd, keys, logger.child('users')) : undefined;
-    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload(), new UserAdmin(this.etcd, keys, logger.child('users')));
+    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload(), new UserAdmin(this.etcd, keys, logger.child('users')), (address, request) => this.handover(address, request));
   }
 
   get address(): string {
@@ -121,6 +124,19 @@ export class MasterServer implements MasterState {
     this.server.forceShutdown();
     this.regions.close();
     this.etcd.close();
+  }
+
+  /** Asks a primary to hand its group over; resolves once every in-sync replica holds all it has. */
+  private handover(address: string, request: HandoverRequest): Promise<void> {
+    const stub = replicationStub(address, this.options.tls);
+    return new Promise<void>((resolve, reject) =>
+      stub.Handover(request, { deadline: Date.now() + HANDOVER_CALL_TIMEOUT_MS }, (error, response) => {
+        stub.close();
+        if (error) reject(errorFromGrpcStatus(error, address, HANDOVER_CALL_TIMEOUT_MS));
+        else if (response?.error?.code) reject(MiniSqlError.fromProto(response.error));
+        else resolve();
+      }),
+    );
   }
 
   private async campaignLoop(): Promise<void> {

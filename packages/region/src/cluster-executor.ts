@@ -17,6 +17,8 @@ import { WritePipeline } from './write-pipeline.js';
 
 export class ClusterExecutor {
   private readonly pipeline: WritePipeline;
+  /** The planned switchover under way, if any. */
+  private handover: { target: string; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     private readonly engine: SqlEngine,
@@ -29,7 +31,12 @@ export class ClusterExecutor {
     private readonly statementTimeoutMsMax = REGION_DEFAULTS.statementTimeoutMs,
   ) {
     this.pipeline = new WritePipeline({
-      executeBatch: (writes) => this.engine.executeBatch(writes),
+      // Writes queued before this region stopped being primary (or began a handover) are
+      // not run: on a replica they would be entries its primary never logged.
+      executeBatch: (writes) => {
+        const refused = this.membership.current.kind !== 'primary' || this.handover !== undefined ? this.notPrimary() : undefined;
+        return refused ? writes.map(() => refused) : this.engine.executeBatch(writes);
+      },
       replicate: (writes) => {
         const role = this.membership.current;
         if (role.kind !== 'primary') throw this.notPrimary();
@@ -39,6 +46,53 @@ export class ClusterExecutor {
       mayAcknowledge: () => this.acknowledgeRefusal(),
       isPrimary: () => this.membership.current.kind === 'primary',
     });
+    // The new epoch of a switchover ends the handover: this region is a replica now.
+    membership.onChange((role) => {
+      if (this.handover && role.kind !== 'primary') {
+        clearTimeout(this.handover.timer);
+        this.handover = undefined;
+      }
+    });
+  }
+
+  /**
+   * A planned switchover, on the primary (ReplicationService.Handover): stops taking
+   * statements, lets the batches in flight finish, and resolves once every in-sync
+   * replica holds every entry this region has. The master then makes `target` primary;
+   * the new epoch ends the handover. If none comes within `holdMs`, the region takes its
+   * group back by compare-and-set in etcd (the master's change, compared against the
+   * group's revision, then fails) and serves again.
+   */
+  async handOver(groupId: string, epoch: number, target: string, holdMs: number): Promise<void> {
+    const role = this.membership.current;
+    if (role.kind !== 'primary' || role.group.id !== groupId) throw errors.notPrimary(this.membership.regionId, `it does not lead ${groupId}`);
+    if (role.group.epoch !== epoch) throw errors.staleEpoch(groupId, role.group.epoch, epoch);
+    if (!role.group.inSync.includes(target)) throw errors.invalidArgument('switchover target', `${target} is not an in-sync replica of ${groupId}`);
+    if (this.handover) throw errors.invalidArgument('switchover', `${groupId} is already being handed over to ${this.handover.target}`);
+    const timer = setTimeout(() => void this.endHandover(groupId, epoch), holdMs);
+    timer.unref();
+    this.handover = { target, timer };
+    // Batches in flight finish (their writes were taken before the handover); none starts.
+    await this.pipeline.whilePaused(async () => undefined);
+    if (this.pipeline.unconfirmedEntries > 0) {
+      await this.endHandover(groupId, epoch);
+      throw errors.notEnoughReplicas(groupId);
+    }
+  }
+
+  /** The handover ends: deposed by the new epoch, or, without one, the group taken back. */
+  private async endHandover(groupId: string, epoch: number): Promise<void> {
+    const handover = this.handover;
+    if (!handover) return;
+    clearTimeout(handover.timer);
+    const role = this.membership.current;
+    if (role.kind === 'primary' && role.group.id === groupId && role.group.epoch === epoch) {
+      const kept = await this.membership.reclaimGroup(groupId, epoch).catch(() => false);
+      if (this.handover === handover) this.handover = undefined;
+      if (!kept) await this.membership.refresh().catch(() => undefined);
+      return;
+    }
+    this.handover = undefined;
   }
 
   /** Entries whose replication failed and that the in-sync replicas may still lack. */
@@ -87,6 +141,7 @@ export class ClusterExecutor {
       leaseValid: this.lease.valid(),
       unconfirmedEntries: this.pipeline.unconfirmedEntries,
       strictReplication: this.strict,
+      ...(this.handover ? { handingOverTo: this.handover.target } : {}),
     };
   }
 

@@ -17,6 +17,11 @@ export interface FencingView {
   unconfirmedEntries: number;
   /** Refuse writes while the group has no in-sync replica (strictReplication). */
   strictReplication: boolean;
+  /**
+   * A planned switchover is under way: this primary hands its group to `target` and
+   * takes no statement meanwhile (the batches already in flight still finish).
+   */
+  handingOverTo?: string;
 }
 
 export type FencedAction =
@@ -40,15 +45,23 @@ const refuse = (error: MiniSqlError, refreshView = false): FencingDecision => ({
 export function decide(view: FencingView, action: FencedAction): FencingDecision {
   switch (action.kind) {
     case 'write':
-      return primaryRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? strictRefusal(view) ?? ALLOW;
+      return primaryRefusal(view) ?? handoverRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? strictRefusal(view) ?? ALLOW;
     case 'read':
       if (action.replicaRead && view.role.kind === 'replica') return { verdict: 'allow', stale: true };
-      return primaryRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? ALLOW;
+      return primaryRefusal(view) ?? handoverRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? ALLOW;
     case 'answer-read':
-      return primaryRefusal(view) ?? unconfirmedRefusal(view) ?? ALLOW;
+      // The target may take writes as soon as the master has switched: a read answered
+      // here after that could miss them.
+      return primaryRefusal(view) ?? handoverRefusal(view) ?? unconfirmedRefusal(view) ?? ALLOW;
     case 'acknowledge':
       return primaryRefusal(view) ?? ALLOW;
   }
+}
+
+/** While handing over, statements go to the new primary (the client retries through a fresh route). */
+function handoverRefusal(view: FencingView): FencingDecision | undefined {
+  if (view.handingOverTo === undefined || view.role.kind !== 'primary') return undefined;
+  return refuse(errors.notPrimary(view.regionId, `it is handing group ${view.role.group.id} over to ${view.handingOverTo} (a planned switchover)`));
 }
 
 /** Why this region may not act as primary now. */

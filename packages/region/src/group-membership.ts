@@ -126,6 +126,18 @@ export class GroupMembership {
     return changed;
   }
 
+  /**
+   * As primary of `groupId` in `epoch`, after a handover the master did not complete:
+   * writes the group record again unchanged, which moves its revision, so a switchover
+   * the master may still be about to write (compared against the old revision) fails.
+   * False when the group changed first: the switchover landed.
+   */
+  async reclaimGroup(groupId: string, epoch: number): Promise<boolean> {
+    const kept = await this.changeOwnGroup(groupId, epoch, (record) => ({ ...record }));
+    this.logger.warn(kept ? 'a switchover did not complete: this primary serves its group again' : 'the switchover landed while the hold ended', { group: groupId, epoch });
+    return kept;
+  }
+
   /** The FTP address of a live region. */
   ftpAddressOf(regionId: string): string | undefined {
     return this.regions.get(regionId)?.ftpAddress;

@@ -99,7 +99,7 @@ export class RegionServer {
     }
     this.server.addService(
       replication.minisql.v1.ReplicationService.service,
-      replicationServiceHandlers(this.engine, this.cluster?.membership, joins, this.options.regionId, this.incarnation, this.logger.child('replication')),
+      replicationServiceHandlers(this.engine, this.cluster?.membership, joins, executor, this.options.regionId, this.incarnation, this.logger.child('replication')),
     );
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, port) => (error ? reject(error) : resolve(port)));

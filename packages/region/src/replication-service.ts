@@ -9,19 +9,23 @@
  * The epoch fencing then decides whether the named region is the group's primary.
  */
 import * as grpc from '@grpc/grpc-js';
-import { callerOf, checkRegionClaim, checkServerCaller, encodeParams, errors, paramFromProto, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
+import { callerOf, checkMasterCaller, checkRegionClaim, checkServerCaller, encodeParams, errors, paramFromProto, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
+import type { ClusterExecutor } from './cluster-executor.js';
 import type { JoinCoordinator } from './group-join.js';
 import type { SqlEngine } from './sql-engine.js';
 
 /** Bounds on the beat interval a master may ask for, in milliseconds. */
 const HEALTH_INTERVAL_MS_MIN = 50;
 const HEALTH_INTERVAL_MS_MAX = 10_000;
+/** The longest a primary holds still for a switchover the master does not complete, in milliseconds. */
+const HANDOVER_HOLD_MS_MAX = 10_000;
 
 export function replicationServiceHandlers(
   engine: SqlEngine,
   membership: GroupMembership | undefined,
   joins: JoinCoordinator | undefined,
+  executor: ClusterExecutor | undefined,
   regionId: string,
   incarnation: string,
   logger: Logger,
@@ -96,6 +100,20 @@ export function replicationServiceHandlers(
         })
         .then(
           (response) => callback(null, response),
+          (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
+        );
+    },
+    Handover(call, callback) {
+      Promise.resolve()
+        .then(() => refuse(checkMasterCaller(callerOf(call), 'Handover'), logger))
+        .then(() => {
+          if (!executor) return standalone();
+          const { group_id: group, epoch, target, hold_ms: holdMs } = call.request;
+          logger.info('handing the group over (planned switchover)', { group, epoch, target });
+          return executor.handOver(group, epoch, target, Math.min(Math.max(holdMs, 100), HANDOVER_HOLD_MS_MAX));
+        })
+        .then(
+          () => callback(null, {}),
           (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
         );
     },
