@@ -38,6 +38,11 @@ export interface Database {
    * epoch 1 -> 1"). Must not throw: a failure is described.
    */
   runaway?(test: TestContext, deadlineMs: number): Promise<string>;
+  /**
+   * Hands every group's primary role to one of its replicas on purpose (a planned
+   * switchover), for the switchover nemesis; resolves with what each said. Must not throw.
+   */
+  switchover?(test: TestContext): Promise<string>;
   /** Remote paths of log files to copy into the store after the run, per node. */
   logFiles?(test: TestContext, node: string): string[];
   /**

@@ -221,6 +221,29 @@ export class MinisqlDatabase implements Database {
     }
   }
 
+  /** `switchover gN;` for every group, as the admin: each group's primary hands over to a replica. */
+  async switchover(test: TestContext): Promise<string> {
+    try {
+      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
+      try {
+        const groups = (await client.clusterStatus()).groups.filter((group) => group.in_sync.length > 0);
+        const outcomes = await Promise.all(
+          groups.map((group) =>
+            client.execute(`switchover ${group.group_id};`).then(
+              (result) => result.message ?? 'done',
+              (error: unknown) => `${group.group_id}: ${error instanceof MiniSqlError ? `${error.code}: ${error.message}` : String(error)}`,
+            ),
+          ),
+        );
+        return outcomes.length === 0 ? 'no group with an in-sync replica' : outcomes.join('; ');
+      } finally {
+        client.close();
+      }
+    } catch (error) {
+      return `no switchover: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
     const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000 });
     try {

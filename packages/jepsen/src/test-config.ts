@@ -14,7 +14,7 @@ import { JepsenError } from './jepsen-errors.js';
  * name (minisql: `kill:master`, `kill:etcd`), with ops of their own (`kill-master` /
  * `start-master`), so one run can kill regions, masters and etcd members in turn.
  */
-export type NemesisMode = 'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'runaway' | 'none' | `kill:${string}` | `pause:${string}`;
+export type NemesisMode = 'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'runaway' | 'switchover' | 'none' | `kill:${string}` | `pause:${string}`;
 export type PartitionMethod = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge' | 'one-way';
 export type PartitionAction = 'drop' | 'reject';
 export type ModelName = 'cas-register' | 'register' | 'mutex';
@@ -133,7 +133,7 @@ export class TestConfigError extends JepsenError<'INVALID_TEST_CONFIG'> {
 
 const PARTITION_METHODS: readonly PartitionMethod[] = ['one', 'majority', 'majorities-ring', 'minority-third', 'primaries', 'halves', 'bridge', 'one-way'];
 const PARTITION_ACTIONS: readonly PartitionAction[] = ['drop', 'reject'];
-const NEMESIS_MODES: readonly NemesisMode[] = ['partition', 'clock', 'pause', 'kill', 'delay', 'loss', 'runaway', 'none'];
+const NEMESIS_MODES: readonly NemesisMode[] = ['partition', 'clock', 'pause', 'kill', 'delay', 'loss', 'runaway', 'switchover', 'none'];
 const MODELS: readonly ModelName[] = ['cas-register', 'register', 'mutex'];
 const ALGORITHMS: readonly AlgorithmName[] = ['competition', 'wgl', 'linear'];
 const WORKLOADS: readonly WorkloadName[] = ['cas-register', 'register', 'set', 'mutex'];

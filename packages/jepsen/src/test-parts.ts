@@ -12,6 +12,7 @@ import { PacketNemesis, START_DELAY, START_LOSS, STOP_DELAY, STOP_LOSS } from '.
 import { PartitionNemesis, START_PARTITION, STOP_PARTITION } from './nemesis-partition.js';
 import { KILL, killNemesis, PAUSE, pauseNemesis, RESUME, START } from './nemesis-process.js';
 import { RunawayNemesis, START_RUNAWAY, STOP_RUNAWAY } from './nemesis-runaway.js';
+import { START_SWITCHOVER, STOP_SWITCHOVER, SwitchoverNemesis } from './nemesis-switchover.js';
 import type { Nemesis } from './nemesis.js';
 import { NetnsHosts } from './netns-hosts.js';
 import type { Remote } from './remote.js';
@@ -96,6 +97,10 @@ export function nemesisFor(config: TestConfig, random: () => number): { nemesis:
       case 'runaway':
         nemeses.push(new RunawayNemesis());
         schedule.push({ startF: START_RUNAWAY, stopF: STOP_RUNAWAY });
+        break;
+      case 'switchover':
+        nemeses.push(new SwitchoverNemesis());
+        schedule.push({ startF: START_SWITCHOVER, stopF: STOP_SWITCHOVER });
         break;
     }
   }

@@ -128,6 +128,18 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     assertCopiesEqual(run.results);
   });
 
+  it('minisql stays linearizable while every group switches its primary on purpose, again and again', async () => {
+    const run = await minisqlRun({ seed: 11, nemesis: { mode: 'switchover', interval: 2 }, time_limit: 12 });
+    assert.equal(run.verdict.valid, true, run.verdict.summary);
+    const switched = run.history
+      .filter((op) => (op.f === 'start-switchover' || op.f === 'stop-switchover') && op.type === 'info')
+      .flatMap((op) => String(op.value).split('; '))
+      .filter((outcome) => / is primary at epoch \d+ \(was /.test(outcome));
+    assert.ok(switched.length >= 4, `only ${switched.length} switchovers happened: ${switched.join(' | ')}`);
+    assert.ok(historyFacts(run).okOps > 50, 'too few ops succeeded while primaries switched');
+    assertCopiesEqual(run.results);
+  });
+
   it('replica reads presented as linearizable are caught: the run is invalid and the timeline shows the ops that prove it', async () => {
     // A stale replica read needs a partition that leaves a client reading a replica the
     // primary no longer writes to; which partitions do depends on the run's timing, so the

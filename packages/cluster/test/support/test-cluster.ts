@@ -6,10 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, FIRST_ADMIN, freePort, type Login, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
+import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, FIRST_ADMIN, freePort, hideIpServerNameWarning, type Login, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
 import type { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/local-cluster.js';
+
+// The tests' own connections name servers by IP, as the processes do.
+hideIpServerNameWarning();
 
 /** Bound on every wait for the cluster to reach a state, in milliseconds. */
 export const WAIT_TIMEOUT_MS = 20_000;
