@@ -4,7 +4,7 @@
  * through the master and cached. A select over tables on several groups is joined in
  * the client (cross-group-query.ts).
  */
-import { AnalysisCache, CATALOG_KINDS, errors, MiniSqlError, newRequestId, type ClusterStatusResponse__Output, type Route__Output, type Login, type SqlParam, type TlsIdentity } from '@minisql/common';
+import { AnalysisCache, CATALOG_KINDS, errors, MiniSqlError, newRequestId, type BackupPart__Output, type ClusterStatusResponse__Output, type Route__Output, type Login, type SqlParam, type TlsIdentity } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
@@ -118,6 +118,21 @@ export class ClusterClient {
       verifications.push(await this.withRouteRetries([name], async () => this.region((await this.routesFor([name]))[0] as Route__Output).verify(name, VERIFY_TIMEOUT_MS)));
     }
     return verifications;
+  }
+
+  /**
+   * A backup of `table` as SQL from its primary, at one log position (RegionService.Backup).
+   * `onPart` gets each part; `fresh` is true on the first part of an attempt, which starts
+   * the table over (a failover during the backup makes the next attempt on the new primary).
+   */
+  async backupTable(table: string, onPart: (part: BackupPart__Output, fresh: boolean) => Promise<void>): Promise<void> {
+    await this.withRouteRetries([table], async () => {
+      let fresh = true;
+      for await (const part of this.region((await this.routesFor([table]))[0] as Route__Output).backup(table)) {
+        await onPart(part, fresh);
+        fresh = false;
+      }
+    });
   }
 
   /** Runs `attempt`, refreshing the routes of `tables` and trying again through a failover. */

@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   errorFromGrpcStatus,
+  errors,
   EXECUTE_FRAMING,
   MiniSqlError,
   regionStub,
@@ -12,6 +13,7 @@ import {
   SequencedStream,
   toProtoValue,
   type SqlParam,
+  type BackupPart__Output,
   type ExecuteFrame,
   type ExecuteRequest,
   type ExecuteResponse__Output,
@@ -55,6 +57,24 @@ export class RegionTransport {
   /** Sends one statement on the statement stream; rejects with a MiniSqlError when no answer comes. */
   execute(request: Omit<ExecuteRequest, 'sequence'>, timeoutMs: number): Promise<ExecuteResponse__Output> {
     return this.statements.request(request, timeoutMs);
+  }
+
+  /** A backup of `table` as SQL, part by part (RegionService.Backup); throws the MiniSqlError of a failed one. */
+  async *backup(table: string): AsyncGenerator<BackupPart__Output> {
+    const call = this.stub.Backup({ table });
+    try {
+      for await (const part of call as AsyncIterable<BackupPart__Output>) {
+        if (part.error?.code) throw MiniSqlError.fromProto(part.error);
+        yield part;
+        if (part.done) return;
+      }
+      throw errors.unavailable(this.address, `the backup of table \`${table}\` ended before its last part`);
+    } catch (error) {
+      if (error instanceof MiniSqlError) throw error;
+      throw errorFromGrpcStatus(error as grpc.ServiceError, this.address, 0);
+    } finally {
+      call.cancel();
+    }
   }
 
   /** Executes one statement; resolves with its result or throws the MiniSqlError it produced. */

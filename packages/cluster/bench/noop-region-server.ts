@@ -32,6 +32,10 @@ const handlers: RegionServiceHandlers = {
   Verify(_call, callback) {
     callback(null, { error: { code: 'UNSUPPORTED_STATEMENT', message: 'the no-op region holds no tables' } });
   },
+  Backup(call) {
+    call.write({ error: { code: 'UNSUPPORTED_STATEMENT', message: 'the no-op region holds no tables' }, done: true });
+    call.end();
+  },
 };
 
 const server = new grpc.Server();

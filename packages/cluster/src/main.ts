@@ -6,14 +6,18 @@
  *   etcd-args [--config F]                      etcd's arguments for THIS_NAME (scripts/etcd.sh)
  *   certs [--config F] [--out DIR]              the cluster's authority and certificates
  *   init [--config F]                           etcd's authentication and the first admin
+ *   backup --to DIR | restore --from DIR        every table as SQL, with a manifest
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ADMIN_PASSWORD_FILE, secureCluster, certificatePlan, findHost, FIRST_ADMIN, loadClusterConfig, makeCertificates, MiniSqlError, hideIpServerNameWarning } from '@minisql/common';
+import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, loadTlsIdentity, masterAddresses, secureCluster, certificatePlan, findHost, FIRST_ADMIN, loadClusterConfig, makeCertificates, MiniSqlError, hideIpServerNameWarning } from '@minisql/common';
 import { sendControl, startControlServer } from './control-server.js';
 import { etcdArguments } from './etcd-arguments.js';
+import { ClusterClient } from '@minisql/client';
+import { readFileSync } from 'node:fs';
+import { backupCluster, restoreCluster } from './backup.js';
 import { LocalCluster } from './local-cluster.js';
 
 hideIpServerNameWarning();
@@ -37,11 +41,17 @@ const USAGE = `usage: minisql-cluster COMMAND [--config FILE]
   init                           once etcd runs on every etcd host: turn etcd's authentication
                                  on (each host its own etcd user) and make the first admin
                                  user, its password in CERTSDIR/admin.password (mode 600)
+  backup --to DIR                every table as SQL from its primary, each at one log position,
+                                 with manifest.json (positions, rows, SHA-256); consistent table
+                                 by table, not across tables
+  restore --from DIR             a backup into a cluster that holds none of its tables
+  --user NAME, --password-file F the login of backup and restore (default admin, and
+                                 CERTSDIR/admin.password; $MINISQL_PASSWORD wins)
   --config FILE                  the configuration (default $MINISQL_CONFIG, else config/local.yaml)`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { config: { type: 'string' }, out: { type: 'string' }, 'no-repl': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, out: { type: 'string' }, to: { type: 'string' }, from: { type: 'string' }, user: { type: 'string' }, 'password-file': { type: 'string' }, 'no-repl': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
     strict: true,
   });
@@ -80,6 +90,20 @@ async function main(): Promise<number> {
       console.log('ca.key signs new certificates: keep it off the hosts.');
       return 0;
     }
+    case 'backup':
+    case 'restore': {
+      const dir = command === 'backup' ? values.to : values.from;
+      if (dir === undefined) throw new Error(`${command} needs ${command === 'backup' ? '--to DIR' : '--from DIR'}`);
+      const client = await adminClient(config, values.user, values['password-file']);
+      try {
+        const say = (line: string) => console.error(`${command}: ${line}`);
+        const manifest = command === 'backup' ? await backupCluster(client, dir, say) : await restoreCluster(client, dir, say);
+        console.log(`${command === 'backup' ? 'backed up' : 'restored'} ${manifest.tables.length} table(s), ${manifest.tables.reduce((sum, t) => sum + t.rows, 0).toLocaleString('en')} rows; ${manifest.consistency}`);
+      } finally {
+        client.close();
+      }
+      return 0;
+    }
     case 'init': {
       const done = await secureCluster(config, config.certsDir);
       console.log(done.length > 0 ? done.join('\n') : 'the cluster was initialised before: nothing to do');
@@ -88,6 +112,13 @@ async function main(): Promise<number> {
     default:
       throw new Error(`unknown command ${command}\n${USAGE}`);
   }
+}
+
+/** A client of the configuration's masters, logged in (default: the first admin, whose password the cluster made). */
+async function adminClient(config: ReturnType<typeof loadClusterConfig>, user = FIRST_ADMIN, passwordFile = join(config.certsDir, ADMIN_PASSWORD_FILE)): Promise<ClusterClient> {
+  if (!config.tls) return ClusterClient.connect({ masterAddresses: masterAddresses(config) });
+  const password = process.env.MINISQL_PASSWORD ?? readFileSync(passwordFile, 'utf8').trim();
+  return ClusterClient.connect({ masterAddresses: masterAddresses(config), tls: loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME), login: { user, password } });
 }
 
 function statusAddress(config: ReturnType<typeof loadClusterConfig>): string {

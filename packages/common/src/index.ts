@@ -42,3 +42,4 @@ export * from './security/principal.js';
 export * from './security/user-admin.js';
 export * from './security/secure-cluster.js';
 export * from './security/tls-warnings.js';
+export * from './sql-dump.js';

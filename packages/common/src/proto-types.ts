@@ -33,3 +33,4 @@ export type { MemberChecksum, MemberChecksum__Output } from './generated/minisql
 export type { TableChecksumResponse, TableChecksumResponse__Output } from './generated/minisql/v1/TableChecksumResponse.js';
 export type { HandoverRequest, HandoverRequest__Output } from './generated/minisql/v1/HandoverRequest.js';
 export type { HandoverResponse, HandoverResponse__Output } from './generated/minisql/v1/HandoverResponse.js';
+export type { BackupPart, BackupPart__Output } from './generated/minisql/v1/BackupPart.js';

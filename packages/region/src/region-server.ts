@@ -84,7 +84,7 @@ export class RegionServer {
       ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication, this.options.statementTimeoutMs)
       : undefined;
     const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.options.tls, this.logger.child('verify')) : undefined;
-    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs, this.cluster?.users));
+    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs, this.cluster?.users, join(this.options.dataDir, 'backups')));
     let joins: JoinCoordinator | undefined;
     if (this.cluster && executor) {
       const { membership, replicator, ftp } = this.cluster;

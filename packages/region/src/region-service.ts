@@ -3,6 +3,10 @@
  * message in the response: a bad statement never fails the call or the process.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backupParts } from './table-backup.js';
 import {
   callerOf,
   FrameBatcher,
@@ -39,6 +43,8 @@ export function regionServiceHandlers(
   statementTimeoutMsMax = REGION_DEFAULTS.statementTimeoutMs,
   /** The users, to log clients in (cluster with TLS only). */
   users?: UserDirectory,
+  /** Where backups make their snapshots (removed as soon as each is read). */
+  backupDir = join(tmpdir(), 'minisql-backups'),
 ): RegionServiceHandlers {
   const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Promise<Principal>): Promise<ExecuteResponse> =>
     respond(request, logger, async (timed) => {
@@ -87,6 +93,23 @@ export function regionServiceHandlers(
       });
       // A broken stream: the client opens a new one; the statements still running finish.
       call.on('error', () => undefined);
+    },
+    Backup(call): void {
+      void (async () => {
+        try {
+          // A backup reads every row of a table: an operator's action.
+          const principal = await principalOf(call, users);
+          const refused = principal.kind === 'user' ? refusal(principal.record, [{ privilege: 'admin' }], 'backup') : undefined;
+          if (refused) throw refused;
+          for await (const part of backupParts(engine.tableFile(call.request.table), backupDir)) {
+            if (call.cancelled) return;
+            if (!call.write(part)) await once(call, 'drain');
+          }
+        } catch (thrown) {
+          if (!call.cancelled) call.write({ error: MiniSqlError.from(thrown).toProto(), done: true });
+        }
+        if (!call.cancelled) call.end();
+      })();
     },
     Ping(_call, callback): void {
       callback(null, { region_id: regionId, incarnation });

@@ -185,6 +185,11 @@ export class SqlEngine {
   }
 
   /** The checksum of every row of `table` at its last committed log position (verify). */
+  /** The file of a table, for a backup (table-backup.ts); TABLE_NOT_FOUND naming it when there is none. */
+  tableFile(name: string): TableFile {
+    return this.catalog.require(name);
+  }
+
   tableChecksum(table: string): { table: string; position: number; rows: number; checksum: string } {
     const file = this.catalog.require(table);
     return { table: file.name, ...file.checksum() };
