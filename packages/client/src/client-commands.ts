@@ -1,7 +1,7 @@
 /**
  * The commands the client runs itself instead of sending them to the server:
  * `execfile F;` (or `source F;`, MySQL's name), `quit;`, `exit;`, `help;`, `status;`,
- * `verify [T];`. Pure: this file
+ * `verify [T];`, `dump [T];`. Pure: this file
  * only recognises them.
  */
 import { errors, isSignificant, tokenize, type Token } from '@minisql/common';
@@ -11,7 +11,8 @@ export type ClientCommand =
   | { kind: 'quit' }
   | { kind: 'help' }
   | { kind: 'status' }
-  | { kind: 'verify'; table?: string };
+  | { kind: 'verify'; table?: string }
+  | { kind: 'dump'; table?: string };
 
 /**
  * The client command a statement is, or null for SQL meant for the server. Keywords are
@@ -35,11 +36,15 @@ export function parseClientCommand(statementText: string): ClientCommand | null 
       return { kind: 'help' };
     case 'status':
       return args.length === 0 ? { kind: 'status' } : null;
-    case 'verify': {
-      if (args.length === 0) return { kind: 'verify' };
+    case 'verify':
+    case 'dump': {
+      const kind = first.text.toLowerCase() as 'verify' | 'dump';
+      if (args.length === 0) return { kind };
       const [table] = args;
-      if (args.length === 1 && table !== undefined && (table.kind === 'identifier' || table.kind === 'quoted_identifier')) return { kind: 'verify', table: table.value ?? table.text };
-      throw errors.invalidArgument('verify', 'expected a table name or nothing, as in verify; or verify T;');
+      // A bare name is its text; a quoted one its value (the quotes taken off).
+      if (args.length === 1 && table !== undefined && table.kind === 'identifier') return { kind, table: table.text };
+      if (args.length === 1 && table !== undefined && table.kind === 'quoted_identifier') return { kind, table: table.value };
+      throw errors.invalidArgument(kind, `expected a table name or nothing, as in ${kind}; or ${kind} T;`);
     }
     case 'execfile':
     case 'source':
@@ -80,6 +85,8 @@ Client commands:
   status;         show the cluster: regions, replica groups, tables
   verify [T];     compare the copies of T (of every table) on each member of its
                   group at one log position; writes to the group pause meanwhile
+  dump [T];       T (every table) as SQL that execfile runs back, read on its primary
+                  at one log position (for large tables: minisql-cluster backup)
   help;           show this text
   quit; exit;     leave (Ctrl-D too); Ctrl-C clears the statement being typed
 Tab completes keywords and table names.

@@ -5,3 +5,4 @@ export * from './query-result.js';
 export * from './region-transport.js';
 export * from './region-pool.js';
 export * from './table-verification.js';
+export { COMMAND_LINE_ORIGIN, ScriptRunner, type StatementExecutor } from './script-runner.js';

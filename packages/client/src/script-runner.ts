@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, errors, MiniSqlError, type ClusterStatusResponse__Output, type ScriptStatement } from '@minisql/common';
+import { ErrorCode, errors, MiniSqlError, type BackupPart__Output, type ClusterStatusResponse__Output, type ScriptStatement } from '@minisql/common';
 import { formatClusterStatus } from './status-format.js';
 import { divergence, formatVerification, type TableVerification } from './table-verification.js';
 import { HELP_TEXT, parseClientCommand } from './client-commands.js';
@@ -23,6 +23,8 @@ export interface StatementExecutor {
   clusterStatus?(): Promise<ClusterStatusResponse__Output>;
   /** Compares the copies of a table (of every table when none is named) on their members. */
   verify?(table?: string): Promise<TableVerification[]>;
+  /** A table as SQL from its primary, part by part (`fresh`: the first part of an attempt). */
+  backupTable?(table: string, onPart: (part: BackupPart__Output, fresh: boolean) => Promise<void>): Promise<void>;
 }
 
 /** Where text goes: `process.stdout`, or a string collector in tests. */
@@ -166,6 +168,7 @@ export class ScriptRunner {
     if (command?.kind === 'execfile') return this.execFile(command.path, origin, statement.line);
     if (command?.kind === 'status') return this.showStatus(origin, statement.line);
     if (command?.kind === 'verify') return this.verify(command.table, origin, statement.line);
+    if (command?.kind === 'dump') return this.dump(command.table, origin, statement.line);
     return this.executeSql(statement, origin);
   }
 
@@ -176,6 +179,32 @@ export class ScriptRunner {
     }
     try {
       this.writeOut(`${formatClusterStatus(await this.executor.clusterStatus())}\n`);
+      return { outcome: 'continue', ok: true };
+    } catch (error) {
+      this.fail(error, origin, line);
+      return { outcome: 'continue', ok: false };
+    }
+  }
+
+  /** Prints tables as SQL, each whole once read (an attempt cut by a failover starts over). */
+  private async dump(table: string | undefined, origin: StatementOrigin, line: number): Promise<StatementOutcome> {
+    const { backupTable, clusterStatus } = this.executor;
+    if (!backupTable || !clusterStatus) {
+      this.fail(errors.unsupported('dump without a master (connect with --master or --config)'), origin, line);
+      return { outcome: 'continue', ok: false };
+    }
+    try {
+      const tables = table !== undefined ? [table] : (await clusterStatus.call(this.executor)).groups.flatMap((group) => group.tables).sort();
+      for (const name of tables) {
+        let text = '';
+        let position = 0;
+        await backupTable.call(this.executor, name, async (part, fresh) => {
+          if (fresh) text = '';
+          position = Number(part.position);
+          text += part.statements.map((statement) => `${statement}\n`).join('');
+        });
+        this.writeOut(`-- table ${name} at log position ${position}\n${text}\n`);
+      }
       return { outcome: 'continue', ok: true };
     } catch (error) {
       this.fail(error, origin, line);

@@ -22,6 +22,13 @@ describe('parseClientCommand', () => {
     assert.deepEqual(parseClientCommand('execfile `b.sql`'), { kind: 'execfile', path: 'b.sql' });
   });
 
+  it('names the table of verify and dump, bare or in backticks, or none', () => {
+    assert.deepEqual(parseClientCommand('verify students'), { kind: 'verify', table: 'students' });
+    assert.deepEqual(parseClientCommand('DUMP `odd table`'), { kind: 'dump', table: 'odd table' });
+    assert.deepEqual(parseClientCommand('dump'), { kind: 'dump' });
+    assert.throws(() => parseClientCommand('dump a b'), /invalid dump: expected a table name or nothing/);
+  });
+
   it('leaves SQL for the server', () => {
     assert.equal(parseClientCommand('select quit from t'), null);
     assert.equal(parseClientCommand('show tables'), null);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterClient } from '@minisql/client';
+import { ClusterClient, COMMAND_LINE_ORIGIN, ScriptRunner } from '@minisql/client';
 import type { MiniSqlError } from '@minisql/common';
 import { backupCluster, readManifest, restoreCluster } from '../src/backup.js';
 import { TestCluster } from './support/test-cluster.js';
@@ -90,6 +90,25 @@ describe('a backup', () => {
       await fresh.stop();
     }
     await assert.rejects(restoreCluster(await target.client(), dir), (error: MiniSqlError) => error.code === 'TABLE_EXISTS');
+  });
+
+  it('dump; prints a table as SQL that execfile runs back to the same rows', async () => {
+    const printed: string[] = [];
+    const sink = { write: (text: string) => printed.push(text), isTTY: false };
+    const source_ = await source.client();
+    const dumping = new ScriptRunner({ executor: source_, out: sink, err: sink, cwd: work, format: 'table' });
+    await dumping.runScript('dump people;', COMMAND_LINE_ORIGIN);
+    assert.equal(dumping.failures, 0, printed.join(''));
+    const dump = printed.join('');
+    assert.match(dump, /^-- table people at log position \d+\ncreate table `people` \(/);
+    const restored = await target.client();
+    await restored.execute('drop table people;');
+    writeFileSync(join(work, 'people.sql'), dump);
+    const replaying = new ScriptRunner({ executor: restored, out: sink, err: sink, cwd: work, format: 'table' });
+    await replaying.runScript('execfile people.sql;', COMMAND_LINE_ORIGIN);
+    assert.equal(replaying.failures, 0, printed.join(''));
+    const people = 'select id, name, score, big, note from people order by id;';
+    assert.deepEqual(await rowsOf(restored, people), await rowsOf(source_, people));
   });
 
   it('is for admins only', async () => {
