@@ -77,7 +77,7 @@ describe('an unreachable etcd', () => {
         'hosts:',
         `  - { name: etcd0, ip: 127.0.0.1, roles: [etcd], ports: { etcdClient: ${closed} } }`,
         `  - { name: master1, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()}, status: ${await freePort()} } }`,
-        `  - { name: region1, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()} } }`,
+        `  - { name: region1, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()}, metrics: ${await freePort()} } }`,
       ].join('\n'),
     );
     const config = loadClusterConfig(configPath);

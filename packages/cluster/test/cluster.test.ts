@@ -130,6 +130,24 @@ describe('regions, groups and placement', () => {
     assert.equal((await test.statusPage('/nowhere')).status, 404);
   });
 
+  it("serves each region's metrics and the health checks a load balancer asks", async () => {
+    const client = await test.client();
+    await client.execute("insert into t1 values (1001, 'metrics');");
+    await client.execute('select v from t1 where id = 1001;');
+    const group = (await client.clusterStatus()).groups.find((g) => g.tables.includes('t1'));
+    const [primary, replica] = [group?.primary as string, group?.in_sync[0] as string];
+    const metrics = await test.regionEndpoint(primary, '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^minisql_region_statements_total\{kind="insert",outcome="ok"\} [1-9]\d*$/m);
+    assert.match(metrics.body, /^minisql_region_statement_seconds_bucket\{kind="select",le="\+Inf"\} [1-9]\d*$/m);
+    assert.match(metrics.body, /^minisql_region_write_batch_writes_count [1-9]\d*$/m);
+    assert.match(metrics.body, /^minisql_region_table_file_bytes\{table="t1"\} [1-9]\d*$/m);
+    assert.match(metrics.body, new RegExp(`^minisql_region_is_primary\\{group="${group?.group_id}"\\} 1$`, 'm'));
+    assert.equal((await test.regionEndpoint(replica, '/health')).status, 200);
+    assert.equal((await test.regionEndpoint(primary, '/primary/t1')).status, 200);
+    assert.equal((await test.regionEndpoint(replica, '/primary/t1')).status, 503);
+  });
+
   it('keeps the catalog and keeps answering routes after the master is killed and restarted', async () => {
     await test.cluster.kill('master1');
     await test.cluster.restart('master1');

@@ -20,7 +20,7 @@ describe('shipped configurations', () => {
       ['region3', '127.0.0.1', 'region'],
       ['region4', '127.0.0.1', 'region'],
     ]);
-    const ports = config.hosts.flatMap((h) => (h.roles.includes('region') ? [h.ports.region, h.ports.ftp] : [h.ports.master, h.ports.etcdClient, h.ports.etcdPeer]));
+    const ports = config.hosts.flatMap((h) => (h.roles.includes('region') ? [h.ports.region, h.ports.ftp, h.ports.metrics] : [h.ports.master, h.ports.etcdClient, h.ports.etcdPeer]));
     assert.equal(new Set(ports).size, ports.length, 'every loopback port is distinct');
   });
 

@@ -20,6 +20,8 @@ export interface HostPorts {
   ftp: number;
   /** The master's HTTP status page. */
   status: number;
+  /** A region's HTTP(S) endpoint: /metrics, /health, /primary/TABLE. */
+  metrics: number;
   /** etcd client and peer ports. */
   etcdClient: number;
   etcdPeer: number;
@@ -97,7 +99,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   ftpPassivePortMin: 30_000,
   ftpPassivePortMax: 30_099,
   dataDir: 'data',
-  ports: Object.freeze({ master: 7000, region: 7001, ftp: 7021, status: 8080, etcdClient: 2379, etcdPeer: 2380 }),
+  ports: Object.freeze({ master: 7000, region: 7001, ftp: 7021, status: 8080, metrics: 7090, etcdClient: 2379, etcdPeer: 2380 }),
 });
 
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;

@@ -43,3 +43,5 @@ export * from './security/user-admin.js';
 export * from './security/secure-cluster.js';
 export * from './security/tls-warnings.js';
 export * from './sql-dump.js';
+export * from './metrics.js';
+export * from './security/http-endpoint.js';

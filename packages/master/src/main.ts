@@ -4,9 +4,8 @@
  *   minisql-master --config minisql.yaml      (THIS_NAME picks the host)
  * Environment: THIS_NAME, MINISQL_CONFIG, MINISQL_LOG_LEVEL.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { errors, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, hideIpServerNameWarning } from '@minisql/common';
+import { findHost, readSecretFile, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, hideIpServerNameWarning } from '@minisql/common';
 import type { MasterOptions } from './master-options.js';
 import { MasterServer } from './master-server.js';
 
@@ -74,16 +73,3 @@ async function main(): Promise<void> {
 }
 
 void main();
-
-/** A secret from a file of mode 600; INVALID_CONFIG naming the file when it cannot be read or others can read it. */
-function readSecretFile(path: string, source: string): string {
-  let text: string;
-  try {
-    if ((statSync(path).mode & 0o077) !== 0) throw new Error('it can be read by others: chmod 600 it');
-    text = readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    throw errors.invalidConfig(source, 'statusTokenFile', `${path}: ${(error as Error).message}`);
-  }
-  if (text.length < 16) throw errors.invalidConfig(source, 'statusTokenFile', `${path} holds fewer than 16 characters: a token must be hard to guess`);
-  return text;
-}

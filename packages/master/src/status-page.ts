@@ -3,10 +3,8 @@
  * groups with epochs and in-sync sets, replicas copying, tables, the recent failover
  * timeline) and the same facts as metrics in the Prometheus text format at /metrics.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import type { Logger, TlsIdentity } from '@minisql/common';
+import type { Server } from 'node:http';
+import { startHttpEndpoint, type HttpSecurity, type Logger } from '@minisql/common';
 import { clusterStatus } from './route-builder.js';
 import type { MasterState } from './master-service.js';
 
@@ -76,44 +74,18 @@ export async function statusMetrics(sources: StatusSources): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-/** How the status page is served: over HTTPS with the master's certificate, and behind a token when one is set. */
-export interface StatusSecurity {
-  tls?: TlsIdentity;
-  /** Asked of every request, as `Authorization: Bearer TOKEN` or `?token=TOKEN`. */
-  token?: string;
-}
-
-/** True when the request carries the token (compared in constant time). */
-export function tokenAccepted(expected: string, authorization: string | undefined, url: string): boolean {
-  const query = new URL(url, 'https://status/').searchParams.get('token');
-  const given = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : query ?? '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+export type StatusSecurity = HttpSecurity;
 
 export async function startStatusServer(address: string, sources: StatusSources, logger: Logger, security: StatusSecurity = {}): Promise<Server> {
-  const handler: RequestListener = (request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    const respond = (status: number, type: string, body: string) => {
-      response.writeHead(status, { 'content-type': type });
-      response.end(body);
-    };
-    if (security.token !== undefined && !tokenAccepted(security.token, request.headers.authorization, request.url ?? '/')) {
-      respond(401, 'text/plain', 'this status page needs its token: Authorization: Bearer TOKEN, or ?token=TOKEN\n');
-      return;
-    }
-    const page = path === '/metrics' ? statusMetrics(sources).then((body) => respond(200, 'text/plain; version=0.0.4', body))
-      : path === '/' ? statusHtml(sources).then((body) => respond(200, 'text/html; charset=utf-8', body))
-      : Promise.resolve(respond(404, 'text/plain', 'not found: try / or /metrics\n'));
-    page.catch((error: Error) => respond(500, 'text/plain', `status unavailable: ${error.message}\n`));
-  };
-  const server: Server = security.tls ? createTlsServer({ key: security.tls.key, cert: security.tls.cert }, handler) : createServer(handler);
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  logger.info('status page serving', { url: `${security.tls ? 'https' : 'http'}://${address}/`, token: security.token === undefined ? 'none' : 'required' });
-  return server;
+  const text = (body: string) => ({ status: 200, type: 'text/plain; version=0.0.4', body });
+  return startHttpEndpoint(
+    address,
+    async (path) =>
+      path === '/metrics' ? text(await statusMetrics(sources))
+      : path === '/' ? { status: 200, type: 'text/html; charset=utf-8', body: await statusHtml(sources) }
+      : { status: 404, type: 'text/plain', body: 'not found: try / or /metrics\n' },
+    security,
+    logger,
+    'status page',
+  );
 }

@@ -13,6 +13,7 @@ import type { LeaseClock } from './lease-clock.js';
 import type { Replicator } from './replicator.js';
 import type { SqlEngine } from './sql-engine.js';
 import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
+import type { RegionMetrics } from './region-metrics.js';
 import { WritePipeline } from './write-pipeline.js';
 
 export class ClusterExecutor {
@@ -29,6 +30,7 @@ export class ClusterExecutor {
     private readonly strict = false,
     /** The longest a select may run (RegionOptions.statementTimeoutMs). */
     private readonly statementTimeoutMsMax = REGION_DEFAULTS.statementTimeoutMs,
+    private readonly metrics?: RegionMetrics,
   ) {
     this.pipeline = new WritePipeline({
       // Writes queued before this region stopped being primary (or began a handover) are
@@ -45,6 +47,7 @@ export class ClusterExecutor {
       durable: (writes) => this.engine.durable(new Set(writes.map((write) => write.table))),
       mayAcknowledge: () => this.acknowledgeRefusal(),
       isPrimary: () => this.membership.current.kind === 'primary',
+      batchStarted: (writes) => this.metrics?.batch(writes),
     });
     // The new epoch of a switchover ends the handover: this region is a replica now.
     membership.onChange((role) => {
@@ -107,8 +110,24 @@ export class ClusterExecutor {
 
   /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
   async execute(request: ExecuteRequest__Output, micros: () => number, caller: Caller = 'plaintext', principal: Principal = { kind: 'open' }): Promise<ExecuteResponse> {
+    if (!this.metrics) return this.executeShaped(request, micros, caller, principal, () => undefined);
+    const started = performance.now();
+    let kind = 'unparsed';
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const response = await this.executeShaped(request, micros, caller, principal, (seen) => (kind = seen));
+      this.metrics.observe(kind, seconds(), !response.error?.code);
+      return response;
+    } catch (error) {
+      this.metrics.observe(kind, seconds(), false);
+      throw error;
+    }
+  }
+
+  private async executeShaped(request: ExecuteRequest__Output, micros: () => number, caller: Caller, principal: Principal, saw: (kind: StatementKind) => void): Promise<ExecuteResponse> {
     // The statement's shape (literals lifted into parameters): one analysis per shape.
     const { sql, params, analysis: statement } = this.engine.shape(request.sql, request.params.map(paramFromProto));
+    saw(statement.kind);
     const refused = statementRefusal(principal, statement);
     if (refused) throw refused;
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { etcdOptions, EtcdKeys, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig, hideIpServerNameWarning } from '@minisql/common';
+import { etcdOptions, EtcdKeys, readSecretFile, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig, hideIpServerNameWarning } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
 import { GroupMembership } from './group-membership.js';
 import { LeaseClock } from './lease-clock.js';
@@ -139,6 +139,13 @@ async function main(): Promise<void> {
             replicator: new Replicator(membership, options.tls, logger.child('replicator')),
             strictReplication: config.strictReplication,
             users: options.tls ? new UserDirectory(etcd, keys, logger.child('users')) : undefined,
+            http: {
+              address: `${ip}:${host.ports.metrics}`,
+              security: {
+                ...(options.tls ? { tls: options.tls } : {}),
+                ...(config.statusTokenFile === undefined ? {} : { token: readSecretFile(config.statusTokenFile, config.source) }),
+              },
+            },
             ftp: {
               listenAddress: `${ip}:${host.ports.ftp}`,
               passiveHost: ip,

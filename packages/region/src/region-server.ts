@@ -1,7 +1,9 @@
 /** A running region: its tables, its engine and its gRPC server. */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { loadProtos, serverCredentials, type Logger, type UserDirectory } from '@minisql/common';
+import type { Server } from 'node:http';
+import { loadProtos, serverCredentials, startHttpEndpoint, type HttpSecurity, type Logger, type UserDirectory } from '@minisql/common';
+import { RegionMetrics, regionEndpoint } from './region-metrics.js';
 import { FtpLogins } from './ftp-logins.js';
 import { QueryConnection } from './query-connection.js';
 import { QUERIES_WAITING_MAX, type RegionOptions } from './region-options.js';
@@ -31,6 +33,8 @@ export interface ClusterParts {
   strictReplication: boolean;
   /** The cluster's users, to log clients in; undefined with TLS off (nobody is proven then). */
   users: UserDirectory | undefined;
+  /** Where /metrics, /health and /primary/TABLE are served, and how (region-metrics.ts). */
+  http?: { address: string; security: HttpSecurity };
 }
 
 export class RegionServer {
@@ -42,6 +46,8 @@ export class RegionServer {
   private readonly engine: SqlEngine;
   private readonly server: grpc.Server;
   private ftpServer: SnapshotFtpServer | undefined;
+  private httpServer: Server | undefined;
+  private readonly metrics = new RegionMetrics();
   /** The port actually bound (differs from the configured one when that was 0). Valid after start(). */
   private boundPort = 0;
 
@@ -81,7 +87,7 @@ export class RegionServer {
     const { region } = loadProtos();
     const { replication } = loadProtos();
     const executor = this.cluster
-      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication, this.options.statementTimeoutMs)
+      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication, this.options.statementTimeoutMs, this.metrics)
       : undefined;
     const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.options.tls, this.logger.child('verify')) : undefined;
     this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs, this.cluster?.users, join(this.options.dataDir, 'backups')));
@@ -104,6 +110,8 @@ export class RegionServer {
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, port) => (error ? reject(error) : resolve(port)));
     });
+    const http = this.cluster?.http;
+    if (http) this.httpServer = await startHttpEndpoint(http.address, regionEndpoint(this.metrics, this.catalog, this.cluster?.membership, this.cluster?.lease), http.security, this.logger.child('http'), 'metrics endpoint');
     const address = this.address;
     this.logger.info('region serving', { address, dataDir: this.options.dataDir, incarnation: this.incarnation });
     return address;
@@ -137,6 +145,8 @@ export class RegionServer {
       });
     });
     await this.ftpServer?.stop().catch(() => undefined);
+    this.httpServer?.closeAllConnections();
+    this.httpServer?.close();
     this.workers?.close();
     this.queries.close();
     this.catalog.close();

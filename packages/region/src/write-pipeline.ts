@@ -72,6 +72,8 @@ export interface PipelinePorts {
    * tables afresh before it serves again.
    */
   isPrimary(): boolean;
+  /** Told the size of each batch as it starts (metrics). */
+  batchStarted?(writes: number): void;
 }
 
 export class WritePipeline {
@@ -145,6 +147,7 @@ export class WritePipeline {
   /** Executes a batch and ships it now; it is acknowledged after the batch before it. */
   private start(batch: PendingWrite[]): void {
     const started = process.hrtime.bigint();
+    this.ports.batchStarted?.(batch.length);
     let outcomes: Array<ExecutionOutcome | MiniSqlError>;
     try {
       outcomes = this.ports.executeBatch(batch);

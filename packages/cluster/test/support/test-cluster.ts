@@ -65,7 +65,7 @@ export class TestCluster {
       hosts.push(`  - { name: master${i}, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()}, status: ${await freePort()} } }`);
     }
     for (let i = 1; i <= options.regions; i += 1) {
-      hosts.push(`  - { name: region${i}, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()}, ftp: ${await freePort()} } }`);
+      hosts.push(`  - { name: region${i}, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()}, ftp: ${await freePort()}, metrics: ${await freePort()} } }`);
     }
     const configPath = join(dir, 'cluster.yaml');
     writeFileSync(
@@ -119,7 +119,16 @@ export class TestCluster {
   /** GET of a path of the first master's status page (HTTPS, trusting the cluster's authority); the status code and the body. */
   async statusPage(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
     const master = this.config.hosts.find((h) => h.roles.includes('master'));
-    const url = `${this.config.tls ? 'https' : 'http'}://127.0.0.1:${master?.ports.status}${path}`;
+    return this.httpGet(master?.ports.status as number, path, headers);
+  }
+
+  /** GET of a path of a region's metrics endpoint (/metrics, /health, /primary/TABLE). */
+  regionEndpoint(region: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    return this.httpGet(this.config.hosts.find((h) => h.name === region)?.ports.metrics as number, path, headers);
+  }
+
+  private httpGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    const url = `${this.config.tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`;
     return new Promise((resolve, reject) => {
       const request = httpsRequest(url, { headers, ...(this.tls ? { ca: this.tls.ca } : {}), timeout: 5_000 }, (response) => {
         let body = '';
