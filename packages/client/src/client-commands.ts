@@ -79,6 +79,9 @@ export const HELP_TEXT = `Statements (end each with ;, they may span lines):
   select ... from T [where ...] [group by ...] [order by ...] [limit n [offset m]];
   update T set c = v [, ...] [where ...];         delete from T [where ...];
   show tables;    show indexes [from T];    describe T;
+  create user U identified by 'passphrase';  alter user U identified by '...';  drop user U;
+  grant read|write|admin [on T|*] to U;      revoke ... from U;   show users;   show grants [for U];
+  switchover G [to REGION];                  (admins: hand group G's primary role over)
 Client commands:
   execfile FILE;  run the statements in FILE (relative to the current directory;
                   quote names holding spaces, ; or --); source FILE; is the same
@@ -88,6 +91,7 @@ Client commands:
   dump [T];       T (every table) as SQL that execfile runs back, read on its primary
                   at one log position (for large tables: minisql-cluster backup)
   help;           show this text
-  quit; exit;     leave (Ctrl-D too); Ctrl-C clears the statement being typed
+  quit; exit;     leave (Ctrl-D too); Ctrl-C clears the statement being typed, or
+                  cancels the one running (a select stops; a write sent may still apply)
 Tab completes keywords and table names.
 `;

@@ -102,8 +102,8 @@ export class ClusterClient {
     // from its log instead of being applied twice.
     return this.withRouteRetries(tables, () =>
       sendShape
-        ? this.executeRouted(shaped.sql, statement.kind, tables, shaped.params, requestId, options.consistency ?? this.options.consistency)
-        : this.executeRouted(sql, statement.kind, tables, options.params ?? [], requestId, options.consistency ?? this.options.consistency),
+        ? this.executeRouted(shaped.sql, statement.kind, tables, shaped.params, requestId, options.consistency ?? this.options.consistency, options.signal)
+        : this.executeRouted(sql, statement.kind, tables, options.params ?? [], requestId, options.consistency ?? this.options.consistency, options.signal),
     );
   }
 
@@ -173,15 +173,16 @@ export class ClusterClient {
     params: readonly SqlParam[],
     requestId: string,
     consistency: 'primary' | 'replica' = 'primary',
+    signal?: AbortSignal,
   ): Promise<QueryResult> {
     const routes = tables.length === 0 ? [await this.anyRoute()] : await this.routesFor(tables);
     const groups = new Set(routes.map((route) => route.group_id));
     if (groups.size === 1) {
       const route = routes[0] as Route__Output;
       if (consistency === 'replica' && kind === 'select' && route.replicas.length > 0) {
-        return this.transport(route.replicas[0]?.grpc_address ?? '', route).run(sql, { params, consistency, timeoutMs: this.statementTimeoutMs });
+        return this.transport(route.replicas[0]?.grpc_address ?? '', route).run(sql, { params, consistency, timeoutMs: this.statementTimeoutMs, ...(signal ? { signal } : {}) });
       }
-      return this.region(route).run(sql, { params, requestId, epoch: route.epoch, timeoutMs: this.statementTimeoutMs });
+      return this.region(route).run(sql, { params, requestId, epoch: route.epoch, timeoutMs: this.statementTimeoutMs, ...(signal ? { signal } : {}) });
     }
     if (kind !== 'select') {
       const placement = routes.map((route) => `\`${route.table}\` on ${route.group_id}`).join(', ');
@@ -189,7 +190,7 @@ export class ClusterClient {
     }
     return crossGroupSelect(sql, tables, params, (table) => {
       const route = routes.find((r) => r.table.toLowerCase() === table.toLowerCase()) as Route__Output;
-      return this.region(route).run(`select * from \`${route.table}\``, { timeoutMs: this.statementTimeoutMs });
+      return this.region(route).run(`select * from \`${route.table}\``, { timeoutMs: this.statementTimeoutMs, ...(signal ? { signal } : {}) });
     });
   }
 

@@ -6,16 +6,16 @@ import { isSignificant, tokenize, type Token } from '@minisql/common';
 
 /** Words of the SQL minisql speaks (docs/sql.md), plus common functions. */
 export const SQL_KEYWORDS: readonly string[] = [
-  'all', 'and', 'as', 'asc', 'avg', 'between', 'bigint', 'by', 'case', 'char', 'count', 'create', 'cross',
+  'admin', 'all', 'alter', 'and', 'as', 'asc', 'avg', 'between', 'bigint', 'by', 'case', 'char', 'count', 'create', 'cross',
   'default', 'delete', 'desc', 'describe', 'distinct', 'double', 'drop', 'else', 'end', 'exists', 'float',
-  'from', 'group', 'having', 'if', 'in', 'index', 'indexes', 'inner', 'insert', 'int', 'integer', 'into', 'is',
+  'from', 'grant', 'grants', 'group', 'having', 'identified', 'if', 'in', 'index', 'indexes', 'inner', 'insert', 'int', 'integer', 'into', 'is',
   'join', 'key', 'left', 'like', 'limit', 'max', 'min', 'not', 'null', 'offset', 'on', 'or', 'order', 'outer',
-  'primary', 'real', 'recursive', 'select', 'set', 'show', 'sum', 'table', 'tables', 'text', 'then', 'union',
-  'unique', 'update', 'values', 'varchar', 'when', 'where', 'with',
+  'primary', 'read', 'real', 'recursive', 'revoke', 'select', 'set', 'show', 'sum', 'switchover', 'table', 'tables', 'text', 'then', 'to', 'union',
+  'unique', 'update', 'user', 'users', 'values', 'varchar', 'when', 'where', 'with', 'write',
 ];
 
 /** Commands the client runs itself (script-runner.ts). */
-export const CLIENT_COMMAND_WORDS: readonly string[] = ['execfile', 'exit', 'help', 'quit', 'status'];
+export const CLIENT_COMMAND_WORDS: readonly string[] = ['dump', 'execfile', 'exit', 'help', 'quit', 'source', 'status', 'verify'];
 
 /** After these words a table name is likely, so an empty fragment lists the tables. */
 const TABLE_CONTEXT_WORDS: ReadonlySet<string> = new Set(['from', 'join', 'into', 'update', 'table', 'describe', 'desc', 'on']);

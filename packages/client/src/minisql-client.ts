@@ -30,6 +30,12 @@ export interface ExecuteOptions {
   /** Reuse the id of an earlier attempt when retrying the same write. */
   requestId?: string;
   /**
+   * Aborting it cancels the statement (Ctrl-C in the REPL): the call rejects with
+   * CANCELLED at once, and a select still running in a region's query worker is stopped.
+   * A write already sent may still take effect.
+   */
+  signal?: AbortSignal;
+  /**
    * Where a select is served: 'primary' (default, linearizable) or 'replica' (any
    * member of the group; the result is marked stale).
    */

@@ -55,8 +55,8 @@ export class RegionTransport {
   }
 
   /** Sends one statement on the statement stream; rejects with a MiniSqlError when no answer comes. */
-  execute(request: Omit<ExecuteRequest, 'sequence'>, timeoutMs: number): Promise<ExecuteResponse__Output> {
-    return this.statements.request(request, timeoutMs);
+  execute(request: Omit<ExecuteRequest, 'sequence'>, timeoutMs: number, signal?: AbortSignal): Promise<ExecuteResponse__Output> {
+    return this.statements.request(request, timeoutMs, signal);
   }
 
   /** A backup of `table` as SQL, part by part (RegionService.Backup); throws the MiniSqlError of a failed one. */
@@ -80,7 +80,7 @@ export class RegionTransport {
   /** Executes one statement; resolves with its result or throws the MiniSqlError it produced. */
   async run(
     sql: string,
-    options: { params?: readonly SqlParam[]; requestId?: string; epoch?: number; consistency?: 'primary' | 'replica'; timeoutMs: number },
+    options: { params?: readonly SqlParam[]; requestId?: string; epoch?: number; consistency?: 'primary' | 'replica'; timeoutMs: number; signal?: AbortSignal },
   ): Promise<QueryResult> {
     const response = await this.execute(
       {
@@ -94,6 +94,7 @@ export class RegionTransport {
         timeout_ms: options.timeoutMs,
       },
       options.timeoutMs + DEADLINE_ANSWER_GRACE_MS,
+      options.signal,
     );
     if (response.outcome === 'error' && response.error) throw MiniSqlError.fromProto(response.error);
     if (!response.result) throw new MiniSqlError('INTERNAL', `response from ${this.address} holds neither a result nor an error`);

@@ -59,7 +59,11 @@ export async function runRepl(options: ReplOptions): Promise<void> {
     output.write('^C\n');
     buffer.clear();
     enteredLines = [];
-    if (running) return; // the statement already sent cannot be called back; its result follows
+    if (running) {
+      // The statement is cancelled: a select stops on the region; a write already sent may still apply.
+      if (runner.cancelRunning()) output.write('(cancelling the running statement)\n');
+      return;
+    }
     if (!hadInput && interruptedOnEmptyLine) {
       promptShowing = false;
       rl.close();

@@ -18,7 +18,7 @@ import { formatDelimited, formatJson, formatVertical, type OutputFormat } from '
 
 /** What the runner needs from a connection; `MiniSqlClient` is one. */
 export interface StatementExecutor {
-  execute(sql: string): Promise<QueryResult>;
+  execute(sql: string, options?: { signal?: AbortSignal }): Promise<QueryResult>;
   /** The cluster map, when connected through a master. */
   clusterStatus?(): Promise<ClusterStatusResponse__Output>;
   /** Compares the copies of a table (of every table when none is named) on their members. */
@@ -87,6 +87,8 @@ interface StatementOutcome {
 }
 
 export class ScriptRunner {
+  /** The statement on its way, while one is. */
+  private running: AbortController | undefined;
   private readonly executor: StatementExecutor;
   private readonly out: TextSink;
   private readonly err: ErrorSink;
@@ -248,14 +250,27 @@ export class ScriptRunner {
     }
   }
 
+  /**
+   * Cancels the statement running now (Ctrl-C at the prompt); true when there was one.
+   * A select is stopped on the region; a write already sent may still take effect.
+   */
+  cancelRunning(): boolean {
+    if (!this.running) return false;
+    this.running.abort();
+    return true;
+  }
+
   private async executeSql(statement: ScriptStatement, origin: StatementOrigin): Promise<StatementOutcome> {
     const started = this.now();
     let result: QueryResult;
     try {
-      result = await this.executor.execute(statement.text);
+      this.running = new AbortController();
+      result = await this.executor.execute(statement.text, { signal: this.running.signal });
     } catch (error) {
       this.fail(error, origin, statement.line);
       return { outcome: 'continue', ok: false };
+    } finally {
+      this.running = undefined;
     }
     const elapsedMs = this.now() - started;
     if (result.kind === 'create_table' || result.kind === 'drop_table') this.schemaChanged = true;

@@ -6,6 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterClient } from '@minisql/client';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MiniSqlError } from '@minisql/common';
 import { TestCluster } from './support/test-cluster.js';
 
@@ -47,6 +49,26 @@ describe('a runaway query', () => {
     const now = await impatient.clusterStatus();
     const [was, is] = [before.groups[0], now.groups[0]];
     assert.deepEqual([is?.epoch, is?.primary], [was?.epoch, was?.primary], 'the group failed over');
+  });
+
+  it('cancelled by its client (Ctrl-C), it is answered CANCELLED at once and stopped on the region', async () => {
+    const client = await test.client();
+    const primary = (await client.clusterStatus()).groups[0]?.primary as string;
+    const canceller = new AbortController();
+    const running = client.execute(RUNAWAY, { signal: canceller.signal }).then(
+      () => assert.fail('the runaway query returned'),
+      (thrown: unknown) => thrown as MiniSqlError,
+    );
+    // Cancelled once the region has taken it to a query worker (its log says when it stops it).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancelledAt = Date.now();
+    canceller.abort();
+    const error = await running;
+    assert.equal(error.code, 'CANCELLED', error.message);
+    assert.ok(Date.now() - cancelledAt < 100, 'the client stops waiting at once');
+    const log = join(test.config.dataDir, 'logs', `${primary}.log`);
+    await test.waitFor('the region to stop the statement', async () => (readFileSync(log, 'utf8').includes('statement stopped (CANCELLED); its query worker was killed') ? true : undefined), 5_000);
+    assert.deepEqual((await client.execute('select v from big where id = 7;')).rows, [['v7']]);
   });
 
   it('leaves the table answering other clients while it runs: point selects, inserts and a scan', async () => {

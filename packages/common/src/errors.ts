@@ -36,6 +36,7 @@ export const ErrorCode = {
   // The cluster and the network.
   UNAVAILABLE: 'UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
+  CANCELLED: 'CANCELLED',
   NOT_PRIMARY: 'NOT_PRIMARY',
   NOT_ENOUGH_REPLICAS: 'NOT_ENOUGH_REPLICAS',
   STALE_EPOCH: 'STALE_EPOCH',
@@ -285,6 +286,8 @@ export const errors = {
   /** The server stopped a statement at its deadline: the statement is at fault, so a retry elsewhere would fail the same way. */
   statementTimeout: (timeoutMs: number) =>
     new MiniSqlError(ErrorCode.TIMEOUT, `the statement ran past its deadline of ${timeoutMs} ms and was stopped`, { object: 'statement', retryable: false }),
+  /** The client asked for the statement to be stopped (Ctrl-C): it is not run again anywhere. */
+  cancelled: () => new MiniSqlError(ErrorCode.CANCELLED, 'the statement was cancelled at the client\'s request', { object: 'statement' }),
   timeout: (address: string, timeoutMs: number) =>
     new MiniSqlError(ErrorCode.TIMEOUT, `no answer from ${address} within ${timeoutMs} ms`, { object: address }),
   /** The disk under a table is full: its writes are refused, its reads go on. */

@@ -36,4 +36,5 @@ export const EXECUTE_FRAMING: StreamFraming<ExecuteRequest, ExecuteResponse__Out
   pack: (requests) => ({ requests }),
   unpack: (frame) => frame.responses,
   bytesOf: requestBytes,
+  cancel: (sequence) => ({ requests: [], cancel: [sequence] }),
 };

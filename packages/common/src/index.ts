@@ -45,3 +45,4 @@ export * from './security/tls-warnings.js';
 export * from './sql-dump.js';
 export * from './metrics.js';
 export * from './security/http-endpoint.js';
+export * from './cancel-signal.js';

@@ -19,6 +19,8 @@ export interface StreamFraming<Request, Response, Out, In> {
   unpack: (frame: In) => readonly Response[];
   /** An estimate of a request's size on the wire, to bound a frame in bytes. */
   bytesOf: (request: Request) => number;
+  /** A frame that tells the peer a request is no longer wanted (absent: cancelling only stops waiting). */
+  cancel?: (sequence: number) => Out;
 }
 
 export interface SequencedStreamOptions<Request, Response, Out = Request, In = Response> {
@@ -75,8 +77,9 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     return this.failure !== undefined;
   }
 
-  request(message: Omit<Request, 'sequence'>, timeoutMs: number): Promise<Response> {
+  request(message: Omit<Request, 'sequence'>, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
     if (this.failure) return Promise.reject(this.failure);
+    if (signal?.aborted) return Promise.reject(errors.cancelled());
     const sequence = this.nextSequence;
     this.nextSequence = sequence === SEQUENCE_MAX ? 1 : sequence + 1;
     return new Promise((resolve, reject) => {
@@ -85,11 +88,32 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
         if (this.options.timeoutBreaksStream) this.fail(timeout);
         else if (this.waiting.delete(sequence)) reject(timeout);
       }, timeoutMs);
-      this.waiting.set(sequence, { resolve, reject, timer });
+      if (signal) {
+        const onAbort = (): void => this.cancel(sequence);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const settle = (): void => signal.removeEventListener('abort', onAbort);
+        this.waiting.set(sequence, { resolve: (response) => (settle(), resolve(response)), reject: (error) => (settle(), reject(error)), timer });
+      } else {
+        this.waiting.set(sequence, { resolve, reject, timer });
+      }
       const request = { ...message, sequence } as Request;
       if (this.outbox) this.outbox.push(request);
       else this.send(request as unknown as Out);
     });
+  }
+
+  /** Stops waiting for a request and, where the framing can, tells the peer to stop it. */
+  private cancel(sequence: number): void {
+    const waiting = this.waiting.get(sequence);
+    if (!waiting) return;
+    this.waiting.delete(sequence);
+    clearTimeout(waiting.timer);
+    const framing = this.options.framing;
+    if (framing?.cancel) {
+      this.outbox?.flush(); // the request itself goes first
+      this.send(framing.cancel(sequence));
+    }
+    waiting.reject(errors.cancelled());
   }
 
   /** Writes one message; a stream that cannot take it fails every request waiting on it. */
@@ -132,7 +156,7 @@ export class SequencedStream<Request, Response extends { sequence: number }, Out
   constructor(private readonly options: SequencedStreamOptions<Request, Response, Out, In>) {}
 
   /** Sends one request after those sent before it; resolves with its answer or rejects with why there is none. */
-  request(message: Omit<Request, 'sequence'>, timeoutMs: number): Promise<Response> {
+  request(message: Omit<Request, 'sequence'>, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
     try {
       if (!this.current || this.current.broken) this.current = new OpenCall(this.options);
     } catch (thrown) {
@@ -140,7 +164,7 @@ export class SequencedStream<Request, Response extends { sequence: number }, Out
       // closed while a statement was on its way to it): a transport failure like any other.
       return Promise.reject(errors.unavailable(this.options.address, `no stream could be opened: ${reasonOf(thrown)}`));
     }
-    return this.current.request(message, timeoutMs);
+    return this.current.request(message, timeoutMs, signal);
   }
 
   close(): void {

@@ -36,6 +36,7 @@ import {
   parseClusterConfig,
   secretInFile,
   secureCluster,
+  type ClusterStatusResponse__Output,
   type Login,
   type TlsIdentity,
 } from '@minisql/common';
@@ -247,9 +248,7 @@ export class MinisqlDatabase implements Database {
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
     const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000 });
     try {
-      const status = await client.clusterStatus();
-      const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host ?? regionId;
-      return status.groups.map((group) => ({ primary: hostOf(group.primary), replicas: [...group.in_sync, ...group.catching_up].map(hostOf) }));
+      return groupHostsOf(await client.clusterStatus());
     } finally {
       client.close();
     }
@@ -413,4 +412,15 @@ class Barrier {
       throw late();
     });
   }
+}
+
+/**
+ * Each group's primary and replicas as nodes, from the master's status. A region whose
+ * lease ran out (killed, or cut off: the moment a partition or kill nemesis most wants to
+ * act on) is listed with no host (''); a region is named after its host, so its id names
+ * the node all the same.
+ */
+export function groupHostsOf(status: Pick<ClusterStatusResponse__Output, 'regions' | 'groups'>): Array<{ primary: string; replicas: string[] }> {
+  const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host || regionId;
+  return status.groups.map((group) => ({ primary: hostOf(group.primary), replicas: [...group.in_sync, ...group.catching_up].map(hostOf) }));
 }

@@ -94,7 +94,7 @@ export class PartitionNemesis implements Nemesis {
     } catch (error) {
       // No primary right now (an election) is a moment of the test, not a broken test.
       if (error instanceof NemesisError && error.code !== 'NEMESIS_NO_PRIMARIES') throw error;
-      return nemesisCompletion(op, `${label}: nothing cut`, [], new Map([['primaries', error as Error]]));
+      return nemesisCompletion(op, `${label}: nothing cut (${(error as Error).message})`, [], new Map([['primaries', error as Error]]));
     }
     const grudge = grudgeFor(shape, test.nodes, this.random, primaries, links);
     if (isHealed(grudge)) return nemesisCompletion(op, `${label}: nothing to cut among ${test.nodes.length} nodes`, []);

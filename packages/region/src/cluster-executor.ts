@@ -6,7 +6,7 @@
  * - replica: reads only when the client asked for replica reads (marked stale);
  * - anyone: catalog statements, which the master sends to every member.
  */
-import { checkMasterCaller, errors, paramFromProto, statementRefusal, type Caller, type Principal, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError, type StatementKind } from '@minisql/common';
+import { checkMasterCaller, errors, paramFromProto, statementRefusal, type Caller, type Principal, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError, type StatementKind, type CancelSignal } from '@minisql/common';
 import { decide, type FencedAction, type FencingView } from './fencing.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
@@ -109,13 +109,13 @@ export class ClusterExecutor {
   }
 
   /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
-  async execute(request: ExecuteRequest__Output, micros: () => number, caller: Caller = 'plaintext', principal: Principal = { kind: 'open' }): Promise<ExecuteResponse> {
-    if (!this.metrics) return this.executeShaped(request, micros, caller, principal, () => undefined);
+  async execute(request: ExecuteRequest__Output, micros: () => number, caller: Caller = 'plaintext', principal: Principal = { kind: 'open' }, signal?: CancelSignal): Promise<ExecuteResponse> {
+    if (!this.metrics) return this.executeShaped(request, micros, caller, principal, () => undefined, signal);
     const started = performance.now();
     let kind = 'unparsed';
     const seconds = () => (performance.now() - started) / 1000;
     try {
-      const response = await this.executeShaped(request, micros, caller, principal, (seen) => (kind = seen));
+      const response = await this.executeShaped(request, micros, caller, principal, (seen) => (kind = seen), signal);
       this.metrics.observe(kind, seconds(), !response.error?.code);
       return response;
     } catch (error) {
@@ -124,7 +124,7 @@ export class ClusterExecutor {
     }
   }
 
-  private async executeShaped(request: ExecuteRequest__Output, micros: () => number, caller: Caller, principal: Principal, saw: (kind: StatementKind) => void): Promise<ExecuteResponse> {
+  private async executeShaped(request: ExecuteRequest__Output, micros: () => number, caller: Caller, principal: Principal, saw: (kind: StatementKind) => void, signal?: CancelSignal): Promise<ExecuteResponse> {
     // The statement's shape (literals lifted into parameters): one analysis per shape.
     const { sql, params, analysis: statement } = this.engine.shape(request.sql, request.params.map(paramFromProto));
     saw(statement.kind);
@@ -136,7 +136,7 @@ export class ClusterExecutor {
     }
     if (statement.kind === 'select') {
       const { stale } = this.obey({ kind: 'read', clientEpoch: request.epoch, replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA' });
-      const result = await this.engine.select(sql, params, statementTimeoutMs(request.timeout_ms, this.statementTimeoutMsMax));
+      const result = await this.engine.select(sql, params, statementTimeoutMs(request.timeout_ms, this.statementTimeoutMsMax), signal);
       if (!stale) {
         // Answer only from writes that are replicated, and only while still primary.
         await this.pipeline.visibleWritesSettled();

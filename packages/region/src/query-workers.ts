@@ -8,7 +8,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { errors, MiniSqlError, type Logger, type ProtoError__Output, type TableDefinition } from '@minisql/common';
+import { errors, MiniSqlError, type Logger, type ProtoError__Output, type TableDefinition, type CancelSignal } from '@minisql/common';
 import type { AttachableTable } from './query-connection.js';
 
 export interface QueryRequest {
@@ -81,13 +81,16 @@ export class QueryWorkers {
   constructor(private readonly options: QueryWorkersOptions) {}
 
   /** Runs a select in a worker within `timeoutMs`; rejects with TIMEOUT past it. */
-  run(request: Omit<QueryRequest, 'id'>, timeoutMs: number): Promise<QueryResult> {
+  run(request: Omit<QueryRequest, 'id'>, timeoutMs: number, signal?: CancelSignal): Promise<QueryResult> {
     if (this.closed) return Promise.reject(errors.unavailable('query workers', 'the region is shutting down'));
+    if (signal?.aborted) return Promise.reject(errors.cancelled());
     if (this.waiting.length >= this.options.waitingMax) {
       return Promise.reject(errors.limitExceeded('statements waiting for a query worker', this.options.waitingMax));
     }
     return new Promise<QueryResult>((resolve, reject) => {
-      const job: Job = { request, timeoutMs, resolve, reject, timer: setTimeout(() => this.expire(job), timeoutMs) };
+      const job: Job = { request, timeoutMs, resolve, reject, timer: setTimeout(() => this.stop(job, errors.statementTimeout(timeoutMs)), timeoutMs) };
+      // The client cancelled (Ctrl-C): stopped as at a deadline.
+      signal?.addEventListener('abort', () => this.stop(job, errors.cancelled()), { once: true });
       this.waiting.push(job);
       this.dispatch();
     });
@@ -148,18 +151,19 @@ export class QueryWorkers {
     this.dispatch();
   }
 
-  /** The deadline passed: a waiting statement leaves the queue; a running one's worker is killed. */
-  private expire(job: Job): void {
+  /** The deadline passed, or the client cancelled: a waiting statement leaves the queue; a running one's worker is killed. */
+  private stop(job: Job, why: MiniSqlError): void {
     const queued = this.waiting.indexOf(job);
+    const running = [...this.workers].find((worker) => worker.job === job);
+    if (queued < 0 && !running) return; // answered already
     if (queued >= 0) this.waiting.splice(queued, 1);
-    for (const worker of this.workers) {
-      if (worker.job === job) {
-        worker.job = undefined;
-        this.end(worker);
-        this.options.logger.warn('statement passed its deadline; its query worker was killed', { ms: job.timeoutMs, sql: job.request.sql.slice(0, 200) });
-      }
+    if (running) {
+      running.job = undefined;
+      this.end(running);
+      this.options.logger.warn(`statement stopped (${why.code}); its query worker was killed`, { ms: job.timeoutMs, sql: job.request.sql.slice(0, 200) });
     }
-    job.reject(errors.statementTimeout(job.timeoutMs));
+    clearTimeout(job.timer);
+    job.reject(why);
     this.dispatch();
   }
 

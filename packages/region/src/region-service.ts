@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { backupParts } from './table-backup.js';
 import {
   callerOf,
+  StatementCancel,
+  type CancelSignal,
   FrameBatcher,
   paramFromProto,
   MiniSqlError,
@@ -46,12 +48,12 @@ export function regionServiceHandlers(
   /** Where backups make their snapshots (removed as soon as each is read). */
   backupDir = join(tmpdir(), 'minisql-backups'),
 ): RegionServiceHandlers {
-  const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Promise<Principal>): Promise<ExecuteResponse> =>
+  const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Promise<Principal>, signal: CancelSignal): Promise<ExecuteResponse> =>
     respond(request, logger, async (timed) => {
-      if (cluster) return cluster.execute(request, timed, caller, currentPrincipal(await principal, users));
+      if (cluster) return cluster.execute(request, timed, caller, currentPrincipal(await principal, users), signal);
       const params = request.params.map(paramFromProto);
       const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
-      if (analysis.kind === 'select') return { result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax)), server_micros: timed() };
+      if (analysis.kind === 'select') return { result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax), signal), server_micros: timed() };
       const outcome = engine.executeLogged(sql, shapedParams, request.request_id);
       // A write is answered once it is on disk (a retry answered from the log too).
       const written = outcome.write?.table ?? outcome.confirm?.table;
@@ -77,15 +79,21 @@ export function regionServiceHandlers(
         outbox.flush();
         call.end();
       };
+      // Statements running, by sequence, so that a cancel in a later frame can reach them.
+      const cancellers = new Map<number, StatementCancel>();
       call.on('data', (frame: ExecuteFrame__Output) => {
         for (const request of frame.requests) {
           running += 1;
-          void answer(request, caller, principal).then((response) => {
+          const canceller = new StatementCancel();
+          cancellers.set(request.sequence, canceller);
+          void answer(request, caller, principal, canceller).then((response) => {
+            cancellers.delete(request.sequence);
             running -= 1;
             outbox.push({ ...response, sequence: request.sequence });
             endWhenDone();
           });
         }
+        for (const sequence of frame.cancel ?? []) cancellers.get(sequence)?.abort();
       });
       call.on('end', () => {
         clientDone = true;

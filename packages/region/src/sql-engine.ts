@@ -26,6 +26,7 @@ import {
   type TableDefinition,
   decodeParams,
   encodeParams,
+  type CancelSignal,
 } from '@minisql/common';
 import type { QueryConnection } from './query-connection.js';
 import { isBoundedPlan, manyRowSteps } from './query-plan.js';
@@ -126,7 +127,8 @@ export class SqlEngine {
    * (a lookup by key or index), else in a query worker, stopped with TIMEOUT past
    * `timeoutMs`. Anything but a select runs here, as execute(). Throws a MiniSqlError.
    */
-  async select(sql: string, params: readonly SqlParam[], timeoutMs: number): Promise<ResultSet> {
+  /** A select; one in a query worker stops at `timeoutMs`, or when `signal` aborts (the client cancelled). */
+  async select(sql: string, params: readonly SqlParam[], timeoutMs: number, signal?: CancelSignal): Promise<ResultSet> {
     const workers = this.options.queryWorkers;
     const statement = this.analyze(sql);
     // A select of no table can still run for ever (a recursive CTE): it is judged too.
@@ -147,6 +149,7 @@ export class SqlEngine {
         pageCacheKiB: this.options.pageCacheKiB ?? 2_048,
       },
       timeoutMs,
+      signal,
     );
     return rowsResult('select', this.columnTypesOf(answer.columns), answer.rows, answer.truncated);
   }

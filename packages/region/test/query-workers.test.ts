@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { Logger, MiniSqlError } from '@minisql/common';
+import { Logger, MiniSqlError, StatementCancel } from '@minisql/common';
 import { QueryWorkers, type QueryRequest } from '../src/query-workers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'query-workers-'));
@@ -70,6 +70,27 @@ describe('query workers', () => {
       assert.match(error.message, /deadline of 300 ms/);
       assert.ok(Date.now() - started < 1_300, `answered after ${Date.now() - started} ms`);
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
+    } finally {
+      workers.close();
+    }
+  });
+
+  it('stop a statement the client cancelled by killing its worker, answer CANCELLED, and serve the next with a fresh worker', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    try {
+      const cancel = new StatementCancel();
+      const running = failureOf(workers.run(request(RUNAWAY), 60_000, cancel));
+      const waiting = new StatementCancel();
+      const queued = failureOf(workers.run(request('select count(*) from big'), 60_000, waiting));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const started = Date.now();
+      waiting.abort();
+      cancel.abort();
+      assert.equal((await running).code, 'CANCELLED');
+      assert.equal((await queued).code, 'CANCELLED', 'a statement still waiting for a worker leaves the queue');
+      assert.ok(Date.now() - started < 500, `answered after ${Date.now() - started} ms`);
+      assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
+      assert.equal((await failureOf(workers.run(request('select count(*) from big'), 10_000, cancel))).code, 'CANCELLED', 'a statement cancelled before it starts never runs');
     } finally {
       workers.close();
     }
