@@ -4,10 +4,16 @@
  * runs the query there. Whole tables are fetched (no filter push-down yet), so this is
  * for small tables; a table cut at the server's row limit is refused rather than joined
  * incompletely.
+ *
+ * SQLite is loaded on the first such query, not with the library: the master uses this
+ * package to reach regions, and a process that never joins across groups (the master
+ * among them) loads no SQLite at all.
  */
-import Database from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import { errors, quoteSqliteName, type SqlParam, type SqlValue } from '@minisql/common';
 import type { QueryResult } from './query-result.js';
+
+let sqlite: typeof SqliteDatabase | undefined;
 
 export async function crossGroupSelect(
   sql: string,
@@ -16,7 +22,8 @@ export async function crossGroupSelect(
   fetchTable: (table: string) => Promise<QueryResult>,
 ): Promise<QueryResult> {
   const fetched = await Promise.all(tables.map(async (table) => ({ table, result: await fetchTable(table) })));
-  const db = new Database(':memory:');
+  sqlite ??= (await import('better-sqlite3')).default;
+  const db = new sqlite(':memory:');
   try {
     const declared = new Map<string, string>();
     for (const { table, result } of fetched) {
