@@ -13,7 +13,7 @@
  */
 import { ClusterClient } from '@minisql/client';
 import { MiniSqlError, type Login, type TlsIdentity } from '@minisql/common';
-import type { MinisqlOptions } from './minisql-database.js';
+import type { MinisqlOptions } from './minisql-options.js';
 import { DefiniteFailure, type StoreConnection } from './store-connection.js';
 
 export const REGISTER_TABLE_PREFIX = 'jepsen_registers_';

@@ -18,8 +18,7 @@
  * - `reads` ("primary"): "replica" serves reads from replicas, which is NOT linearizable:
  *   the deliberately unsafe setting that the checker must catch.
  */
-import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +43,9 @@ import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
 import type { PrimaryReplicaLink } from './partition-shapes.js';
 import { MinisqlConnection, provisionMinisql, REGISTER_TABLE_PREFIX } from './minisql-connection.js';
+import { minisqlOptions, type MinisqlOptions } from './minisql-options.js';
+
+export { minisqlOptions, type MinisqlOptions };
 import { daemonCommands, type DaemonCommands } from './node-daemon.js';
 import { shellQuote } from './shell-quote.js';
 import type { StoreConnection } from './store-connection.js';
@@ -51,8 +53,6 @@ import { remoteOf, type TestContext } from './test-context.js';
 import { withDeadline } from './deadline.js';
 import { JepsenError } from './jepsen-errors.js';
 
-/** The repository root of this checkout (packages/jepsen/dist/src → four levels up). */
-const THIS_CHECKOUT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const MASTER_PORT = 7000;
 const REGION_PORT = 7001;
 /** How long the cluster may take to accept the test's tables after every node started. */
@@ -64,35 +64,6 @@ const PROVISION_RETRY_MS = 1_000;
 
 type Role = 'etcd' | 'master' | 'region';
 
-export interface MinisqlOptions {
-  root: string;
-  dir: string;
-  leaseTtlSeconds: number;
-  replicationFactor: number;
-  strictReplication: boolean;
-  masters: 1 | 2;
-  tables: number;
-  keysProvisioned: number;
-  reads: 'primary' | 'replica';
-}
-
-export function minisqlOptions(raw: Readonly<Record<string, unknown>>): MinisqlOptions {
-  const reads = raw.reads === undefined ? 'primary' : String(raw.reads);
-  if (reads !== 'primary' && reads !== 'replica') throw new JepsenError('INVALID_TEST_CONFIG', `database.reads must be primary or replica, not ${reads}`);
-  const masters = Number(raw.masters ?? 1);
-  if (masters !== 1 && masters !== 2) throw new JepsenError('INVALID_TEST_CONFIG', `database.masters must be 1 or 2, not ${String(raw.masters)}`);
-  return {
-    root: raw.root === undefined ? THIS_CHECKOUT : String(raw.root),
-    dir: raw.dir === undefined ? '/tmp/minisql-jepsen' : String(raw.dir),
-    leaseTtlSeconds: Number(raw.lease_ttl_seconds ?? 2),
-    replicationFactor: Number(raw.replication_factor ?? 2),
-    strictReplication: raw.strict_replication === true,
-    masters,
-    tables: Number(raw.tables ?? 2),
-    keysProvisioned: Number(raw.keys_provisioned ?? 2_000),
-    reads,
-  };
-}
 
 export class MinisqlDatabase implements Database {
   readonly name = 'minisql';
