@@ -128,6 +128,8 @@ describe('regions, groups and placement', () => {
     assert.match(metrics, /^minisql_tables 4$/m);
     assert.match(metrics, /^minisql_group_epoch\{group="g1"\} 1$/m);
     assert.equal((await test.statusPage('/nowhere')).status, 404);
+    assert.deepEqual(await test.statusPage('/health'), { status: 200, body: 'ok: leading\n' });
+    assert.equal((await test.statusPage('/leader')).status, 200, 'the only master leads');
   });
 
   it("serves each region's metrics and the health checks a load balancer asks", async () => {
@@ -183,6 +185,8 @@ describe('two masters', () => {
     stub.close();
     assert.equal(answer?.error?.code, 'NOT_LEADER');
     assert.match(answer?.error?.message ?? '', new RegExp(`master \\\`${standby?.name}\\\` is on standby`));
+    assert.equal((await test.statusPage('/leader', {}, standby?.name)).status, 503, 'a load balancer sends nobody to the standby');
+    assert.equal((await test.statusPage('/leader', {}, leader)).status, 200);
     const client = await test.client();
     await client.execute('create table kept (id int primary key, v text);');
     await client.execute("insert into kept values (1, 'before takeover');");

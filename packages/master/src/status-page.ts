@@ -83,7 +83,10 @@ export async function startStatusServer(address: string, sources: StatusSources,
     async (path) =>
       path === '/metrics' ? text(await statusMetrics(sources))
       : path === '/' ? { status: 200, type: 'text/html; charset=utf-8', body: await statusHtml(sources) }
-      : { status: 404, type: 'text/plain', body: 'not found: try / or /metrics\n' },
+      // A load balancer's checks: the process is alive; this master leads (the one to send clients to).
+      : path === '/health' ? { status: 200, type: 'text/plain', body: `ok: ${sources.state.leading ? 'leading' : 'standby'}\n` }
+      : path === '/leader' ? { status: sources.state.leading ? 200 : 503, type: 'text/plain', body: sources.state.leading ? 'leading\n' : `standby: ${sources.state.standbyReason}\n` }
+      : { status: 404, type: 'text/plain', body: 'not found: try /, /metrics, /health or /leader\n' },
     security,
     logger,
     'status page',

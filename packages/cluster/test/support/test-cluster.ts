@@ -117,8 +117,8 @@ export class TestCluster {
   }
 
   /** GET of a path of the first master's status page (HTTPS, trusting the cluster's authority); the status code and the body. */
-  async statusPage(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-    const master = this.config.hosts.find((h) => h.roles.includes('master'));
+  async statusPage(path: string, headers: Record<string, string> = {}, name?: string): Promise<{ status: number; body: string }> {
+    const master = this.config.hosts.find((h) => h.roles.includes('master') && (name === undefined || h.name === name));
     return this.httpGet(master?.ports.status as number, path, headers);
   }
 
