@@ -33,10 +33,12 @@ export class ClusterExecutor {
     private readonly metrics?: RegionMetrics,
   ) {
     this.pipeline = new WritePipeline({
-      // Writes queued before this region stopped being primary (or began a handover) are
-      // not run: on a replica they would be entries its primary never logged.
+      // The fencing rules again when a queued batch starts: writes queued before this region
+      // stopped being primary (or began a handover) are not run, for on a replica they would
+      // be entries its primary never logged; they are refused as on arrival (NOT_PRIMARY:
+      // the client retries on the new primary).
       executeBatch: (writes) => {
-        const refused = this.membership.current.kind !== 'primary' || this.handover !== undefined ? this.notPrimary() : undefined;
+        const refused = this.writeRefusal();
         return refused ? writes.map(() => refused) : this.engine.executeBatch(writes);
       },
       replicate: (writes) => {
@@ -170,6 +172,11 @@ export class ClusterExecutor {
     if (decision.verdict === 'allow') return { stale: decision.stale };
     if (decision.refreshView) void this.membership.refresh().catch(() => undefined);
     throw decision.error;
+  }
+
+  private writeRefusal(): MiniSqlError | undefined {
+    const decision = decide(this.view(), { kind: 'write', clientEpoch: 0 });
+    return decision.verdict === 'allow' ? undefined : decision.error;
   }
 
   private acknowledgeRefusal(): MiniSqlError | undefined {
