@@ -9,12 +9,11 @@
  * holds one of the tables, and runs the files through the normal write path, so the
  * restored rows are replicated like any other.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterClient } from '@minisql/client';
-import { errors, nameKey, splitStatements } from '@minisql/common';
+import { errors, nameKey, sha256Of, splitStatements } from '@minisql/common';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const CONSISTENCY = 'table by table: each table is at its own log position; the tables are not consistent with one another';
@@ -92,10 +91,4 @@ export function readManifest(dir: string): BackupManifest {
   }
   if (manifest.format !== 1 || !Array.isArray(manifest.tables)) throw errors.fileError(path, 'it is not a minisql backup manifest (format 1)');
   return manifest;
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

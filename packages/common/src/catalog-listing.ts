@@ -4,7 +4,8 @@
  * so both print the same columns.
  */
 import { nameKey } from './sql-names.js';
-import { describeValue } from './sql-values.js';
+import { describeValue, toProtoValue } from './sql-values.js';
+import type { ResultSet } from './proto-types.js';
 import type { TableDefinition } from './table-definition.js';
 import type { IndexRecord } from './cluster-records.js';
 
@@ -39,4 +40,14 @@ export function describeRows({ definition, indexes }: CatalogTable): Array<Array
     column.primaryKey ? 'PRI' : column.unique ? 'UNI' : indexed.has(nameKey(column.name)) ? 'MUL' : '',
     column.defaultValue === undefined ? null : describeValue(column.defaultValue),
   ]);
+}
+
+/** A result of rows of text, as the master answers catalog and user statements. */
+export function textRows(kind: string, columns: readonly string[], values: ReadonlyArray<ReadonlyArray<string | null>>): ResultSet {
+  return { kind, columns: columns.map((name) => ({ name, type: '' })), rows: values.map((row) => ({ values: row.map((value) => toProtoValue(value)) })) };
+}
+
+/** A result with no rows, only a message ("table `t` created"). */
+export function doneResult(kind: string, message: string): ResultSet {
+  return { kind, rows_affected: 0, message };
 }

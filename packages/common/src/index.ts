@@ -46,3 +46,5 @@ export * from './sql-dump.js';
 export * from './metrics.js';
 export * from './security/http-endpoint.js';
 export * from './cancel-signal.js';
+export * from './retry-start.js';
+export * from './file-hash.js';

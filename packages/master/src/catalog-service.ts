@@ -6,6 +6,8 @@
  */
 import {
   analyzeStatement,
+  doneResult,
+  textRows,
   describeRows,
   DESCRIBE_COLUMNS,
   errors,
@@ -15,7 +17,6 @@ import {
   SHOW_INDEXES_COLUMNS,
   SHOW_TABLES_COLUMNS,
   showIndexesRows,
-  toProtoValue,
   type AnalyzedStatement,
   type Logger,
   type ResultSet,
@@ -89,16 +90,16 @@ export class CatalogService {
       case 'show_tables': {
         const { view } = await this.store.load();
         const names = readyTables(view).map((t) => [t.name]);
-        return rows('show_tables', SHOW_TABLES_COLUMNS, names);
+        return textRows('show_tables', SHOW_TABLES_COLUMNS, names);
       }
       case 'show_indexes': {
         const { view } = await this.store.load();
         const tables = statement.table === null ? readyTables(view) : [requireTable(view, statement.table)];
-        return rows('show_indexes', SHOW_INDEXES_COLUMNS, showIndexesRows(tables));
+        return textRows('show_indexes', SHOW_INDEXES_COLUMNS, showIndexesRows(tables));
       }
       case 'describe': {
         const { view } = await this.store.load();
-        return rows('describe', DESCRIBE_COLUMNS, describeRows(requireTable(view, statement.table)));
+        return textRows('describe', DESCRIBE_COLUMNS, describeRows(requireTable(view, statement.table)));
       }
       default:
         throw errors.invalidArgument('statement for the master', `${statement.kind} statements go to the region holding the table`);
@@ -118,7 +119,7 @@ export class CatalogService {
     const heldMs = Math.round(performance.now() - started);
     this.logger.info('switchover', { group: plan.group.id, epoch: plan.group.epoch, primary: plan.to, previousPrimary: plan.from, heldMs });
     await this.store.recordEvent('switchover', { group: plan.group.id, epoch: plan.group.epoch, primary: plan.to, previousPrimary: plan.from, heldMs, atMs: Date.now() });
-    return done('switchover', `group ${plan.group.id}: ${plan.to} is primary at epoch ${plan.group.epoch} (was ${plan.from}); statements held ${heldMs} ms`);
+    return doneResult('switchover', `group ${plan.group.id}: ${plan.to} is primary at epoch ${plan.group.epoch} (was ${plan.from}); statements held ${heldMs} ms`);
   }
 
   /** Finishes what a previous master left half done. */
@@ -141,7 +142,7 @@ export class CatalogService {
     const { view } = await this.store.load();
     const existing = view.tables.get(nameKey(statement.table));
     if (existing) {
-      if (statement.ifNotExists && existing.state === 'ready') return done('create_table', `table \`${existing.name}\` already exists`);
+      if (statement.ifNotExists && existing.state === 'ready') return doneResult('create_table', `table \`${existing.name}\` already exists`);
       throw errors.tableExists(statement.table);
     }
     const choice = chooseGroupForTable(view, this.replicationFactor);
@@ -158,7 +159,7 @@ export class CatalogService {
     if (revision === undefined) throw errors.tableExists(statement.table);
     await this.applyCreate(view, record, revision);
     await this.store.recordEvent('table_created', { table: record.name, group: record.group });
-    return done('create_table', `table \`${record.name}\` created on group ${record.group}`);
+    return doneResult('create_table', `table \`${record.name}\` created on group ${record.group}`);
   }
 
   /** Creates the table on every live member; on failure undoes it and forgets the record. */
@@ -183,14 +184,14 @@ export class CatalogService {
     const { view, tableRevisions } = await this.store.load();
     const record = view.tables.get(nameKey(statement.table));
     if (!record || record.state !== 'ready') {
-      if (statement.ifExists) return done('drop_table', `table \`${statement.table}\` does not exist`);
+      if (statement.ifExists) return doneResult('drop_table', `table \`${statement.table}\` does not exist`);
       throw errors.tableNotFound(statement.table);
     }
     const revision = await this.store.putTable({ ...record, state: 'dropping' }, tableRevisions.get(nameKey(record.name)) as string);
     if (revision === undefined) throw errors.tableNotFound(statement.table);
     await this.applyDrop(view, record, revision);
     await this.store.recordEvent('table_dropped', { table: record.name, group: record.group });
-    return done('drop_table', `table \`${record.name}\` dropped`);
+    return doneResult('drop_table', `table \`${record.name}\` dropped`);
   }
 
   private async applyDrop(view: ClusterView, record: TableRecord, revision: string): Promise<void> {
@@ -205,7 +206,7 @@ export class CatalogService {
     const record = requireTable(view, statement.table);
     for (const table of view.tables.values()) {
       if (table.indexes.some((index) => nameKey(index.name) === nameKey(statement.index))) {
-        if (statement.ifNotExists) return done('create_index', `index \`${statement.index}\` already exists`);
+        if (statement.ifNotExists) return doneResult('create_index', `index \`${statement.index}\` already exists`);
         throw errors.indexExists(statement.index);
       }
     }
@@ -228,7 +229,7 @@ export class CatalogService {
     const indexes = [...record.indexes, { name: statement.index, columns, unique: statement.unique }];
     const revision = await this.store.putTable({ ...record, indexes }, tableRevisions.get(nameKey(record.name)) as string);
     if (revision === undefined) throw errors.internal(`table \`${record.name}\` changed while its index was being created; try again`);
-    return done('create_index', `index \`${statement.index}\` created on \`${record.name}\``);
+    return doneResult('create_index', `index \`${statement.index}\` created on \`${record.name}\``);
   }
 
   private async dropIndex(statement: Of<'drop_index'>): Promise<ResultSet> {
@@ -240,7 +241,7 @@ export class CatalogService {
         (statement.table === null || nameKey(statement.table) === nameKey(table.name)),
     );
     if (!record) {
-      if (statement.ifExists) return done('drop_index', `index \`${statement.index}\` does not exist`);
+      if (statement.ifExists) return doneResult('drop_index', `index \`${statement.index}\` does not exist`);
       throw errors.indexNotFound(statement.index);
     }
     for (const address of this.liveMembers(view, record)) {
@@ -248,7 +249,7 @@ export class CatalogService {
     }
     const indexes = record.indexes.filter((index) => nameKey(index.name) !== nameKey(statement.index));
     await this.store.putTable({ ...record, indexes }, tableRevisions.get(nameKey(record.name)) as string);
-    return done('drop_index', `index \`${statement.index}\` dropped`);
+    return doneResult('drop_index', `index \`${statement.index}\` dropped`);
   }
 
   /** Addresses of the table's group members that are running; the primary must be. */
@@ -280,14 +281,4 @@ function allow(code: string): (error: unknown) => void {
   };
 }
 
-function done(kind: string, message: string): ResultSet {
-  return { kind, rows_affected: 0, message };
-}
 
-function rows(kind: string, columns: readonly string[], values: ReadonlyArray<ReadonlyArray<string | null>>): ResultSet {
-  return {
-    kind,
-    columns: columns.map((name) => ({ name, type: '' })),
-    rows: values.map((row) => ({ values: row.map((value) => toProtoValue(value)) })),
-  };
-}

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign, type Watcher } from 'etcd3';
-import { errorFromGrpcStatus, etcdOptions, EtcdKeys, loadProtos, MiniSqlError, replicationStub, serverCredentials, UserAdmin, UserDirectory, type HandoverRequest, type Logger } from '@minisql/common';
+import { errorFromGrpcStatus, etcdOptions, EtcdKeys, loadProtos, MiniSqlError, replicationStub, retryUntilStarted, serverCredentials, UserAdmin, UserDirectory, type HandoverRequest, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -96,7 +96,7 @@ export class MasterServer implements MasterState {
   async start(): Promise<string> {
     const { master } = loadProtos();
     this.server.addService(master.minisql.v1.MasterService.service, masterServiceHandlers(this, this.catalog, this.users));
-    if (this.users) void retryForever(() => (this.users as UserDirectory).start(), this.logger, 'could not read the users from etcd');
+    if (this.users) void retryUntilStarted(() => (this.users as UserDirectory).start(), this.logger, 'could not read the users from etcd');
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
@@ -327,18 +327,6 @@ export class MasterServer implements MasterState {
       } while (this.reloadAgain);
     } catch (error) {
       this.logger.warn('could not refresh the cluster view; will retry on the next change', { error: (error as Error).message });
-    }
-  }
-}
-
-/** Retries `start` with backoff until it succeeds (etcd may come up after the master). */
-async function retryForever(start: () => Promise<void>, logger: Logger, what: string): Promise<void> {
-  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
-    try {
-      return await start();
-    } catch (error) {
-      logger.warn(`${what}; retrying`, { error: (error as Error).message, delayMs });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 }

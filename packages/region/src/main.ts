@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { etcdOptions, EtcdKeys, readSecretFile, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig, hideIpServerNameWarning } from '@minisql/common';
+import { etcdOptions, EtcdKeys, readSecretFile, retryUntilStarted, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig, hideIpServerNameWarning } from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
 import { GroupMembership } from './group-membership.js';
 import { LeaseClock } from './lease-clock.js';
@@ -177,8 +177,8 @@ async function main(): Promise<void> {
     );
     // Registration and the group view retry in the background: the region serves meanwhile.
     void registration.start();
-    void startWithRetry(() => parts.membership.start(), logger);
-    if (parts.users) void startWithRetry(() => (parts.users as UserDirectory).start(), logger);
+    void retryUntilStarted(() => parts.membership.start(), logger, 'could not read the group view from etcd');
+    if (parts.users) void retryUntilStarted(() => (parts.users as UserDirectory).start(), logger, 'could not read the users from etcd');
   }
   // The line the local cluster and the tests wait for: the region is serving at this address.
   process.stdout.write(`READY ${address}\n`);
@@ -198,18 +198,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-}
-
-/** Retries `start` with backoff until it succeeds (etcd may come up after the region). */
-async function startWithRetry(start: () => Promise<void>, logger: Logger): Promise<void> {
-  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
-    try {
-      return await start();
-    } catch (error) {
-      logger.warn('could not read the group view from etcd; retrying', { error: (error as Error).message, delayMs });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
 }
 
 void main();

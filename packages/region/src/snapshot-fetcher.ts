@@ -4,9 +4,9 @@
  */
 import { Client } from 'basic-ftp';
 import { rmSync } from 'node:fs';
-import { errors, type Logger, type TlsIdentity } from '@minisql/common';
+import { errors, sha256Of, type Logger, type TlsIdentity } from '@minisql/common';
 import type { FtpLogin } from './ftp-logins.js';
-import { sha256Of, type Snapshot } from './snapshot-store.js';
+import type { Snapshot } from './snapshot-store.js';
 
 export const DOWNLOAD_ATTEMPTS_MAX = 3;
 /** Time a silent FTP connection may take, in milliseconds. */

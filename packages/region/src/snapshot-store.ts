@@ -3,9 +3,10 @@
  * a known log position (see TableFile.snapshotTo) and with its SHA-256 so the replica can
  * check what it downloaded.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256Of } from '@minisql/common';
 import type { TableCatalog } from './table-catalog.js';
 
 export interface Snapshot {
@@ -18,12 +19,6 @@ export interface Snapshot {
 
 /** Snapshots older than this are deleted even if no replica confirmed them, in milliseconds. */
 export const SNAPSHOT_MAX_AGE_MS = 30 * 60_000;
-
-export async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 export class SnapshotStore {
   /** Snapshot files made for each replica; a new request replaces its earlier ones. */

@@ -10,7 +10,7 @@ import { errors } from '../errors.js';
 import type { EtcdKeys } from '../etcd-keys.js';
 import type { Logger } from '../logger.js';
 import type { ResultSet } from '../proto-types.js';
-import { toProtoValue } from '../sql-values.js';
+import { doneResult, textRows } from '../catalog-listing.js';
 import type { UserStatement } from '../sql-user-statements.js';
 import { changeGrants, grantRows, newUserRecord, withPassword, type UserRecord } from './users.js';
 
@@ -28,28 +28,28 @@ export class UserAdmin {
         const key = this.keys.user(statement.user);
         const created = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
         if (!created.succeeded) {
-          if (statement.ifNotExists) return done('create_user', `user \`${statement.user}\` already exists`);
+          if (statement.ifNotExists) return doneResult('create_user', `user \`${statement.user}\` already exists`);
           throw errors.userExists(statement.user);
         }
         this.logger.info('user created', { user: statement.user });
-        return done('create_user', `user \`${statement.user}\` created`);
+        return doneResult('create_user', `user \`${statement.user}\` created`);
       }
       case 'alter_user': {
         await this.change(statement.user, (record) => withPassword(record, statement.password));
         this.logger.info('password changed', { user: statement.user });
-        return done('alter_user', `password of user \`${statement.user}\` changed`);
+        return doneResult('alter_user', `password of user \`${statement.user}\` changed`);
       }
       case 'drop_user': {
         const found = await this.read(statement.user);
         if (!found) {
-          if (statement.ifExists) return done('drop_user', `user \`${statement.user}\` does not exist`);
+          if (statement.ifExists) return doneResult('drop_user', `user \`${statement.user}\` does not exist`);
           throw errors.userNotFound(statement.user);
         }
         if (found.record.admin) await this.refuseLastAdmin(statement.user, 'dropped');
         const dropped = await this.etcd.if(this.keys.user(statement.user), 'Mod', '==', found.revision).then(this.etcd.delete().key(this.keys.user(statement.user))).commit();
         if (!dropped.succeeded) throw errors.invalidArgument(`drop user \`${statement.user}\``, 'the user changed meanwhile; run it again');
         this.logger.info('user dropped', { user: statement.user });
-        return done('drop_user', `user \`${statement.user}\` dropped`);
+        return doneResult('drop_user', `user \`${statement.user}\` dropped`);
       }
       case 'grant':
       case 'revoke': {
@@ -57,17 +57,17 @@ export class UserAdmin {
         if (!grant && statement.privileges.includes('admin')) await this.refuseLastAdmin(statement.user, 'stripped of admin');
         await this.change(statement.user, async (record) => changeGrants(record, { grant, privileges: statement.privileges, table: statement.table }));
         this.logger.info(grant ? 'privileges granted' : 'privileges revoked', { user: statement.user, privileges: statement.privileges, table: statement.table ?? '' });
-        return done(statement.kind, `${grant ? 'granted' : 'revoked'} ${statement.privileges.join(', ')}${statement.table === null ? '' : ` on ${statement.table === '*' ? 'every table' : `\`${statement.table}\``}`} ${grant ? 'to' : 'from'} \`${statement.user}\``);
+        return doneResult(statement.kind, `${grant ? 'granted' : 'revoked'} ${statement.privileges.join(', ')}${statement.table === null ? '' : ` on ${statement.table === '*' ? 'every table' : `\`${statement.table}\``}`} ${grant ? 'to' : 'from'} \`${statement.user}\``);
       }
       case 'show_users': {
         const users = await this.all();
-        return rows('show_users', ['user', 'admin'], users.map((u) => [u.name, u.admin ? 'yes' : 'no']));
+        return textRows('show_users', ['user', 'admin'], users.map((u) => [u.name, u.admin ? 'yes' : 'no']));
       }
       case 'show_grants': {
         if (statement.user === null) throw errors.invalidArgument('show grants', 'name the user: SHOW GRANTS FOR name');
         const found = await this.read(statement.user);
         if (!found) throw errors.userNotFound(statement.user);
-        return rows('show_grants', ['privilege', 'on'], grantRows(found.record));
+        return textRows('show_grants', ['privilege', 'on'], grantRows(found.record));
       }
     }
   }
@@ -108,12 +108,4 @@ export class UserAdmin {
     const values = await this.etcd.getAll().prefix(this.keys.users).strings();
     return Object.values(values).map((value) => JSON.parse(value) as UserRecord).sort((a, b) => a.name.localeCompare(b.name));
   }
-}
-
-function done(kind: string, message: string): ResultSet {
-  return { kind, rows_affected: 0, message };
-}
-
-function rows(kind: string, columns: readonly string[], values: ReadonlyArray<ReadonlyArray<string | null>>): ResultSet {
-  return { kind, columns: columns.map((name) => ({ name, type: '' })), rows: values.map((row) => ({ values: row.map((value) => toProtoValue(value)) })) };
 }
