@@ -42,6 +42,8 @@ before(async () => {
   test = await TestCluster.start({ regions: 3, statusTokenFile: join(strangerDir, 'status.token') });
   makeCertificates(strangerDir, certificatePlan(test.config));
   stranger = loadTlsIdentity(strangerDir, CLIENT_CERT_NAME);
+  // A table goes to a group: there must be one first.
+  await test.waitForStatus('a group with an in-sync replica', (s) => s.groups.some((g) => g.in_sync.length === 1));
   const client = await test.client();
   await client.execute('create table guarded (id int primary key, v text);');
   await client.execute("insert into guarded values (1, 'kept');");
@@ -128,6 +130,23 @@ describe("a region's certificate claiming to be another region", () => {
     }
     const client = await test.client();
     assert.deepEqual((await client.execute('show tables;')).rows.map((row) => row[0]), ['guarded']);
+  });
+
+  it('cannot make a primary hold still for a switchover: Handover is for the master only', async () => {
+    const stub = replicationStub(test.cluster.addressOf(group.primary), loadTlsIdentity(test.config.certsDir, group.replica));
+    try {
+      const held = await unary<{ error?: { code: string; message: string } | null }>((done) =>
+        stub.Handover({ group_id: group.id, epoch: group.epoch, target: group.replica, hold_ms: 10_000 }, done),
+      );
+      assert.equal(held.error?.code, 'PERMISSION_DENIED');
+      assert.match(held.error?.message ?? '', /Handover is for the master only/);
+    } finally {
+      stub.close();
+    }
+    const client = await test.client();
+    const started = Date.now();
+    await client.execute("update guarded set v = 'kept' where id = 1;");
+    assert.ok(Date.now() - started < 1_000, 'the primary did not hold still');
   });
 
   it("cannot watch a region's health as a client", async () => {

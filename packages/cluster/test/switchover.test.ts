@@ -18,9 +18,10 @@ let client: ClusterClient;
 
 before(async () => {
   test = await TestCluster.start({ regions: 2, leaseTtlSeconds: 2 });
+  // A table goes to a group: there must be one first.
+  await test.waitForStatus('a group with its replica in sync', (s) => s.groups[0]?.in_sync.length === 1);
   client = await test.client();
   await client.execute('create table moved (id int primary key, v text);');
-  await test.waitForStatus('a group with its replica in sync', (s) => s.groups[0]?.in_sync.length === 1);
 });
 
 after(async () => {
