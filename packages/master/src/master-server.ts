@@ -5,7 +5,7 @@
  * old one stopped.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Etcd3, type Campaign, type Watcher } from 'etcd3';
+import { Etcd3, type Campaign } from 'etcd3';
 import { errorFromGrpcStatus, etcdOptions, EtcdKeys, loadProtos, MiniSqlError, replicationStub, retryUntilStarted, serverCredentials, UserAdmin, UserDirectory, type HandoverRequest, type Logger } from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
@@ -16,7 +16,7 @@ import { emptyView, type ClusterView } from './cluster-view.js';
 import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
 import { CAMPAIGN_CHECK_INTERVAL_MS, campaignStallMs, campaignVerdict } from './campaign-watch.js';
 import { masterServiceHandlers, type MasterState } from './master-service.js';
-import { MetadataStore } from './metadata-store.js';
+import { MetadataStore, type ViewSubscription } from './metadata-store.js';
 import { RegionPool } from '@minisql/client';
 
 /**
@@ -62,7 +62,7 @@ export class MasterServer implements MasterState {
   private readonly health: HealthMonitor;
   private statusServer: Server | undefined;
   private campaign: Campaign | undefined;
-  private watcher: Watcher | undefined;
+  private watcher: ViewSubscription | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   /** Reloads when the fence of a revoked primary ends (see HealthMonitor.fenced). */
   private fenceTimer: NodeJS.Timeout | undefined;
@@ -115,6 +115,7 @@ export class MasterServer implements MasterState {
     clearTimeout(this.reloadTimer);
     clearTimeout(this.fenceTimer);
     await this.watcher?.cancel().catch(() => undefined);
+    await this.store.close();
     // Resigning hands the lead to the standby at once instead of after the lease TTL.
     await this.campaign?.resign().catch(() => undefined);
     this.health.stop();

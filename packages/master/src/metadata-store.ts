@@ -4,32 +4,30 @@
  * this master still leads (its election key exists). Two masters, or a master racing
  * a region, can therefore never overwrite each other.
  */
-import type { Etcd3, Watcher } from 'etcd3';
-import {
-  EtcdKeys,
-  errors,
-  parseGroupRecord,
-  parseRegionRecord,
-  parseTableRecord,
-  type GroupRecord,
-  type Logger,
-  type RegionRecord,
-  type TableRecord,
-} from '@minisql/common';
-import type { ClusterView } from './cluster-view.js';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { EtcdKeys, errors, type GroupRecord, type Logger, type TableRecord } from '@minisql/common';
+import { ViewCache, type KeyChange, type LoadedView, type PrefixProbe } from './view-cache.js';
 
-export interface LoadedView {
-  view: ClusterView;
-  /** The mod revision of each table key, for compare-and-set. */
-  tableRevisions: ReadonlyMap<string, string>;
-  /** The mod revision of each group key, for compare-and-set. */
-  groupRevisions: ReadonlyMap<string, string>;
+/** A registration for changes; `cancel` ends it. */
+export interface ViewSubscription {
+  cancel(): Promise<void>;
 }
 
 /** Events kept for the status page; older ones are trimmed. */
 const EVENTS_KEPT = 200;
 /** Keys per page when the master reads its view (a table record is a few KiB at most). */
 export const LOAD_PAGE_KEYS = 200;
+/**
+ * How long a load waits for the watch to bring what etcd already holds before it reads
+ * the prefix again: the watch delivers in milliseconds; this bounds a stalled one.
+ */
+const WATCH_CATCH_UP_MS_MAX = 2_000;
+
+const changeOf = (kv: IKeyValue, deleted = false): KeyChange => ({
+  key: kv.key.toString(),
+  value: deleted ? undefined : kv.value.toString(),
+  modRevision: Number(kv.mod_revision),
+});
 
 /** The end of the range of keys that start with `prefix`: the prefix with its last byte plus one. */
 function prefixEnd(prefix: Buffer): Buffer {
@@ -47,6 +45,14 @@ export class MetadataStore {
   /** The election key of this master while it leads; every write compares it. */
   private fenceKey: string | undefined;
   private eventSequence = 0;
+  /** The view, read once and kept by the watch (view-cache.ts); started by the first load. */
+  private cache: ViewCache | undefined;
+  private cacheWatcher: Watcher | undefined;
+  private starting: Promise<ViewCache> | undefined;
+  private readonly listeners = new Set<() => void>();
+  /** Loads waiting for the watch to catch up with etcd. */
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
 
   constructor(
     private readonly etcd: Etcd3,
@@ -64,10 +70,10 @@ export class MetadataStore {
    * response for the whole prefix passed etcd's 4 MiB answer limit at about a thousand
    * tables, and the master could then neither load nor lead.
    */
-  private async rangeAll(): Promise<Array<{ key: Buffer; value: Buffer; mod_revision: string }>> {
+  private async rangeAll(): Promise<{ kvs: IKeyValue[]; revision: number }> {
     const prefix = Buffer.from(this.keys.prefix);
     const end = prefixEnd(prefix);
-    const kvs: Array<{ key: Buffer; value: Buffer; mod_revision: string }> = [];
+    const kvs: IKeyValue[] = [];
     let from = prefix;
     let revision: string | undefined;
     for (;;) {
@@ -75,50 +81,123 @@ export class MetadataStore {
       revision ??= page.header.revision;
       kvs.push(...page.kvs);
       const last = page.kvs.at(-1);
-      if (!page.more || last === undefined) return kvs;
+      if (!page.more || last === undefined) return { kvs, revision: Number(revision) };
       from = Buffer.concat([last.key, Buffer.from([0])]); // the next key after the last one read
     }
   }
 
-  async load(): Promise<LoadedView> {
-    const response = { kvs: await this.rangeAll() };
-    const regions = new Map<string, RegionRecord>();
-    const groups = new Map<string, GroupRecord>();
-    const tables = new Map<string, TableRecord>();
-    const tableRevisions = new Map<string, string>();
-    const groupRevisions = new Map<string, string>();
-    for (const kv of response.kvs) {
-      const key = kv.key.toString();
-      const value = kv.value.toString();
-      try {
-        if (key.startsWith(this.keys.regions)) {
-          const record = parseRegionRecord(key, value);
-          regions.set(record.id, record);
-        } else if (key.startsWith(this.keys.groups)) {
-          const record = parseGroupRecord(key, value);
-          groups.set(record.id, record);
-          groupRevisions.set(record.id, kv.mod_revision);
-        } else if (key.startsWith(this.keys.tables)) {
-          const record = parseTableRecord(key, value);
-          tables.set(key.slice(this.keys.tables.length), record);
-          tableRevisions.set(key.slice(this.keys.tables.length), kv.mod_revision);
-        } else if (key.startsWith(this.keys.events)) {
-          this.eventSequence = Math.max(this.eventSequence, Number(key.slice(this.keys.events.length)) || 0);
-        }
-      } catch (error) {
-        // One unreadable record must not hide the rest of the cluster.
-        this.logger.error('skipping an unreadable etcd record', { key, error: (error as Error).message });
-      }
-    }
-    return { view: { regions, groups, tables }, tableRevisions, groupRevisions };
+  /** One small range: etcd's revision, the newest key's mod revision and the key count. */
+  private async probe(): Promise<PrefixProbe> {
+    const prefix = Buffer.from(this.keys.prefix);
+    const response = await this.etcd.kv.range({ key: prefix, range_end: prefixEnd(prefix), limit: 1, sort_order: 'Descend', sort_target: 'Mod', keys_only: true });
+    return {
+      headerRevision: Number(response.header.revision),
+      newestModRevision: Number(response.kvs[0]?.mod_revision ?? 0),
+      count: Number(response.count),
+    };
   }
 
-  /** Calls `onChange` after any change under the prefix (regions, groups, tables). */
-  async watch(onChange: () => void): Promise<Watcher> {
-    const watcher = await this.etcd.watch().prefix(this.keys.prefix).create();
-    watcher.on('data', onChange);
-    watcher.on('error', (error) => this.logger.warn('etcd watch error; it reconnects by itself', { error: error.message }));
-    return watcher;
+  /** Reads the prefix once and watches it from the next revision on. */
+  private async startCache(): Promise<ViewCache> {
+    const cache = new ViewCache(this.keys, (key, error) => this.logger.error('skipping an unreadable etcd record', { key, error: error.message }));
+    const { kvs, revision } = await this.rangeAll();
+    cache.reset(kvs.map((kv) => changeOf(kv)), revision);
+    const watcher = await this.etcd.watch().prefix(this.keys.prefix).startRevision(String(revision + 1)).create();
+    watcher.on('data', (response) => {
+      for (const event of response.events) cache.apply(changeOf(event.kv, event.type === 'Delete'));
+      this.changed();
+    });
+    // A dropped connection resumes by itself from the last revision seen; an error
+    // means the watch ended (its revision compacted, say): read the prefix again.
+    watcher.on('error', (error) => {
+      this.logger.warn('etcd watch ended; reading the view again', { error: error.message });
+      void watcher.cancel().catch(() => undefined);
+      if (this.cacheWatcher !== watcher || this.closed) return;
+      this.cacheWatcher = undefined;
+      this.starting = undefined;
+      this.ensureCache().then(
+        () => this.changed(),
+        (reloadError: Error) => this.logger.warn('could not read the view again; the next load retries', { error: reloadError.message }),
+      );
+    });
+    this.cache = cache;
+    this.cacheWatcher = watcher;
+    return cache;
+  }
+
+  private ensureCache(): Promise<ViewCache> {
+    this.starting ??= this.startCache().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  private changed(): void {
+    for (const wake of [...this.waiters]) wake();
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Waits until the kept view holds what `probe` saw, or reads it again after a bound. */
+  private async catchUp(cache: ViewCache, probe: PrefixProbe): Promise<ViewCache> {
+    let wake: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = Date.now() + WATCH_CATCH_UP_MS_MAX;
+    try {
+      while (!cache.isCurrent(probe) && this.cache === cache) {
+        const remainingMs = deadline - Date.now();
+        if (remainingMs <= 0) {
+          this.logger.warn('the etcd watch fell behind; reading the view again', { revision: cache.revision, etcdRevision: probe.headerRevision });
+          const { kvs, revision } = await this.rangeAll();
+          cache.reset(kvs.map((kv) => changeOf(kv)), revision);
+          return cache;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          this.waiters.add(wake);
+          timer = setTimeout(resolve, remainingMs);
+        });
+        this.waiters.delete(wake);
+        clearTimeout(timer);
+      }
+      return this.cache ?? cache;
+    } finally {
+      this.waiters.delete(wake);
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The cluster view as etcd holds it now: the kept copy, once one small range has shown
+   * it current (a write just made, here or by a region, is in it).
+   */
+  async load(): Promise<LoadedView> {
+    let cache = await this.ensureCache();
+    const probe = await this.probe();
+    if (!cache.isCurrent(probe)) cache = await this.catchUp(cache, probe);
+    this.eventSequence = Math.max(this.eventSequence, cache.eventSequence);
+    return cache.snapshot();
+  }
+
+  /** Calls `onChange` after any change under the prefix (regions, groups, tables), once the view holds it. */
+  async watch(onChange: () => void): Promise<ViewSubscription> {
+    await this.ensureCache();
+    this.listeners.add(onChange);
+    return {
+      cancel: () => {
+        this.listeners.delete(onChange);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /** Ends the watch that keeps the view. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    const watcher = this.cacheWatcher;
+    this.cacheWatcher = undefined;
+    await watcher?.cancel().catch(() => undefined);
   }
 
   /** Creates groups that do not exist yet, all or none. */
