@@ -10,10 +10,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The jepsen tests run namespace hosts (ip, tc, iptables) and a real sshd.
 "$root/scripts/install-jepsen-deps.sh"
 cd "$root"
-mapfile -t files < <(find packages/*/dist/test -name '*.test.js' ! -name 'jepsen-*-run.test.js' | sort)
-mapfile -t runs < <(find packages/jepsen/dist/test -name 'jepsen-*-run.test.js' | sort)
-echo "test: ${#files[@]} test files, then ${#runs[@]} files of Jepsen runs on namespace hosts" >&2
+mapfile -t files < <(find packages/*/dist/test -name '*.test.js' ! -name 'jepsen-*-run.test.js' ! -name 'hostile-*.test.js' | sort)
+mapfile -t alone < <(find packages/*/dist/test \( -name 'hostile-*.test.js' -o -name 'jepsen-*-run.test.js' \) | sort)
+echo "test: ${#files[@]} test files, then ${#alone[@]} files one at a time (hostile workloads, Jepsen runs on namespace hosts)" >&2
 node --test --test-concurrency=2 "$@" "${files[@]}"
-# Whole Jepsen runs (five hosts, a database and faults each) one at a time: they need the
-# machine's two cores to themselves to keep their timing.
-exec node --test --test-concurrency=1 "$@" "${runs[@]}"
+# The hostile-workload tier (hundreds of MiB through a cluster) and whole Jepsen runs (five
+# hosts, a database and faults each) one at a time: they need the machine's two cores to
+# themselves, and would starve the lease renewals of whatever ran beside them.
+exec node --test --test-concurrency=1 "$@" "${alone[@]}"

@@ -67,6 +67,11 @@ export interface ClusterConfig {
   /** Bytes one result may hold; a select that would build more fails with LIMIT_EXCEEDED. */
   resultBytesMax: number;
   /**
+   * Writes each table's log keeps (for retries answered from the log and replicas that
+   * catch up from it); a copy in flight keeps more, for as long as it needs them.
+   */
+  replicationLogEntries: number;
+  /**
    * Mutual TLS on every gRPC channel and FTP over TLS, each process presenting its host's
    * certificate from certsDir (default true; false is for a trusted network only: then
    * nobody is authenticated).
@@ -93,6 +98,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   queryWorkers: 2,
   resultRowsMax: 100_000,
   resultBytesMax: 64 * 1024 * 1024,
+  replicationLogEntries: 50_000,
   etcdPrefix: '/minisql/',
   leaseTtlSeconds: 2,
   replicationFactor: 2,
@@ -129,7 +135,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'statusTokenFile', 'hosts'], fail);
+  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'replicationLogEntries', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'statusTokenFile', 'hosts'], fail);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
   refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
@@ -180,6 +186,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const resultRowsMax = integerAt(root.resultRowsMax ?? CONFIG_DEFAULTS.resultRowsMax, 'resultRowsMax', 1, 10_000_000, fail);
   // A result travels in one gRPC message, and those stop at 256 MiB.
   const resultBytesMax = integerAt(root.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax, 'resultBytesMax', 1_024, 200 * 1024 * 1024, fail);
+  const replicationLogEntries = integerAt(root.replicationLogEntries ?? CONFIG_DEFAULTS.replicationLogEntries, 'replicationLogEntries', 1_000, 10_000_000, fail);
   const dataDir = root.dataDir === undefined ? CONFIG_DEFAULTS.dataDir : stringAt(root.dataDir, 'dataDir', fail);
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
   const ftpPassivePortMax = integerAt(ftp.passivePortMax ?? CONFIG_DEFAULTS.ftpPassivePortMax, 'ftp.passivePortMax', ftpPassivePortMin, 65_535, fail);
@@ -197,6 +204,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     queryWorkers,
     resultRowsMax,
     resultBytesMax,
+    replicationLogEntries,
     tls: tls as boolean,
     certsDir: root.certsDir === undefined ? join(dataDir, 'certs') : stringAt(root.certsDir, 'certsDir', fail),
     statusTokenFile: root.statusTokenFile === undefined ? undefined : stringAt(root.statusTokenFile, 'statusTokenFile', fail),

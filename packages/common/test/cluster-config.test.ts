@@ -46,6 +46,7 @@ describe('parseClusterConfig', () => {
     assert.match(failure(`${minimal}replicationFactor: two\n`).message, /replicationFactor must be a whole number/);
     assert.match(failure(minimal.replace('passivePortMin: 30000', 'password: change-me-before-use')).message, /ftp\.password is no longer used/);
     assert.match(failure(`${minimal}tls: yes please\n`).message, /tls must be true or false/);
+    assert.match(failure(`${minimal}replicationLogEntries: 10\n`).message, /replicationLogEntries must be a whole number from 1000 to 10000000, got 10/);
     assert.match(failure(minimal.replace('region: 7101', 'region: 70000')).message, /hosts\[1\]\.ports\.region must be a whole number from 1 to 65535/);
     assert.match(failure(minimal.replace('region: 7101', 'regoin: 7101')).message, /hosts\[1\]\.ports\.regoin is not a port name/);
     assert.match(failure(minimal.replace('host1', 'host0')).message, /hosts\[1\]\.name "host0" is used by two hosts/);

@@ -8,6 +8,7 @@
  */
 import { checkMasterCaller, errors, paramFromProto, statementRefusal, type Caller, type Principal, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError, type StatementKind, type CancelSignal } from '@minisql/common';
 import { decide, type FencedAction, type FencingView } from './fencing.js';
+import { PRIMARY_VALIDITY_MS_MAX } from './lease-clock.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
 import type { Replicator } from './replicator.js';
@@ -47,7 +48,10 @@ export class ClusterExecutor {
         return replicator.ship(role.group, writes);
       },
       durable: (writes) => this.engine.durable(new Set(writes.map((write) => write.table))),
-      mayAcknowledge: () => this.acknowledgeRefusal(),
+      mayAcknowledge: async () => {
+        await this.leaseConfirmed();
+        return this.acknowledgeRefusal();
+      },
       isPrimary: () => this.membership.current.kind === 'primary',
       batchStarted: (writes) => this.metrics?.batch(writes),
     });
@@ -132,6 +136,8 @@ export class ClusterExecutor {
     saw(statement.kind);
     const refused = statementRefusal(principal, statement);
     if (refused) throw refused;
+    const leaseWait = this.leaseConfirmed();
+    if (leaseWait) await leaseWait;
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
       this.obey({ kind: 'write', clientEpoch: request.epoch });
       return await this.pipeline.submit({ sql, params, requestId: request.request_id });
@@ -142,6 +148,8 @@ export class ClusterExecutor {
       if (!stale) {
         // Answer only from writes that are replicated, and only while still primary.
         await this.pipeline.visibleWritesSettled();
+        const leaseWait = this.leaseConfirmed();
+        if (leaseWait) await leaseWait;
         this.obey({ kind: 'answer-read' });
       }
       return { result, server_micros: micros(), stale };
@@ -152,6 +160,28 @@ export class ClusterExecutor {
       if (denied) throw denied;
     }
     return { result: this.engine.execute(request.sql, params), server_micros: micros() };
+  }
+
+  /**
+   * A primary whose lease is unconfirmed for the moment waits for the next renewal (at
+   * most PRIMARY_VALIDITY_MS_MAX) before the fencing rules judge it, instead of refusing
+   * at once. Renewals go out every FAST_KEEPALIVE_INTERVAL_MS, so a busy event loop (a
+   * burst of large writes runs hundreds of milliseconds) puts one late without anything
+   * being wrong. The rules are unchanged: they still refuse unless a renewal answered
+   * after the wait says the lease holds.
+   */
+  private leaseConfirmed(): Promise<void> | undefined {
+    if (this.membership.current.kind !== 'primary' || this.lease.valid()) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        stop();
+        clearTimeout(timer);
+        resolve();
+      };
+      // A renewal sent before the stall may be answered after it and still not suffice.
+      const stop = this.lease.onRenewal(() => this.lease.valid() && done());
+      const timer = setTimeout(done, PRIMARY_VALIDITY_MS_MAX);
+    });
   }
 
   /** What this region knows of itself, for the fencing rules. */

@@ -23,6 +23,8 @@ export class LeaseClock {
   private sentAtMs: number | undefined;
   /** The lease is certainly valid before this time. */
   private validUntilMs = 0;
+  /** Told when a renewal is answered (callers waiting for the lease to be confirmed again). */
+  private readonly renewalListeners = new Set<() => void>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -49,6 +51,13 @@ export class LeaseClock {
     }
     const lasts = Math.min(ttlSeconds * 1_000 - LEASE_MARGIN_MS, PRIMARY_VALIDITY_MS_MAX);
     this.validUntilMs = Math.max(this.validUntilMs, sentAtMs + lasts);
+    for (const listener of [...this.renewalListeners]) listener();
+  }
+
+  /** Calls `listener` after each answered renewal; returns the function that stops it. */
+  onRenewal(listener: () => void): () => void {
+    this.renewalListeners.add(listener);
+    return () => void this.renewalListeners.delete(listener);
   }
 
   /** Keeps the earliest unanswered send: an answer may belong to any request in flight. */

@@ -86,6 +86,7 @@ function parseStartup(): Startup {
         queryWorkers: queryWorkersFlag ?? config.queryWorkers,
         resultRowsMax: config.resultRowsMax,
         resultBytesMax: config.resultBytesMax,
+        logEntriesKept: config.replicationLogEntries,
         ...(config.tls ? { tls: loadTlsIdentity(config.certsDir, host.name) } : {}),
       },
       cluster: { config, host },

@@ -1,5 +1,6 @@
 /** Everything a region server is configured with, and the defaults, in one place. */
 import type { TlsIdentity } from '@minisql/common';
+import { LOG_ENTRIES_KEPT } from './table-file.js';
 
 export interface RegionOptions {
   /**
@@ -43,6 +44,8 @@ export interface RegionOptions {
    * every select on the region's own thread, where nothing can stop it.
    */
   queryWorkers: number;
+  /** Writes each table's log keeps (a copy in flight keeps more); see TableFileOptions. */
+  logEntriesKept: number;
 }
 
 export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir' | 'tls'>> = Object.freeze({
@@ -55,6 +58,7 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   messageBytesMax: 256 * 1024 * 1024,
   statementTimeoutMs: 60_000,
   queryWorkers: 2,
+  logEntriesKept: LOG_ENTRIES_KEPT,
 });
 
 /** Statements waiting for a query worker at most, per region; more are refused at once. */

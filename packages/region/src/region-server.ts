@@ -58,7 +58,7 @@ export class RegionServer {
     /** Unique per process start, so the cluster can tell a restarted region from the old one. */
     readonly incarnation: string = randomUUID(),
   ) {
-    this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous, pageCacheKiB: options.pageCacheKiB }, logger.child('catalog'));
+    this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous, pageCacheKiB: options.pageCacheKiB, logEntriesKept: options.logEntriesKept }, logger.child('catalog'));
     this.queries = new QueryConnection(options.statementCacheSize, options.pageCacheKiB);
     this.workers =
       options.queryWorkers > 0 ? new QueryWorkers({ workersMax: options.queryWorkers, waitingMax: QUERIES_WAITING_MAX, logger: logger.child('query-workers') }) : undefined;

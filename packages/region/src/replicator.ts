@@ -23,8 +23,16 @@ import {
 import type { GroupMembership } from './group-membership.js';
 import type { LoggedWrite } from './sql-engine.js';
 
-/** Time a replica has to apply one batch, from its sending, in milliseconds. */
+/**
+ * Time a replica has to apply one batch, from its sending, in milliseconds, plus the
+ * time its bytes (and those of the batches ahead of it on the stream) take at
+ * REPLICA_BYTES_PER_MS_MIN. A fixed second took a replica out of the set at the first
+ * burst of large writes (one 14 MiB write costs a replica more than a second of
+ * receiving, decoding, two SQLite writes and an fsync on a small machine).
+ */
 export const REPLICATION_TIMEOUT_MS = 1_000;
+/** The slowest a replica may apply large writes and stay in sync: 4 MiB a second. */
+export const REPLICA_BYTES_PER_MS_MIN = (4 * 1024 * 1024) / 1_000;
 /** Entries and bytes per message when a joining replica receives the tail, and the time it has for each. */
 export const JOIN_CHUNK_ENTRIES = 1_000;
 export const JOIN_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
@@ -42,7 +50,7 @@ export interface ShippedBatch {
 
 export class Replicator {
   /** One Apply stream per replica address. */
-  private readonly streams = new Map<string, { stream: SequencedStream<ApplyRequest, ApplyResponse__Output>; close: () => void }>();
+  private readonly streams = new Map<string, { stream: SequencedStream<ApplyRequest, ApplyResponse__Output>; close: () => void; bytesInFlight: number }>();
 
   constructor(
     private readonly membership: GroupMembership,
@@ -58,14 +66,16 @@ export class Replicator {
   ship(group: GroupRecord, writes: readonly LoggedWrite[]): ShippedBatch {
     if (writes.length === 0 || group.inSync.length === 0) return { settle: () => Promise.resolve() };
     const entries = writes.map(toLogEntry);
-    const outcomes = Promise.all(group.inSync.map((replica) => this.send(replica, group, entries)));
+    const bytes = writes.reduce((sum, write) => sum + loggedWriteBytes(write), 0);
+    const outcomes = Promise.all(group.inSync.map((replica) => this.send(replica, group, entries, bytes)));
     return { settle: async () => this.judge(group, await outcomes) };
   }
 
   /** Sends the log tail to a joining replica, in chunks; throws its refusal. */
   async sendTo(replica: string, group: GroupRecord, writes: readonly LoggedWrite[]): Promise<void> {
     for (const chunk of chunkByBytes(writes, loggedWriteBytes, JOIN_CHUNK_BYTES_MAX, JOIN_CHUNK_ENTRIES)) {
-      const failure = await this.send(replica, group, chunk.map(toLogEntry), JOIN_CHUNK_TIMEOUT_MS);
+      const bytes = chunk.reduce((sum, write) => sum + loggedWriteBytes(write), 0);
+      const failure = await this.send(replica, group, chunk.map(toLogEntry), bytes, JOIN_CHUNK_TIMEOUT_MS);
       if (failure) throw failure;
     }
   }
@@ -89,23 +99,32 @@ export class Replicator {
     }
   }
 
-  private send(replica: string, group: GroupRecord, entries: LogEntry[], timeoutMs = REPLICATION_TIMEOUT_MS): Promise<ApplyOutcome> {
+  private send(replica: string, group: GroupRecord, entries: LogEntry[], bytes: number, baseTimeoutMs = REPLICATION_TIMEOUT_MS): Promise<ApplyOutcome> {
     const address = this.membership.addressOf(replica);
     if (address === undefined) return Promise.resolve(errors.unavailable(replica, 'it is not registered'));
     let entry = this.streams.get(address);
     if (!entry) {
       const client = replicationStub(address, this.tls);
       // A batch not applied in time breaks the stream: the batches after it would find a gap.
-      entry = { stream: new SequencedStream({ address, open: () => client.Apply(), timeoutBreaksStream: true }), close: () => client.close() };
+      entry = { stream: new SequencedStream({ address, open: () => client.Apply(), timeoutBreaksStream: true }), close: () => client.close(), bytesInFlight: 0 };
       this.streams.set(address, entry);
     }
-    return entry.stream
+    const stream = entry;
+    stream.bytesInFlight += bytes;
+    const timeoutMs = replicationTimeoutMs(baseTimeoutMs, stream.bytesInFlight);
+    return stream.stream
       .request({ group_id: group.id, epoch: group.epoch, primary_id: this.membership.regionId, entries }, timeoutMs)
       .then(
         (response) => (response.error && response.error.code !== '' ? MiniSqlError.fromProto(response.error) : undefined),
         (failure: MiniSqlError) => failure,
-      );
+      )
+      .finally(() => (stream.bytesInFlight -= bytes));
   }
+}
+
+/** The time a batch has, given the bytes on its stream up to and including it (pure). */
+export function replicationTimeoutMs(baseTimeoutMs: number, bytesInFlight: number): number {
+  return baseTimeoutMs + Math.ceil(bytesInFlight / REPLICA_BYTES_PER_MS_MIN);
 }
 
 /** Undefined when the replica applied the batch, else why not. */

@@ -27,7 +27,7 @@ export function collectRows(iterator: Iterable<unknown[]>, rowsMax: number, byte
   for (const row of iterator) {
     if (rows.length >= rowsMax) return { rows, truncated: true };
     bytes += rowBytes(row);
-    if (bytes > bytesMax) throw errors.limitExceeded('bytes of one result', bytesMax);
+    if (bytes > bytesMax) throw errors.limitExceeded('bytes of one result (the setting resultBytesMax)', bytesMax);
     rows.push(row);
   }
   return { rows, truncated: false };

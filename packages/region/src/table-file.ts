@@ -91,6 +91,8 @@ export interface TableFileOptions {
   synchronous: 'NORMAL' | 'FULL';
   /** SQLite page cache of the file's connection, in KiB. */
   pageCacheKiB: number;
+  /** Writes the log keeps (default LOG_ENTRIES_KEPT); a hold (a copy in flight) keeps more. */
+  logEntriesKept?: number;
 }
 
 export interface IndexDescription {
@@ -123,6 +125,8 @@ export class TableFile {
   readonly environment = new StatementEnvironment();
   /** Set when commits must reach the disk before they are acknowledged (synchronous FULL). */
   private readonly walSync: WalSync | undefined;
+  /** Writes the log keeps past the holds of copies in flight. */
+  private readonly logEntriesKept: number;
 
   private constructor(
     readonly path: string,
@@ -130,6 +134,7 @@ export class TableFile {
     private readonly db: Database.Database,
     options: TableFileOptions,
   ) {
+    this.logEntriesKept = options.logEntriesKept ?? LOG_ENTRIES_KEPT;
     this.statements = new LruCache(options.statementCacheSize);
     this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.environment.install(db);
@@ -288,7 +293,7 @@ export class TableFile {
       position, entry.requestId, entry.sql, entry.params, entry.rowsAffected, entry.nowMs, entry.seed, entry.checksum,
     );
     if (entry.requestId !== '') this.prepare(`INSERT INTO ${REQUESTS_TABLE} (request_id, position, rows_affected) VALUES (?, ?, ?)`).run(entry.requestId, position, entry.rowsAffected);
-    if (position % 1_000 === 0) this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(Math.min(position - LOG_ENTRIES_KEPT, this.oldestHold() - 1));
+    if (position % 1_000 === 0) this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(Math.min(position - this.logEntriesKept, this.oldestHold() - 1));
     // minisql_meta and the cached position follow when the outermost transaction ends: see transaction().
     this.pendingPosition = position;
     return entry;

@@ -65,7 +65,7 @@ export interface PipelinePorts {
    */
   durable(writes: readonly LoggedWrite[]): Promise<void>;
   /** Checked after replication: may this region still acknowledge (primary, lease valid)? */
-  mayAcknowledge(): MiniSqlError | undefined;
+  mayAcknowledge(): MiniSqlError | undefined | Promise<MiniSqlError | undefined>;
   /**
    * Whether this region is still a primary. One that is not drops its unconfirmed
    * entries: it takes no more writes, and a region that loses the role copies its
@@ -205,7 +205,7 @@ export class WritePipeline {
       await replicating.settle();
       replicated = true;
       // On the replicas' disks now; on this one too before anything is acknowledged.
-      failure = (await durable) ?? this.ports.mayAcknowledge();
+      failure = (await durable) ?? (await this.ports.mayAcknowledge());
     } catch (thrown) {
       failure = MiniSqlError.from(thrown);
     }

@@ -51,7 +51,7 @@ describe('hostile statements', () => {
 
   it('refuses a result past its byte limit (64 MiB) with LIMIT_EXCEEDED naming the limit, and stays up', async () => {
     const wide = "with recursive n(i) as (select 1 union all select i + 1 from n where i < 90000) select i, printf('%.1000c', 'x') from n;";
-    await assert.rejects(region.execute(wide), (error: { code: string; message: string }) => error.code === 'LIMIT_EXCEEDED' && /bytes of one result exceeds the limit of 67108864/.test(error.message));
+    await assert.rejects(region.execute(wide), (error: { code: string; message: string }) => error.code === 'LIMIT_EXCEEDED' && /bytes of one result \(the setting resultBytesMax\) exceeds the limit of 67108864/.test(error.message));
     await region.client.ping();
   });
 

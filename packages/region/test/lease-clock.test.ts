@@ -56,4 +56,20 @@ describe('the lease clock', () => {
     clock.renewed(first, 2);
     assert.equal(clock.remainingMs(), PRIMARY_VALIDITY_MS_MAX);
   });
+
+  it('tells its listeners of each answered renewal (a primary whose event loop stalled waits for one instead of refusing), until they stop', () => {
+    const { clock, advance } = manualClock();
+    clock.owned(1_000, 2);
+    advance(PRIMARY_VALIDITY_MS_MAX + 100); // a stalled event loop: the lease is unconfirmed
+    assert.equal(clock.valid(), false);
+    const heard: boolean[] = [];
+    const stop = clock.onRenewal(() => heard.push(clock.valid()));
+    clock.keepaliveSent();
+    clock.keepaliveAnswered(2);
+    assert.deepEqual(heard, [true], 'the renewal sent after the stall confirms the lease again');
+    stop();
+    clock.keepaliveSent();
+    clock.keepaliveAnswered(2);
+    assert.equal(heard.length, 1);
+  });
 });

@@ -2,10 +2,10 @@
  * Test fixture: a real cluster on loopback (etcd, masters, regions as processes) from a
  * generated configuration with free ports, in a temporary directory removed afterwards.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, FIRST_ADMIN, freePort, hideIpServerNameWarning, type Login, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
 import type { Etcd3 } from 'etcd3';
@@ -35,6 +35,10 @@ export interface TestClusterOptions {
   statusTokenFile?: string;
   /** TLS and authentication (default: on, as shipped); false only to measure what they cost. */
   tls?: boolean;
+  /** More lines of the configuration file, e.g. `resultBytesMax: 1048576`. */
+  settings?: string[];
+  /** The servers' log level (default warn); info for tests that read what a server did. */
+  logLevel?: 'info' | 'warn';
 }
 
 /** A lone etcd member (no master, no region) and a client of it, for tests of what minisql keeps in etcd. */
@@ -77,13 +81,14 @@ export class TestCluster {
         ...(options.durability === undefined ? [] : [`durability: ${options.durability}`]),
         ...(options.statusTokenFile === undefined ? [] : [`statusTokenFile: ${options.statusTokenFile}`]),
         ...(options.tls === false ? ['tls: false'] : []),
+        ...(options.settings ?? []),
         `dataDir: ${join(dir, 'data')}`,
         'hosts:',
         ...hosts,
       ].join('\n'),
     );
     const config = loadClusterConfig(configPath);
-    const cluster = new LocalCluster({ config, configPath, env: { ...process.env, MINISQL_LOG_LEVEL: 'warn' } });
+    const cluster = new LocalCluster({ config, configPath, env: { ...process.env, MINISQL_LOG_LEVEL: options.logLevel ?? 'warn' } });
     try {
       await cluster.start(options.only);
     } catch (error) {
@@ -168,6 +173,9 @@ export class TestCluster {
   async stop(): Promise<void> {
     for (const client of this.clients) client.close();
     await this.cluster.stop();
+    // MINISQL_KEEP_TEST_LOGS=DIR keeps each cluster's logs there, to read after a failure.
+    const keep = process.env.MINISQL_KEEP_TEST_LOGS;
+    if (keep) cpSync(join(this.config.dataDir, 'logs'), join(keep, basename(this.dir)), { recursive: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

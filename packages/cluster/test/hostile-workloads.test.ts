@@ -1,0 +1,150 @@
+/**
+ * Hostile workloads against a cluster of real processes (etcd, a master, two regions,
+ * TLS, FTP): a result too large to send, a burst of writes larger than a gRPC message,
+ * a replica copying while more writes land than the log keeps, and a table file
+ * damaged on a replica. In each: no process dies, nothing acknowledged is lost, the
+ * group keeps its primary, the members stay equal, and an error names its limit.
+ * (The runaway query has runaway-query.test.ts; a full disk and a file damaged on a lone
+ * region have region/test/disk-full.test.ts and corrupt-table.test.ts.)
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterClient, divergence } from '@minisql/client';
+import type { ClusterStatusResponse__Output, MiniSqlError } from '@minisql/common';
+import { TestCluster } from './support/test-cluster.js';
+
+const RESULT_BYTES_MAX = 1024 * 1024;
+const RESULT_ROWS_MAX = 5_000;
+const LOG_ENTRIES_KEPT = 1_000;
+/** A write's value in the burst, and how many at once: 20 x 14 MiB is past a gRPC message (256 MiB). */
+const BIG_VALUE_BYTES = 14 * 1024 * 1024;
+const BURST = 20;
+
+describe('hostile workloads against real processes', () => {
+  let test: TestCluster;
+  let client: ClusterClient;
+  let first: ClusterStatusResponse__Output;
+  before(async () => {
+    test = await TestCluster.start({
+      regions: 2,
+      // A replica held still for a few seconds keeps its registration.
+      leaseTtlSeconds: 5,
+      logLevel: 'info',
+      settings: [`resultBytesMax: ${RESULT_BYTES_MAX}`, `resultRowsMax: ${RESULT_ROWS_MAX}`, `replicationLogEntries: ${LOG_ENTRIES_KEPT}`],
+    });
+    first = await test.waitForStatus('group g1 with an in-sync replica', (s) => s.groups[0]?.in_sync.length === 1);
+    client = await test.client();
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  const group = async () => (await client.clusterStatus()).groups[0];
+  const primaryLog = (primary: string) => readFileSync(join(test.config.dataDir, 'logs', `${primary}.log`), 'utf8');
+  /** The group kept its primary and epoch: nothing here may cause a failover. */
+  const assertNoFailover = async () => {
+    const now = await group();
+    assert.deepEqual([now?.primary, now?.epoch], [first.groups[0]?.primary, first.groups[0]?.epoch], 'the group failed over');
+  };
+
+  it(`a result past resultBytesMax is refused with LIMIT_EXCEEDED naming the limit; one past resultRowsMax is cut and marked truncated`, async () => {
+    await client.execute('create table wide (id int primary key, v text);');
+    for (let id = 0; id < 8; id++) await client.execute('insert into wide values (?, ?);', { params: [id, 'w'.repeat(200 * 1024)] });
+    const error = await client.execute('select * from wide;').then(
+      () => assert.fail('a 1.6 MB result passed a 1 MiB limit'),
+      (thrown: unknown) => thrown as MiniSqlError,
+    );
+    assert.equal(error.code, 'LIMIT_EXCEEDED', error.message);
+    assert.match(error.message, /resultBytesMax/);
+    assert.deepEqual((await client.execute('select count(*), sum(length(v)) from wide;')).rows, [[8, 8 * 200 * 1024]]);
+    const many = await client.execute(`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${RESULT_ROWS_MAX + 1_000}) select i from n;`);
+    assert.equal(many.rows.length, RESULT_ROWS_MAX);
+    assert.equal(many.truncated, true);
+    await assertNoFailover();
+  });
+
+  it(`a burst of ${BURST} writes of ${BIG_VALUE_BYTES / 1024 / 1024} MiB at once (past a gRPC message) is acknowledged whole, and the replica stays in sync`, async () => {
+    await client.execute('create table blobs (id int primary key, v text);');
+    const values = Array.from({ length: BURST }, (_, id) => String.fromCharCode(97 + id).repeat(BIG_VALUE_BYTES));
+    // 280 MiB through TLS, into two SQLite files (the table and its log) on each of two
+    // members, on two cores: well past the default statement timeout, which is not the point.
+    const patient = await ClusterClient.connect({ masterAddresses: test.masterAddresses, statementTimeoutMs: 120_000, ...test.tlsOption });
+    const started = Date.now();
+    try {
+      await Promise.all(values.map((v, id) => patient.execute('insert into blobs values (?, ?);', { params: [id, v] })));
+    } finally {
+      patient.close();
+    }
+    console.log(`burst of ${BURST} x ${BIG_VALUE_BYTES} bytes acknowledged in ${Date.now() - started} ms`);
+    const rows = (await client.execute('select id, length(v), substr(v, 1, 1) from blobs order by id;')).rows;
+    assert.deepEqual(rows, values.map((v, id) => [id, BIG_VALUE_BYTES, v[0]]));
+    assert.equal((await group())?.in_sync.length, 1, 'the replica was taken out of the set');
+    assert.equal(divergence(await client.verify('blobs')), undefined, 'the members differ');
+    await assertNoFailover();
+    await client.execute('drop table blobs;');
+  });
+
+  it(`a replica copying while ${3 * LOG_ENTRIES_KEPT} writes land (three times what the log keeps) joins with every one of them`, async () => {
+    await client.execute('create table busy (id int primary key, n int);');
+    const { primary, in_sync: [replica] } = (await group()) as { primary: string; in_sync: string[] };
+    assert.ok(replica);
+    await test.cluster.kill(replica);
+    await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
+    // Held still from the moment the primary starts its snapshots, the replica's copy
+    // stays in flight while the writes land; the primary must keep them all for it.
+    const snapshots = join(test.config.dataDir, primary, 'snapshots');
+    const joinedBefore = primaryLog(primary).split('replica joined the in-sync set').length;
+    let held = false;
+    const watcher = watch(snapshots, () => {
+      if (held) return;
+      const pid = test.cluster.list().find((p) => p.name === replica)?.pid;
+      if (pid === undefined) return;
+      process.kill(pid, 'SIGSTOP');
+      held = true;
+    });
+    try {
+      await test.cluster.restart(replica);
+      await test.waitFor('the primary to make its snapshots', async () => (held && primaryLog(primary).includes('snapshots made for a catching-up replica') ? true : undefined));
+      const writes = 3 * LOG_ENTRIES_KEPT;
+      for (let from = 0; from < writes; from += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, i) => client.execute('insert into busy values (?, ?);', { params: [from + i, from + i] })));
+      }
+    } finally {
+      watcher.close();
+      const pid = test.cluster.list().find((p) => p.name === replica)?.pid;
+      if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    }
+    await test.waitForStatus('the replica to rejoin in sync', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
+    const joins = primaryLog(primary)
+      .split('\n')
+      .filter((line) => line.includes('replica joined the in-sync set'))
+      .slice(joinedBefore - 1)
+      .map((line) => JSON.parse(line) as { entriesSent: number });
+    assert.equal(joins.length, 1, 'the copy failed and started over');
+    assert.ok((joins[0]?.entriesSent ?? 0) >= 3 * LOG_ENTRIES_KEPT, `the replica joined with ${joins[0]?.entriesSent} entries after its snapshot`);
+    assert.deepEqual((await client.execute('select count(*), sum(n) from busy;')).rows, [[3_000, (2_999 * 3_000) / 2]]);
+    assert.deepEqual(readdirSync(snapshots), [], 'the snapshots of a finished copy are left on the primary');
+    assert.equal(divergence(await client.verify('busy')), undefined, 'the members differ');
+    await assertNoFailover();
+  });
+
+  it("a replica's table file damaged while it was down: the region starts without it, and the table is copied again from its group", async () => {
+    await client.execute('create table fragile (id int primary key, v text);');
+    await client.execute("insert into fragile values (1, 'one'), (2, 'two');");
+    const { in_sync: [replica] } = (await group()) as { in_sync: string[] };
+    assert.ok(replica);
+    await test.cluster.kill(replica);
+    const file = join(test.config.dataDir, replica, 'tables', 'fragile.sqlite');
+    for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+    writeFileSync(file, Buffer.alloc(16_384, 0x5a)); // not a SQLite database any more
+    await test.cluster.restart(replica);
+    await client.execute("insert into fragile values (3, 'three');");
+    await test.waitForStatus('the replica to be in sync again', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
+    assert.ok(existsSync(`${file}.corrupt`), 'the damaged file was not kept for inspection');
+    assert.deepEqual((await client.execute('select v from fragile order by id;')).rows, [['one'], ['two'], ['three']]);
+    assert.equal(divergence(await client.verify('fragile')), undefined, 'the members differ');
+    await assertNoFailover();
+  });
+});
