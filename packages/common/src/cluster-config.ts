@@ -71,6 +71,8 @@ export interface ClusterConfig {
    * catch up from it); a copy in flight keeps more, for as long as it needs them.
    */
   replicationLogEntries: number;
+  /** SQLite heap one select in a query worker may use, in bytes; past it LIMIT_EXCEEDED. */
+  queryMemoryBytesMax: number;
   /**
    * Mutual TLS on every gRPC channel and FTP over TLS, each process presenting its host's
    * certificate from certsDir (default true; false is for a trusted network only: then
@@ -99,6 +101,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   resultRowsMax: 100_000,
   resultBytesMax: 64 * 1024 * 1024,
   replicationLogEntries: 50_000,
+  queryMemoryBytesMax: 256 * 1024 * 1024,
   etcdPrefix: '/minisql/',
   leaseTtlSeconds: 2,
   replicationFactor: 2,
@@ -135,7 +138,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'replicationLogEntries', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'statusTokenFile', 'hosts'], fail);
+  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'replicationLogEntries', 'queryMemoryBytesMax', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'statusTokenFile', 'hosts'], fail);
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
   refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
@@ -187,6 +190,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   // A result travels in one gRPC message, and those stop at 256 MiB.
   const resultBytesMax = integerAt(root.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax, 'resultBytesMax', 1_024, 200 * 1024 * 1024, fail);
   const replicationLogEntries = integerAt(root.replicationLogEntries ?? CONFIG_DEFAULTS.replicationLogEntries, 'replicationLogEntries', 1_000, 10_000_000, fail);
+  const queryMemoryBytesMax = integerAt(root.queryMemoryBytesMax ?? CONFIG_DEFAULTS.queryMemoryBytesMax, 'queryMemoryBytesMax', 1024 * 1024, 64 * 1024 * 1024 * 1024, fail);
   const dataDir = root.dataDir === undefined ? CONFIG_DEFAULTS.dataDir : stringAt(root.dataDir, 'dataDir', fail);
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
   const ftpPassivePortMax = integerAt(ftp.passivePortMax ?? CONFIG_DEFAULTS.ftpPassivePortMax, 'ftp.passivePortMax', ftpPassivePortMin, 65_535, fail);
@@ -205,6 +209,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     resultRowsMax,
     resultBytesMax,
     replicationLogEntries,
+    queryMemoryBytesMax,
     tls: tls as boolean,
     certsDir: root.certsDir === undefined ? join(dataDir, 'certs') : stringAt(root.certsDir, 'certsDir', fail),
     statusTokenFile: root.statusTokenFile === undefined ? undefined : stringAt(root.statusTokenFile, 'statusTokenFile', fail),

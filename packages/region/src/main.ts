@@ -87,6 +87,7 @@ function parseStartup(): Startup {
         resultRowsMax: config.resultRowsMax,
         resultBytesMax: config.resultBytesMax,
         logEntriesKept: config.replicationLogEntries,
+        queryMemoryBytesMax: config.queryMemoryBytesMax,
         ...(config.tls ? { tls: loadTlsIdentity(config.certsDir, host.name) } : {}),
       },
       cluster: { config, host },

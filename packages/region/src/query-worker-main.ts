@@ -39,5 +39,7 @@ function answer(request: QueryRequest): QueryAnswer {
 process.on('message', (request: QueryRequest) => {
   process.send?.(answer(request));
 });
+// Started: what this process holds before any statement, the base its statements' memory is counted from.
+process.send?.({ readyRssBytes: process.memoryUsage().rss });
 // The region went away: nothing to answer to.
 process.on('disconnect', () => process.exit(0));

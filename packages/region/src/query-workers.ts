@@ -7,6 +7,7 @@
  * waiting for a free worker waits under the same deadline.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errors, MiniSqlError, type Logger, type ProtoError__Output, type TableDefinition, type CancelSignal } from '@minisql/common';
 import type { AttachableTable } from './query-connection.js';
@@ -22,6 +23,13 @@ export interface QueryRequest {
   /** Bytes the result may hold; past it the statement fails with LIMIT_EXCEEDED. */
   bytesMax: number;
   pageCacheKiB: number;
+  /**
+   * Memory the statement may take, in bytes: the growth of its worker's resident set
+   * while it runs. Read from /proc every MEMORY_CHECK_INTERVAL_MS; past it the worker is
+   * killed. (SQLite's own heap limit needs its memory statistics, which better-sqlite3
+   * builds without.)
+   */
+  memoryBytesMax: number;
 }
 
 export interface ResultColumnSource {
@@ -52,17 +60,42 @@ interface Job {
   resolve: (result: QueryResult) => void;
   reject: (error: MiniSqlError) => void;
   timer: NodeJS.Timeout;
+  /** Reads the worker's memory while the statement runs. */
+  memoryCheck?: NodeJS.Timeout;
 }
+
+/** How often a running statement's memory is read; it may overshoot by what it allocates in that time. */
+export const MEMORY_CHECK_INTERVAL_MS = 50;
+
+/** A process's resident memory in bytes, from /proc (undefined where there is none, or it is gone). */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const clearTimers = (job: Job): void => {
+  clearTimeout(job.timer);
+  clearInterval(job.memoryCheck);
+};
 
 class Worker {
   readonly child: ChildProcess;
   job: Job | undefined;
   /** Set when the table files changed: the worker ends once idle. */
   retired = false;
+  /** The worker's resident memory once started, before any statement (undefined until it says). */
+  readyRssBytes: number | undefined;
 
   constructor(onAnswer: (worker: Worker, answer: QueryAnswer) => void, onExit: (worker: Worker) => void) {
     this.child = fork(WORKER_SCRIPT, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    this.child.on('message', (answer: QueryAnswer) => onAnswer(this, answer));
+    this.child.on('message', (message: QueryAnswer | { readyRssBytes: number }) => {
+      if ('readyRssBytes' in message) this.readyRssBytes = message.readyRssBytes;
+      else onAnswer(this, message);
+    });
     this.child.on('exit', () => onExit(this));
     this.child.on('error', () => undefined); // 'exit' follows
   }
@@ -129,6 +162,7 @@ export class QueryWorkers {
       const job = this.waiting.shift() as Job;
       worker.job = job;
       const id = this.nextId++;
+      this.watchMemory(worker, job);
       try {
         worker.child.send({ ...job.request, id });
       } catch (error) {
@@ -139,11 +173,27 @@ export class QueryWorkers {
     }
   }
 
+  /** Stops the statement when its worker grows by more than its memory limit. */
+  private watchMemory(worker: Worker, job: Job): void {
+    const pid = worker.child.pid;
+    if (pid === undefined) return;
+    // Counted from what the worker held when the statement came (a worker still starting:
+    // from what it held once started, which it tells first).
+    const atDispatch = worker.readyRssBytes === undefined ? undefined : residentBytes(pid);
+    job.memoryCheck = setInterval(() => {
+      const baseline = atDispatch ?? worker.readyRssBytes;
+      const now = residentBytes(pid);
+      if (baseline !== undefined && now !== undefined && now - baseline > job.request.memoryBytesMax) {
+        this.stop(job, errors.limitExceeded('memory of one query in bytes (the setting queryMemoryBytesMax)', job.request.memoryBytesMax));
+      }
+    }, MEMORY_CHECK_INTERVAL_MS);
+  }
+
   private answered(worker: Worker, answer: QueryAnswer): void {
     const job = worker.job;
     worker.job = undefined;
     if (job) {
-      clearTimeout(job.timer);
+      clearTimers(job);
       if (answer.error) job.reject(MiniSqlError.fromProto(answer.error));
       else job.resolve(answer);
     }
@@ -162,7 +212,7 @@ export class QueryWorkers {
       this.end(running);
       this.options.logger.warn(`statement stopped (${why.code}); its query worker was killed`, { ms: job.timeoutMs, sql: job.request.sql.slice(0, 200) });
     }
-    clearTimeout(job.timer);
+    clearTimers(job);
     job.reject(why);
     this.dispatch();
   }
@@ -181,7 +231,7 @@ export class QueryWorkers {
   }
 
   private fail(job: Job, error: MiniSqlError): void {
-    clearTimeout(job.timer);
+    clearTimers(job);
     job.reject(error);
   }
 }

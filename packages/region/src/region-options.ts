@@ -46,6 +46,8 @@ export interface RegionOptions {
   queryWorkers: number;
   /** Writes each table's log keeps (a copy in flight keeps more); see TableFileOptions. */
   logEntriesKept: number;
+  /** SQLite heap one select in a query worker may use, in bytes (SQLite's hard heap limit). */
+  queryMemoryBytesMax: number;
 }
 
 export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir' | 'tls'>> = Object.freeze({
@@ -59,6 +61,7 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   statementTimeoutMs: 60_000,
   queryWorkers: 2,
   logEntriesKept: LOG_ENTRIES_KEPT,
+  queryMemoryBytesMax: 256 * 1024 * 1024,
 });
 
 /** Statements waiting for a query worker at most, per region; more are refused at once. */

@@ -69,6 +69,7 @@ export class RegionServer {
       replicated: cluster !== undefined,
       queryWorkers: this.workers,
       pageCacheKiB: options.pageCacheKiB,
+      queryMemoryBytesMax: options.queryMemoryBytesMax,
     });
     // A region outside every group holds no tables: files left from a group it was dropped
     // from are stale (it missed writes), so they go; it copies afresh when it joins again.

@@ -57,7 +57,12 @@ export interface EngineOptions {
    */
   queryWorkers?: QueryWorkers;
   pageCacheKiB?: number;
+  /** SQLite heap a select in a query worker may use (RegionOptions.queryMemoryBytesMax). */
+  queryMemoryBytesMax?: number;
 }
+
+/** SQLite heap of a select in a query worker, without a setting. */
+const QUERY_MEMORY_BYTES_MAX_DEFAULT = 256 * 1024 * 1024;
 
 /** Plans kept (bounded or not), by statement shape. */
 const PLANS_KEPT = 1_024;
@@ -147,6 +152,7 @@ export class SqlEngine {
         rowsMax: this.options.resultRowsMax,
         bytesMax: this.options.resultBytesMax ?? RESULT_BYTES_MAX_DEFAULT,
         pageCacheKiB: this.options.pageCacheKiB ?? 2_048,
+        memoryBytesMax: this.options.queryMemoryBytesMax ?? QUERY_MEMORY_BYTES_MAX_DEFAULT,
       },
       timeoutMs,
       signal,

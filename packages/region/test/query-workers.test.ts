@@ -36,6 +36,7 @@ const request = (sql: string, params: unknown[] = []): Omit<QueryRequest, 'id'> 
   rowsMax: 100,
   bytesMax: 1024 * 1024,
   pageCacheKiB: 256,
+  memoryBytesMax: 64 * 1024 * 1024,
 });
 const RUNAWAY = 'select count(*) from big a, big b, big c';
 
@@ -117,6 +118,22 @@ describe('query workers', () => {
       const error = await failureOf(workers.run({ ...request("select id, v || printf('%.2000c', 'x') from big"), bytesMax: 50_000 }, 10_000));
       assert.equal(error.code, 'LIMIT_EXCEEDED');
       assert.match(error.message, /bytes of one result.*50000/);
+      assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
+    } finally {
+      workers.close();
+    }
+  });
+
+  it('a statement whose worker grows past its memory limit is stopped with LIMIT_EXCEEDED naming queryMemoryBytesMax, and the next gets a fresh worker', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    // One value growing by 1,000 bytes a row over 4,000,000 rows: 4 GB if nothing stopped it.
+    const hungry = "select length(group_concat(printf('%.1000c', 'x'))) from big a, big b";
+    try {
+      const started = Date.now();
+      const error = await failureOf(workers.run({ ...request(hungry), memoryBytesMax: 32 * 1024 * 1024 }, 20_000));
+      assert.equal(error.code, 'LIMIT_EXCEEDED', error.message);
+      assert.match(error.message, /memory of one query in bytes \(the setting queryMemoryBytesMax\) exceeds the limit of 33554432/);
+      assert.ok(Date.now() - started < 10_000, 'stopped by its deadline, not by its memory');
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
     } finally {
       workers.close();
