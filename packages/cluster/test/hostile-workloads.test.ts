@@ -49,6 +49,32 @@ describe('hostile workloads against real processes', () => {
     assert.deepEqual([now?.primary, now?.epoch], [first.groups[0]?.primary, first.groups[0]?.epoch], 'the group failed over');
   };
 
+  const pidOf = (name: string) => test.cluster.list().find((p) => p.name === name)?.pid;
+  /**
+   * Restarts `replica` and holds it still (SIGSTOP) from the moment its primary starts
+   * the snapshots of its copy, so the copy stays in flight while `meanwhile` runs; then
+   * lets it go on (SIGCONT), unless `meanwhile` killed it.
+   */
+  const restartHeldInCopy = async (replica: string, primary: string, meanwhile: () => Promise<void>) => {
+    let held = false;
+    const watcher = watch(join(test.config.dataDir, primary, 'snapshots'), () => {
+      const pid = pidOf(replica);
+      if (held || pid === undefined) return;
+      process.kill(pid, 'SIGSTOP');
+      held = true;
+    });
+    const snapshotsBefore = primaryLog(primary).split('snapshots made for a catching-up replica').length;
+    try {
+      await test.cluster.restart(replica);
+      await test.waitFor('the primary to make its snapshots', async () => (held && primaryLog(primary).split('snapshots made for a catching-up replica').length > snapshotsBefore ? true : undefined));
+      await meanwhile();
+    } finally {
+      watcher.close();
+      const pid = pidOf(replica);
+      if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    }
+  };
+
   it(`a result past resultBytesMax is refused with LIMIT_EXCEEDED naming the limit; one past resultRowsMax is cut and marked truncated`, async () => {
     await client.execute('create table wide (id int primary key, v text);');
     for (let id = 0; id < 8; id++) await client.execute('insert into wide values (?, ?);', { params: [id, 'w'.repeat(200 * 1024)] });
@@ -92,30 +118,14 @@ describe('hostile workloads against real processes', () => {
     assert.ok(replica);
     await test.cluster.kill(replica);
     await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
-    // Held still from the moment the primary starts its snapshots, the replica's copy
-    // stays in flight while the writes land; the primary must keep them all for it.
     const snapshots = join(test.config.dataDir, primary, 'snapshots');
     const joinedBefore = primaryLog(primary).split('replica joined the in-sync set').length;
-    let held = false;
-    const watcher = watch(snapshots, () => {
-      if (held) return;
-      const pid = test.cluster.list().find((p) => p.name === replica)?.pid;
-      if (pid === undefined) return;
-      process.kill(pid, 'SIGSTOP');
-      held = true;
-    });
-    try {
-      await test.cluster.restart(replica);
-      await test.waitFor('the primary to make its snapshots', async () => (held && primaryLog(primary).includes('snapshots made for a catching-up replica') ? true : undefined));
+    await restartHeldInCopy(replica, primary, async () => {
       const writes = 3 * LOG_ENTRIES_KEPT;
       for (let from = 0; from < writes; from += 50) {
         await Promise.all(Array.from({ length: 50 }, (_, i) => client.execute('insert into busy values (?, ?);', { params: [from + i, from + i] })));
       }
-    } finally {
-      watcher.close();
-      const pid = test.cluster.list().find((p) => p.name === replica)?.pid;
-      if (pid !== undefined) process.kill(pid, 'SIGCONT');
-    }
+    });
     await test.waitForStatus('the replica to rejoin in sync', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
     const joins = primaryLog(primary)
       .split('\n')
@@ -126,6 +136,24 @@ describe('hostile workloads against real processes', () => {
     assert.ok((joins[0]?.entriesSent ?? 0) >= 3 * LOG_ENTRIES_KEPT, `the replica joined with ${joins[0]?.entriesSent} entries after its snapshot`);
     assert.deepEqual((await client.execute('select count(*), sum(n) from busy;')).rows, [[3_000, (2_999 * 3_000) / 2]]);
     assert.deepEqual(readdirSync(snapshots), [], 'the snapshots of a finished copy are left on the primary');
+    assert.equal(divergence(await client.verify('busy')), undefined, 'the members differ');
+    await assertNoFailover();
+  });
+
+  it("a replica killed in the middle of its copy: the primary deletes that copy's snapshots (and the log they kept) once the replica leaves the group, not 30 minutes later", async () => {
+    const { primary, in_sync: [replica] } = (await group()) as { primary: string; in_sync: string[] };
+    assert.ok(replica);
+    await test.cluster.kill(replica);
+    await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
+    const snapshots = join(test.config.dataDir, primary, 'snapshots');
+    await restartHeldInCopy(replica, primary, async () => {
+      assert.notDeepEqual(readdirSync(snapshots), [], 'no snapshot to leave behind');
+      await test.cluster.kill(replica);
+    });
+    await test.waitForStatus('the master to take the dead replica out of the group', (s) => s.groups[0]?.catching_up.includes(replica) === false && !s.groups[0]?.in_sync.includes(replica), 30_000);
+    await test.waitFor('the snapshots of the abandoned copy to go', async () => (readdirSync(snapshots).length === 0 ? true : undefined), 5_000);
+    await test.cluster.restart(replica);
+    await test.waitForStatus('the replica to be in sync again', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
     assert.equal(divergence(await client.verify('busy')), undefined, 'the members differ');
     await assertNoFailover();
   });

@@ -15,6 +15,7 @@ export class GroupMembership {
   /** Undefined until the first read from etcd. */
   private role: GroupRole | undefined;
   private readonly listeners: Array<(role: GroupRole) => void> = [];
+  private readonly readListeners: Array<(role: GroupRole) => void> = [];
 
   constructor(
     private readonly etcd: Etcd3,
@@ -30,6 +31,11 @@ export class GroupMembership {
 
   onChange(listener: (role: GroupRole) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Calls `listener` after every read of the groups, changed or not (cheap listeners only). */
+  onEachRead(listener: (role: GroupRole) => void): void {
+    this.readListeners.push(listener);
   }
 
   /** Loads the groups and regions, then follows every change. */
@@ -71,6 +77,7 @@ export class GroupMembership {
       this.logger.info('group role changed', { role: describe(this.role) });
       for (const listener of this.listeners) listener(this.role);
     }
+    for (const listener of this.readListeners) listener(this.role);
     return this.current;
   }
 

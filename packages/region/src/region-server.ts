@@ -97,6 +97,7 @@ export class RegionServer {
       const { membership, replicator, ftp } = this.cluster;
       const root = join(this.options.dataDir, 'snapshots');
       const snapshots = new SnapshotStore(this.catalog, root);
+      membership.onEachRead((role) => snapshots.keepOnlyFor(role.kind === 'primary' ? role.group.catchingUp : []));
       const logins = new FtpLogins();
       joins = new JoinCoordinator(membership, this.catalog, snapshots, replicator, executor, logins, this.logger.child('join'));
       const catchUp = new CatchUp(membership, this.catalog, this.queries, this.options.tls, join(this.options.dataDir, 'incoming'), this.logger.child('catch-up'));

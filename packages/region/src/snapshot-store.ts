@@ -50,6 +50,19 @@ export class SnapshotStore {
     return snapshots;
   }
 
+  /**
+   * Deletes the snapshots of every replica not in `replicas` (those still catching up in
+   * this primary's group), and the log they held: a replica that died or left the group
+   * in the middle of its copy will not ask for them. Before, they stayed 30 minutes.
+   */
+  keepOnlyFor(replicas: readonly string[]): void {
+    for (const [replica, files] of this.byReplica) {
+      if (replicas.includes(replica)) continue;
+      this.remove(files);
+      this.byReplica.delete(replica);
+    }
+  }
+
   /** Deletes snapshots once a replica has joined with them. */
   remove(files: readonly string[]): void {
     // Only plain names of this folder: a request cannot delete anything else.
