@@ -71,7 +71,7 @@ export function isBareCommand(line: string): boolean {
   return /^\s*(quit|exit|help|status)\s*$/i.test(line);
 }
 
-export const HELP_TEXT = `Statements (end each with ;, they may span lines):
+export const HELP_TEXT = `Statements (end each with ; or with \\G to show the rows vertically; they may span lines):
   create table T (a int, b char(n) unique, c float, primary key (a));
   drop table [if exists] T;
   create [unique] index I on T (a [, b ...]);    drop index [if exists] I [on T];

@@ -1,6 +1,7 @@
 /**
- * Tab completion for the REPL: SQL keywords, client commands and table names. Pure: the
- * REPL passes the table names it last fetched; this file never talks to the server.
+ * Tab completion for the REPL: SQL keywords, client commands, table names and column
+ * names. Pure: the REPL passes the catalog it last fetched (tables, and the columns of
+ * each); this file never talks to the server.
  */
 import { isSignificant, tokenize, type Token } from '@minisql/common';
 
@@ -20,6 +21,12 @@ export const CLIENT_COMMAND_WORDS: readonly string[] = ['dump', 'execfile', 'exi
 /** After these words a table name is likely, so an empty fragment lists the tables. */
 const TABLE_CONTEXT_WORDS: ReadonlySet<string> = new Set(['from', 'join', 'into', 'update', 'table', 'describe', 'desc', 'on']);
 
+/** After these, a column name is likely, so an empty fragment lists the columns in play. */
+const COLUMN_CONTEXT_WORDS: ReadonlySet<string> = new Set(['select', 'where', 'by', 'set', 'and', 'or', 'having', 'distinct', ',', '(', '=', '<', '>', '<=', '>=', '<>', '!=']);
+
+/** Columns of each table, by lower-case table name. */
+export type ColumnCatalog = ReadonlyMap<string, readonly string[]>;
+
 /** The word being typed at the end of the line: letters, digits, `_`, `$`. */
 const FRAGMENT_AT_END = /[\p{L}\p{N}_$]*$/u;
 
@@ -31,24 +38,47 @@ export type CompletionResult = [string[], string];
  * the user is typing in (readline inserts only the candidate's tail, so a lower-case
  * "sel" must not become "selECT"); table names come back as stored.
  */
-export function complete(line: string, tableNames: readonly string[]): CompletionResult {
+export function complete(line: string, tableNames: readonly string[], columns: ColumnCatalog = new Map()): CompletionResult {
   const fragment = FRAGMENT_AT_END.exec(line)?.[0] ?? '';
   const before = significantTokensOf(line.slice(0, line.length - fragment.length));
   // Inside a string, a quoted name or a comment nothing is a keyword: complete nothing.
   if (before === null) return [[], fragment];
+  const prefix = fragment.toLowerCase();
+  const matching = (names: readonly string[]) => names.filter((name) => name.toLowerCase().startsWith(prefix));
+  // `table.` is followed by that table's columns, and by nothing else.
+  const [qualifier, dot] = [before.at(-2), before.at(-1)];
+  if (dot?.kind === 'operator' && dot.text === '.' && qualifier?.kind === 'identifier') {
+    return [[...matching(columns.get(qualifier.text.toLowerCase()) ?? [])].sort(compareNames), fragment];
+  }
+  const inPlay = columnsInPlay(before, tableNames, columns);
   if (fragment === '') {
     const previous = before.at(-1);
-    const wantsTable = previous !== undefined && previous.kind === 'identifier' && TABLE_CONTEXT_WORDS.has(previous.text.toLowerCase());
-    return [wantsTable ? [...tableNames].sort(compareNames) : [], fragment];
+    const word = previous?.kind === 'identifier' ? previous.text.toLowerCase() : previous?.kind === 'operator' ? previous.text : '';
+    if (previous?.kind === 'identifier' && TABLE_CONTEXT_WORDS.has(word)) return [[...tableNames].sort(compareNames), fragment];
+    return [COLUMN_CONTEXT_WORDS.has(word) ? [...inPlay].sort(compareNames) : [], fragment];
   }
-  const prefix = fragment.toLowerCase();
   // Client commands are whole statements, so they are offered only as a statement's first word.
   const atStatementStart = before.length === 0 || before.at(-1)?.kind === 'semicolon';
   const vocabulary = atStatementStart ? [...SQL_KEYWORDS, ...CLIENT_COMMAND_WORDS] : SQL_KEYWORDS;
   const words = vocabulary.filter((word) => word.startsWith(prefix)).map((word) => inCaseStyleOf(fragment, word));
-  const tables = tableNames.filter((name) => name.toLowerCase().startsWith(prefix));
-  const candidates = [...new Set([...words, ...tables])].sort(compareNames);
+  const candidates = [...new Set([...words, ...matching(tableNames), ...(atStatementStart ? [] : matching(inPlay))])].sort(compareNames);
   return [candidates, fragment];
+}
+
+/**
+ * The columns a word of the statement being typed may name: those of the tables it
+ * mentions so far, or, before any (`select <Tab>`, the table comes after), of every table.
+ */
+function columnsInPlay(before: readonly Token[], tableNames: readonly string[], columns: ColumnCatalog): string[] {
+  let start = before.length;
+  while (start > 0 && before[start - 1]?.kind !== 'semicolon') start -= 1;
+  const known = new Set(tableNames.map((name) => name.toLowerCase()));
+  const mentioned = before
+    .slice(start)
+    .filter((token) => token.kind === 'identifier' && known.has(token.text.toLowerCase()))
+    .map((token) => token.text.toLowerCase());
+  const tables = mentioned.length > 0 ? mentioned : [...columns.keys()];
+  return [...new Set(tables.flatMap((table) => columns.get(table) ?? []))];
 }
 
 /**

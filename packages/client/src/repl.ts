@@ -5,7 +5,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import type { ScriptStatement } from '@minisql/common';
 import { isBareCommand } from './client-commands.js';
-import { complete } from './completion.js';
+import { complete, type ColumnCatalog } from './completion.js';
 import { appendHistory, HISTORY_ENTRIES_MAX, historyEntry, holdsPassword, loadHistory } from './history-file.js';
 import { formatError } from './result-format.js';
 import { TYPED_ORIGIN, type RunOutcome, type ScriptRunner, type StatementExecutor, type TextSink } from './script-runner.js';
@@ -31,7 +31,7 @@ export interface ReplOptions {
 export async function runRepl(options: ReplOptions): Promise<void> {
   const { runner, executor, input, output, err } = options;
   const history = await SessionHistory.open(options.historyFile, err);
-  let tableNames: string[] = [];
+  let catalog: Catalog = { tables: [], columns: new Map() };
   const rl = createInterface({
     input,
     output,
@@ -41,7 +41,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
     // Readline would add each physical line; history entries are whole statements, so
     // the REPL adds them itself to the array it passed in (readline reads that array).
     historySize: 0,
-    completer: (line: string) => complete(line, tableNames),
+    completer: (line: string) => complete(line, catalog.tables, catalog.columns),
   });
   const buffer = new StatementBuffer();
   let enteredLines: string[] = [];
@@ -95,7 +95,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
     running = true;
     try {
       const outcome = await runner.runStatements(statements, TYPED_ORIGIN);
-      if (runner.takeSchemaChange()) tableNames = await fetchTableNames(executor, tableNames);
+      if (runner.takeSchemaChange()) catalog = await fetchCatalog(executor, catalog);
       return outcome;
     } finally {
       running = false;
@@ -103,7 +103,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   };
 
   output.write(`Connected to minisql at ${options.address}. Type help; for help, quit; to leave.\n`);
-  tableNames = await fetchTableNames(executor, tableNames);
+  catalog = await fetchCatalog(executor, catalog);
   rl.prompt();
   promptShowing = true;
   // Lines typed or pasted while a statement runs wait in the iterator, in order.
@@ -125,6 +125,35 @@ export async function runRepl(options: ReplOptions): Promise<void> {
 function eraseTypedLine(rl: Interface): void {
   rl.write(null, { ctrl: true, name: 'e' });
   rl.write(null, { ctrl: true, name: 'u' });
+}
+
+/** What completion knows of the schema: table names, and the columns of each (lower-case table name). */
+export interface Catalog {
+  tables: string[];
+  columns: ColumnCatalog;
+}
+
+/** Tables whose columns are fetched for completion at most: one `describe` each. */
+export const COMPLETION_TABLES_DESCRIBED_MAX = 200;
+
+/**
+ * Tables and their columns for completion (a `describe` per table, for the first
+ * COMPLETION_TABLES_DESCRIBED_MAX); on failure what was known stays (completion is a convenience).
+ */
+export async function fetchCatalog(executor: StatementExecutor, previous: Catalog): Promise<Catalog> {
+  const tables = await fetchTableNames(executor, previous.tables);
+  const columns = new Map<string, readonly string[]>();
+  for (const table of tables.slice(0, COMPLETION_TABLES_DESCRIBED_MAX)) {
+    try {
+      const name = /^[A-Za-z_][\w$]*$/.test(table) ? table : `"${table.replaceAll('"', '""')}"`;
+      const described = await executor.execute(`describe ${name}`);
+      columns.set(table.toLowerCase(), described.rows.map((row) => String(row[0])));
+    } catch {
+      const known = previous.columns.get(table.toLowerCase());
+      if (known) columns.set(table.toLowerCase(), known);
+    }
+  }
+  return { tables, columns };
 }
 
 /** Table names for completion; on failure the previous names stay (completion is a convenience). */

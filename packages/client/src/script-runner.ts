@@ -236,10 +236,11 @@ export class ScriptRunner {
   }
 
   /** A result in the chosen format; the human ones end with a blank line, as in MySQL, to keep results apart. */
-  private render(result: QueryResult, elapsedMs: number): string {
+  private render(result: QueryResult, elapsedMs: number, vertical = false): string {
     switch (this.format) {
       case 'table':
-        return `${formatResult(result, elapsedMs)}\n`;
+        // A statement ended by \G shows its rows vertically (the formats for programs keep theirs).
+        return vertical ? `${formatVertical(result, elapsedMs)}\n` : `${formatResult(result, elapsedMs)}\n`;
       case 'vertical':
         return `${formatVertical(result, elapsedMs)}\n`;
       case 'csv':
@@ -274,7 +275,7 @@ export class ScriptRunner {
     }
     const elapsedMs = this.now() - started;
     if (result.kind === 'create_table' || result.kind === 'drop_table') this.schemaChanged = true;
-    if (!origin.quiet || result.columns.length > 0) this.writeOut(this.render(result, elapsedMs));
+    if (!origin.quiet || result.columns.length > 0) this.writeOut(this.render(result, elapsedMs, statement.vertical));
     return { outcome: 'continue', ok: true };
   }
 

@@ -42,6 +42,41 @@ describe('complete', () => {
   });
 });
 
+describe('complete with columns', () => {
+  const COLUMNS = new Map([
+    ['orders', ['id', 'customer', 'total']],
+    ['student', ['id', 'name', 'grade']],
+  ]);
+  const T = ['Orders', 'student'];
+
+  it("offers a table's columns after `table.`, and nothing else", () => {
+    assert.deepEqual(complete('select student.', T, COLUMNS), [['grade', 'id', 'name'], '']);
+    assert.deepEqual(complete('select orders.cu', T, COLUMNS), [['customer'], 'cu']);
+    assert.deepEqual(complete('select nosuch.', T, COLUMNS), [[], '']);
+  });
+
+  it('offers the columns of the tables the statement names, beside keywords', () => {
+    assert.deepEqual(complete('select * from student where gr', T, COLUMNS), [['grade', 'grant', 'grants', 'group'], 'gr']);
+    assert.deepEqual(complete('select * from student where ', T, COLUMNS), [['grade', 'id', 'name'], '']);
+    assert.deepEqual(complete('update orders set ', T, COLUMNS), [['customer', 'id', 'total'], '']);
+    assert.deepEqual(complete('select id from orders where total > 3 and ', T, COLUMNS), [['customer', 'id', 'total'], '']);
+  });
+
+  it('before any table is named (`select <Tab>`), offers the columns of every table', () => {
+    assert.deepEqual(complete('select ', T, COLUMNS), [['customer', 'grade', 'id', 'name', 'total'], '']);
+    assert.deepEqual(complete('select na', T, COLUMNS), [['name'], 'na']);
+  });
+
+  it('counts only the statement being typed: a table of an earlier one on the line does not count', () => {
+    assert.deepEqual(complete('select 1 from orders; select * from student where ', T, COLUMNS), [['grade', 'id', 'name'], '']);
+  });
+
+  it('offers no column as the first word of a statement, nor inside a string', () => {
+    assert.deepEqual(complete('na', T, COLUMNS), [[], 'na']);
+    assert.deepEqual(complete("select * from student where name = 'gr", T, COLUMNS), [[], 'gr']);
+  });
+});
+
 describe('inCaseStyleOf', () => {
   it('follows UPPER, Capitalized and lower typing', () => {
     assert.equal(inCaseStyleOf('SE', 'select'), 'SELECT');

@@ -86,6 +86,10 @@ describe('the minisql client program', () => {
     ]);
     const vertical = await runClient(['--format', 'vertical', '-e', 'select id, note from fmt where id = 1;']);
     assert.match(vertical.stdout, /^\*{27} 1\. row \*{27}\n  id: 1\nnote: plain\n1 row in set \(/);
+    // A statement ended by \G prints vertically, the next by ; as a table again (as MySQL's client does).
+    const mixed = await runClient(['-e', 'select id, note from fmt where id = 1\\G select id from fmt where id = 1;']);
+    assert.equal(mixed.status, 0, mixed.stderr);
+    assert.match(mixed.stdout, /^\*{27} 1\. row \*{27}\n  id: 1\nnote: plain\n1 row in set \([^)]*\)\n\n\+----\+\n\| id \|\n/);
   });
 
   it('prints its version', async () => {

@@ -51,9 +51,18 @@ describe('runRepl', () => {
     await repl.type('; select * from zebra;\r', /Empty set[^]*Empty set/);
     await repl.type('quit\r', /Bye/);
     await repl.finished;
-    // "show tables" feeds completion: once at the start, once after the create.
-    assert.deepEqual(repl.db.executed, ['show tables', 'create table\n  zebra (v int)', 'show tables', 'select * from zebra', 'select * from zebra']);
+    // "show tables" and a describe per table feed completion: once at the start, once after the create.
+    assert.deepEqual(repl.db.executed, ['show tables', 'create table\n  zebra (v int)', 'show tables', 'describe zebra', 'select * from zebra', 'select * from zebra']);
     assert.deepEqual(await loadHistory(historyFile), ['create table zebra (v int);', 'select * from zebra; select * from zebra;', 'quit']);
+  });
+
+  it("completes a column of the table the statement names, from that table's describe", async () => {
+    const repl = startRepl(join(dir, 'history-columns'));
+    await repl.type('create table zebra (v int);\r', /table `zebra` created/);
+    await repl.type('select * from zebra where \t', /where (\x1b\[\d*G)?v/);
+    await repl.type('\x03', /\^C\n/);
+    await repl.type('quit;\r', /Bye/);
+    await repl.finished;
   });
 
   it('clears an unfinished statement on Ctrl-C without running or saving it', async () => {

@@ -132,4 +132,19 @@ describe('displayWidth', () => {
     assert.equal(displayWidth('ｆｕｌｌ'), 8);
     assert.equal(displayWidth('한국'), 4);
   });
+
+  it('counts an emoji, a joined emoji (one glyph of several code points), a flag and a combining accent as the terminal shows them', () => {
+    assert.equal(displayWidth('😀'), 2);
+    assert.equal(displayWidth('👨‍👩‍👧‍👦'), 2, 'a family: four emoji joined by zero-width joiners');
+    assert.equal(displayWidth('🇯🇵'), 2, 'a flag: two regional indicators');
+    assert.equal(displayWidth('👍🏽'), 2, 'a skin tone modifier');
+    assert.equal(displayWidth('cafe\u0301'), 4, 'e and a combining acute accent');
+    assert.equal(displayWidth('a👨‍👩‍👧b'), 4);
+  });
+
+  it('keeps table borders straight around joined emoji', () => {
+    const text = formatResult(rowSet('select', ['v'], [['👨‍👩‍👧‍👦'], ['ab']]), 1);
+    const widths = new Set(text.split('\n').filter((line) => line.startsWith('|') || line.startsWith('+')).map((line) => displayWidth(line)));
+    assert.equal(widths.size, 1, text);
+  });
 });

@@ -100,6 +100,12 @@ export interface TokenizeOptions {
    * instead of throwing: the REPL then knows the statement continues on the next line.
    */
   openTail?: boolean;
+  /**
+   * Read MySQL's `\G` (end the statement, show its rows vertically) as a terminator: a
+   * 'semicolon' token whose text is `\G`. For the client's scripts and prompt only; the
+   * server's SQL has no `\G`.
+   */
+  verticalTerminator?: boolean;
 }
 
 /** Splits `source` into tokens. An unterminated string or comment is a SYNTAX_ERROR. */
@@ -167,8 +173,8 @@ export function tokenize(source: string, options: TokenizeOptions = {}): Token[]
         push('identifier', end);
       } else if (ch === '?') {
         push('parameter', i + 1);
-      } else if (ch === ';') {
-        push('semicolon', i + 1);
+      } else if (ch === ';' || (ch === '\\' && next === 'G' && options.verticalTerminator)) {
+        push('semicolon', ch === ';' ? i + 1 : i + 2);
       } else if (next !== undefined && TWO_CHAR_OPERATORS.has(ch + next)) {
         push('operator', i + 2);
       } else if (ONE_CHAR_OPERATORS.has(ch)) {

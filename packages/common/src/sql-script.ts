@@ -9,6 +9,8 @@ export interface ScriptStatement {
   text: string;
   /** 1-based line of the statement's first word (not of a comment above it). */
   line: number;
+  /** Ended by `\G` instead of ";": its rows are shown vertically, as MySQL's client does. */
+  vertical?: boolean;
 }
 
 export interface SplitScript {
@@ -30,14 +32,15 @@ export interface SplitScript {
  * SYNTAX_ERROR only for a character that can start no token.
  */
 export function splitStatements(source: string): SplitScript {
-  const tokens = tokenize(source, { openTail: true });
+  const tokens = tokenize(source, { openTail: true, verticalTerminator: true });
   const statements: ScriptStatement[] = [];
   let statementStart = 0;
   let firstWord = -1;
   for (const token of tokens) {
     if (token.kind === 'semicolon') {
       if (firstWord >= 0) {
-        statements.push({ text: source.slice(statementStart, token.start).trim(), line: lineAndColumn(source, firstWord).line });
+        const statement: ScriptStatement = { text: source.slice(statementStart, token.start).trim(), line: lineAndColumn(source, firstWord).line };
+        statements.push(token.text === '\\G' ? { ...statement, vertical: true } : statement);
       }
       statementStart = token.end;
       firstWord = -1;

@@ -9,6 +9,19 @@ describe('splitStatements', () => {
     assert.equal(rest, '');
   });
 
+  it('ends a statement at \\G (MySQL\'s vertical output), but not inside a string or a comment', () => {
+    const { statements, rest } = splitStatements("select 1\\G select '\\G;' -- \\G\n; select 3\\G");
+    assert.deepEqual(
+      statements.map((s) => [s.text, s.vertical === true]),
+      [
+        ['select 1', true],
+        ["select '\\G;' -- \\G", false],
+        ['select 3', true],
+      ],
+    );
+    assert.equal(rest, '');
+  });
+
   it('does not split at a ; inside a string or a comment', () => {
     const { statements } = splitStatements("insert into t values ('a;b'); /* ; */ select 2 -- ;\n;");
     assert.deepEqual(statements.map((s) => s.text), ["insert into t values ('a;b')", '/* ; */ select 2 -- ;']);

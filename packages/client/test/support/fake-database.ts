@@ -1,6 +1,6 @@
 /**
  * An in-memory stand-in for a region, just enough SQL for the runner and REPL tests:
- * create/drop table, insert of one integer, select *, show tables. Anything else is a
+ * create/drop table, insert of one integer, select *, describe (one column, v), show tables. Anything else is a
  * SYNTAX_ERROR, a missing table TABLE_NOT_FOUND, as the real server answers.
  */
 import { errors } from '@minisql/common';
@@ -41,6 +41,10 @@ export class FakeDatabase implements StatementExecutor {
     }
     if ((match = /^select \* from (\w+)$/i.exec(sql))) {
       return rowSet('select', ['v'], this.table(match[1] as string).map((v) => [v]));
+    }
+    if ((match = /^describe (\w+)$/i.exec(sql))) {
+      this.table(match[1] as string);
+      return rowSet('describe', ['Field', 'Type', 'Null', 'Key', 'Default'], [['v', 'int', 'YES', '', null]]);
     }
     if (/^show tables$/i.test(sql)) return rowSet('show_tables', ['Tables'], [...this.tables.keys()].map((name) => [name]));
     throw errors.syntax(sql.split(/\s/)[0] ?? '', 1, 1, 1);
