@@ -5,7 +5,7 @@
  *
  *   node packages/jepsen/dist/bench/checker-bench.js [--algorithm competition] [--ops 100000] [--seed 1]
  *
- * - The Porcupine corpus (PORCUPINE_DIR, default packages/jepsen/test/data/porcupine,
+ * - The Porcupine corpus (PORCUPINE_DIR, default packages/checker/test/data/porcupine,
  *   a copy of the external corpus with its licence): each file parsed and checked once after one warm-up pass over the etcd
  *   histories, total and slowest. Targets: the 103 etcd histories in 5 s or less, none
  *   over 1 s. Every verdict is compared with the published one.
@@ -25,18 +25,18 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatHistoryEdn, parseHistoryEdn } from '../src/history-edn.js';
-import { checkLinearizability, type LinearizabilityResult } from '../src/linearizability.js';
-import type { Model } from '../src/model.js';
-import { kvModel } from '../src/model-kv.js';
-import { casRegisterModel } from '../src/model-register.js';
-import type { Op, OpValue } from '../src/op.js';
-import { parseJepsenConsoleLog, parseKvLog } from '../src/porcupine-log.js';
-import { seededRandom } from '../src/seeded-random.js';
+import { formatHistoryEdn, parseHistoryEdn } from '@minisql/checker';
+import { checkLinearizability, type LinearizabilityResult } from '@minisql/checker';
+import type { Model } from '@minisql/checker';
+import { kvModel } from '@minisql/checker';
+import { casRegisterModel } from '@minisql/checker';
+import type { Op, OpValue } from '@minisql/checker';
+import { parseJepsenConsoleLog, parseKvLog } from '@minisql/checker';
+import { seededRandom } from '../src/generator/seeded-random.js';
 
 /** dist/bench -> the repository root. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const CORPUS_DIR = process.env.PORCUPINE_DIR ?? resolve(REPO_ROOT, 'packages/jepsen/test/data/porcupine');
+const CORPUS_DIR = process.env.PORCUPINE_DIR ?? resolve(REPO_ROOT, 'packages/checker/test/data/porcupine');
 
 const TARGETS = {
   etcdCorpusTotalMs: 5_000,

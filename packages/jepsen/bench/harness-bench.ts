@@ -11,17 +11,17 @@
 import { createWriteStream } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { clients, timeLimit } from '../src/generator.js';
-import { runGenerator } from '../src/generator-runner.js';
-import { HistoryRecorder } from '../src/history-recorder.js';
-import { checkLinearizability } from '../src/linearizability.js';
-import type { Op } from '../src/op.js';
-import { seededRandom } from '../src/seeded-random.js';
-import type { StoreConnection } from '../src/store-connection.js';
+import { clients, timeLimit } from '../src/generator/generator.js';
+import { runGenerator } from '../src/generator/generator-runner.js';
+import { HistoryRecorder } from '../src/history/history-recorder.js';
+import { checkLinearizability } from '@minisql/checker';
+import type { Op } from '@minisql/checker';
+import { seededRandom } from '../src/generator/seeded-random.js';
+import type { StoreConnection } from '../src/db/store-connection.js';
 import type { TestContext } from '../src/test-context.js';
-import { TestLog } from '../src/test-log.js';
-import { WorkloadClient } from '../src/workload-client.js';
-import { workloadFor } from '../src/workload.js';
+import { TestLog } from '../src/store/test-log.js';
+import { WorkloadClient } from '../src/workload/workload-client.js';
+import { workloadFor } from '../src/workload/workload.js';
 import { parseTestConfig } from '../src/test-config.js';
 
 const HARNESS_OPS_PER_SECOND_TARGET = 1_000;

@@ -1,4 +1,4 @@
-/** Waiting for work with a bound: what the runner's op timeouts and the setup barrier share. */
+/** Waiting for work with a bound: the runner's op timeouts, and the adapters' waits. */
 
 /**
  * Settles as `work` does, or, if it has not after `deadlineMs`, with what `late` returns

@@ -1,5 +1,9 @@
+import { CodedError, type CheckerErrorCode } from '@minisql/checker';
+
+export { CheckerError, CodedError, type CheckerErrorCode } from '@minisql/checker';
+
 /**
- * The one catalog of minisql-jepsen's errors: every error it raises carries one of these
+ * The one catalog of minisql-jepsen's errors (the checker's codes, from its package, and the tester's): every error it raises carries one of these
  * stable codes, and its message starts with the code and names the node, file, field or
  * op concerned. Limits are not errors: a check that runs out of time or memory answers
  * `unknown`. Errors that carry more than a message (a remote command's node and result,
@@ -14,19 +18,8 @@ export type JepsenErrorCode =
   | 'INVALID_TEST_CONFIG'
   /** A node the test does not have. */
   | 'UNKNOWN_NODE'
-  // Histories and the checker.
-  /** A history file cannot be read. */
-  | 'HISTORY_UNREADABLE'
-  /** The text is not EDN (the message names the line and column). */
-  | 'EDN_SYNTAX'
-  /** A history line or op is not an op map, or the ops do not pair up by process. */
-  | 'HISTORY_MALFORMED'
-  /** An op's `f` is one the model has no step for. */
-  | 'OPERATION_UNSUPPORTED'
-  /** No model of that name. */
-  | 'MODEL_UNKNOWN'
-  /** No algorithm of that name. */
-  | 'ALGORITHM_UNKNOWN'
+  // Histories and the checker: CheckerErrorCode.
+  | CheckerErrorCode
   // Nemeses.
   /** The database adapter or the remotes lack what this fault needs (e.g. no kill). */
   | 'NEMESIS_UNSUPPORTED'
@@ -63,24 +56,10 @@ export type JepsenErrorCode =
   /** The `latest` links could not be updated. */
   | 'STORE_LINK_FAILED';
 
-export class JepsenError<Code extends JepsenErrorCode = JepsenErrorCode> extends Error {
-  constructor(
-    readonly code: Code,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
-    this.name = 'JepsenError';
-  }
-}
-
-export type CheckerErrorCode = Extract<JepsenErrorCode, 'HISTORY_UNREADABLE' | 'EDN_SYNTAX' | 'HISTORY_MALFORMED' | 'OPERATION_UNSUPPORTED' | 'MODEL_UNKNOWN' | 'ALGORITHM_UNKNOWN'>;
-
-/** Input the history readers and checkers cannot check at all. */
-export class CheckerError extends JepsenError<CheckerErrorCode> {
-  constructor(code: CheckerErrorCode, message: string, options?: { cause?: unknown }) {
+export class JepsenError<Code extends JepsenErrorCode = JepsenErrorCode> extends CodedError<Code> {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
-    this.name = 'CheckerError';
+    this.name = 'JepsenError';
   }
 }
 

@@ -1,10 +1,10 @@
 /**
  * Everything a running test shares with its database, clients and nemesis.
  */
-import type { Op } from './op.js';
-import type { DatabaseVerification } from './db-verification.js';
-import type { PrimaryReplicaLink } from './partition-shapes.js';
-import type { Remote } from './remote.js';
+import type { Op } from '@minisql/checker';
+import type { DatabaseVerification } from './db/db-verification.js';
+import type { PrimaryReplicaLink } from './nemesis/partition-shapes.js';
+import type { Remote } from './control/remote.js';
 import { JepsenError } from './jepsen-errors.js';
 
 export interface TestLogger {
@@ -42,6 +42,11 @@ export interface Database {
   readonly name: string;
   /** Installs and starts the database on one node; every node is set up concurrently. */
   setup(test: TestContext, node: string): Promise<void>;
+  /**
+   * Runs once, after every node's setup and before any client connects (Jepsen's
+   * setup-primary!): what needs the whole cluster up, such as creating the test's tables.
+   */
+  setupPrimary?(test: TestContext): Promise<void>;
   /** Stops it and removes its files from the node. Must succeed on a node never set up. */
   teardown(test: TestContext, node: string): Promise<void>;
   isRunning(test: TestContext, node: string): Promise<boolean>;

@@ -3,25 +3,25 @@
  * database adapter, the nemesis and its schedule, the workload. New databases register
  * here (`DATABASES`); everything else takes them through the Database port.
  */
-import { EtcdDatabase, etcdOptions } from './etcd-database.js';
-import { MinisqlDatabase, minisqlOptions } from './minisql-database.js';
-import { BUMP_CLOCK, ClockNemesis, RESET_CLOCK } from './nemesis-clock.js';
-import { composeNemeses } from './nemesis-compose.js';
-import { noopNemesis } from './nemesis-noop.js';
-import { PacketNemesis, START_DELAY, START_LOSS, STOP_DELAY, STOP_LOSS } from './nemesis-packet.js';
-import { PartitionNemesis, START_PARTITION, STOP_PARTITION } from './nemesis-partition.js';
-import { KILL, killNemesis, PAUSE, pauseNemesis, RESUME, START } from './nemesis-process.js';
-import { RunawayNemesis, START_RUNAWAY, STOP_RUNAWAY } from './nemesis-runaway.js';
-import { START_SWITCHOVER, STOP_SWITCHOVER, SwitchoverNemesis } from './nemesis-switchover.js';
-import type { Nemesis } from './nemesis.js';
-import { NetnsHosts } from './netns-hosts.js';
-import type { Remote } from './remote.js';
-import { seededRandom } from './seeded-random.js';
-import { SshRemote } from './ssh-remote.js';
+import { EtcdDatabase, etcdOptions } from './db/etcd-database.js';
+import { MinisqlDatabase, minisqlOptions } from './db/minisql-database.js';
+import { BUMP_CLOCK, ClockNemesis, RESET_CLOCK } from './nemesis/nemesis-clock.js';
+import { composeNemeses } from './nemesis/nemesis-compose.js';
+import { noopNemesis } from './nemesis/nemesis-noop.js';
+import { PacketNemesis, START_DELAY, START_LOSS, STOP_DELAY, STOP_LOSS } from './nemesis/nemesis-packet.js';
+import { PartitionNemesis, START_PARTITION, STOP_PARTITION } from './nemesis/nemesis-partition.js';
+import { KILL, killNemesis, PAUSE, pauseNemesis, RESUME, START } from './nemesis/nemesis-process.js';
+import { RunawayNemesis, START_RUNAWAY, STOP_RUNAWAY } from './nemesis/nemesis-runaway.js';
+import { START_SWITCHOVER, STOP_SWITCHOVER, SwitchoverNemesis } from './nemesis/nemesis-switchover.js';
+import type { Nemesis } from './nemesis/nemesis.js';
+import { NetnsHosts } from './control/netns-hosts.js';
+import type { Remote } from './control/remote.js';
+import { seededRandom } from './generator/seeded-random.js';
+import { SshRemote } from './control/ssh-remote.js';
 import { processMode, type TestConfig } from './test-config.js';
-import type { TestLog } from './test-log.js';
+import type { TestLog } from './store/test-log.js';
 import type { NemesisSchedule, TestParts, WorkloadDatabase } from './test-runner.js';
-import { workloadFor } from './workload.js';
+import { workloadFor } from './workload/workload.js';
 import { JepsenError } from './jepsen-errors.js';
 
 /** The built-in database adapters by `database.type`. */

@@ -9,27 +9,27 @@
  */
 import { cpus } from 'node:os';
 import type { Writable } from 'node:stream';
-import type { Client, Database } from './database.js';
-import { any, clients, cycle, nemesis as nemesisOnly, once, sequence, sleep, stagger, timeLimit, type Generator } from './generator.js';
-import { runGenerator } from './generator-runner.js';
-import { formatHistoryEdn } from './history-edn.js';
-import { formatHistoryJsonl } from './history-jsonl.js';
-import { checkHistory, crashedRunVerdict, type HistoryVerdict } from './history-check.js';
-import { HistoryRecorder } from './history-recorder.js';
-import type { Nemesis } from './nemesis.js';
-import type { Op, OpValue } from './op.js';
-import { latencyPlotSvg, ratePlotSvg } from './perf-plots.js';
-import type { Remote } from './remote.js';
-import { seededRandom } from './seeded-random.js';
+import type { Client, Database } from './db/database.js';
+import { any, clients, cycle, nemesis as nemesisOnly, once, sequence, sleep, stagger, timeLimit, type Generator } from './generator/generator.js';
+import { runGenerator } from './generator/generator-runner.js';
+import { formatHistoryEdn } from '@minisql/checker';
+import { formatHistoryJsonl } from '@minisql/checker';
+import { checkHistory, crashedRunVerdict, type HistoryVerdict } from './history/history-check.js';
+import { HistoryRecorder } from './history/history-recorder.js';
+import type { Nemesis } from './nemesis/nemesis.js';
+import type { Op, OpValue } from '@minisql/checker';
+import { latencyPlotSvg, ratePlotSvg } from './store/perf-plots.js';
+import type { Remote } from './control/remote.js';
+import { seededRandom } from './generator/seeded-random.js';
 import type { TestConfig } from './test-config.js';
 import type { TestContext } from './test-context.js';
-import { TestLog } from './test-log.js';
-import { STORE_FILES, TestStore } from './test-store.js';
-import { renderTimeline } from './timeline-page.js';
-import type { Connect } from './workload-client.js';
-import { WorkloadClient } from './workload-client.js';
-import type { Workload } from './workload.js';
-import { withVerification, type DatabaseVerification } from './db-verification.js';
+import { TestLog } from './store/test-log.js';
+import { STORE_FILES, TestStore } from './store/test-store.js';
+import { renderTimeline } from './store/timeline-page.js';
+import type { Connect } from './workload/workload-client.js';
+import { WorkloadClient } from './workload/workload-client.js';
+import type { Workload } from './workload/workload.js';
+import { withVerification, type DatabaseVerification } from './db/db-verification.js';
 
 /** A database with the connection the built-in workloads use. */
 export type WorkloadDatabase = Database & { connect: Connect };
@@ -159,6 +159,7 @@ async function runOnNodes(parts: TestParts, test: TestContext, state: RunState):
     log.info(`Setting up ${db.name} on ${test.nodes.join(', ')}`);
     await Promise.all(test.nodes.map((node) => db.teardown(test, node)));
     await Promise.all(test.nodes.map((node) => db.setup(test, node)));
+    await db.setupPrimary?.(test);
     for (let thread = 0; thread < config.concurrency; thread++) {
       const client = new WorkloadClient((context, node) => db.connect(context, node));
       await client.open(test, nodeOf(thread));

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { withVerification } from '../src/db-verification.js';
-import type { HistoryVerdict } from '../src/history-check.js';
+import { withVerification } from '../src/db/db-verification.js';
+import type { HistoryVerdict } from '../src/history/history-check.js';
 
 const verdict = (valid: HistoryVerdict['valid']): HistoryVerdict => ({
   valid,

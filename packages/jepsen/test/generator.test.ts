@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import {
   any, clients, delay, eachThread, independentKeys, limit, mix, nemesis, once, phases, repeatedly, sequence, sleep, stagger, timeLimit, untilOk,
   type GenContext, type Generator, type Thread,
-} from '../src/generator.js';
-import { NEMESIS_PROCESS, type Op } from '../src/op.js';
-import { seededRandom } from '../src/seeded-random.js';
+} from '../src/generator/generator.js';
+import { NEMESIS_PROCESS, type Op } from '@minisql/checker';
+import { seededRandom } from '../src/generator/seeded-random.js';
 
 interface Emitted {
   thread: Thread;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { pairHistory } from '../src/history-pairs.js';
+import { pairHistory } from '@minisql/checker';
 import { HistoryBuilder } from './results-fixtures.js';
 
 describe('pairHistory', () => {

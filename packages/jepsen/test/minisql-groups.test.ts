@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { groupHostsOf } from '../src/minisql-database.js';
+import { groupHostsOf } from '../src/db/minisql-database.js';
 
 const region = (id: string, alive: boolean) => ({ region_id: id, host: alive ? id : '', grpc_address: '', ftp_address: '', incarnation: '', alive, group_id: 'g1' });
 

@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Database } from '../src/database.js';
-import { CONTROL_MACHINE, ClockNemesis, clockOffsetsSeconds, setClockCommand, sharedClockGroups } from '../src/nemesis-clock.js';
-import { composeNemeses } from '../src/nemesis-compose.js';
+import type { Database } from '../src/db/database.js';
+import { CONTROL_MACHINE, ClockNemesis, clockOffsetsSeconds, setClockCommand, sharedClockGroups } from '../src/nemesis/nemesis-clock.js';
+import { composeNemeses } from '../src/nemesis/nemesis-compose.js';
 import { NemesisError } from '../src/jepsen-errors.js';
-import { noopNemesis } from '../src/nemesis-noop.js';
-import { PacketNemesis, delayNemesis, lossNemesis } from '../src/nemesis-packet.js';
-import { PartitionNemesis, parsePartitionValue } from '../src/nemesis-partition.js';
-import { killNemesis, pauseNemesis } from '../src/nemesis-process.js';
-import { parseTargetSpec, selectTargets } from '../src/nemesis-targets.js';
+import { noopNemesis } from '../src/nemesis/nemesis-noop.js';
+import { PacketNemesis, delayNemesis, lossNemesis } from '../src/nemesis/nemesis-packet.js';
+import { PartitionNemesis, parsePartitionValue } from '../src/nemesis/nemesis-partition.js';
+import { killNemesis, pauseNemesis } from '../src/nemesis/nemesis-process.js';
+import { parseTargetSpec, selectTargets } from '../src/nemesis/nemesis-targets.js';
 import {
   DROP_CHAIN_DEFAULT,
   NetControl,
@@ -25,11 +25,11 @@ import {
   netemArguments,
   netemProbeScript,
   removeChainScript,
-} from '../src/net-control.js';
-import { NEMESIS_PROCESS, type Op } from '../src/op.js';
-import { completeGrudge } from '../src/partition-shapes.js';
-import { type ExecOptions, type ExecResult, type Remote, RemoteError } from '../src/remote.js';
-import { seededRandom } from '../src/seeded-random.js';
+} from '../src/control/net-control.js';
+import { NEMESIS_PROCESS, type Op } from '@minisql/checker';
+import { completeGrudge } from '../src/nemesis/partition-shapes.js';
+import { type ExecOptions, type ExecResult, type Remote, RemoteError } from '../src/control/remote.js';
+import { seededRandom } from '../src/generator/seeded-random.js';
 import type { TestContext } from '../src/test-context.js';
 
 const NODES = ['host0', 'host1', 'host2', 'host3', 'host4'];

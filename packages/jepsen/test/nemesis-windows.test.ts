@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { nemesisWindows } from '../src/nemesis-windows.js';
+import { nemesisWindows } from '../src/nemesis/nemesis-windows.js';
 import { HistoryBuilder } from './results-fixtures.js';
 
 describe('nemesisWindows', () => {

@@ -10,9 +10,9 @@ import {
   minorityThirdSize,
   parsePartitionShape,
   visibleFrom,
-} from '../src/partition-shapes.js';
+} from '../src/nemesis/partition-shapes.js';
 import { NemesisError } from '../src/jepsen-errors.js';
-import { seededRandom } from '../src/seeded-random.js';
+import { seededRandom } from '../src/generator/seeded-random.js';
 
 const SEEDS = Array.from({ length: 40 }, (_, seed) => seed + 1);
 const nodesOf = (count: number): string[] => Array.from({ length: count }, (_, index) => `n${index + 1}`);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { latencyPlotSvg, latencySeries, ratePlotSvg, rateSeries, RATE_BUCKET_S } from '../src/perf-plots.js';
-import { pairHistory } from '../src/history-pairs.js';
+import { latencyPlotSvg, latencySeries, ratePlotSvg, rateSeries, RATE_BUCKET_S } from '../src/store/perf-plots.js';
+import { pairHistory } from '@minisql/checker';
 import { generatedHistory } from './results-fixtures.js';
 
 const history = generatedHistory({ ops: 2000, threads: 8, keys: 4, seed: 9, nemesisPeriodMs: 600 });

@@ -2,8 +2,8 @@
  * Histories for the results tests (timeline, plots): built by hand op by op, or generated
  * from a seed with crashes, many keys and a partitioning nemesis.
  */
-import type { Op, OpType, OpValue, Process } from '../src/op.js';
-import { seededRandom } from '../src/seeded-random.js';
+import type { Op, OpType, OpValue, Process } from '@minisql/checker';
+import { seededRandom } from '../src/generator/seeded-random.js';
 
 export class HistoryBuilder {
   readonly ops: Op[] = [];

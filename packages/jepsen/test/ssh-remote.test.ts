@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '@minisql/common';
-import { RemoteError } from '../src/remote.js';
-import { SshRemote } from '../src/ssh-remote.js';
+import { RemoteError } from '../src/control/remote.js';
+import { SshRemote } from '../src/control/ssh-remote.js';
 
 const SSHD = '/usr/sbin/sshd';
 /** Privilege separation directory sshd insists on. */

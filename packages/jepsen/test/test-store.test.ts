@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STORE_FILES, StoreError, storeTimestamp, TestStore } from '../src/test-store.js';
+import { STORE_FILES, StoreError, storeTimestamp, TestStore } from '../src/store/test-store.js';
 
 /** A fresh folder holding nothing but what a test puts there, removed afterwards. */
 async function withSandbox(body: (sandbox: string) => Promise<void>): Promise<void> {

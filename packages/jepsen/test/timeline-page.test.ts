@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderTimeline } from '../src/timeline-page.js';
-import { pairHistory } from '../src/history-pairs.js';
+import { renderTimeline } from '../src/store/timeline-page.js';
+import { pairHistory } from '@minisql/checker';
 import { generatedHistory, HistoryBuilder } from './results-fixtures.js';
 
 /** The op boxes of a page: id, classes, title (with HTML entities for quotes decoded), text. */

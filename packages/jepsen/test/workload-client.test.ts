@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { Op } from '../src/op.js';
-import type { StoreConnection } from '../src/store-connection.js';
+import type { Op } from '@minisql/checker';
+import type { StoreConnection } from '../src/db/store-connection.js';
 import type { TestContext } from '../src/test-context.js';
-import { WorkloadClient } from '../src/workload-client.js';
+import { WorkloadClient } from '../src/workload/workload-client.js';
 
 /** An in-memory register behind a connection the test can make fail to open. */
 function flakyStore() {
