@@ -18,9 +18,19 @@ const generator = join(root, 'node_modules', '.bin', 'proto-loader-gen-types');
 // These options must match the loader options in packages/common/src/proto-loader.ts.
 const result = spawnSync(
   generator,
-  [...files, '--longs=Number', '--enums=String', '--defaults', '--oneofs', '--keepCase',
-    '--includeComments', '--importFileExtension=.js', '--grpcLib=@grpc/grpc-js',
-    `--outDir=${outDir}`, `--includeDirs=${protoDir}`],
+  [
+    ...files,
+    '--longs=Number',
+    '--enums=String',
+    '--defaults',
+    '--oneofs',
+    '--keepCase',
+    '--includeComments',
+    '--importFileExtension=.js',
+    '--grpcLib=@grpc/grpc-js',
+    `--outDir=${outDir}`,
+    `--includeDirs=${protoDir}`,
+  ],
   { stdio: 'inherit', cwd: protoDir },
 );
 if (result.status !== 0) {

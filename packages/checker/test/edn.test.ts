@@ -77,7 +77,10 @@ test('syntax errors carry EDN_SYNTAX and the line and column', () => {
 });
 
 test('nesting deeper than the limit is refused, not a stack overflow', () => {
-  assert.throws(() => parseEdn('['.repeat(10_000)), (error: unknown) => error instanceof CheckerError && /nesting deeper/.test(error.message));
+  assert.throws(
+    () => parseEdn('['.repeat(10_000)),
+    (error: unknown) => error instanceof CheckerError && /nesting deeper/.test(error.message),
+  );
 });
 
 test('writes values back as EDN that reads as the same value', () => {
@@ -89,7 +92,10 @@ test('writes values back as EDN that reads as the same value', () => {
 
 test('writes strings with escapes, plain objects as keyword maps, undefined entries left out', () => {
   assert.equal(formatEdn('a"b\\c\nd\u0001'), '"a\\"b\\\\c\\nd\\u0001"');
-  assert.equal(formatEdn({ 'valid?': false, model: 'cas-register', skipped: undefined, 'not a keyword': 1 }), '{:valid? false, :model "cas-register", "not a keyword" 1}');
+  assert.equal(
+    formatEdn({ 'valid?': false, model: 'cas-register', skipped: undefined, 'not a keyword': 1 }),
+    '{:valid? false, :model "cas-register", "not a keyword" 1}',
+  );
   assert.equal(formatEdn([null, undefined, 10n, NaN]), '[nil nil 10 ##NaN]');
   assert.equal(formatEdn(new Map([[1, 'x']])), '{1 "x"}');
 });

@@ -26,10 +26,7 @@ function malformed(pattern: RegExp): (error: unknown) => boolean {
 
 test('an op is written as a line of Jepsen history.edn', () => {
   assert.equal(formatOpEdn(SAMPLE[0] as Op), '{:type :invoke, :f :read, :value nil, :process 0, :time 123, :index 0}');
-  assert.equal(
-    formatOpEdn(SAMPLE[3] as Op),
-    '{:type :info, :f :cas, :value [1 2], :process 1, :time 300, :index 3, :key "k\\"1", :error :timed-out}',
-  );
+  assert.equal(formatOpEdn(SAMPLE[3] as Op), '{:type :info, :f :cas, :value [1 2], :process 1, :time 300, :index 3, :key "k\\"1", :error :timed-out}');
   assert.equal(
     formatOpEdn(SAMPLE[4] as Op),
     '{:type :info, :f :start-partition, :value "majority", :process :nemesis, :time 400, :index 4, :error "a message, not a name"}',
@@ -114,7 +111,9 @@ test('console log: a broken op line is an error, not silently skipped', () => {
 });
 
 test('kv log: EDN lines with keys; a line without a key is refused', () => {
-  const ops = parseKvLog('{:process 9, :type :invoke, :f :append, :key "0", :value "x 9 0 y"}\n{:process 9, :type :ok, :f :append, :key "0", :value "x 9 0 y"}\n');
+  const ops = parseKvLog(
+    '{:process 9, :type :invoke, :f :append, :key "0", :value "x 9 0 y"}\n{:process 9, :type :ok, :f :append, :key "0", :value "x 9 0 y"}\n',
+  );
   assert.deepEqual(ops[1], { type: 'ok', f: 'append', value: 'x 9 0 y', process: 9, time: 1, index: 1, key: '0' });
   assert.throws(() => parseKvLog('{:process 1, :type :invoke, :f :get, :value nil}'), malformed(/needs a :key/));
 });
@@ -128,9 +127,15 @@ test('history files are read by extension: .edn, .jsonl, .log', () => {
     assert.deepEqual(readHistoryFile(join(dir, 'h.edn')), SAMPLE);
     assert.deepEqual(readHistoryFile(join(dir, 'h.jsonl')), SAMPLE);
     assert.equal(readHistoryFile(join(dir, 'h.log')).length, 1);
-    assert.throws(() => readHistoryFile(join(dir, 'missing.edn')), (error: unknown) => error instanceof CheckerError && error.code === 'HISTORY_UNREADABLE');
+    assert.throws(
+      () => readHistoryFile(join(dir, 'missing.edn')),
+      (error: unknown) => error instanceof CheckerError && error.code === 'HISTORY_UNREADABLE',
+    );
     writeFileSync(join(dir, 'bad.edn'), '{:type :ok');
-    assert.throws(() => readHistoryFile(join(dir, 'bad.edn')), (error: unknown) => error instanceof CheckerError && error.code === 'EDN_SYNTAX' && error.message.includes('bad.edn'));
+    assert.throws(
+      () => readHistoryFile(join(dir, 'bad.edn')),
+      (error: unknown) => error instanceof CheckerError && error.code === 'EDN_SYNTAX' && error.message.includes('bad.edn'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -144,7 +144,7 @@ test('random cas-register histories: linear, wgl, competition and brute force ag
 test('random mutex histories: linear, wgl, competition and brute force agree', () => {
   fc.assert(
     fc.property(fc.array(stepArbitrary, { maxLength: 24 }), (steps) => {
-      agree(buildHistory(steps, 'mutex'), mutexModel() as Model);
+      agree(buildHistory(steps, 'mutex'), mutexModel());
     }),
     { numRuns: 300, seed: 20240602 },
   );
@@ -154,7 +154,7 @@ test('random histories find both verdicts, so the agreement is not vacuous', () 
   const verdicts = new Set<boolean>();
   fc.assert(
     fc.property(fc.array(stepArbitrary, { maxLength: 24 }), (steps) => {
-      verdicts.add(bruteForce(buildHistory(steps, 'register'), casRegisterModel() as Model));
+      verdicts.add(bruteForce(buildHistory(steps, 'register'), casRegisterModel()));
     }),
     { numRuns: 200, seed: 20240603 },
   );

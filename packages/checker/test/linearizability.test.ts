@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CheckerError } from '../src/errors.js';
 import { parseEdn, ednGet, keyword, type EdnMap } from '../src/history/edn.js';
-import { checkLinearizability, linearizabilityResultToEdn, LINEARIZABILITY_ALGORITHMS, type LinearizabilityOptions, type LinearizabilityResult } from '../src/checker/linearizability.js';
+import {
+  checkLinearizability,
+  linearizabilityResultToEdn,
+  LINEARIZABILITY_ALGORITHMS,
+  type LinearizabilityOptions,
+  type LinearizabilityResult,
+} from '../src/checker/linearizability.js';
 import type { Model } from '../src/model/model.js';
 import { kvModel } from '../src/model/model-kv.js';
 import { mutexModel } from '../src/model/model-mutex.js';
@@ -29,7 +35,10 @@ function checkAll(ops: Op[], options: Omit<LinearizabilityOptions, 'algorithm'>)
     `algorithms disagree: ${LINEARIZABILITY_ALGORITHMS.map((name, i) => `${name}=${String(verdicts[i])}`).join(' ')}`,
   );
   const failingOps = results.map((result) => result.failure?.op.index);
-  assert.ok(failingOps.every((index) => index === failingOps[0]), `algorithms blame different ops: ${failingOps.join(' ')}`);
+  assert.ok(
+    failingOps.every((index) => index === failingOps[0]),
+    `algorithms blame different ops: ${failingOps.join(' ')}`,
+  );
   return results[0] as LinearizabilityResult;
 }
 
@@ -125,7 +134,7 @@ test('a crashed write takes effect at most once: nil after seeing it is not line
   ]);
   assert.equal(checkAll(ops, { model: casRegister }).valid, false);
   // Knossos's reading of nil reads lets the same history pass.
-  assert.equal(checkAll(ops, { model: casRegisterModel({ nilReads: 'always-legal' }) as Model }).valid, true);
+  assert.equal(checkAll(ops, { model: casRegisterModel({ nilReads: 'always-legal' }) }).valid, true);
 });
 
 test('a crashed write may also never take effect', () => {
@@ -222,7 +231,7 @@ test('a failed CAS is an observation only in the observes-mismatch reading', () 
     [1, 'fail', 'cas', [0, 1]],
   ]);
   assert.equal(checkAll(ops, { model: casRegister }).valid, true);
-  assert.equal(checkAll(ops, { model: casRegisterModel({ failedCas: 'observes-mismatch' }) as Model }).valid, false);
+  assert.equal(checkAll(ops, { model: casRegisterModel({ failedCas: 'observes-mismatch' }) }).valid, false);
 });
 
 test('mutex: overlapping acquires cannot both succeed; acquire, release, acquire can', () => {
@@ -287,10 +296,10 @@ test('a history whose keys are all valid is valid, per key and whole', () => {
     [0, 'invoke', 'get', null, 'b'],
     [0, 'ok', 'get', 'y', 'b'],
   ]);
-  const perKey = checkAll(ops, { model: kvModel() as Model });
+  const perKey = checkAll(ops, { model: kvModel() });
   assert.equal(perKey.valid, true);
   assert.deepEqual([...(perKey.perKey?.keys() ?? [])], ['a', 'b']);
-  assert.equal(checkAll(ops, { model: kvModel() as Model, perKey: false }).valid, true);
+  assert.equal(checkAll(ops, { model: kvModel(), perKey: false }).valid, true);
 });
 
 /**
@@ -353,18 +362,39 @@ test('histories that cannot be checked are rejected with stable codes', () => {
   const code = (expected: string) => (error: unknown) => error instanceof CheckerError && error.code === expected;
   assert.throws(() => checkLinearizability(history([[0, 'ok', 'read', 1]]), { model: casRegister }), code('HISTORY_MALFORMED'));
   assert.throws(
-    () => checkLinearizability(history([[0, 'invoke', 'read', null], [0, 'invoke', 'read', null]]), { model: casRegister }),
+    () =>
+      checkLinearizability(
+        history([
+          [0, 'invoke', 'read', null],
+          [0, 'invoke', 'read', null],
+        ]),
+        { model: casRegister },
+      ),
     code('HISTORY_MALFORMED'),
   );
   assert.throws(
-    () => checkLinearizability(history([[0, 'invoke', 'read', null], [0, 'ok', 'write', 1]]), { model: casRegister }),
+    () =>
+      checkLinearizability(
+        history([
+          [0, 'invoke', 'read', null],
+          [0, 'ok', 'write', 1],
+        ]),
+        { model: casRegister },
+      ),
     code('HISTORY_MALFORMED'),
   );
   assert.throws(() => checkLinearizability(history([[0, 'invoke', 'dequeue', null]]), { model: casRegister }), code('OPERATION_UNSUPPORTED'));
   assert.throws(() => checkLinearizability([], { model: casRegister, algorithm: 'knossos' }), code('ALGORITHM_UNKNOWN'));
   assert.throws(() => checkLinearizability([], { model: 'queue' }), code('MODEL_UNKNOWN'));
   assert.throws(
-    () => checkLinearizability(history([[0, 'invoke', 'read', null, 'a'], [1, 'invoke', 'read', null]]), { model: casRegister }),
+    () =>
+      checkLinearizability(
+        history([
+          [0, 'invoke', 'read', null, 'a'],
+          [1, 'invoke', 'read', null],
+        ]),
+        { model: casRegister },
+      ),
     code('HISTORY_MALFORMED'),
   );
 });
@@ -378,7 +408,7 @@ test('a lone info (no invocation) is ignored, as Jepsen allows', () => {
   assert.equal(checkAll(ops, { model: 'cas-register' }).valid, true);
 });
 
-test('the result as EDN has Knossos\'s keys and reads back', () => {
+test("the result as EDN has Knossos's keys and reads back", () => {
   const ops = history([
     [0, 'invoke', 'write', 1],
     [0, 'ok', 'write', 1],

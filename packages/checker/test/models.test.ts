@@ -110,7 +110,7 @@ test('kv: get returns the string, put replaces it, append concatenates; initiall
 });
 
 test('multi-key: keys evolve independently and equal states share a key', () => {
-  const model = multiKeyModel(kvModel() as Model, ['a', 'b']);
+  const model = multiKeyModel(kvModel(), ['a', 'b']);
   const start = model.initialState();
   const viaA = model.step(start, op('append', 'x', 'x', 'ok', 'a'));
   assert.ok(viaA);
@@ -119,7 +119,13 @@ test('multi-key: keys evolve independently and equal states share a key', () => 
   assert.ok(thenB && otherOrder);
   assert.equal(model.stateKey(thenB), model.stateKey(otherOrder));
   assert.equal(model.step(thenB, op('get', null, 'x', 'ok', 'b')), undefined);
-  assert.deepEqual(model.stateToValue(thenB), new Map([['a', 'x'], ['b', 'y']]));
+  assert.deepEqual(
+    model.stateToValue(thenB),
+    new Map([
+      ['a', 'x'],
+      ['b', 'y'],
+    ]),
+  );
   assert.match(model.checkOp(op('get', null, '', 'ok', 'c')) ?? '', /no key/);
 });
 
@@ -127,5 +133,8 @@ test('models by name, with MODEL_UNKNOWN for others', () => {
   assert.equal(modelNamed('cas-register').name, 'cas-register');
   assert.equal(modelNamed('cas-register').describe(), 'cas-register (nil-reads only-while-absent, failed-cas no-effect)');
   assert.equal(modelNamed('mutex').name, 'mutex');
-  assert.throws(() => modelNamed('queue'), (error: unknown) => error instanceof CheckerError && error.code === 'MODEL_UNKNOWN');
+  assert.throws(
+    () => modelNamed('queue'),
+    (error: unknown) => error instanceof CheckerError && error.code === 'MODEL_UNKNOWN',
+  );
 });

@@ -71,7 +71,14 @@ test('an element never added but read is unexpected: invalid', () => {
 });
 
 test('a set never read is unknown', () => {
-  const result = checkSet(history([[0, 'invoke', 'add', 1], [0, 'ok', 'add', 1], [0, 'invoke', 'read', null], [0, 'fail', 'read', null]]));
+  const result = checkSet(
+    history([
+      [0, 'invoke', 'add', 1],
+      [0, 'ok', 'add', 1],
+      [0, 'invoke', 'read', null],
+      [0, 'fail', 'read', null],
+    ]),
+  );
   assert.equal(result.valid, 'unknown');
   assert.equal(result.reason, 'the set was never read');
 });

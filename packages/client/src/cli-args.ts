@@ -38,10 +38,7 @@ Exit status: 0 when every statement succeeded, 1 when any failed, 2 for a bad co
 line or a server that cannot be reached.`;
 
 /** What the client talks to. */
-export type CliTarget =
-  | { kind: 'region'; address: string }
-  | { kind: 'masters'; addresses: string[] }
-  | { kind: 'config'; path: string };
+export type CliTarget = { kind: 'region'; address: string } | { kind: 'masters'; addresses: string[] } | { kind: 'config'; path: string };
 
 export interface CliOptions {
   target: CliTarget;
@@ -61,11 +58,7 @@ export interface CliOptions {
   format: OutputFormat;
 }
 
-export type CliCommand =
-  | { kind: 'run'; options: CliOptions }
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | { kind: 'usage-error'; message: string };
+export type CliCommand = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'version' } | { kind: 'usage-error'; message: string };
 
 /** What the command line depends on besides argv. */
 export interface CliEnvironment {
@@ -159,7 +152,10 @@ function chooseTarget(
   const region = (address: string, source: string): CliTarget | { message: string } =>
     isHostPort(address) ? { kind: 'region', address } : { message: `${source} must be HOST:PORT with a port from 1 to 65535, got "${address}"` };
   const masters = (list: string, source: string): CliTarget | { message: string } => {
-    const addresses = list.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    const addresses = list
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
     const bad = addresses.find((a) => !isHostPort(a));
     if (addresses.length === 0 || bad !== undefined) return { message: `${source} must be HOST:PORT[,HOST:PORT...], got "${list}"` };
     return { kind: 'masters', addresses };

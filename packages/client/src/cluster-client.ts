@@ -4,7 +4,19 @@
  * through the master and cached. A select over tables on several groups is joined in
  * the client (cross-group-query.ts).
  */
-import { AnalysisCache, CATALOG_KINDS, errors, MiniSqlError, newRequestId, type BackupPart__Output, type ClusterStatusResponse__Output, type Route__Output, type Login, type SqlParam, type TlsIdentity } from '@minisql/common';
+import {
+  AnalysisCache,
+  CATALOG_KINDS,
+  errors,
+  MiniSqlError,
+  newRequestId,
+  type BackupPart__Output,
+  type ClusterStatusResponse__Output,
+  type Route__Output,
+  type Login,
+  type SqlParam,
+  type TlsIdentity,
+} from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
@@ -115,7 +127,9 @@ export class ClusterClient {
     const tables = table !== undefined ? [table] : (await this.master.clusterStatus()).groups.flatMap((group) => group.tables).sort();
     const verifications: TableVerification[] = [];
     for (const name of tables) {
-      verifications.push(await this.withRouteRetries([name], async () => this.region((await this.routesFor([name]))[0] as Route__Output).verify(name, VERIFY_TIMEOUT_MS)));
+      verifications.push(
+        await this.withRouteRetries([name], async () => this.region((await this.routesFor([name]))[0] as Route__Output).verify(name, VERIFY_TIMEOUT_MS)),
+      );
     }
     return verifications;
   }
@@ -180,7 +194,12 @@ export class ClusterClient {
     if (groups.size === 1) {
       const route = routes[0] as Route__Output;
       if (consistency === 'replica' && kind === 'select' && route.replicas.length > 0) {
-        return this.transport(route.replicas[0]?.grpc_address ?? '', route).run(sql, { params, consistency, timeoutMs: this.statementTimeoutMs, ...(signal ? { signal } : {}) });
+        return this.transport(route.replicas[0]?.grpc_address ?? '', route).run(sql, {
+          params,
+          consistency,
+          timeoutMs: this.statementTimeoutMs,
+          ...(signal ? { signal } : {}),
+        });
       }
       return this.region(route).run(sql, { params, requestId, epoch: route.epoch, timeoutMs: this.statementTimeoutMs, ...(signal ? { signal } : {}) });
     }
@@ -210,7 +229,14 @@ export class ClusterClient {
     const group = status.groups.find((g) => status.regions.some((r) => r.region_id === g.primary && r.alive));
     const primary = status.regions.find((r) => r.region_id === group?.primary);
     if (!group || !primary) throw errors.noRoute('(none)', 'no replica group with a live primary');
-    return { table: '', group_id: group.group_id, epoch: group.epoch, primary: { region_id: primary.region_id, grpc_address: primary.grpc_address }, replicas: [], version: 0 };
+    return {
+      table: '',
+      group_id: group.group_id,
+      epoch: group.epoch,
+      primary: { region_id: primary.region_id, grpc_address: primary.grpc_address },
+      replicas: [],
+      version: 0,
+    };
   }
 
   private region(route: Route__Output): RegionTransport {

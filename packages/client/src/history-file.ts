@@ -21,7 +21,10 @@ export function parseHistory(text: string): string[] {
  * lines, the recalled text has a space where the line break was).
  */
 export function historyEntry(lines: readonly string[]): string {
-  return lines.map((line) => line.trim()).filter((line) => line !== '').join(' ');
+  return lines
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
 }
 
 /** True for an entry that carries a password (`identified by '...'`): kept neither in memory nor in the file, as MySQL's client does. */

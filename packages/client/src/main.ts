@@ -74,7 +74,8 @@ async function connect(options: CliOptions): Promise<Client> {
   const certsDir = options.certsDir ?? (config?.tls ? config.certsDir : null);
   const tls = certsDir === null ? undefined : loadTlsIdentity(certsDir, CLIENT_CERT_NAME);
   const login = options.user === null ? undefined : { user: options.user, password: await readPassword(options.user, options.passwordFile) };
-  if (login && !tls) throw errors.invalidArgument('--user', 'a password is sent only over TLS: give the certificates (--certs-dir, or a configuration with tls on)');
+  if (login && !tls)
+    throw errors.invalidArgument('--user', 'a password is sent only over TLS: give the certificates (--certs-dir, or a configuration with tls on)');
   const security = { ...(tls ? { tls } : {}), ...(login ? { login } : {}) };
   if (target.kind === 'region') return MiniSqlClient.connect({ regionAddress: target.address, statementTimeoutMs, ...security });
   const masterAddressList = config ? masterAddresses(config) : target.kind === 'masters' ? target.addresses : [];
@@ -143,7 +144,8 @@ async function readPassword(user: string, passwordFile: string | null): Promise<
     } catch (error) {
       throw errors.fileError(passwordFile, (error as Error).message);
     }
-    if ((mode & 0o077) !== 0) throw errors.invalidArgument('--password-file', `${passwordFile} can be read by others (mode ${mode.toString(8)}): chmod 600 ${passwordFile}`);
+    if ((mode & 0o077) !== 0)
+      throw errors.invalidArgument('--password-file', `${passwordFile} can be read by others (mode ${mode.toString(8)}): chmod 600 ${passwordFile}`);
     return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
   }
   if (!process.stdin.isTTY) throw errors.invalidArgument('--user', `no password for ${user}: set MINISQL_PASSWORD or give --password-file`);

@@ -66,7 +66,10 @@ export class MasterConnection {
   }
 
   clusterStatus(): Promise<ClusterStatusResponse__Output> {
-    return this.call<ClusterStatusResponse__Output>((stub, deadline, callback) => stub.GetClusterStatus({}, { deadline }, callback), (r) => r.error);
+    return this.call<ClusterStatusResponse__Output>(
+      (stub, deadline, callback) => stub.GetClusterStatus({}, { deadline }, callback),
+      (r) => r.error,
+    );
   }
 
   close(): void {

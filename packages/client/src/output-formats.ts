@@ -22,7 +22,8 @@ const RULE = '*'.repeat(27);
 /** MySQL's `\G` layout. */
 export function formatVertical(result: QueryResult, elapsedMs: number): string {
   const timing = `(${formatDuration(elapsedMs)})`;
-  if (result.columns.length === 0) return `Query OK, ${countOf(result.rowsAffected, 'row')} affected ${timing}\n${result.message === '' ? '' : `${result.message}\n`}`;
+  if (result.columns.length === 0)
+    return `Query OK, ${countOf(result.rowsAffected, 'row')} affected ${timing}\n${result.message === '' ? '' : `${result.message}\n`}`;
   if (result.rows.length === 0) return `Empty set ${timing}\n`;
   const names = result.columns.map((column) => column.name);
   const width = Math.max(...names.map(displayWidth));
@@ -62,7 +63,8 @@ function jsonValue(value: SqlValue): unknown {
 
 /** One JSON line per statement. */
 export function formatJson(result: QueryResult): string {
-  if (result.columns.length === 0) return `${JSON.stringify({ rowsAffected: result.rowsAffected, ...(result.message === '' ? {} : { message: result.message }) })}\n`;
+  if (result.columns.length === 0)
+    return `${JSON.stringify({ rowsAffected: result.rowsAffected, ...(result.message === '' ? {} : { message: result.message }) })}\n`;
   return `${JSON.stringify({
     columns: result.columns.map((column) => column.name),
     rows: result.rows.map((row) => row.map(jsonValue)),

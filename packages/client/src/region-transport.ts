@@ -41,15 +41,24 @@ export class RegionTransport {
   private readonly statements: SequencedStream<ExecuteRequest, ExecuteResponse__Output, ExecuteFrame, ExecuteResultFrame__Output>;
 
   /** `tls`: the certificate presented and the authority trusted; plaintext without one. */
-  constructor(readonly address: string, tls?: TlsIdentity, login?: Login) {
-    this.stub = regionStub(address, tls, {
-      'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
-      'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
-      // A region that comes back (and may be promoted) must be reached at once, not after
-      // grpc's default backoff of up to two minutes.
-      'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_INITIAL,
-      'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_MAX,
-    }, login);
+  constructor(
+    readonly address: string,
+    tls?: TlsIdentity,
+    login?: Login,
+  ) {
+    this.stub = regionStub(
+      address,
+      tls,
+      {
+        'grpc.max_receive_message_length': MESSAGE_BYTES_MAX,
+        'grpc.max_send_message_length': MESSAGE_BYTES_MAX,
+        // A region that comes back (and may be promoted) must be reached at once, not after
+        // grpc's default backoff of up to two minutes.
+        'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_INITIAL,
+        'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS_MAX,
+      },
+      login,
+    );
     // A statement not answered in time fails alone; the others on the stream go on.
     this.statements = new SequencedStream({ address, open: () => this.stub.ExecuteStream(), timeoutBreaksStream: false, framing: EXECUTE_FRAMING });
   }

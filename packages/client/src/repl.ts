@@ -48,6 +48,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   let running = false;
   let interruptedOnEmptyLine = false;
   /** True while the cursor sits after a prompt, so the goodbye needs a line of its own. */
+  // eslint-disable-next-line no-useless-assignment -- read by the Ctrl-C and Ctrl-D handlers, which may run first
   let promptShowing = false;
   let closed = false;
   rl.on('close', () => {
@@ -147,7 +148,10 @@ export async function fetchCatalog(executor: StatementExecutor, previous: Catalo
     try {
       const name = /^[A-Za-z_][\w$]*$/.test(table) ? table : `"${table.replaceAll('"', '""')}"`;
       const described = await executor.execute(`describe ${name}`);
-      columns.set(table.toLowerCase(), described.rows.map((row) => String(row[0])));
+      columns.set(
+        table.toLowerCase(),
+        described.rows.map((row) => String(row[0])),
+      );
     } catch {
       const known = previous.columns.get(table.toLowerCase());
       if (known) columns.set(table.toLowerCase(), known);

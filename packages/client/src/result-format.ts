@@ -32,7 +32,13 @@ export function formatResult(result: QueryResult, elapsedMs: number): string {
   // Any result with columns is a row set: select, show tables, show indexes, describe.
   if (result.columns.length > 0) {
     if (result.rows.length === 0) return `Empty set ${timing}\n`;
-    const lines = [...formatTable(result.columns.map((column) => column.name), result.rows), `${countOf(result.rows.length, 'row')} in set ${timing}`];
+    const lines = [
+      ...formatTable(
+        result.columns.map((column) => column.name),
+        result.rows,
+      ),
+      `${countOf(result.rows.length, 'row')} in set ${timing}`,
+    ];
     if (result.truncated) {
       lines.push(`Warning: the server cut the result at its limit of ${result.rows.length} rows; add a WHERE or LIMIT to see the rest.`);
     }
@@ -53,7 +59,10 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   const line = (cells: readonly string[], alignRight: readonly boolean[]): string =>
     `| ${cells.map((cell, i) => (alignRight[i] ? padStartToWidth : padEndToWidth)(cell, widths[i] as number)).join(' | ')} |`;
   // Headers stay left-aligned over numbers too, as in MySQL.
-  const headerLine = line(headerCells, headers.map(() => false));
+  const headerLine = line(
+    headerCells,
+    headers.map(() => false),
+  );
   return [border, headerLine, border, ...bodyCells.map((cells) => line(cells, numeric)), border];
 }
 

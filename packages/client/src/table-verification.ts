@@ -51,7 +51,7 @@ export function memberVerdict(verification: TableVerification, member: MemberCop
 export function divergence(verifications: readonly TableVerification[]): MiniSqlError | undefined {
   const differing = verifications.flatMap((v) => v.members.filter((m) => memberVerdict(v, m) === 'differs').map((m) => `\`${v.table}\` on ${m.region}`));
   if (differing.length === 0) return undefined;
-  return errors.replicaDiverged(differing.join(', '), 'its rows differ from the primary\'s at the same log position; the copy must be made afresh');
+  return errors.replicaDiverged(differing.join(', '), "its rows differ from the primary's at the same log position; the copy must be made afresh");
 }
 
 /** One line per member: table, group, member, position, rows, checksum, verdict. */
@@ -72,8 +72,13 @@ export function formatVerification(verifications: readonly TableVerification[]):
     ...v.catchingUp.map((region) => [v.table, `${v.group} (epoch ${v.epoch})`, region, 'replica', '-', '-', '-', 'catching up, not compared']),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   const differing = verifications.reduce((n, v) => n + v.members.filter((m) => memberVerdict(v, m) === 'differs').length, 0);
-  const summary = differing === 0 ? `${verifications.length} table(s) verified: every compared copy is equal` : `${differing} copy(ies) DIFFER from their primary`;
+  const summary =
+    differing === 0 ? `${verifications.length} table(s) verified: every compared copy is equal` : `${differing} copy(ies) DIFFER from their primary`;
   return [line(header), ...rows.map(line), summary].join('\n');
 }

@@ -9,7 +9,16 @@ describe('parseCliArgs', () => {
   it('defaults to the local region, the prompt, ~/.minisql_history and the client timeout', () => {
     assert.deepEqual(parseCliArgs([], ENV), {
       kind: 'run',
-      options: { target: { kind: 'region', address: REGION_ADDRESS_DEFAULT }, execute: null, historyFile: '/home/ada/.minisql_history', certsDir: null, user: null, passwordFile: null, statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT, format: 'table' },
+      options: {
+        target: { kind: 'region', address: REGION_ADDRESS_DEFAULT },
+        execute: null,
+        historyFile: '/home/ada/.minisql_history',
+        certsDir: null,
+        user: null,
+        passwordFile: null,
+        statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT,
+        format: 'table',
+      },
     });
     assert.equal(REGION_ADDRESS_DEFAULT, '127.0.0.1:7001');
   });
@@ -23,7 +32,19 @@ describe('parseCliArgs', () => {
 
   it('takes --region, --history and --timeout-ms', () => {
     const command = parseCliArgs(['--region', 'db1:7002', '--history', '/tmp/h', '--timeout-ms', '250'], ENV);
-    assert.deepEqual(command, { kind: 'run', options: { target: { kind: 'region', address: 'db1:7002' }, execute: null, historyFile: '/tmp/h', certsDir: null, user: null, passwordFile: null, statementTimeoutMs: 250, format: 'table' } });
+    assert.deepEqual(command, {
+      kind: 'run',
+      options: {
+        target: { kind: 'region', address: 'db1:7002' },
+        execute: null,
+        historyFile: '/tmp/h',
+        certsDir: null,
+        user: null,
+        passwordFile: null,
+        statementTimeoutMs: 250,
+        format: 'table',
+      },
+    });
   });
 
   it('takes the certificates folder from --certs-dir, else MINISQL_CERTS_DIR', () => {

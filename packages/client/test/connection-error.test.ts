@@ -16,6 +16,9 @@ describe('connectionError', () => {
   });
 
   it('names the address even for an unexpected failure', () => {
-    assert.match(formatError(connectionError(new Error('socket hang up'), '10.0.0.9:7001')), /^ERROR UNAVAILABLE: server at 10\.0\.0\.9:7001 is unavailable: socket hang up\n$/);
+    assert.match(
+      formatError(connectionError(new Error('socket hang up'), '10.0.0.9:7001')),
+      /^ERROR UNAVAILABLE: server at 10\.0\.0\.9:7001 is unavailable: socket hang up\n$/,
+    );
   });
 });

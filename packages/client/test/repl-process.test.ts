@@ -66,7 +66,7 @@ describe('the minisql client program', () => {
     const result = await runClient(['-e', "create table t (a int primary key, b char(8)); insert into t values (1, 'x'), (22, 'yy'); select * from t;"]);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /Query OK, 2 rows affected \(\d+(\.\d+)? (ms|s)\)/);
-    assert.match(result.stdout, /\|  1 \| x  \|/);
+    assert.match(result.stdout, /\| {2}1 \| x {2}\|/);
     assert.match(result.stdout, /\| 22 \| yy \|/);
     assert.match(result.stdout, /2 rows in set \(/);
   });
@@ -80,16 +80,28 @@ describe('the minisql client program', () => {
     const tsv = await runClient(['--format', 'tsv', '-e', select]);
     assert.equal(tsv.stdout, 'id\tnote\n1\tplain\n2\ta, "quoted"\\ttab\n');
     const json = await runClient(['--format', 'json', '-e', `${select} insert into fmt values (3, 'x');`]);
-    assert.deepEqual(json.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [
-      { columns: ['id', 'note'], rows: [[1, 'plain'], [2, 'a, "quoted"\ttab']] },
-      { rowsAffected: 1 },
-    ]);
+    assert.deepEqual(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+      [
+        {
+          columns: ['id', 'note'],
+          rows: [
+            [1, 'plain'],
+            [2, 'a, "quoted"\ttab'],
+          ],
+        },
+        { rowsAffected: 1 },
+      ],
+    );
     const vertical = await runClient(['--format', 'vertical', '-e', 'select id, note from fmt where id = 1;']);
-    assert.match(vertical.stdout, /^\*{27} 1\. row \*{27}\n  id: 1\nnote: plain\n1 row in set \(/);
+    assert.match(vertical.stdout, /^\*{27} 1\. row \*{27}\n {2}id: 1\nnote: plain\n1 row in set \(/);
     // A statement ended by \G prints vertically, the next by ; as a table again (as MySQL's client does).
     const mixed = await runClient(['-e', 'select id, note from fmt where id = 1\\G select id from fmt where id = 1;']);
     assert.equal(mixed.status, 0, mixed.stderr);
-    assert.match(mixed.stdout, /^\*{27} 1\. row \*{27}\n  id: 1\nnote: plain\n1 row in set \([^)]*\)\n\n\+----\+\n\| id \|\n/);
+    assert.match(mixed.stdout, /^\*{27} 1\. row \*{27}\n {2}id: 1\nnote: plain\n1 row in set \([^)]*\)\n\n\+----\+\n\| id \|\n/);
   });
 
   it('prints its version', async () => {
@@ -105,7 +117,7 @@ describe('the minisql client program', () => {
   });
 
   it('runs a script piped on stdin, with statements over several lines and comments', async () => {
-    const script = "-- a comment\nselect\n  b\nfrom t\nwhere a = 22; /* done */\nselect * from t where a = 99;\n";
+    const script = '-- a comment\nselect\n  b\nfrom t\nwhere a = 22; /* done */\nselect * from t where a = 99;\n';
     const result = await runClient([], script);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /\| yy \|/);
@@ -123,7 +135,7 @@ describe('the minisql client program', () => {
   });
 
   it('runs a file with source, as MySQL names execfile', async () => {
-    writeFileSync(join(workDir, 'sourced.sql'), "create table sourced (id int primary key);\ninsert into sourced values (1), (2);\n");
+    writeFileSync(join(workDir, 'sourced.sql'), 'create table sourced (id int primary key);\ninsert into sourced values (1), (2);\n');
     const result = await runClient(['-e', 'source sourced.sql; select count(*) from sourced;']);
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /2 statements, 2 OK, 0 failed/);

@@ -52,7 +52,14 @@ describe('runRepl', () => {
     await repl.type('quit\r', /Bye/);
     await repl.finished;
     // "show tables" and a describe per table feed completion: once at the start, once after the create.
-    assert.deepEqual(repl.db.executed, ['show tables', 'create table\n  zebra (v int)', 'show tables', 'describe zebra', 'select * from zebra', 'select * from zebra']);
+    assert.deepEqual(repl.db.executed, [
+      'show tables',
+      'create table\n  zebra (v int)',
+      'show tables',
+      'describe zebra',
+      'select * from zebra',
+      'select * from zebra',
+    ]);
     assert.deepEqual(await loadHistory(historyFile), ['create table zebra (v int);', 'select * from zebra; select * from zebra;', 'quit']);
   });
 

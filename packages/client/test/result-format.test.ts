@@ -7,11 +7,15 @@ import { rowSet, writeOutcome } from './support/fake-database.js';
 
 describe('formatResult of row sets', () => {
   it('draws a MySQL box with numbers right-aligned, text left-aligned and NULL spelled out', () => {
-    const result = rowSet('select', ['id', 'name', 'score'], [
-      [1, 'alice', 9.5],
-      [20, null, null],
-      [300, 'bob', 10],
-    ]);
+    const result = rowSet(
+      'select',
+      ['id', 'name', 'score'],
+      [
+        [1, 'alice', 9.5],
+        [20, null, null],
+        [300, 'bob', 10],
+      ],
+    );
     assert.equal(
       formatResult(result, 1.8),
       [
@@ -34,14 +38,7 @@ describe('formatResult of row sets', () => {
 
   it('sizes columns by display width: CJK counts two, combining accents zero', () => {
     const text = formatResult(rowSet('select', ['name'], [['学生'], ['e\u0301te'], ['ab']]), 1);
-    assert.deepEqual(text.split('\n').slice(0, 6), [
-      '+------+',
-      '| name |',
-      '+------+',
-      '| 学生 |',
-      '| e\u0301te  |',
-      '| ab   |',
-    ]);
+    assert.deepEqual(text.split('\n').slice(0, 6), ['+------+', '| name |', '+------+', '| 学生 |', '| e\u0301te  |', '| ab   |']);
   });
 
   it('escapes control characters so a newline in a value cannot break the box', () => {
@@ -84,10 +81,7 @@ describe('formatResult of writes and DDL', () => {
   });
 
   it('adds the server message of a DDL statement on its own line', () => {
-    assert.equal(
-      formatResult(writeOutcome('create_table', 0, 'table `t` created'), 2.1),
-      'Query OK, 0 rows affected (2.1 ms)\ntable `t` created\n',
-    );
+    assert.equal(formatResult(writeOutcome('create_table', 0, 'table `t` created'), 2.1), 'Query OK, 0 rows affected (2.1 ms)\ntable `t` created\n');
   });
 });
 
@@ -144,7 +138,12 @@ describe('displayWidth', () => {
 
   it('keeps table borders straight around joined emoji', () => {
     const text = formatResult(rowSet('select', ['v'], [['👨‍👩‍👧‍👦'], ['ab']]), 1);
-    const widths = new Set(text.split('\n').filter((line) => line.startsWith('|') || line.startsWith('+')).map((line) => displayWidth(line)));
+    const widths = new Set(
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('|') || line.startsWith('+'))
+        .map((line) => displayWidth(line)),
+    );
     assert.equal(widths.size, 1, text);
   });
 });

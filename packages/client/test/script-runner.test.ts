@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  COMMAND_LINE_ORIGIN,
-  EXECFILE_PROGRESS_THRESHOLD_STATEMENTS,
-  ScriptRunner,
-  STDIN_ORIGIN,
-  TYPED_ORIGIN,
-} from '../src/script-runner.js';
+import { COMMAND_LINE_ORIGIN, EXECFILE_PROGRESS_THRESHOLD_STATEMENTS, ScriptRunner, STDIN_ORIGIN, TYPED_ORIGIN } from '../src/script-runner.js';
 import { FakeDatabase, steppingClock, TextCollector } from './support/fake-database.js';
 
 let dir: string;
@@ -90,7 +84,16 @@ describe('ScriptRunner execfile', () => {
   it('runs a file, hides successful writes, shows selects, and reports failures with file lines and a summary', async () => {
     await writeFile(
       join(dir, 'load.sql'),
-      ['create table t (v int);', 'insert into t values (1);', 'insert into t', '  values (2);', 'select * from nope;', 'select * from t;', 'bogus statement;', ''].join('\n'),
+      [
+        'create table t (v int);',
+        'insert into t values (1);',
+        'insert into t',
+        '  values (2);',
+        'select * from nope;',
+        'select * from t;',
+        'bogus statement;',
+        '',
+      ].join('\n'),
     );
     const { db, out, err, runner } = setup();
     await runner.runScript('execfile load.sql;', TYPED_ORIGIN);

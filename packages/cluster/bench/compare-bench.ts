@@ -56,7 +56,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]');
+  console.log(
+    'usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]',
+  );
   process.exit(0);
 }
 const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
@@ -207,13 +209,17 @@ function minisqlLiteralOps(client: ClusterClient): Partial<Record<Workload, () =
 function postgresOps(pool: pg.Pool, literal: boolean): Partial<Record<Workload, () => Promise<unknown>>> {
   let next = ROWS + (literal ? 90_000_000 : 70_000_000);
   const select = () =>
-    literal ? pool.query(`select * from kv where k = ${randomRow()}`) : pool.query({ name: 'select', text: 'select * from kv where k = $1', values: [randomRow()] });
+    literal
+      ? pool.query(`select * from kv where k = ${randomRow()}`)
+      : pool.query({ name: 'select', text: 'select * from kv where k = $1', values: [randomRow()] });
   const update = () =>
     literal
       ? pool.query(`update kv set v = '${VALUE}' where k = ${randomRow()}`)
       : pool.query({ name: 'update', text: 'update kv set v = $1 where k = $2', values: [VALUE, randomRow()] });
   const insert = () =>
-    literal ? pool.query(`insert into kv values (${next++}, '${VALUE}')`) : pool.query({ name: 'insert', text: 'insert into kv values ($1, $2)', values: [next++, VALUE] });
+    literal
+      ? pool.query(`insert into kv values (${next++}, '${VALUE}')`)
+      : pool.query({ name: 'insert', text: 'insert into kv values ($1, $2)', values: [next++, VALUE] });
   if (literal) return { insert, 'point select': select, update };
   return {
     insert,
@@ -242,7 +248,10 @@ async function startPostgres(): Promise<{ pair: PostgresPair; pool: pg.Pool; pid
   const pids = (): Pids =>
     (['primary', 'standby'] as const).flatMap((role) => {
       const postmaster = Number(readFileSync(join(pair.dataDir, role, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+      const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
       return [postmaster, ...children].map((pid) => ({ name: `postgres ${role}`, pid }));
     });
   return { pair, pool, pids };
@@ -258,7 +267,10 @@ function etcdOps(etcd: Etcd3): Record<Workload, () => Promise<unknown>> {
     update: put,
     'range scan (100 rows)': () => {
       const from = Math.floor(Math.random() * (ROWS - RANGE_ROWS));
-      return etcd.getAll().inRange({ start: key(from), end: key(from + RANGE_ROWS) }).strings();
+      return etcd
+        .getAll()
+        .inRange({ start: key(from), end: key(from + RANGE_ROWS) })
+        .strings();
     },
     'mix 90/10': () => (Math.random() < 0.9 ? get() : put()),
   };
@@ -305,7 +317,10 @@ async function startMinisql(durability: 'durable' | 'fast', tls = true): Promise
 }
 
 function pidsOf(cluster: TestCluster, suffix = ''): Array<{ name: string; pid: number }> {
-  return cluster.cluster.list().filter((p) => p.pid !== undefined).map((p) => ({ name: `${p.name}${suffix}`, pid: p.pid as number }));
+  return cluster.cluster
+    .list()
+    .filter((p) => p.pid !== undefined)
+    .map((p) => ({ name: `${p.name}${suffix}`, pid: p.pid as number }));
 }
 
 async function main(): Promise<void> {
@@ -333,7 +348,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    for (let i = 0; i < ROWS; i += 200) await Promise.all(Array.from({ length: Math.min(200, ROWS - i) }, (_, r) => etcd.put(key(i + r)).value(VALUE).exec()));
+    for (let i = 0; i < ROWS; i += 200)
+      await Promise.all(
+        Array.from({ length: Math.min(200, ROWS - i) }, (_, r) =>
+          etcd
+            .put(key(i + r))
+            .value(VALUE)
+            .exec(),
+        ),
+      );
     const minisqlPids = pidsOf(minisql);
     const fastPids = fast ? pidsOf(fast.cluster, ' (fast)') : [];
     const plaintextPids = plaintext ? pidsOf(plaintext.cluster, ' (plaintext)') : [];
@@ -343,10 +366,25 @@ async function main(): Promise<void> {
 
     const cells: Cell[] = [];
     for (const concurrency of CONCURRENCY) {
-      cells.push(await measure('no-op', 'no-op stream', concurrency, () => noop.execute({ sql: 'select 1;', params: [], request_id: '', epoch: 0 }, 10_000), noopPid, ticks));
+      cells.push(
+        await measure(
+          'no-op',
+          'no-op stream',
+          concurrency,
+          () => noop.execute({ sql: 'select 1;', params: [], request_id: '', epoch: 0 }, 10_000),
+          noopPid,
+          ticks,
+        ),
+      );
       cells.push(await measure('no-op', 'no-op call', concurrency, () => noop.ping(10_000), noopPid, ticks));
     }
-    const ops = { minisql: minisqlOps(client), literal: minisqlLiteralOps(client), fast: fast ? minisqlOps(fast.client) : undefined, plaintext: plaintext ? minisqlOps(plaintext.client) : undefined, etcd: etcdOps(etcd) };
+    const ops = {
+      minisql: minisqlOps(client),
+      literal: minisqlLiteralOps(client),
+      fast: fast ? minisqlOps(fast.client) : undefined,
+      plaintext: plaintext ? minisqlOps(plaintext.client) : undefined,
+      etcd: etcdOps(etcd),
+    };
     const pgOps = postgres ? { prepared: postgresOps(postgres.pool, false), literal: postgresOps(postgres.pool, true) } : undefined;
     for (const workload of WORKLOADS) {
       for (const concurrency of CONCURRENCY) {
@@ -358,7 +396,8 @@ async function main(): Promise<void> {
         const pgLiteral = pgOps?.literal[workload];
         if (postgres && pgLiteral) cells.push(await measure(workload, 'postgres literal', concurrency, pgLiteral, postgres.pids, ticks));
         if (ops.fast && fastWorkloads.includes(workload)) cells.push(await measure(workload, 'minisql fast', concurrency, ops.fast[workload], fastPids, ticks));
-        if (ops.plaintext && plaintextWorkloads.includes(workload)) cells.push(await measure(workload, 'minisql plaintext', concurrency, ops.plaintext[workload], plaintextPids, ticks));
+        if (ops.plaintext && plaintextWorkloads.includes(workload))
+          cells.push(await measure(workload, 'minisql plaintext', concurrency, ops.plaintext[workload], plaintextPids, ticks));
         cells.push(await measure(workload, 'etcd', concurrency, ops.etcd[workload], etcdPids, ticks));
       }
     }
@@ -404,7 +443,9 @@ async function main(): Promise<void> {
       millionRssMb = sampleOtherProcess(holderPid, ticks).rssBytes / (1024 * 1024);
     }
 
-    console.log(`# minisql beside PostgreSQL, etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`);
+    console.log(
+      `# minisql beside PostgreSQL, etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`,
+    );
     console.log(table(cells));
     if (postgres) console.log(`\n(${POSTGRES_SETTINGS})`);
     console.log(
@@ -421,27 +462,55 @@ async function main(): Promise<void> {
     const verdict = (value: number | undefined, met: (v: number) => boolean, shown: (v: number) => string) =>
       value === undefined || Number.isNaN(value) ? 'not measured (c=32 not in --concurrency)' : `${shown(value)} — ${met(value) ? 'met' : 'not met'}`;
     console.log('\nTargets:');
-    console.log(`- replicated insert at c=32 at least etcd's put (durable, as etcd syncs too): ${verdict(insert32?.minisqlOverEtcd, (v) => v >= 1, (v) => `${v.toFixed(2)}×`)}`);
+    console.log(
+      `- replicated insert at c=32 at least etcd's put (durable, as etcd syncs too): ${verdict(
+        insert32?.minisqlOverEtcd,
+        (v) => v >= 1,
+        (v) => `${v.toFixed(2)}×`,
+      )}`,
+    );
     const fastInsert32 = find('insert', 'minisql fast', 32)?.opsPerSecond;
     console.log(
       `- the durable default against durability: fast, insert at c=32: ${insert32 === undefined || fastInsert32 === undefined ? 'not measured' : `${times(insert32.durableOverFast)} of fast (${Math.round(fastInsert32).toLocaleString('en')} ops/s fast)`}`,
     );
     for (const r of ratios.filter((x) => x.concurrency === 32 && !Number.isNaN(x.secureOverPlaintext))) {
-      console.log(`- ${r.workload} at c=32 with TLS and logins (the default) at most 15% slower than tls: false: ${verdict(r.secureOverPlaintext, (v) => v >= 0.85, (v) => `${v.toFixed(2)}× of plaintext`)}`);
+      console.log(
+        `- ${r.workload} at c=32 with TLS and logins (the default) at most 15% slower than tls: false: ${verdict(
+          r.secureOverPlaintext,
+          (v) => v >= 0.85,
+          (v) => `${v.toFixed(2)}× of plaintext`,
+        )}`,
+      );
     }
-    console.log(`- point select at c=32 above etcd's get: ${verdict(select32?.minisqlOverEtcd, (v) => v > 1, (v) => `${v.toFixed(2)}×`)}`);
+    console.log(
+      `- point select at c=32 above etcd's get: ${verdict(
+        select32?.minisqlOverEtcd,
+        (v) => v > 1,
+        (v) => `${v.toFixed(2)}×`,
+      )}`,
+    );
     const ofNoop = (v: number) => `${(v * 100).toFixed(0)}%`;
     const atLeast60 = (v: number) => v >= 0.6;
     console.log(`- point select at c=32 at least 60% of the no-op gRPC call: ${verdict(select32?.minisqlOverNoopCall, atLeast60, ofNoop)}`);
-    console.log(`- the same against a no-op statement on the statement stream (minisql's own transport, stricter): ${verdict(select32?.minisqlOverNoopStream, atLeast60, ofNoop)}`);
+    console.log(
+      `- the same against a no-op statement on the statement stream (minisql's own transport, stricter): ${verdict(select32?.minisqlOverNoopStream, atLeast60, ofNoop)}`,
+    );
     const atLeastOne = (v: number) => v >= 1;
     const shownTimes = (v: number) => `${v.toFixed(2)}×`;
     console.log(`- literal point select at c=32 at least PostgreSQL's prepared select: ${verdict(select32?.literalOverPostgres, atLeastOne, shownTimes)}`);
-    console.log(`- literal insert at c=32 (durable) at least PostgreSQL's prepared insert (synchronous commit): ${verdict(insert32?.literalOverPostgres, atLeastOne, shownTimes)}`);
+    console.log(
+      `- literal insert at c=32 (durable) at least PostgreSQL's prepared insert (synchronous commit): ${verdict(insert32?.literalOverPostgres, atLeastOne, shownTimes)}`,
+    );
     const p50Select1 = find('point select', 'minisql', 1)?.p50Ms;
     const pgP50Select1 = find('point select', 'postgres', 1)?.p50Ms;
     const p50Ratio = p50Select1 === undefined || pgP50Select1 === undefined ? undefined : p50Select1 / pgP50Select1;
-    console.log(`- point select at c=1, p50 within 2× PostgreSQL's: ${verdict(p50Ratio, (v) => v <= 2, (v) => `${v.toFixed(2)}× (${p50Select1?.toFixed(3)} ms vs ${pgP50Select1?.toFixed(3)} ms)`)}`);
+    console.log(
+      `- point select at c=1, p50 within 2× PostgreSQL's: ${verdict(
+        p50Ratio,
+        (v) => v <= 2,
+        (v) => `${v.toFixed(2)}× (${p50Select1?.toFixed(3)} ms vs ${pgP50Select1?.toFixed(3)} ms)`,
+      )}`,
+    );
     for (const r of ratios.filter((x) => x.concurrency === 32 && !Number.isNaN(x.literalOverParameterised))) {
       console.log(`- ${r.workload} at c=32, literal within 10% of parameterised: ${verdict(r.literalOverParameterised, (v) => v >= 0.9, shownTimes)}`);
     }
@@ -459,14 +528,17 @@ async function main(): Promise<void> {
       'no-op stream': '#7d8590',
       'no-op call': '#c9a227',
     };
-    const measured = (workload: Workload, system: System) => system.startsWith('no-op') || cells.some((cell) => cell.workload === workload && cell.system === system);
+    const measured = (workload: Workload, system: System) =>
+      system.startsWith('no-op') || cells.some((cell) => cell.workload === workload && cell.system === system);
     const panels: Panel[] = WORKLOADS.map((workload) => ({
       title: workload,
-      series: (Object.keys(colors) as System[]).filter((system) => measured(workload, system)).map((system) => ({
-        label: system,
-        color: colors[system],
-        points: CONCURRENCY.map((c) => [c, find(system.startsWith('no-op') ? 'no-op' : workload, system, c)?.opsPerSecond ?? 0] as [number, number]),
-      })),
+      series: (Object.keys(colors) as System[])
+        .filter((system) => measured(workload, system))
+        .map((system) => ({
+          label: system,
+          color: colors[system],
+          points: CONCURRENCY.map((c) => [c, find(system.startsWith('no-op') ? 'no-op' : workload, system, c)?.opsPerSecond ?? 0] as [number, number]),
+        })),
     }));
     writeFileSync(join(OUT, 'throughput.svg'), throughputSvg(panels));
     writeFileSync(join(OUT, 'compare.json'), JSON.stringify({ cells, ratios, millionRssMb }, null, 2));

@@ -21,7 +21,13 @@ import { TcpProxy } from '../test/support/tcp-proxy.js';
 import { TestCluster } from '../test/support/test-cluster.js';
 
 const { values } = parseArgs({
-  options: { trials: { type: 'string' }, 'table-mb': { type: 'string' }, json: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    trials: { type: 'string' },
+    'table-mb': { type: 'string' },
+    json: { type: 'string' },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (values.help) {
   console.log('usage: failover-bench [--trials N (default 10)] [--table-mb MB (default 1024)] [--only failover|switchover|copy] [--json FILE]');
@@ -44,7 +50,13 @@ const progress = (line: string): void => void process.stderr.write(`bench: ${lin
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const summary = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { trials: sorted.length, p50Ms: percentile(sorted, 50), p90Ms: percentile(sorted, 90), maxMs: sorted.at(-1) ?? NaN, samplesMs: sorted.map(Math.round) };
+  return {
+    trials: sorted.length,
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    maxMs: sorted.at(-1) ?? NaN,
+    samplesMs: sorted.map(Math.round),
+  };
 };
 
 interface Regions {
@@ -88,7 +100,10 @@ function writer(client: ClusterClient, table: string) {
   const done = (async () => {
     while (!stop) {
       const id = next++;
-      await client.execute(`insert into ${table} values (?, ?);`, { params: [id, 'x'] }).then(() => acks.push(performance.now()), () => undefined);
+      await client.execute(`insert into ${table} values (?, ?);`, { params: [id, 'x'] }).then(
+        () => acks.push(performance.now()),
+        () => undefined,
+      );
     }
   })();
   return { acks, stop: async () => ((stop = true), await done) };
@@ -223,17 +238,27 @@ async function main(): Promise<void> {
       console.log('|---|---:|---:|---:|---:|---|');
     }
     if (RUN_SWITCHOVER) {
-      console.log(`| write pause of a planned switchover | ${TRIALS} | ${result.switchover.p50Ms.toFixed(0)} ms | ${result.switchover.p90Ms.toFixed(0)} ms | ${result.switchover.maxMs.toFixed(0)} ms | max < 100 ms |`);
+      console.log(
+        `| write pause of a planned switchover | ${TRIALS} | ${result.switchover.p50Ms.toFixed(0)} ms | ${result.switchover.p90Ms.toFixed(0)} ms | ${result.switchover.maxMs.toFixed(0)} ms | max < 100 ms |`,
+      );
     }
     if (RUN_FAILOVER) {
-      console.log(`| write unavailability after kill -9 of the primary | ${TRIALS} | ${result.killPrimary.p50Ms.toFixed(0)} ms | ${result.killPrimary.p90Ms.toFixed(0)} ms | ${result.killPrimary.maxMs.toFixed(0)} ms | p50 < 1000 ms |`);
-      console.log(`| write unavailability after cutting the primary off etcd | ${TRIALS} | ${result.cutOffPrimary.p50Ms.toFixed(0)} ms | ${result.cutOffPrimary.p90Ms.toFixed(0)} ms | ${result.cutOffPrimary.maxMs.toFixed(0)} ms | <= ${result.cutOffPrimary.targetMaxMs} ms |`);
+      console.log(
+        `| write unavailability after kill -9 of the primary | ${TRIALS} | ${result.killPrimary.p50Ms.toFixed(0)} ms | ${result.killPrimary.p90Ms.toFixed(0)} ms | ${result.killPrimary.maxMs.toFixed(0)} ms | p50 < 1000 ms |`,
+      );
+      console.log(
+        `| write unavailability after cutting the primary off etcd | ${TRIALS} | ${result.cutOffPrimary.p50Ms.toFixed(0)} ms | ${result.cutOffPrimary.p90Ms.toFixed(0)} ms | ${result.cutOffPrimary.maxMs.toFixed(0)} ms | <= ${result.cutOffPrimary.targetMaxMs} ms |`,
+      );
       console.log('');
     }
     if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
     if (!copy) return;
-    console.log(`Re-replication of a ${TABLE_MB} MB table: ${(copy.copiedBytes / 1e6).toFixed(0)} MB copied over FTP in ${copy.copySeconds.toFixed(2)} s = ${copy.copyMegabytesPerSecond.toFixed(0)} MB/s (target >= 100 MB/s); restart to in-sync ${copy.restartToInSyncSeconds.toFixed(1)} s.`);
-    console.log(`Primary write throughput (1 writer): ${copy.writesPerSecondBefore.toFixed(0)}/s before, ${copy.writesPerSecondDuringCopy.toFixed(0)}/s during the copy (ratio ${(copy.writesPerSecondDuringCopy / copy.writesPerSecondBefore).toFixed(2)}).`);
+    console.log(
+      `Re-replication of a ${TABLE_MB} MB table: ${(copy.copiedBytes / 1e6).toFixed(0)} MB copied over FTP in ${copy.copySeconds.toFixed(2)} s = ${copy.copyMegabytesPerSecond.toFixed(0)} MB/s (target >= 100 MB/s); restart to in-sync ${copy.restartToInSyncSeconds.toFixed(1)} s.`,
+    );
+    console.log(
+      `Primary write throughput (1 writer): ${copy.writesPerSecondBefore.toFixed(0)}/s before, ${copy.writesPerSecondDuringCopy.toFixed(0)}/s during the copy (ratio ${(copy.writesPerSecondDuringCopy / copy.writesPerSecondBefore).toFixed(2)}).`,
+    );
   } finally {
     await cleanup();
   }

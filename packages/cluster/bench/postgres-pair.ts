@@ -40,7 +40,12 @@ function run(program: string, args: string[]): string {
 /** Starts a primary on `primaryPort` and a synchronous standby on `standbyPort`; resolves once the standby is in sync. */
 export async function startPostgresPair(primaryPort: number, standbyPort: number): Promise<PostgresPair> {
   const dataDir = mkdtempSync(join(tmpdir(), 'minisql-bench-postgres-'));
-  if (process.getuid?.() === 0) chownSync(dataDir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+  if (process.getuid?.() === 0)
+    chownSync(
+      dataDir,
+      Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+      Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+    );
   const primaryDir = join(dataDir, 'primary');
   const standbyDir = join(dataDir, 'standby');
   const started: string[] = [];
@@ -97,7 +102,10 @@ async function waitForSyncStandby(primary: PostgresPair['primary']): Promise<voi
     for (;;) {
       const { rows } = await client.query<{ sync_state: string }>("select sync_state from pg_stat_replication where application_name = 'standby'");
       if (rows[0]?.sync_state === 'sync') return;
-      if (Date.now() > deadline) throw new Error(`the PostgreSQL standby did not become synchronous within ${STANDBY_SYNC_MS_MAX} ms (state: ${rows[0]?.sync_state ?? 'not connected'})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the PostgreSQL standby did not become synchronous within ${STANDBY_SYNC_MS_MAX} ms (state: ${rows[0]?.sync_state ?? 'not connected'})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {

@@ -48,7 +48,9 @@ try {
   let step = 0;
   // Half point selects of existing rows, half inserts of new ones.
   const op = (): Promise<unknown> =>
-    step++ % 2 === 0 ? client.execute(`select v from big where id = ${Math.floor(Math.random() * ROWS)};`) : client.execute(`insert into big values (${nextId++}, 'new');`);
+    step++ % 2 === 0
+      ? client.execute(`select v from big where id = ${Math.floor(Math.random() * ROWS)};`)
+      : client.execute(`insert into big values (${nextId++}, 'new');`);
   const measure = async (label: string): Promise<string> => {
     const loop = await runClosedLoop(op, { concurrency: CONCURRENCY, warmupMs: 500, durationMs: DURATION_MS, maxOps: 2_000_000 });
     const summary = summarizeLatencies(loop.latenciesNs);
@@ -86,7 +88,9 @@ try {
   await Promise.all(runaways);
   const epochAfter = await epoch();
 
-  console.log(`# Point selects and inserts of other clients while runaway queries run (${CONCURRENCY} workers, ${ROWS.toLocaleString('en-US')} rows, ${DURATION_MS} ms per phase)\n`);
+  console.log(
+    `# Point selects and inserts of other clients while runaway queries run (${CONCURRENCY} workers, ${ROWS.toLocaleString('en-US')} rows, ${DURATION_MS} ms per phase)\n`,
+  );
   console.log(rows.join('\n'));
   console.log(`\nRunaway queries (\`${RUNAWAY}\`, deadline ${DEADLINE_MS} ms): ${[...outcomes].map(([what, count]) => `${count} x ${what}`).join(', ')}`);
   console.log(`Group epoch before ${epochBefore}, after ${epochAfter}: ${epochBefore === epochAfter ? 'no failover' : 'FAILED OVER'}`);

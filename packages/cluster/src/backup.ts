@@ -67,7 +67,8 @@ export async function restoreCluster(client: ClusterClient, dir: string, progres
   for (const table of manifest.tables) {
     const path = join(dir, table.file);
     if (!existsSync(path)) throw errors.fileError(path, `table \`${table.name}\`'s file is missing from the backup`);
-    if (statSync(path).size !== table.bytes || (await sha256Of(path)) !== table.sha256) throw errors.fileError(path, `it is not the file the backup made (size or SHA-256 differs): the backup is damaged`);
+    if (statSync(path).size !== table.bytes || (await sha256Of(path)) !== table.sha256)
+      throw errors.fileError(path, `it is not the file the backup made (size or SHA-256 differs): the backup is damaged`);
   }
   const existing = new Set((await client.execute('show tables;')).rows.map((row) => nameKey(String(row[0]))));
   const clash = manifest.tables.find((table) => existing.has(nameKey(table.name)));

@@ -58,7 +58,9 @@ export async function sendControl(dataDir: string, method: 'GET' | 'POST', path:
   try {
     response = await fetch(`${control.url}${path}`, { method, signal: AbortSignal.timeout(30_000) });
   } catch (error) {
-    throw new Error(`the local cluster's control endpoint ${control.url} does not answer (${(error as Error).message}); is the cluster still running?`);
+    throw new Error(`the local cluster's control endpoint ${control.url} does not answer (${(error as Error).message}); is the cluster still running?`, {
+      cause: error,
+    });
   }
   const body = (await response.json()) as { error?: string };
   if (!response.ok) throw new Error(body.error ?? `control request failed with HTTP ${response.status}`);

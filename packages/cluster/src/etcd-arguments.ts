@@ -25,30 +25,49 @@ export function etcdArguments(config: ClusterConfig, host: HostConfig, dataDir: 
   const paths = certificatePaths(config.certsDir, host.name);
   const tls = config.tls
     ? [
-        '--cert-file', paths.cert,
-        '--key-file', paths.key,
-        '--trusted-ca-file', paths.ca,
+        '--cert-file',
+        paths.cert,
+        '--key-file',
+        paths.key,
+        '--trusted-ca-file',
+        paths.ca,
         '--client-cert-auth',
-        '--peer-cert-file', paths.cert,
-        '--peer-key-file', paths.key,
-        '--peer-trusted-ca-file', paths.ca,
+        '--peer-cert-file',
+        paths.cert,
+        '--peer-key-file',
+        paths.key,
+        '--peer-trusted-ca-file',
+        paths.ca,
         '--peer-client-cert-auth',
       ]
     : [];
   return [
-    '--name', host.name,
-    '--data-dir', dataDir,
-    '--listen-client-urls', etcdClientUrl(config, host),
-    '--advertise-client-urls', etcdClientUrl(config, host),
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', etcdMembers(config).map((member) => `${member.name}=${scheme(config)}://${member.ip}:${member.ports.etcdPeer}`).join(','),
-    '--initial-cluster-state', 'new',
-    '--initial-cluster-token', 'minisql',
+    '--name',
+    host.name,
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    etcdClientUrl(config, host),
+    '--advertise-client-urls',
+    etcdClientUrl(config, host),
+    '--listen-peer-urls',
+    peerUrl,
+    '--initial-advertise-peer-urls',
+    peerUrl,
+    '--initial-cluster',
+    etcdMembers(config)
+      .map((member) => `${member.name}=${scheme(config)}://${member.ip}:${member.ports.etcdPeer}`)
+      .join(','),
+    '--initial-cluster-state',
+    'new',
+    '--initial-cluster-token',
+    'minisql',
     ...tls,
     // Small clusters on small machines: keep etcd's own log to warnings.
-    '--log-level', 'warn',
-    '--logger', 'zap',
+    '--log-level',
+    'warn',
+    '--logger',
+    'zap',
   ];
 }
 

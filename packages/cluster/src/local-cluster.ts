@@ -96,7 +96,12 @@ export class LocalCluster {
   /** Starts a server of the configuration; one that runs is stopped (SIGTERM) first. */
   async restart(name: string): Promise<void> {
     const server = this.servers().find(({ host }) => host.name === name);
-    if (!server) throw new Error(`no server named ${name} (servers: ${this.servers().map(({ host }) => host.name).join(', ')})`);
+    if (!server)
+      throw new Error(
+        `no server named ${name} (servers: ${this.servers()
+          .map(({ host }) => host.name)
+          .join(', ')})`,
+      );
     const managed = this.processes.get(name);
     if (managed?.process) await managed.process.stop('SIGTERM');
     if (managed) managed.process = undefined;
@@ -119,8 +124,8 @@ export class LocalCluster {
   /** Stops servers first, etcd last, so they can deregister cleanly. */
   async stop(): Promise<void> {
     const all = [...this.processes.values()];
-    await Promise.all(all.filter((p) => p.role !== 'etcd').map((p) => p.process?.stop('SIGTERM')));
-    await Promise.all(all.filter((p) => p.role === 'etcd').map((p) => p.process?.stop('SIGTERM')));
+    await Promise.all(all.filter((p) => p.role !== 'etcd').map((p) => p.process?.stop('SIGTERM') ?? Promise.resolve()));
+    await Promise.all(all.filter((p) => p.role === 'etcd').map((p) => p.process?.stop('SIGTERM') ?? Promise.resolve()));
     for (const managed of all) {
       managed.process = undefined;
       managed.log.end();
@@ -130,7 +135,11 @@ export class LocalCluster {
   private require(name: string): Managed {
     const managed = this.processes.get(name);
     if (!managed || managed.role === 'etcd') {
-      throw new Error(`no running server named ${name} (servers: ${this.servers().map(({ host }) => host.name).join(', ')})`);
+      throw new Error(
+        `no running server named ${name} (servers: ${this.servers()
+          .map(({ host }) => host.name)
+          .join(', ')})`,
+      );
     }
     return managed;
   }

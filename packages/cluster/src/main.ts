@@ -12,7 +12,20 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, loadTlsIdentity, masterAddresses, secureCluster, certificatePlan, findHost, FIRST_ADMIN, loadClusterConfig, makeCertificates, MiniSqlError, hideIpServerNameWarning } from '@minisql/common';
+import {
+  ADMIN_PASSWORD_FILE,
+  CLIENT_CERT_NAME,
+  loadTlsIdentity,
+  masterAddresses,
+  secureCluster,
+  certificatePlan,
+  findHost,
+  FIRST_ADMIN,
+  loadClusterConfig,
+  makeCertificates,
+  MiniSqlError,
+  hideIpServerNameWarning,
+} from '@minisql/common';
 import { sendControl, startControlServer } from './control-server.js';
 import { etcdArguments } from './etcd-arguments.js';
 import { ClusterClient } from '@minisql/client';
@@ -51,7 +64,16 @@ const USAGE = `usage: minisql-cluster COMMAND [--config FILE]
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { config: { type: 'string' }, out: { type: 'string' }, to: { type: 'string' }, from: { type: 'string' }, user: { type: 'string' }, 'password-file': { type: 'string' }, 'no-repl': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      out: { type: 'string' },
+      to: { type: 'string' },
+      from: { type: 'string' },
+      user: { type: 'string' },
+      'password-file': { type: 'string' },
+      'no-repl': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -98,7 +120,9 @@ async function main(): Promise<number> {
       try {
         const say = (line: string) => console.error(`${command}: ${line}`);
         const manifest = command === 'backup' ? await backupCluster(client, dir, say) : await restoreCluster(client, dir, say);
-        console.log(`${command === 'backup' ? 'backed up' : 'restored'} ${manifest.tables.length} table(s), ${manifest.tables.reduce((sum, t) => sum + t.rows, 0).toLocaleString('en')} rows; ${manifest.consistency}`);
+        console.log(
+          `${command === 'backup' ? 'backed up' : 'restored'} ${manifest.tables.length} table(s), ${manifest.tables.reduce((sum, t) => sum + t.rows, 0).toLocaleString('en')} rows; ${manifest.consistency}`,
+        );
       } finally {
         client.close();
       }
@@ -115,10 +139,18 @@ async function main(): Promise<number> {
 }
 
 /** A client of the configuration's masters, logged in (default: the first admin, whose password the cluster made). */
-async function adminClient(config: ReturnType<typeof loadClusterConfig>, user = FIRST_ADMIN, passwordFile = join(config.certsDir, ADMIN_PASSWORD_FILE)): Promise<ClusterClient> {
+async function adminClient(
+  config: ReturnType<typeof loadClusterConfig>,
+  user = FIRST_ADMIN,
+  passwordFile = join(config.certsDir, ADMIN_PASSWORD_FILE),
+): Promise<ClusterClient> {
   if (!config.tls) return ClusterClient.connect({ masterAddresses: masterAddresses(config) });
   const password = process.env.MINISQL_PASSWORD ?? readFileSync(passwordFile, 'utf8').trim();
-  return ClusterClient.connect({ masterAddresses: masterAddresses(config), tls: loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME), login: { user, password } });
+  return ClusterClient.connect({
+    masterAddresses: masterAddresses(config),
+    tls: loadTlsIdentity(config.certsDir, CLIENT_CERT_NAME),
+    login: { user, password },
+  });
 }
 
 function statusAddress(config: ReturnType<typeof loadClusterConfig>): string {
@@ -134,14 +166,17 @@ async function up(config: ReturnType<typeof loadClusterConfig>, configPath: stri
   console.error(`cluster: starting from ${configPath} (logs in ${join(config.dataDir, 'logs')})`);
   await cluster.start();
   const control = await startControlServer(cluster, config.dataDir);
-  console.error(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s; status page ${config.tls ? 'https' : 'http'}://${statusAddress(config)}/ (trust ${join(config.certsDir, 'ca.crt')}); kill a region with: scripts/cluster.sh kill region1`);
+  console.error(
+    `cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s; status page ${config.tls ? 'https' : 'http'}://${statusAddress(config)}/ (trust ${join(config.certsDir, 'ca.crt')}); kill a region with: scripts/cluster.sh kill region1`,
+  );
   announce = noRepl;
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= (async () => {
-    console.error('cluster: stopping');
-    await control.close();
-    await cluster.stop();
-  })());
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      console.error('cluster: stopping');
+      await control.close();
+      await cluster.stop();
+    })());
   process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
   if (noRepl) {
     process.on('SIGINT', () => void stop().then(() => process.exit(0)));

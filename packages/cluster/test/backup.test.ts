@@ -40,13 +40,18 @@ describe('a backup', () => {
     const client = await source.client();
     await client.execute('create table people (id int primary key, name char(40) not null, score float, big bigint, note text);');
     await client.execute('create index people_name on people (name);');
-    await client.execute("insert into people values (1, 'O''Brien', 0.1, 9007199254740991, 'two\nlines'), (2, 'Zoë 🙂', -2.5e-7, -9007199254740991, null), (3, 'plain', null, null, '');");
+    await client.execute(
+      "insert into people values (1, 'O''Brien', 0.1, 9007199254740991, 'two\nlines'), (2, 'Zoë 🙂', -2.5e-7, -9007199254740991, null), (3, 'plain', null, null, '');",
+    );
     await client.execute('create table events (id int primary key, v text);');
     const acked: number[] = [];
     let stop = false;
     const writer = (async () => {
       for (let id = 1; id <= WRITES_MAX && !stop; id += 1) {
-        await client.execute('insert into events values (?, ?);', { params: [id, `event ${id}`] }).then(() => acked.push(id), () => undefined);
+        await client.execute('insert into events values (?, ?);', { params: [id, `event ${id}`] }).then(
+          () => acked.push(id),
+          () => undefined,
+        );
       }
     })();
     await source.waitFor('writes before the backup', async () => (acked.length >= 200 ? true : undefined));
@@ -56,24 +61,42 @@ describe('a backup', () => {
     stop = true;
     await writer;
 
-    assert.deepEqual(manifest.tables.map((t) => t.name), ['events', 'people']);
+    assert.deepEqual(
+      manifest.tables.map((t) => t.name),
+      ['events', 'people'],
+    );
     assert.match(manifest.consistency, /table by table/);
     const restored = await target.client();
     await restoreCluster(restored, dir);
 
     const people = 'select id, name, score, big, note from people order by id;';
     assert.deepEqual(await rowsOf(restored, people), await rowsOf(client, people));
-    assert.ok((await rowsOf(restored, 'show indexes from people;')).some((row) => row[1] === 'people_name'), 'the index came back');
+    assert.ok(
+      (await rowsOf(restored, 'show indexes from people;')).some((row) => row[1] === 'people_name'),
+      'the index came back',
+    );
     const events = (await rowsOf(restored, 'select id from events order by id;')).map((row) => Number(row[0]));
     const entry = manifest.tables.find((t) => t.name === 'events');
     assert.equal(events.length, entry?.rows, 'the restored table holds what the backup holds');
     const attempted = new Set(Array.from({ length: WRITES_MAX }, (_, i) => i + 1));
-    assert.ok(acked.slice(0, ackedBefore).every((id) => events.includes(id)), 'every write acknowledged before the backup began is in it');
-    assert.ok(events.every((id) => attempted.has(id)), 'nothing that was never written');
-    assert.deepEqual(events, [...events].sort((a, b) => a - b).filter((id, i, all) => all.indexOf(id) === i));
+    assert.ok(
+      acked.slice(0, ackedBefore).every((id) => events.includes(id)),
+      'every write acknowledged before the backup began is in it',
+    );
+    assert.ok(
+      events.every((id) => attempted.has(id)),
+      'nothing that was never written',
+    );
+    assert.deepEqual(
+      events,
+      [...events].sort((a, b) => a - b).filter((id, i, all) => all.indexOf(id) === i),
+    );
     // At its position, the source held exactly the events up to the last one backed up.
     const upTo = events.at(-1) as number;
-    assert.deepEqual((await rowsOf(client, `select id from events where id <= ${upTo} order by id;`)).map((row) => Number(row[0])), events);
+    assert.deepEqual(
+      (await rowsOf(client, `select id from events where id <= ${upTo} order by id;`)).map((row) => Number(row[0])),
+      events,
+    );
   });
 
   it('is refused when damaged, or when the cluster already holds one of its tables, before anything changes', async () => {
@@ -84,7 +107,10 @@ describe('a backup', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('event 1', 'event X'));
     const fresh = await TestCluster.start({ regions: 2 });
     try {
-      await assert.rejects(restoreCluster(await fresh.client(), damaged), (error: MiniSqlError) => error.code === 'FILE_ERROR' && /backup is damaged/.test(error.message));
+      await assert.rejects(
+        restoreCluster(await fresh.client(), damaged),
+        (error: MiniSqlError) => error.code === 'FILE_ERROR' && /backup is damaged/.test(error.message),
+      );
       assert.deepEqual((await (await fresh.client()).execute('show tables;')).rows, [], 'nothing was restored');
     } finally {
       await fresh.stop();
@@ -115,9 +141,16 @@ describe('a backup', () => {
     const admin = await source.client();
     await admin.execute("create user reader identified by 'reader-passphrase-4711';");
     await admin.execute('grant read on * to reader;');
-    const reader = await ClusterClient.connect({ masterAddresses: source.masterAddresses, tls: source.tls, login: { user: 'reader', password: 'reader-passphrase-4711' } });
+    const reader = await ClusterClient.connect({
+      masterAddresses: source.masterAddresses,
+      tls: source.tls,
+      login: { user: 'reader', password: 'reader-passphrase-4711' },
+    });
     try {
-      await assert.rejects(backupCluster(reader, join(work, 'not-allowed')), (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /backup needs admin/.test(error.message));
+      await assert.rejects(
+        backupCluster(reader, join(work, 'not-allowed')),
+        (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /backup needs admin/.test(error.message),
+      );
     } finally {
       reader.close();
     }

@@ -43,9 +43,17 @@ describe('a malformed configuration', () => {
     ['no hosts', 'leaseTtlSeconds: 2', /hosts must be a non-empty list/],
     ['a bad address', 'hosts: [{ name: region1, ip: 300.1.1.1, roles: [region] }]', /hosts\[0\]\.ip "300\.1\.1\.1" is not an IPv4 address/],
     ['an unknown role', 'hosts: [{ name: region1, ip: 127.0.0.1, roles: [database] }]', /hosts\[0\]\.roles\[0\] "database" is not one of etcd, master, region/],
-    ['a shared FTP password (copies use one-time logins)', 'ftp: { password: long-enough }\nhosts: [{ name: region1, ip: 127.0.0.1, roles: [etcd, region] }]', /ftp\.password is no longer used: each table copy gets its own one-time FTP login over TLS/],
+    [
+      'a shared FTP password (copies use one-time logins)',
+      'ftp: { password: long-enough }\nhosts: [{ name: region1, ip: 127.0.0.1, roles: [etcd, region] }]',
+      /ftp\.password is no longer used: each table copy gets its own one-time FTP login over TLS/,
+    ],
     ['a misspelt field', 'leaseTTL: 3\nhosts: [{ name: region1, ip: 127.0.0.1, roles: [region] }]', /leaseTTL is not a known field/],
-    ['a host name not in the file', 'hosts: [{ name: other, ip: 127.0.0.1, roles: [etcd, region] }]', /THIS_NAME "region1" is not a host of the file \(hosts: other\)/],
+    [
+      'a host name not in the file',
+      'hosts: [{ name: other, ip: 127.0.0.1, roles: [etcd, region] }]',
+      /THIS_NAME "region1" is not a host of the file \(hosts: other\)/,
+    ],
   ];
   for (const [what, text, message] of cases) {
     it(`stops a region before it starts, naming the field: ${what}`, async () => {
@@ -87,7 +95,12 @@ describe('an unreachable etcd', () => {
 
   it('leaves a region serving while it retries, and says why it is not registered', async () => {
     const lines: string[] = [];
-    const region = await ReadyProcess.start({ script: REGION_MAIN, args: ['--config', configPath], env: { ...process.env, THIS_NAME: 'region1' }, onStderrLine: (line) => lines.push(line) });
+    const region = await ReadyProcess.start({
+      script: REGION_MAIN,
+      args: ['--config', configPath],
+      env: { ...process.env, THIS_NAME: 'region1' },
+      onStderrLine: (line) => lines.push(line),
+    });
     started.push(region);
     // As the master would reach it: without etcd the region knows no users to log in.
     const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: loadTlsIdentity(loadClusterConfig(configPath).certsDir, 'master1') });
@@ -95,7 +108,10 @@ describe('an unreachable etcd', () => {
       assert.deepEqual((await client.execute('show tables;')).rows, []);
       const deadline = Date.now() + 20_000;
       while (!lines.some((line) => line.includes('ETCD_UNAVAILABLE')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(lines.some((line) => /etcd is unreachable at https:\/\/127\.0\.0\.1:\d+/.test(line)), lines.join('\n'));
+      assert.ok(
+        lines.some((line) => /etcd is unreachable at https:\/\/127\.0\.0\.1:\d+/.test(line)),
+        lines.join('\n'),
+      );
       await client.ping();
       assert.equal(region.child.exitCode, null);
     } finally {
@@ -137,7 +153,10 @@ describe('two regions with one name', () => {
     });
     started.push(duplicate);
     await test.waitFor('the duplicate to report the clash', async () => (lines.some((l) => l.includes('DUPLICATE_REGION')) ? true : undefined));
-    assert.ok(lines.some((l) => l.includes(`region name \`region1\` is already registered by the region at ${original}`)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(`region name \`region1\` is already registered by the region at ${original}`)),
+      lines.join('\n'),
+    );
     const after = await (await test.client()).clusterStatus();
     assert.equal(after.regions.find((r) => r.region_id === 'region1')?.grpc_address, original);
     assert.equal(duplicate.child.exitCode, null);

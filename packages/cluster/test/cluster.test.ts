@@ -42,17 +42,26 @@ describe('regions, groups and placement', () => {
     await test.cluster.restart('region3');
     await test.cluster.restart('region4');
     const two = await test.waitForStatus('group g2', (s) => s.groups.length === 2);
-    assert.deepEqual(two.groups.map((g) => [g.group_id, g.epoch, g.primary, g.in_sync]), [['g1', 1, 'region1', ['region2']], ['g2', 1, 'region3', ['region4']]]);
+    assert.deepEqual(
+      two.groups.map((g) => [g.group_id, g.epoch, g.primary, g.in_sync]),
+      [
+        ['g1', 1, 'region1', ['region2']],
+        ['g2', 1, 'region3', ['region4']],
+      ],
+    );
   });
 
   it('spreads tables over the groups, least loaded first', async () => {
     const client = await test.client();
     for (const name of ['t1', 't2', 't3', 't4']) await client.execute(`create table ${name} (id int primary key, v text);`);
     const status = await client.clusterStatus();
-    assert.deepEqual(status.groups.map((g) => g.tables.length), [2, 2]);
+    assert.deepEqual(
+      status.groups.map((g) => g.tables.length),
+      [2, 2],
+    );
   });
 
-  it('routes each statement to the primary of the table\'s group, and the table lives on that group only', async () => {
+  it("routes each statement to the primary of the table's group, and the table lives on that group only", async () => {
     const client = await test.client();
     await client.execute("insert into t1 values (1, 'one');");
     assert.deepEqual((await client.execute('select v from t1 where id = 1;')).rows, [['one']]);
@@ -85,7 +94,10 @@ describe('regions, groups and placement', () => {
     assert.deepEqual((await client.execute('select count(*) from literals where id = 5 / 2;')).rows, [[1]]);
     assert.deepEqual((await client.execute('select t from literals where id = 9007199254740991;')).rows, [['max']]);
     assert.deepEqual((await client.execute('select count(*) from literals where id = 9007199254740990;')).rows, [[0]]);
-    await assert.rejects(client.execute("insert into literals values (9007199254740993, 'past', 1);"), /9007199254740993. out of range for `bigint` column `id`/);
+    await assert.rejects(
+      client.execute("insert into literals values (9007199254740993, 'past', 1);"),
+      /9007199254740993. out of range for `bigint` column `id`/,
+    );
     assert.deepEqual((await client.execute("select id, f from literals where t = 'it''s';")).rows, [[2, 0.25]]);
     await client.execute("update literals set t = 'x''y' where id = 2;");
     assert.deepEqual((await client.execute('select t from literals where id = 2;')).rows, [["x'y"]]);
@@ -104,17 +116,26 @@ describe('regions, groups and placement', () => {
 
   it('answers a statement on a table that does not exist with TABLE_NOT_FOUND', async () => {
     const client = await test.client();
-    await assert.rejects(client.execute('select * from ghost;'), (error: Error & { code?: string }) => error.code === 'TABLE_NOT_FOUND' && /`ghost`/.test(error.message));
+    await assert.rejects(
+      client.execute('select * from ghost;'),
+      (error: Error & { code?: string }) => error.code === 'TABLE_NOT_FOUND' && /`ghost`/.test(error.message),
+    );
     await assert.rejects(client.execute('drop table ghost;'), (error: Error & { code?: string }) => error.code === 'TABLE_NOT_FOUND');
   });
 
-  it('takes a dead replica out of its group; when it returns it copies the group\'s tables and rejoins in sync', async () => {
+  it("takes a dead replica out of its group; when it returns it copies the group's tables and rejoins in sync", async () => {
     await test.cluster.kill('region4');
-    const status = await test.waitForStatus('region4 to leave g2', (s) => !alive(s, 'region4') && s.groups.find((g) => g.group_id === 'g2')?.in_sync.length === 0);
+    const status = await test.waitForStatus(
+      'region4 to leave g2',
+      (s) => !alive(s, 'region4') && s.groups.find((g) => g.group_id === 'g2')?.in_sync.length === 0,
+    );
     assert.equal(groupOf(status, 'region4'), '');
     assert.equal(status.groups.find((g) => g.group_id === 'g2')?.primary, 'region3');
     await test.cluster.restart('region4');
-    const back = await test.waitForStatus('region4 to rejoin g2 in sync', (s) => s.groups.find((g) => g.group_id === 'g2')?.in_sync.includes('region4') === true);
+    const back = await test.waitForStatus(
+      'region4 to rejoin g2 in sync',
+      (s) => s.groups.find((g) => g.group_id === 'g2')?.in_sync.includes('region4') === true,
+    );
     assert.equal(groupOf(back, 'region4'), 'g2');
   });
 
@@ -158,9 +179,15 @@ describe('regions, groups and placement', () => {
       const result = await client.execute('select v from t1 where id = 1;').catch(() => undefined);
       return result?.rows.length === 1 ? result : undefined;
     });
-    assert.deepEqual((await client.execute('show tables;')).rows.map((r) => r[0]), ['t1', 't2', 't3', 't4']);
+    assert.deepEqual(
+      (await client.execute('show tables;')).rows.map((r) => r[0]),
+      ['t1', 't2', 't3', 't4'],
+    );
     const status = await client.clusterStatus();
-    assert.deepEqual(status.groups.map((g) => g.group_id), ['g1', 'g2']);
+    assert.deepEqual(
+      status.groups.map((g) => g.group_id),
+      ['g1', 'g2'],
+    );
   });
 });
 
@@ -200,7 +227,10 @@ describe('two masters', () => {
     const client = await test.client();
     assert.deepEqual((await client.execute('select v from kept;')).rows, [['before takeover']]);
     await client.execute('create table after_takeover (id int primary key);');
-    assert.deepEqual((await client.execute('show tables;')).rows.map((r) => r[0]), ['after_takeover', 'kept']);
+    assert.deepEqual(
+      (await client.execute('show tables;')).rows.map((r) => r[0]),
+      ['after_takeover', 'kept'],
+    );
     await test.cluster.restart(first.master_id);
   });
 });

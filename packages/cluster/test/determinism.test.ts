@@ -61,7 +61,10 @@ describe('verify and a replica made to differ', () => {
     await client.execute("insert into vt values (1, 'one'), (2, 'two'), (3, 'three');");
     const [equal] = await client.verify('vt');
     assert.equal(equal?.members.length, 2, 'the primary and its in-sync replica');
-    assert.ok(equal?.members.every((m) => memberVerdict(equal, m) === 'equal'), JSON.stringify(equal));
+    assert.ok(
+      equal?.members.every((m) => memberVerdict(equal, m) === 'equal'),
+      JSON.stringify(equal),
+    );
     assert.equal(divergence(await client.verify()), undefined);
 
     // The test hook: another process changes a row in the replica's file, as a disk or an

@@ -33,7 +33,9 @@ function documents(): string[] {
   const packages = readdirSync(join(ROOT, 'packages'));
   return [
     'README.md',
-    ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`),
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
     ...packages.flatMap((name) => ['DESIGN.md', 'README.md', 'bench/README.md'].map((file) => `packages/${name}/${file}`)),
   ].filter((doc) => existsSync(join(ROOT, doc)));
 }
@@ -47,7 +49,14 @@ describe('the docs', () => {
       for (const match of readFileSync(join(ROOT, doc), 'utf8').matchAll(/`([^`\s]+)`/g)) {
         const token = (match[1] as string).replace(/[),.:;]+$/, '');
         if (!PATH_LIKE.test(token) || NOT_REPOSITORY_FILES.has(token)) continue;
-        const candidates = [join(ROOT, token), join(ROOT, 'packages', token), join(dirname(join(ROOT, doc)), token), join(pkg, token), join(pkg, 'src', token), join(pkg, 'node_modules', token)];
+        const candidates = [
+          join(ROOT, token),
+          join(ROOT, 'packages', token),
+          join(dirname(join(ROOT, doc)), token),
+          join(pkg, token),
+          join(pkg, 'src', token),
+          join(pkg, 'node_modules', token),
+        ];
         if (candidates.some((path) => existsSync(path))) continue;
         // A bare file name (`wal-sync.ts`) is found anywhere in the repository.
         if (!token.includes('/') && basenames.has(token)) continue;

@@ -66,7 +66,9 @@ describe('hostile workloads against real processes', () => {
     const snapshotsBefore = primaryLog(primary).split('snapshots made for a catching-up replica').length;
     try {
       await test.cluster.restart(replica);
-      await test.waitFor('the primary to make its snapshots', async () => (held && primaryLog(primary).split('snapshots made for a catching-up replica').length > snapshotsBefore ? true : undefined));
+      await test.waitFor('the primary to make its snapshots', async () =>
+        held && primaryLog(primary).split('snapshots made for a catching-up replica').length > snapshotsBefore ? true : undefined,
+      );
       await meanwhile();
     } finally {
       watcher.close();
@@ -105,7 +107,10 @@ describe('hostile workloads against real processes', () => {
     }
     console.log(`burst of ${BURST} x ${BIG_VALUE_BYTES} bytes acknowledged in ${Date.now() - started} ms`);
     const rows = (await client.execute('select id, length(v), substr(v, 1, 1) from blobs order by id;')).rows;
-    assert.deepEqual(rows, values.map((v, id) => [id, BIG_VALUE_BYTES, v[0]]));
+    assert.deepEqual(
+      rows,
+      values.map((v, id) => [id, BIG_VALUE_BYTES, v[0]]),
+    );
     assert.equal((await group())?.in_sync.length, 1, 'the replica was taken out of the set');
     assert.equal(divergence(await client.verify('blobs')), undefined, 'the members differ');
     await assertNoFailover();
@@ -114,7 +119,10 @@ describe('hostile workloads against real processes', () => {
 
   it(`a replica copying while ${3 * LOG_ENTRIES_KEPT} writes land (three times what the log keeps) joins with every one of them`, async () => {
     await client.execute('create table busy (id int primary key, n int);');
-    const { primary, in_sync: [replica] } = (await group()) as { primary: string; in_sync: string[] };
+    const {
+      primary,
+      in_sync: [replica],
+    } = (await group()) as { primary: string; in_sync: string[] };
     assert.ok(replica);
     await test.cluster.kill(replica);
     await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
@@ -141,7 +149,10 @@ describe('hostile workloads against real processes', () => {
   });
 
   it("a replica killed in the middle of its copy: the primary deletes that copy's snapshots (and the log they kept) once the replica leaves the group, not 30 minutes later", async () => {
-    const { primary, in_sync: [replica] } = (await group()) as { primary: string; in_sync: string[] };
+    const {
+      primary,
+      in_sync: [replica],
+    } = (await group()) as { primary: string; in_sync: string[] };
     assert.ok(replica);
     await test.cluster.kill(replica);
     await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
@@ -150,7 +161,11 @@ describe('hostile workloads against real processes', () => {
       assert.notDeepEqual(readdirSync(snapshots), [], 'no snapshot to leave behind');
       await test.cluster.kill(replica);
     });
-    await test.waitForStatus('the master to take the dead replica out of the group', (s) => s.groups[0]?.catching_up.includes(replica) === false && !s.groups[0]?.in_sync.includes(replica), 30_000);
+    await test.waitForStatus(
+      'the master to take the dead replica out of the group',
+      (s) => s.groups[0]?.catching_up.includes(replica) === false && !s.groups[0]?.in_sync.includes(replica),
+      30_000,
+    );
     await test.waitFor('the snapshots of the abandoned copy to go', async () => (readdirSync(snapshots).length === 0 ? true : undefined), 5_000);
     await test.cluster.restart(replica);
     await test.waitForStatus('the replica to be in sync again', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
@@ -161,7 +176,9 @@ describe('hostile workloads against real processes', () => {
   it("a replica's table file damaged while it was down: the region starts without it, and the table is copied again from its group", async () => {
     await client.execute('create table fragile (id int primary key, v text);');
     await client.execute("insert into fragile values (1, 'one'), (2, 'two');");
-    const { in_sync: [replica] } = (await group()) as { in_sync: string[] };
+    const {
+      in_sync: [replica],
+    } = (await group()) as { in_sync: string[] };
     assert.ok(replica);
     await test.cluster.kill(replica);
     const file = join(test.config.dataDir, replica, 'tables', 'fragile.sqlite');

@@ -41,8 +41,26 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
 
 describe('the sources', () => {
   it('finds a cycle when there is one (the walk itself)', () => {
-    assert.deepEqual(importCycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])), [['a', 'b', 'c', 'a']]);
-    assert.deepEqual(importCycles(new Map([['a', ['b']], ['b', []]])), []);
+    assert.deepEqual(
+      importCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+      [['a', 'b', 'c', 'a']],
+    );
+    assert.deepEqual(
+      importCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+      [],
+    );
   });
 
   it('import nothing in a cycle, in any package', () => {
@@ -55,7 +73,12 @@ describe('the sources', () => {
     });
     const known = new Set(files);
     const graph = new Map(
-      files.map((file) => [file, [...readFileSync(file, 'utf8').matchAll(LOCAL_IMPORT)].map((m) => resolve(dirname(file), (m[1] as string).replace(/\.js$/, '.ts'))).filter((dep) => known.has(dep))]),
+      files.map((file) => [
+        file,
+        [...readFileSync(file, 'utf8').matchAll(LOCAL_IMPORT)]
+          .map((m) => resolve(dirname(file), (m[1] as string).replace(/\.js$/, '.ts')))
+          .filter((dep) => known.has(dep)),
+      ]),
     );
     assert.ok(files.length > 100, `only ${files.length} source files found under ${PACKAGES}`);
     const cycles = importCycles(graph).map((cycle) => cycle.map((file) => relative(PACKAGES, file)).join(' -> '));

@@ -31,7 +31,14 @@ describe("the master's view of a large catalog", () => {
       await Promise.all(
         Array.from({ length: 100 }, (_, i) => {
           const name = `t${from + i}`;
-          const record = { name, definition: { name, columns: [], primaryKey: 'id' }, createSql: `create table ${name} (id int primary key) -- ${comment}`, group: 'g1', state: 'ready', indexes: [] };
+          const record = {
+            name,
+            definition: { name, columns: [], primaryKey: 'id' },
+            createSql: `create table ${name} (id int primary key) -- ${comment}`,
+            group: 'g1',
+            state: 'ready',
+            indexes: [],
+          };
           return etcd.put(keys.table(name)).value(JSON.stringify(record));
         }),
       );

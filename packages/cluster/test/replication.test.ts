@@ -57,9 +57,15 @@ describe('a primary killed in the middle of a stream of writes', () => {
         for (let i = 0; i < WRITES_PER_WRITER; i += 1) {
           const id = writer * 1_000 + i;
           attempted.push(id);
-          await client.execute('insert into stream values (?, ?);', { params: [id, writer] }).then(() => acked.push(id), () => undefined);
+          await client.execute('insert into stream values (?, ?);', { params: [id, writer] }).then(
+            () => acked.push(id),
+            () => undefined,
+          );
           tallyAttempted += 1;
-          await client.execute('update tally set n = n + 1 where id = 1;').then(() => (tallyAcked += 1), () => undefined);
+          await client.execute('update tally set n = n + 1 where id = 1;').then(
+            () => (tallyAcked += 1),
+            () => undefined,
+          );
           if (acked.length >= 100 && killed === undefined) killed = test.cluster.kill(primary);
         }
       }),
@@ -88,8 +94,11 @@ describe('a primary killed in the middle of a stream of writes', () => {
     await client.execute('insert into stream values (99999, 99);');
     const sql = 'select * from stream order by id;';
     const [onPrimary, onRejoined] = [await directRows(test, group?.primary as string, sql), await directRows(test, old, sql)];
-    assert.ok(onPrimary.some((row) => row[0] === 99999), 'a write after the rejoin reached the primary');
-    assert.deepEqual(onRejoined, onPrimary, 'the rejoined region holds exactly the primary\'s rows');
+    assert.ok(
+      onPrimary.some((row) => row[0] === 99999),
+      'a write after the rejoin reached the primary',
+    );
+    assert.deepEqual(onRejoined, onPrimary, "the rejoined region holds exactly the primary's rows");
   });
 });
 

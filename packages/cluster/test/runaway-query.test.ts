@@ -67,7 +67,11 @@ describe('a runaway query', () => {
     assert.equal(error.code, 'CANCELLED', error.message);
     assert.ok(Date.now() - cancelledAt < 100, 'the client stops waiting at once');
     const log = join(test.config.dataDir, 'logs', `${primary}.log`);
-    await test.waitFor('the region to stop the statement', async () => (readFileSync(log, 'utf8').includes('statement stopped (CANCELLED); its query worker was killed') ? true : undefined), 5_000);
+    await test.waitFor(
+      'the region to stop the statement',
+      async () => (readFileSync(log, 'utf8').includes('statement stopped (CANCELLED); its query worker was killed') ? true : undefined),
+      5_000,
+    );
     assert.deepEqual((await client.execute('select v from big where id = 7;')).rows, [['v7']]);
   });
 
@@ -87,7 +91,7 @@ describe('a runaway query', () => {
     }
     assert.ok(answered >= 20, `only ${answered} select+insert pairs answered while the runaway query ran`);
     assert.ok(slowestMs < 1_000, `a select+insert pair took ${slowestMs} ms while the runaway query ran`);
-    assert.equal((await runaway as MiniSqlError).code, 'TIMEOUT');
+    assert.equal(((await runaway) as MiniSqlError).code, 'TIMEOUT');
     // A scan goes to a query worker too: the worker that was killed is replaced.
     assert.deepEqual((await client.execute("select count(*) from big where v = 'during';")).rows, [[answered]]);
     const after = await client.clusterStatus();
@@ -109,4 +113,3 @@ describe('a runaway query', () => {
     assert.equal((await client.clusterStatus()).groups[0]?.epoch, before.groups[0]?.epoch, 'the group failed over');
   });
 });
-

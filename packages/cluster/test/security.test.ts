@@ -47,7 +47,9 @@ before(async () => {
   const client = await test.client();
   await client.execute('create table guarded (id int primary key, v text);');
   await client.execute("insert into guarded values (1, 'kept');");
-  const status = await test.waitForStatus('a group with an in-sync replica', (s) => s.groups.some((g) => g.in_sync.length === 1 && g.tables.includes('guarded')));
+  const status = await test.waitForStatus('a group with an in-sync replica', (s) =>
+    s.groups.some((g) => g.in_sync.length === 1 && g.tables.includes('guarded')),
+  );
   const formed = status.groups.find((g) => g.tables.includes('guarded'));
   group = { id: formed?.group_id as string, epoch: formed?.epoch as number, primary: formed?.primary as string, replica: formed?.in_sync[0] as string };
 });
@@ -64,7 +66,17 @@ async function applyOnce(stub: ReplicationServiceClient, primaryId: string, sql:
     return await new Promise<string>((resolve, reject) => {
       stream.on('data', (response: ApplyResponse__Output) => resolve(response.error?.code ?? ''));
       stream.on('error', reject);
-      const entry = { table: 'guarded', position: 1_000_000, request_id: 'forged', sql, params: [], rows_affected: 1, now_ms: Date.now(), seed: '0', checksum: '' };
+      const entry = {
+        table: 'guarded',
+        position: 1_000_000,
+        request_id: 'forged',
+        sql,
+        params: [],
+        rows_affected: 1,
+        now_ms: Date.now(),
+        seed: '0',
+        checksum: '',
+      };
       stream.write({ group_id: group.id, epoch: group.epoch, primary_id: primaryId, entries: [entry], sequence: 1 });
     });
   } finally {
@@ -79,21 +91,37 @@ function unary<T>(start: (done: (error: grpc.ServiceError | null, response?: T) 
 
 describe('a caller without a certificate of this cluster', () => {
   it('is not let in by a master or a region: plaintext is refused', async () => {
-    await assert.rejects(ClusterClient.connect({ masterAddresses: test.masterAddresses, masterFailoverWaitMs: 500 }), (error: MiniSqlError) => error.code === 'MASTER_UNREACHABLE');
-    await assert.rejects(MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group.primary), connectTimeoutMs: 1_000 }), (error: MiniSqlError) => error.code === 'UNAVAILABLE');
+    await assert.rejects(
+      ClusterClient.connect({ masterAddresses: test.masterAddresses, masterFailoverWaitMs: 500 }),
+      (error: MiniSqlError) => error.code === 'MASTER_UNREACHABLE',
+    );
+    await assert.rejects(
+      MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group.primary), connectTimeoutMs: 1_000 }),
+      (error: MiniSqlError) => error.code === 'UNAVAILABLE',
+    );
   });
 
   it("is not let in with another cluster's certificate, even under the same names", async () => {
-    await assert.rejects(ClusterClient.connect({ masterAddresses: test.masterAddresses, masterFailoverWaitMs: 500, tls: stranger }), (error: MiniSqlError) => error.code === 'MASTER_UNREACHABLE');
+    await assert.rejects(
+      ClusterClient.connect({ masterAddresses: test.masterAddresses, masterFailoverWaitMs: 500, tls: stranger }),
+      (error: MiniSqlError) => error.code === 'MASTER_UNREACHABLE',
+    );
     const forged = { ...loadTlsIdentity(strangerDir, group.primary), ca: test.tls?.ca as Buffer };
-    await assert.rejects(applyOnce(replicationStub(test.cluster.addressOf(group.replica), forged), group.primary, "update guarded set v = 'forged'"), (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE);
+    await assert.rejects(
+      applyOnce(replicationStub(test.cluster.addressOf(group.replica), forged), group.primary, "update guarded set v = 'forged'"),
+      (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE,
+    );
   });
 });
 
 describe("a region's certificate claiming to be another region", () => {
   it("cannot write into a replica's log as the group's primary: Apply is refused with PERMISSION_DENIED", async () => {
     const spare = ['region1', 'region2', 'region3'].find((r) => r !== group.primary && r !== group.replica) as string;
-    const code = await applyOnce(replicationStub(test.cluster.addressOf(group.replica), loadTlsIdentity(test.config.certsDir, spare)), group.primary, "update guarded set v = 'forged'");
+    const code = await applyOnce(
+      replicationStub(test.cluster.addressOf(group.replica), loadTlsIdentity(test.config.certsDir, spare)),
+      group.primary,
+      "update guarded set v = 'forged'",
+    );
     assert.equal(code, 'PERMISSION_DENIED');
     const client = await test.client();
     assert.deepEqual((await client.execute('select v from guarded where id = 1;')).rows, [['kept']]);
@@ -106,10 +134,14 @@ describe("a region's certificate claiming to be another region", () => {
     const replicaCert = loadTlsIdentity(test.config.certsDir, group.replica);
     const stub = replicationStub(test.cluster.addressOf(group.primary), replicaCert);
     try {
-      const snapshot = await unary<{ error?: { code: string } | null; ftp_password?: string }>((done) => stub.Snapshot({ group_id: group.id, epoch: group.epoch, replica_id: 'region9' }, done));
+      const snapshot = await unary<{ error?: { code: string } | null; ftp_password?: string }>((done) =>
+        stub.Snapshot({ group_id: group.id, epoch: group.epoch, replica_id: 'region9' }, done),
+      );
       assert.equal(snapshot.error?.code, 'PERMISSION_DENIED');
       assert.equal(snapshot.ftp_password ?? '', '', 'no login handed out');
-      const joined = await unary<{ error?: { code: string; message: string } | null }>((done) => stub.Join({ group_id: group.id, epoch: group.epoch, replica_id: 'region9', positions: [], files: [] }, done));
+      const joined = await unary<{ error?: { code: string; message: string } | null }>((done) =>
+        stub.Join({ group_id: group.id, epoch: group.epoch, replica_id: 'region9', positions: [], files: [] }, done),
+      );
       assert.equal(joined.error?.code, 'PERMISSION_DENIED');
       assert.match(joined.error?.message ?? '', new RegExp(`Join claims to come from region \`region9\`, but the certificate is \`${group.replica}\`'s`));
     } finally {
@@ -120,16 +152,26 @@ describe("a region's certificate claiming to be another region", () => {
   it('cannot change the tables of a region: create and drop table come from the master only', async () => {
     for (const name of [CLIENT_CERT_NAME, group.replica]) {
       // Even the admin user, through a client's certificate: the master changes tables, on every member.
-      const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group.primary), tls: loadTlsIdentity(test.config.certsDir, name), ...(test.admin ? { login: test.admin } : {}) });
+      const direct = await MiniSqlClient.connect({
+        regionAddress: test.cluster.addressOf(group.primary),
+        tls: loadTlsIdentity(test.config.certsDir, name),
+        ...(test.admin ? { login: test.admin } : {}),
+      });
       try {
-        await assert.rejects(direct.execute('drop table guarded;'), (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /drop table on a region is for the master only/.test(error.message));
+        await assert.rejects(
+          direct.execute('drop table guarded;'),
+          (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /drop table on a region is for the master only/.test(error.message),
+        );
         await assert.rejects(direct.execute('create table sneaky (id int primary key);'), (error: MiniSqlError) => error.code === 'PERMISSION_DENIED');
       } finally {
         direct.close();
       }
     }
     const client = await test.client();
-    assert.deepEqual((await client.execute('show tables;')).rows.map((row) => row[0]), ['guarded']);
+    assert.deepEqual(
+      (await client.execute('show tables;')).rows.map((row) => row[0]),
+      ['guarded'],
+    );
   });
 
   it('cannot make a primary hold still for a switchover: Handover is for the master only', async () => {
@@ -164,7 +206,8 @@ describe("a region's certificate claiming to be another region", () => {
 
 describe('users and their privileges', () => {
   const READER_PASSWORD = 'reader-passphrase-4711';
-  const as = (user: string, password: string) => ClusterClient.connect({ masterAddresses: test.masterAddresses, tls: test.tls, login: { user, password }, masterFailoverWaitMs: 2_000 });
+  const as = (user: string, password: string) =>
+    ClusterClient.connect({ masterAddresses: test.masterAddresses, tls: test.tls, login: { user, password }, masterFailoverWaitMs: 2_000 });
   const code = (expected: string) => (error: MiniSqlError) => error.code === expected;
 
   before(async () => {
@@ -177,7 +220,10 @@ describe('users and their privileges', () => {
     const reader = await as('reader', READER_PASSWORD);
     try {
       assert.deepEqual((await reader.execute('select v from guarded where id = 1;')).rows, [['kept']]);
-      await assert.rejects(reader.execute("insert into guarded values (2, 'no');"), (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /user `reader`: insert needs write on table `guarded`/.test(error.message));
+      await assert.rejects(
+        reader.execute("insert into guarded values (2, 'no');"),
+        (error: MiniSqlError) => error.code === 'PERMISSION_DENIED' && /user `reader`: insert needs write on table `guarded`/.test(error.message),
+      );
       await assert.rejects(reader.execute('update guarded set v = 1;'), code('PERMISSION_DENIED'));
       await assert.rejects(reader.execute('create table mine (id int primary key);'), code('PERMISSION_DENIED'));
       await assert.rejects(reader.execute("create user other identified by 'another-passphrase-1';"), code('PERMISSION_DENIED'));
@@ -197,7 +243,12 @@ describe('users and their privileges', () => {
     try {
       await reader.execute('select v from guarded;');
       await admin.execute('grant write on guarded to reader;');
-      await eventually('the grant to reach the regions', () => reader.execute("insert into guarded values (3, 'granted');").then(() => true, () => false));
+      await eventually('the grant to reach the regions', () =>
+        reader.execute("insert into guarded values (3, 'granted');").then(
+          () => true,
+          () => false,
+        ),
+      );
       await admin.execute('revoke write on guarded from reader;');
       await eventually('the revocation to reach the regions', () =>
         // The same value each time: an attempt that lands before the revocation changes nothing.
@@ -214,11 +265,18 @@ describe('users and their privileges', () => {
 
   it('a wrong password, or none, is refused, and the refusal is slowed down', async () => {
     const started = performance.now();
-    await assert.rejects(as('reader', 'not-the-password-at-all'), (error: MiniSqlError) => error.code === 'UNAUTHENTICATED' && /user `reader` is not authenticated: wrong user name or password/.test(error.message));
+    await assert.rejects(
+      as('reader', 'not-the-password-at-all'),
+      (error: MiniSqlError) => error.code === 'UNAUTHENTICATED' && /user `reader` is not authenticated: wrong user name or password/.test(error.message),
+    );
     assert.ok(performance.now() - started >= 900, `answered after ${Math.round(performance.now() - started)} ms`);
     await assert.rejects(as('nobody', 'not-the-password-at-all'), code('UNAUTHENTICATED'));
     await assert.rejects(ClusterClient.connect({ masterAddresses: test.masterAddresses, tls: test.tls, masterFailoverWaitMs: 2_000 }), code('UNAUTHENTICATED'));
-    const region = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(group.primary), tls: test.tls, login: { user: 'reader', password: 'not-the-password-at-all' } });
+    const region = await MiniSqlClient.connect({
+      regionAddress: test.cluster.addressOf(group.primary),
+      tls: test.tls,
+      login: { user: 'reader', password: 'not-the-password-at-all' },
+    });
     try {
       await assert.rejects(region.execute('select v from guarded;'), code('UNAUTHENTICATED'));
     } finally {
@@ -228,8 +286,14 @@ describe('users and their privileges', () => {
 
   it('refuses placeholder and short passwords, and keeps the last admin', async () => {
     const admin = await test.client();
-    await assert.rejects(admin.execute("create user weak identified by 'change-me-before-use';"), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /known placeholder/.test(error.message));
-    await assert.rejects(admin.execute("create user weak identified by 'short';"), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /shorter than 10 characters/.test(error.message));
+    await assert.rejects(
+      admin.execute("create user weak identified by 'change-me-before-use';"),
+      (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /known placeholder/.test(error.message),
+    );
+    await assert.rejects(
+      admin.execute("create user weak identified by 'short';"),
+      (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /shorter than 10 characters/.test(error.message),
+    );
     await assert.rejects(admin.execute('drop user admin;'), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /last admin/.test(error.message));
     await assert.rejects(admin.execute('drop user nobody;'), code('USER_NOT_FOUND'));
     await assert.rejects(admin.execute(`create user reader identified by '${READER_PASSWORD}';`), code('USER_EXISTS'));
@@ -255,7 +319,8 @@ describe('users and their privileges', () => {
       const stored = Object.values(await etcd.getAll().prefix(new EtcdKeys(test.config.etcdPrefix).users).strings()).join('\n');
       assert.match(stored, /"name":"reader"/);
       assert.match(stored, /"hash":"[A-Za-z0-9+/=]{40,}"/);
-      for (const password of [READER_PASSWORD, 'reader-second-passphrase', test.admin?.password as string]) assert.ok(!stored.includes(password), 'a password in etcd');
+      for (const password of [READER_PASSWORD, 'reader-second-passphrase', test.admin?.password as string])
+        assert.ok(!stored.includes(password), 'a password in etcd');
     } finally {
       etcd.close();
     }
@@ -297,8 +362,16 @@ describe("the cluster's etcd", () => {
     } finally {
       region.close();
     }
-    await refusedWith(etcdAs(loadTlsIdentity(test.config.certsDir, group.replica)), (etcd) => etcd.put(keys.table('guarded')).value('{}').exec(), /permission denied/i);
-    await refusedWith(etcdAs(loadTlsIdentity(test.config.certsDir, group.replica)), (etcd) => etcd.delete().key(keys.region(group.primary)).exec(), /permission denied/i);
+    await refusedWith(
+      etcdAs(loadTlsIdentity(test.config.certsDir, group.replica)),
+      (etcd) => etcd.put(keys.table('guarded')).value('{}').exec(),
+      /permission denied/i,
+    );
+    await refusedWith(
+      etcdAs(loadTlsIdentity(test.config.certsDir, group.replica)),
+      (etcd) => etcd.delete().key(keys.region(group.primary)).exec(),
+      /permission denied/i,
+    );
     const admin = test.etcdAdmin();
     try {
       assert.ok(await admin.get(keys.region(group.primary)).string(), "the primary's registration is untouched");

@@ -13,14 +13,19 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..
 describe('shipped configurations', () => {
   it('config/local.yaml: one etcd member, one master, four regions on loopback', () => {
     const config = loadClusterConfig(join(ROOT, 'config', 'local.yaml'));
-    assert.deepEqual(config.hosts.map((h) => [h.name, h.ip, h.roles.join('+')]), [
-      ['master', '127.0.0.1', 'etcd+master'],
-      ['region1', '127.0.0.1', 'region'],
-      ['region2', '127.0.0.1', 'region'],
-      ['region3', '127.0.0.1', 'region'],
-      ['region4', '127.0.0.1', 'region'],
-    ]);
-    const ports = config.hosts.flatMap((h) => (h.roles.includes('region') ? [h.ports.region, h.ports.ftp, h.ports.metrics] : [h.ports.master, h.ports.etcdClient, h.ports.etcdPeer]));
+    assert.deepEqual(
+      config.hosts.map((h) => [h.name, h.ip, h.roles.join('+')]),
+      [
+        ['master', '127.0.0.1', 'etcd+master'],
+        ['region1', '127.0.0.1', 'region'],
+        ['region2', '127.0.0.1', 'region'],
+        ['region3', '127.0.0.1', 'region'],
+        ['region4', '127.0.0.1', 'region'],
+      ],
+    );
+    const ports = config.hosts.flatMap((h) =>
+      h.roles.includes('region') ? [h.ports.region, h.ports.ftp, h.ports.metrics] : [h.ports.master, h.ports.etcdClient, h.ports.etcdPeer],
+    );
     assert.equal(new Set(ports).size, ports.length, 'every loopback port is distinct');
   });
 
@@ -29,7 +34,11 @@ describe('shipped configurations', () => {
       const config = loadClusterConfig(file);
       assert.equal(config.etcdEndpoints.length, 5, file);
       assert.deepEqual(masterAddresses(config).length, 1, file);
-      assert.deepEqual(config.hosts.filter((h) => h.roles.includes('region')).map((h) => h.name), ['host1', 'host2', 'host3', 'host4'], file);
+      assert.deepEqual(
+        config.hosts.filter((h) => h.roles.includes('region')).map((h) => h.name),
+        ['host1', 'host2', 'host3', 'host4'],
+        file,
+      );
       const args = etcdArguments(config, config.hosts[2]!, '/data');
       assert.equal(args[args.indexOf('--initial-cluster') + 1]?.split(',').length, 5);
     }
@@ -47,7 +56,10 @@ describe('shipped configurations', () => {
       assert.equal(service.environment?.THIS_IP, host.ip);
       assert.deepEqual(service.command, ['docker/host.sh', host.roles.includes('master') ? 'master' : 'region']);
       assert.deepEqual(service.networks, { minisql: { ipv4_address: host.ip } });
-      assert.ok(service.volumes?.some((volume) => volume.endsWith(`:${config.certsDir}`)), `${host.name} mounts the certificates at ${config.certsDir}`);
+      assert.ok(
+        service.volumes?.some((volume) => volume.endsWith(`:${config.certsDir}`)),
+        `${host.name} mounts the certificates at ${config.certsDir}`,
+      );
     }
   });
 });

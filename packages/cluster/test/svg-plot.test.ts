@@ -4,8 +4,43 @@ import { throughputSvg } from '../bench/svg-plot.js';
 
 describe('throughputSvg', () => {
   const panels = [
-    { title: 'insert', series: [{ label: 'minisql', color: '#00f', points: [[1, 100], [8, 400], [32, 800]] as Array<[number, number]> }, { label: 'etcd', color: '#f00', points: [[1, 50], [8, 300], [32, 900]] as Array<[number, number]> }] },
-    { title: 'select <all>', series: [{ label: 'minisql', color: '#00f', points: [[1, 10], [8, 20], [32, 30]] as Array<[number, number]> }] },
+    {
+      title: 'insert',
+      series: [
+        {
+          label: 'minisql',
+          color: '#00f',
+          points: [
+            [1, 100],
+            [8, 400],
+            [32, 800],
+          ] as Array<[number, number]>,
+        },
+        {
+          label: 'etcd',
+          color: '#f00',
+          points: [
+            [1, 50],
+            [8, 300],
+            [32, 900],
+          ] as Array<[number, number]>,
+        },
+      ],
+    },
+    {
+      title: 'select <all>',
+      series: [
+        {
+          label: 'minisql',
+          color: '#00f',
+          points: [
+            [1, 10],
+            [8, 20],
+            [32, 30],
+          ] as Array<[number, number]>,
+        },
+      ],
+    },
   ];
 
   it('draws one line per series, labelled, with a panel title each', () => {

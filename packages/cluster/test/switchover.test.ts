@@ -41,19 +41,21 @@ function startWriter(writer: ClusterClient, firstId: number) {
   let stop = false;
   let longestGapMs = 0;
   let lastAck = performance.now();
-  const done = Promise.all(Array.from({ length: WRITERS }, async (_, lane) => {
-    for (let id = firstId + lane; id < firstId + WRITES_MAX && !stop; id += WRITERS) {
-      try {
-        await writer.execute('insert into moved values (?, ?);', { params: [id, `row ${id}`] });
-        const now = performance.now();
-        longestGapMs = Math.max(longestGapMs, now - lastAck);
-        lastAck = now;
-        acked.push(id);
-      } catch (error) {
-        failed.push({ id, code: (error as MiniSqlError).code });
+  const done = Promise.all(
+    Array.from({ length: WRITERS }, async (_, lane) => {
+      for (let id = firstId + lane; id < firstId + WRITES_MAX && !stop; id += WRITERS) {
+        try {
+          await writer.execute('insert into moved values (?, ?);', { params: [id, `row ${id}`] });
+          const now = performance.now();
+          longestGapMs = Math.max(longestGapMs, now - lastAck);
+          lastAck = now;
+          acked.push(id);
+        } catch (error) {
+          failed.push({ id, code: (error as MiniSqlError).code });
+        }
       }
-    }
-  }));
+    }),
+  );
   return {
     acked,
     failed,
@@ -95,15 +97,23 @@ describe('a planned switchover', () => {
   });
 
   it('refuses a target that is not an in-sync replica, and a group that does not exist, naming them', async () => {
-    await assert.rejects(client.execute('switchover g1 to region9;'), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /region9.*not a live in-sync replica of g1/.test(error.message));
-    await assert.rejects(client.execute('switchover g7;'), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /group `g7`.*does not exist \(groups: g1\)/.test(error.message));
+    await assert.rejects(
+      client.execute('switchover g1 to region9;'),
+      (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /region9.*not a live in-sync replica of g1/.test(error.message),
+    );
+    await assert.rejects(
+      client.execute('switchover g7;'),
+      (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /group `g7`.*does not exist \(groups: g1\)/.test(error.message),
+    );
   });
 
   it('a handover the master never completes ends with the primary serving again, at the same epoch', async () => {
     const group = (await client.clusterStatus()).groups[0];
     const stub = replicationStub(test.cluster.addressOf(group?.primary as string), loadTlsIdentity(test.config.certsDir, 'master1'));
     const held = await new Promise<{ error?: { code: string } | null }>((resolve, reject) =>
-      stub.Handover({ group_id: group?.group_id, epoch: group?.epoch, target: group?.in_sync[0], hold_ms: 300 }, (error, response) => (error ? reject(error) : resolve(response ?? {}))),
+      stub.Handover({ group_id: group?.group_id, epoch: group?.epoch, target: group?.in_sync[0], hold_ms: 300 }, (error, response) =>
+        error ? reject(error) : resolve(response ?? {}),
+      ),
     );
     stub.close();
     assert.equal(held.error?.code ?? '', '');

@@ -16,7 +16,7 @@ export function valueBytes(value: unknown): number {
  */
 export function chunkByBytes<T>(items: readonly T[], bytesOf: (item: T) => number, bytesMax: number, itemsMax: number): T[][] {
   const chunks: T[][] = [];
-  for (let start = 0; start < items.length; ) {
+  for (let start = 0; start < items.length;) {
     const length = firstChunkLength(items, bytesOf, bytesMax, itemsMax, start);
     chunks.push(items.slice(start, start + length));
     start += length;

@@ -95,7 +95,7 @@ export type Durability = 'durable' | 'fast';
 const DURABILITIES: readonly Durability[] = ['durable', 'fast'];
 
 export const CONFIG_DEFAULTS = Object.freeze({
-  durability: 'durable' as Durability,
+  durability: 'durable',
   statementTimeoutMs: 60_000,
   queryWorkers: 2,
   resultRowsMax: 100_000,
@@ -138,7 +138,31 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     throw errors.invalidConfig(source, field, why);
   };
   const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(root, '', ['etcd', 'leaseTtlSeconds', 'replicationFactor', 'strictReplication', 'durability', 'statementTimeoutMs', 'queryWorkers', 'resultRowsMax', 'resultBytesMax', 'replicationLogEntries', 'queryMemoryBytesMax', 'ftp', 'ports', 'dataDir', 'tls', 'certsDir', 'statusTokenFile', 'hosts'], fail);
+  refuseUnknown(
+    root,
+    '',
+    [
+      'etcd',
+      'leaseTtlSeconds',
+      'replicationFactor',
+      'strictReplication',
+      'durability',
+      'statementTimeoutMs',
+      'queryWorkers',
+      'resultRowsMax',
+      'resultBytesMax',
+      'replicationLogEntries',
+      'queryMemoryBytesMax',
+      'ftp',
+      'ports',
+      'dataDir',
+      'tls',
+      'certsDir',
+      'statusTokenFile',
+      'hosts',
+    ],
+    fail,
+  );
 
   const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
   refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
@@ -189,8 +213,20 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const resultRowsMax = integerAt(root.resultRowsMax ?? CONFIG_DEFAULTS.resultRowsMax, 'resultRowsMax', 1, 10_000_000, fail);
   // A result travels in one gRPC message, and those stop at 256 MiB.
   const resultBytesMax = integerAt(root.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax, 'resultBytesMax', 1_024, 200 * 1024 * 1024, fail);
-  const replicationLogEntries = integerAt(root.replicationLogEntries ?? CONFIG_DEFAULTS.replicationLogEntries, 'replicationLogEntries', 1_000, 10_000_000, fail);
-  const queryMemoryBytesMax = integerAt(root.queryMemoryBytesMax ?? CONFIG_DEFAULTS.queryMemoryBytesMax, 'queryMemoryBytesMax', 1024 * 1024, 64 * 1024 * 1024 * 1024, fail);
+  const replicationLogEntries = integerAt(
+    root.replicationLogEntries ?? CONFIG_DEFAULTS.replicationLogEntries,
+    'replicationLogEntries',
+    1_000,
+    10_000_000,
+    fail,
+  );
+  const queryMemoryBytesMax = integerAt(
+    root.queryMemoryBytesMax ?? CONFIG_DEFAULTS.queryMemoryBytesMax,
+    'queryMemoryBytesMax',
+    1024 * 1024,
+    64 * 1024 * 1024 * 1024,
+    fail,
+  );
   const dataDir = root.dataDir === undefined ? CONFIG_DEFAULTS.dataDir : stringAt(root.dataDir, 'dataDir', fail);
   const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
   const ftpPassivePortMax = integerAt(ftp.passivePortMax ?? CONFIG_DEFAULTS.ftpPassivePortMax, 'ftp.passivePortMax', ftpPassivePortMin, 65_535, fail);
@@ -226,7 +262,8 @@ export function findHost(config: ClusterConfig, name: string | undefined, role: 
     throw errors.invalidConfig(config.source, 'THIS_NAME', `is not set; set it to one of: ${config.hosts.map((h) => h.name).join(', ')}`);
   }
   const host = config.hosts.find((h) => h.name === name);
-  if (!host) throw errors.invalidConfig(config.source, 'THIS_NAME', `"${name}" is not a host of the file (hosts: ${config.hosts.map((h) => h.name).join(', ')})`);
+  if (!host)
+    throw errors.invalidConfig(config.source, 'THIS_NAME', `"${name}" is not a host of the file (hosts: ${config.hosts.map((h) => h.name).join(', ')})`);
   if (!host.roles.includes(role)) throw errors.invalidConfig(config.source, `host ${name}`, `does not have the ${role} role (roles: ${host.roles.join(', ')})`);
   return host;
 }

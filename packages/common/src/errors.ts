@@ -202,41 +202,23 @@ export const errors = {
     const where = near === '' ? 'at end of statement' : `near ${quoteName(near)}`;
     const hint = expected ? ` (expected ${expected})` : '';
     const at = line > 0 ? ` at line ${line}, column ${column}` : '';
-    return new MiniSqlError(
-      ErrorCode.SYNTAX_ERROR,
-      `syntax error ${where}${at}${hint}`,
-      { object: near, position, line, column },
-    );
+    return new MiniSqlError(ErrorCode.SYNTAX_ERROR, `syntax error ${where}${at}${hint}`, { object: near, position, line, column });
   },
   emptyStatement: () => new MiniSqlError(ErrorCode.EMPTY_STATEMENT, 'empty statement: nothing to execute'),
-  multipleStatements: (count: number) =>
-    new MiniSqlError(ErrorCode.MULTIPLE_STATEMENTS, `expected one statement per request, got ${count}`),
-  unsupported: (what: string) =>
-    new MiniSqlError(ErrorCode.UNSUPPORTED_STATEMENT, `${what} is not supported by minisql`, { object: what }),
+  multipleStatements: (count: number) => new MiniSqlError(ErrorCode.MULTIPLE_STATEMENTS, `expected one statement per request, got ${count}`),
+  unsupported: (what: string) => new MiniSqlError(ErrorCode.UNSUPPORTED_STATEMENT, `${what} is not supported by minisql`, { object: what }),
   invalidName: (kind: string, name: string, why: string) =>
     new MiniSqlError(ErrorCode.INVALID_NAME, `invalid ${kind} name ${quoteName(name)}: ${why}`, { object: name }),
-  limitExceeded: (what: string, limit: number) =>
-    new MiniSqlError(ErrorCode.LIMIT_EXCEEDED, `${what} exceeds the limit of ${limit}`, { object: what }),
+  limitExceeded: (what: string, limit: number) => new MiniSqlError(ErrorCode.LIMIT_EXCEEDED, `${what} exceeds the limit of ${limit}`, { object: what }),
   parameterCount: (expected: number, got: number) =>
-    new MiniSqlError(
-      ErrorCode.PARAMETER_COUNT_MISMATCH,
-      `statement has ${expected} placeholder(s) but ${got} parameter(s) were given`,
-    ),
+    new MiniSqlError(ErrorCode.PARAMETER_COUNT_MISMATCH, `statement has ${expected} placeholder(s) but ${got} parameter(s) were given`),
   sql: (message: string, object = '') => new MiniSqlError(ErrorCode.SQL_ERROR, message, { object }),
-  tableExists: (table: string) =>
-    new MiniSqlError(ErrorCode.TABLE_EXISTS, `table ${quoteName(table)} already exists`, { object: table }),
-  tableNotFound: (table: string) =>
-    new MiniSqlError(ErrorCode.TABLE_NOT_FOUND, `table ${quoteName(table)} does not exist`, { object: table }),
-  indexExists: (index: string) =>
-    new MiniSqlError(ErrorCode.INDEX_EXISTS, `index ${quoteName(index)} already exists`, { object: index }),
-  indexNotFound: (index: string) =>
-    new MiniSqlError(ErrorCode.INDEX_NOT_FOUND, `index ${quoteName(index)} does not exist`, { object: index }),
+  tableExists: (table: string) => new MiniSqlError(ErrorCode.TABLE_EXISTS, `table ${quoteName(table)} already exists`, { object: table }),
+  tableNotFound: (table: string) => new MiniSqlError(ErrorCode.TABLE_NOT_FOUND, `table ${quoteName(table)} does not exist`, { object: table }),
+  indexExists: (index: string) => new MiniSqlError(ErrorCode.INDEX_EXISTS, `index ${quoteName(index)} already exists`, { object: index }),
+  indexNotFound: (index: string) => new MiniSqlError(ErrorCode.INDEX_NOT_FOUND, `index ${quoteName(index)} does not exist`, { object: index }),
   columnNotFound: (column: string, table: string) =>
-    new MiniSqlError(
-      ErrorCode.COLUMN_NOT_FOUND,
-      `column ${quoteName(column)} does not exist in table ${quoteName(table)}`,
-      { object: column },
-    ),
+    new MiniSqlError(ErrorCode.COLUMN_NOT_FOUND, `column ${quoteName(column)} does not exist in table ${quoteName(table)}`, { object: column }),
   invalidDefinition: (table: string, why: string) =>
     new MiniSqlError(ErrorCode.INVALID_DEFINITION, `invalid definition of table ${quoteName(table)}: ${why}`, {
       object: table,
@@ -253,50 +235,32 @@ export const errors = {
         : `duplicate value ${quoteName(value)} for ${primary ? 'primary key' : 'unique'} column ${quoteName(column)}`,
       { object: column },
     ),
-  notNull: (column: string) =>
-    new MiniSqlError(ErrorCode.NOT_NULL_VIOLATION, `column ${quoteName(column)} cannot be null`, { object: column }),
+  notNull: (column: string) => new MiniSqlError(ErrorCode.NOT_NULL_VIOLATION, `column ${quoteName(column)} cannot be null`, { object: column }),
   typeMismatch: (value: string | undefined, type: string, column: string) =>
-    new MiniSqlError(
-      ErrorCode.TYPE_MISMATCH,
-      `${shownValue(value)} does not fit ${quoteName(type)} column ${quoteName(column)}`,
-      { object: column },
-    ),
+    new MiniSqlError(ErrorCode.TYPE_MISMATCH, `${shownValue(value)} does not fit ${quoteName(type)} column ${quoteName(column)}`, { object: column }),
   valueTooLong: (value: string | undefined, type: string, column: string) =>
-    new MiniSqlError(
-      ErrorCode.VALUE_TOO_LONG,
-      `${shownValue(value)} too long for ${quoteName(type)} column ${quoteName(column)}`,
-      { object: column },
-    ),
+    new MiniSqlError(ErrorCode.VALUE_TOO_LONG, `${shownValue(value)} too long for ${quoteName(type)} column ${quoteName(column)}`, { object: column }),
   outOfRange: (value: string | undefined, type: string, column: string) =>
-    new MiniSqlError(
-      ErrorCode.VALUE_OUT_OF_RANGE,
-      `${shownValue(value)} out of range for ${quoteName(type)} column ${quoteName(column)}`,
-      { object: column },
-    ),
+    new MiniSqlError(ErrorCode.VALUE_OUT_OF_RANGE, `${shownValue(value)} out of range for ${quoteName(type)} column ${quoteName(column)}`, { object: column }),
   columnCount: (table: string, expected: number, got: number) =>
-    new MiniSqlError(
-      ErrorCode.COLUMN_COUNT_MISMATCH,
-      `column count does not match for table ${quoteName(table)}: expected ${expected} value(s), got ${got}`,
-      { object: table },
-    ),
-  constraint: (message: string, object = '') =>
-    new MiniSqlError(ErrorCode.CONSTRAINT_VIOLATION, message, { object }),
-  unavailable: (address: string, why: string) =>
-    new MiniSqlError(ErrorCode.UNAVAILABLE, `server at ${address} is unavailable: ${why}`, { object: address }),
+    new MiniSqlError(ErrorCode.COLUMN_COUNT_MISMATCH, `column count does not match for table ${quoteName(table)}: expected ${expected} value(s), got ${got}`, {
+      object: table,
+    }),
+  constraint: (message: string, object = '') => new MiniSqlError(ErrorCode.CONSTRAINT_VIOLATION, message, { object }),
+  unavailable: (address: string, why: string) => new MiniSqlError(ErrorCode.UNAVAILABLE, `server at ${address} is unavailable: ${why}`, { object: address }),
   /** The server stopped a statement at its deadline: the statement is at fault, so a retry elsewhere would fail the same way. */
   statementTimeout: (timeoutMs: number) =>
     new MiniSqlError(ErrorCode.TIMEOUT, `the statement ran past its deadline of ${timeoutMs} ms and was stopped`, { object: 'statement', retryable: false }),
   /** The client asked for the statement to be stopped (Ctrl-C): it is not run again anywhere. */
-  cancelled: () => new MiniSqlError(ErrorCode.CANCELLED, 'the statement was cancelled at the client\'s request', { object: 'statement' }),
-  timeout: (address: string, timeoutMs: number) =>
-    new MiniSqlError(ErrorCode.TIMEOUT, `no answer from ${address} within ${timeoutMs} ms`, { object: address }),
+  cancelled: () => new MiniSqlError(ErrorCode.CANCELLED, "the statement was cancelled at the client's request", { object: 'statement' }),
+  timeout: (address: string, timeoutMs: number) => new MiniSqlError(ErrorCode.TIMEOUT, `no answer from ${address} within ${timeoutMs} ms`, { object: address }),
   /** The disk under a table is full: its writes are refused, its reads go on. */
   diskFull: (table: string) =>
-    new MiniSqlError(ErrorCode.DISK_FULL, `the disk holding table \`${table}\` is full: writes are refused until space is freed; reads go on`, { object: table }),
-  fileError: (path: string, why: string) =>
-    new MiniSqlError(ErrorCode.FILE_ERROR, `cannot read file ${quoteName(path)}: ${why}`, { object: path }),
-  invalidArgument: (what: string, why: string) =>
-    new MiniSqlError(ErrorCode.INVALID_ARGUMENT, `invalid ${what}: ${why}`, { object: what }),
+    new MiniSqlError(ErrorCode.DISK_FULL, `the disk holding table \`${table}\` is full: writes are refused until space is freed; reads go on`, {
+      object: table,
+    }),
+  fileError: (path: string, why: string) => new MiniSqlError(ErrorCode.FILE_ERROR, `cannot read file ${quoteName(path)}: ${why}`, { object: path }),
+  invalidArgument: (what: string, why: string) => new MiniSqlError(ErrorCode.INVALID_ARGUMENT, `invalid ${what}: ${why}`, { object: what }),
   invalidConfig: (source: string, field: string, why: string) =>
     new MiniSqlError(ErrorCode.INVALID_CONFIG, `invalid configuration in ${source}: ${field} ${why}`, { object: field }),
   duplicateRegion: (region: string, holder: string) =>
@@ -311,8 +275,7 @@ export const errors = {
     new MiniSqlError(ErrorCode.MASTER_UNREACHABLE, `the master is unreachable at ${address}: ${why}`, { object: address }),
   notLeader: (masterId: string, why: string) =>
     new MiniSqlError(ErrorCode.NOT_LEADER, `master ${quoteName(masterId)} is on standby: ${why}`, { object: masterId }),
-  noRoute: (table: string, why: string) =>
-    new MiniSqlError(ErrorCode.NO_ROUTE, `no region holds table ${quoteName(table)} yet: ${why}`, { object: table }),
+  noRoute: (table: string, why: string) => new MiniSqlError(ErrorCode.NO_ROUTE, `no region holds table ${quoteName(table)} yet: ${why}`, { object: table }),
   notPrimary: (region: string, why: string) =>
     new MiniSqlError(ErrorCode.NOT_PRIMARY, `region ${quoteName(region)} does not serve as primary: ${why}`, { object: region }),
   notEnoughReplicas: (group: string) =>
@@ -323,8 +286,7 @@ export const errors = {
     ),
   staleEpoch: (group: string, epoch: number, seen: number) =>
     new MiniSqlError(ErrorCode.STALE_EPOCH, `group ${group} is at epoch ${epoch}; the request carried epoch ${seen}`, { object: group }),
-  nonDeterministic: (what: string, why: string) =>
-    new MiniSqlError(ErrorCode.NON_DETERMINISTIC, `${what} cannot be used in a write: ${why}`, { object: what }),
+  nonDeterministic: (what: string, why: string) => new MiniSqlError(ErrorCode.NON_DETERMINISTIC, `${what} cannot be used in a write: ${why}`, { object: what }),
   replicaDiverged: (object: string, why: string) =>
     new MiniSqlError(ErrorCode.REPLICA_DIVERGED, `this member's copy differs from its primary's at ${object}: ${why}`, { object }),
   /** The caller is known, and not allowed this. */
@@ -333,7 +295,6 @@ export const errors = {
   userExists: (user: string) => new MiniSqlError(ErrorCode.USER_EXISTS, `user ${quoteName(user)} already exists`, { object: user }),
   userNotFound: (user: string) => new MiniSqlError(ErrorCode.USER_NOT_FOUND, `user ${quoteName(user)} does not exist`, { object: user }),
   /** The caller could not be told who it is. */
-  unauthenticated: (who: string, why: string) =>
-    new MiniSqlError(ErrorCode.UNAUTHENTICATED, `${who} is not authenticated: ${why}`, { object: who }),
+  unauthenticated: (who: string, why: string) => new MiniSqlError(ErrorCode.UNAUTHENTICATED, `${who} is not authenticated: ${why}`, { object: who }),
   internal: (why: string) => new MiniSqlError(ErrorCode.INTERNAL, `internal error: ${why}`),
 };

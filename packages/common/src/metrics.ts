@@ -57,7 +57,9 @@ export class MetricsRegistry {
           lines.push(`${family.name}${labelText(series.labels)} ${series.value}`);
           continue;
         }
-        (family.bounds ?? []).forEach((bound, i) => lines.push(`${family.name}_bucket${labelText({ ...series.labels, le: String(bound) })} ${series.buckets?.[i] ?? 0}`));
+        (family.bounds ?? []).forEach((bound, i) =>
+          lines.push(`${family.name}_bucket${labelText({ ...series.labels, le: String(bound) })} ${series.buckets?.[i] ?? 0}`),
+        );
         lines.push(`${family.name}_bucket${labelText({ ...series.labels, le: '+Inf' })} ${series.value}`);
         lines.push(`${family.name}_sum${labelText(series.labels)} ${series.sum ?? 0}`, `${family.name}_count${labelText(series.labels)} ${series.value}`);
       }

@@ -81,9 +81,10 @@ export class ReadyProcess {
 
   static start(options: ReadyProcessOptions): Promise<ReadyProcess> {
     const name = options.script ?? options.command ?? '(nothing)';
-    const [command, args] = options.command !== undefined
-      ? [options.command, [...(options.args ?? [])]]
-      : [process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeFlags(), options.script ?? '', ...(options.args ?? [])]];
+    const [command, args] =
+      options.command !== undefined
+        ? [options.command, [...(options.args ?? [])]]
+        : [process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeFlags(), options.script ?? '', ...(options.args ?? [])]];
     const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -139,9 +139,26 @@ export function analyzeStatement(source: string): AnalyzedStatement {
 
 /** SQL statements a user may know from elsewhere that minisql deliberately does not run. */
 const KNOWN_UNSUPPORTED = new Set([
-  'analyze', 'attach', 'begin', 'commit', 'detach', 'end', 'explain', 'lock', 'pragma',
-  'reindex', 'release', 'replace', 'rollback', 'savepoint', 'set', 'start', 'truncate', 'unlock',
-  'use', 'vacuum',
+  'analyze',
+  'attach',
+  'begin',
+  'commit',
+  'detach',
+  'end',
+  'explain',
+  'lock',
+  'pragma',
+  'reindex',
+  'release',
+  'replace',
+  'rollback',
+  'savepoint',
+  'set',
+  'start',
+  'truncate',
+  'unlock',
+  'use',
+  'vacuum',
 ]);
 
 /** The tokens of the one statement in `tokens`: trailing semicolons dropped, a second statement refused. */
@@ -263,9 +280,7 @@ function parse(source: string, rewritten: RewrittenStatement, tokens: readonly T
 
 /** Tables a statement reads or writes, from the parser's table list, without CTE names. */
 function tablesOf(ast: Record<string, unknown>, tableList: string[]): string[] {
-  const cteNames = new Set(
-    ((ast.with as Array<{ name: { value: string } }> | null) ?? []).map((cte) => nameKey(String(cte.name.value))),
-  );
+  const cteNames = new Set(((ast.with as Array<{ name: { value: string } }> | null) ?? []).map((cte) => nameKey(String(cte.name.value))));
   const tables = new Map<string, string>();
   for (const entry of tableList) {
     const name = entry.split('::')[2];

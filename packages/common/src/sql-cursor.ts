@@ -76,7 +76,7 @@ export class TokenCursor {
     const token = this.peek();
     const offset = token?.start ?? this.source.length;
     const { line, column } = lineAndColumn(this.source, offset);
-    const near = token === undefined ? '' : this.source.slice(token.start, Math.min(this.source.length, token.start + 30)).split('\n')[0] ?? '';
+    const near = token === undefined ? '' : (this.source.slice(token.start, Math.min(this.source.length, token.start + 30)).split('\n')[0] ?? '');
     return errors.syntax(near, offset + 1, line, column, expected);
   }
 

@@ -62,8 +62,10 @@ export function lineAndColumn(source: string, offset: number): { line: number; c
 }
 
 /** Thrown inside tokenize to stop at an open tail; never escapes it. */
-class OpenTail {
-  constructor(readonly start: number) {}
+class OpenTail extends Error {
+  constructor(readonly start: number) {
+    super('an open string, quoted name or comment at the end');
+  }
 }
 
 function failUnterminated(source: string, start: number, what: string): never {

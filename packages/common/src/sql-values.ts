@@ -34,7 +34,8 @@ export function toProtoValue(value: unknown, asFloat = false): Value {
   if (typeof value === 'string') return { text: value };
   if (Buffer.isBuffer(value)) return { blob: value };
   if (typeof value === 'boolean') return { int: value ? 1 : 0 };
-  return { text: String(value) };
+  // SQLite gives nothing else; anything that comes is shown as JSON rather than [object Object].
+  return { text: JSON.stringify(value) ?? typeof value };
 }
 
 export function fromProtoValue(value: Value__Output): SqlValue {

@@ -45,13 +45,62 @@ const LITERAL_CHARACTER = /[0-9'"]/;
 
 /** Keywords after which `(` opens a group or a list, not a function's arguments. */
 const GROUPING_KEYWORDS = new Set([
-  'in', 'values', 'exists', 'and', 'or', 'not', 'on', 'where', 'having', 'when', 'then', 'else', 'select', 'from',
-  'join', 'as', 'set', 'using', 'is', 'like', 'glob', 'between', 'case', 'union', 'all', 'distinct', 'by', 'returning',
-  'escape', 'intersect', 'except', 'regexp', 'match',
+  'in',
+  'values',
+  'exists',
+  'and',
+  'or',
+  'not',
+  'on',
+  'where',
+  'having',
+  'when',
+  'then',
+  'else',
+  'select',
+  'from',
+  'join',
+  'as',
+  'set',
+  'using',
+  'is',
+  'like',
+  'glob',
+  'between',
+  'case',
+  'union',
+  'all',
+  'distinct',
+  'by',
+  'returning',
+  'escape',
+  'intersect',
+  'except',
+  'regexp',
+  'match',
 ]);
 
 /** Keywords after which a literal is a value (other keywords may take it as a name). */
-const VALUE_KEYWORDS = new Set(['where', 'and', 'or', 'not', 'when', 'then', 'else', 'case', 'between', 'is', 'like', 'glob', 'escape', 'on', 'having', 'regexp', 'match', 'in']);
+const VALUE_KEYWORDS = new Set([
+  'where',
+  'and',
+  'or',
+  'not',
+  'when',
+  'then',
+  'else',
+  'case',
+  'between',
+  'is',
+  'like',
+  'glob',
+  'escape',
+  'on',
+  'having',
+  'regexp',
+  'match',
+  'in',
+]);
 
 /** Keywords that mean no statement of theirs is shaped. */
 const UNSHAPED_KEYWORDS = new Set(['over', 'window', 'with', 'pragma']);
@@ -132,7 +181,9 @@ function liftableLiterals(tokens: readonly Token[]): Set<Token> | null {
       case 'operator':
         if (token.text === ':' || token.text === '@') return null; // named parameters
         if (token.text === '(') {
-          const call = previous !== undefined && (previous.kind === 'quoted_identifier' || (previous.kind === 'identifier' && !GROUPING_KEYWORDS.has(previous.text.toLowerCase())));
+          const call =
+            previous !== undefined &&
+            (previous.kind === 'quoted_identifier' || (previous.kind === 'identifier' && !GROUPING_KEYWORDS.has(previous.text.toLowerCase())));
           frames.push({ call, clause: 'values' });
         } else if (token.text === ')') {
           if (frames.length === 1) return null; // unbalanced: the unshaped path reports it

@@ -120,7 +120,10 @@ export function plotPanelSvg(spec: PlotSpec, originX: number, originY: number): 
   const plotWidth = Math.max(1, spec.widthPx - margin.left - margin.right - legendWidthPx);
   const plotHeight = Math.max(1, spec.heightPx - margin.top - margin.bottom);
   const xScale = makeScale(spec.x, spec.series.flatMap((s) => s.points.map(([x]) => x)).concat((spec.bands ?? []).flatMap((b) => [b.from, b.to])));
-  const yScale = makeScale(spec.y, spec.series.flatMap((s) => s.points.map(([, y]) => y)));
+  const yScale = makeScale(
+    spec.y,
+    spec.series.flatMap((s) => s.points.map(([, y]) => y)),
+  );
   const sx = (x: number): number => plotLeft + xScale.fraction(x) * plotWidth;
   const sy = (y: number): number => plotTop + plotHeight - yScale.fraction(y) * plotHeight;
   const plotBottom = plotTop + plotHeight;
@@ -132,7 +135,9 @@ export function plotPanelSvg(spec: PlotSpec, originX: number, originY: number): 
     const from = sx(Math.min(band.from, band.to));
     const to = sx(Math.max(band.from, band.to));
     const title = band.title === undefined ? '' : `<title>${escapeXml(band.title)}</title>`;
-    parts.push(`<rect class="band" x="${num(from)}" y="${num(plotTop)}" width="${num(Math.max(1, to - from))}" height="${num(plotHeight)}" fill="#000" fill-opacity="${BAND_OPACITY}">${title}</rect>`);
+    parts.push(
+      `<rect class="band" x="${num(from)}" y="${num(plotTop)}" width="${num(Math.max(1, to - from))}" height="${num(plotHeight)}" fill="#000" fill-opacity="${BAND_OPACITY}">${title}</rect>`,
+    );
   }
   for (const tick of yScale.ticks) {
     const y = sy(tick);
@@ -146,12 +151,16 @@ export function plotPanelSvg(spec: PlotSpec, originX: number, originY: number): 
   parts.push(`<line x1="${num(plotLeft)}" y1="${num(plotBottom)}" x2="${num(plotRight)}" y2="${num(plotBottom)}" stroke="#999"/>`);
   parts.push(`<line x1="${num(plotLeft)}" y1="${num(plotBottom)}" x2="${num(plotLeft)}" y2="${num(plotTop)}" stroke="#999"/>`);
   if (spec.x.label !== undefined) {
-    parts.push(`<text x="${num(plotLeft + plotWidth / 2)}" y="${num(originY + spec.heightPx - 6)}" text-anchor="middle" font-size="11">${escapeXml(spec.x.label)}</text>`);
+    parts.push(
+      `<text x="${num(plotLeft + plotWidth / 2)}" y="${num(originY + spec.heightPx - 6)}" text-anchor="middle" font-size="11">${escapeXml(spec.x.label)}</text>`,
+    );
   }
   if (spec.y.label !== undefined) {
     const x = originX + 14;
     const y = plotTop + plotHeight / 2;
-    parts.push(`<text x="${num(x)}" y="${num(y)}" transform="rotate(-90 ${num(x)} ${num(y)})" text-anchor="middle" font-size="11">${escapeXml(spec.y.label)}</text>`);
+    parts.push(
+      `<text x="${num(x)}" y="${num(y)}" transform="rotate(-90 ${num(x)} ${num(y)})" text-anchor="middle" font-size="11">${escapeXml(spec.y.label)}</text>`,
+    );
   }
 
   for (const series of spec.series) {
@@ -164,7 +173,9 @@ export function plotPanelSvg(spec: PlotSpec, originX: number, originY: number): 
     if (style !== 'line' && screen.length > 0) {
       const shape = series.marker ?? 'circle';
       const d = screen.map(([x, y]) => markerPath(shape, x, y, MARKER_RADIUS_PX)).join('');
-      parts.push(`<path class="markers" data-count="${screen.length}" ${markerPaint(shape, series.color)} d="${d}"><title>${escapeXml(series.label)}</title></path>`);
+      parts.push(
+        `<path class="markers" data-count="${screen.length}" ${markerPaint(shape, series.color)} d="${d}"><title>${escapeXml(series.label)}</title></path>`,
+      );
     }
   }
 
@@ -198,7 +209,10 @@ function legendColumnWidth(spec: PlotSpec): number {
 /** A short line, a marker, or both, centred vertically on `centreY`. */
 function legendSwatch(series: PlotSeries, x: number, centreY: number): string {
   const style = series.style ?? 'line';
-  const line = style === 'points' ? '' : `<line x1="${num(x)}" y1="${num(centreY)}" x2="${num(x + 14)}" y2="${num(centreY)}" stroke="${escapeXml(series.color)}" stroke-width="2"/>`;
+  const line =
+    style === 'points'
+      ? ''
+      : `<line x1="${num(x)}" y1="${num(centreY)}" x2="${num(x + 14)}" y2="${num(centreY)}" stroke="${escapeXml(series.color)}" stroke-width="2"/>`;
   if (style === 'line') return line;
   const shape = series.marker ?? 'circle';
   return `${line}<path ${markerPaint(shape, series.color)} d="${markerPath(shape, x + 7, centreY, MARKER_RADIUS_PX + 0.5)}"/>`;

@@ -20,7 +20,11 @@ describe('chunks bounded in count and bytes', () => {
 
   it('an empty list has no chunk; firstChunkLength agrees with the first chunk', () => {
     assert.deepEqual(chunkByBytes([], size, 10, 10), []);
-    for (const items of [['aaaa', 'bbbb', 'cc', 'dddd'], ['x'.repeat(50), 'a'], ['a', 'b', 'c']]) {
+    for (const items of [
+      ['aaaa', 'bbbb', 'cc', 'dddd'],
+      ['x'.repeat(50), 'a'],
+      ['a', 'b', 'c'],
+    ]) {
       assert.equal(firstChunkLength(items, size, 10, 2), chunkByBytes(items, size, 10, 2)[0]?.length);
     }
   });

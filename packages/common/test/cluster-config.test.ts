@@ -42,7 +42,10 @@ describe('parseClusterConfig', () => {
   });
 
   it('refuses bad values, naming the file and the field', () => {
-    assert.match(failure(`${minimal}leaseTtlSeconds: 0\n`).message, /^invalid configuration in test\.yaml: leaseTtlSeconds must be a whole number from 1 to 60, got 0$/);
+    assert.match(
+      failure(`${minimal}leaseTtlSeconds: 0\n`).message,
+      /^invalid configuration in test\.yaml: leaseTtlSeconds must be a whole number from 1 to 60, got 0$/,
+    );
     assert.match(failure(`${minimal}replicationFactor: two\n`).message, /replicationFactor must be a whole number/);
     assert.match(failure(minimal.replace('passivePortMin: 30000', 'password: change-me-before-use')).message, /ftp\.password is no longer used/);
     assert.match(failure(`${minimal}tls: yes please\n`).message, /tls must be true or false/);
@@ -56,9 +59,11 @@ describe('parseClusterConfig', () => {
 
   it('refuses a misspelt field at every level, naming where it is and what is known', () => {
     assert.match(failure(`${minimal}replicationFactr: 3\n`).message, /replicationFactr is not a known field/);
-    assert.match(failure(minimal.replace('passivePortMin: 30000', 'passivePortMin: 30000, passivePortMn: 3000')).message, /ftp\.passivePortMn is not a known field \(known: passivePortMin, passivePortMax\)/);
+    assert.match(
+      failure(minimal.replace('passivePortMin: 30000', 'passivePortMin: 30000, passivePortMn: 3000')).message,
+      /ftp\.passivePortMn is not a known field \(known: passivePortMin, passivePortMax\)/,
+    );
     assert.match(failure(`${minimal}etcd: { endpoint: [http://10.0.0.10:2379] }\n`).message, /etcd\.endpoint is not a known field/);
     assert.match(failure(minimal.replace('roles: [etcd, master]', 'roles: [etcd, master], rolse: [region]')).message, /hosts\[0\]\.rolse is not a known field/);
   });
 });
-

@@ -11,8 +11,10 @@ describe('the error policy of the catalog', () => {
   });
 
   it('a refused statement is definite; an unreachable member, a timeout, a lost primacy, a full disk or a bug leave the outcome unknown', () => {
-    for (const code of ['SYNTAX_ERROR', 'DUPLICATE_KEY', 'TABLE_NOT_FOUND', 'NON_DETERMINISTIC'] as const) assert.equal(new MiniSqlError(code, 'x').definite, true, code);
-    for (const code of ['UNAVAILABLE', 'TIMEOUT', 'NOT_PRIMARY', 'DISK_FULL', 'INTERNAL', 'LIMIT_EXCEEDED'] as const) assert.equal(new MiniSqlError(code, 'x').definite, false, code);
+    for (const code of ['SYNTAX_ERROR', 'DUPLICATE_KEY', 'TABLE_NOT_FOUND', 'NON_DETERMINISTIC'] as const)
+      assert.equal(new MiniSqlError(code, 'x').definite, true, code);
+    for (const code of ['UNAVAILABLE', 'TIMEOUT', 'NOT_PRIMARY', 'DISK_FULL', 'INTERNAL', 'LIMIT_EXCEEDED'] as const)
+      assert.equal(new MiniSqlError(code, 'x').definite, false, code);
   });
 
   it('a statement the server stopped at its deadline is not retryable, on either side of the wire; a transport timeout is', () => {

@@ -5,7 +5,11 @@ import { FrameBatcher } from '../src/frame-batcher.js';
 
 function batcher(limits = { itemsMax: 4, bytesMax: 100 }) {
   const frames: string[][] = [];
-  const frame = new FrameBatcher<string>((items) => frames.push(items), (item) => item.length, limits);
+  const frame = new FrameBatcher<string>(
+    (items) => frames.push(items),
+    (item) => item.length,
+    limits,
+  );
   return { frame, frames };
 }
 

@@ -56,7 +56,10 @@ describe('the certificates of a cluster', () => {
   });
 
   it('are refused when missing, naming the file and the command that makes it, or when a key can be read by others', () => {
-    assert.throws(() => loadTlsIdentity(join(work, 'nowhere'), 'host0'), /nowhere\/ca\.crt does not exist: make the certificates with `minisql-cluster certs --config FILE`/);
+    assert.throws(
+      () => loadTlsIdentity(join(work, 'nowhere'), 'host0'),
+      /nowhere\/ca\.crt does not exist: make the certificates with `minisql-cluster certs --config FILE`/,
+    );
     const { key } = certificatePaths(config.certsDir, 'host0');
     chmodSync(key, 0o644);
     try {
@@ -83,7 +86,10 @@ describe('who is calling', () => {
 
   it('replica traffic: only the region the certificate names may claim to send it', () => {
     assert.equal(checkRegionClaim(region1, 'region1', 'Apply'), undefined);
-    assert.match(checkRegionClaim(region1, 'region2', 'Apply')?.message ?? '', /Apply claims to come from region `region2`, but the certificate is `region1`'s/);
+    assert.match(
+      checkRegionClaim(region1, 'region2', 'Apply')?.message ?? '',
+      /Apply claims to come from region `region2`, but the certificate is `region1`'s/,
+    );
     assert.equal(checkRegionClaim(region1, 'region2', 'Apply')?.code, 'PERMISSION_DENIED');
     assert.match(checkRegionClaim(client, 'client', 'Join')?.message ?? '', /Join is for regions only/);
     assert.match(checkRegionClaim(master, 'host0', 'Snapshot')?.message ?? '', /Snapshot is for regions only/);

@@ -58,7 +58,10 @@ describe('requests on one stream', () => {
     const first = stream.request({ text: 'a' }, 1_000);
     const second = stream.request({ text: 'b' }, 1_000);
     assert.equal(calls.length, 1, 'a second stream was opened');
-    assert.deepEqual(calls[0]!.written, [{ text: 'a', sequence: 1 }, { text: 'b', sequence: 2 }]);
+    assert.deepEqual(calls[0]!.written, [
+      { text: 'a', sequence: 1 },
+      { text: 'b', sequence: 2 },
+    ]);
     calls[0]!.answer(2);
     calls[0]!.answer(1);
     assert.equal((await first).text, 'answer 1');
@@ -167,8 +170,20 @@ describe('requests in frames', () => {
     const second = stream.request({ text: 'b' }, 1_000);
     assert.deepEqual(calls[0]!.written, [], 'a frame went out before the turn ended');
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(calls[0]!.written, [{ requests: [{ text: 'a', sequence: 1 }, { text: 'b', sequence: 2 }] }]);
-    calls[0]!.emit('data', { responses: [{ text: 'two', sequence: 2 }, { text: 'one', sequence: 1 }] });
+    assert.deepEqual(calls[0]!.written, [
+      {
+        requests: [
+          { text: 'a', sequence: 1 },
+          { text: 'b', sequence: 2 },
+        ],
+      },
+    ]);
+    calls[0]!.emit('data', {
+      responses: [
+        { text: 'two', sequence: 2 },
+        { text: 'one', sequence: 1 },
+      ],
+    });
     assert.equal((await first).text, 'one');
     assert.equal((await second).text, 'two');
   });
@@ -181,5 +196,4 @@ describe('requests in frames', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(calls[0]!.written, [], 'a request of a broken stream was written');
   });
-
 });

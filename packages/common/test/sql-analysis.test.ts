@@ -105,12 +105,18 @@ describe('analyzeStatement: table definitions', () => {
   it('accepts the MiniSQL form and the inline primary key form', () => {
     const classic = analyzed('create table T ( a int , b char(4) unique , c float , primary key ( a ) )', 'create_table').definition;
     assert.equal(classic.primaryKey, 'a');
-    assert.deepEqual(classic.columns.map((c) => [c.name, c.type.declared, c.unique, c.notNull]), [
-      ['a', 'int', true, true],
-      ['b', 'char(4)', true, false],
-      ['c', 'float', false, false],
-    ]);
-    const inline = analyzed("create table U (id bigint primary key, name varchar(10) not null default 'n''a', score double default -1.5)", 'create_table').definition;
+    assert.deepEqual(
+      classic.columns.map((c) => [c.name, c.type.declared, c.unique, c.notNull]),
+      [
+        ['a', 'int', true, true],
+        ['b', 'char(4)', true, false],
+        ['c', 'float', false, false],
+      ],
+    );
+    const inline = analyzed(
+      "create table U (id bigint primary key, name varchar(10) not null default 'n''a', score double default -1.5)",
+      'create_table',
+    ).definition;
     assert.equal(inline.primaryKey, 'id');
     assert.equal(inline.columns[1]?.defaultValue, "n'a");
     assert.equal(inline.columns[2]?.defaultValue, -1.5);

@@ -14,7 +14,9 @@ describe('a table as SQL', () => {
   });
 
   it("writes a CREATE TABLE that minisql's own analyser reads back to the same definition", () => {
-    const original = analyzeStatement("create table odd_name (id int primary key, name char(40) not null unique, score float default 1.5, note text default 'n/a');");
+    const original = analyzeStatement(
+      "create table odd_name (id int primary key, name char(40) not null unique, score float default 1.5, note text default 'n/a');",
+    );
     assert.equal(original.kind, 'create_table');
     const definition = (original as { definition: TableDefinition }).definition;
     const again = analyzeStatement(createTableSql(definition));
@@ -22,6 +24,16 @@ describe('a table as SQL', () => {
   });
 
   it('writes rows as one multi-row INSERT naming the columns', () => {
-    assert.equal(insertSql('t', ['a', 'b'], [[1, 'x'], [2, null]]), 'insert into `t` (`a`, `b`) values\n  (1, \'x\'),\n  (2, null);');
+    assert.equal(
+      insertSql(
+        't',
+        ['a', 'b'],
+        [
+          [1, 'x'],
+          [2, null],
+        ],
+      ),
+      "insert into `t` (`a`, `b`) values\n  (1, 'x'),\n  (2, null);",
+    );
   });
 });

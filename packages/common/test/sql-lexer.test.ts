@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSignificant, MiniSqlError, tokenize } from '../src/index.js';
 
-const kinds = (sql: string): string[] => tokenize(sql).filter(isSignificant).map((t) => `${t.kind}:${t.kind === 'string' || t.kind === 'quoted_identifier' ? t.value : t.text}`);
+const kinds = (sql: string): string[] =>
+  tokenize(sql)
+    .filter(isSignificant)
+    .map((t) => `${t.kind}:${t.kind === 'string' || t.kind === 'quoted_identifier' ? t.value : t.text}`);
 
 describe('tokenize', () => {
   it('reads single- and double-quoted strings with doubled quotes inside', () => {
@@ -14,12 +17,24 @@ describe('tokenize', () => {
   });
 
   it('reads backtick-quoted names, numbers, placeholders and two-character operators', () => {
-    assert.deepEqual(kinds('`my col` <> 1.5e3 >= .5 ? != 7'), ['quoted_identifier:my col', 'operator:<>', 'number:1.5e3', 'operator:>=', 'number:.5', 'parameter:?', 'operator:!=', 'number:7']);
+    assert.deepEqual(kinds('`my col` <> 1.5e3 >= .5 ? != 7'), [
+      'quoted_identifier:my col',
+      'operator:<>',
+      'number:1.5e3',
+      'operator:>=',
+      'number:.5',
+      'parameter:?',
+      'operator:!=',
+      'number:7',
+    ]);
   });
 
   it('treats -- and /* */ as comments, and a ; inside them or inside strings as text', () => {
     const tokens = tokenize("select 1 -- x; y\n/* a; b */ ';' ;");
-    assert.deepEqual(tokens.filter((t) => t.kind === 'comment').map((t) => t.text), ['-- x; y', '/* a; b */']);
+    assert.deepEqual(
+      tokens.filter((t) => t.kind === 'comment').map((t) => t.text),
+      ['-- x; y', '/* a; b */'],
+    );
     assert.equal(tokens.filter((t) => t.kind === 'semicolon').length, 1);
   });
 
@@ -31,7 +46,10 @@ describe('tokenize', () => {
   });
 
   it('reports a character that starts no token', () => {
-    assert.throws(() => tokenize('select 1 \\ 2'), (error: unknown) => error instanceof MiniSqlError && /near `\\`/.test(error.message));
+    assert.throws(
+      () => tokenize('select 1 \\ 2'),
+      (error: unknown) => error instanceof MiniSqlError && /near `\\`/.test(error.message),
+    );
   });
 
   it('reads non-ASCII letters as part of names', () => {

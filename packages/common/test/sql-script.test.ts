@@ -5,11 +5,14 @@ import { splitStatements } from '../src/index.js';
 describe('splitStatements', () => {
   it('splits several statements on one line', () => {
     const { statements, rest } = splitStatements('select 1; select 2;select 3;');
-    assert.deepEqual(statements.map((s) => s.text), ['select 1', 'select 2', 'select 3']);
+    assert.deepEqual(
+      statements.map((s) => s.text),
+      ['select 1', 'select 2', 'select 3'],
+    );
     assert.equal(rest, '');
   });
 
-  it('ends a statement at \\G (MySQL\'s vertical output), but not inside a string or a comment', () => {
+  it("ends a statement at \\G (MySQL's vertical output), but not inside a string or a comment", () => {
     const { statements, rest } = splitStatements("select 1\\G select '\\G;' -- \\G\n; select 3\\G");
     assert.deepEqual(
       statements.map((s) => [s.text, s.vertical === true]),
@@ -24,12 +27,18 @@ describe('splitStatements', () => {
 
   it('does not split at a ; inside a string or a comment', () => {
     const { statements } = splitStatements("insert into t values ('a;b'); /* ; */ select 2 -- ;\n;");
-    assert.deepEqual(statements.map((s) => s.text), ["insert into t values ('a;b')", '/* ; */ select 2 -- ;']);
+    assert.deepEqual(
+      statements.map((s) => s.text),
+      ["insert into t values ('a;b')", '/* ; */ select 2 -- ;'],
+    );
   });
 
   it('keeps an unfinished statement as the rest, with its line', () => {
     const split = splitStatements('select 1;\n\nselect *\nfrom t');
-    assert.deepEqual(split.statements.map((s) => s.text), ['select 1']);
+    assert.deepEqual(
+      split.statements.map((s) => s.text),
+      ['select 1'],
+    );
     assert.equal(split.rest, 'select *\nfrom t');
     assert.equal(split.restLine, 3);
     assert.equal(split.open, false);
@@ -37,7 +46,10 @@ describe('splitStatements', () => {
 
   it('keeps an open string as the rest with its blanks, even when it holds a ;', () => {
     const split = splitStatements("select 1; insert into t values ('semi;  ");
-    assert.deepEqual(split.statements.map((s) => s.text), ['select 1']);
+    assert.deepEqual(
+      split.statements.map((s) => s.text),
+      ['select 1'],
+    );
     assert.equal(split.rest, "insert into t values ('semi;  ");
     assert.equal(split.open, true);
   });
@@ -46,9 +58,12 @@ describe('splitStatements', () => {
     assert.equal(splitStatements('select 1 /* still open').open, true);
   });
 
-  it('gives the line of each statement\'s first word, not of a comment above it', () => {
+  it("gives the line of each statement's first word, not of a comment above it", () => {
     const { statements } = splitStatements('\n\nselect 1;\n-- c\nselect\n2;');
-    assert.deepEqual(statements.map((s) => s.line), [3, 5]);
+    assert.deepEqual(
+      statements.map((s) => s.line),
+      [3, 5],
+    );
   });
 
   it('ignores empty statements and a rest of comments only', () => {

@@ -4,7 +4,7 @@ import { checkValue, MiniSqlError, parseColumnType, type ColumnType } from '../s
 
 function type(name: string, length?: number): ColumnType {
   const parsed = parseColumnType(name, length, 'c');
-  assert.ok(!(parsed instanceof MiniSqlError), String(parsed));
+  assert.ok(!(parsed instanceof MiniSqlError), parsed instanceof MiniSqlError ? parsed.message : '');
   return parsed;
 }
 

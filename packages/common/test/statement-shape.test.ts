@@ -11,7 +11,7 @@ function shape(sql: string, params: unknown[] = []) {
 describe('statement shapes', () => {
   it('lifts the literals of a point select, an insert, an update and a delete into parameters', () => {
     assert.deepEqual(shape('select v from kv where id = 4711'), ['select v from kv where id = ?', [4711n]]);
-    assert.deepEqual(shape("insert into kv (id, v) values (1, 'a'), (2, \"b\")"), ['insert into kv (id, v) values (?, ?), (?, ?)', [1n, 'a', 2n, 'b']]);
+    assert.deepEqual(shape('insert into kv (id, v) values (1, \'a\'), (2, "b")'), ['insert into kv (id, v) values (?, ?), (?, ?)', [1n, 'a', 2n, 'b']]);
     assert.deepEqual(shape("update kv set v = 'it''s' where id = 7;"), ['update kv set v = ? where id = ?;', ["it's", 7n]]);
     assert.deepEqual(shape('delete from kv where id in (1, 2.5, -3e2)'), ['delete from kv where id in (?, ?, -3e2)', [1n, 2.5]]);
   });
@@ -44,15 +44,24 @@ describe('statement shapes', () => {
   });
 
   it('keeps literals that name result columns: the select list, subqueries in it, and returning', () => {
-    assert.equal(shape('select 1 + 1, \'x\' from t'), null);
-    assert.deepEqual(shape('select (select max(v) from u where k = 5) from t where id = 6'), ['select (select max(v) from u where k = 5) from t where id = ?', [6n]]);
+    assert.equal(shape("select 1 + 1, 'x' from t"), null);
+    assert.deepEqual(shape('select (select max(v) from u where k = 5) from t where id = 6'), [
+      'select (select max(v) from u where k = 5) from t where id = ?',
+      [6n],
+    ]);
     assert.deepEqual(shape('insert into t values (1) returning 2'), ['insert into t values (?) returning 2', [1n]]);
     assert.equal(shape("select 'a' is distinct from 'b'"), null);
   });
 
   it("keeps a function's arguments, so 'now' and other modifiers stay readable", () => {
-    assert.deepEqual(shape("update t set d = strftime('%s', 'now'), n = 3 where id = 1"), ["update t set d = strftime('%s', 'now'), n = ? where id = ?", [3n, 1n]]);
-    assert.deepEqual(shape('select v from t where abs(x) = 2 and y in (select z from u where w = 3)'), ['select v from t where abs(x) = ? and y in (select z from u where w = ?)', [2n, 3n]]);
+    assert.deepEqual(shape("update t set d = strftime('%s', 'now'), n = 3 where id = 1"), [
+      "update t set d = strftime('%s', 'now'), n = ? where id = ?",
+      [3n, 1n],
+    ]);
+    assert.deepEqual(shape('select v from t where abs(x) = 2 and y in (select z from u where w = 3)'), [
+      'select v from t where abs(x) = ? and y in (select z from u where w = ?)',
+      [2n, 3n],
+    ]);
   });
 
   it('keeps strings that are names, blobs, hex numbers, NULL and booleans', () => {
@@ -65,7 +74,7 @@ describe('statement shapes', () => {
 
   it('leaves alone what it cannot shape safely: DDL, windows, CTEs, numbered or named parameters, wrong parameter counts, bad syntax', () => {
     for (const sql of [
-      'create table t (id int primary key, v char(20) default \'x\')',
+      "create table t (id int primary key, v char(20) default 'x')",
       'drop table t',
       'select sum(v) over (order by id rows 2 preceding) from t where id > 1',
       'with x as (select 1) select * from x where 2 = 2',

@@ -59,7 +59,15 @@ const log = new TestLog({ file: createWriteStream('/dev/null') });
 const history: Op[] = [];
 const start = process.hrtime.bigint();
 const clockNs = () => Number(process.hrtime.bigint() - start);
-const test = { name: 'harness-bench', nodes: ['memory'], remotes: new Map(), db: {} as never, databaseOptions: {}, log, relativeTimeNs: clockNs } as TestContext;
+const test = {
+  name: 'harness-bench',
+  nodes: ['memory'],
+  remotes: new Map(),
+  db: {} as never,
+  databaseOptions: {},
+  log,
+  relativeTimeNs: clockNs,
+} as TestContext;
 const workers = Array.from({ length: concurrency }, () => new WorkloadClient(async () => new MemoryStore(registers)));
 for (const worker of workers) await worker.open(test, 'memory');
 const cpuBefore = process.cpuUsage();
@@ -87,7 +95,9 @@ process.stdout.write(
       `(target >= ${HARNESS_OPS_PER_SECOND_TARGET}: ${opsPerSecond >= HARNESS_OPS_PER_SECOND_TARGET ? 'met' : 'not met'})`,
     `harness CPU: ${((cpu.user + cpu.system) / summary.clientOps).toFixed(1)} µs per op; RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
     `checked ${history.length} history entries (${verdict.perKey?.size ?? 1} keys) in ${Math.round(checkMs)} ms: valid? ${String(verdict.valid)}`,
-    `load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`,
+    `load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
     '',
   ].join('\n'),
 );

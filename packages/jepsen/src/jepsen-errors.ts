@@ -63,6 +63,12 @@ export class JepsenError<Code extends JepsenErrorCode = JepsenErrorCode> extends
   }
 }
 
+/** A configuration value as text; a list or a map where a word belongs is refused, naming the field. */
+export function scalarText(value: unknown, field: string): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  throw new JepsenError('INVALID_TEST_CONFIG', `${field} must be a word or a number, not ${JSON.stringify(value)}`);
+}
+
 export type NemesisErrorCode = Extract<JepsenErrorCode, `NEMESIS_${string}`>;
 
 /** A fault that cannot be carried out or healed; the message names the nemesis or node and says what to change. */

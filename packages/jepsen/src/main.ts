@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { checkHistoryFile } from './history/history-check.js';
-import type { Model } from '@minisql/checker';
 import { casRegisterModel, FAILED_CAS_RULES, type FailedCasRule } from '@minisql/checker';
 import { HOSTS_SCRIPT_PATH, NetnsHosts } from './control/netns-hosts.js';
 import { parseTestConfig, TestConfigError } from './test-config.js';
@@ -95,7 +94,7 @@ async function run(args: string[]): Promise<number> {
     },
   });
   const source = values.config ?? 'the command line';
-  const raw = (values.config ? parseYaml(readFileSync(values.config, 'utf8')) : {}) ?? {};
+  const raw = ((values.config ? parseYaml(readFileSync(values.config, 'utf8')) : {}) ?? {}) as Record<string, unknown>;
   const flags: [string | undefined, string][] = [
     [values.db, 'database.type'],
     [values.nemesis, 'nemesis.mode'],
@@ -108,11 +107,11 @@ async function run(args: string[]): Promise<number> {
     [values.seed, 'seed'],
     [values.store, 'store'],
   ];
-  for (const [value, path] of flags) if (value !== undefined) setPath(raw, path, parseYaml(value));
+  for (const [value, path] of flags) if (value !== undefined) setPath(raw, path, parseYaml(value) as unknown);
   for (const assignment of values.set ?? []) {
     const equals = assignment.indexOf('=');
     if (equals <= 0) throw new TestConfigError(source, '--set', `takes KEY=VALUE, not ${assignment}`);
-    setPath(raw, assignment.slice(0, equals), parseYaml(assignment.slice(equals + 1)));
+    setPath(raw, assignment.slice(0, equals), parseYaml(assignment.slice(equals + 1)) as unknown);
   }
   const config = parseTestConfig(raw, source);
   const interrupt = new AbortController();
@@ -145,12 +144,13 @@ async function check(args: string[]): Promise<number> {
   if (!file) throw new JepsenError('USAGE', `check needs a history file\n\n${USAGE}`);
   const modelName = values.model ?? 'cas-register';
   const failedCas = values['failed-cas'];
-  if (failedCas !== undefined && modelName !== 'cas-register') throw new JepsenError('USAGE', `--failed-cas applies to the cas-register model, not ${modelName}`);
+  if (failedCas !== undefined && modelName !== 'cas-register')
+    throw new JepsenError('USAGE', `--failed-cas applies to the cas-register model, not ${modelName}`);
   if (failedCas !== undefined && !FAILED_CAS_RULES.includes(failedCas as FailedCasRule)) {
     throw new JepsenError('USAGE', `--failed-cas takes ${FAILED_CAS_RULES.join(' or ')}, not ${failedCas}`);
   }
   const verdict = await checkHistoryFile(file, {
-    model: failedCas === undefined ? modelName : (casRegisterModel({ failedCas: failedCas as FailedCasRule }) as Model),
+    model: failedCas === undefined ? modelName : casRegisterModel({ failedCas: failedCas as FailedCasRule }),
     algorithm: values.algorithm ?? 'competition',
     timeLimitSeconds: values['time-limit'] === undefined ? 60 : Number(values['time-limit']),
     perKey: !values.whole,
@@ -216,7 +216,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const unknownOption = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
-    process.stderr.write(`minisql-jepsen: ${error instanceof Error ? error.message : String(error)}${unknownOption ? '\n(minisql-jepsen --help lists the flags)' : ''}\n`);
+    process.stderr.write(
+      `minisql-jepsen: ${error instanceof Error ? error.message : String(error)}${unknownOption ? '\n(minisql-jepsen --help lists the flags)' : ''}\n`,
+    );
     process.exit(EXIT_UNKNOWN);
   },
 );

@@ -14,7 +14,8 @@ import { JepsenError } from './jepsen-errors.js';
  * name (minisql: `kill:master`, `kill:etcd`), with ops of their own (`kill-master` /
  * `start-master`), so one run can kill regions, masters and etcd members in turn.
  */
-export type NemesisMode = 'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'runaway' | 'switchover' | 'none' | `kill:${string}` | `pause:${string}`;
+export type NemesisMode =
+  'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'runaway' | 'switchover' | 'none' | `kill:${string}` | `pause:${string}`;
 export type PartitionMethod = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge' | 'one-way';
 export type PartitionAction = 'drop' | 'reject';
 export type ModelName = 'cas-register' | 'register' | 'mutex';
@@ -139,8 +140,21 @@ const ALGORITHMS: readonly AlgorithmName[] = ['competition', 'wgl', 'linear'];
 const WORKLOADS: readonly WorkloadName[] = ['cas-register', 'register', 'set', 'mutex'];
 const TARGETS: readonly NodeTargets[] = ['one', 'minority', 'majority', 'all', 'primaries'];
 const TOP_LEVEL_KEYS = new Set([
-  'name', 'concurrency', 'remote', 'hosts', 'server', 'database', 'nemesis', 'checker', 'workload',
-  'time_limit', 'rate', 'op_timeout_ms', 'store', 'seed', 'leave_db_running',
+  'name',
+  'concurrency',
+  'remote',
+  'hosts',
+  'server',
+  'database',
+  'nemesis',
+  'checker',
+  'workload',
+  'time_limit',
+  'rate',
+  'op_timeout_ms',
+  'store',
+  'seed',
+  'leave_db_running',
 ]);
 /** The keys of each section the tester reads (`database:` is the adapter's, free-form). */
 const SECTION_KEYS: Record<'nemesis' | 'checker' | 'workload', ReadonlySet<string>> = {
@@ -181,7 +195,11 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
   const checkerRaw = root.checker === undefined || root.checker === null ? {} : objectAt(root.checker, 'checker', fail);
   const workloadRaw = root.workload === undefined || root.workload === null ? {} : objectAt(root.workload, 'workload', fail);
   // A misspelt key would otherwise be ignored and its default used without a word.
-  for (const [section, values] of [['nemesis', nemesisRaw], ['checker', checkerRaw], ['workload', workloadRaw]] as const) {
+  for (const [section, values] of [
+    ['nemesis', nemesisRaw],
+    ['checker', checkerRaw],
+    ['workload', workloadRaw],
+  ] as const) {
     const known = SECTION_KEYS[section];
     for (const key of Object.keys(values)) {
       if (!known.has(key)) fail(`${section}.${key}`, `is not a known key (known: ${[...known].join(', ')})`);

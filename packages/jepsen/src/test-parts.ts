@@ -64,14 +64,17 @@ export function nemesisFor(config: TestConfig, random: () => number): { nemesis:
       const { fault, process } = qualified;
       const make = fault === 'kill' ? killNemesis : pauseNemesis;
       nemeses.push(make({ random, targets, processes: [process], opSuffix: process }));
-      schedule.push(fault === 'kill' ? { startF: `${KILL}-${process}`, stopF: `${START}-${process}` } : { startF: `${PAUSE}-${process}`, stopF: `${RESUME}-${process}` });
+      schedule.push(
+        fault === 'kill' ? { startF: `${KILL}-${process}`, stopF: `${START}-${process}` } : { startF: `${PAUSE}-${process}`, stopF: `${RESUME}-${process}` },
+      );
       continue;
     }
     switch (mode) {
       case 'partition':
         nemeses.push(new PartitionNemesis({ random, shape: partitionMethods[0]!, shapes: partitionMethods }));
         for (const method of partitionMethods) {
-          for (const action of partitionActions) schedule.push({ startF: START_PARTITION, stopF: STOP_PARTITION, startValue: action === 'drop' ? method : `${method}:${action}` });
+          for (const action of partitionActions)
+            schedule.push({ startF: START_PARTITION, stopF: STOP_PARTITION, startValue: action === 'drop' ? method : `${method}:${action}` });
         }
         break;
       case 'kill':

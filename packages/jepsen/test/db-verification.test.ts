@@ -12,7 +12,7 @@ const verdict = (valid: HistoryVerdict['valid']): HistoryVerdict => ({
 
 describe("the database's verification joins the verdict", () => {
   it('copies that differ make a linearizable history invalid, and the results say why', () => {
-    const joined = withVerification(verdict(true), { equal: false, summary: 'this member\'s copy differs' });
+    const joined = withVerification(verdict(true), { equal: false, summary: "this member's copy differs" });
     assert.equal(joined.valid, false);
     assert.match(joined.resultsEdn, /^\{:valid\? false, :configs \[\], :verify \{:equal\? false, :summary "this member's copy differs"\}\}$/);
     assert.match(joined.summary, /verify: this member's copy differs$/);

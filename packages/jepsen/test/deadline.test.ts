@@ -5,7 +5,10 @@ import { withDeadline } from '../src/deadline.js';
 describe('withDeadline', () => {
   it('settles as the work does when it finishes in time', async () => {
     assert.equal(await withDeadline(Promise.resolve('done'), 1_000, () => 'late'), 'done');
-    await assert.rejects(withDeadline(Promise.reject(new Error('broke')), 1_000, () => 'late'), /broke/);
+    await assert.rejects(
+      withDeadline(Promise.reject(new Error('broke')), 1_000, () => 'late'),
+      /broke/,
+    );
   });
 
   it('after the deadline, answers what late returns, or rejects with what it throws', async (t) => {

@@ -1,8 +1,25 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
-  any, clients, delay, eachThread, independentKeys, limit, mix, nemesis, once, phases, repeatedly, sequence, sleep, stagger, timeLimit, untilOk,
-  type GenContext, type Generator, type Thread,
+  any,
+  clients,
+  delay,
+  eachThread,
+  independentKeys,
+  limit,
+  mix,
+  nemesis,
+  once,
+  phases,
+  repeatedly,
+  sequence,
+  sleep,
+  stagger,
+  timeLimit,
+  untilOk,
+  type GenContext,
+  type Generator,
+  type Thread,
 } from '../src/generator/generator.js';
 import { NEMESIS_PROCESS, type Op } from '@minisql/checker';
 import { seededRandom } from '../src/generator/seeded-random.js';
@@ -41,7 +58,15 @@ function simulate(
     if (result.kind === 'done') return emitted;
     if (result.kind === 'op') {
       assert.ok(!busyUntil.has(result.thread), `thread ${String(result.thread)} was given an op while busy`);
-      const op: Op = { type: 'invoke', f: result.template.f, value: null, process: result.thread, time: timeNs, index: index++, ...(result.template.key === undefined ? {} : { key: result.template.key }) };
+      const op: Op = {
+        type: 'invoke',
+        f: result.template.f,
+        value: null,
+        process: result.thread,
+        time: timeNs,
+        index: index++,
+        ...(result.template.key === undefined ? {} : { key: result.template.key }),
+      };
       busyUntil.set(result.thread, { endNs: timeNs + (options.opNs ?? 1_000_000), op });
       emitted.push({ thread: result.thread, f: result.template.f, timeNs, ...(result.template.key === undefined ? {} : { key: result.template.key }) });
       continue;
@@ -65,7 +90,10 @@ describe('generators', () => {
   it('timeLimit stops emitting at its deadline', () => {
     const ops = simulate(timeLimit(2, stagger(0.1, read())), { threads: 5 });
     assert.ok(ops.length > 0);
-    assert.ok(ops.every((op) => op.timeNs < 2e9), 'an op was emitted after the time limit');
+    assert.ok(
+      ops.every((op) => op.timeNs < 2e9),
+      'an op was emitted after the time limit',
+    );
     assert.ok(ops.length >= 10 && ops.length <= 30, `about 20 ops in 2 s at one per 0.1 s, got ${ops.length}`);
   });
 
@@ -81,47 +109,109 @@ describe('generators', () => {
   });
 
   it('mix draws from every generator and is done when all are', () => {
-    const ops = simulate(mix([limit(5, repeatedly(() => ({ f: 'a' }))), limit(5, repeatedly(() => ({ f: 'b' })))]), { threads: 2 });
+    const ops = simulate(
+      mix([
+        limit(
+          5,
+          repeatedly(() => ({ f: 'a' })),
+        ),
+        limit(
+          5,
+          repeatedly(() => ({ f: 'b' })),
+        ),
+      ]),
+      { threads: 2 },
+    );
     assert.equal(ops.filter((op) => op.f === 'a').length, 5);
     assert.equal(ops.filter((op) => op.f === 'b').length, 5);
   });
 
   it('phases starts the next phase only after every op of the previous one completed', () => {
-    const ops = simulate(phases([limit(3, repeatedly(() => ({ f: 'first' }))), once({ f: 'second' })]), { threads: 3, opNs: 10e6 });
+    const ops = simulate(
+      phases([
+        limit(
+          3,
+          repeatedly(() => ({ f: 'first' })),
+        ),
+        once({ f: 'second' }),
+      ]),
+      { threads: 3, opNs: 10e6 },
+    );
     const lastFirst = Math.max(...ops.filter((op) => op.f === 'first').map((op) => op.timeNs));
     const second = ops.find((op) => op.f === 'second')!;
     assert.ok(second.timeNs >= lastFirst + 10e6, 'the second phase began while the first phase had ops in flight');
   });
 
   it('eachThread gives every thread its own generator', () => {
-    const ops = simulate(eachThread(() => once({ f: 'final-read' })), { threads: 6 });
+    const ops = simulate(
+      eachThread(() => once({ f: 'final-read' })),
+      { threads: 6 },
+    );
     assert.deepEqual(ops.map((op) => op.thread).sort(), [0, 1, 2, 3, 4, 5]);
   });
 
   it('untilOk repeats until an operation completes ok, each thread on its own, and a time limit bounds it', () => {
     // Ops fail until 2 s into the run (a database still recovering), then succeed.
     const outcome = (op: Op): Op['type'] => (op.time < 2e9 ? 'fail' : 'ok');
-    const ops = simulate(eachThread(() => timeLimit(30, untilOk(delay(0.5, repeatedly(() => ({ f: 'read-set' })))))), { threads: 2, opNs: 1e6, outcome });
+    const ops = simulate(
+      eachThread(() =>
+        timeLimit(
+          30,
+          untilOk(
+            delay(
+              0.5,
+              repeatedly(() => ({ f: 'read-set' })),
+            ),
+          ),
+        ),
+      ),
+      { threads: 2, opNs: 1e6, outcome },
+    );
     for (const thread of [0, 1]) {
       const mine = ops.filter((op) => op.thread === thread);
       assert.equal(mine.length, 5, `thread ${thread}: reads at 0, 0.5, 1, 1.5 s failed, the one at 2 s succeeded and was the last`);
       assert.equal(mine.at(-1)?.timeNs, 2e9);
     }
-    const never = simulate(eachThread(() => timeLimit(3, untilOk(delay(0.5, repeatedly(() => ({ f: 'read-set' })))))), { threads: 1, opNs: 1e6, outcome: () => 'fail' });
+    const never = simulate(
+      eachThread(() =>
+        timeLimit(
+          3,
+          untilOk(
+            delay(
+              0.5,
+              repeatedly(() => ({ f: 'read-set' })),
+            ),
+          ),
+        ),
+      ),
+      { threads: 1, opNs: 1e6, outcome: () => 'fail' },
+    );
     assert.equal(never.length, 6, 'a read every half second for 3 s, then the time limit ends it');
   });
 
   it('clients and nemesis keep client ops off the nemesis thread and nemesis ops off client threads', () => {
-    const generator = timeLimit(1, any([clients(read()), nemesis(sequence([sleep(0.2), once({ f: 'start-partition' }), sleep(0.2), once({ f: 'stop-partition' })]))]));
+    const generator = timeLimit(
+      1,
+      any([clients(read()), nemesis(sequence([sleep(0.2), once({ f: 'start-partition' }), sleep(0.2), once({ f: 'stop-partition' })]))]),
+    );
     const ops = simulate(generator, { threads: 2, nemesisThread: true });
     const nemesisOps = ops.filter((op) => op.thread === NEMESIS_PROCESS);
-    assert.deepEqual(nemesisOps.map((op) => op.f), ['start-partition', 'stop-partition']);
+    assert.deepEqual(
+      nemesisOps.map((op) => op.f),
+      ['start-partition', 'stop-partition'],
+    );
     assert.ok(ops.filter((op) => op.thread !== NEMESIS_PROCESS).every((op) => op.f === 'read'));
     assert.ok(nemesisOps[0]!.timeNs >= 0.2e9);
   });
 
   it('independentKeys gives each group of threads its own key and moves to fresh keys', () => {
-    const ops = simulate(limit(120, independentKeys({ threadsPerKey: 2 }, () => limit(10, read()))), { threads: 6 });
+    const ops = simulate(
+      limit(
+        120,
+        independentKeys({ threadsPerKey: 2 }, () => limit(10, read())),
+      ),
+      { threads: 6 },
+    );
     const keys = new Set(ops.map((op) => op.key));
     assert.equal(keys.size, 12, `120 ops at 10 per key should use 12 keys, used ${keys.size}`);
     for (const key of keys) {

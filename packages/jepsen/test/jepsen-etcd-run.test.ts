@@ -17,7 +17,10 @@ describe('a Jepsen run against etcd on five namespace hosts', () => {
     });
     const facts = historyFacts(run);
     assert.equal(run.verdict.valid, true, run.verdict.summary);
-    assert.ok(facts.nemesisFs.has('start-partition') && facts.nemesisFs.has('kill') && facts.nemesisFs.has('start'), `faults injected: ${[...facts.nemesisFs].join(', ')}`);
+    assert.ok(
+      facts.nemesisFs.has('start-partition') && facts.nemesisFs.has('kill') && facts.nemesisFs.has('start'),
+      `faults injected: ${[...facts.nemesisFs].join(', ')}`,
+    );
     assert.ok(facts.okOps > 100, `only ${facts.okOps} ops succeeded`);
     assert.ok(facts.keys >= 10, `${facts.keys} keys`);
   });

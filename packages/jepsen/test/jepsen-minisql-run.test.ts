@@ -2,7 +2,13 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { historyFacts, runConfig } from './runs/run-support.js';
 
-const minisqlRun = (extra: { database?: Record<string, unknown>; nemesis: Record<string, unknown>; seed: number; time_limit: number; workload?: Record<string, unknown> }) =>
+const minisqlRun = (extra: {
+  database?: Record<string, unknown>;
+  nemesis: Record<string, unknown>;
+  seed: number;
+  time_limit: number;
+  workload?: Record<string, unknown>;
+}) =>
   runConfig({
     name: 'minisql-ci',
     concurrency: 10,
@@ -84,7 +90,10 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     // Which reject cut finds something to cut depends on the moment: a primaries cut taken
     // while the killed primary's group is between primaries cuts nothing. Either shape
     // refusing a real link is what this run needs.
-    assert.ok(cuts.some((cut) => /^(primaries|one-way):reject: cut off/.test(cut)), `no refused partition cut anything: ${cuts.join('; ')}`);
+    assert.ok(
+      cuts.some((cut) => /^(primaries|one-way):reject: cut off/.test(cut)),
+      `no refused partition cut anything: ${cuts.join('; ')}`,
+    );
     assertCopiesEqual(run.results);
   });
 
@@ -103,11 +112,18 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     });
     assert.equal(run.verdict.valid, true, run.verdict.summary);
     const facts = historyFacts(run);
-    for (const f of ['kill-master', 'start-master', 'kill-etcd', 'start-etcd']) assert.ok(facts.nemesisFs.has(f), `the nemesis never ran ${f}; it ran ${[...facts.nemesisFs].join(', ')}`);
+    for (const f of ['kill-master', 'start-master', 'kill-etcd', 'start-etcd'])
+      assert.ok(facts.nemesisFs.has(f), `the nemesis never ran ${f}; it ran ${[...facts.nemesisFs].join(', ')}`);
     const cuts = run.history.filter((op) => op.f === 'start-partition' && op.type === 'info').map((op) => String(op.value).split(': ')[0]);
-    for (const cut of ['one-way:reject', 'one-way', 'primaries:reject', 'primaries']) assert.ok(cuts.includes(cut), `no ${cut} partition ran: ${cuts.join(', ')}`);
-    const masterKills = run.history.filter((op) => op.f === 'kill-master' && op.type === 'info').flatMap((op) => (Array.isArray(op.value) ? (op.value as string[]) : []));
-    assert.ok(masterKills.every((node) => node === 'host0' || node === 'host1'), `a master kill hit ${masterKills.join(', ')}, which run no master`);
+    for (const cut of ['one-way:reject', 'one-way', 'primaries:reject', 'primaries'])
+      assert.ok(cuts.includes(cut), `no ${cut} partition ran: ${cuts.join(', ')}`);
+    const masterKills = run.history
+      .filter((op) => op.f === 'kill-master' && op.type === 'info')
+      .flatMap((op) => (Array.isArray(op.value) ? (op.value as string[]) : []));
+    assert.ok(
+      masterKills.every((node) => node === 'host0' || node === 'host1'),
+      `a master kill hit ${masterKills.join(', ')}, which run no master`,
+    );
     assert.ok(facts.okOps > 100, `only ${facts.okOps} ops succeeded`);
     assertCopiesEqual(run.results);
   });
@@ -154,7 +170,10 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     assert.match(run.results, /:valid\? false/);
     assert.match(run.results, /:final-paths/);
     assert.ok(run.timeline.includes(`cannot be linearized`), 'the timeline does not list the failing op');
-    const invoke = run.history.slice(0, op.index).reverse().find((candidate) => candidate.process === op.process && candidate.type === "invoke")!;
+    const invoke = run.history
+      .slice(0, op.index)
+      .reverse()
+      .find((candidate) => candidate.process === op.process && candidate.type === 'invoke')!;
     assert.ok(run.timeline.includes(`op-${invoke.index}`), 'the timeline has no box for the failing op');
   });
 });

@@ -2,7 +2,15 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { groupHostsOf } from '../src/db/minisql-database.js';
 
-const region = (id: string, alive: boolean) => ({ region_id: id, host: alive ? id : '', grpc_address: '', ftp_address: '', incarnation: '', alive, group_id: 'g1' });
+const region = (id: string, alive: boolean) => ({
+  region_id: id,
+  host: alive ? id : '',
+  grpc_address: '',
+  ftp_address: '',
+  incarnation: '',
+  alive,
+  group_id: 'g1',
+});
 
 describe("the minisql adapter's view of primaries and replicas", () => {
   it('names a primary whose lease ran out (listed without a host) by its id: the node a partition nemesis must still cut', () => {

@@ -127,14 +127,20 @@ describe('target selection', () => {
 
   test('primaries are the database primaries among the nodes, and none is NEMESIS_NO_PRIMARIES', () => {
     assert.deepEqual(selectTargets('primaries', NODES, random, ['host3', 'elsewhere']), ['host3']);
-    assert.throws(() => selectTargets('primaries', NODES, random, []), (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES');
+    assert.throws(
+      () => selectTargets('primaries', NODES, random, []),
+      (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES',
+    );
   });
 
   test('an op value names a spec or lists nodes; null means the configured spec; nonsense is refused', () => {
     assert.equal(parseTargetSpec(null, 'one'), 'one');
     assert.equal(parseTargetSpec('minority_third', 'one'), 'minority-third');
     assert.deepEqual(parseTargetSpec(['host1'], 'one'), ['host1']);
-    assert.throws(() => parseTargetSpec(3, 'one'), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE');
+    assert.throws(
+      () => parseTargetSpec(3, 'one'),
+      (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE',
+    );
     assert.throws(() => selectTargets(['host9'], NODES, random), /host9 are not among the nodes this fault can hit/);
   });
 });
@@ -166,15 +172,24 @@ describe('network commands', () => {
 
   test('a reject cut answers TCP with a reset and everything else with port unreachable, per source', () => {
     const script = dropScript(DROP_CHAIN_DEFAULT, ['10.9.0.11'], 'reject');
-    assert.match(script, /-A MINISQL-JEPSEN -s 10\.9\.0\.11 -p tcp -j REJECT --reject-with tcp-reset\n.*-A MINISQL-JEPSEN -s 10\.9\.0\.11 -j REJECT --reject-with icmp-port-unreachable$/);
+    assert.match(
+      script,
+      /-A MINISQL-JEPSEN -s 10\.9\.0\.11 -p tcp -j REJECT --reject-with tcp-reset\n.*-A MINISQL-JEPSEN -s 10\.9\.0\.11 -j REJECT --reject-with icmp-port-unreachable$/,
+    );
     assert.doesNotMatch(script, /-j DROP/);
   });
 
   test('a partition value names its shape and its cut; an unknown cut is refused by name', () => {
     assert.deepEqual(parsePartitionValue('majority'), { shape: 'majority', action: 'drop' });
     assert.deepEqual(parsePartitionValue('one-way:reject'), { shape: 'one-way', action: 'reject' });
-    assert.throws(() => parsePartitionValue('majority:smash'), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE' && /majority:smash/.test(error.message));
-    assert.throws(() => parsePartitionValue('majority:reject:drop'), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE');
+    assert.throws(
+      () => parsePartitionValue('majority:smash'),
+      (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE' && /majority:smash/.test(error.message),
+    );
+    assert.throws(
+      () => parsePartitionValue('majority:reject:drop'),
+      (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE',
+    );
   });
 
   test('addresses and names that a shell would misread are refused before anything runs', () => {
@@ -197,7 +212,10 @@ describe('partition nemesis', () => {
     await nemesis.setup(test);
     const started = await nemesis.invoke(test, nemesisOp('start-partition', 'halves'));
     assert.equal(started.type, 'info');
-    assert.equal(started.value, 'halves: cut off {host0 #{host2 host3 host4}, host1 #{host2 host3 host4}, host2 #{host0 host1}, host3 #{host0 host1}, host4 #{host0 host1}}');
+    assert.equal(
+      started.value,
+      'halves: cut off {host0 #{host2 host3 host4}, host1 #{host2 host3 host4}, host2 #{host0 host1}, host3 #{host0 host1}, host4 #{host0 host1}}',
+    );
     assert.equal(started.error, undefined);
     const host0Drops = commandsOf(test, 'host0').at(-1) ?? '';
     assert.match(host0Drops, /-s 10\.9\.0\.12 -j DROP\n.*-s 10\.9\.0\.13 -j DROP\n.*-s 10\.9\.0\.14 -j DROP$/);
@@ -243,8 +261,14 @@ describe('partition nemesis', () => {
     await nemesis.setup(test);
     const started = await nemesis.invoke(test, nemesisOp('start-partition'));
     assert.equal(started.value, 'primaries: cut off {host0 #{host2}, host1 #{host2}, host2 #{host0 host1 host3 host4}, host3 #{host2}, host4 #{host2}}');
-    await assert.rejects(new PartitionNemesis({ random: seededRandom(1), shape: 'primaries' }).setup(testContext()), (error: NemesisError) => error.code === 'NEMESIS_UNSUPPORTED');
-    const noPrimary = await new PartitionNemesis({ random: seededRandom(1) }).invoke(testContext(recordingDatabase({ primaries: [] })), nemesisOp('start-partition', 'primaries'));
+    await assert.rejects(
+      new PartitionNemesis({ random: seededRandom(1), shape: 'primaries' }).setup(testContext()),
+      (error: NemesisError) => error.code === 'NEMESIS_UNSUPPORTED',
+    );
+    const noPrimary = await new PartitionNemesis({ random: seededRandom(1) }).invoke(
+      testContext(recordingDatabase({ primaries: [] })),
+      nemesisOp('start-partition', 'primaries'),
+    );
     assert.match(noPrimary.error ?? '', /NEMESIS_NO_PRIMARIES/);
   });
 });
@@ -308,7 +332,10 @@ describe('faults on some processes of a node (nemesis.processes)', () => {
     await nemesis.setup(test);
     const killed = await nemesis.invoke(test, nemesisOp('kill'));
     assert.deepEqual(new Set(killed.value as string[]), new Set(['host1', 'host2', 'host3', 'host4']), 'host0 runs no region');
-    assert.ok(db.calls.every((call) => call.endsWith(' region')), `calls: ${db.calls.join('; ')}`);
+    assert.ok(
+      db.calls.every((call) => call.endsWith(' region')),
+      `calls: ${db.calls.join('; ')}`,
+    );
     db.calls.length = 0;
     await nemesis.invoke(test, nemesisOp('start'));
     assert.deepEqual(new Set(db.calls), new Set(['start host1 region', 'start host2 region', 'start host3 region', 'start host4 region']));
@@ -325,7 +352,10 @@ describe('faults on some processes of a node (nemesis.processes)', () => {
 
   test('an explicit node that runs none of the processes is refused, naming the nodes that do', async () => {
     const nemesis = killNemesis({ random: seededRandom(1), processes: ['region'] });
-    await assert.rejects(nemesis.invoke(testContext(recordingDatabase({ processes: minisqlLayout })), nemesisOp('kill', ['host0'])), /host0 are not among the nodes this fault can hit \(host1, host2, host3, host4\)/);
+    await assert.rejects(
+      nemesis.invoke(testContext(recordingDatabase({ processes: minisqlLayout })), nemesisOp('kill', ['host0'])),
+      /host0 are not among the nodes this fault can hit \(host1, host2, host3, host4\)/,
+    );
   });
 
   test('a process no node runs, or an adapter that names no processes, is refused at setup', async () => {
@@ -398,7 +428,10 @@ describe('clock nemesis', () => {
       ['d', 'k3'],
     ]);
     assert.deepEqual(sharedClockGroups(bootIds, 'k9'), [['a', 'b']]);
-    assert.deepEqual(sharedClockGroups(bootIds, 'k2'), [['a', 'b'], [CONTROL_MACHINE, 'c']]);
+    assert.deepEqual(sharedClockGroups(bootIds, 'k2'), [
+      ['a', 'b'],
+      [CONTROL_MACHINE, 'c'],
+    ]);
     assert.deepEqual(sharedClockGroups(new Map([['a', 'k1']]), 'k2'), []);
   });
 

@@ -83,7 +83,10 @@ async function reachability(): Promise<Map<string, string>> {
   const links = new Map<string, string>();
   await Promise.all(
     nodes.map(async (from) => {
-      const seen = await probe(remotes.get(from) as Remote, nodes.filter((node) => node !== from));
+      const seen = await probe(
+        remotes.get(from) as Remote,
+        nodes.filter((node) => node !== from),
+      );
       for (const [to, { outcome }] of seen) links.set(`${from}->${to}`, outcome);
     }),
   );
@@ -142,7 +145,10 @@ let serverPids: number[] = [];
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'netns-hosts tests create network namespaces: run them as root');
   for (const tool of ['ip', 'tc', 'iptables']) {
-    assert.doesNotThrow(() => execFileSync('sh', ['-c', `command -v ${tool}`]), `${tool} is missing: install iproute2 and iptables (scripts/install-jepsen-deps.sh)`);
+    assert.doesNotThrow(
+      () => execFileSync('sh', ['-c', `command -v ${tool}`]),
+      `${tool} is missing: install iproute2 and iptables (scripts/install-jepsen-deps.sh)`,
+    );
   }
   await hosts.create();
   remotes = hosts.remotes();
@@ -282,7 +288,15 @@ describe('namespace hosts', () => {
       assert.deepEqual(started.value, ['host2']);
       assert.equal((await probe(remotes.get('host3')!, ['host2'])).get('host2')?.outcome, 'timeout');
       assert.equal((await probe(remotes.get('host3')!, ['host4'])).get('host4')?.outcome, 'ok');
-      assert.equal((await remotes.get('host2')!.exec(`${shellQuote(process.execPath)} -e "require('net').connect(${PORT}, '127.0.0.1').on('data', (d) => console.log(String(d)))"`)).stdout, 'host2\n', 'loopback is not lost');
+      assert.equal(
+        (
+          await remotes
+            .get('host2')!
+            .exec(`${shellQuote(process.execPath)} -e "require('net').connect(${PORT}, '127.0.0.1').on('data', (d) => console.log(String(d)))"`)
+        ).stdout,
+        'host2\n',
+        'loopback is not lost',
+      );
       await nemesis.invoke(test, nemesisOp('stop-loss'));
       assert.equal((await probe(remotes.get('host3')!, ['host2'])).get('host2')?.outcome, 'ok');
       assert.doesNotMatch((await remotes.get('host2')!.exec('iptables -w -S')).stdout, /MINISQL-JEPSEN/);

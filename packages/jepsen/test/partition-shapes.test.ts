@@ -63,7 +63,10 @@ describe('partition shapes', () => {
     const loners = new Set<string>();
     for (const seed of SEEDS) {
       const split = components(grudgeFor('one', nodes, seededRandom(seed)), nodes);
-      assert.deepEqual(split.map((component) => component.length), [1, 4]);
+      assert.deepEqual(
+        split.map((component) => component.length),
+        [1, 4],
+      );
       loners.add(split[0]?.[0] as string);
     }
     assert.equal(loners.size, 5, 'over 40 seeds every node is the loner at least once');
@@ -113,9 +116,15 @@ describe('partition shapes', () => {
       const split = components(grudgeFor('minority-third', nodes, seededRandom(count)), nodes);
       const minority = minorityThirdSize(count);
       if (minority === 0) {
-        assert.deepEqual(split.map((component) => component.length), [count]);
+        assert.deepEqual(
+          split.map((component) => component.length),
+          [count],
+        );
       } else {
-        assert.deepEqual(split.map((component) => component.length), [minority, count - minority]);
+        assert.deepEqual(
+          split.map((component) => component.length),
+          [minority, count - minority],
+        );
         assert.ok(minority * 3 < count);
       }
     }
@@ -166,7 +175,10 @@ describe('partition shapes', () => {
       assert.ok(singles.length >= 1 && singles.every((node) => primaries.includes(node)));
       const rest = split.filter((component) => component.length > 1);
       assert.equal(rest.length, 1);
-      assert.deepEqual(rest[0], nodes.filter((node) => !singles.includes(node)));
+      assert.deepEqual(
+        rest[0],
+        nodes.filter((node) => !singles.includes(node)),
+      );
       isolatedSets.add(singles.sort().join(','));
     }
     assert.deepEqual([...isolatedSets].sort(), ['n2', 'n2,n4', 'n4']);
@@ -174,13 +186,22 @@ describe('partition shapes', () => {
 
   test('primaries without any primary is NEMESIS_NO_PRIMARIES, and a primary that is not a node is refused', () => {
     const nodes = nodesOf(3);
-    assert.throws(() => grudgeFor('primaries', nodes, seededRandom(1), []), (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES');
-    assert.throws(() => grudgeFor('primaries', nodes, seededRandom(1), ['n9']), (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE');
+    assert.throws(
+      () => grudgeFor('primaries', nodes, seededRandom(1), []),
+      (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES',
+    );
+    assert.throws(
+      () => grudgeFor('primaries', nodes, seededRandom(1), ['n9']),
+      (error: NemesisError) => error.code === 'NEMESIS_BAD_VALUE',
+    );
   });
 
   test('one-way cuts exactly one direction of one primary-replica link, both directions over the seeds, and nothing else', () => {
     const nodes = nodesOf(5);
-    const links = [['n1', 'n2'], ['n3', 'n4']] as const;
+    const links = [
+      ['n1', 'n2'],
+      ['n3', 'n4'],
+    ] as const;
     const cuts = new Set<string>();
     for (const seed of SEEDS) {
       const grudge = grudgeFor('one-way', nodes, seededRandom(seed), [], links);
@@ -190,7 +211,10 @@ describe('partition shapes', () => {
       const [deaf, dropped] = dropping[0]!;
       assert.equal(dropped.size, 1);
       const unheard = [...dropped][0]!;
-      assert.ok(links.some(([p, r]) => (p === deaf && r === unheard) || (p === unheard && r === deaf)), `${deaf} drops ${unheard}: not a link`);
+      assert.ok(
+        links.some(([p, r]) => (p === deaf && r === unheard) || (p === unheard && r === deaf)),
+        `${deaf} drops ${unheard}: not a link`,
+      );
       assert.equal(grudge.get(unheard)?.size, 0, 'the other direction stays open');
       cuts.add(`${deaf}<-${unheard}`);
     }
@@ -198,8 +222,14 @@ describe('partition shapes', () => {
   });
 
   test('one-way with no link among the nodes is NEMESIS_NO_PRIMARIES', () => {
-    assert.throws(() => grudgeFor('one-way', nodesOf(3), seededRandom(1), [], []), (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES');
-    assert.throws(() => grudgeFor('one-way', nodesOf(3), seededRandom(1), [], [['n1', 'n9']]), (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES');
+    assert.throws(
+      () => grudgeFor('one-way', nodesOf(3), seededRandom(1), [], []),
+      (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES',
+    );
+    assert.throws(
+      () => grudgeFor('one-way', nodesOf(3), seededRandom(1), [], [['n1', 'n9']]),
+      (error: NemesisError) => error.code === 'NEMESIS_NO_PRIMARIES',
+    );
   });
 
   test('shape names are read as pyjepsen and Jepsen spell them; unknown names are refused by name', () => {

@@ -9,7 +9,11 @@ const completedClientOps = pairHistory(history).filter((p) => p.start.process !=
 
 /** Marker paths of a plot: the count each declares and the absolute moves (one per marker) it draws. */
 function markerPaths(svg: string): Array<{ declared: number; drawn: number; color: string; title: string }> {
-  return [...svg.matchAll(/<path class="markers" data-count="(\d+)" (?:fill|stroke)="[^"]*"[^>]*?(?:fill="([^"]+)"|stroke="([^"]+)")?[^>]* d="([^"]*)"><title>([^<]*)<\/title>/g)].map((m) => ({
+  return [
+    ...svg.matchAll(
+      /<path class="markers" data-count="(\d+)" (?:fill|stroke)="[^"]*"[^>]*?(?:fill="([^"]+)"|stroke="([^"]+)")?[^>]* d="([^"]*)"><title>([^<]*)<\/title>/g,
+    ),
+  ].map((m) => ({
     declared: Number(m[1]),
     drawn: (m[4] ?? '').split('M').length - 1,
     color: m[2] ?? m[3] ?? '',

@@ -48,7 +48,11 @@ export function generatedHistory(options: GeneratedHistoryOptions): Op[] {
       const roll = next();
       const type: OpType = roll < 0.03 ? 'info' : roll < 0.08 ? 'fail' : 'ok';
       const value = done.op.f === 'read' && type === 'ok' ? Math.floor(next() * 5) : done.op.value;
-      builder.add(type, done.op.process, done.op.f, value, done.atMs, { key: done.op.key, node: done.op.node, ...(type === 'ok' ? {} : { error: type === 'info' ? 'timed-out' : 'not-found' }) });
+      builder.add(type, done.op.process, done.op.f, value, done.atMs, {
+        key: done.op.key,
+        node: done.op.node,
+        ...(type === 'ok' ? {} : { error: type === 'info' ? 'timed-out' : 'not-found' }),
+      });
       if (type === 'info') processOf[done.thread] = (processOf[done.thread] as number) + options.threads;
     }
   };
@@ -59,7 +63,18 @@ export function generatedHistory(options: GeneratedHistoryOptions): Op[] {
       const f = partitioned ? 'stop-partition' : 'start-partition';
       builder.add('invoke', 'nemesis', f, null, timeMs);
       timeMs += 1;
-      builder.add('info', 'nemesis', f, partitioned ? 'fully connected' : [['n1', 'n2'], ['n3', 'n4', 'n5']], timeMs);
+      builder.add(
+        'info',
+        'nemesis',
+        f,
+        partitioned
+          ? 'fully connected'
+          : [
+              ['n1', 'n2'],
+              ['n3', 'n4', 'n5'],
+            ],
+        timeMs,
+      );
       partitioned = !partitioned;
       nextNemesisMs += (options.nemesisPeriodMs as number) / 2;
     }

@@ -33,7 +33,15 @@ let madeRunDir = false;
 const remotes: SshRemote[] = [];
 
 function remote(options: Partial<ConstructorParameters<typeof SshRemote>[0]> = {}): SshRemote {
-  const made = new SshRemote({ node: 'n1', hostname: '127.0.0.1', port, username: 'root', privateKeyPath: join(dir, 'client_key'), connectTimeoutMs: 5_000, ...options });
+  const made = new SshRemote({
+    node: 'n1',
+    hostname: '127.0.0.1',
+    port,
+    username: 'root',
+    privateKeyPath: join(dir, 'client_key'),
+    connectTimeoutMs: 5_000,
+    ...options,
+  });
   remotes.push(made);
   return made;
 }

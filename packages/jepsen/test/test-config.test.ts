@@ -11,11 +11,14 @@ describe('test configuration', () => {
   it("loads the seed's pyjepsen config.yaml unchanged", () => {
     const config = loadTestConfig(`${configDir}/pyjepsen-etcd.yaml`);
     assert.equal(config.remote, 'ssh');
-    assert.deepEqual(config.servers.map((server) => [server.name, server.hostname, server.port, server.username]), [
-      ['n1', '192.0.2.11', 22, 'root'],
-      ['n2', '192.0.2.12', 22, 'root'],
-      ['n3', '192.0.2.13', 22, 'root'],
-    ]);
+    assert.deepEqual(
+      config.servers.map((server) => [server.name, server.hostname, server.port, server.username]),
+      [
+        ['n1', '192.0.2.11', 22, 'root'],
+        ['n2', '192.0.2.12', 22, 'root'],
+        ['n3', '192.0.2.13', 22, 'root'],
+      ],
+    );
     assert.equal(config.servers[0]!.password, undefined, 'an empty password means none');
     assert.equal(config.database.type, 'etcd');
     assert.equal(config.database.initial_cluster, 'n1=http://192.0.2.11:2380,n2=http://192.0.2.12:2380,n3=http://192.0.2.13:2380');
@@ -46,7 +49,10 @@ describe('test configuration', () => {
 
   it('runs every partition shape with every cut action, and kills each named process with ops of its own', () => {
     const config = parseTestConfig(
-      { database: { type: 'minisql' }, nemesis: { mode: ['partition', 'kill:master', 'pause:etcd'], partition_method: ['one', 'one-way'], partition_action: ['drop', 'reject'] } },
+      {
+        database: { type: 'minisql' },
+        nemesis: { mode: ['partition', 'kill:master', 'pause:etcd'], partition_method: ['one', 'one-way'], partition_action: ['drop', 'reject'] },
+      },
       'test',
     );
     assert.deepEqual(config.nemesis.modes, ['partition', 'kill:master', 'pause:etcd']);

@@ -50,13 +50,16 @@ describe('TestStore', () => {
       await store.writeText('n1/etcd.log', 'started\n');
       await store.close();
       await store.linkLatest();
-      assert.deepEqual(await tree(root), [
-        'etcd register/',
-        'etcd register/20240229T235958.007/',
-        ...[...Object.values(STORE_FILES), 'n1/', 'n1/etcd.log'].map((name) => `etcd register/20240229T235958.007/${name}`),
-        'etcd register/latest -> 20240229T235958.007',
-        'latest -> etcd register/20240229T235958.007',
-      ].sort());
+      assert.deepEqual(
+        await tree(root),
+        [
+          'etcd register/',
+          'etcd register/20240229T235958.007/',
+          ...[...Object.values(STORE_FILES), 'n1/', 'n1/etcd.log'].map((name) => `etcd register/20240229T235958.007/${name}`),
+          'etcd register/latest -> 20240229T235958.007',
+          'latest -> etcd register/20240229T235958.007',
+        ].sort(),
+      );
       assert.equal(await readFile(store.path(STORE_FILES.log), 'utf8'), 'INFO Running test\n');
       assert.equal(await readFile(join(root, 'latest', STORE_FILES.timeline), 'utf8'), 'timeline.html\n', 'the link leads to the files');
     });
@@ -94,7 +97,10 @@ describe('TestStore', () => {
       const root = join(sandbox, 'store');
       const store = await TestStore.create(root, 'confined', new Date(0));
       const refused = async (attempt: () => unknown): Promise<void> => {
-        await assert.rejects(async () => attempt(), (error: unknown) => error instanceof StoreError && error.code === 'STORE_BAD_NAME');
+        await assert.rejects(
+          async () => attempt(),
+          (error: unknown) => error instanceof StoreError && error.code === 'STORE_BAD_NAME',
+        );
       };
       await refused(() => store.writeText('../escaped.txt', 'x'));
       await refused(() => store.writeText('../../escaped.txt', 'x'));

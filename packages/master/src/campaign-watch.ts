@@ -39,7 +39,10 @@ export type CampaignVerdict = { action: 'wait' } | { action: 'restart'; why: str
 export function campaignVerdict(observation: CampaignObservation): CampaignVerdict {
   if (!observation.ownKeyPresent) return { action: 'restart', why: 'its election key is gone (its lease expired)' };
   if (observation.oldest && observation.oldestSinceMs !== undefined && observation.nowMs - observation.oldestSinceMs >= observation.stallMs) {
-    return { action: 'restart', why: `its key has been the oldest for ${Math.round(observation.nowMs - observation.oldestSinceMs)} ms and the election never said so` };
+    return {
+      action: 'restart',
+      why: `its key has been the oldest for ${Math.round(observation.nowMs - observation.oldestSinceMs)} ms and the election never said so`,
+    };
   }
   return { action: 'wait' };
 }

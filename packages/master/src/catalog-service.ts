@@ -40,8 +40,6 @@ type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind
 /** Time a region may take for one schema change, in milliseconds. */
 export const REGION_CALL_TIMEOUT_MS = 10_000;
 
-
-
 export class CatalogService {
   constructor(
     private readonly store: MetadataStore,
@@ -67,7 +65,8 @@ export class CatalogService {
     if (refused) throw refused;
     if (USER_STATEMENT_KINDS.has(statement.kind)) {
       // SHOW GRANTS alone means the caller's own.
-      const asked = statement.kind === 'show_grants' && statement.user === null && principal.kind === 'user' ? { ...statement, user: principal.record.name } : statement;
+      const asked =
+        statement.kind === 'show_grants' && statement.user === null && principal.kind === 'user' ? { ...statement, user: principal.record.name } : statement;
       return this.users.execute(asked as UserStatement);
     }
     const result = await this.executeAnalyzed(statement, sql);
@@ -112,14 +111,29 @@ export class CatalogService {
     const plan = planSwitchover(view, statement.group, statement.target);
     const previous = view.groups.get(plan.group.id) as GroupRecord;
     const started = performance.now();
-    await this.handover(view.regions.get(plan.from)?.grpcAddress as string, { group_id: previous.id, epoch: previous.epoch, target: plan.to, hold_ms: HANDOVER_HOLD_MS });
+    await this.handover(view.regions.get(plan.from)?.grpcAddress as string, {
+      group_id: previous.id,
+      epoch: previous.epoch,
+      target: plan.to,
+      hold_ms: HANDOVER_HOLD_MS,
+    });
     if (!(await this.store.updateGroup(plan.group, groupRevisions.get(plan.group.id) as string))) {
       throw errors.invalidArgument(`switchover of ${plan.group.id}`, `the group changed while ${plan.from} held still; it keeps its primary (run it again)`);
     }
     const heldMs = Math.round(performance.now() - started);
     this.logger.info('switchover', { group: plan.group.id, epoch: plan.group.epoch, primary: plan.to, previousPrimary: plan.from, heldMs });
-    await this.store.recordEvent('switchover', { group: plan.group.id, epoch: plan.group.epoch, primary: plan.to, previousPrimary: plan.from, heldMs, atMs: Date.now() });
-    return doneResult('switchover', `group ${plan.group.id}: ${plan.to} is primary at epoch ${plan.group.epoch} (was ${plan.from}); statements held ${heldMs} ms`);
+    await this.store.recordEvent('switchover', {
+      group: plan.group.id,
+      epoch: plan.group.epoch,
+      primary: plan.to,
+      previousPrimary: plan.from,
+      heldMs,
+      atMs: Date.now(),
+    });
+    return doneResult(
+      'switchover',
+      `group ${plan.group.id}: ${plan.to} is primary at epoch ${plan.group.epoch} (was ${plan.from}); statements held ${heldMs} ms`,
+    );
   }
 
   /** Finishes what a previous master left half done. */
@@ -280,5 +294,3 @@ function allow(code: string): (error: unknown) => void {
     if (!(error instanceof MiniSqlError && error.code === code)) throw error;
   };
 }
-
-

@@ -6,7 +6,20 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign } from 'etcd3';
-import { errorFromGrpcStatus, etcdOptions, EtcdKeys, loadProtos, MiniSqlError, replicationStub, retryUntilStarted, serverCredentials, UserAdmin, UserDirectory, type HandoverRequest, type Logger } from '@minisql/common';
+import {
+  errorFromGrpcStatus,
+  etcdOptions,
+  EtcdKeys,
+  loadProtos,
+  MiniSqlError,
+  replicationStub,
+  retryUntilStarted,
+  serverCredentials,
+  UserAdmin,
+  UserDirectory,
+  type HandoverRequest,
+  type Logger,
+} from '@minisql/common';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -85,7 +98,15 @@ export class MasterServer implements MasterState {
     const keys = new EtcdKeys(options.etcdPrefix);
     // Users are known only where callers are proven: with TLS off everyone is let in.
     this.users = options.tls ? new UserDirectory(this.etcd, keys, logger.child('users')) : undefined;
-    this.catalog = new CatalogService(this.store, this.regions, options.replicationFactor, logger.child('catalog'), () => this.reload(), new UserAdmin(this.etcd, keys, logger.child('users')), (address, request) => this.handover(address, request));
+    this.catalog = new CatalogService(
+      this.store,
+      this.regions,
+      options.replicationFactor,
+      logger.child('catalog'),
+      () => this.reload(),
+      new UserAdmin(this.etcd, keys, logger.child('users')),
+      (address, request) => this.handover(address, request),
+    );
   }
 
   get address(): string {
@@ -101,11 +122,19 @@ export class MasterServer implements MasterState {
       this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.boundAddress = `${this.options.listenAddress.slice(0, this.options.listenAddress.lastIndexOf(':'))}:${port}`;
-    this.statusServer = await startStatusServer(this.options.statusAddress, { state: this, recentEvents: (limit) => this.store.recentEvents(limit) }, this.logger.child('status'), {
-      ...(this.options.tls ? { tls: this.options.tls } : {}),
-      ...(this.options.statusToken === undefined ? {} : { token: this.options.statusToken }),
+    this.statusServer = await startStatusServer(
+      this.options.statusAddress,
+      { state: this, recentEvents: (limit) => this.store.recentEvents(limit) },
+      this.logger.child('status'),
+      {
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
+        ...(this.options.statusToken === undefined ? {} : { token: this.options.statusToken }),
+      },
+    );
+    this.logger.info('master serving; campaigning for the lead', {
+      address: this.boundAddress,
+      status: `${this.options.tls ? 'https' : 'http'}://${this.options.statusAddress}/`,
     });
-    this.logger.info('master serving; campaigning for the lead', { address: this.boundAddress, status: `${this.options.tls ? 'https' : 'http'}://${this.options.statusAddress}/` });
     void this.campaignLoop();
     return this.boundAddress;
   }
@@ -267,7 +296,10 @@ export class MasterServer implements MasterState {
     const answers = await Promise.all(
       [...candidates].map(async (id) => {
         const address = view.regions.get(id)?.grpcAddress as string;
-        const tables = await this.regions.get(address).logPositions(LOG_POSITIONS_TIMEOUT_MS).catch(() => undefined);
+        const tables = await this.regions
+          .get(address)
+          .logPositions(LOG_POSITIONS_TIMEOUT_MS)
+          .catch(() => undefined);
         return [id, tables] as const;
       }),
     );
@@ -303,8 +335,19 @@ export class MasterServer implements MasterState {
           const before = view.groups.get(group.id);
           if (await this.store.updateGroup(group, groupRevisions.get(group.id) as string)) {
             const promoted = before !== undefined && before.primary !== group.primary;
-            this.logger.warn(promoted ? 'failover: promoted a replica' : 'removed dead replicas from a group', { group: group.id, epoch: group.epoch, primary: group.primary, inSync: group.inSync });
-            await this.store.recordEvent(promoted ? 'failover' : 'replicas_removed', { group: group.id, epoch: group.epoch, primary: group.primary, previousPrimary: before?.primary, atMs: Date.now() });
+            this.logger.warn(promoted ? 'failover: promoted a replica' : 'removed dead replicas from a group', {
+              group: group.id,
+              epoch: group.epoch,
+              primary: group.primary,
+              inSync: group.inSync,
+            });
+            await this.store.recordEvent(promoted ? 'failover' : 'replicas_removed', {
+              group: group.id,
+              epoch: group.epoch,
+              primary: group.primary,
+              previousPrimary: before?.primary,
+              atMs: Date.now(),
+            });
             this.reloadAgain = true;
           }
         }

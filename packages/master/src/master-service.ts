@@ -33,27 +33,30 @@ export function masterServiceHandlers(state: MasterState, catalog: CatalogServic
   };
   /** Every call logs in (a user, or a server of the cluster by its certificate) before it is answered. */
   const loggedIn = (call: CallWithMetadata) => principalOf(call, users);
-  const catalogStatement = (call: CallWithMetadata, sql: string) =>
-    async () => {
-      ensureLeading();
-      return { result: await catalog.execute(sql, await loggedIn(call)) };
-    };
+  const catalogStatement = (call: CallWithMetadata, sql: string) => async () => {
+    ensureLeading();
+    return { result: await catalog.execute(sql, await loggedIn(call)) };
+  };
   return {
     GetRoute(call, callback) {
-      answer(callback, async () => {
-        ensureLeading();
-        await loggedIn(call);
-        const routes = [];
-        // The watch may not have delivered a table created a moment ago: look again on a miss.
-        const missing = call.request.tables.some((table) => routeOf(state.view, table) instanceof MiniSqlError);
-        const view = missing ? await state.refreshView() : state.view;
-        for (const table of call.request.tables) {
-          const route = routeOf(view, table);
-          if (route instanceof MiniSqlError) return { routes, error: route.toProto() };
-          routes.push(route);
-        }
-        return { routes };
-      }, (error) => ({ routes: [], error: error.toProto() }));
+      answer(
+        callback,
+        async () => {
+          ensureLeading();
+          await loggedIn(call);
+          const routes = [];
+          // The watch may not have delivered a table created a moment ago: look again on a miss.
+          const missing = call.request.tables.some((table) => routeOf(state.view, table) instanceof MiniSqlError);
+          const view = missing ? await state.refreshView() : state.view;
+          for (const table of call.request.tables) {
+            const route = routeOf(view, table);
+            if (route instanceof MiniSqlError) return { routes, error: route.toProto() };
+            routes.push(route);
+          }
+          return { routes };
+        },
+        (error) => ({ routes: [], error: error.toProto() }),
+      );
     },
     CreateTable(call, callback) {
       answer(callback, catalogStatement(call, call.request.sql), (error) => ({ error: error.toProto() }));
@@ -66,18 +69,26 @@ export function masterServiceHandlers(state: MasterState, catalog: CatalogServic
       answer(callback, catalogStatement(call, call.request.sql), (error) => ({ error: error.toProto() }));
     },
     ListTables(call, callback) {
-      answer(callback, async () => {
-        ensureLeading();
-        await loggedIn(call);
-        return { tables: tableInfos(state.view) };
-      }, (error) => ({ tables: [], error: error.toProto() }));
+      answer(
+        callback,
+        async () => {
+          ensureLeading();
+          await loggedIn(call);
+          return { tables: tableInfos(state.view) };
+        },
+        (error) => ({ tables: [], error: error.toProto() }),
+      );
     },
     GetClusterStatus(call, callback) {
-      answer(callback, async () => {
-        ensureLeading();
-        await loggedIn(call);
-        return clusterStatus(state.view, state.masterId);
-      }, (error) => ({ error: error.toProto() }));
+      answer(
+        callback,
+        async () => {
+          ensureLeading();
+          await loggedIn(call);
+          return clusterStatus(state.view, state.masterId);
+        },
+        (error) => ({ error: error.toProto() }),
+      );
     },
   };
 }

@@ -89,7 +89,14 @@ export class MetadataStore {
   /** One small range: etcd's revision, the newest key's mod revision and the key count. */
   private async probe(): Promise<PrefixProbe> {
     const prefix = Buffer.from(this.keys.prefix);
-    const response = await this.etcd.kv.range({ key: prefix, range_end: prefixEnd(prefix), limit: 1, sort_order: 'Descend', sort_target: 'Mod', keys_only: true });
+    const response = await this.etcd.kv.range({
+      key: prefix,
+      range_end: prefixEnd(prefix),
+      limit: 1,
+      sort_order: 'Descend',
+      sort_target: 'Mod',
+      keys_only: true,
+    });
     return {
       headerRevision: Number(response.header.revision),
       newestModRevision: Number(response.kvs[0]?.mod_revision ?? 0),
@@ -101,8 +108,15 @@ export class MetadataStore {
   private async startCache(): Promise<ViewCache> {
     const cache = new ViewCache(this.keys, (key, error) => this.logger.error('skipping an unreadable etcd record', { key, error: error.message }));
     const { kvs, revision } = await this.rangeAll();
-    cache.reset(kvs.map((kv) => changeOf(kv)), revision);
-    const watcher = await this.etcd.watch().prefix(this.keys.prefix).startRevision(String(revision + 1)).create();
+    cache.reset(
+      kvs.map((kv) => changeOf(kv)),
+      revision,
+    );
+    const watcher = await this.etcd
+      .watch()
+      .prefix(this.keys.prefix)
+      .startRevision(String(revision + 1))
+      .create();
     watcher.on('data', (response) => {
       for (const event of response.events) cache.apply(changeOf(event.kv, event.type === 'Delete'));
       this.changed();
@@ -149,7 +163,10 @@ export class MetadataStore {
         if (remainingMs <= 0) {
           this.logger.warn('the etcd watch fell behind; reading the view again', { revision: cache.revision, etcdRevision: probe.headerRevision });
           const { kvs, revision } = await this.rangeAll();
-          cache.reset(kvs.map((kv) => changeOf(kv)), revision);
+          cache.reset(
+            kvs.map((kv) => changeOf(kv)),
+            revision,
+          );
           return cache;
         }
         await new Promise<void>((resolve) => {
@@ -211,7 +228,10 @@ export class MetadataStore {
   /** Replaces a group record if it still has `revision`. */
   async updateGroup(group: GroupRecord, revision: string): Promise<boolean> {
     const key = this.keys.group(group.id);
-    const result = await this.fenced().and(key, 'Mod', '==', Number(revision)).then(this.etcd.put(key).value(JSON.stringify(group))).commit();
+    const result = await this.fenced()
+      .and(key, 'Mod', '==', Number(revision))
+      .then(this.etcd.put(key).value(JSON.stringify(group)))
+      .commit();
     return result.succeeded;
   }
 
@@ -246,7 +266,8 @@ export class MetadataStore {
     const key = this.keys.event(this.eventSequence);
     try {
       await this.etcd.put(key).value(JSON.stringify({ kind, atMs: Date.now(), ...detail }));
-      if (this.eventSequence > EVENTS_KEPT) await this.etcd.delete().inRange({ start: this.keys.events, end: this.keys.event(this.eventSequence - EVENTS_KEPT) });
+      if (this.eventSequence > EVENTS_KEPT)
+        await this.etcd.delete().inRange({ start: this.keys.events, end: this.keys.event(this.eventSequence - EVENTS_KEPT) });
     } catch (error) {
       this.logger.warn('could not record an event', { kind, error: (error as Error).message });
     }

@@ -86,7 +86,10 @@ export function clusterStatus(view: ClusterView, masterId: string): ClusterStatu
         primary: group.primary,
         in_sync: group.inSync,
         catching_up: group.catchingUp,
-        tables: [...view.tables.values()].filter((t) => t.group === group.id && t.state === 'ready').map((t) => t.name).sort(),
+        tables: [...view.tables.values()]
+          .filter((t) => t.group === group.id && t.state === 'ready')
+          .map((t) => t.name)
+          .sort(),
       })),
     tables: tableInfos(view),
   };

@@ -16,8 +16,12 @@ export interface StatusSources {
   recentEvents(limit: number): Promise<Array<Record<string, unknown>>>;
 }
 
+/** A cell's text: values as they print (a Long by its own toString), nothing for none. */
 const escape = (text: unknown): string =>
-  String(text ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+  (text === null || text === undefined ? '' : (text as { toString(): string }).toString()).replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string,
+  );
 
 function table(headers: string[], rows: unknown[][]): string {
   const head = headers.map((h) => `<th>${escape(h)}</th>`).join('');
@@ -39,8 +43,14 @@ export async function statusHtml(sources: StatusSources): Promise<string> {
 <p>Master <b>${escape(state.masterId)}</b> ${state.leading ? 'leads' : `is on standby: ${escape(state.standbyReason)}`}. This page refreshes every ${STATUS_REFRESH_SECONDS} s.</p>
 <h2>Regions</h2>${table(['region', 'address', 'alive', 'group', 'incarnation'], status.regions?.map((r) => [r.region_id, r.grpc_address, r.alive ? 'yes' : 'NO', r.group_id || '(spare)', r.incarnation]) ?? [])}
 <h2>Replica groups</h2>${table(['group', 'epoch', 'primary', 'in sync', 'copying (catching up)', 'tables'], status.groups?.map((g) => [g.group_id, g.epoch, g.primary, (g.in_sync ?? []).join(', '), (g.catching_up ?? []).join(', '), (g.tables ?? []).join(', ')]) ?? [])}
-<h2>Failovers</h2>${table(['time', 'group', 'new epoch', 'from', 'to'], failovers.map((e) => [time(e.atMs), e.group, e.epoch, e.previousPrimary, e.primary]))}
-<h2>Recent events</h2>${table(['time', 'event', 'detail'], events.map(({ kind, atMs, ...detail }) => [time(atMs), kind, JSON.stringify(detail)]))}
+<h2>Failovers</h2>${table(
+    ['time', 'group', 'new epoch', 'from', 'to'],
+    failovers.map((e) => [time(e.atMs), e.group, e.epoch, e.previousPrimary, e.primary]),
+  )}
+<h2>Recent events</h2>${table(
+    ['time', 'event', 'detail'],
+    events.map(({ kind, atMs, ...detail }) => [time(atMs), kind, JSON.stringify(detail)]),
+  )}
 </body></html>`;
 }
 
@@ -60,7 +70,7 @@ export async function statusMetrics(sources: StatusSources): Promise<string> {
     `minisql_tables ${status.tables?.length ?? 0}`,
     '# HELP minisql_group_epoch Epoch of each replica group.',
     '# TYPE minisql_group_epoch gauge',
-    ...(status.groups ?? []).map((g) => `minisql_group_epoch{group="${g.group_id}"} ${g.epoch}`),
+    ...(status.groups ?? []).map((g) => `minisql_group_epoch{group="${g.group_id}"} ${Number(g.epoch)}`),
     '# HELP minisql_group_in_sync_replicas In-sync replicas of each group (primary not counted).',
     '# TYPE minisql_group_in_sync_replicas gauge',
     ...(status.groups ?? []).map((g) => `minisql_group_in_sync_replicas{group="${g.group_id}"} ${g.in_sync?.length ?? 0}`),
@@ -81,12 +91,20 @@ export async function startStatusServer(address: string, sources: StatusSources,
   return startHttpEndpoint(
     address,
     async (path) =>
-      path === '/metrics' ? text(await statusMetrics(sources))
-      : path === '/' ? { status: 200, type: 'text/html; charset=utf-8', body: await statusHtml(sources) }
-      // A load balancer's checks: the process is alive; this master leads (the one to send clients to).
-      : path === '/health' ? { status: 200, type: 'text/plain', body: `ok: ${sources.state.leading ? 'leading' : 'standby'}\n` }
-      : path === '/leader' ? { status: sources.state.leading ? 200 : 503, type: 'text/plain', body: sources.state.leading ? 'leading\n' : `standby: ${sources.state.standbyReason}\n` }
-      : { status: 404, type: 'text/plain', body: 'not found: try /, /metrics, /health or /leader\n' },
+      path === '/metrics'
+        ? text(await statusMetrics(sources))
+        : path === '/'
+          ? { status: 200, type: 'text/html; charset=utf-8', body: await statusHtml(sources) }
+          : // A load balancer's checks: the process is alive; this master leads (the one to send clients to).
+            path === '/health'
+            ? { status: 200, type: 'text/plain', body: `ok: ${sources.state.leading ? 'leading' : 'standby'}\n` }
+            : path === '/leader'
+              ? {
+                  status: sources.state.leading ? 200 : 503,
+                  type: 'text/plain',
+                  body: sources.state.leading ? 'leading\n' : `standby: ${sources.state.standbyReason}\n`,
+                }
+              : { status: 404, type: 'text/plain', body: 'not found: try /, /metrics, /health or /leader\n' },
     security,
     logger,
     'status page',

@@ -30,7 +30,8 @@ export function planSwitchover(view: ClusterView, groupId: string, target: strin
     const known = [...view.groups.keys()].sort(compareGroupIds).join(', ') || 'none yet';
     throw errors.invalidArgument(`group \`${groupId}\``, `it does not exist (groups: ${known})`);
   }
-  if (!view.regions.has(group.primary)) throw errors.invalidArgument(`group \`${groupId}\``, `its primary ${group.primary} is not running: a failover is under way`);
+  if (!view.regions.has(group.primary))
+    throw errors.invalidArgument(`group \`${groupId}\``, `its primary ${group.primary} is not running: a failover is under way`);
   const live = group.inSync.filter((region) => view.regions.has(region));
   if (target !== null && !live.includes(target)) {
     throw errors.invalidArgument(`switchover target \`${target}\``, `it is not a live in-sync replica of ${groupId} (in sync: ${live.join(', ') || 'none'})`);
@@ -41,6 +42,12 @@ export function planSwitchover(view: ClusterView, groupId: string, target: strin
     from: group.primary,
     to,
     // The incarnation names the process that may serve as primary: the target's, now.
-    group: { ...group, epoch: group.epoch + 1, primary: to, primaryIncarnation: view.regions.get(to)?.incarnation as string, inSync: [...group.inSync.filter((region) => region !== to), group.primary] },
+    group: {
+      ...group,
+      epoch: group.epoch + 1,
+      primary: to,
+      primaryIncarnation: view.regions.get(to)?.incarnation,
+      inSync: [...group.inSync.filter((region) => region !== to), group.primary],
+    },
   };
 }

@@ -116,7 +116,8 @@ export class ViewCache {
     try {
       if (key.startsWith(k.regions)) this.entries.set(key, { kind: 'region', record: parseRegionRecord(key, value) });
       else if (key.startsWith(k.groups)) this.entries.set(key, { kind: 'group', record: parseGroupRecord(key, value), modRevision });
-      else if (key.startsWith(k.tables)) this.entries.set(key, { kind: 'table', name: key.slice(k.tables.length), record: parseTableRecord(key, value), modRevision });
+      else if (key.startsWith(k.tables))
+        this.entries.set(key, { kind: 'table', name: key.slice(k.tables.length), record: parseTableRecord(key, value), modRevision });
       else if (key.startsWith(k.events)) this.eventSequence = Math.max(this.eventSequence, Number(key.slice(k.events.length)) || 0);
     } catch (error) {
       // One unreadable record must not hide the rest of the cluster.

@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupRecord, RegionRecord, TableRecord } from '@minisql/common';
-import { chooseGroupForTable, groupsChoosingPrimary, nextGroupId, planGroupRepairs, planNewGroups, promotionOrder, spareRegions } from '../src/cluster-planner.js';
+import {
+  chooseGroupForTable,
+  groupsChoosingPrimary,
+  nextGroupId,
+  planGroupRepairs,
+  planNewGroups,
+  promotionOrder,
+  spareRegions,
+} from '../src/cluster-planner.js';
 import type { ClusterView } from '../src/cluster-view.js';
 
 function region(id: string): RegionRecord {
@@ -16,7 +24,14 @@ function view(regions: string[], groups: GroupRecord[] = [], tables: Array<[stri
   };
 }
 
-const group = (id: string, primary: string, ...inSync: string[]): GroupRecord => ({ id, epoch: 1, primary, primaryIncarnation: `inc-${primary}`, inSync, catchingUp: [] });
+const group = (id: string, primary: string, ...inSync: string[]): GroupRecord => ({
+  id,
+  epoch: 1,
+  primary,
+  primaryIncarnation: `inc-${primary}`,
+  inSync,
+  catchingUp: [],
+});
 
 describe('planNewGroups', () => {
   it('waits until enough spares exist to fill a group', () => {
@@ -54,7 +69,10 @@ describe('chooseGroupForTable', () => {
     const regions = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
     const empty = chooseGroupForTable(view(regions, groups), 2);
     assert.equal('group' in empty ? empty.group.id : '', 'g1');
-    const loaded = view(regions, groups, [['a', 'g1'], ['b', 'g2']]);
+    const loaded = view(regions, groups, [
+      ['a', 'g1'],
+      ['b', 'g2'],
+    ]);
     const choice = chooseGroupForTable(loaded, 2);
     assert.equal('group' in choice ? choice.group.id : '', 'g10');
   });
@@ -112,21 +130,45 @@ describe('planGroupRepairs', () => {
 
   it('promotes the most advanced live in-sync replica: the one holding the most entries, unacknowledged ones included', () => {
     const positions = new Map([
-      ['r2', new Map([['a', 10], ['b', 4]])],
-      ['r3', new Map([['a', 11], ['b', 4]])],
+      [
+        'r2',
+        new Map([
+          ['a', 10],
+          ['b', 4],
+        ]),
+      ],
+      [
+        'r3',
+        new Map([
+          ['a', 11],
+          ['b', 4],
+        ]),
+      ],
     ]);
     const [next] = planGroupRepairs(view(['r2', 'r3'], [group('g1', 'r1', 'r2', 'r3')]), new Set(), positions);
     assert.deepEqual([next?.primary, next?.inSync, next?.epoch], ['r3', ['r2'], 2]);
   });
 
   it('among equals keeps the group order, and puts a replica that did not say where it stands last', () => {
-    assert.deepEqual(promotionOrder(['r2', 'r3', 'r4'], new Map([['r3', new Map([['a', 5]])], ['r4', new Map([['a', 5]])]])), ['r3', 'r4', 'r2']);
+    assert.deepEqual(
+      promotionOrder(
+        ['r2', 'r3', 'r4'],
+        new Map([
+          ['r3', new Map([['a', 5]])],
+          ['r4', new Map([['a', 5]])],
+        ]),
+      ),
+      ['r3', 'r4', 'r2'],
+    );
     assert.deepEqual(promotionOrder(['r2', 'r3'], new Map()), ['r2', 'r3']);
   });
 
   it('asks for positions only in groups that must choose among several in-sync replicas', () => {
     const groups = [group('g1', 'r1', 'r2', 'r3'), group('g2', 'r4', 'r5'), group('g3', 'r6', 'r7', 'r8'), group('g4', 'r9', 'r10', 'r11')];
     const live = ['r2', 'r3', 'r5', 'r6', 'r7', 'r8', 'r10', 'r11'];
-    assert.deepEqual(groupsChoosingPrimary(view(live, groups), new Set(['r9'])).map((g) => g.id), ['g1']);
+    assert.deepEqual(
+      groupsChoosingPrimary(view(live, groups), new Set(['r9'])).map((g) => g.id),
+      ['g1'],
+    );
   });
 });

@@ -22,7 +22,10 @@ describe('planSwitchover', () => {
   });
 
   it('without a target picks the most advanced live in-sync replica', () => {
-    const positions = new Map([['r2', new Map([['t', 7]])], ['r3', new Map([['t', 9]])]]);
+    const positions = new Map([
+      ['r2', new Map([['t', 7]])],
+      ['r3', new Map([['t', 9]])],
+    ]);
     assert.equal(planSwitchover(view(['r1', 'r2', 'r3'], g1), 'g1', null, positions).to, 'r3');
     assert.equal(planSwitchover(view(['r1', 'r3'], g1), 'g1', null).to, 'r3', 'r2 is not running');
   });

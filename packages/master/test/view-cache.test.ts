@@ -5,7 +5,14 @@ import { ViewCache, type KeyChange } from '../src/view-cache.js';
 
 const keys = new EtcdKeys('/m/');
 const table = (name: string, group = 'g1') =>
-  JSON.stringify({ name, definition: { name, columns: [], primaryKey: 'id' }, createSql: `create table ${name} (id int primary key)`, group, state: 'ready', indexes: [] });
+  JSON.stringify({
+    name,
+    definition: { name, columns: [], primaryKey: 'id' },
+    createSql: `create table ${name} (id int primary key)`,
+    group,
+    state: 'ready',
+    indexes: [],
+  });
 const group = (id: string, epoch: number) => JSON.stringify({ id, epoch, primary: 'r1', inSync: ['r2'], catchingUp: [] });
 const put = (key: string, value: string, modRevision: number): KeyChange => ({ key, value, modRevision });
 const del = (key: string, modRevision: number): KeyChange => ({ key, value: undefined, modRevision });
@@ -30,7 +37,7 @@ describe('the view kept by the watch', () => {
     assert.equal(cache.revision, 13);
   });
 
-  it("applies every change of one transaction (they share a revision), and skips what the full read already held", () => {
+  it('applies every change of one transaction (they share a revision), and skips what the full read already held', () => {
     const cache = loaded();
     cache.apply(put(keys.group('g2'), group('g2', 1), 11));
     cache.apply(put(keys.group('g3'), group('g3', 1), 11));

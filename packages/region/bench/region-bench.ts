@@ -96,7 +96,8 @@ interface BenchOptions {
 function positiveInt(name: string, text: string | undefined, fallback: number, allowZero = false): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${text}`);
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1))
+    throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${text}`);
   return value;
 }
 
@@ -124,7 +125,8 @@ function parseOptions(): BenchOptions {
     initialWarmupMs: positiveInt('initial-warmup-ms', values['initial-warmup-ms'], DEFAULTS.initialWarmupMs, true),
     maxOps: positiveInt('max-ops', values['max-ops'], DEFAULTS.maxOps),
     rows: positiveInt('rows', values.rows, DEFAULTS.rows),
-    concurrency: values.concurrency === undefined ? [...DEFAULTS.concurrency] : values.concurrency.split(',').map((c) => positiveInt('concurrency', c.trim(), 1)),
+    concurrency:
+      values.concurrency === undefined ? [...DEFAULTS.concurrency] : values.concurrency.split(',').map((c) => positiveInt('concurrency', c.trim(), 1)),
   };
   if (values.json !== undefined) options.json = values.json;
   return options;
@@ -167,7 +169,8 @@ const log = (line: string): void => {
   process.stderr.write(`bench: ${line}\n`);
 };
 
-const cellKey = (operation: Operation, target: Target, concurrency: number): string => `${operation} ${target === 'minisql gRPC' ? 'gRPC' : target} c=${concurrency}`;
+const cellKey = (operation: Operation, target: Target, concurrency: number): string =>
+  `${operation} ${target === 'minisql gRPC' ? 'gRPC' : target} c=${concurrency}`;
 
 // ---- resources, cleaned up exactly once (finally, SIGINT, SIGTERM) ----
 
@@ -292,7 +295,7 @@ async function measureCell(
     regionCpuMicrosPerOp: loop.ops > 0 ? (region.cpuSeconds * 1e6) / loop.ops : Number.NaN,
     benchCpuMicrosPerOp: loop.ops > 0 ? (bench.cpuSeconds * 1e6) / loop.ops : Number.NaN,
   };
-  if (loop.firstError !== undefined) cell.firstError = loop.firstError instanceof Error ? loop.firstError.message : String(loop.firstError);
+  if (loop.firstError !== undefined) cell.firstError = loop.firstError instanceof Error ? loop.firstError.message : JSON.stringify(loop.firstError);
   log(
     `  -> ${fmtInt(cell.opsPerSecond)} ops/s, p50 ${fmtMs(cell.latency.p50Ms)} ms, p99 ${fmtMs(cell.latency.p99Ms)} ms, ` +
       `region CPU ${fmtPct(region.cpuPercent)} %, bench CPU ${fmtPct(bench.cpuPercent)} %, other CPU ${fmtPct(cell.otherCpuPercent)} %` +
@@ -391,7 +394,9 @@ function ratiosSection(cells: CellResult[], ratios: Ratio[], concurrencies: numb
     '|---|---|---:|---:|---:|',
   ];
   for (const ratio of ratios) {
-    lines.push(`| ${ratio.name} | ${ratio.numerator} / ${ratio.denominator} | ${fmtRatio(ratio.opsPerSecondRatio)} | ${fmtRatio(ratio.p50Ratio)} | ${fmtRatio(ratio.p99Ratio)} |`);
+    lines.push(
+      `| ${ratio.name} | ${ratio.numerator} / ${ratio.denominator} | ${fmtRatio(ratio.opsPerSecondRatio)} | ${fmtRatio(ratio.p50Ratio)} | ${fmtRatio(ratio.p99Ratio)} |`,
+    );
   }
   const byKey = new Map(cells.map((cell) => [cellKey(cell.operation, cell.target, cell.concurrency), cell]));
   const lowest = Math.min(...concurrencies);
@@ -402,7 +407,9 @@ function ratiosSection(cells: CellResult[], ratios: Ratio[], concurrencies: numb
       const cell = byKey.get(cellKey(operation, 'minisql gRPC', lowest));
       if (!cell) continue;
       const added = cell.latency.p50Ms - ping.latency.p50Ms;
-      lines.push(`- ${operation}: ${added < 0 ? '-' : '+'}${fmtMs(Math.abs(added))} ms (${fmtMs(cell.latency.p50Ms)} vs ${fmtMs(ping.latency.p50Ms)}; within noise when small)`);
+      lines.push(
+        `- ${operation}: ${added < 0 ? '-' : '+'}${fmtMs(Math.abs(added))} ms (${fmtMs(cell.latency.p50Ms)} vs ${fmtMs(ping.latency.p50Ms)}; within noise when small)`,
+      );
     }
   }
   lines.push(
@@ -526,7 +533,9 @@ async function main(): Promise<void> {
   // measured close together in time.
   for (const concurrency of options.concurrency) {
     for (const operation of ['no-op', 'point select', 'insert'] as const) {
-      cells.push(await measureCell(operation, 'minisql gRPC', concurrency, options, region.pid, clock.ticks, (loop) => runClosedLoop(grpcOps[operation], loop)));
+      cells.push(
+        await measureCell(operation, 'minisql gRPC', concurrency, options, region.pid, clock.ticks, (loop) => runClosedLoop(grpcOps[operation], loop)),
+      );
     }
   }
   for (const operation of ['point select', 'insert'] as const) {

@@ -6,7 +6,19 @@
  * - replica: reads only when the client asked for replica reads (marked stale);
  * - anyone: catalog statements, which the master sends to every member.
  */
-import { checkMasterCaller, errors, paramFromProto, statementRefusal, type Caller, type Principal, type ExecuteRequest__Output, type ExecuteResponse, type MiniSqlError, type StatementKind, type CancelSignal } from '@minisql/common';
+import {
+  checkMasterCaller,
+  errors,
+  paramFromProto,
+  statementRefusal,
+  type Caller,
+  type Principal,
+  type ExecuteRequest__Output,
+  type ExecuteResponse,
+  type MiniSqlError,
+  type StatementKind,
+  type CancelSignal,
+} from '@minisql/common';
 import { decide, type FencedAction, type FencingView } from './fencing.js';
 import { PRIMARY_VALIDITY_MS_MAX } from './lease-clock.js';
 import type { GroupMembership } from './group-membership.js';
@@ -115,7 +127,13 @@ export class ClusterExecutor {
   }
 
   /** Answers one request by this region's role; throws a MiniSqlError to refuse it. */
-  async execute(request: ExecuteRequest__Output, micros: () => number, caller: Caller = 'plaintext', principal: Principal = { kind: 'open' }, signal?: CancelSignal): Promise<ExecuteResponse> {
+  async execute(
+    request: ExecuteRequest__Output,
+    micros: () => number,
+    caller: Caller = 'plaintext',
+    principal: Principal = { kind: 'open' },
+    signal?: CancelSignal,
+  ): Promise<ExecuteResponse> {
     if (!this.metrics) return this.executeShaped(request, micros, caller, principal, () => undefined, signal);
     const started = performance.now();
     let kind = 'unparsed';
@@ -130,7 +148,14 @@ export class ClusterExecutor {
     }
   }
 
-  private async executeShaped(request: ExecuteRequest__Output, micros: () => number, caller: Caller, principal: Principal, saw: (kind: StatementKind) => void, signal?: CancelSignal): Promise<ExecuteResponse> {
+  private async executeShaped(
+    request: ExecuteRequest__Output,
+    micros: () => number,
+    caller: Caller,
+    principal: Principal,
+    saw: (kind: StatementKind) => void,
+    signal?: CancelSignal,
+  ): Promise<ExecuteResponse> {
     // The statement's shape (literals lifted into parameters): one analysis per shape.
     const { sql, params, analysis: statement } = this.engine.shape(request.sql, request.params.map(paramFromProto));
     saw(statement.kind);

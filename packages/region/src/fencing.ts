@@ -96,6 +96,9 @@ function unconfirmedRefusal(view: FencingView): FencingDecision | undefined {
   const { role } = view;
   if (role.kind !== 'primary' || view.unconfirmedEntries === 0) return undefined;
   return refuse(
-    errors.notPrimary(view.regionId, `${view.unconfirmedEntries} write(s) it holds are not yet replicated to the in-sync replicas of ${role.group.id}; it ships them again`),
+    errors.notPrimary(
+      view.regionId,
+      `${view.unconfirmedEntries} write(s) it holds are not yet replicated to the in-sync replicas of ${role.group.id}; it ships them again`,
+    ),
   );
 }

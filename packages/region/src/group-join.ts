@@ -54,7 +54,10 @@ export class JoinCoordinator {
   async snapshot(groupId: string, epoch: number, replica: string): Promise<SnapshotResponse> {
     this.catchingUpGroup(groupId, epoch, replica);
     const tables = await this.snapshots.snapshotAll(replica);
-    const login = this.logins.issue(replica, tables.map((t) => t.file));
+    const login = this.logins.issue(
+      replica,
+      tables.map((t) => t.file),
+    );
     this.logger.info('snapshots made for a catching-up replica', { replica, tables: tables.map((t) => `${t.table}@${t.position}`) });
     return { tables, ftp_user: login.user, ftp_password: login.password };
   }
@@ -71,7 +74,12 @@ export class JoinCoordinator {
       if (!(await this.membership.admitToInSync(group.id, group.epoch, request.replica_id))) {
         throw errors.notPrimary(this.membership.regionId, `group ${group.id} changed while ${request.replica_id} was joining`);
       }
-      this.logger.info('replica joined the in-sync set', { group: group.id, replica: request.replica_id, entriesSent: before + paused, entriesSentPaused: paused });
+      this.logger.info('replica joined the in-sync set', {
+        group: group.id,
+        replica: request.replica_id,
+        entriesSent: before + paused,
+        entriesSentPaused: paused,
+      });
     });
     this.snapshots.remove(request.files);
     this.logins.revokeFor(request.replica_id);
@@ -86,7 +94,8 @@ export class JoinCoordinator {
     for (const table of this.catalog.list()) {
       const since = positions.get(table.name.toLowerCase()) ?? 0;
       const records = table.logSince(since);
-      if (records === undefined) throw errors.unavailable(replica, `it is too far behind on table \`${table.name}\` (at ${since}); it must copy the table again`);
+      if (records === undefined)
+        throw errors.unavailable(replica, `it is too far behind on table \`${table.name}\` (at ${since}); it must copy the table again`);
       for (const record of records) missing.push({ table: table.name, record });
     }
     await this.replicator.sendTo(replica, group, missing);
@@ -148,7 +157,9 @@ export class CatchUp {
     if (!address || !ftp) throw errors.unavailable(primary, 'the primary is not registered');
     const stub: ReplicationServiceClient = replicationStub(address, this.tls);
     try {
-      const response = await call<SnapshotResponse>((done) => stub.Snapshot({ group_id: groupId, epoch, replica_id: this.membership.regionId }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done));
+      const response = await call<SnapshotResponse>((done) =>
+        stub.Snapshot({ group_id: groupId, epoch, replica_id: this.membership.regionId }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done),
+      );
       const tables = (response.tables ?? []) as TableSnapshot__Output[];
       const login = { user: response.ftp_user ?? '', password: response.ftp_password ?? '' };
       const started = Date.now();
@@ -156,14 +167,27 @@ export class CatchUp {
       for (const snapshot of tables) {
         const destination = join(this.incomingDir, snapshot.file);
         let loggedTenths = 0;
-        await fetchSnapshot(ftp, login, this.tls, { ...snapshot, position: Number(snapshot.position), bytes: Number(snapshot.bytes) }, destination, this.logger, (progress) => {
-          // A line every tenth of a large table, so a long copy shows it is moving.
-          const tenths = progress.totalBytes > 0 ? Math.floor((progress.bytes / progress.totalBytes) * 10) : 0;
-          if (tenths > loggedTenths && progress.totalBytes >= COPY_PROGRESS_BYTES_MIN) {
-            loggedTenths = tenths;
-            this.logger.info('copying', { table: progress.table, megabytes: Math.round(progress.bytes / 1e6), ofMegabytes: Math.round(progress.totalBytes / 1e6), percent: tenths * 10 });
-          }
-        });
+        await fetchSnapshot(
+          ftp,
+          login,
+          this.tls,
+          { ...snapshot, position: Number(snapshot.position), bytes: Number(snapshot.bytes) },
+          destination,
+          this.logger,
+          (progress) => {
+            // A line every tenth of a large table, so a long copy shows it is moving.
+            const tenths = progress.totalBytes > 0 ? Math.floor((progress.bytes / progress.totalBytes) * 10) : 0;
+            if (tenths > loggedTenths && progress.totalBytes >= COPY_PROGRESS_BYTES_MIN) {
+              loggedTenths = tenths;
+              this.logger.info('copying', {
+                table: progress.table,
+                megabytes: Math.round(progress.bytes / 1e6),
+                ofMegabytes: Math.round(progress.totalBytes / 1e6),
+                percent: tenths * 10,
+              });
+            }
+          },
+        );
         this.queries.detach(snapshot.table);
         this.catalog.install(snapshot.table, destination);
         bytes += Number(snapshot.bytes);
@@ -177,9 +201,20 @@ export class CatchUp {
         }
       }
       const seconds = (Date.now() - started) / 1000;
-      this.logger.info('copied the group\'s tables over FTP', { tables: tables.length, bytes, seconds, megabytesPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0 });
+      this.logger.info("copied the group's tables over FTP", {
+        tables: tables.length,
+        bytes,
+        seconds,
+        megabytesPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0,
+      });
       const positions = this.catalog.list().map((table) => ({ table: table.name, position: table.position }));
-      await call((done) => stub.Join({ group_id: groupId, epoch, replica_id: this.membership.regionId, positions, files: tables.map((t) => t.file) }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done));
+      await call((done) =>
+        stub.Join(
+          { group_id: groupId, epoch, replica_id: this.membership.regionId, positions, files: tables.map((t) => t.file) },
+          { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS },
+          done,
+        ),
+      );
       await this.membership.refresh();
     } finally {
       stub.close();

@@ -55,10 +55,7 @@ export class GroupMembership {
 
   /** Reads groups and regions from etcd now. */
   async refresh(): Promise<GroupRole> {
-    const [groups, regions] = await Promise.all([
-      this.etcd.getAll().prefix(this.keys.groups).exec(),
-      this.etcd.getAll().prefix(this.keys.regions).exec(),
-    ]);
+    const [groups, regions] = await Promise.all([this.etcd.getAll().prefix(this.keys.groups).exec(), this.etcd.getAll().prefix(this.keys.regions).exec()]);
     const nextGroups = new Map<string, { record: GroupRecord; revision: string }>();
     for (const kv of groups.kvs) {
       const record = parseGroupRecord(kv.key.toString(), kv.value.toString());
@@ -72,7 +69,11 @@ export class GroupMembership {
     this.groups = nextGroups;
     this.regions = nextRegions;
     const before = this.role;
-    this.role = roleOf(this.regionId, this.incarnation, [...nextGroups.values()].map((g) => g.record));
+    this.role = roleOf(
+      this.regionId,
+      this.incarnation,
+      [...nextGroups.values()].map((g) => g.record),
+    );
     if (before === undefined || describe(before) !== describe(this.role)) {
       this.logger.info('group role changed', { role: describe(this.role) });
       for (const listener of this.listeners) listener(this.role);
@@ -107,7 +108,10 @@ export class GroupMembership {
     if (!record) return false;
     if (record === entry.record) return true; // nothing to change
     const key = this.keys.group(groupId);
-    const result = await this.etcd.if(key, 'Mod', '==', Number(entry.revision)).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
+    const result = await this.etcd
+      .if(key, 'Mod', '==', Number(entry.revision))
+      .then(this.etcd.put(key).value(JSON.stringify(record)))
+      .commit();
     await this.refresh();
     return result.succeeded;
   }
@@ -141,7 +145,10 @@ export class GroupMembership {
    */
   async reclaimGroup(groupId: string, epoch: number): Promise<boolean> {
     const kept = await this.changeOwnGroup(groupId, epoch, (record) => ({ ...record }));
-    this.logger.warn(kept ? 'a switchover did not complete: this primary serves its group again' : 'the switchover landed while the hold ended', { group: groupId, epoch });
+    this.logger.warn(kept ? 'a switchover did not complete: this primary serves its group again' : 'the switchover landed while the hold ended', {
+      group: groupId,
+      epoch,
+    });
     return kept;
   }
 

@@ -9,7 +9,22 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { etcdOptions, EtcdKeys, readSecretFile, retryUntilStarted, UserDirectory, findHost, loadClusterConfig, loadTlsIdentity, Logger, MiniSqlError, parseLogLevel, type ClusterConfig, type HostConfig, hideIpServerNameWarning } from '@minisql/common';
+import {
+  etcdOptions,
+  EtcdKeys,
+  readSecretFile,
+  retryUntilStarted,
+  UserDirectory,
+  findHost,
+  loadClusterConfig,
+  loadTlsIdentity,
+  Logger,
+  MiniSqlError,
+  parseLogLevel,
+  type ClusterConfig,
+  type HostConfig,
+  hideIpServerNameWarning,
+} from '@minisql/common';
 import { REGION_DEFAULTS, REGION_LISTEN_ADDRESS_DEFAULT, type RegionOptions } from './region-options.js';
 import { GroupMembership } from './group-membership.js';
 import { LeaseClock } from './lease-clock.js';
@@ -65,13 +80,17 @@ function parseStartup(): Startup {
   const sync = values.sync?.toUpperCase();
   if (sync !== undefined && sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`--sync must be normal or full, got ${values.sync}`);
   const pageCacheKiB = Number(values['page-cache-kib'] ?? REGION_DEFAULTS.pageCacheKiB);
-  if (!Number.isInteger(pageCacheKiB) || pageCacheKiB < 64) throw new Error(`--page-cache-kib must be an integer of at least 64, got ${values['page-cache-kib']}`);
+  if (!Number.isInteger(pageCacheKiB) || pageCacheKiB < 64)
+    throw new Error(`--page-cache-kib must be an integer of at least 64, got ${values['page-cache-kib']}`);
   const statementTimeoutFlag = optionalInteger(values['statement-timeout-ms'], '--statement-timeout-ms', 100);
   const queryWorkersFlag = optionalInteger(values['query-workers'], '--query-workers', 0);
   const configPath = values.config ?? process.env.MINISQL_CONFIG;
   if (configPath !== undefined) {
     const loaded = loadClusterConfig(configPath);
-    const endpoints = values['etcd-endpoints']?.split(',').map((url) => url.trim()).filter((url) => url !== '');
+    const endpoints = values['etcd-endpoints']
+      ?.split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== '');
     const config = endpoints && endpoints.length > 0 ? { ...loaded, etcdEndpoints: endpoints } : loaded;
     const host = findHost(config, values.id ?? process.env.THIS_NAME, 'region');
     return {
@@ -171,7 +190,14 @@ async function main(): Promise<void> {
     registration = new RegionRegistration(
       etcd,
       keys,
-      { id: options.regionId, host: host.name, grpcAddress: address, ftpAddress: `${host.ip}:${host.ports.ftp}`, incarnation: server.incarnation, startedAtMs: Date.now() },
+      {
+        id: options.regionId,
+        host: host.name,
+        grpcAddress: address,
+        ftpAddress: `${host.ip}:${host.ports.ftp}`,
+        incarnation: server.incarnation,
+        startedAtMs: Date.now(),
+      },
       cluster.config.leaseTtlSeconds,
       cluster.config.etcdEndpoints.join(','),
       logger.child('registration'),

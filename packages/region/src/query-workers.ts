@@ -39,8 +39,7 @@ export interface ResultColumnSource {
 }
 
 export type QueryAnswer =
-  | { id: number; columns: ResultColumnSource[]; rows: unknown[][]; truncated: boolean; error?: undefined }
-  | { id: number; error: ProtoError__Output };
+  { id: number; columns: ResultColumnSource[]; rows: unknown[][]; truncated: boolean; error?: undefined } | { id: number; error: ProtoError__Output };
 
 export type QueryResult = Extract<QueryAnswer, { columns: ResultColumnSource[] }>;
 

@@ -15,7 +15,11 @@ import type { TableCatalog } from './table-catalog.js';
 export class RegionMetrics {
   private readonly registry = new MetricsRegistry();
   readonly statement = this.registry.counter('minisql_region_statements_total', 'Statements answered, by kind and outcome.');
-  readonly latency = this.registry.histogram('minisql_region_statement_seconds', 'Time from a statement arriving to its answer, by kind.', LATENCY_BUCKETS_SECONDS);
+  readonly latency = this.registry.histogram(
+    'minisql_region_statement_seconds',
+    'Time from a statement arriving to its answer, by kind.',
+    LATENCY_BUCKETS_SECONDS,
+  );
   readonly batch = this.registry.histogram('minisql_region_write_batch_writes', 'Writes per group-commit batch on a primary.', COUNT_BUCKETS);
 
   /** Records one statement: its kind, how long it took and whether it failed. */
@@ -29,17 +33,42 @@ export class RegionMetrics {
     const role = membership?.current;
     const group = role && 'group' in role ? role.group : undefined;
     return this.registry.render([
-      { name: 'minisql_region_table_log_position', help: "Each table's last log position.", values: tables.map((t) => ({ labels: { table: t.name }, value: t.position })) },
-      { name: 'minisql_region_table_file_bytes', help: "Each table's SQLite file size, in bytes.", values: tables.map((t) => ({ labels: { table: t.name }, value: fileBytes(t.path) })) },
-      { name: 'minisql_region_is_primary', help: 'Whether this region serves as its group\'s primary (1) or not (0).', values: [{ labels: { group: group?.id ?? '' }, value: role?.kind === 'primary' ? 1 : 0 }] },
-      { name: 'minisql_region_group_epoch', help: "The epoch of this region's group.", values: group ? [{ labels: { group: group.id }, value: group.epoch }] : [] },
-      { name: 'minisql_region_group_in_sync_replicas', help: "In-sync replicas of this region's group (primary not counted).", values: group ? [{ labels: { group: group.id }, value: group.inSync.length }] : [] },
+      {
+        name: 'minisql_region_table_log_position',
+        help: "Each table's last log position.",
+        values: tables.map((t) => ({ labels: { table: t.name }, value: t.position })),
+      },
+      {
+        name: 'minisql_region_table_file_bytes',
+        help: "Each table's SQLite file size, in bytes.",
+        values: tables.map((t) => ({ labels: { table: t.name }, value: fileBytes(t.path) })),
+      },
+      {
+        name: 'minisql_region_is_primary',
+        help: "Whether this region serves as its group's primary (1) or not (0).",
+        values: [{ labels: { group: group?.id ?? '' }, value: role?.kind === 'primary' ? 1 : 0 }],
+      },
+      {
+        name: 'minisql_region_group_epoch',
+        help: "The epoch of this region's group.",
+        values: group ? [{ labels: { group: group.id }, value: group.epoch }] : [],
+      },
+      {
+        name: 'minisql_region_group_in_sync_replicas',
+        help: "In-sync replicas of this region's group (primary not counted).",
+        values: group ? [{ labels: { group: group.id }, value: group.inSync.length }] : [],
+      },
     ]);
   }
 }
 
 /** The answers of the region's HTTP endpoint. */
-export function regionEndpoint(metrics: RegionMetrics, catalog: TableCatalog, membership: GroupMembership | undefined, lease: LeaseClock | undefined): (path: string) => Promise<HttpAnswer> {
+export function regionEndpoint(
+  metrics: RegionMetrics,
+  catalog: TableCatalog,
+  membership: GroupMembership | undefined,
+  lease: LeaseClock | undefined,
+): (path: string) => Promise<HttpAnswer> {
   return async (path) => {
     if (path === '/metrics') return { status: 200, type: 'text/plain; version=0.0.4', body: metrics.render(catalog, membership) };
     if (path === '/health') return { status: 200, type: 'text/plain', body: `ok: ${membership?.current.kind ?? 'standalone'}\n` };

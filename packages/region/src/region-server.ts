@@ -38,7 +38,6 @@ export interface ClusterParts {
 }
 
 export class RegionServer {
-
   private readonly catalog: TableCatalog;
   private readonly queries: QueryConnection;
   /** Where selects that may run long go; none when queryWorkers is 0. */
@@ -58,10 +57,21 @@ export class RegionServer {
     /** Unique per process start, so the cluster can tell a restarted region from the old one. */
     readonly incarnation: string = randomUUID(),
   ) {
-    this.catalog = new TableCatalog(options.dataDir, { statementCacheSize: options.statementCacheSize, synchronous: options.synchronous, pageCacheKiB: options.pageCacheKiB, logEntriesKept: options.logEntriesKept }, logger.child('catalog'));
+    this.catalog = new TableCatalog(
+      options.dataDir,
+      {
+        statementCacheSize: options.statementCacheSize,
+        synchronous: options.synchronous,
+        pageCacheKiB: options.pageCacheKiB,
+        logEntriesKept: options.logEntriesKept,
+      },
+      logger.child('catalog'),
+    );
     this.queries = new QueryConnection(options.statementCacheSize, options.pageCacheKiB);
     this.workers =
-      options.queryWorkers > 0 ? new QueryWorkers({ workersMax: options.queryWorkers, waitingMax: QUERIES_WAITING_MAX, logger: logger.child('query-workers') }) : undefined;
+      options.queryWorkers > 0
+        ? new QueryWorkers({ workersMax: options.queryWorkers, waitingMax: QUERIES_WAITING_MAX, logger: logger.child('query-workers') })
+        : undefined;
     this.engine = new SqlEngine(this.catalog, this.queries, {
       resultRowsMax: options.resultRowsMax,
       resultBytesMax: options.resultBytesMax,
@@ -88,10 +98,32 @@ export class RegionServer {
     const { region } = loadProtos();
     const { replication } = loadProtos();
     const executor = this.cluster
-      ? new ClusterExecutor(this.engine, this.cluster.membership, this.cluster.lease, this.cluster.replicator, this.cluster.strictReplication, this.options.statementTimeoutMs, this.metrics)
+      ? new ClusterExecutor(
+          this.engine,
+          this.cluster.membership,
+          this.cluster.lease,
+          this.cluster.replicator,
+          this.cluster.strictReplication,
+          this.options.statementTimeoutMs,
+          this.metrics,
+        )
       : undefined;
-    const verifier = this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.options.tls, this.logger.child('verify')) : undefined;
-    this.server.addService(region.minisql.v1.RegionService.service, regionServiceHandlers(this.engine, executor, verifier, this.options.regionId, this.incarnation, this.logger, this.options.statementTimeoutMs, this.cluster?.users, join(this.options.dataDir, 'backups')));
+    const verifier =
+      this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.options.tls, this.logger.child('verify')) : undefined;
+    this.server.addService(
+      region.minisql.v1.RegionService.service,
+      regionServiceHandlers(
+        this.engine,
+        executor,
+        verifier,
+        this.options.regionId,
+        this.incarnation,
+        this.logger,
+        this.options.statementTimeoutMs,
+        this.cluster?.users,
+        join(this.options.dataDir, 'backups'),
+      ),
+    );
     let joins: JoinCoordinator | undefined;
     if (this.cluster && executor) {
       const { membership, replicator, ftp } = this.cluster;
@@ -100,20 +132,42 @@ export class RegionServer {
       membership.onEachRead((role) => snapshots.keepOnlyFor(role.kind === 'primary' ? role.group.catchingUp : []));
       const logins = new FtpLogins();
       joins = new JoinCoordinator(membership, this.catalog, snapshots, replicator, executor, logins, this.logger.child('join'));
-      const catchUp = new CatchUp(membership, this.catalog, this.queries, this.options.tls, join(this.options.dataDir, 'incoming'), this.logger.child('catch-up'));
+      const catchUp = new CatchUp(
+        membership,
+        this.catalog,
+        this.queries,
+        this.options.tls,
+        join(this.options.dataDir, 'incoming'),
+        this.logger.child('catch-up'),
+      );
       membership.onChange((role) => catchUp.onRole(role));
       this.ftpServer = new SnapshotFtpServer({ ...ftp, root, logins, tls: this.options.tls }, this.logger.child('ftp'));
       await this.ftpServer.start();
     }
     this.server.addService(
       replication.minisql.v1.ReplicationService.service,
-      replicationServiceHandlers(this.engine, this.cluster?.membership, joins, executor, this.options.regionId, this.incarnation, this.logger.child('replication')),
+      replicationServiceHandlers(
+        this.engine,
+        this.cluster?.membership,
+        joins,
+        executor,
+        this.options.regionId,
+        this.incarnation,
+        this.logger.child('replication'),
+      ),
     );
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, port) => (error ? reject(error) : resolve(port)));
     });
     const http = this.cluster?.http;
-    if (http) this.httpServer = await startHttpEndpoint(http.address, regionEndpoint(this.metrics, this.catalog, this.cluster?.membership, this.cluster?.lease), http.security, this.logger.child('http'), 'metrics endpoint');
+    if (http)
+      this.httpServer = await startHttpEndpoint(
+        http.address,
+        regionEndpoint(this.metrics, this.catalog, this.cluster?.membership, this.cluster?.lease),
+        http.security,
+        this.logger.child('http'),
+        'metrics endpoint',
+      );
     const address = this.address;
     this.logger.info('region serving', { address, dataDir: this.options.dataDir, incarnation: this.incarnation });
     return address;

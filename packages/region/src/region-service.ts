@@ -53,7 +53,11 @@ export function regionServiceHandlers(
       if (cluster) return cluster.execute(request, timed, caller, currentPrincipal(await principal, users), signal);
       const params = request.params.map(paramFromProto);
       const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
-      if (analysis.kind === 'select') return { result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax), signal), server_micros: timed() };
+      if (analysis.kind === 'select')
+        return {
+          result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax), signal),
+          server_micros: timed(),
+        };
       const outcome = engine.executeLogged(sql, shapedParams, request.request_id);
       // A write is answered once it is on disk (a retry answered from the log too).
       const written = outcome.write?.table ?? outcome.confirm?.table;
@@ -168,7 +172,8 @@ async function respond(
     return await work(timed);
   } catch (thrown) {
     const error = MiniSqlError.from(thrown);
-    if (error.code === 'INTERNAL') logger.error('statement failed unexpectedly', { sql: String(request.sql ?? '').slice(0, 200), error: String((thrown as Error)?.stack ?? thrown) });
+    if (error.code === 'INTERNAL')
+      logger.error('statement failed unexpectedly', { sql: String(request.sql ?? '').slice(0, 200), error: String((thrown as Error)?.stack ?? thrown) });
     return { error: error.toProto(), server_micros: timed() };
   }
 }

@@ -9,7 +9,20 @@
  * The epoch fencing then decides whether the named region is the group's primary.
  */
 import * as grpc from '@grpc/grpc-js';
-import { callerOf, checkMasterCaller, checkRegionClaim, checkServerCaller, encodeParams, errors, paramFromProto, MiniSqlError, type ApplyRequest__Output, type ApplyResponse, type Logger, type ReplicationServiceHandlers } from '@minisql/common';
+import {
+  callerOf,
+  checkMasterCaller,
+  checkRegionClaim,
+  checkServerCaller,
+  encodeParams,
+  errors,
+  paramFromProto,
+  MiniSqlError,
+  type ApplyRequest__Output,
+  type ApplyResponse,
+  type Logger,
+  type ReplicationServiceHandlers,
+} from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { JoinCoordinator } from './group-join.js';
@@ -94,7 +107,8 @@ export function replicationServiceHandlers(
           if (role.kind !== 'replica' || role.group.id !== request.group_id || !role.inSync) {
             throw errors.notPrimary(membership.regionId, `it is not an in-sync replica of ${request.group_id}`);
           }
-          if (request.epoch !== role.group.epoch || request.primary_id !== role.group.primary) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
+          if (request.epoch !== role.group.epoch || request.primary_id !== role.group.primary)
+            throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
           const { position, rows, checksum } = engine.tableChecksum(request.table);
           return { position, rows, checksum };
         })

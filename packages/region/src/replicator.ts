@@ -95,7 +95,10 @@ export class Replicator {
     if (failed.length === 0) return;
     this.logger.warn('replicas did not apply a batch', { group: group.id, failed, reasons: outcomes.filter(Boolean).map((e) => e?.message) });
     if (!(await this.membership.removeFromInSync(group.id, group.epoch, failed))) {
-      throw errors.notPrimary(this.membership.regionId, `${failed.join(', ')} missed writes and group ${group.id} changed before they could be taken out of its in-sync set`);
+      throw errors.notPrimary(
+        this.membership.regionId,
+        `${failed.join(', ')} missed writes and group ${group.id} changed before they could be taken out of its in-sync set`,
+      );
     }
   }
 
@@ -106,7 +109,11 @@ export class Replicator {
     if (!entry) {
       const client = replicationStub(address, this.tls);
       // A batch not applied in time breaks the stream: the batches after it would find a gap.
-      entry = { stream: new SequencedStream({ address, open: () => client.Apply(), timeoutBreaksStream: true }), close: () => client.close(), bytesInFlight: 0 };
+      entry = {
+        stream: new SequencedStream({ address, open: () => client.Apply(), timeoutBreaksStream: true }),
+        close: () => client.close(),
+        bytesInFlight: 0,
+      };
       this.streams.set(address, entry);
     }
     const stream = entry;

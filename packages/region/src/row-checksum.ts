@@ -56,6 +56,6 @@ function encodeValue(value: unknown): string {
     case 'string':
       return `t${value}`;
     default:
-      return Buffer.isBuffer(value) ? `b${value.toString('hex')}` : `?${String(value)}`;
+      return Buffer.isBuffer(value) ? `b${value.toString('hex')}` : `?${JSON.stringify(value) ?? typeof value}`;
   }
 }

@@ -54,5 +54,8 @@ export async function fetchSnapshot(
     }
     rmSync(destination, { force: true });
   }
-  throw errors.unavailable(ftpAddress, `snapshot of table \`${snapshot.table}\` could not be fetched intact in ${DOWNLOAD_ATTEMPTS_MAX} attempts: ${lastProblem}`);
+  throw errors.unavailable(
+    ftpAddress,
+    `snapshot of table \`${snapshot.table}\` could not be fetched intact in ${DOWNLOAD_ATTEMPTS_MAX} attempts: ${lastProblem}`,
+  );
 }

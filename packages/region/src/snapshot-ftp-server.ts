@@ -33,7 +33,11 @@ export interface SnapshotFtpOptions {
 }
 
 class ReadOnlyFileSystem extends FileSystem {
-  constructor(connection: FtpConnection, options: { root: string; cwd: string }, private readonly files: ReadonlySet<string>) {
+  constructor(
+    connection: FtpConnection,
+    options: { root: string; cwd: string },
+    private readonly files: ReadonlySet<string>,
+  ) {
     super(connection, options);
   }
 
@@ -103,7 +107,10 @@ function ftpLog(logger: Logger): unknown {
 export class SnapshotFtpServer {
   private readonly server: FtpSrv;
 
-  constructor(private readonly options: SnapshotFtpOptions, private readonly logger: Logger) {
+  constructor(
+    private readonly options: SnapshotFtpOptions,
+    private readonly logger: Logger,
+  ) {
     this.server = new FtpSrv({
       url: `ftp://${options.listenAddress}`,
       pasv_url: options.passiveHost,
@@ -115,7 +122,9 @@ export class SnapshotFtpServer {
       log: ftpLog(logger) as never,
       // ftp-srv hands these to the passive data servers as they are (a certificate of the
       // cluster is demanded there) and makes the AUTH TLS context of the control channel from them.
-      ...(options.tls ? { tls: { key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true } as never } : {}),
+      ...(options.tls
+        ? { tls: { key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true } as never }
+        : {}),
     });
     this.server.on('login', ({ connection, username, password }: { connection: FtpConnection; username: string; password: string }, resolve, reject) => {
       if (options.tls && !(connection as unknown as { secure: boolean }).secure) {

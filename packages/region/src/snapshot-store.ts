@@ -46,7 +46,10 @@ export class SnapshotStore {
       this.holds.set(file, { release: table.holdLogAfter(position), madeAtMs: Date.now() });
       snapshots.push({ table: table.name, file, position, sha256: await sha256Of(path), bytes: statSync(path).size });
     }
-    this.byReplica.set(replica, snapshots.map((s) => s.file));
+    this.byReplica.set(
+      replica,
+      snapshots.map((s) => s.file),
+    );
     return snapshots;
   }
 

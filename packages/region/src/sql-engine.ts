@@ -264,7 +264,7 @@ export class SqlEngine {
    * fails, every write of that table fails with it and nothing of them is kept.
    */
   executeBatch(writes: readonly WriteRequest[]): Array<ExecutionOutcome | MiniSqlError> {
-    const outcomes: Array<ExecutionOutcome | MiniSqlError> = new Array(writes.length);
+    const outcomes = new Array<ExecutionOutcome | MiniSqlError>(writes.length);
     const byTable = new Map<TableFile, Array<{ index: number; write: PreparedWrite }>>();
     writes.forEach((unshaped, index) => {
       try {
@@ -327,7 +327,7 @@ export class SqlEngine {
       });
       start = end;
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure as Error; // as SQLite threw it
   }
 
   /** Checks one write and finds its table: writes that are not logged (catalog statements, standalone multi-table writes) have none. */
@@ -439,7 +439,11 @@ export class SqlEngine {
       case 'drop_index':
         return this.dropIndex(statement);
       case 'show_tables':
-        return rowsResult('show_tables', textColumns(...SHOW_TABLES_COLUMNS), this.catalog.list().map((t) => [t.name]));
+        return rowsResult(
+          'show_tables',
+          textColumns(...SHOW_TABLES_COLUMNS),
+          this.catalog.list().map((t) => [t.name]),
+        );
       case 'show_indexes':
         return this.showIndexes(statement);
       case 'describe':
@@ -534,7 +538,8 @@ export class SqlEngine {
     const columns = literal.columns === null ? definition.columns : literal.columns.map((name) => requireColumn(definition, name));
     const named = new Set<string>();
     for (const column of columns) {
-      if (named.has(nameKey(column.name))) throw errors.invalidArgument(`column list of insert into \`${table.name}\``, `column \`${column.name}\` appears twice`);
+      if (named.has(nameKey(column.name)))
+        throw errors.invalidArgument(`column list of insert into \`${table.name}\``, `column \`${column.name}\` appears twice`);
       named.add(nameKey(column.name));
     }
     for (const column of definition.columns) {

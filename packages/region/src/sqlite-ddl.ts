@@ -22,8 +22,7 @@ function literal(value: ColumnDefinition['defaultValue']): string {
 
 function columnChecks(column: ColumnDefinition): string[] {
   const name = quoteSqliteName(column.name);
-  const check = (rule: CheckRule, condition: string): string =>
-    `CONSTRAINT ${quoteSqliteName(checkConstraintName(column.name, rule))} CHECK (${condition})`;
+  const check = (rule: CheckRule, condition: string): string => `CONSTRAINT ${quoteSqliteName(checkConstraintName(column.name, rule))} CHECK (${condition})`;
   switch (column.type.base) {
     case 'int':
       return [check('type', `typeof(${name}) IN ('integer', 'null')`), check('range', `${name} BETWEEN ${INT_MIN} AND ${INT_MAX}`)];

@@ -43,7 +43,8 @@ export function errorFromSqlite(thrown: unknown, context: FailureContext = {}): 
       const columns = constrainedColumns(message);
       const column = columns.join(', ');
       const value = columns.length === 1 ? context.columnValue?.(column) : undefined;
-      const primary = code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || (context.definition !== undefined && nameKey(column) === nameKey(context.definition.primaryKey));
+      const primary =
+        code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || (context.definition !== undefined && nameKey(column) === nameKey(context.definition.primaryKey));
       return errors.duplicateKey(column, value, primary);
     }
     case 'SQLITE_CONSTRAINT_NOTNULL':

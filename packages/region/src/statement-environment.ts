@@ -143,7 +143,10 @@ export class StatementEnvironment {
       for (let i = 0; i < values.length; i += 1) {
         const value = values[i];
         if (!timeArgs.includes(i) && typeof value === 'string' && ZONE_MODIFIERS.has(value.trim().toLowerCase())) {
-          throw errors.nonDeterministic(`the '${value.trim()}' modifier of ${name}()`, "it depends on the host's time zone, which the members of a group need not share");
+          throw errors.nonDeterministic(
+            `the '${value.trim()}' modifier of ${name}()`,
+            "it depends on the host's time zone, which the members of a group need not share",
+          );
         }
       }
     }

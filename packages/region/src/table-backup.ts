@@ -27,13 +27,20 @@ export async function* backupParts(table: TableFile, scratchDir: string): AsyncG
   const path = join(scratchDir, `${table.name.toLowerCase()}-${randomUUID()}.sqlite`);
   try {
     const position = await table.snapshotTo(path);
-    const indexes = table.explicitIndexes().map((index) => `create ${index.unique ? 'unique ' : ''}index ${quoteIdentifier(index.name)} on ${quoteIdentifier(table.name)} (${index.columns.map(quoteIdentifier).join(', ')});`);
+    const indexes = table
+      .explicitIndexes()
+      .map(
+        (index) =>
+          `create ${index.unique ? 'unique ' : ''}index ${quoteIdentifier(index.name)} on ${quoteIdentifier(table.name)} (${index.columns.map(quoteIdentifier).join(', ')});`,
+      );
     yield { position, statements: [createTableSql(table.definition), ...indexes], rows: 0, done: false };
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       const columns = table.definition.columns.map((column) => column.name);
       const rows = db
-        .prepare(`SELECT ${columns.map(quoteSqliteName).join(', ')} FROM ${quoteSqliteName(table.name)} ORDER BY ${quoteSqliteName(table.definition.primaryKey)}`)
+        .prepare(
+          `SELECT ${columns.map(quoteSqliteName).join(', ')} FROM ${quoteSqliteName(table.name)} ORDER BY ${quoteSqliteName(table.definition.primaryKey)}`,
+        )
         .raw(true)
         .safeIntegers(true);
       let part: SqlParam[][] = [];

@@ -276,8 +276,7 @@ export class TableFile {
   /** The write a request id already made, if any. */
   findRequest(requestId: string): { position: number; rowsAffected: number } | undefined {
     const row = this.prepare(`SELECT position, rows_affected FROM ${REQUESTS_TABLE} WHERE request_id = ?`).get(requestId) as
-      | { position: number; rows_affected: number }
-      | undefined;
+      { position: number; rows_affected: number } | undefined;
     return row === undefined ? undefined : { position: row.position, rowsAffected: row.rows_affected };
   }
 
@@ -290,10 +289,19 @@ export class TableFile {
     if (position !== this.position + 1) throw new Error(`log position ${position} does not follow ${this.position} in ${this.name}`);
     const entry = { ...record, position };
     this.prepare(`INSERT INTO ${LOG_TABLE} (${LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      position, entry.requestId, entry.sql, entry.params, entry.rowsAffected, entry.nowMs, entry.seed, entry.checksum,
+      position,
+      entry.requestId,
+      entry.sql,
+      entry.params,
+      entry.rowsAffected,
+      entry.nowMs,
+      entry.seed,
+      entry.checksum,
     );
-    if (entry.requestId !== '') this.prepare(`INSERT INTO ${REQUESTS_TABLE} (request_id, position, rows_affected) VALUES (?, ?, ?)`).run(entry.requestId, position, entry.rowsAffected);
-    if (position % 1_000 === 0) this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(Math.min(position - this.logEntriesKept, this.oldestHold() - 1));
+    if (entry.requestId !== '')
+      this.prepare(`INSERT INTO ${REQUESTS_TABLE} (request_id, position, rows_affected) VALUES (?, ?, ?)`).run(entry.requestId, position, entry.rowsAffected);
+    if (position % 1_000 === 0)
+      this.prepare(`DELETE FROM ${LOG_TABLE} WHERE position <= ?`).run(Math.min(position - this.logEntriesKept, this.oldestHold() - 1));
     // minisql_meta and the cached position follow when the outermost transaction ends: see transaction().
     this.pendingPosition = position;
     return entry;

@@ -40,19 +40,24 @@ export class TableVerifier {
       // Entries a replica may still lack are being shipped again: a comparison now would
       // report a difference that is about to vanish. NOT_PRIMARY is retried by clients.
       const unconfirmed = this.executor.unconfirmedEntries;
-      if (unconfirmed > 0) throw errors.notPrimary(this.membership.regionId, `${unconfirmed} write(s) are not yet confirmed on its replicas; verify again shortly`);
+      if (unconfirmed > 0)
+        throw errors.notPrimary(this.membership.regionId, `${unconfirmed} write(s) are not yet confirmed on its replicas; verify again shortly`);
       const own = this.engine.tableChecksum(table);
       const replicas = await Promise.all(group.inSync.map((replica) => this.askReplica(replica, group, own.table)));
-      const members: MemberChecksum[] = [{ region_id: this.membership.regionId, role: 'primary', position: own.position, rows: own.rows, checksum: own.checksum }, ...replicas];
+      const members: MemberChecksum[] = [
+        { region_id: this.membership.regionId, role: 'primary', position: own.position, rows: own.rows, checksum: own.checksum },
+        ...replicas,
+      ];
       const differ = replicas.filter((m) => m.error === undefined && (m.position !== own.position || m.checksum !== own.checksum || m.rows !== own.rows));
-      if (differ.length > 0) this.logger.error('verify found replicas that differ from the primary', { table: own.table, replicas: differ.map((m) => m.region_id) });
+      if (differ.length > 0)
+        this.logger.error('verify found replicas that differ from the primary', { table: own.table, replicas: differ.map((m) => m.region_id) });
       return { table: own.table, group_id: group.id, epoch: group.epoch, members, catching_up: group.catchingUp };
     });
   }
 
   private requirePrimary(): GroupRecord {
     const role = this.membership.current;
-    if (role.kind !== 'primary') throw errors.notPrimary(this.membership.regionId, 'verify runs on the primary of the table\'s group');
+    if (role.kind !== 'primary') throw errors.notPrimary(this.membership.regionId, "verify runs on the primary of the table's group");
     return role.group;
   }
 
@@ -77,4 +82,3 @@ export class TableVerifier {
     }
   }
 }
-

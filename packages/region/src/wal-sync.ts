@@ -80,7 +80,7 @@ export class WalSync {
       try {
         fd = this.descriptor();
       } catch (error) {
-        reject(error as Error);
+        reject(error);
         return;
       }
       this.files.fsync(fd, (error) => (error ? reject(error) : resolve()));

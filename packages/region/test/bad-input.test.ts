@@ -17,7 +17,7 @@ after(async () => {
 const hostile: Array<[string, string]> = [
   ['empty text', ''],
   ['only a comment', '-- nothing here'],
-  ['two statements', "select 1; delete from safe;"],
+  ['two statements', 'select 1; delete from safe;'],
   ['deep parentheses', `select ${'('.repeat(5000)}1${')'.repeat(5000)};`],
   ['a statement over the length limit', `select '${'x'.repeat(4 * 1024 * 1024 + 10)}';`],
   ['control characters', 'select \u0000\u0001\u0002 from safe;'],
@@ -45,13 +45,24 @@ describe('hostile statements', () => {
         assert.ok(failure.message.length > 10, 'a reason, not just a code');
       }
       await region.client.ping();
-      assert.deepEqual(await region.rows('select * from safe order by id;'), [[1, 'one'], [2, 'two']], `after ${code}`);
+      assert.deepEqual(
+        await region.rows('select * from safe order by id;'),
+        [
+          [1, 'one'],
+          [2, 'two'],
+        ],
+        `after ${code}`,
+      );
     });
   }
 
   it('refuses a result past its byte limit (64 MiB) with LIMIT_EXCEEDED naming the limit, and stays up', async () => {
     const wide = "with recursive n(i) as (select 1 union all select i + 1 from n where i < 90000) select i, printf('%.1000c', 'x') from n;";
-    await assert.rejects(region.execute(wide), (error: { code: string; message: string }) => error.code === 'LIMIT_EXCEEDED' && /bytes of one result \(the setting resultBytesMax\) exceeds the limit of 67108864/.test(error.message));
+    await assert.rejects(
+      region.execute(wide),
+      (error: { code: string; message: string }) =>
+        error.code === 'LIMIT_EXCEEDED' && /bytes of one result \(the setting resultBytesMax\) exceeds the limit of 67108864/.test(error.message),
+    );
     await region.client.ping();
   });
 

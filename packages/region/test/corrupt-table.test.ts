@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MiniSqlError } from '@minisql/common';
 import { RegionFixture } from './support/region-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'minisql-corrupt-'));
@@ -34,7 +33,7 @@ describe('a table file that cannot be opened at start', () => {
     region = await RegionFixture.start(dir);
     assert.deepEqual(await region.rows('select v from good;'), [['kept']]);
     const missing = await region.fails('select * from bad;');
-    assert.equal((missing as MiniSqlError).code, 'TABLE_NOT_FOUND');
+    assert.equal(missing.code, 'TABLE_NOT_FOUND');
     assert.ok(existsSync(`${file}.corrupt`), 'the damaged file was not kept for inspection');
     await region.execute('create table bad (id int primary key, v text);');
     assert.deepEqual(await region.rows('select count(*) from bad;'), [[0]]);

@@ -88,7 +88,7 @@ describe('deterministic replication', () => {
     replica.engine.applyBatch(inserted);
     // The test hook: change the replica's copy behind the log's back.
     replica.catalog.require('t').exec("UPDATE t SET stamp = 'tampered' WHERE id = 2");
-    const updated = write(primary, "update t set r = r + 1 where id = 2;");
+    const updated = write(primary, 'update t set r = r + 1 where id = 2;');
     assert.throws(
       () => replica.engine.applyBatch(updated),
       (error: unknown) => error instanceof MiniSqlError && error.code === 'REPLICA_DIVERGED' && /position 2 of table `t`/.test(error.message),

@@ -59,7 +59,7 @@ function viewOf(state: State): FencingView {
     primary: state.role === 'primary' || state.role === 'restarted' ? 'r1' : 'r0',
     inSync: state.role === 'in-sync-replica' ? ['r1'] : Array.from({ length: state.inSync }, (_, i) => `r${i + 2}`),
     catchingUp: state.role === 'replica' ? ['r1'] : [],
-  } as GroupRecord;
+  };
   const roles: Record<string, GroupRole> = {
     primary: { kind: 'primary', group },
     restarted: { kind: 'restarted', group },
@@ -114,7 +114,10 @@ const blocks = parseScenarios(readFileSync(file, 'utf8'));
 describe('fencing rules (testdata/fencing.txt)', () => {
   it('has scenarios for every action', () => {
     for (const command of ['view', 'write', 'read', 'answer-read', 'acknowledge']) {
-      assert.ok(blocks.some((b) => b.command === command), `no scenario uses ${command}`);
+      assert.ok(
+        blocks.some((b) => b.command === command),
+        `no scenario uses ${command}`,
+      );
     }
   });
 

@@ -18,7 +18,7 @@ let region: RegionFixture;
 
 before(async () => {
   region = await RegionFixture.start();
-  await region.execute('create table fz (id int primary key, name char(8) unique, score float, note text default \'d\');');
+  await region.execute("create table fz (id int primary key, name char(8) unique, score float, note text default 'd');");
   await region.execute('create table fy (k int primary key, v varchar(5) not null);');
   await region.execute('create index fz_score on fz (score);');
   await reseed();
@@ -29,7 +29,11 @@ after(async () => {
 
 /** Puts the seed rows back; a row still present makes its insert fail, which is fine here. */
 async function reseed(): Promise<void> {
-  for (const [id, name] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) {
+  for (const [id, name] of [
+    [1, 'a'],
+    [2, 'b'],
+    [3, 'c'],
+  ] as const) {
     await region.execute('insert into fz (id, name, score) values (?, ?, 1);', [id, name]).catch(() => undefined);
   }
   await region.execute("insert into fy values (1, 'x'), (2, 'y');").catch(() => undefined);
@@ -55,21 +59,29 @@ const value = fc.oneof(
   fc.constantFrom("'a'", "'b'", "'toolongvalue'", "'日本語'", "''"),
 );
 const operator = fc.constantFrom('=', '<>', '<', '>', '<=', '>=', 'like', 'in', 'between', 'is');
-const condition = fc.tuple(identifier, operator, value).map(([column, op, v]) => (op === 'in' ? `${column} in (${v})` : op === 'between' ? `${column} between ${v} and ${v}` : `${column} ${op} ${v}`));
+const condition = fc
+  .tuple(identifier, operator, value)
+  .map(([column, op, v]) => (op === 'in' ? `${column} in (${v})` : op === 'between' ? `${column} between ${v} and ${v}` : `${column} ${op} ${v}`));
 const where = fc.option(
-  fc.tuple(fc.array(condition, { minLength: 1, maxLength: 3 }), fc.constantFrom(' and ', ' or ')).map(([conditions, join]) => ` where ${conditions.join(join)}`),
+  fc
+    .tuple(fc.array(condition, { minLength: 1, maxLength: 3 }), fc.constantFrom(' and ', ' or '))
+    .map(([conditions, join]) => ` where ${conditions.join(join)}`),
   { nil: '' },
 );
 
 const statement = fc.oneof(
   fc.tuple(identifier, where).map(([t, w]) => `select * from ${t}${w};`),
-  fc.tuple(identifier, fc.array(fc.array(value, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 3 })).map(([t, rows]) => `insert into ${t} values ${rows.map((r) => `(${r.join(', ')})`).join(', ')};`),
+  fc
+    .tuple(identifier, fc.array(fc.array(value, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 3 }))
+    .map(([t, rows]) => `insert into ${t} values ${rows.map((r) => `(${r.join(', ')})`).join(', ')};`),
   fc.tuple(identifier, identifier, value, where).map(([t, c, v, w]) => `update ${t} set ${c} = ${v}${w};`),
   fc.tuple(identifier, identifier, where).map(([t, c, w]) => `update ${t} set ${c} = ${c} || 'xxxxxxxxx'${w};`),
   fc.tuple(identifier, where).map(([t, w]) => `delete from ${t}${w};`),
   fc.tuple(identifier, identifier).map(([i, t]) => `create index ${i} on ${t} (${i});`),
   identifier.map((i) => `drop index ${i};`),
-  fc.tuple(fc.constantFrom('int', 'char(0)', 'char(300)', 'float', 'blob', 'text'), identifier).map(([type, c]) => `create table scratch (${c} ${type}, primary key (${c}));`),
+  fc
+    .tuple(fc.constantFrom('int', 'char(0)', 'char(300)', 'float', 'blob', 'text'), identifier)
+    .map(([type, c]) => `create table scratch (${c} ${type}, primary key (${c}));`),
   fc.constant('drop table scratch;'),
   identifier.map((t) => `describe ${t};`),
 );
@@ -120,7 +132,11 @@ describe('fuzzing a running region', () => {
     before_ = await snapshot();
   });
 
-  for (const [name, arbitrary] of [['generated statements', statement], ['mutated statements', mutated], ['random text', random]] as const) {
+  for (const [name, arbitrary] of [
+    ['generated statements', statement],
+    ['mutated statements', mutated],
+    ['random text', random],
+  ] as const) {
     it(`answers ${RUNS_PER_PROPERTY} ${name} with results or catalogued errors, and failures change nothing`, async () => {
       statistics = { ok: 0, failed: 0 };
       await fc.assert(fc.asyncProperty(arbitrary, check), { numRuns: RUNS_PER_PROPERTY, seed: SEED, endOnFailure: true });

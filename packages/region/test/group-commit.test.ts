@@ -29,18 +29,34 @@ describe('a batch of writes on the primary', () => {
       { sql: 'insert into kv values (?, ?);', params: [1, 'a'], requestId: 'r1' },
       { sql: 'insert into kv values (?, ?);', params: [1, 'dup'], requestId: 'r2' },
       { sql: 'insert into other values (?);', params: [7], requestId: 'r3' },
-      { sql: 'insert into kv values (2, \'b\'), (3, \'much too long\');', params: [], requestId: 'r4' },
+      { sql: "insert into kv values (2, 'b'), (3, 'much too long');", params: [], requestId: 'r4' },
       { sql: 'insert into kv values (?, ?);', params: [4, 'd'], requestId: 'r5' },
       { sql: 'insert into nowhere values (1);', params: [], requestId: 'r6' },
     ]);
     const errors = outcomes.map((outcome) => (outcome instanceof MiniSqlError ? outcome.code : 'ok'));
     assert.deepEqual(errors, ['ok', 'DUPLICATE_KEY', 'ok', 'VALUE_TOO_LONG', 'ok', 'TABLE_NOT_FOUND']);
     // Row 2 of the failed multi-row insert was written before row 3 failed: its savepoint undid it.
-    assert.deepEqual(selectRows(primary, 'select k, v from kv order by k;'), [[1, 'a'], [4, 'd']]);
-    assert.deepEqual(logged(outcomes).map((w) => [w.table, w.record.position, w.record.requestId]), [['kv', 1, 'r1'], ['other', 1, 'r3'], ['kv', 2, 'r5']]);
+    assert.deepEqual(selectRows(primary, 'select k, v from kv order by k;'), [
+      [1, 'a'],
+      [4, 'd'],
+    ]);
+    assert.deepEqual(
+      logged(outcomes).map((w) => [w.table, w.record.position, w.record.requestId]),
+      [
+        ['kv', 1, 'r1'],
+        ['other', 1, 'r3'],
+        ['kv', 2, 'r5'],
+      ],
+    );
     assert.equal(primary.catalog.require('kv').position, 2);
     // A failed write leaves no log entry and no request id: it can be sent again.
-    assert.deepEqual(primary.catalog.require('kv').logSince(0)?.map((r) => r.requestId), ['r1', 'r5']);
+    assert.deepEqual(
+      primary.catalog
+        .require('kv')
+        .logSince(0)
+        ?.map((r) => r.requestId),
+      ['r1', 'r5'],
+    );
     assert.equal(primary.catalog.require('kv').findRequest('r2'), undefined);
   });
 
@@ -60,7 +76,10 @@ describe('a batch of writes on the primary', () => {
       { sql: 'insert into kv values (?, ?);', params: [1, 'a'], requestId: 'same' },
     ]);
     assert.equal(logged(outcomes).length, 1);
-    assert.deepEqual(outcomes.map((o) => (o instanceof MiniSqlError ? o.code : o.result.rows_affected)), [1, 1]);
+    assert.deepEqual(
+      outcomes.map((o) => (o instanceof MiniSqlError ? o.code : o.result.rows_affected)),
+      [1, 1],
+    );
   });
 
   it('keeps the log position across a reopen of the table files', () => {
@@ -95,10 +114,18 @@ describe('a shipped batch on a replica', () => {
   it('commits the entries before one that fails and keeps nothing of that one', () => {
     const replica = openEngine();
     replica.engine.execute('create table kv (k int primary key, v varchar(8));');
-    const entry = (position: number, sql: string) => ({ table: 'kv', record: { position, requestId: `r${position}`, sql, params: '[]', rowsAffected: 1, nowMs: 0, seed: '', checksum: '' } });
+    const entry = (position: number, sql: string) => ({
+      table: 'kv',
+      record: { position, requestId: `r${position}`, sql, params: '[]', rowsAffected: 1, nowMs: 0, seed: '', checksum: '' },
+    });
     // Entries no primary would log (entry 2 collides with entry 1), as from a diverged log.
     assert.throws(
-      () => replica.engine.applyBatch([entry(1, "insert into kv values (5, 'a');"), entry(2, "insert into kv values (4, 'b'), (5, 'c');"), entry(3, "insert into kv values (6, 'd');")]),
+      () =>
+        replica.engine.applyBatch([
+          entry(1, "insert into kv values (5, 'a');"),
+          entry(2, "insert into kv values (4, 'b'), (5, 'c');"),
+          entry(3, "insert into kv values (6, 'd');"),
+        ]),
       (error: unknown) => error instanceof MiniSqlError && error.code === 'DUPLICATE_KEY',
     );
     assert.deepEqual(selectRows(replica, 'select k from kv order by k;'), [[5]]);

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { decide, type FencingView } from '../src/fencing.js';
 
 const group = { id: 'g1', epoch: 3, primary: 'r1', primaryIncarnation: 'i', inSync: ['r2'], catchingUp: [] };
-const handingOver: FencingView = { regionId: 'r1', role: { kind: 'primary', group }, leaseValid: true, unconfirmedEntries: 0, strictReplication: false, handingOverTo: 'r2' };
+const handingOver: FencingView = {
+  regionId: 'r1',
+  role: { kind: 'primary', group },
+  leaseValid: true,
+  unconfirmedEntries: 0,
+  strictReplication: false,
+  handingOverTo: 'r2',
+};
 
 describe('fencing while handing a group over', () => {
   it('refuses new writes and reads, and the answer of a read that already ran, naming the target', () => {

@@ -56,17 +56,24 @@ describe('selects bounded by the rows they look up', () => {
   });
 });
 
-describe('writes, which run on the region\'s thread whatever they are', () => {
+describe("writes, which run on the region's thread whatever they are", () => {
   it('a write that passes over its table once, or looks rows up, has at most one step visiting many rows', () => {
-    for (const sql of ['update big set v = ? where id = ?', 'update big set v = ?', 'delete from big where v = ?', 'update big set v = ? where id in (select id from big where v = ?)']) {
+    for (const sql of [
+      'update big set v = ? where id = ?',
+      'update big set v = ?',
+      'delete from big where v = ?',
+      'update big set v = ? where id in (select id from big where v = ?)',
+    ]) {
       assert.ok(manyRowSteps(plan(sql)) <= 1, `${sql}: ${plan(sql).join(' | ')}`);
     }
   });
 
   it('a write that scans its table inside a scan of it has several (nested passes run for ever on a large table)', () => {
-    for (const sql of ['update big set v = (select count(*) from big a, big b, big c) where id = ?', 'update big set v = (select count(*) from big b where b.v > big.v)']) {
+    for (const sql of [
+      'update big set v = (select count(*) from big a, big b, big c) where id = ?',
+      'update big set v = (select count(*) from big b where b.v > big.v)',
+    ]) {
       assert.ok(manyRowSteps(plan(sql)) > 1, `${sql}: ${plan(sql).join(' | ')}`);
     }
   });
 });
-

@@ -53,7 +53,13 @@ describe('query workers', () => {
       const answer = await workers.run(request('select id, v from big where id >= ? order by id', [1_950]), 10_000);
       assert.equal(answer.rows.length, 50);
       assert.deepEqual(answer.rows[0], [1_950, 'v1950']);
-      assert.deepEqual(answer.columns.map((c) => [c.name, c.table, c.column]), [['id', 'big', 'id'], ['v', 'big', 'v']]);
+      assert.deepEqual(
+        answer.columns.map((c) => [c.name, c.table, c.column]),
+        [
+          ['id', 'big', 'id'],
+          ['v', 'big', 'v'],
+        ],
+      );
       assert.equal(answer.truncated, false);
       assert.equal((await workers.run(request('select id from big'), 10_000)).truncated, true);
     } finally {
@@ -91,7 +97,11 @@ describe('query workers', () => {
       assert.equal((await queued).code, 'CANCELLED', 'a statement still waiting for a worker leaves the queue');
       assert.ok(Date.now() - started < 500, `answered after ${Date.now() - started} ms`);
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
-      assert.equal((await failureOf(workers.run(request('select count(*) from big'), 10_000, cancel))).code, 'CANCELLED', 'a statement cancelled before it starts never runs');
+      assert.equal(
+        (await failureOf(workers.run(request('select count(*) from big'), 10_000, cancel))).code,
+        'CANCELLED',
+        'a statement cancelled before it starts never runs',
+      );
     } finally {
       workers.close();
     }

@@ -38,6 +38,9 @@ describe('the request log', () => {
   it('does not log a failed write, so its request id can be used again', async () => {
     await assert.rejects(region.client.execute('insert into counter values (1, 5);', { requestId: 'req-50' }), /DUPLICATE|duplicate/);
     await region.client.execute('insert into counter values (2, 5);', { requestId: 'req-50' });
-    assert.deepEqual(await region.rows('select id, n from counter order by id;'), [[1, 2], [2, 5]]);
+    assert.deepEqual(await region.rows('select id, n from counter order by id;'), [
+      [1, 2],
+      [2, 5],
+    ]);
   });
 });

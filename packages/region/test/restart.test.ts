@@ -21,7 +21,10 @@ describe('a restarted region', () => {
 
     const second = await RegionFixture.start(first.dataDir);
     try {
-      assert.deepEqual(await second.rows('select * from kept order by id;'), [[1, 'a', 'n'], [2, 'b', 'n']]);
+      assert.deepEqual(await second.rows('select * from kept order by id;'), [
+        [1, 'a', 'n'],
+        [2, 'b', 'n'],
+      ]);
       assert.ok((await second.rows('show indexes from kept;')).some((row) => row[1] === 'kept_note'));
       assert.equal((await second.fails("insert into kept (id, name) values (3, 'a');")).code, 'DUPLICATE_KEY');
       await second.execute('drop index kept_note;');
@@ -73,7 +76,10 @@ describe('a restarted region', () => {
       await region.execute('create table gone (id int primary key);');
       assert.ok(readdirSync(join(region.dataDir, 'tables')).includes('gone.sqlite'));
       await region.execute('drop table gone;');
-      assert.deepEqual(readdirSync(join(region.dataDir, 'tables')).filter((f) => f.startsWith('gone')), []);
+      assert.deepEqual(
+        readdirSync(join(region.dataDir, 'tables')).filter((f) => f.startsWith('gone')),
+        [],
+      );
     } finally {
       await region.stop(true);
     }

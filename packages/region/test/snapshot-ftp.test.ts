@@ -36,7 +36,13 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 async function connect(user = LOGIN.user, password = LOGIN.password, identity: TlsIdentity | null = replica, timeoutMs = 5_000): Promise<Client> {
   const client = new Client(timeoutMs);
   try {
-    await client.access({ host: '127.0.0.1', port, user, password, ...(identity ? { secure: true, secureOptions: { ca: identity.ca, cert: identity.cert, key: identity.key } } : {}) });
+    await client.access({
+      host: '127.0.0.1',
+      port,
+      user,
+      password,
+      ...(identity ? { secure: true, secureOptions: { ca: identity.ca, cert: identity.cert, key: identity.key } } : {}),
+    });
   } catch (error) {
     client.close();
     throw error;
@@ -106,7 +112,7 @@ describe('the snapshot FTP server', () => {
     }
   });
 
-  it("opens no data channel to a certificate of another cluster", async () => {
+  it('opens no data channel to a certificate of another cluster', async () => {
     // The refused handshake of the data channel shows as a silent channel: a short timeout.
     // (ftp-srv keeps a 30 s idle timer for that passive port, so this file ends 30 s later.)
     const client = await connect(LOGIN.user, LOGIN.password, stranger, 1_000);
@@ -115,7 +121,13 @@ describe('the snapshot FTP server', () => {
     } finally {
       client.close();
     }
-    const arrived = (() => { try { return readFileSync(join(work, 'x-stranger'), 'utf8'); } catch { return ''; } })();
+    const arrived = (() => {
+      try {
+        return readFileSync(join(work, 'x-stranger'), 'utf8');
+      } catch {
+        return '';
+      }
+    })();
     assert.equal(arrived, '', 'no byte of the snapshot reached the stranger');
   });
 
@@ -173,7 +185,14 @@ describe('fetchSnapshot', () => {
       },
     });
     const destination = join(work, 'flaky-copy.sqlite');
-    await fetchSnapshot(`127.0.0.1:${port}`, LOGIN, replica, { table: 'flaky', file: 'flaky.sqlite', position: 1, sha256: sha('the real snapshot'), bytes: 17 }, destination, logger);
+    await fetchSnapshot(
+      `127.0.0.1:${port}`,
+      LOGIN,
+      replica,
+      { table: 'flaky', file: 'flaky.sqlite', position: 1, sha256: sha('the real snapshot'), bytes: 17 },
+      destination,
+      logger,
+    );
     assert.equal(corruptionsSeen, 1);
     assert.equal(readFileSync(destination, 'utf8'), 'the real snapshot');
   });
@@ -182,7 +201,14 @@ describe('fetchSnapshot', () => {
     writeFileSync(join(root, 'bad.sqlite'), 'always wrong');
     const destination = join(work, 'bad-copy.sqlite');
     await assert.rejects(
-      fetchSnapshot(`127.0.0.1:${port}`, LOGIN, replica, { table: 'bad', file: 'bad.sqlite', position: 1, sha256: sha('expected'), bytes: 8 }, destination, quiet),
+      fetchSnapshot(
+        `127.0.0.1:${port}`,
+        LOGIN,
+        replica,
+        { table: 'bad', file: 'bad.sqlite', position: 1, sha256: sha('expected'), bytes: 8 },
+        destination,
+        quiet,
+      ),
       /snapshot of table `bad` could not be fetched intact in 3 attempts: SHA-256/,
     );
     assert.throws(() => readFileSync(destination));

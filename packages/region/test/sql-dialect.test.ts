@@ -30,8 +30,18 @@ describe('the MiniSQL baseline', () => {
     await region.execute("insert into student values ( 1 , 'alice' , 20 );");
     await region.execute('insert into student values ( 2 , "bob" , 21.5 );');
     const result = await region.execute('select * from student;');
-    assert.deepEqual(result.columns.map((c) => [c.name, c.type]), [['sno', 'int'], ['sname', 'char(16)'], ['sage', 'float']]);
-    assert.deepEqual(result.rows, [[1, 'alice', 20], [2, 'bob', 21.5]]);
+    assert.deepEqual(
+      result.columns.map((c) => [c.name, c.type]),
+      [
+        ['sno', 'int'],
+        ['sname', 'char(16)'],
+        ['sage', 'float'],
+      ],
+    );
+    assert.deepEqual(result.rows, [
+      [1, 'alice', 20],
+      [2, 'bob', 21.5],
+    ]);
   });
 
   it('filters with each comparison operator and with and', async () => {
@@ -48,7 +58,10 @@ describe('the MiniSQL baseline', () => {
 
   it('selects a column list instead of *', async () => {
     const result = await region.execute('select sage , sno from student where sno = 1;');
-    assert.deepEqual(result.columns.map((c) => c.name), ['sage', 'sno']);
+    assert.deepEqual(
+      result.columns.map((c) => c.name),
+      ['sage', 'sno'],
+    );
     assert.deepEqual(result.rows, [[20, 1]]);
   });
 
@@ -62,10 +75,16 @@ describe('the MiniSQL baseline', () => {
     await region.execute('create index idx_name on student ( sname );');
     await region.execute('create index idx_age on student ( sage );');
     const indexes = await region.rows('show indexes from student;');
-    assert.deepEqual(indexes.map((r) => r[1]), ['PRIMARY', 'sname', 'idx_age', 'idx_name']);
+    assert.deepEqual(
+      indexes.map((r) => r[1]),
+      ['PRIMARY', 'sname', 'idx_age', 'idx_name'],
+    );
     await region.execute('drop index idx_age;');
     const after = await region.rows('show indexes from student;');
-    assert.deepEqual(after.map((r) => r[1]), ['PRIMARY', 'sname', 'idx_name']);
+    assert.deepEqual(
+      after.map((r) => r[1]),
+      ['PRIMARY', 'sname', 'idx_name'],
+    );
     assert.equal((await region.rows('select sname from student where sage = 22;'))[0]?.[0], 'dave');
   });
 
@@ -94,7 +113,15 @@ describe('errors name the object', () => {
   });
 
   it('refuses a table that does not exist, for every statement kind', async () => {
-    for (const sql of ['select * from ghost;', 'insert into ghost values (1);', 'delete from ghost;', 'update ghost set a = 1;', 'drop table ghost;', 'describe ghost;', 'create index g on ghost (a);']) {
+    for (const sql of [
+      'select * from ghost;',
+      'insert into ghost values (1);',
+      'delete from ghost;',
+      'update ghost set a = 1;',
+      'drop table ghost;',
+      'describe ghost;',
+      'create index g on ghost (a);',
+    ]) {
       const error = await region.fails(sql);
       assert.equal(error.code, 'TABLE_NOT_FOUND', sql);
       assert.equal(error.message, 'table `ghost` does not exist', sql);
@@ -111,7 +138,7 @@ describe('errors name the object', () => {
   });
 
   it('refuses a row whose column count does not match', async () => {
-    const error = await region.fails('insert into student values (11, \'x\');');
+    const error = await region.fails("insert into student values (11, 'x');");
     assert.equal(error.code, 'COLUMN_COUNT_MISMATCH');
     assert.match(error.message, /table `student`: expected 3 value\(s\), got 2/);
   });
@@ -289,13 +316,22 @@ describe('beyond the baseline', () => {
   });
 
   it('aggregates with group by and having', async () => {
-    const rows = await region.rows('select dept, count(*), sum(salary), avg(salary), min(id), max(id) from emp where dept is not null group by dept having count(*) > 1 order by dept;');
-    assert.deepEqual(rows, [['eng', 2, 220, 110, 1, 2], ['ops', 2, 190, 95, 3, 4]]);
+    const rows = await region.rows(
+      'select dept, count(*), sum(salary), avg(salary), min(id), max(id) from emp where dept is not null group by dept having count(*) > 1 order by dept;',
+    );
+    assert.deepEqual(rows, [
+      ['eng', 2, 220, 110, 1, 2],
+      ['ops', 2, 190, 95, 3, 4],
+    ]);
   });
 
   it('joins tables, including a self join', async () => {
     const rows = await region.rows('select e.name, d.title from emp e join dept d on e.dept = d.code where e.id <= 3 order by e.id;');
-    assert.deepEqual(rows, [['ann', 'Engineering'], ['ben', 'Engineering'], ['cat', 'Operations']]);
+    assert.deepEqual(rows, [
+      ['ann', 'Engineering'],
+      ['ben', 'Engineering'],
+      ['cat', 'Operations'],
+    ]);
     const left = await region.rows('select e.name, d.title from emp e left join dept d on e.dept = d.code where e.id = 5;');
     assert.deepEqual(left, [['eve', null]]);
     const self = await region.rows('select e.name, b.name from emp e join emp b on e.boss = b.id where e.id = 4;');
@@ -306,13 +342,19 @@ describe('beyond the baseline', () => {
     assert.deepEqual(await region.rows("select name from emp where dept in (select code from dept where title like 'Eng%') order by id;"), [['ann'], ['ben']]);
     await region.execute('create table emp_copy (id int primary key, name varchar(20));');
     assert.equal((await region.execute('insert into emp_copy select id, name from emp where id > 3;')).rowsAffected, 2);
-    assert.deepEqual(await region.rows('select * from emp_copy order by id;'), [[4, 'dan'], [5, 'eve']]);
+    assert.deepEqual(await region.rows('select * from emp_copy order by id;'), [
+      [4, 'dan'],
+      [5, 'eve'],
+    ]);
   });
 
   it('lists tables and indexes', async () => {
     const tables = (await region.rows('show tables;')).map((r) => r[0]);
     assert.ok(tables.includes('emp') && tables.includes('dept') && tables.includes('student'));
-    assert.deepEqual(tables, [...tables].sort((a, b) => String(a).localeCompare(String(b))));
+    assert.deepEqual(
+      tables,
+      [...tables].sort((a, b) => String(a).localeCompare(String(b))),
+    );
     const all = await region.rows('show indexes;');
     assert.ok(all.some((r) => r[0] === 'dept' && r[1] === 'PRIMARY' && r[2] === 'code'));
   });
@@ -321,7 +363,10 @@ describe('beyond the baseline', () => {
     await region.execute('create table MixedCase (Id int primary key, Val text);');
     await region.execute("INSERT INTO mixedcase VALUES (1, 'x');");
     const result = await region.execute('SELECT * FROM MIXEDCASE;');
-    assert.deepEqual(result.columns.map((c) => c.name), ['Id', 'Val']);
+    assert.deepEqual(
+      result.columns.map((c) => c.name),
+      ['Id', 'Val'],
+    );
     assert.ok((await region.rows('show tables;')).some((r) => r[0] === 'MixedCase'));
     const clash = await region.fails('create table mixedcase (a int primary key);');
     assert.equal(clash.code, 'TABLE_EXISTS');

@@ -15,7 +15,14 @@ afterEach(removeEngines);
 function withTable() {
   const fixture = openEngine();
   fixture.engine.execute('create table t (id int primary key, grp char(8) not null, f float, n int)');
-  for (const [id, grp] of [[1, 'a'], [2, 'b'], [3, 'b'], [4, 'c'], [5, 'c'], [6, 'c']] as const) {
+  for (const [id, grp] of [
+    [1, 'a'],
+    [2, 'b'],
+    [3, 'b'],
+    [4, 'c'],
+    [5, 'c'],
+    [6, 'c'],
+  ] as const) {
     fixture.engine.execute(`insert into t (id, grp, f, n) values (${id}, '${grp}', ${id}.5, ${id * 10})`);
   }
   return fixture;
@@ -30,14 +37,20 @@ function logged(fixture: ReturnType<typeof openEngine>, sql: string, requestId: 
 describe('literal statements as shapes', () => {
   it('group by 1, order by 2, limit 3 and offset keep their meaning', () => {
     const fixture = withTable();
-    assert.deepEqual(selectRows(fixture, 'select grp, count(*) from t where id > 0 group by 1 order by 2 desc, 1 limit 2 offset 1'), [['b', 2], ['a', 1]]);
+    assert.deepEqual(selectRows(fixture, 'select grp, count(*) from t where id > 0 group by 1 order by 2 desc, 1 limit 2 offset 1'), [
+      ['b', 2],
+      ['a', 1],
+    ]);
     assert.deepEqual(selectRows(fixture, 'select id from t where id >= 2 order by 1 desc limit 3'), [[6], [5], [4]]);
   });
 
   it('result columns keep the names their text gives them', () => {
     const { engine } = withTable();
     const result = engine.execute("select 1 + 1, 'x', n * 2 from t where id = 1");
-    assert.deepEqual((result.columns ?? []).map((column) => column.name), ['1 + 1', "'x'", 'n * 2']);
+    assert.deepEqual(
+      (result.columns ?? []).map((column) => column.name),
+      ['1 + 1', "'x'", 'n * 2'],
+    );
   });
 
   it('integer literals stay integers: 7 / 2 is 3, as SQLite reads the text, and 7.0 / 2 is 3.5', () => {
@@ -94,13 +107,22 @@ describe('literal statements as shapes', () => {
     engine.execute("create table d (id int primary key, c char(3) default 'ab')");
     engine.execute('insert into d (id) values (1)');
     assert.equal(engine.execute('select c from d where id = 1').rows?.[0]?.values?.[0]?.text, 'ab');
-    assert.throws(() => engine.execute("insert into d (id, c) values (2, 'abcd')"), (error: MiniSqlError) => error.code === 'VALUE_TOO_LONG' && /'abcd'/.test(error.message));
+    assert.throws(
+      () => engine.execute("insert into d (id, c) values (2, 'abcd')"),
+      (error: MiniSqlError) => error.code === 'VALUE_TOO_LONG' && /'abcd'/.test(error.message),
+    );
   });
 
   it('values of the wrong type are refused by name as before, and a syntax error points into the text the user sent', () => {
     const { engine } = withTable();
-    assert.throws(() => engine.execute("insert into t (id, grp, n) values (9, 'q', 'many')"), (error: MiniSqlError) => error.code === 'TYPE_MISMATCH' && /'many'/.test(error.message) && /`n`/.test(error.message));
-    assert.throws(() => engine.execute('insert into t (id, grp) values (1, \'a\')'), (error: MiniSqlError) => error.code === 'DUPLICATE_KEY' && /1/.test(error.message));
+    assert.throws(
+      () => engine.execute("insert into t (id, grp, n) values (9, 'q', 'many')"),
+      (error: MiniSqlError) => error.code === 'TYPE_MISMATCH' && /'many'/.test(error.message) && /`n`/.test(error.message),
+    );
+    assert.throws(
+      () => engine.execute("insert into t (id, grp) values (1, 'a')"),
+      (error: MiniSqlError) => error.code === 'DUPLICATE_KEY' && /1/.test(error.message),
+    );
     const bad = "select id from t where id = 123456 and and grp = 'a'";
     assert.throws(
       () => engine.execute(bad),

@@ -2,7 +2,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { FRAME_LIMITS, loadProtos, type ExecuteRequest, type ExecuteResponse__Output, type ExecuteResultFrame__Output, type RegionServiceClient } from '@minisql/common';
+import {
+  FRAME_LIMITS,
+  loadProtos,
+  type ExecuteRequest,
+  type ExecuteResponse__Output,
+  type ExecuteResultFrame__Output,
+  type RegionServiceClient,
+} from '@minisql/common';
 import { RegionFixture } from './support/region-fixture.js';
 
 let region: RegionFixture;
@@ -45,7 +52,10 @@ describe('the statement stream', () => {
     const statements = Array.from({ length: 50 }, (_, i) => statement(i + 1, `insert into streamed values (${i}, 'v${i}');`));
     const { answers, status } = await exchange(statements, 7);
     assert.equal(status.code, grpc.status.OK, 'the region did not end the stream cleanly after the client half-closed it');
-    assert.deepEqual(answers.map((a) => a.sequence).sort((a, b) => a - b), statements.map((s) => s.sequence));
+    assert.deepEqual(
+      answers.map((a) => a.sequence).sort((a, b) => a - b),
+      statements.map((s) => s.sequence),
+    );
     assert.ok(answers.every((a) => a.outcome === 'result' && a.result?.rows_affected === 1));
     assert.deepEqual(await region.rows('select count(*) from streamed;'), [[50]]);
   });
@@ -59,7 +69,10 @@ describe('the statement stream', () => {
     assert.equal(status.code, grpc.status.OK);
     const bySequence = new Map(answers.map((a) => [a.sequence, a]));
     assert.equal(bySequence.get(2)?.error?.code, 'DUPLICATE_KEY');
-    assert.deepEqual(bySequence.get(3)?.result?.rows.map((row) => row.values.map((value) => value.text)), [['first']]);
+    assert.deepEqual(
+      bySequence.get(3)?.result?.rows.map((row) => row.values.map((value) => value.text)),
+      [['first']],
+    );
   });
 
   it('answers that together pass the frame byte bound come back in several frames, none much past the bound', async () => {
@@ -69,7 +82,10 @@ describe('the statement stream', () => {
     const { answers, frames, status } = await exchange(reads);
     assert.equal(status.code, grpc.status.OK);
     assert.equal(answers.length, 8);
-    assert.ok(answers.every((a) => a.result?.rows.length === 3), 'a read lost rows');
+    assert.ok(
+      answers.every((a) => a.result?.rows.length === 3),
+      'a read lost rows',
+    );
     // Each answer holds about 600 KB: two never share a frame under a 1 MiB bound.
     assert.ok(frames.length >= 8, `8 answers of 600 KB came in ${frames.length} frames`);
     for (const frame of frames) {

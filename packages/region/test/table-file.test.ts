@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'minisql-table-file-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a table file', () => {
-  it('keeps the page cache it is given, not better-sqlite3\'s 16 MB', () => {
+  it("keeps the page cache it is given, not better-sqlite3's 16 MB", () => {
     const statement = analyzeStatement('create table t (a int primary key);');
     assert.equal(statement.kind, 'create_table');
     const path = join(dir, TableFile.fileName('t'));
@@ -34,7 +34,8 @@ describe('a table file', () => {
     const log = (count: number) => {
       for (let batch = 0; batch < count; batch += 1_000) {
         table.transaction(() => {
-          for (let i = 0; i < Math.min(1_000, count - batch); i++) table.recordWrite({ requestId: '', sql: 'x', params: '[]', rowsAffected: 0, nowMs: 0, seed: '', checksum: '' });
+          for (let i = 0; i < Math.min(1_000, count - batch); i++)
+            table.recordWrite({ requestId: '', sql: 'x', params: '[]', rowsAffected: 0, nowMs: 0, seed: '', checksum: '' });
         });
       }
     };
@@ -53,4 +54,3 @@ describe('a table file', () => {
     }
   });
 });
-

@@ -20,7 +20,7 @@ function manualFiles() {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('syncing a table file\'s write-ahead log off the event loop', () => {
+describe("syncing a table file's write-ahead log off the event loop", () => {
   it('a sync asked for while one runs waits for the next fsync, which starts when the running one ends', async () => {
     const { files, pending } = manualFiles();
     const wal = new WalSync('t.sqlite-wal', files);

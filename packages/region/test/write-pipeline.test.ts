@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { describe, it, mock } from 'node:test';
-import type { ResultSet } from '@minisql/common';
 import type { LoggedWrite } from '../src/sql-engine.js';
 import { MiniSqlError, errors, type ExecuteResponse } from '@minisql/common';
 import { BATCH_BYTES_MAX, BATCHES_IN_FLIGHT_MAX, RESEND_DELAY_MS, WritePipeline } from '../src/write-pipeline.js';
@@ -28,10 +27,10 @@ function pipelineWithManualReplication(role = { primary: true }, disk: { manual:
   const pipeline = new WritePipeline({
     executeBatch: (writes) =>
       writes.map((write) => {
-        if (write.requestId.startsWith('retry-of-')) return { result: {} as ResultSet, confirm: logged.get(write.requestId.slice('retry-of-'.length)) as LoggedWrite };
+        if (write.requestId.startsWith('retry-of-')) return { result: {}, confirm: logged.get(write.requestId.slice('retry-of-'.length)) as LoggedWrite };
         const entry = { table: 't', record: { position: ++position, sql: write.sql, params: [], requestId: write.requestId } } as unknown as LoggedWrite;
         logged.set(write.requestId, entry);
-        return { result: {} as ResultSet, write: entry };
+        return { result: {}, write: entry };
       }),
     replicate: (logged) => {
       const writes = logged.map((write) => write.record.requestId);
@@ -102,7 +101,10 @@ describe('batches in flight', () => {
     const { replications, write } = pipelineWithManualReplication();
     void write('w1');
     void write('w2');
-    assert.deepEqual(replications.map((r) => r.writes), [['w1'], ['w2']]);
+    assert.deepEqual(
+      replications.map((r) => r.writes),
+      [['w1'], ['w2']],
+    );
   });
 
   it('acknowledges batches in the order they ran, even when a later one replicates first', async () => {
@@ -127,17 +129,26 @@ describe('batches in flight', () => {
     replications[0]!.release();
     await turns();
     assert.equal(replications.length, BATCHES_IN_FLIGHT_MAX + 1);
-    assert.deepEqual(replications.at(-1)!.writes, Array.from({ length: extra }, (_, i) => `w${BATCHES_IN_FLIGHT_MAX + i}`));
+    assert.deepEqual(
+      replications.at(-1)!.writes,
+      Array.from({ length: extra }, (_, i) => `w${BATCHES_IN_FLIGHT_MAX + i}`),
+    );
     for (const replication of replications) replication.release();
     const responses = await Promise.all(answers);
-    assert.ok(responses.every((response) => !response.error), 'a write failed');
+    assert.ok(
+      responses.every((response) => !response.error),
+      'a write failed',
+    );
   });
 
   it(`bounds a batch in bytes (${BATCH_BYTES_MAX / 1024 / 1024} MiB): large writes waiting together go in several batches, one larger than the bound alone`, async () => {
     const { pipeline, replications } = pipelineWithManualReplication();
     const text = (mib: number) => `insert into t values ('${'x'.repeat(mib * 1024 * 1024)}')`;
     // Two batches in flight, so the writes after them queue up together.
-    const first = [pipeline.submit({ sql: 'update t set v = 1', params: [], requestId: 's1' }), pipeline.submit({ sql: 'update t set v = 2', params: [], requestId: 's2' })];
+    const first = [
+      pipeline.submit({ sql: 'update t set v = 1', params: [], requestId: 's1' }),
+      pipeline.submit({ sql: 'update t set v = 2', params: [], requestId: 's2' }),
+    ];
     const big = ['b1', 'b2', 'b3'].map((requestId) => pipeline.submit({ sql: text(7), params: [], requestId }));
     const huge = pipeline.submit({ sql: text(20), params: [], requestId: 'h1' });
     replications[0]!.release();
@@ -148,7 +159,10 @@ describe('batches in flight', () => {
     await turns();
     for (const replication of replications.slice(4)) replication.release();
     await Promise.all([...first, ...big, huge]);
-    assert.deepEqual(replications.slice(2).map((r) => r.writes), [['b1', 'b2'], ['b3'], ['h1']]);
+    assert.deepEqual(
+      replications.slice(2).map((r) => r.writes),
+      [['b1', 'b2'], ['b3'], ['h1']],
+    );
   });
 
   it('a batch that cannot be replicated fails its own writes only; the next is judged on its own', async () => {
@@ -161,19 +175,23 @@ describe('batches in flight', () => {
     assert.equal((await second).error, undefined);
   });
 
-  it('a batch replicated everywhere is acknowledged, and read, only once it is on this region\'s disk too; the sync starts with the shipping', async () => {
+  it("a batch replicated everywhere is acknowledged, and read, only once it is on this region's disk too; the sync starts with the shipping", async () => {
     const { pipeline, replications, syncs, write } = pipelineWithManualReplication({ primary: true }, { manual: true });
     let answered = false;
     const first = write('w1').then((response) => {
       answered = true;
       return response;
     });
-    assert.deepEqual(syncs.map((sync) => sync.writes), [['w1']], 'the local sync did not start when the batch was shipped');
+    assert.deepEqual(
+      syncs.map((sync) => sync.writes),
+      [['w1']],
+      'the local sync did not start when the batch was shipped',
+    );
     const read = pipeline.visibleWritesSettled();
     replications[0]!.release();
     await turns();
-    assert.equal(answered, false, 'acknowledged before it was on this region\'s disk');
-    assert.equal(await settledWithin(read), false, 'a read showed a write not yet on this region\'s disk');
+    assert.equal(answered, false, "acknowledged before it was on this region's disk");
+    assert.equal(await settledWithin(read), false, "a read showed a write not yet on this region's disk");
     syncs[0]!.release();
     assert.equal((await first).error, undefined);
     assert.equal(await settledWithin(read), true);
@@ -208,7 +226,10 @@ describe('batches in flight', () => {
     await pause;
     assert.equal(paused, true);
     await turns();
-    assert.deepEqual(replications.map((r) => r.writes), [['w1'], ['w2'], ['w3']]);
+    assert.deepEqual(
+      replications.map((r) => r.writes),
+      [['w1'], ['w2'], ['w3']],
+    );
     replications[2]!.release();
   });
 });
@@ -237,7 +258,7 @@ describe('writes whose replication failed', () => {
       assert.equal(replications.length, 1);
       mock.timers.tick(RESEND_DELAY_MS);
       assert.deepEqual(replications[1]?.writes, ['w1'], 'a batch of the unconfirmed entry alone');
-      replications[1]!.release();
+      replications[1].release();
       await turns();
       assert.equal(pipeline.unconfirmedEntries, 0);
       mock.timers.tick(RESEND_DELAY_MS);
@@ -268,7 +289,9 @@ describe('writes whose replication failed', () => {
 describe('a retry answered from the log', () => {
   it('ships the entry it was answered from and is acknowledged only when a batch carrying it is replicated', async () => {
     const { replications, write } = pipelineWithManualReplication();
-    await Promise.all([write('w1'), replications[0]!.release()]);
+    const first = write('w1');
+    replications[0]!.release();
+    await first;
     const retry = write('retry-of-w1');
     assert.deepEqual(replications[1]!.writes, ['w1'], 'the logged entry goes again with the retry');
     replications[1]!.refuse(errors.unavailable('region2', 'test: the replica lacks it and could not be removed'));

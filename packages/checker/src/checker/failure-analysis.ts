@@ -43,12 +43,7 @@ export interface LinearizabilityFailure {
   readonly configs: readonly FailureConfig[];
 }
 
-export function analyzeFailure(
-  prepared: PreparedHistory,
-  memo: ModelMemo,
-  failingOpId: number,
-  frontier: readonly FrontierConfig[],
-): LinearizabilityFailure {
+export function analyzeFailure(prepared: PreparedHistory, memo: ModelMemo, failingOpId: number, frontier: readonly FrontierConfig[]): LinearizabilityFailure {
   const failing = prepared.ops[failingOpId] as PreparedOp;
   const op = failing.completion as Op;
   let previousOk: Op | null = null;

@@ -181,7 +181,7 @@ export class LinearSearch implements LinearizationSearch {
         if (next === ILLEGAL_STATE) continue;
         scratch[word] = (scratch[word] as number) | bit;
         const added = visited.add(scratch, 0, next);
-        scratch[word] = (scratch[word] as number) & ~bit;
+        scratch[word] = scratch[word] & ~bit;
         if (added >= 0) this.push(added);
       }
       if (visited.count + upcoming.count + this.current.count > this.configsMax) {

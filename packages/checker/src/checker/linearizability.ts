@@ -36,7 +36,7 @@ export interface LinearizabilityOptions {
   /** The model, or its name (register, cas-register, mutex, kv) for the default options. */
   model: Model | string;
   /** Default competition. */
-  algorithm?: LinearizabilityAlgorithm | string;
+  algorithm?: string;
   /** For the whole check, all keys together; default 60 s. Past it, unchecked keys are unknown. */
   timeLimitMs?: number;
   /** Budget for the searches' configurations, per key; default 512 MiB. Past it, unknown. */
@@ -109,7 +109,7 @@ export function checkLinearizability(history: readonly Op[], options: Linearizab
     perKey,
   };
   if (firstInvalid) {
-    combined.key = firstInvalid.key as string | number;
+    combined.key = firstInvalid.key;
     if (firstInvalid.failure) combined.failure = firstInvalid.failure;
   } else if (firstUnknown) {
     const unknownCount = results.filter((result) => result.valid === 'unknown').length;
@@ -232,7 +232,8 @@ class PartitionCheck {
       configCount: this.search?.configCount ?? 0,
     };
     if (this.key !== undefined) result.key = this.key;
-    if (outcome.kind === 'invalid') result.failure = analyzeFailure(this.prepared as PreparedHistory, this.memo as ModelMemo, outcome.failingOp, outcome.frontier);
+    if (outcome.kind === 'invalid')
+      result.failure = analyzeFailure(this.prepared as PreparedHistory, this.memo as ModelMemo, outcome.failingOp, outcome.frontier);
     if (outcome.kind === 'unknown') result.reason = outcome.reason;
     result.timeMs = this.elapsedMs + (performance.now() - finishStartMs);
     return result;

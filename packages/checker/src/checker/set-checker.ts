@@ -100,7 +100,7 @@ export function intervalSetText(values: readonly OpValue[]): string {
   const integers = values.filter((value): value is number => typeof value === 'number' && Number.isInteger(value)).sort((a, b) => a - b);
   const others = values.filter((value) => !(typeof value === 'number' && Number.isInteger(value))).map((value) => JSON.stringify(value));
   const parts: string[] = [];
-  for (let i = 0; i < integers.length; ) {
+  for (let i = 0; i < integers.length;) {
     const start = integers[i] as number;
     let end = start;
     while (i + 1 < integers.length && (integers[i + 1] as number) <= end + 1) end = integers[++i] as number;

@@ -115,7 +115,7 @@ export class WglSearch implements LinearizationSearch {
             }
             continue;
           }
-          linearized[word] = (linearized[word] as number) & ~bit;
+          linearized[word] = linearized[word] & ~bit;
         }
         entry = next[entry] as number;
         continue;

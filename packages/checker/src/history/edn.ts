@@ -54,19 +54,7 @@ export class EdnTagged {
 
 export type EdnMap = Map<EdnValue, EdnValue>;
 export type EdnSet = Set<EdnValue>;
-export type EdnValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Keyword
-  | EdnSymbol
-  | EdnList
-  | EdnTagged
-  | EdnValue[]
-  | EdnMap
-  | EdnSet;
+export type EdnValue = null | boolean | number | bigint | string | Keyword | EdnSymbol | EdnList | EdnTagged | EdnValue[] | EdnMap | EdnSet;
 
 export function keyword(name: string): Keyword {
   return Keyword.of(name);
@@ -459,7 +447,7 @@ function writeEdn(value: unknown, out: string[], depth: number): void {
     writeEntries(entries, out, depth);
   } else {
     // Functions and symbols have no EDN form; their text is the most useful thing to show.
-    out.push(formatEdnString(String(value)));
+    out.push(formatEdnString(typeof value === 'symbol' ? value.toString() : typeof value === 'function' ? `#function ${value.name}` : typeof value));
   }
 }
 

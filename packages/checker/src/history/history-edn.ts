@@ -9,19 +9,7 @@
  * values become their EDN text, so every history Jepsen writes can be read.
  */
 import { CheckerError } from '../errors.js';
-import {
-  EDN_END,
-  EdnList,
-  EdnReader,
-  EdnSymbol,
-  EdnTagged,
-  Keyword,
-  formatEdn,
-  formatEdnString,
-  isKeywordName,
-  type EdnMap,
-  type EdnValue,
-} from './edn.js';
+import { EDN_END, EdnList, EdnReader, EdnSymbol, EdnTagged, Keyword, formatEdn, formatEdnString, isKeywordName, type EdnMap, type EdnValue } from './edn.js';
 import { opFromFields, type OpFields } from './history-op.js';
 import { NEMESIS_PROCESS, type Op, type OpValue } from './op.js';
 
@@ -64,10 +52,10 @@ export function opFromEdn(form: EdnValue, position: number): Op {
         fields.key = value instanceof Keyword ? value.name : typeof value === 'bigint' ? value.toString() : value;
         break;
       case 'error':
-        fields.error = typeof value === 'string' ? value : value === null ? null : nameOf(value) ?? formatEdn(value);
+        fields.error = typeof value === 'string' ? value : value === null ? null : (nameOf(value) ?? formatEdn(value));
         break;
       case 'node':
-        fields.node = value === null ? null : nameOf(value) ?? formatEdn(value);
+        fields.node = value === null ? null : (nameOf(value) ?? formatEdn(value));
         break;
       default:
         // Jepsen ops carry other keys too (e.g. :debug); the checkers do not need them.

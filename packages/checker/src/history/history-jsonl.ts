@@ -4,7 +4,7 @@
  * tools that do not read EDN. Blank lines are skipped.
  */
 import { CheckerError } from '../errors.js';
-import { opFromFields, type OpFields } from './history-op.js';
+import { opFromFields } from './history-op.js';
 import type { Op } from './op.js';
 
 export function parseHistoryJsonl(text: string): Op[] {
@@ -23,7 +23,7 @@ export function parseHistoryJsonl(text: string): Op[] {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new CheckerError('HISTORY_MALFORMED', `${where}: expected an op object`);
     }
-    ops.push(opFromFields(parsed as OpFields, ops.length, where));
+    ops.push(opFromFields(parsed, ops.length, where));
   }
   return ops;
 }

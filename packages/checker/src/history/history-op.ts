@@ -69,6 +69,6 @@ function toOpValue(value: unknown, malformed: (why: string) => CheckerError, dep
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? typeof value; // JSON has no text for a function or a symbol
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

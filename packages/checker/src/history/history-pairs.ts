@@ -33,7 +33,14 @@ export function pairHistory(history: readonly Op[]): OpPair[] {
   const pairs: OpPair[] = [];
   /** Per process, the position in `pairs` of its invocation that has not completed yet. */
   const openByProcess = new Map<Op['process'], number>();
-  const openPair = (start: Op): OpPair => ({ start, completion: undefined, outcome: 'open', startNs: start.time, endNs: Math.max(start.time, lastTimeNs), latencyNs: undefined });
+  const openPair = (start: Op): OpPair => ({
+    start,
+    completion: undefined,
+    outcome: 'open',
+    startNs: start.time,
+    endNs: Math.max(start.time, lastTimeNs),
+    latencyNs: undefined,
+  });
   for (const op of history) {
     const openAt = openByProcess.get(op.process);
     if (op.type === 'invoke') {

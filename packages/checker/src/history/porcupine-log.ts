@@ -15,7 +15,7 @@
 import { CheckerError } from '../errors.js';
 import { Keyword, parseEdn, type EdnValue } from './edn.js';
 import { ednToOpValue, parseHistoryEdn } from './history-edn.js';
-import type { Op, OpType, OpValue } from './op.js';
+import type { Op, OpType } from './op.js';
 
 const OP_LINE = /^INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+:([A-Za-z][\w?!*-]*)(?:\s+(.*?))?\s*$/;
 /** Lines of the op logger at all; other loggers' lines (jepsen.core, etc.) are not ops. */
@@ -48,7 +48,7 @@ export function parseJepsenConsoleLog(text: string): Op[] {
       op.error = raw.name;
       op.value = pending.get(process)?.value ?? null;
     } else {
-      op.value = ednToOpValue(raw) as OpValue;
+      op.value = ednToOpValue(raw);
     }
     if (type === 'invoke') pending.set(process, op);
     else pending.delete(process);

@@ -201,10 +201,7 @@ function pairOps(history: readonly Op[]): Pairing[] {
     const open = openByProcess.get(op.process);
     if (op.type === 'invoke') {
       if (open) {
-        throw new CheckerError(
-          'HISTORY_MALFORMED',
-          `process ${String(op.process)} invoked op ${op.index} while its op ${open.invoke.index} had not completed`,
-        );
+        throw new CheckerError('HISTORY_MALFORMED', `process ${String(op.process)} invoked op ${op.index} while its op ${open.invoke.index} had not completed`);
       }
       const pairing: Pairing = { invoke: op, callPosition: position, completion: undefined, returnPosition: -1 };
       pairings.push(pairing);
@@ -216,7 +213,10 @@ function pairOps(history: readonly Op[]): Pairing[] {
       throw new CheckerError('HISTORY_MALFORMED', `op ${op.index} (${op.type} ${op.f}) completes nothing: process ${String(op.process)} had no op open`);
     }
     if (open.invoke.f !== op.f) {
-      throw new CheckerError('HISTORY_MALFORMED', `op ${op.index} completes ${op.f} but process ${String(op.process)} invoked ${open.invoke.f} (op ${open.invoke.index})`);
+      throw new CheckerError(
+        'HISTORY_MALFORMED',
+        `op ${op.index} completes ${op.f} but process ${String(op.process)} invoked ${open.invoke.f} (op ${open.invoke.index})`,
+      );
     }
     open.completion = op;
     open.returnPosition = position;

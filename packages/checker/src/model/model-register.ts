@@ -39,13 +39,20 @@ export interface CasRegisterOptions extends RegisterOptions {
 export type RegisterState = OpValue;
 
 export function registerModel(options: RegisterOptions = {}): Model<RegisterState> {
-  return new RegisterModel('register', Object.freeze({ initialValue: options.initialValue ?? null, nilReads: options.nilReads ?? 'only-while-absent', failedCas: 'no-effect' }));
+  return new RegisterModel(
+    'register',
+    Object.freeze({ initialValue: options.initialValue ?? null, nilReads: options.nilReads ?? 'only-while-absent', failedCas: 'no-effect' }),
+  );
 }
 
 export function casRegisterModel(options: CasRegisterOptions = {}): Model<RegisterState> {
   return new RegisterModel(
     'cas-register',
-    Object.freeze({ initialValue: options.initialValue ?? null, nilReads: options.nilReads ?? 'only-while-absent', failedCas: options.failedCas ?? 'no-effect' }),
+    Object.freeze({
+      initialValue: options.initialValue ?? null,
+      nilReads: options.nilReads ?? 'only-while-absent',
+      failedCas: options.failedCas ?? 'no-effect',
+    }),
   );
 }
 

@@ -20,13 +20,13 @@ export function isModelName(name: string): name is ModelName {
 export function modelNamed(name: string): Model {
   switch (name) {
     case 'register':
-      return registerModel() as Model;
+      return registerModel();
     case 'cas-register':
-      return casRegisterModel() as Model;
+      return casRegisterModel();
     case 'mutex':
-      return mutexModel() as Model;
+      return mutexModel();
     case 'kv':
-      return kvModel() as Model;
+      return kvModel();
     default:
       throw new CheckerError('MODEL_UNKNOWN', `no model named ${name}; models are ${MODEL_NAMES.join(', ')}`);
   }

@@ -23,7 +23,10 @@ export class FakeDatabase implements StatementExecutor {
   async execute(text: string): Promise<QueryResult> {
     this.executed.push(text);
     // Line comments and line breaks mean nothing to the statements understood here.
-    const sql = text.replace(/--[^\n]*/g, ' ').replace(/\s+/g, ' ').trim();
+    const sql = text
+      .replace(/--[^\n]*/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     let match: RegExpExecArray | null;
     if ((match = /^create table (\w+)/i.exec(sql))) {
       const name = match[1] as string;
@@ -40,13 +43,22 @@ export class FakeDatabase implements StatementExecutor {
       return writeOutcome('insert', 1);
     }
     if ((match = /^select \* from (\w+)$/i.exec(sql))) {
-      return rowSet('select', ['v'], this.table(match[1] as string).map((v) => [v]));
+      return rowSet(
+        'select',
+        ['v'],
+        this.table(match[1] as string).map((v) => [v]),
+      );
     }
     if ((match = /^describe (\w+)$/i.exec(sql))) {
       this.table(match[1] as string);
       return rowSet('describe', ['Field', 'Type', 'Null', 'Key', 'Default'], [['v', 'int', 'YES', '', null]]);
     }
-    if (/^show tables$/i.test(sql)) return rowSet('show_tables', ['Tables'], [...this.tables.keys()].map((name) => [name]));
+    if (/^show tables$/i.test(sql))
+      return rowSet(
+        'show_tables',
+        ['Tables'],
+        [...this.tables.keys()].map((name) => [name]),
+      );
     throw errors.syntax(sql.split(/\s/)[0] ?? '', 1, 1, 1);
   }
 

@@ -6,7 +6,19 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
 import { basename, join } from 'node:path';
-import { ADMIN_PASSWORD_FILE, CLIENT_CERT_NAME, FIRST_ADMIN, freePort, hideIpServerNameWarning, type Login, loadClusterConfig, loadTlsIdentity, type ClusterConfig, type ClusterStatusResponse__Output, type TlsIdentity } from '@minisql/common';
+import {
+  ADMIN_PASSWORD_FILE,
+  CLIENT_CERT_NAME,
+  FIRST_ADMIN,
+  freePort,
+  hideIpServerNameWarning,
+  type Login,
+  loadClusterConfig,
+  loadTlsIdentity,
+  type ClusterConfig,
+  type ClusterStatusResponse__Output,
+  type TlsIdentity,
+} from '@minisql/common';
 import { ClusterClient } from '@minisql/client';
 import type { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/local-cluster.js';
@@ -69,7 +81,9 @@ export class TestCluster {
       hosts.push(`  - { name: master${i}, ip: 127.0.0.1, roles: [master], ports: { master: ${await freePort()}, status: ${await freePort()} } }`);
     }
     for (let i = 1; i <= options.regions; i += 1) {
-      hosts.push(`  - { name: region${i}, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()}, ftp: ${await freePort()}, metrics: ${await freePort()} } }`);
+      hosts.push(
+        `  - { name: region${i}, ip: 127.0.0.1, roles: [region], ports: { region: ${await freePort()}, ftp: ${await freePort()}, metrics: ${await freePort()} } }`,
+      );
     }
     const configPath = join(dir, 'cluster.yaml');
     writeFileSync(
@@ -147,8 +161,17 @@ export class TestCluster {
   }
 
   /** Polls the active master's status until `done` holds; fails after WAIT_TIMEOUT_MS. */
-  async waitForStatus(what: string, done: (status: ClusterStatusResponse__Output) => boolean, timeoutMs = WAIT_TIMEOUT_MS): Promise<ClusterStatusResponse__Output> {
-    const client = await this.waitFor('a master to answer', () => this.client().then((c) => c, () => undefined));
+  async waitForStatus(
+    what: string,
+    done: (status: ClusterStatusResponse__Output) => boolean,
+    timeoutMs = WAIT_TIMEOUT_MS,
+  ): Promise<ClusterStatusResponse__Output> {
+    const client = await this.waitFor('a master to answer', () =>
+      this.client().then(
+        (c) => c,
+        () => undefined,
+      ),
+    );
     return this.waitFor(
       what,
       async () => {

@@ -38,7 +38,10 @@ export function checkRegionClaim(caller: Caller, claimedRegion: string, rpc: str
   if (caller === 'plaintext') return undefined;
   if (!caller.roles.includes('region')) return errors.permissionDenied(describeCaller(caller), `${rpc} is for regions only`);
   if (caller.name !== claimedRegion) {
-    return errors.permissionDenied(describeCaller(caller), `${rpc} claims to come from region \`${claimedRegion}\`, but the certificate is \`${caller.name}\`'s`);
+    return errors.permissionDenied(
+      describeCaller(caller),
+      `${rpc} claims to come from region \`${claimedRegion}\`, but the certificate is \`${caller.name}\`'s`,
+    );
   }
   return undefined;
 }

@@ -31,10 +31,12 @@ export function subjectOf(spec: CertificateSpec): string {
 /** The X.509 v3 extensions of a host or client certificate, as an openssl extension file. */
 export function extensionsOf(spec: CertificateSpec): string {
   const names = [...spec.ips.map((ip) => `IP:${ip}`), ...spec.dnsNames.map((name) => `DNS:${name}`)];
-  return [
-    'basicConstraints = critical, CA:FALSE',
-    'keyUsage = critical, digitalSignature, keyEncipherment',
-    'extendedKeyUsage = serverAuth, clientAuth',
-    ...(names.length > 0 ? [`subjectAltName = ${names.join(', ')}`] : []),
-  ].join('\n') + '\n';
+  return (
+    [
+      'basicConstraints = critical, CA:FALSE',
+      'keyUsage = critical, digitalSignature, keyEncipherment',
+      'extendedKeyUsage = serverAuth, clientAuth',
+      ...(names.length > 0 ? [`subjectAltName = ${names.join(', ')}`] : []),
+    ].join('\n') + '\n'
+  );
 }

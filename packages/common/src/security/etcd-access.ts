@@ -88,7 +88,13 @@ export async function enableEtcdAccess(etcd: Etcd3, plan: EtcdAccessPlan, rootPa
   for (const role of [...plan.roles, { name: 'root', grants: [] }]) {
     if (!existing.has(role.name)) await etcd.role(role.name).create();
     for (const grant of role.grants) {
-      await etcd.role(role.name).grant(grant.key !== undefined ? { permission: grant.permission, key: grant.key } : { permission: grant.permission, range: Range.prefix(grant.prefix ?? '') });
+      await etcd
+        .role(role.name)
+        .grant(
+          grant.key !== undefined
+            ? { permission: grant.permission, key: grant.key }
+            : { permission: grant.permission, range: Range.prefix(grant.prefix ?? '') },
+        );
     }
   }
   const users = new Set((await etcd.getUsers()).map((user) => user.name));

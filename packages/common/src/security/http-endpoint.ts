@@ -39,14 +39,20 @@ export function readSecretFile(path: string, source: string): string {
 /** True when the request carries the token (compared in constant time). */
 export function tokenAccepted(expected: string, authorization: string | undefined, url: string): boolean {
   const query = new URL(url, 'https://endpoint/').searchParams.get('token');
-  const given = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : query ?? '';
+  const given = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : (query ?? '');
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Serves `answer(path)` at `address`; resolves once listening. */
-export async function startHttpEndpoint(address: string, answer: (path: string) => Promise<HttpAnswer>, security: HttpSecurity, logger: Logger, what: string): Promise<Server> {
+export async function startHttpEndpoint(
+  address: string,
+  answer: (path: string) => Promise<HttpAnswer>,
+  security: HttpSecurity,
+  logger: Logger,
+  what: string,
+): Promise<Server> {
   const handler = (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): void => {
     const respond = ({ status, type, body }: HttpAnswer): void => {
       response.writeHead(status, { 'content-type': type });
@@ -56,7 +62,9 @@ export async function startHttpEndpoint(address: string, answer: (path: string) 
       respond({ status: 401, type: 'text/plain', body: `this ${what} needs its token: Authorization: Bearer TOKEN, or ?token=TOKEN\n` });
       return;
     }
-    answer((request.url ?? '/').split('?')[0] ?? '/').then(respond, (error: Error) => respond({ status: 500, type: 'text/plain', body: `${what} unavailable: ${error.message}\n` }));
+    answer((request.url ?? '/').split('?')[0] ?? '/').then(respond, (error: Error) =>
+      respond({ status: 500, type: 'text/plain', body: `${what} unavailable: ${error.message}\n` }),
+    );
   };
   const server: Server = security.tls ? createTlsServer({ key: security.tls.key, cert: security.tls.cert }, handler) : createServer(handler);
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];

@@ -29,8 +29,24 @@ export function makeCertificates(dir: string, specs: readonly CertificateSpec[])
   if (existsSync(caCert) && existsSync(caKey)) {
     result.kept.push('ca');
   } else {
-    openssl(['req', '-x509', '-new', ...EC_KEY, '-keyout', caKey, '-out', caCert, '-days', String(CA_CERT_DAYS), '-subj', `/O=minisql/CN=minisql cluster authority ${randomSerial()}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      '-new',
+      ...EC_KEY,
+      '-keyout',
+      caKey,
+      '-out',
+      caCert,
+      '-days',
+      String(CA_CERT_DAYS),
+      '-subj',
+      `/O=minisql/CN=minisql cluster authority ${randomSerial()}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     chmodSync(caKey, 0o600);
     result.made.push('ca');
   }
@@ -47,7 +63,24 @@ export function makeCertificates(dir: string, specs: readonly CertificateSpec[])
       writeFileSync(extensions, extensionsOf(spec));
       openssl(['req', '-new', ...EC_KEY, '-keyout', paths.key, '-out', request, '-subj', subjectOf(spec)]);
       chmodSync(paths.key, 0o600);
-      openssl(['x509', '-req', '-in', request, '-CA', caCert, '-CAkey', caKey, '-set_serial', `0x${randomSerial()}`, '-days', String(HOST_CERT_DAYS), '-extfile', extensions, '-out', paths.cert]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        request,
+        '-CA',
+        caCert,
+        '-CAkey',
+        caKey,
+        '-set_serial',
+        `0x${randomSerial()}`,
+        '-days',
+        String(HOST_CERT_DAYS),
+        '-extfile',
+        extensions,
+        '-out',
+        paths.cert,
+      ]);
       result.made.push(spec.name);
     }
   } finally {
@@ -62,7 +95,7 @@ function openssl(args: string[]): void {
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
     const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'openssl is not installed (apt-get install openssl)' : stderr || (error as Error).message;
-    throw new Error(`making certificates failed: openssl ${args[0]}: ${why}`);
+    throw new Error(`making certificates failed: openssl ${args[0]}: ${why}`, { cause: error });
   }
 }
 

@@ -23,7 +23,8 @@ export async function principalOf(call: CallWithMetadata, users: UserDirectory |
   if (caller.roles.includes('master') || caller.roles.includes('region')) return { kind: 'server', ...caller };
   const user = String(call.metadata.get(USER_METADATA_KEY)[0] ?? '');
   const password = String(call.metadata.get(PASSWORD_METADATA_KEY)[0] ?? '');
-  if (user === '') throw errors.unauthenticated(`the holder of certificate \`${caller.name}\``, 'no user given: log in with --user (or MINISQL_USER) and a password');
+  if (user === '')
+    throw errors.unauthenticated(`the holder of certificate \`${caller.name}\``, 'no user given: log in with --user (or MINISQL_USER) and a password');
   if (!users) throw errors.unauthenticated(`user \`${user}\``, 'this server does not know the users yet');
   return { kind: 'user', record: await users.authenticate(user, password) };
 }
@@ -48,7 +49,10 @@ export function statementNeeds(statement: AnalyzedStatement, self: string): Need
     case 'insert':
     case 'update':
     case 'delete':
-      return [{ privilege: 'write', table: statement.table }, ...statement.tables.filter((t) => t !== statement.table).map((table) => ({ privilege: 'read' as const, table }))];
+      return [
+        { privilege: 'write', table: statement.table },
+        ...statement.tables.filter((t) => t !== statement.table).map((table) => ({ privilege: 'read' as const, table })),
+      ];
     case 'show_tables':
     case 'show_indexes':
     case 'describe':

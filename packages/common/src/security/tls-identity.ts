@@ -48,7 +48,11 @@ export function loadTlsIdentity(certsDir: string, name: string): TlsIdentity {
   const identity = { name, ca: read(paths.ca), cert: read(paths.cert), key: read(paths.key) };
   const mode = statSync(paths.key).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw errors.invalidConfig(certsDir, paths.key, `can be read by others (mode ${mode.toString(8)}): a private key must be mode 600 (chmod 600 ${paths.key})`);
+    throw errors.invalidConfig(
+      certsDir,
+      paths.key,
+      `can be read by others (mode ${mode.toString(8)}): a private key must be mode 600 (chmod 600 ${paths.key})`,
+    );
   }
   return identity;
 }
@@ -82,5 +86,7 @@ export function channelCredentials(identity: TlsIdentity | undefined, login?: Lo
 
 /** What a server presents; with an identity it also demands a certificate of the cluster from every caller (mutual TLS). */
 export function serverCredentials(identity: TlsIdentity | undefined): grpc.ServerCredentials {
-  return identity ? grpc.ServerCredentials.createSsl(identity.ca, [{ private_key: identity.key, cert_chain: identity.cert }], true) : grpc.ServerCredentials.createInsecure();
+  return identity
+    ? grpc.ServerCredentials.createSsl(identity.ca, [{ private_key: identity.key, cert_chain: identity.cert }], true)
+    : grpc.ServerCredentials.createInsecure();
 }

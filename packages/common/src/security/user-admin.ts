@@ -26,7 +26,10 @@ export class UserAdmin {
       case 'create_user': {
         const record = await newUserRecord(statement.user, statement.password);
         const key = this.keys.user(statement.user);
-        const created = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
+        const created = await this.etcd
+          .if(key, 'Create', '==', 0)
+          .then(this.etcd.put(key).value(JSON.stringify(record)))
+          .commit();
         if (!created.succeeded) {
           if (statement.ifNotExists) return doneResult('create_user', `user \`${statement.user}\` already exists`);
           throw errors.userExists(statement.user);
@@ -46,7 +49,10 @@ export class UserAdmin {
           throw errors.userNotFound(statement.user);
         }
         if (found.record.admin) await this.refuseLastAdmin(statement.user, 'dropped');
-        const dropped = await this.etcd.if(this.keys.user(statement.user), 'Mod', '==', found.revision).then(this.etcd.delete().key(this.keys.user(statement.user))).commit();
+        const dropped = await this.etcd
+          .if(this.keys.user(statement.user), 'Mod', '==', found.revision)
+          .then(this.etcd.delete().key(this.keys.user(statement.user)))
+          .commit();
         if (!dropped.succeeded) throw errors.invalidArgument(`drop user \`${statement.user}\``, 'the user changed meanwhile; run it again');
         this.logger.info('user dropped', { user: statement.user });
         return doneResult('drop_user', `user \`${statement.user}\` dropped`);
@@ -56,12 +62,23 @@ export class UserAdmin {
         const grant = statement.kind === 'grant';
         if (!grant && statement.privileges.includes('admin')) await this.refuseLastAdmin(statement.user, 'stripped of admin');
         await this.change(statement.user, async (record) => changeGrants(record, { grant, privileges: statement.privileges, table: statement.table }));
-        this.logger.info(grant ? 'privileges granted' : 'privileges revoked', { user: statement.user, privileges: statement.privileges, table: statement.table ?? '' });
-        return doneResult(statement.kind, `${grant ? 'granted' : 'revoked'} ${statement.privileges.join(', ')}${statement.table === null ? '' : ` on ${statement.table === '*' ? 'every table' : `\`${statement.table}\``}`} ${grant ? 'to' : 'from'} \`${statement.user}\``);
+        this.logger.info(grant ? 'privileges granted' : 'privileges revoked', {
+          user: statement.user,
+          privileges: statement.privileges,
+          table: statement.table ?? '',
+        });
+        return doneResult(
+          statement.kind,
+          `${grant ? 'granted' : 'revoked'} ${statement.privileges.join(', ')}${statement.table === null ? '' : ` on ${statement.table === '*' ? 'every table' : `\`${statement.table}\``}`} ${grant ? 'to' : 'from'} \`${statement.user}\``,
+        );
       }
       case 'show_users': {
         const users = await this.all();
-        return textRows('show_users', ['user', 'admin'], users.map((u) => [u.name, u.admin ? 'yes' : 'no']));
+        return textRows(
+          'show_users',
+          ['user', 'admin'],
+          users.map((u) => [u.name, u.admin ? 'yes' : 'no']),
+        );
       }
       case 'show_grants': {
         if (statement.user === null) throw errors.invalidArgument('show grants', 'name the user: SHOW GRANTS FOR name');
@@ -77,7 +94,10 @@ export class UserAdmin {
     if ((await this.all()).length > 0) return false;
     const record = { ...(await newUserRecord(name, password)), admin: true };
     const key = this.keys.user(name);
-    const result = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(JSON.stringify(record))).commit();
+    const result = await this.etcd
+      .if(key, 'Create', '==', 0)
+      .then(this.etcd.put(key).value(JSON.stringify(record)))
+      .commit();
     if (result.succeeded) this.logger.info('first admin created', { user: name });
     return result.succeeded;
   }
@@ -87,7 +107,10 @@ export class UserAdmin {
     if (!found) throw errors.userNotFound(user);
     const next = await update(found.record);
     const key = this.keys.user(user);
-    const written = await this.etcd.if(key, 'Mod', '==', found.revision).then(this.etcd.put(key).value(JSON.stringify(next))).commit();
+    const written = await this.etcd
+      .if(key, 'Mod', '==', found.revision)
+      .then(this.etcd.put(key).value(JSON.stringify(next)))
+      .commit();
     if (!written.succeeded) throw errors.invalidArgument(`the change to user \`${user}\``, 'the user changed meanwhile; run it again');
   }
 
@@ -106,6 +129,8 @@ export class UserAdmin {
 
   private async all(): Promise<UserRecord[]> {
     const values = await this.etcd.getAll().prefix(this.keys.users).strings();
-    return Object.values(values).map((value) => JSON.parse(value) as UserRecord).sort((a, b) => a.name.localeCompare(b.name));
+    return Object.values(values)
+      .map((value) => JSON.parse(value) as UserRecord)
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 }

@@ -34,7 +34,7 @@ export class UserDirectory {
     this.watcher.on('put', (kv) => this.store(kv.value.toString()));
     this.watcher.on('delete', (kv) => this.forget(kv.key.toString().slice(this.keys.users.length)));
     this.watcher.on('connected', () => void this.reload());
-    this.watcher.on('error', (error) => this.logger.warn('the users watch failed; it reconnects', { error: (error as Error).message }));
+    this.watcher.on('error', (error) => this.logger.warn('the users watch failed; it reconnects', { error: error.message }));
     await this.reload();
   }
 
@@ -49,7 +49,9 @@ export class UserDirectory {
   /** The user's record when the password is theirs; UNAUTHENTICATED (after the pause) otherwise. */
   async authenticate(user: string, password: string): Promise<UserRecord> {
     const record = this.get(user);
-    const digest = createHash('sha256').update(`${record?.salt ?? ''}\0${password}`).digest('hex');
+    const digest = createHash('sha256')
+      .update(`${record?.salt ?? ''}\0${password}`)
+      .digest('hex');
     if (record && this.checked.get(nameKey(user)) === digest) return record;
     if (record && (await passwordMatches(record, password))) {
       this.checked.set(nameKey(user), digest);

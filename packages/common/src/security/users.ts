@@ -32,7 +32,22 @@ export const PASSWORD_LENGTH_MIN = 10;
 export const FIRST_ADMIN = 'admin';
 
 /** Passwords that ship in examples and that anyone tries first: refused whatever their length. */
-const PLACEHOLDERS = ['password', 'change-me', 'changeme', 'change-me-before-use', 'secret', 'minisql', 'admin', 'letmein', 'qwerty', '12345678', '1234567890', 'local-cluster-only', 'test-password', 'not-used-here'];
+const PLACEHOLDERS = [
+  'password',
+  'change-me',
+  'changeme',
+  'change-me-before-use',
+  'secret',
+  'minisql',
+  'admin',
+  'letmein',
+  'qwerty',
+  '12345678',
+  '1234567890',
+  'local-cluster-only',
+  'test-password',
+  'not-used-here',
+];
 
 /** Why a password is refused, or undefined when it may be used. */
 export function passwordProblem(password: string): string | undefined {

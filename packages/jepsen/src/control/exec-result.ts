@@ -59,11 +59,5 @@ export function checkedResult(node: string, command: string, result: ExecResult,
   const stderr = result.stderr.trim();
   const excerpt = stderr.length > STDERR_EXCERPT_CHARS_MAX ? `...${stderr.slice(-STDERR_EXCERPT_CHARS_MAX)}` : stderr;
   const status = result.exitCode === null ? 'was ended by a signal' : `exited with ${result.exitCode}`;
-  throw new RemoteError(
-    'REMOTE_FAILED',
-    node,
-    command,
-    `\`${commandExcerpt(command)}\` ${status}${excerpt === '' ? '' : `: ${excerpt}`}`,
-    result,
-  );
+  throw new RemoteError('REMOTE_FAILED', node, command, `\`${commandExcerpt(command)}\` ${status}${excerpt === '' ? '' : `: ${excerpt}`}`, result);
 }

@@ -57,7 +57,7 @@ export class LocalRemote implements Remote {
         try {
           resolve(checkedResult(this.node, command, { stdout: stdout.text(), stderr: stderr.text(), exitCode }, options.check ?? true));
         } catch (failure) {
-          reject(failure as Error);
+          reject(failure);
         }
       };
       const timer = setTimeout(() => {
@@ -102,7 +102,9 @@ export class LocalRemote implements Remote {
     try {
       await copyFile(from, to);
     } catch (error) {
-      throw new RemoteError('REMOTE_FAILED', this.node, `${verb} ${from} ${to}`, `cannot ${verb} ${from} to ${to}: ${(error as Error).message}`, undefined, { cause: error });
+      throw new RemoteError('REMOTE_FAILED', this.node, `${verb} ${from} ${to}`, `cannot ${verb} ${from} to ${to}: ${(error as Error).message}`, undefined, {
+        cause: error,
+      });
     }
   }
 }

@@ -87,7 +87,9 @@ export function grudgeDrops(grudge: Grudge, addressOf: (node: string) => string)
  */
 export function dropScript(chain: string, sources: readonly string[], action: CutAction = 'drop'): string {
   assertChain(chain);
-  return ['set -e', ensureChainScript(chain), `iptables -w -F ${chain}`, ...sources.flatMap((source) => cutRules(chain, assertAddress(source), action))].join('\n');
+  return ['set -e', ensureChainScript(chain), `iptables -w -F ${chain}`, ...sources.flatMap((source) => cutRules(chain, assertAddress(source), action))].join(
+    '\n',
+  );
 }
 
 function cutRules(chain: string, source: string, action: CutAction): string[] {
@@ -131,7 +133,12 @@ export function lossScript(chain: string, lossPercent: number): string {
   assertChain(chain);
   assertPositiveAtMost('lossPercent', lossPercent, 100);
   const probability = (lossPercent / 100).toFixed(6);
-  return ['set -e', ensureChainScript(chain), `iptables -w -F ${chain}`, `iptables -w -A ${chain} ! -i lo -m statistic --mode random --probability ${probability} -j DROP`].join('\n');
+  return [
+    'set -e',
+    ensureChainScript(chain),
+    `iptables -w -F ${chain}`,
+    `iptables -w -A ${chain} ! -i lo -m statistic --mode random --probability ${probability} -j DROP`,
+  ].join('\n');
 }
 
 /**

@@ -14,7 +14,9 @@ import { NetnsRemote } from './netns-remote.js';
 import { JepsenError } from '../jepsen-errors.js';
 
 /** scripts/hosts.sh, found from this file whether it runs from src/ or dist/src/. */
-export const HOSTS_SCRIPT_PATH = fileURLToPath(new URL(/\/dist\/src\/control\/[^/]+$/.test(import.meta.url) ? '../../../scripts/hosts.sh' : '../../scripts/hosts.sh', import.meta.url));
+export const HOSTS_SCRIPT_PATH = fileURLToPath(
+  new URL(/\/dist\/src\/control\/[^/]+$/.test(import.meta.url) ? '../../../scripts/hosts.sh' : '../../scripts/hosts.sh', import.meta.url),
+);
 /** Limit on one run of the script (up with 50 hosts takes a few seconds). */
 const SCRIPT_TIMEOUT_MS = 60_000;
 /** Limit on the synchronous teardown at process exit. */

@@ -71,8 +71,7 @@ export interface SshRemoteOptions {
 }
 
 type ResolvedOptions = Readonly<
-  Required<Omit<SshRemoteOptions, 'password' | 'privateKeyPath' | 'passphrase'>> &
-    Pick<SshRemoteOptions, 'password' | 'privateKeyPath' | 'passphrase'>
+  Required<Omit<SshRemoteOptions, 'password' | 'privateKeyPath' | 'passphrase'>> & Pick<SshRemoteOptions, 'password' | 'privateKeyPath' | 'passphrase'>
 >;
 
 /** A session in flight on a connection, failed at once if that connection drops. */
@@ -155,7 +154,12 @@ export class SshRemote implements Remote {
     if (this.options.verifyTransfers) {
       const remoteSum = await this.remoteSha256(remotePath);
       if (remoteSum !== localSum) {
-        throw new RemoteError('REMOTE_FAILED', this.node, label, `upload of ${localPath} to ${remotePath} arrived corrupted: SHA-256 ${remoteSum} there, ${localSum} here`);
+        throw new RemoteError(
+          'REMOTE_FAILED',
+          this.node,
+          label,
+          `upload of ${localPath} to ${remotePath} arrived corrupted: SHA-256 ${remoteSum} there, ${localSum} here`,
+        );
       }
     }
   }
@@ -167,7 +171,12 @@ export class SshRemote implements Remote {
     if (this.options.verifyTransfers) {
       const localSum = await sha256File(localPath);
       if (remoteSum !== localSum) {
-        throw new RemoteError('REMOTE_FAILED', this.node, label, `download of ${remotePath} to ${localPath} arrived corrupted: SHA-256 ${localSum} here, ${remoteSum} there`);
+        throw new RemoteError(
+          'REMOTE_FAILED',
+          this.node,
+          label,
+          `download of ${remotePath} to ${localPath} arrived corrupted: SHA-256 ${localSum} here, ${remoteSum} there`,
+        );
       }
     }
   }
@@ -234,10 +243,13 @@ export class SshRemote implements Remote {
           if (error) reject(error);
           else resolve(value as T);
         };
-        const timer = setTimeout(() => {
-          abort();
-          finish(timedOut());
-        }, Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(
+          () => {
+            abort();
+            finish(timedOut());
+          },
+          Math.max(0, deadline - Date.now()),
+        );
         this.inFlight.add(entry);
         abort = start(client, finish);
       });
@@ -257,7 +269,9 @@ export class SshRemote implements Remote {
         sftpSession = sftp;
         transfer(sftp, (failure) => {
           sftp.end();
-          finish(failure ? new RemoteError('REMOTE_FAILED', this.node, label, `${label} failed: ${failure.message}`, undefined, { cause: failure }) : undefined);
+          finish(
+            failure ? new RemoteError('REMOTE_FAILED', this.node, label, `${label} failed: ${failure.message}`, undefined, { cause: failure }) : undefined,
+          );
         });
       });
       return () => sftpSession?.end();
@@ -308,7 +322,9 @@ export class SshRemote implements Remote {
       try {
         privateKey = await readFile(options.privateKeyPath);
       } catch (error) {
-        throw Object.assign(this.unreachable(label, `cannot read private key ${options.privateKeyPath}: ${(error as Error).message}`, error), { authentication: true });
+        throw Object.assign(this.unreachable(label, `cannot read private key ${options.privateKeyPath}: ${(error as Error).message}`, error), {
+          authentication: true,
+        });
       }
     }
     return new Promise<Client>((resolve, reject) => {
@@ -437,11 +453,14 @@ class SessionSlots {
         clearTimeout(timer);
         resolve(granted);
       };
-      const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        resolve(false);
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const index = this.waiters.indexOf(waiter);
+          if (index >= 0) this.waiters.splice(index, 1);
+          resolve(false);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       this.waiters.push(waiter);
     });
   }

@@ -43,7 +43,10 @@ export class EtcdConnection implements StoreConnection {
 
   async cas(key: string, expected: number, next: number): Promise<boolean> {
     const path = REGISTER_PREFIX + key;
-    const result = await this.client.if(path, 'Value', '==', String(expected)).then(this.client.put(path).value(String(next))).commit();
+    const result = await this.client
+      .if(path, 'Value', '==', String(expected))
+      .then(this.client.put(path).value(String(next)))
+      .commit();
     return result.succeeded;
   }
 

@@ -16,7 +16,7 @@ import { daemonCommands } from '../control/node-daemon.js';
 import { shellQuote } from '../control/shell-quote.js';
 import type { StoreConnection } from './store-connection.js';
 import { remoteOf, type TestContext } from '../test-context.js';
-import { JepsenError } from '../jepsen-errors.js';
+import { JepsenError, scalarText } from '../jepsen-errors.js';
 
 /** How long a member may take to join a healthy cluster after it starts. */
 const ETCD_READY_MS_MAX = 60_000;
@@ -31,8 +31,8 @@ export interface EtcdOptions {
 }
 
 export function etcdOptions(raw: Readonly<Record<string, unknown>>): EtcdOptions {
-  const text = (key: string, fallback: string) => (raw[key] === undefined ? fallback : String(raw[key]));
-  const initialCluster = raw.initial_cluster === undefined ? undefined : String(raw.initial_cluster);
+  const text = (key: string, fallback: string) => (raw[key] === undefined ? fallback : scalarText(raw[key], `database.${key}`));
+  const initialCluster = raw.initial_cluster === undefined ? undefined : scalarText(raw.initial_cluster, 'database.initial_cluster');
   return {
     clientPort: Number(raw.port ?? 2379),
     peerPort: Number(raw.peer_port ?? 2380),
@@ -128,15 +128,24 @@ export class EtcdDatabase implements Database {
       name: 'etcd',
       command: [
         this.options.binary,
-        '--name', node,
-        '--data-dir', `${dir}/etcd-data`,
-        '--listen-peer-urls', `http://${address}:${peerPort}`,
-        '--listen-client-urls', `http://${address}:${clientPort}`,
-        '--advertise-client-urls', `http://${address}:${clientPort}`,
-        '--initial-advertise-peer-urls', `http://${address}:${peerPort}`,
-        '--initial-cluster', initialCluster,
-        '--initial-cluster-state', 'new',
-        '--initial-cluster-token', `jepsen-${test.name}`,
+        '--name',
+        node,
+        '--data-dir',
+        `${dir}/etcd-data`,
+        '--listen-peer-urls',
+        `http://${address}:${peerPort}`,
+        '--listen-client-urls',
+        `http://${address}:${clientPort}`,
+        '--advertise-client-urls',
+        `http://${address}:${clientPort}`,
+        '--initial-advertise-peer-urls',
+        `http://${address}:${peerPort}`,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        `jepsen-${test.name}`,
       ],
     });
   }

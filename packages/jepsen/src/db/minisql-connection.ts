@@ -62,7 +62,8 @@ export class MinisqlConnection implements StoreConnection {
 
   async write(key: string, value: number): Promise<void> {
     const result = await this.run(`update ${registerTable(key, this.options.tables)} set v = ?, ${NOISE} where k = ?`, [value, key]);
-    if (result.rowsAffected !== 1) throw new DefiniteFailure(`KEY_NOT_PROVISIONED: register ${key} has no row (keys 0..${this.options.keysProvisioned - 1} exist)`);
+    if (result.rowsAffected !== 1)
+      throw new DefiniteFailure(`KEY_NOT_PROVISIONED: register ${key} has no row (keys 0..${this.options.keysProvisioned - 1} exist)`);
   }
 
   async cas(key: string, expected: number, next: number): Promise<boolean> {
@@ -105,8 +106,18 @@ export class MinisqlConnection implements StoreConnection {
 }
 
 /** Creates the test's tables and rows; safe to run again after a partial attempt. */
-export async function provisionMinisql(masterAddresses: readonly string[], options: MinisqlOptions, security: { client: TlsIdentity; login: Login }): Promise<void> {
-  const client = await ClusterClient.connect({ masterAddresses: [...masterAddresses], tls: security.client, login: security.login, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
+export async function provisionMinisql(
+  masterAddresses: readonly string[],
+  options: MinisqlOptions,
+  security: { client: TlsIdentity; login: Login },
+): Promise<void> {
+  const client = await ClusterClient.connect({
+    masterAddresses: [...masterAddresses],
+    tls: security.client,
+    login: security.login,
+    masterFailoverWaitMs: 2_000,
+    retryDeadlineMs: 2_000,
+  });
   try {
     const createIfMissing = async (sql: string) => {
       try {

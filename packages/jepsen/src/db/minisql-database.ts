@@ -64,7 +64,6 @@ const PROVISION_RETRY_MS = 1_000;
 
 type Role = 'etcd' | 'master' | 'region';
 
-
 export class MinisqlDatabase implements Database {
   readonly name = 'minisql';
   private certs: { dir: string; client: TlsIdentity; login: Login } | undefined;
@@ -74,7 +73,8 @@ export class MinisqlDatabase implements Database {
   constructor(private readonly options: MinisqlOptions) {}
 
   rolesOf(test: TestContext, node: string): Role[] {
-    if (test.nodes.length < 3) throw new JepsenError('DB_SETUP_FAILED', `minisql needs at least 3 nodes (a master and a group of two regions), not ${test.nodes.length}`);
+    if (test.nodes.length < 3)
+      throw new JepsenError('DB_SETUP_FAILED', `minisql needs at least 3 nodes (a master and a group of two regions), not ${test.nodes.length}`);
     if (node === test.nodes[0]) return ['etcd', 'master'];
     return this.options.masters === 2 && node === test.nodes[1] ? ['etcd', 'master', 'region'] : ['etcd', 'region'];
   }
@@ -116,7 +116,9 @@ export class MinisqlDatabase implements Database {
 
   async teardown(test: TestContext, node: string): Promise<void> {
     const stops = this.daemons(test, node).map((daemon) => daemon.stop);
-    await remoteOf(test, node).exec(`${stops.join(' ; ')} ; rm -rf ${shellQuote(this.nodeDir(node))} ${shellQuote(`${this.options.dir}/data/${node}`)} ${shellQuote(`${this.options.dir}/data/etcd/${node}`)}`);
+    await remoteOf(test, node).exec(
+      `${stops.join(' ; ')} ; rm -rf ${shellQuote(this.nodeDir(node))} ${shellQuote(`${this.options.dir}/data/${node}`)} ${shellQuote(`${this.options.dir}/data/etcd/${node}`)}`,
+    );
   }
 
   async isRunning(test: TestContext, node: string): Promise<boolean> {
@@ -167,15 +169,24 @@ export class MinisqlDatabase implements Database {
   async runaway(test: TestContext, deadlineMs: number): Promise<string> {
     const table = `${REGISTER_TABLE_PREFIX}${this.runaways++ % this.options.tables}`;
     try {
-      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000, statementTimeoutMs: deadlineMs });
+      const client = await ClusterClient.connect({
+        masterAddresses: this.masterAddresses(test),
+        tls: this.certificates(test).client,
+        login: this.certificates(test).login,
+        masterFailoverWaitMs: 2_000,
+        retryDeadlineMs: 2_000,
+        statementTimeoutMs: deadlineMs,
+      });
       try {
         const epochOf = async () => (await client.clusterStatus()).groups.find((group) => group.tables.includes(table));
         const before = await epochOf();
         const started = Date.now();
-        const outcome = await client.execute(`with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r where n < (select count(*) from ${table})`).then(
-          () => 'returned',
-          (error: unknown) => (error instanceof MiniSqlError ? error.code : String(error)),
-        );
+        const outcome = await client
+          .execute(`with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r where n < (select count(*) from ${table})`)
+          .then(
+            () => 'returned',
+            (error: unknown) => (error instanceof MiniSqlError ? error.code : String(error)),
+          );
         const elapsedMs = Date.now() - started;
         const after = await epochOf();
         return `${table} on ${before?.group_id ?? '?'}: ${outcome} after ${elapsedMs} ms; epoch ${before?.epoch ?? '?'} -> ${after?.epoch ?? '?'}`;
@@ -190,7 +201,13 @@ export class MinisqlDatabase implements Database {
   /** `switchover gN;` for every group, as the admin: each group's primary hands over to a replica. */
   async switchover(test: TestContext): Promise<string> {
     try {
-      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
+      const client = await ClusterClient.connect({
+        masterAddresses: this.masterAddresses(test),
+        tls: this.certificates(test).client,
+        login: this.certificates(test).login,
+        masterFailoverWaitMs: 2_000,
+        retryDeadlineMs: 2_000,
+      });
       try {
         const groups = (await client.clusterStatus()).groups.filter((group) => group.in_sync.length > 0);
         const outcomes = await Promise.all(
@@ -211,7 +228,12 @@ export class MinisqlDatabase implements Database {
   }
 
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
-    const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: 2_000 });
+    const client = await ClusterClient.connect({
+      masterAddresses: this.masterAddresses(test),
+      tls: this.certificates(test).client,
+      login: this.certificates(test).login,
+      masterFailoverWaitMs: 2_000,
+    });
     try {
       return groupHostsOf(await client.clusterStatus());
     } finally {
@@ -222,7 +244,13 @@ export class MinisqlDatabase implements Database {
   /** `verify` over every table: each in-sync member's copy compared at one log position. */
   async verify(test: TestContext): Promise<DatabaseVerification> {
     const work = (async (): Promise<DatabaseVerification> => {
-      const client = await ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls: this.certificates(test).client, login: this.certificates(test).login, masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
+      const client = await ClusterClient.connect({
+        masterAddresses: this.masterAddresses(test),
+        tls: this.certificates(test).client,
+        login: this.certificates(test).login,
+        masterFailoverWaitMs: VERIFY_MS_MAX / 2,
+        retryDeadlineMs: VERIFY_MS_MAX / 2,
+      });
       try {
         // Replicas restarted by the nemesis copy the tables again; compare once they are
         // back in sync, so that every copy counts (bounded: a copy still running is
@@ -245,7 +273,10 @@ export class MinisqlDatabase implements Database {
       }
     })();
     return withDeadline(
-      work.catch((error: unknown): DatabaseVerification => ({ equal: 'unknown', summary: `verify could not run: ${error instanceof Error ? error.message : String(error)}` })),
+      work.catch((error: unknown): DatabaseVerification => ({
+        equal: 'unknown',
+        summary: `verify could not run: ${error instanceof Error ? error.message : String(error)}`,
+      })),
       VERIFY_MS_MAX,
       () => ({ equal: 'unknown', summary: `verify did not finish within ${VERIFY_MS_MAX} ms` }),
     );
@@ -264,7 +295,13 @@ export class MinisqlDatabase implements Database {
   }
 
   /** Runs one command per daemon (those named in `only`, or all), joined by `joiner`; nothing when none is named. */
-  private async onDaemons(test: TestContext, node: string, only: readonly string[] | undefined, command: (daemon: DaemonCommands) => string, joiner: string): Promise<void> {
+  private async onDaemons(
+    test: TestContext,
+    node: string,
+    only: readonly string[] | undefined,
+    command: (daemon: DaemonCommands) => string,
+    joiner: string,
+  ): Promise<void> {
     const commands = this.daemons(test, node, only).map(command);
     if (commands.length > 0) await remoteOf(test, node).exec(commands.join(joiner));
   }
@@ -278,9 +315,7 @@ export class MinisqlDatabase implements Database {
       MINISQL_SKIP_SETUP: '1',
     };
     const roles = this.rolesOf(test, node).filter((role) => !only || only.includes(role));
-    return roles.map((role) =>
-      daemonCommands({ dir: this.nodeDir(node), name: role, command: [`${this.options.root}/scripts/${role}.sh`], env }),
-    );
+    return roles.map((role) => daemonCommands({ dir: this.nodeDir(node), name: role, command: [`${this.options.root}/scripts/${role}.sh`], env }));
   }
 
   /** The cluster configuration, the same file on every node (THIS_NAME picks the host). */

@@ -72,7 +72,10 @@ function linearizabilityVerdict(result: LinearizabilityResult): HistoryVerdict {
     const where = result.key === undefined ? '' : ` on key ${String(result.key)}`;
     summary = `not linearizable${where} (${result.model}; ${timing})`;
     if (failure) {
-      highlight.push({ indexes: [failure.op.index], note: `cannot be linearized${where}: process ${String(failure.op.process)} ${failure.op.f} ${formatEdn(failure.op.value)}` });
+      highlight.push({
+        indexes: [failure.op.index],
+        note: `cannot be linearized${where}: process ${String(failure.op.process)} ${failure.op.f} ${formatEdn(failure.op.value)}`,
+      });
       if (failure.previousOk) highlight.push({ indexes: [failure.previousOk.index], note: 'the last ok operation before it' });
       const pathOps = new Set<number>();
       for (const path of failure.finalPaths) for (const step of path) if (step.op) pathOps.add(step.op.index);

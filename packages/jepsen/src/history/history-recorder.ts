@@ -14,7 +14,7 @@ export class HistoryRecorder implements OpRecorder {
   ) {}
 
   record(fields: Omit<Op, 'index' | 'time'>): Op {
-    const op = { ...fields, index: this.history.length, time: this.clockNs() } as Op;
+    const op = { ...fields, index: this.history.length, time: this.clockNs() };
     this.history.push(op);
     this.onOp(op);
     return op;

@@ -8,7 +8,7 @@ import type { Op } from '@minisql/checker';
 import type { TestContext } from '../test-context.js';
 
 export const noopNemesis: Nemesis = Object.freeze({
-  fs: Object.freeze([]) as readonly string[],
+  fs: Object.freeze([]),
   async setup(_test: TestContext): Promise<void> {},
   async invoke(_test: TestContext, op: Op): Promise<Op> {
     throw new NemesisError('NEMESIS_UNKNOWN_F', `the noop nemesis (mode None) handles no f, and was sent ${JSON.stringify(op.f)}`);

@@ -124,6 +124,7 @@ async function currentLinks(test: TestContext): Promise<PrimaryReplicaLink[]> {
   if (!test.db.replicaLinks) throw new NemesisError('NEMESIS_UNSUPPORTED', `the ${test.db.name} adapter does not implement replicaLinks()`);
   const known = new Set(test.nodes);
   const links = (await test.db.replicaLinks(test)).filter(([primary, replica]) => known.has(primary) && known.has(replica));
-  if (links.length === 0) throw new NemesisError('NEMESIS_NO_PRIMARIES', `the ${test.db.name} adapter named no primary with a replica among ${test.nodes.join(', ')}`);
+  if (links.length === 0)
+    throw new NemesisError('NEMESIS_NO_PRIMARIES', `the ${test.db.name} adapter named no primary with a replica among ${test.nodes.join(', ')}`);
   return links;
 }

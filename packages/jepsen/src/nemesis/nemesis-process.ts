@@ -40,7 +40,14 @@ function opNames(fault: string, heal: string, suffix: string | undefined): [stri
 
 type ProcessMethod = 'kill' | 'start' | 'pause' | 'resume';
 
-function processFault(name: string, faultF: string, healF: string, faultMethod: ProcessMethod, healMethod: ProcessMethod, processes: readonly string[]): NodeFault {
+function processFault(
+  name: string,
+  faultF: string,
+  healF: string,
+  faultMethod: ProcessMethod,
+  healMethod: ProcessMethod,
+  processes: readonly string[],
+): NodeFault {
   const only = processes.length > 0 ? processes : undefined;
   const runsOneOf = (test: TestContext, node: string): boolean => (test.db.processes?.(test, node) ?? []).some((process) => processes.includes(process));
   return {
@@ -53,11 +60,15 @@ function processFault(name: string, faultF: string, healF: string, faultMethod: 
         throw new NemesisError('NEMESIS_UNSUPPORTED', `the ${name} needs the ${test.db.name} adapter to implement ${missing.join(' and ')}()`);
       }
       if (!only) return;
-      if (!test.db.processes) throw new NemesisError('NEMESIS_UNSUPPORTED', `nemesis.processes needs the ${test.db.name} adapter to name its processes (processes())`);
+      if (!test.db.processes)
+        throw new NemesisError('NEMESIS_UNSUPPORTED', `nemesis.processes needs the ${test.db.name} adapter to name its processes (processes())`);
       const known = new Set(test.nodes.flatMap((node) => test.db.processes?.(test, node) ?? []));
       const unknown = only.filter((process) => !known.has(process));
       if (unknown.length > 0) {
-        throw new NemesisError('NEMESIS_BAD_VALUE', `nemesis.processes names ${unknown.join(', ')}, which no node of ${test.db.name} runs (its processes: ${[...known].join(', ')})`);
+        throw new NemesisError(
+          'NEMESIS_BAD_VALUE',
+          `nemesis.processes names ${unknown.join(', ')}, which no node of ${test.db.name} runs (its processes: ${[...known].join(', ')})`,
+        );
       }
     },
     inject: (test, node) => call(test.db, faultMethod, test, node, only),
@@ -78,11 +89,17 @@ async function call(db: Database, method: ProcessMethod, test: TestContext, node
 /** `kill` SIGKILLs the database on the targets (Database.kill); `start` restarts them (Database.start). */
 export function killNemesis(options: ProcessNemesisOptions): TargetedNemesis {
   const [faultF, healF] = opNames(KILL, START, options.opSuffix);
-  return new TargetedNemesis(processFault('kill nemesis', faultF, healF, 'kill', 'start', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
+  return new TargetedNemesis(processFault('kill nemesis', faultF, healF, 'kill', 'start', options.processes ?? []), {
+    random: options.random,
+    targets: options.targets ?? 'one',
+  });
 }
 
 /** `pause` SIGSTOPs the database on the targets (Database.pause); `resume` SIGCONTs them (Database.resume). */
 export function pauseNemesis(options: ProcessNemesisOptions): TargetedNemesis {
   const [faultF, healF] = opNames(PAUSE, RESUME, options.opSuffix);
-  return new TargetedNemesis(processFault('pause nemesis', faultF, healF, 'pause', 'resume', options.processes ?? []), { random: options.random, targets: options.targets ?? 'one' });
+  return new TargetedNemesis(processFault('pause nemesis', faultF, healF, 'pause', 'resume', options.processes ?? []), {
+    random: options.random,
+    targets: options.targets ?? 'one',
+  });
 }

@@ -18,7 +18,8 @@ export class SwitchoverNemesis implements Nemesis {
   readonly fs = [START_SWITCHOVER, STOP_SWITCHOVER] as const;
 
   async setup(test: TestContext): Promise<void> {
-    if (!test.db.switchover) throw new NemesisError('NEMESIS_UNSUPPORTED', `the switchover nemesis needs the ${test.db.name} adapter to implement switchover()`);
+    if (!test.db.switchover)
+      throw new NemesisError('NEMESIS_UNSUPPORTED', `the switchover nemesis needs the ${test.db.name} adapter to implement switchover()`);
   }
 
   async invoke(test: TestContext, op: Op): Promise<Op> {

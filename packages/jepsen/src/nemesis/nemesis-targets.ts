@@ -25,7 +25,7 @@ export function parseTargetSpec(value: unknown, fallback: TargetSpec): TargetSpe
     const name = TARGET_SPEC_NAMES.find((candidate) => candidate === normalized);
     if (name) return name;
   }
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
   throw new NemesisError('NEMESIS_BAD_VALUE', `cannot target ${JSON.stringify(value)}; use one of ${TARGET_SPEC_NAMES.join(', ')} or a list of nodes`);
 }
 
@@ -45,7 +45,8 @@ export function selectTargets(spec: TargetSpec, nodes: readonly string[], random
   if (typeof spec !== 'string') {
     const known = new Set(nodes);
     const unknown = spec.filter((node) => !known.has(node));
-    if (unknown.length > 0) throw new NemesisError('NEMESIS_BAD_VALUE', `targets ${unknown.join(', ')} are not among the nodes this fault can hit (${nodes.join(', ')})`);
+    if (unknown.length > 0)
+      throw new NemesisError('NEMESIS_BAD_VALUE', `targets ${unknown.join(', ')} are not among the nodes this fault can hit (${nodes.join(', ')})`);
     return [...new Set(spec)];
   }
   switch (spec) {
@@ -62,7 +63,8 @@ export function selectTargets(spec: TargetSpec, nodes: readonly string[], random
     case 'primaries': {
       const known = new Set(nodes);
       const chosen = [...new Set(primaries)].filter((node) => known.has(node));
-      if (chosen.length === 0) throw new NemesisError('NEMESIS_NO_PRIMARIES', 'targets "primaries" asked for, and the database named no primary among the test nodes');
+      if (chosen.length === 0)
+        throw new NemesisError('NEMESIS_NO_PRIMARIES', 'targets "primaries" asked for, and the database named no primary among the test nodes');
       return chosen;
     }
   }

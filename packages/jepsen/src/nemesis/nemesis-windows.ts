@@ -61,7 +61,7 @@ export function nemesisWindows(history: readonly Op[]): NemesisWindow[] {
   const nemesisOps = history.filter((op) => op.process === NEMESIS_PROCESS);
   const windows: NemesisWindow[] = [];
   const open = new Map<string, { startNs: number; label: string }>();
-  for (let i = 0; i < nemesisOps.length; ) {
+  for (let i = 0; i < nemesisOps.length;) {
     const first = nemesisOps[i] as Op;
     let j = i;
     while (j + 1 < nemesisOps.length && (nemesisOps[j + 1] as Op).f === first.f) j += 1;

@@ -15,16 +15,7 @@ import { type Random, randomNonemptySubset, shuffled, pickOne } from '../generat
 
 export type PartitionShape = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge' | 'one-way';
 
-export const PARTITION_SHAPES: readonly PartitionShape[] = [
-  'one',
-  'majority',
-  'majorities-ring',
-  'minority-third',
-  'primaries',
-  'halves',
-  'bridge',
-  'one-way',
-];
+export const PARTITION_SHAPES: readonly PartitionShape[] = ['one', 'majority', 'majorities-ring', 'minority-third', 'primaries', 'halves', 'bridge', 'one-way'];
 
 /** A primary and one of its replicas, as the database names them. */
 export type PrimaryReplicaLink = readonly [primary: string, replica: string];
@@ -102,7 +93,8 @@ export function grudgeFor(
 function oneWayGrudge(nodes: readonly string[], links: readonly PrimaryReplicaLink[], random: Random): Grudge {
   const known = new Set(nodes);
   const usable = links.filter(([primary, replica]) => primary !== replica && known.has(primary) && known.has(replica));
-  if (usable.length === 0) throw new NemesisError('NEMESIS_NO_PRIMARIES', `the one-way partition needs a primary and a replica among ${nodes.join(', ')}; the database named none`);
+  if (usable.length === 0)
+    throw new NemesisError('NEMESIS_NO_PRIMARIES', `the one-way partition needs a primary and a replica among ${nodes.join(', ')}; the database named none`);
   const [primary, replica] = pickOne(usable, random);
   const [deaf, unheard] = random() < 0.5 ? [replica, primary] : [primary, replica];
   const grudge = new Map<string, ReadonlySet<string>>(nodes.map((node) => [node, new Set<string>()]));

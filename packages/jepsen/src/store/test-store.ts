@@ -66,7 +66,6 @@ export function storeTimestamp(date: Date): string {
  * `latest`, which is the store's own link.
  */
 function checkSegment(name: string, what: string): void {
-  // eslint-disable-next-line no-control-regex
   const bad = name.length === 0 || name.length > 200 || name === '.' || name === '..' || name === LATEST_LINK || /[\u0000-\u001f<>:"/\\|?*]/.test(name) || /[. ]$/.test(name);
   if (bad) throw new StoreError('STORE_BAD_NAME', name, `not usable as a ${what} folder name (one path segment, no / \\ : * ? " < > |, not "latest")`);
 }

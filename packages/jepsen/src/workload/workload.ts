@@ -5,7 +5,20 @@
  * - set: unique adds for the test's duration, then a final read by every thread;
  * - mutex: each thread takes the one lock and releases it, over and over.
  */
-import { cycle, delay, eachThread, independentKeys, limit, mix, once, repeatedly, sequence, timeLimit, untilOk, type Generator } from '../generator/generator.js';
+import {
+  cycle,
+  delay,
+  eachThread,
+  independentKeys,
+  limit,
+  mix,
+  once,
+  repeatedly,
+  sequence,
+  timeLimit,
+  untilOk,
+  type Generator,
+} from '../generator/generator.js';
 
 /** How long each thread keeps trying its final read of the set. */
 const FINAL_READ_SECONDS = 30;
@@ -45,7 +58,18 @@ export function workloadFor(config: TestConfig): Workload {
         // Each thread reads until a read succeeds (half a second apart, for at most
         // FINAL_READ_SECONDS): a group whose primary died at the end of the run may take
         // longer to recover than one read's retries last.
-        final: () => eachThread(() => timeLimit(FINAL_READ_SECONDS, untilOk(delay(0.5, repeatedly(() => ({ f: 'read-set', value: null })))))),
+        final: () =>
+          eachThread(() =>
+            timeLimit(
+              FINAL_READ_SECONDS,
+              untilOk(
+                delay(
+                  0.5,
+                  repeatedly(() => ({ f: 'read-set', value: null })),
+                ),
+              ),
+            ),
+          ),
         checker: { kind: 'set' },
       };
     }

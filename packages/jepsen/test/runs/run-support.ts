@@ -34,7 +34,9 @@ export async function runConfig(raw: Record<string, unknown>): Promise<RunResult
       timeline: readFileSync(`${outcome.storePath}/timeline.html`, 'utf8'),
       results: readFileSync(`${outcome.storePath}/results.edn`, 'utf8'),
     };
-    const warnings = readFileSync(`${outcome.storePath}/jepsen.log`, 'utf8').split('\n').filter((line) => line.includes(' WARN '));
+    const warnings = readFileSync(`${outcome.storePath}/jepsen.log`, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(' WARN '));
     assertNothingLeft(nodeDir, warnings);
     return result;
   } finally {
@@ -47,7 +49,9 @@ export async function runConfig(raw: Record<string, unknown>): Promise<RunResult
 function assertNothingLeft(nodeDir: string, warnings: string[]): void {
   const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   assert.ok(!namespaces.includes(RUN_NET_PREFIX), `namespaces of the run are left: ${namespaces}`);
-  const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(nodeDir));
+  const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(nodeDir));
   assert.deepEqual(processes, [], 'processes of the run are left');
   const leftovers = ['host0', 'host1', 'host2', 'host3', 'host4'].filter((node) => existsSync(`${nodeDir}/${node}`));
   assert.deepEqual(leftovers, [], `node folders are left after teardown (warnings: ${warnings.join('; ').slice(0, 2_000)})`);
