@@ -20,11 +20,11 @@ import {
 import { crossGroupSelect } from './cross-group-query.js';
 import { MasterConnection } from './master-connection.js';
 import type { ExecuteOptions } from './minisql-client.js';
-import { queryResultFromProto, type QueryResult } from './query-result.js';
-import { RegionPool } from './region-pool.js';
-import type { RegionTransport } from './region-transport.js';
+import { queryResultFromProto, type QueryResult } from '@minisql/wire';
+import { RegionPool } from '@minisql/wire';
+import type { RegionTransport } from '@minisql/wire';
 import { RouteCache } from './route-cache.js';
-import type { TableVerification } from './table-verification.js';
+import type { TableVerification } from '@minisql/wire';
 
 export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
 

@@ -11,7 +11,7 @@
  */
 import type SqliteDatabase from 'better-sqlite3';
 import { errors, quoteSqliteName, type SqlParam, type SqlValue } from '@minisql/common';
-import type { QueryResult } from './query-result.js';
+import type { QueryResult } from '@minisql/wire';
 
 let sqlite: typeof SqliteDatabase | undefined;
 

@@ -5,9 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
-  errorFromGrpcStatus,
   errors,
-  masterStub,
   MiniSqlError,
   type ClusterStatusResponse__Output,
   type DdlResponse__Output,
@@ -19,6 +17,7 @@ import {
   type Login,
   type TlsIdentity,
 } from '@minisql/common';
+import { errorFromGrpcStatus, masterStub } from '@minisql/wire';
 
 /** Time one call to a master may take, in milliseconds. */
 export const MASTER_CALL_TIMEOUT_MS = 15_000;

@@ -3,9 +3,9 @@
  * the code and reason the server gave.
  */
 import type { Login, SqlValue, TlsIdentity } from '@minisql/common';
-import type { QueryResult } from './query-result.js';
-import { RegionTransport } from './region-transport.js';
-import type { TableVerification } from './table-verification.js';
+import type { QueryResult } from '@minisql/wire';
+import { RegionTransport } from '@minisql/wire';
+import type { TableVerification } from '@minisql/wire';
 
 /** Default time a statement may take before the client gives up, in milliseconds. */
 export const STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;

@@ -10,7 +10,7 @@
  * Pure: a result in, text out.
  */
 import type { SqlValue } from '@minisql/common';
-import type { QueryResult } from './query-result.js';
+import type { QueryResult } from '@minisql/wire';
 import { cellText, countOf, formatDuration } from './result-format.js';
 import { displayWidth, padStartToWidth } from './display-width.js';
 

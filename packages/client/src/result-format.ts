@@ -4,7 +4,7 @@
  */
 import { MiniSqlError, type SqlValue } from '@minisql/common';
 import { displayWidth, padEndToWidth, padStartToWidth } from './display-width.js';
-import type { QueryResult } from './query-result.js';
+import type { QueryResult } from '@minisql/wire';
 
 const MS_PER_SECOND = 1000;
 

@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MiniSqlClient } from '@minisql/client';
-import { masterStub, type ClusterStatusResponse__Output } from '@minisql/common';
+import { type ClusterStatusResponse__Output } from '@minisql/common';
+import { masterStub } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
 const alive = (status: ClusterStatusResponse__Output, region: string): boolean => status.regions.some((r) => r.region_id === region && r.alive);

@@ -22,11 +22,11 @@ import {
   loadTlsIdentity,
   makeCertificates,
   MiniSqlError,
-  replicationStub,
   type ApplyResponse__Output,
   type ReplicationServiceClient,
   type TlsIdentity,
 } from '@minisql/common';
+import { replicationStub } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
 let test: TestCluster;

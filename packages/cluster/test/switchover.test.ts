@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterClient } from '@minisql/client';
 import { divergence } from '@minisql/client';
-import { loadTlsIdentity, replicationStub, type MiniSqlError } from '@minisql/common';
+import { loadTlsIdentity, type MiniSqlError } from '@minisql/common';
+import { replicationStub } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
 /** Bounds on the writer: it stops at this many writes or when told to. */

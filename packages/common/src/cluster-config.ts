@@ -1,12 +1,13 @@
 /**
  * The cluster configuration file (YAML), read by every process. It lists the hosts and
  * their roles; THIS_NAME picks the local host. Every field, its unit and its default is
- * documented in docs/config.md; `parseClusterConfig` checks them all and names the field
- * that is wrong.
+ * documented in docs/config.md; `parseClusterConfig` checks them all against one zod
+ * schema (unknown fields refused at every level) and names the field that is wrong.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { errors, MiniSqlError } from './errors.js';
 
 export type HostRole = 'etcd' | 'master' | 'region';
@@ -127,6 +128,70 @@ export function loadClusterConfig(path: string): ClusterConfig {
   return parseClusterConfig(text, path);
 }
 
+/** Messages that show what was given. */
+const shown = (value: unknown): string => JSON.stringify(value) ?? typeof value;
+const wholeNumber = (min: number, max: number) => {
+  const error = (issue: { input?: unknown }) => `must be a whole number from ${min} to ${max}, got ${shown(issue.input)}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const text = () => z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+const yesNo = () => z.boolean({ error: (issue) => `must be true or false, got ${shown(issue.input)}` });
+/**
+ * A mapping with these fields and no other, at every level: a misspelt field must not
+ * fall back to its default silently. `unknown` words the refusal of another key.
+ */
+const fields = <Shape extends z.ZodRawShape>(shape: Shape, unknown = `is not a known field (known: ${Object.keys(shape).join(', ')})`) =>
+  z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknown : 'must be a mapping of fields') });
+
+const PORTS = fields(
+  Object.fromEntries(PORT_NAMES.map((name) => [name, wholeNumber(1, 65_535).optional()])) as Record<keyof HostPorts, z.ZodOptional<z.ZodNumber>>,
+  `is not a port name (names: ${PORT_NAMES.join(', ')})`,
+);
+
+/** The file as written: every field, its type and range; defaults and cross-field checks come after. */
+const CONFIG_FILE = fields({
+  etcd: fields({ endpoints: z.array(text(), { error: 'must be a list' }).optional(), prefix: text().optional() }).optional(),
+  leaseTtlSeconds: wholeNumber(1, 60).optional(),
+  replicationFactor: wholeNumber(1, 9).optional(),
+  strictReplication: yesNo().optional(),
+  durability: z.enum(DURABILITIES, { error: (issue) => `must be ${DURABILITIES.join(' or ')}, got ${shown(issue.input)}` }).optional(),
+  statementTimeoutMs: wholeNumber(100, 86_400_000).optional(),
+  queryWorkers: wholeNumber(0, 64).optional(),
+  resultRowsMax: wholeNumber(1, 10_000_000).optional(),
+  // A result travels in one gRPC message, and those stop at 256 MiB.
+  resultBytesMax: wholeNumber(1_024, 200 * 1024 * 1024).optional(),
+  replicationLogEntries: wholeNumber(1_000, 10_000_000).optional(),
+  queryMemoryBytesMax: wholeNumber(1024 * 1024, 64 * 1024 * 1024 * 1024).optional(),
+  ftp: fields({ passivePortMin: wholeNumber(1024, 65_535).optional(), passivePortMax: wholeNumber(1024, 65_535).optional() }).optional(),
+  ports: PORTS.optional(),
+  dataDir: text().optional(),
+  tls: yesNo().optional(),
+  certsDir: text().optional(),
+  statusTokenFile: text().optional(),
+  hosts: z
+    .array(
+      fields({
+        name: text().regex(HOST_NAME, { error: (issue) => `${shown(issue.input)} must be letters, digits, - and _ (at most 63)` }),
+        ip: text().regex(IPV4, { error: (issue) => `${shown(issue.input)} is not an IPv4 address` }),
+        roles: z
+          .array(z.enum(ROLES, { error: (issue) => `${shown(issue.input)} is not one of ${ROLES.join(', ')}` }), {
+            error: `must list one or more of ${ROLES.join(', ')}`,
+          })
+          .min(1, { error: `must list one or more of ${ROLES.join(', ')}` }),
+        ports: PORTS.optional(),
+      }),
+      { error: 'must be a non-empty list of hosts' },
+    )
+    .min(1, { error: 'must be a non-empty list of hosts' }),
+});
+
+/** Where an issue is, as the docs write it: `hosts[1].ports.region`; an unknown key is named in the path. */
+function fieldOf(issue: z.core.$ZodIssue): string {
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+  const field = path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+  return field === '' ? 'the top level' : field;
+}
+
 export function parseClusterConfig(text: string, source: string): ClusterConfig {
   let raw: unknown;
   try {
@@ -137,118 +202,52 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const fail = (field: string, why: string): never => {
     throw errors.invalidConfig(source, field, why);
   };
-  const root = objectAt(raw, 'the top level', fail);
-  refuseUnknown(
-    root,
-    '',
-    [
-      'etcd',
-      'leaseTtlSeconds',
-      'replicationFactor',
-      'strictReplication',
-      'durability',
-      'statementTimeoutMs',
-      'queryWorkers',
-      'resultRowsMax',
-      'resultBytesMax',
-      'replicationLogEntries',
-      'queryMemoryBytesMax',
-      'ftp',
-      'ports',
-      'dataDir',
-      'tls',
-      'certsDir',
-      'statusTokenFile',
-      'hosts',
-    ],
-    fail,
-  );
-
-  const etcd = root.etcd === undefined ? {} : objectAt(root.etcd, 'etcd', fail);
-  refuseUnknown(etcd, 'etcd.', ['endpoints', 'prefix'], fail);
-  const ftp = root.ftp === undefined ? {} : objectAt(root.ftp, 'ftp', fail);
+  const ftpRaw = (raw as { ftp?: Record<string, unknown> } | null)?.ftp;
   for (const retired of ['user', 'password']) {
-    if (ftp[retired] !== undefined) fail(`ftp.${retired}`, 'is no longer used: each table copy gets its own one-time FTP login over TLS (remove the field)');
+    if (ftpRaw !== null && typeof ftpRaw === 'object' && ftpRaw[retired] !== undefined) {
+      fail(`ftp.${retired}`, 'is no longer used: each table copy gets its own one-time FTP login over TLS (remove the field)');
+    }
   }
-  refuseUnknown(ftp, 'ftp.', ['passivePortMin', 'passivePortMax'], fail);
-  const defaultPorts = { ...CONFIG_DEFAULTS.ports, ...portsAt(root.ports, 'ports', fail) };
-
-  const hostsRaw = root.hosts;
-  if (!Array.isArray(hostsRaw) || hostsRaw.length === 0) fail('hosts', 'must be a non-empty list of hosts');
-  const hosts = (hostsRaw as unknown[]).map((entry, index): HostConfig => {
-    const field = `hosts[${index}]`;
-    const host = objectAt(entry, field, fail);
-    refuseUnknown(host, `${field}.`, ['name', 'ip', 'roles', 'ports'], fail);
-    const name = stringAt(host.name, `${field}.name`, fail);
-    if (!HOST_NAME.test(name)) fail(`${field}.name`, `"${name}" must be letters, digits, - and _ (at most 63)`);
-    const ip = stringAt(host.ip, `${field}.ip`, fail);
-    if (!IPV4.test(ip)) fail(`${field}.ip`, `"${ip}" is not an IPv4 address`);
-    if (!Array.isArray(host.roles) || host.roles.length === 0) fail(`${field}.roles`, `must list one or more of ${ROLES.join(', ')}`);
-    const roles = (host.roles as unknown[]).map((role, i) => {
-      if (!ROLES.includes(role as HostRole)) fail(`${field}.roles[${i}]`, `"${String(role)}" is not one of ${ROLES.join(', ')}`);
-      return role as HostRole;
-    });
-    return { name, ip, roles, ports: { ...defaultPorts, ...portsAt(host.ports, `${field}.ports`, fail) } };
-  });
+  const parsed = CONFIG_FILE.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    return fail(fieldOf(issue), issue.message);
+  }
+  const file = parsed.data;
+  const defaultPorts = { ...CONFIG_DEFAULTS.ports, ...file.ports };
+  const hosts = file.hosts.map((host): HostConfig => ({ name: host.name, ip: host.ip, roles: host.roles, ports: { ...defaultPorts, ...host.ports } }));
   const seen = new Set<string>();
   hosts.forEach((host, index) => {
     if (seen.has(host.name)) fail(`hosts[${index}].name`, `"${host.name}" is used by two hosts`);
     seen.add(host.name);
   });
-  const tls = root.tls ?? true;
-  if (typeof tls !== 'boolean') fail('tls', `must be true or false, got ${JSON.stringify(tls)}`);
-  const endpoints: string[] =
-    etcd.endpoints === undefined
-      ? hosts.filter((h) => h.roles.includes('etcd')).map((h) => `${tls === false ? 'http' : 'https'}://${h.ip}:${h.ports.etcdClient}`)
-      : listOfStrings(etcd.endpoints, 'etcd.endpoints', fail);
+  const tls = file.tls ?? true;
+  const endpoints =
+    file.etcd?.endpoints ?? hosts.filter((h) => h.roles.includes('etcd')).map((h) => `${tls ? 'https' : 'http'}://${h.ip}:${h.ports.etcdClient}`);
   if (endpoints.length === 0) fail('etcd.endpoints', 'is empty: give endpoints or give some host the etcd role');
-  const leaseTtlSeconds = integerAt(root.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds, 'leaseTtlSeconds', 1, 60, fail);
-  const replicationFactor = integerAt(root.replicationFactor ?? CONFIG_DEFAULTS.replicationFactor, 'replicationFactor', 1, 9, fail);
-  const strictReplication = root.strictReplication ?? false;
-  if (typeof strictReplication !== 'boolean') fail('strictReplication', `must be true or false, got ${JSON.stringify(strictReplication)}`);
-  const durability = root.durability ?? CONFIG_DEFAULTS.durability;
-  if (!DURABILITIES.includes(durability as Durability)) fail('durability', `must be ${DURABILITIES.join(' or ')}, got ${JSON.stringify(durability)}`);
-  const statementTimeoutMs = integerAt(root.statementTimeoutMs ?? CONFIG_DEFAULTS.statementTimeoutMs, 'statementTimeoutMs', 100, 86_400_000, fail);
-  const queryWorkers = integerAt(root.queryWorkers ?? CONFIG_DEFAULTS.queryWorkers, 'queryWorkers', 0, 64, fail);
-  const resultRowsMax = integerAt(root.resultRowsMax ?? CONFIG_DEFAULTS.resultRowsMax, 'resultRowsMax', 1, 10_000_000, fail);
-  // A result travels in one gRPC message, and those stop at 256 MiB.
-  const resultBytesMax = integerAt(root.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax, 'resultBytesMax', 1_024, 200 * 1024 * 1024, fail);
-  const replicationLogEntries = integerAt(
-    root.replicationLogEntries ?? CONFIG_DEFAULTS.replicationLogEntries,
-    'replicationLogEntries',
-    1_000,
-    10_000_000,
-    fail,
-  );
-  const queryMemoryBytesMax = integerAt(
-    root.queryMemoryBytesMax ?? CONFIG_DEFAULTS.queryMemoryBytesMax,
-    'queryMemoryBytesMax',
-    1024 * 1024,
-    64 * 1024 * 1024 * 1024,
-    fail,
-  );
-  const dataDir = root.dataDir === undefined ? CONFIG_DEFAULTS.dataDir : stringAt(root.dataDir, 'dataDir', fail);
-  const ftpPassivePortMin = integerAt(ftp.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin, 'ftp.passivePortMin', 1024, 65_535, fail);
-  const ftpPassivePortMax = integerAt(ftp.passivePortMax ?? CONFIG_DEFAULTS.ftpPassivePortMax, 'ftp.passivePortMax', ftpPassivePortMin, 65_535, fail);
-  const prefix = etcd.prefix === undefined ? CONFIG_DEFAULTS.etcdPrefix : stringAt(etcd.prefix, 'etcd.prefix', fail);
+  const ftpPassivePortMin = file.ftp?.passivePortMin ?? CONFIG_DEFAULTS.ftpPassivePortMin;
+  const ftpPassivePortMax = file.ftp?.passivePortMax ?? CONFIG_DEFAULTS.ftpPassivePortMax;
+  if (ftpPassivePortMax < ftpPassivePortMin) fail('ftp.passivePortMax', `must be a whole number from ${ftpPassivePortMin} to 65535, got ${ftpPassivePortMax}`);
+  const prefix = file.etcd?.prefix ?? CONFIG_DEFAULTS.etcdPrefix;
   if (!prefix.startsWith('/') || !prefix.endsWith('/')) fail('etcd.prefix', `"${prefix}" must start and end with /`);
+  const dataDir = file.dataDir ?? CONFIG_DEFAULTS.dataDir;
   return Object.freeze({
     source,
     etcdPrefix: prefix,
     etcdEndpoints: endpoints,
-    leaseTtlSeconds,
-    replicationFactor,
-    strictReplication: strictReplication as boolean,
-    durability: durability as Durability,
-    statementTimeoutMs,
-    queryWorkers,
-    resultRowsMax,
-    resultBytesMax,
-    replicationLogEntries,
-    queryMemoryBytesMax,
-    tls: tls as boolean,
-    certsDir: root.certsDir === undefined ? join(dataDir, 'certs') : stringAt(root.certsDir, 'certsDir', fail),
-    statusTokenFile: root.statusTokenFile === undefined ? undefined : stringAt(root.statusTokenFile, 'statusTokenFile', fail),
+    leaseTtlSeconds: file.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds,
+    replicationFactor: file.replicationFactor ?? CONFIG_DEFAULTS.replicationFactor,
+    strictReplication: file.strictReplication ?? false,
+    durability: file.durability ?? CONFIG_DEFAULTS.durability,
+    statementTimeoutMs: file.statementTimeoutMs ?? CONFIG_DEFAULTS.statementTimeoutMs,
+    queryWorkers: file.queryWorkers ?? CONFIG_DEFAULTS.queryWorkers,
+    resultRowsMax: file.resultRowsMax ?? CONFIG_DEFAULTS.resultRowsMax,
+    resultBytesMax: file.resultBytesMax ?? CONFIG_DEFAULTS.resultBytesMax,
+    replicationLogEntries: file.replicationLogEntries ?? CONFIG_DEFAULTS.replicationLogEntries,
+    queryMemoryBytesMax: file.queryMemoryBytesMax ?? CONFIG_DEFAULTS.queryMemoryBytesMax,
+    tls,
+    certsDir: file.certsDir ?? join(dataDir, 'certs'),
+    statusTokenFile: file.statusTokenFile,
     ftpPassivePortMin,
     ftpPassivePortMax,
     dataDir,
@@ -275,44 +274,4 @@ export function masterAddresses(config: ClusterConfig): string[] {
 
 export function isConfigError(error: unknown): error is MiniSqlError {
   return error instanceof MiniSqlError && error.code === 'INVALID_CONFIG';
-}
-
-type Fail = (field: string, why: string) => never;
-
-/** A misspelt field must not fall back to its default silently, at any level. */
-function refuseUnknown(value: Record<string, unknown>, prefix: string, known: readonly string[], fail: Fail): void {
-  for (const key of Object.keys(value)) if (!known.includes(key)) fail(`${prefix}${key}`, `is not a known field (known: ${known.join(', ')})`);
-}
-
-function objectAt(value: unknown, field: string, fail: Fail): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(field, 'must be a mapping of fields');
-  return value as Record<string, unknown>;
-}
-
-function stringAt(value: unknown, field: string, fail: Fail): string {
-  if (typeof value !== 'string' || value === '') return fail(field, 'must be a non-empty string');
-  return value;
-}
-
-function integerAt(value: unknown, field: string, min: number, max: number, fail: Fail): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    return fail(field, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function listOfStrings(value: unknown, field: string, fail: Fail): string[] {
-  if (!Array.isArray(value)) return fail(field, 'must be a list');
-  return value.map((item, i) => stringAt(item, `${field}[${i}]`, fail));
-}
-
-function portsAt(value: unknown, field: string, fail: Fail): Partial<HostPorts> {
-  if (value === undefined) return {};
-  const ports = objectAt(value, field, fail);
-  const result: Partial<HostPorts> = {};
-  for (const [key, port] of Object.entries(ports)) {
-    if (!PORT_NAMES.includes(key as keyof HostPorts)) fail(`${field}.${key}`, `is not a port name (names: ${PORT_NAMES.join(', ')})`);
-    result[key as keyof HostPorts] = integerAt(port, `${field}.${key}`, 1, 65_535, fail);
-  }
-  return result;
 }

@@ -55,6 +55,21 @@ describe('parseClusterConfig', () => {
     assert.match(failure(minimal.replace('host1', 'host0')).message, /hosts\[1\]\.name "host0" is used by two hosts/);
     assert.match(failure(`${minimal}etcd: { prefix: minisql }\n`).message, /etcd\.prefix "minisql" must start and end with \//);
     assert.equal(failure('- just a list').code, 'INVALID_CONFIG');
+    assert.match(failure('- just a list').message, /the top level must be a mapping of fields$/);
+    assert.match(
+      failure(minimal.replace('roles: [etcd, master]', 'roles: [etcd, mastr]')).message,
+      /hosts\[0\]\.roles\[1\] "mastr" is not one of etcd, master, region$/,
+    );
+    assert.match(failure(`${minimal}durability: sometimes\n`).message, /durability must be durable or fast, got "sometimes"$/);
+    assert.match(
+      failure(`${minimal}ports: { mastr: 7000 }\n`).message,
+      /ports\.mastr is not a port name \(names: master, region, ftp, status, metrics, etcdClient, etcdPeer\)$/,
+    );
+    assert.match(failure(minimal.replace('ip: 10.0.0.10', 'ip: 10.0.0.300')).message, /hosts\[0\]\.ip "10\.0\.0\.300" is not an IPv4 address$/);
+    assert.match(
+      failure(minimal.replace('passivePortMin: 30000', 'passivePortMin: 30000, passivePortMax: 2000')).message,
+      /ftp\.passivePortMax must be a whole number from 30000 to 65535, got 2000$/,
+    );
   });
 
   it('refuses a misspelt field at every level, naming where it is and what is known', () => {

@@ -33,7 +33,7 @@ import { HANDOVER_HOLD_MS, planSwitchover } from './switchover.js';
 import { chooseGroupForTable } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
 import type { MetadataStore } from './metadata-store.js';
-import type { RegionPool } from '@minisql/client';
+import type { RegionPool } from '@minisql/wire';
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 

@@ -10,16 +10,8 @@
  * the TTL runs out.
  */
 import * as grpc from '@grpc/grpc-js';
-import {
-  PRIMARY_FENCE_MS,
-  regionStub,
-  replicationStub,
-  type Logger,
-  type RegionRecord,
-  type RegionServiceClient,
-  type ReplicationServiceClient,
-  type TlsIdentity,
-} from '@minisql/common';
+import { PRIMARY_FENCE_MS, type Logger, type RegionRecord, type RegionServiceClient, type ReplicationServiceClient, type TlsIdentity } from '@minisql/common';
+import { regionStub, replicationStub } from '@minisql/wire';
 import type { ClusterView } from './cluster-view.js';
 
 /** Beat interval asked of regions, in milliseconds. */

@@ -7,12 +7,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3, type Campaign } from 'etcd3';
 import {
-  errorFromGrpcStatus,
   etcdOptions,
   EtcdKeys,
   loadProtos,
   MiniSqlError,
-  replicationStub,
   retryUntilStarted,
   serverCredentials,
   UserAdmin,
@@ -20,6 +18,7 @@ import {
   type HandoverRequest,
   type Logger,
 } from '@minisql/common';
+import { errorFromGrpcStatus, replicationStub } from '@minisql/wire';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -30,7 +29,7 @@ import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from 
 import { CAMPAIGN_CHECK_INTERVAL_MS, campaignStallMs, campaignVerdict } from './campaign-watch.js';
 import { masterServiceHandlers, type MasterState } from './master-service.js';
 import { MetadataStore, type ViewSubscription } from './metadata-store.js';
-import { RegionPool } from '@minisql/client';
+import { RegionPool } from '@minisql/wire';
 
 /**
  * Bound on taking the lead once elected. A step that hangs (an etcd call on a stuck

@@ -11,7 +11,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   errors,
-  replicationStub,
   MiniSqlError,
   type JoinRequest__Output,
   type Logger,
@@ -21,6 +20,7 @@ import {
   type GroupRecord,
   type TlsIdentity,
 } from '@minisql/common';
+import { replicationStub } from '@minisql/wire';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
 import type { GroupRole } from './group-role.js';

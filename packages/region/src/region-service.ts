@@ -11,10 +11,8 @@ import {
   callerOf,
   StatementCancel,
   type CancelSignal,
-  FrameBatcher,
   paramFromProto,
   MiniSqlError,
-  responseBytes,
   type ExecuteFrame__Output,
   type ExecuteRequest__Output,
   type ExecuteResponse,
@@ -29,6 +27,7 @@ import {
   type RegionServiceHandlers,
   type VerifyResponse,
 } from '@minisql/common';
+import { FrameBatcher, responseBytes } from '@minisql/wire';
 import type { ClusterExecutor } from './cluster-executor.js';
 import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
 import type { SqlEngine } from './sql-engine.js';

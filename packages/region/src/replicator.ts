@@ -9,9 +9,7 @@ import {
   chunkByBytes,
   decodeParams,
   errors,
-  replicationStub,
   MiniSqlError,
-  SequencedStream,
   paramToProto,
   type ApplyRequest,
   type ApplyResponse__Output,
@@ -20,6 +18,7 @@ import {
   type Logger,
   type TlsIdentity,
 } from '@minisql/common';
+import { replicationStub, SequencedStream } from '@minisql/wire';
 import type { GroupMembership } from './group-membership.js';
 import type { LoggedWrite } from './sql-engine.js';
 

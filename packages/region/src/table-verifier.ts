@@ -8,7 +8,6 @@
  */
 import {
   errors,
-  replicationStub,
   type GroupRecord,
   type Logger,
   type MemberChecksum,
@@ -16,6 +15,7 @@ import {
   type VerifyResponse,
   type TlsIdentity,
 } from '@minisql/common';
+import { replicationStub } from '@minisql/wire';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
 import type { SqlEngine } from './sql-engine.js';

@@ -2,14 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import {
-  FRAME_LIMITS,
-  loadProtos,
-  type ExecuteRequest,
-  type ExecuteResponse__Output,
-  type ExecuteResultFrame__Output,
-  type RegionServiceClient,
-} from '@minisql/common';
+import { loadProtos, type ExecuteRequest, type ExecuteResponse__Output, type ExecuteResultFrame__Output, type RegionServiceClient } from '@minisql/common';
+import { FRAME_LIMITS } from '@minisql/wire';
 import { RegionFixture } from './support/region-fixture.js';
 
 let region: RegionFixture;

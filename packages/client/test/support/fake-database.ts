@@ -4,7 +4,7 @@
  * SYNTAX_ERROR, a missing table TABLE_NOT_FOUND, as the real server answers.
  */
 import { errors } from '@minisql/common';
-import type { QueryResult } from '../../src/query-result.js';
+import type { QueryResult } from '@minisql/wire';
 import type { StatementExecutor } from '../../src/script-runner.js';
 
 export function rowSet(kind: string, columns: string[], rows: QueryResult['rows']): QueryResult {

@@ -2,9 +2,9 @@
  * The statement stream's frames (RegionService.ExecuteStream): how a client packs its
  * statements and a region its answers, and the size estimates that bound a frame.
  */
-import { valueBytes } from './byte-chunks.js';
+import { valueBytes } from '@minisql/common';
 import type { StreamFraming } from './sequenced-stream.js';
-import type { ExecuteFrame, ExecuteRequest, ExecuteResponse, ExecuteResponse__Output, ExecuteResultFrame__Output, Value } from './proto-types.js';
+import type { ExecuteFrame, ExecuteRequest, ExecuteResponse, ExecuteResponse__Output, ExecuteResultFrame__Output, Value } from '@minisql/common';
 
 /** Bytes a message costs beyond its values: tags, lengths, ids, sequence and epoch. */
 const MESSAGE_OVERHEAD_BYTES = 64;

@@ -3,9 +3,9 @@
  * process's certificate when TLS is on (tls-identity.ts), plaintext when it is off.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { loadProtos } from './proto-loader.js';
-import type { MasterServiceClient, RegionServiceClient, ReplicationServiceClient } from './proto-types.js';
-import { channelCredentials, type Login, type TlsIdentity } from './security/tls-identity.js';
+import { loadProtos } from '@minisql/common';
+import type { MasterServiceClient, RegionServiceClient, ReplicationServiceClient } from '@minisql/common';
+import { channelCredentials, type Login, type TlsIdentity } from '@minisql/common';
 
 export function replicationStub(address: string, tls: TlsIdentity | undefined, options?: grpc.ChannelOptions): ReplicationServiceClient {
   return new (loadProtos().replication.minisql.v1.ReplicationService)(address, channelCredentials(tls), options);

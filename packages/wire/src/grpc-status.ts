@@ -3,7 +3,7 @@
  * inside responses; a gRPC status only ever means the call itself did not complete.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { errors, MiniSqlError } from './errors.js';
+import { errors, MiniSqlError } from '@minisql/common';
 
 /** The part of a gRPC ServiceError this mapping reads. */
 export interface GrpcFailure {

@@ -4,13 +4,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
-  errorFromGrpcStatus,
   errors,
-  EXECUTE_FRAMING,
   MiniSqlError,
-  regionStub,
   newRequestId,
-  SequencedStream,
   toProtoValue,
   type SqlParam,
   type BackupPart__Output,
@@ -23,6 +19,10 @@ import {
   type Login,
   type TlsIdentity,
 } from '@minisql/common';
+import { errorFromGrpcStatus } from './grpc-status.js';
+import { EXECUTE_FRAMING } from './execute-frames.js';
+import { regionStub } from './stubs.js';
+import { SequencedStream } from './sequenced-stream.js';
 import { queryResultFromProto, type QueryResult } from './query-result.js';
 import { verificationFromProto, type TableVerification } from './table-verification.js';
 

@@ -9,7 +9,7 @@
  * requests is unknown, as with a broken call).
  */
 import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { errors, type MiniSqlError } from './errors.js';
+import { errors, type MiniSqlError } from '@minisql/common';
 import { FrameBatcher } from './frame-batcher.js';
 import { errorFromGrpcStatus } from './grpc-status.js';
 

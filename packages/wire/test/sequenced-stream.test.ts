@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { status, type ClientDuplexStream } from '@grpc/grpc-js';
-import { MiniSqlError } from '../src/errors.js';
+import { MiniSqlError } from '@minisql/common';
 import { SequencedStream } from '../src/sequenced-stream.js';
 
 interface Request {

@@ -1,0 +1,10 @@
+/** minisql's gRPC wire, one package for client, master, region and the tester. */
+export * from './grpc-status.js';
+export * from './stubs.js';
+export * from './frame-batcher.js';
+export * from './sequenced-stream.js';
+export * from './execute-frames.js';
+export * from './query-result.js';
+export * from './table-verification.js';
+export * from './region-transport.js';
+export * from './region-pool.js';
