@@ -6,7 +6,14 @@
  *   node packages/cluster/dist/bench/noop-region-server.js   (prints READY <address>)
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos, READY_PREFIX, type ExecuteFrame__Output, type ExecuteResponse, type ExecuteResultFrame, type RegionServiceHandlers } from '@minisql/common';
+import {
+  loadProtos,
+  READY_PREFIX,
+  type ExecuteFrame__Output,
+  type ExecuteResponse,
+  type ExecuteResultFrame,
+  type RegionServiceHandlers,
+} from '@minisql/common';
 import { FrameBatcher, responseBytes } from '@minisql/wire';
 
 const EMPTY: ExecuteResponse = { result: { columns: [], rows: [], rows_affected: 0 }, server_micros: 0 };

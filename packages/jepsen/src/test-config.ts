@@ -2,11 +2,13 @@
  * The test configuration: pyjepsen's config.yaml (concurrency, server, database, nemesis,
  * checker) plus keys of our own, every one optional with a documented default. A pyjepsen
  * file loads unchanged. Command-line flags override the file (see main.ts).
- * `parseTestConfig` checks every field and names the one that is wrong.
+ * `parseTestConfig` checks the file against one zod schema (unknown keys refused at every
+ * level but the adapter's own `database:` section) and names the field that is wrong.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { JepsenError } from './jepsen-errors.js';
 
 /**
@@ -139,29 +141,132 @@ const MODELS: readonly ModelName[] = ['cas-register', 'register', 'mutex'];
 const ALGORITHMS: readonly AlgorithmName[] = ['competition', 'wgl', 'linear'];
 const WORKLOADS: readonly WorkloadName[] = ['cas-register', 'register', 'set', 'mutex'];
 const TARGETS: readonly NodeTargets[] = ['one', 'minority', 'majority', 'all', 'primaries'];
-const TOP_LEVEL_KEYS = new Set([
-  'name',
-  'concurrency',
-  'remote',
-  'hosts',
-  'server',
-  'database',
-  'nemesis',
-  'checker',
-  'workload',
-  'time_limit',
-  'rate',
-  'op_timeout_ms',
-  'store',
-  'seed',
-  'leave_db_running',
-]);
-/** The keys of each section the tester reads (`database:` is the adapter's, free-form). */
-const SECTION_KEYS: Record<'nemesis' | 'checker' | 'workload', ReadonlySet<string>> = {
-  nemesis: new Set(['mode', 'partition_method', 'partition_action', 'step', 'interval', 'targets', 'processes', 'delay_ms', 'loss_percent']),
-  checker: new Set(['models', 'model', 'algos', 'algorithm', 'time_limit']),
-  workload: new Set(['name', 'threads_per_key', 'ops_per_key', 'values']),
-};
+/** pyjepsen writes `majorities_ring`, Jepsen `majorities-ring`; both are accepted. */
+function normalize(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim().toLowerCase().replaceAll('_', '-') : value;
+}
+
+const shown = (value: unknown): string => JSON.stringify(value) ?? typeof value;
+/** pyjepsen's files write numbers as strings at times ("5"); both are numbers here. */
+const numeric = (value: unknown): unknown => (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value);
+const number = (min: number, max: number, whole = false) =>
+  z.preprocess(
+    numeric,
+    z
+      .number({ error: (issue) => `must be a number, not ${shown(issue.input)}` })
+      .refine(Number.isFinite, { error: (issue) => `must be a number, not ${shown(issue.input)}` })
+      .refine((n) => n >= min && n <= max, { error: (issue) => `must be between ${min} and ${max}, not ${shown(issue.input)}` })
+      .refine((n) => !whole || Number.isInteger(n), { error: (issue) => `must be a whole number, not ${shown(issue.input)}` }),
+  );
+/** A string; a number is taken as its text (a node named 1). */
+const text = () =>
+  z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string({ error: (issue) => `must be a string, not ${shown(issue.input)}` }));
+const oneOf = <T extends string>(allowed: readonly T[]): z.ZodType<T> =>
+  z.preprocess(
+    normalize,
+    z
+      .string()
+      .refine((value): value is T => allowed.includes(value as T), { error: (issue) => `must be one of ${allowed.join(', ')}, not ${shown(issue.input)}` }),
+  );
+/** One value or a list of them (pyjepsen writes either). */
+const oneOrMore = <T extends z.ZodType>(item: T) => z.union([z.array(item), item]);
+/** pyjepsen's "None" (or YAML null) means no nemesis; `kill:<process>` and `pause:<process>` name one process. */
+const NEMESIS_MODE = z.preprocess(
+  (value) => {
+    if (value === undefined || value === null) return 'none';
+    const mode = normalize(value);
+    return mode === 'noop' ? 'none' : mode;
+  },
+  z.string().refine((mode) => NEMESIS_MODES.includes(mode as NemesisMode) || processMode(mode) !== undefined, {
+    error: (issue) => `must be one of ${NEMESIS_MODES.join(', ')}, not ${shown(issue.input)} (or kill:<process>, pause:<process>)`,
+  }),
+);
+/** A mapping with these keys and no other: a misspelt key would otherwise be ignored and its default used without a word. */
+const keys = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z.preprocess(
+    (value) => (value === null ? {} : value),
+    z.strictObject(shape, {
+      error: (issue) => (issue.code === 'unrecognized_keys' ? `is not a known key (known: ${Object.keys(shape).join(', ')})` : 'must be a mapping'),
+    }),
+  );
+const PROCESS_NAME = text().refine((name) => name.trim() !== '', { error: 'must name a process, not an empty string' });
+
+/** The file as written, every key; pyjepsen's spellings and shapes are taken as they come. */
+const TEST_FILE = keys({
+  name: text().optional(),
+  concurrency: number(1, 1_000, true).optional(),
+  remote: z.enum(['ssh', 'netns'], { error: (issue) => `must be one of ssh, netns, not ${shown(issue.input)}` }).optional(),
+  hosts: number(1, 9, true).optional(),
+  server: z
+    .preprocess(
+      (value) => (value === null ? undefined : value),
+      z.record(
+        z.string(),
+        keys({
+          hostname: text().refine((hostname) => hostname !== '', { error: 'must not be empty' }),
+          port: number(1, 65_535, true).optional(),
+          username: text().optional(),
+          password: text().optional(),
+          private_key: text().optional(),
+        }),
+        { error: 'must be a mapping' },
+      ),
+    )
+    .optional(),
+  // The adapter's own section: `type` picks it, the adapter checks the rest (etcdOptions, minisqlOptions).
+  database: z.preprocess((value) => (value === null ? {} : value), z.looseObject({ type: text().optional() }, { error: 'must be a mapping' })).optional(),
+  nemesis: keys({
+    mode: z.union([z.array(NEMESIS_MODE), NEMESIS_MODE]).optional(),
+    partition_method: oneOrMore(oneOf(PARTITION_METHODS)).optional(),
+    partition_action: oneOrMore(oneOf(PARTITION_ACTIONS)).optional(),
+    step: number(-86_400, 86_400).optional(),
+    interval: number(0.1, 3_600).optional(),
+    targets: oneOf(TARGETS).optional(),
+    processes: z.preprocess((value) => (value === null ? undefined : value), oneOrMore(PROCESS_NAME).optional()),
+    delay_ms: number(1, 60_000, true).optional(),
+    loss_percent: number(0.1, 100).optional(),
+  }).optional(),
+  checker: keys({
+    models: oneOf(MODELS).optional(),
+    model: oneOf(MODELS).optional(),
+    algos: oneOf(ALGORITHMS).optional(),
+    algorithm: oneOf(ALGORITHMS).optional(),
+    time_limit: number(0.1, 86_400).optional(),
+  }).optional(),
+  workload: keys({
+    name: oneOf(WORKLOADS).optional(),
+    threads_per_key: number(1, 1_000, true).optional(),
+    ops_per_key: number(0, 1_000_000, true).optional(),
+    values: number(1, 1_000_000, true).optional(),
+  }).optional(),
+  time_limit: number(0.1, 7 * 86_400).optional(),
+  rate: number(0, 1_000_000).optional(),
+  op_timeout_ms: number(10, 600_000, true).optional(),
+  store: text().optional(),
+  seed: number(0, 2 ** 31 - 1, true).optional(),
+  leave_db_running: z.boolean({ error: (issue) => `must be true or false, not ${shown(issue.input)}` }).optional(),
+});
+
+/**
+ * The issue to report: for a value that may be one or a list (a union), the branch that
+ * got furthest into it (a list's bad item), else the single value's own complaint.
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  let best: z.core.$ZodIssue | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first && (!best || first.path.length >= best.path.length)) best = first;
+  }
+  return best ? innermost({ ...best, path: [...issue.path, ...best.path] }) : issue;
+}
+
+/** Where an issue is: `nemesis.processes[1]`; an unknown key is named in the path. */
+function fieldOf(issue: z.core.$ZodIssue): string {
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+  const field = path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+  return field === '' ? 'the file' : field;
+}
 
 export function loadTestConfig(path: string): TestConfig {
   let text: string;
@@ -184,46 +289,41 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
   const fail = (field: string, why: string): never => {
     throw new TestConfigError(source, field, why);
   };
-  const root = objectAt(raw, 'the file', fail);
-  for (const key of Object.keys(root)) {
-    if (!TOP_LEVEL_KEYS.has(key)) fail(key, `is not a known key (known: ${[...TOP_LEVEL_KEYS].join(', ')})`);
+  const parsed = TEST_FILE.safeParse(raw);
+  if (!parsed.success) {
+    const issue = innermost(parsed.error.issues[0] as z.core.$ZodIssue);
+    return fail(fieldOf(issue), issue.message);
   }
-  const servers = parseServers(root.server, baseDir, fail);
-  const databaseRaw = root.database === undefined || root.database === null ? {} : objectAt(root.database, 'database', fail);
-  const databaseType = databaseRaw.type === undefined ? 'etcd' : stringAt(databaseRaw.type, 'database.type', fail);
-  const nemesisRaw = root.nemesis === undefined || root.nemesis === null ? {} : objectAt(root.nemesis, 'nemesis', fail);
-  const checkerRaw = root.checker === undefined || root.checker === null ? {} : objectAt(root.checker, 'checker', fail);
-  const workloadRaw = root.workload === undefined || root.workload === null ? {} : objectAt(root.workload, 'workload', fail);
-  // A misspelt key would otherwise be ignored and its default used without a word.
-  for (const [section, values] of [
-    ['nemesis', nemesisRaw],
-    ['checker', checkerRaw],
-    ['workload', workloadRaw],
-  ] as const) {
-    const known = SECTION_KEYS[section];
-    for (const key of Object.keys(values)) {
-      if (!known.has(key)) fail(`${section}.${key}`, `is not a known key (known: ${[...known].join(', ')})`);
-    }
-  }
-  const model = oneOf(normalize(checkerRaw.models ?? checkerRaw.model ?? 'cas-register'), MODELS, 'checker.models', fail);
-  const remote = root.remote === undefined ? (servers.length > 0 ? 'ssh' : 'netns') : oneOf(root.remote, ['ssh', 'netns'] as const, 'remote', fail);
+  const file = parsed.data;
+  const servers = Object.entries(file.server ?? {}).map(([name, entry]): SshServer => ({
+    name,
+    hostname: entry.hostname,
+    port: entry.port ?? 22,
+    username: entry.username === undefined || entry.username === '' ? 'root' : entry.username,
+    ...(entry.password === undefined || entry.password === '' ? {} : { password: entry.password }),
+    ...(entry.private_key === undefined ? {} : { privateKeyPath: resolve(baseDir, entry.private_key) }),
+  }));
+  const databaseRaw = (file.database ?? {}) as Record<string, unknown>;
+  const databaseType = file.database?.type ?? 'etcd';
+  const nemesis = file.nemesis ?? {};
+  const checker = file.checker ?? {};
+  const workload = file.workload ?? {};
+  const model = checker.models ?? checker.model ?? 'cas-register';
+  const remote = file.remote ?? (servers.length > 0 ? 'ssh' : 'netns');
   if (remote === 'ssh' && servers.length === 0) fail('server', 'must list at least one node when remote is ssh');
-  const concurrency = intAt(root.concurrency ?? 10, 'concurrency', 1, 1_000, fail);
-  const itemField = (field: string, raw: unknown, i: number) => (Array.isArray(raw) ? `${field}[${i}]` : field);
-  const modes = listOf(nemesisRaw.mode, 'none').map((mode, i) => nemesisModeAt(mode, itemField('nemesis.mode', nemesisRaw.mode, i), fail));
-  const partitionMethods = listOf(nemesisRaw.partition_method, 'majority').map((method, i) =>
-    oneOf(normalize(method), PARTITION_METHODS, itemField('nemesis.partition_method', nemesisRaw.partition_method, i), fail),
-  );
-  const partitionActions = listOf(nemesisRaw.partition_action, 'drop').map((action, i) =>
-    oneOf(normalize(action), PARTITION_ACTIONS, itemField('nemesis.partition_action', nemesisRaw.partition_action, i), fail),
-  );
-  const workloadName = oneOf(workloadRaw.name ?? (model === 'mutex' ? 'mutex' : 'cas-register'), WORKLOADS, 'workload.name', fail);
+  const concurrency = file.concurrency ?? 10;
+  const listOf = <T>(value: T | T[] | undefined, fallback: T): T[] =>
+    value === undefined ? [fallback] : Array.isArray(value) ? (value.length === 0 ? [fallback] : value) : [value];
+  const modes = listOf(nemesis.mode, 'none') as NemesisMode[];
+  const partitionMethods = listOf<PartitionMethod>(nemesis.partition_method, 'majority');
+  const processes =
+    nemesis.processes === undefined ? [] : (Array.isArray(nemesis.processes) ? nemesis.processes : [nemesis.processes]).map((name) => name.trim());
   return {
     source,
-    name: root.name === undefined ? databaseType : stringAt(root.name, 'name', fail),
+    name: file.name ?? databaseType,
     concurrency,
     remote,
-    hostCount: intAt(root.hosts ?? 5, 'hosts', 1, 9, fail),
+    hostCount: file.hosts ?? 5,
     servers,
     database: { ...databaseRaw, type: databaseType },
     nemesis: {
@@ -231,132 +331,36 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
       modes,
       partitionMethod: partitionMethods[0]!,
       partitionMethods,
-      partitionActions,
-      clockStepSeconds: numberAt(nemesisRaw.step ?? 60, 'nemesis.step', -86_400, 86_400, fail),
-      intervalSeconds: numberAt(nemesisRaw.interval ?? 5, 'nemesis.interval', 0.1, 3_600, fail),
-      targets: oneOf(nemesisRaw.targets ?? 'one', TARGETS, 'nemesis.targets', fail),
-      processes: processNames(nemesisRaw.processes, fail),
-      delayMs: intAt(nemesisRaw.delay_ms ?? 50, 'nemesis.delay_ms', 1, 60_000, fail),
-      lossPercent: numberAt(nemesisRaw.loss_percent ?? 20, 'nemesis.loss_percent', 0.1, 100, fail),
+      partitionActions: listOf<PartitionAction>(nemesis.partition_action, 'drop'),
+      clockStepSeconds: nemesis.step ?? 60,
+      intervalSeconds: nemesis.interval ?? 5,
+      targets: nemesis.targets ?? 'one',
+      processes,
+      delayMs: nemesis.delay_ms ?? 50,
+      lossPercent: nemesis.loss_percent ?? 20,
     },
     checker: {
       model,
-      algorithm: oneOf(normalize(checkerRaw.algos ?? checkerRaw.algorithm ?? 'competition'), ALGORITHMS, 'checker.algos', fail),
-      timeLimitSeconds: numberAt(checkerRaw.time_limit ?? 60, 'checker.time_limit', 0.1, 86_400, fail),
+      algorithm: checker.algos ?? checker.algorithm ?? 'competition',
+      timeLimitSeconds: checker.time_limit ?? 60,
     },
     workload: {
-      name: workloadName,
-      threadsPerKey: Math.min(concurrency, intAt(workloadRaw.threads_per_key ?? concurrency, 'workload.threads_per_key', 1, 1_000, fail)),
-      opsPerKey: intAt(workloadRaw.ops_per_key ?? 0, 'workload.ops_per_key', 0, 1_000_000, fail),
-      valueCount: intAt(workloadRaw.values ?? 5, 'workload.values', 1, 1_000_000, fail),
+      name: workload.name ?? (model === 'mutex' ? 'mutex' : 'cas-register'),
+      threadsPerKey: Math.min(concurrency, workload.threads_per_key ?? concurrency),
+      opsPerKey: workload.ops_per_key ?? 0,
+      valueCount: workload.values ?? 5,
     },
-    timeLimitSeconds: numberAt(root.time_limit ?? 30, 'time_limit', 0.1, 7 * 86_400, fail),
-    ratePerSecond: numberAt(root.rate ?? 10, 'rate', 0, 1_000_000, fail),
-    opTimeoutMs: intAt(root.op_timeout_ms ?? 5_000, 'op_timeout_ms', 10, 600_000, fail),
-    storeDir: resolve(root.store === undefined ? 'store' : stringAt(root.store, 'store', fail)),
-    seed: root.seed === undefined ? Date.now() % 2 ** 31 : intAt(root.seed, 'seed', 0, 2 ** 31 - 1, fail),
-    leaveDbRunning: root.leave_db_running === undefined ? false : booleanAt(root.leave_db_running, 'leave_db_running', fail),
+    timeLimitSeconds: file.time_limit ?? 30,
+    ratePerSecond: file.rate ?? 10,
+    opTimeoutMs: file.op_timeout_ms ?? 5_000,
+    storeDir: resolve(file.store ?? 'store'),
+    seed: file.seed ?? Date.now() % 2 ** 31,
+    leaveDbRunning: file.leave_db_running ?? false,
   };
-}
-
-function parseServers(raw: unknown, baseDir: string, fail: (field: string, why: string) => never): SshServer[] {
-  if (raw === undefined || raw === null) return [];
-  const entries = objectAt(raw, 'server', fail);
-  return Object.entries(entries).map(([name, value]) => {
-    const field = `server.${name}`;
-    const entry = objectAt(value, field, fail);
-    const hostname = stringAt(entry.hostname, `${field}.hostname`, fail);
-    if (hostname === '') fail(`${field}.hostname`, 'must not be empty');
-    const username = entry.username === undefined || entry.username === '' ? 'root' : stringAt(entry.username, `${field}.username`, fail);
-    const password = entry.password === undefined || entry.password === '' ? undefined : stringAt(entry.password, `${field}.password`, fail);
-    const key = entry.private_key === undefined ? undefined : resolve(baseDir, stringAt(entry.private_key, `${field}.private_key`, fail));
-    return {
-      name,
-      hostname,
-      port: intAt(entry.port ?? 22, `${field}.port`, 1, 65_535, fail),
-      username,
-      ...(password === undefined ? {} : { password }),
-      ...(key === undefined ? {} : { privateKeyPath: key }),
-    };
-  });
-}
-
-/** A value or a list of values; `fallback` when absent. */
-function listOf(value: unknown, fallback: unknown): unknown[] {
-  if (value === undefined) return [fallback];
-  if (Array.isArray(value)) return value.length === 0 ? [fallback] : value;
-  return [value];
-}
-
-/** pyjepsen writes `majorities_ring`, Jepsen `majorities-ring`; both are accepted. */
-function normalize(value: unknown): unknown {
-  return typeof value === 'string' ? value.trim().toLowerCase().replaceAll('_', '-') : value;
-}
-
-/** pyjepsen's "None" (or YAML null) means no nemesis. */
-function nemesisMode(value: unknown): unknown {
-  if (value === undefined || value === null) return 'none';
-  const mode = normalize(value);
-  return mode === 'none' || mode === 'noop' ? 'none' : mode;
 }
 
 /** The fault and the process of a `kill:<process>` or `pause:<process>` mode; undefined for any other. */
 export function processMode(mode: string): { fault: 'kill' | 'pause'; process: string } | undefined {
   const qualified = /^(kill|pause):([a-z][a-z0-9-]*)$/.exec(mode);
   return qualified ? { fault: qualified[1] as 'kill' | 'pause', process: qualified[2]! } : undefined;
-}
-
-/** A plain mode, or kill/pause of one named process (`kill:etcd`). */
-function nemesisModeAt(raw: unknown, field: string, fail: (field: string, why: string) => never): NemesisMode {
-  const mode = nemesisMode(raw);
-  const qualified = typeof mode === 'string' ? processMode(mode) : undefined;
-  if (qualified) return `${qualified.fault}:${qualified.process}`;
-  return oneOf(mode, NEMESIS_MODES, field, (name, why) => fail(name, `${why} (or kill:<process>, pause:<process>)`));
-}
-
-function objectAt(value: unknown, field: string, fail: (field: string, why: string) => never): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(field, 'must be a mapping');
-  return value as Record<string, unknown>;
-}
-
-/** `nemesis.processes`: a name or a list of names; absent or empty means every process. */
-function processNames(raw: unknown, fail: (field: string, why: string) => never): string[] {
-  if (raw === undefined || raw === null) return [];
-  const names = Array.isArray(raw) ? raw : [raw];
-  return names.map((name, i) => {
-    const field = Array.isArray(raw) ? `nemesis.processes[${i}]` : 'nemesis.processes';
-    const text = stringAt(name, field, fail).trim();
-    return text === '' ? fail(field, 'must name a process, not an empty string') : text;
-  });
-}
-
-function stringAt(value: unknown, field: string, fail: (field: string, why: string) => never): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value !== 'string') return fail(field, `must be a string, not ${JSON.stringify(value)}`);
-  return value;
-}
-
-function booleanAt(value: unknown, field: string, fail: (field: string, why: string) => never): boolean {
-  if (typeof value !== 'boolean') return fail(field, `must be true or false, not ${JSON.stringify(value)}`);
-  return value;
-}
-
-function numberAt(value: unknown, field: string, min: number, max: number, fail: (field: string, why: string) => never): number {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number)) return fail(field, `must be a number, not ${JSON.stringify(value)}`);
-  if (number < min || number > max) return fail(field, `must be between ${min} and ${max}, not ${number}`);
-  return number;
-}
-
-function intAt(value: unknown, field: string, min: number, max: number, fail: (field: string, why: string) => never): number {
-  const number = numberAt(value, field, min, max, fail);
-  if (!Number.isInteger(number)) return fail(field, `must be a whole number, not ${number}`);
-  return number;
-}
-
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string, fail: (field: string, why: string) => never): T {
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    return fail(field, `must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
-  }
-  return value as T;
 }
