@@ -144,6 +144,11 @@ describe('hostile workloads against real processes', () => {
     assert.ok((joins[0]?.entriesSent ?? 0) >= 3 * LOG_ENTRIES_KEPT, `the replica joined with ${joins[0]?.entriesSent} entries after its snapshot`);
     assert.deepEqual((await client.execute('select count(*), sum(n) from busy;')).rows, [[3_000, (2_999 * 3_000) / 2]]);
     assert.deepEqual(readdirSync(snapshots), [], 'the snapshots of a finished copy are left on the primary');
+    // The replica's metrics show the copy: one finished, its bytes, none under way.
+    const metrics = (await test.regionEndpoint(replica, '/metrics')).body;
+    assert.match(metrics, /^minisql_region_copies_total 1$/m);
+    assert.match(metrics, /^minisql_region_copy_in_progress 0$/m);
+    assert.ok(Number(/^minisql_region_copied_bytes_total (\d+)$/m.exec(metrics)?.[1]) > 0, metrics);
     assert.equal(divergence(await client.verify('busy')), undefined, 'the members differ');
     await assertNoFailover();
   });

@@ -27,6 +27,7 @@ import type { GroupRole } from './group-role.js';
 import type { QueryConnection } from './query-connection.js';
 import type { Replicator } from './replicator.js';
 import type { FtpLogins } from './ftp-logins.js';
+import { CopyProgress } from './copy-progress.js';
 import { fetchSnapshot } from './snapshot-fetcher.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { LoggedWrite } from './sql-engine.js';
@@ -124,6 +125,8 @@ export class CatchUp {
     private readonly tls: TlsIdentity | undefined,
     private readonly incomingDir: string,
     private readonly logger: Logger,
+    /** Where the copy under way is shown (the region's metrics). */
+    private readonly progress: CopyProgress = new CopyProgress(),
   ) {
     mkdirSync(incomingDir, { recursive: true });
   }
@@ -164,6 +167,7 @@ export class CatchUp {
       const login = { user: response.ftp_user ?? '', password: response.ftp_password ?? '' };
       const started = Date.now();
       let bytes = 0;
+      this.progress.started(tables.reduce((sum, table) => sum + Number(table.bytes), 0));
       for (const snapshot of tables) {
         const destination = join(this.incomingDir, snapshot.file);
         let loggedTenths = 0;
@@ -175,6 +179,7 @@ export class CatchUp {
           destination,
           this.logger,
           (progress) => {
+            this.progress.fetching(progress.table, progress.bytes);
             // A line every tenth of a large table, so a long copy shows it is moving.
             const tenths = progress.totalBytes > 0 ? Math.floor((progress.bytes / progress.totalBytes) * 10) : 0;
             if (tenths > loggedTenths && progress.totalBytes >= COPY_PROGRESS_BYTES_MIN) {
@@ -191,6 +196,7 @@ export class CatchUp {
         this.queries.detach(snapshot.table);
         this.catalog.install(snapshot.table, destination);
         bytes += Number(snapshot.bytes);
+        this.progress.tableDone(Number(snapshot.bytes));
       }
       // Tables the primary no longer has were dropped while this region was away.
       const kept = new Set(tables.map((t) => t.table.toLowerCase()));
@@ -216,7 +222,9 @@ export class CatchUp {
         ),
       );
       await this.membership.refresh();
+      this.progress.finished(true);
     } finally {
+      this.progress.finished(false); // a copy that failed starts over; one that joined is counted above
       stub.close();
     }
   }

@@ -2,7 +2,8 @@
  * What a region shows of itself over HTTP(S), on its `ports.metrics`: `/metrics`
  * (Prometheus: statements by kind and outcome, their latency, write batch sizes, and,
  * read at each scrape, each table's log position and file
- * size, the role, epoch and in-sync replicas), `/health` (alive: 200), and
+ * size, the role, epoch and in-sync replicas, and the copy of a catching-up replica:
+ * in progress, bytes of expected, rate, copies done), `/health` (alive: 200), and
  * `/primary/<table>` (200 when this region serves as the table's primary with a valid
  * lease, 503 otherwise: a load balancer's check).
  */
@@ -10,6 +11,7 @@ import { statSync } from 'node:fs';
 import { COUNT_BUCKETS, LATENCY_BUCKETS_SECONDS, MetricsRegistry, nameKey, type HttpAnswer } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
+import { CopyProgress } from './copy-progress.js';
 import type { TableCatalog } from './table-catalog.js';
 
 export class RegionMetrics {
@@ -28,8 +30,12 @@ export class RegionMetrics {
     this.latency(seconds, { kind });
   }
 
+  /** The copy of the group's tables, when this region catches up (CatchUp moves it). */
+  readonly copy = new CopyProgress();
+
   render(catalog: TableCatalog, membership: GroupMembership | undefined): string {
     const tables = catalog.list();
+    const copy = this.copy.underWay;
     const role = membership?.current;
     const group = role && 'group' in role ? role.group : undefined;
     return this.registry.render([
@@ -52,6 +58,36 @@ export class RegionMetrics {
         name: 'minisql_region_group_epoch',
         help: "The epoch of this region's group.",
         values: group ? [{ labels: { group: group.id }, value: group.epoch }] : [],
+      },
+      {
+        name: 'minisql_region_copy_in_progress',
+        help: "Whether this region is copying its group's tables now (a catching-up replica).",
+        values: [{ labels: {}, value: copy ? 1 : 0 }],
+      },
+      {
+        name: 'minisql_region_copy_bytes',
+        help: 'Bytes fetched of the copy under way (0 when none is).',
+        values: [{ labels: { table: copy?.table ?? '' }, value: copy?.bytes ?? 0 }],
+      },
+      {
+        name: 'minisql_region_copy_expected_bytes',
+        help: 'Bytes the copy under way will fetch in all (0 when none is).',
+        values: [{ labels: {}, value: copy?.expectedBytes ?? 0 }],
+      },
+      {
+        name: 'minisql_region_copy_bytes_per_second',
+        help: 'The rate of the copy under way, or of the last one finished.',
+        values: [{ labels: {}, value: copy?.rateBytesPerSecond ?? this.copy.lastRateBytesPerSecond }],
+      },
+      {
+        name: 'minisql_region_copies_total',
+        help: "Copies of the group's tables finished and joined since start.",
+        values: [{ labels: {}, value: this.copy.copiesTotal }],
+      },
+      {
+        name: 'minisql_region_copied_bytes_total',
+        help: 'Bytes of the copies finished since start.',
+        values: [{ labels: {}, value: this.copy.copiedBytesTotal }],
       },
       {
         name: 'minisql_region_group_in_sync_replicas',

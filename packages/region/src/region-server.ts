@@ -139,6 +139,7 @@ export class RegionServer {
         this.options.tls,
         join(this.options.dataDir, 'incoming'),
         this.logger.child('catch-up'),
+        this.metrics.copy,
       );
       membership.onChange((role) => catchUp.onRole(role));
       this.ftpServer = new SnapshotFtpServer({ ...ftp, root, logins, tls: this.options.tls }, this.logger.child('ftp'));
