@@ -141,10 +141,11 @@ export function complete(line: string, tableNames: readonly string[], columns: C
   const matching = (names: readonly string[]) => names.filter((name) => name.toLowerCase().startsWith(prefix));
   // `table.` is followed by that table's columns, and by nothing else.
   const [qualifier, dot] = [before.at(-2), before.at(-1)];
-  if (dot?.kind === 'operator' && dot.text === '.' && qualifier?.kind === 'identifier') {
-    return [[...matching(columns.get(qualifier.text.toLowerCase()) ?? [])].sort(compareNames), fragment];
-  }
   const inPlay = columnsInPlay(before, tableNames, columns);
+  if (dot?.kind === 'operator' && dot.text === '.' && qualifier?.kind === 'identifier') {
+    // An alias (`u.` for `users u`) is not a table name: the columns in play, then.
+    return [[...matching(columns.get(qualifier.text.toLowerCase()) ?? inPlay)].sort(compareNames), fragment];
+  }
   if (fragment === '') {
     const previous = before.at(-1);
     const word = previous?.kind === 'identifier' ? previous.text.toLowerCase() : previous?.kind === 'operator' ? previous.text : '';
@@ -182,7 +183,7 @@ function columnsInPlay(before: readonly Token[], tableNames: readonly string[], 
 function significantTokensOf(text: string): Token[] | null {
   let tokens: Token[];
   try {
-    tokens = tokenize(text);
+    tokens = tokenize(text, { verticalTerminator: true });
   } catch {
     return null;
   }

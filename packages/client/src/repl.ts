@@ -146,7 +146,7 @@ export async function fetchCatalog(executor: StatementExecutor, previous: Catalo
   const columns = new Map<string, readonly string[]>();
   for (const table of tables.slice(0, COMPLETION_TABLES_DESCRIBED_MAX)) {
     try {
-      const name = /^[A-Za-z_][\w$]*$/.test(table) ? table : `"${table.replaceAll('"', '""')}"`;
+      const name = /^[A-Za-z_][\w$]*$/.test(table) ? table : `\`${table.replaceAll('`', '``')}\``;
       const described = await executor.execute(`describe ${name}`);
       columns.set(
         table.toLowerCase(),

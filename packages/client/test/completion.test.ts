@@ -49,10 +49,9 @@ describe('complete with columns', () => {
   ]);
   const T = ['Orders', 'student'];
 
-  it("offers a table's columns after `table.`, and nothing else", () => {
+  it("offers a table's columns after `table.`, and only those", () => {
     assert.deepEqual(complete('select student.', T, COLUMNS), [['grade', 'id', 'name'], '']);
     assert.deepEqual(complete('select orders.cu', T, COLUMNS), [['customer'], 'cu']);
-    assert.deepEqual(complete('select nosuch.', T, COLUMNS), [[], '']);
   });
 
   it('offers the columns of the tables the statement names, beside keywords', () => {
@@ -69,6 +68,15 @@ describe('complete with columns', () => {
 
   it('counts only the statement being typed: a table of an earlier one on the line does not count', () => {
     assert.deepEqual(complete('select 1 from orders; select * from student where ', T, COLUMNS), [['grade', 'id', 'name'], '']);
+  });
+
+  it('after an alias and a dot, offers the columns of the tables named so far', () => {
+    assert.deepEqual(complete('select s.na', T, COLUMNS), [['name'], 'na']);
+    assert.deepEqual(complete('select * from student s where s.', T, COLUMNS), [['grade', 'id', 'name'], '']);
+  });
+
+  it('completes on a line that already holds a statement ended by \\G', () => {
+    assert.deepEqual(complete('select 1\\G select * from student where gr', T, COLUMNS), [['grade', 'grant', 'grants', 'group'], 'gr']);
   });
 
   it('offers no column as the first word of a statement, nor inside a string', () => {

@@ -141,7 +141,13 @@ const yesNo = () => z.boolean({ error: (issue) => `must be true or false, got ${
  * fall back to its default silently. `unknown` words the refusal of another key.
  */
 const fields = <Shape extends z.ZodRawShape>(shape: Shape, unknown = `is not a known field (known: ${Object.keys(shape).join(', ')})`) =>
-  z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknown : 'must be a mapping of fields') });
+  z.preprocess(withoutNulls, z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknown : 'must be a mapping of fields') }));
+
+/** A key written with no value (YAML null) means its default, as if it were not there. */
+function withoutNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
+}
 
 const PORTS = fields(
   Object.fromEntries(PORT_NAMES.map((name) => [name, wholeNumber(1, 65_535).optional()])) as Record<keyof HostPorts, z.ZodOptional<z.ZodNumber>>,

@@ -41,6 +41,12 @@ describe('parseClusterConfig', () => {
     assert.throws(() => findHost(config, 'host9', 'region'), /"host9" is not a host of the file/);
   });
 
+  it('takes a field written with no value (YAML null) as its default', () => {
+    const config = parseClusterConfig(`${minimal}statementTimeoutMs:\nleaseTtlSeconds:\n`, 'test.yaml');
+    assert.equal(config.statementTimeoutMs, 60_000);
+    assert.equal(config.leaseTtlSeconds, 2);
+  });
+
   it('refuses bad values, naming the file and the field', () => {
     assert.match(
       failure(`${minimal}leaseTtlSeconds: 0\n`).message,

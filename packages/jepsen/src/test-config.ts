@@ -184,7 +184,13 @@ const NEMESIS_MODE = z.preprocess(
 /** A mapping with these keys and no other: a misspelt key would otherwise be ignored and its default used without a word. */
 const keys = <Shape extends z.ZodRawShape>(shape: Shape) =>
   z.preprocess(
-    (value) => (value === null ? {} : value),
+    // A section or key written with no value (YAML null) means its default, as in pyjepsen.
+    (value) =>
+      value === null
+        ? {}
+        : typeof value === 'object' && !Array.isArray(value)
+          ? Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null))
+          : value,
     z.strictObject(shape, {
       error: (issue) => (issue.code === 'unrecognized_keys' ? `is not a known key (known: ${Object.keys(shape).join(', ')})` : 'must be a mapping'),
     }),

@@ -30,6 +30,11 @@ describe('test configuration', () => {
     assert.equal(config.timeLimitSeconds, 30);
   });
 
+  it('takes a key written with no value (YAML null) as its default, as pyjepsen does', () => {
+    const config = parseTestConfig({ concurrency: null, nemesis: { step: null, interval: null }, checker: null }, 'nulls.yaml');
+    assert.deepEqual([config.concurrency, config.nemesis.clockStepSeconds, config.nemesis.intervalSeconds, config.checker.model], [10, 60, 5, 'cas-register']);
+  });
+
   it('loads every shipped configuration', () => {
     for (const file of ['etcd.yaml', 'minisql.yaml', 'minisql-soak.yaml']) {
       const config = loadTestConfig(`${configDir}/${file}`);

@@ -104,7 +104,11 @@ export class MetadataStore {
     };
   }
 
-  /** Reads the prefix once and watches it from the next revision on. */
+  /**
+   * Reads the prefix once and watches it from the next revision on. The copy is only ever
+   * replaced whole (`restartCache`), never reset in place: events the old watch applies
+   * meanwhile cannot be lost under a read that predates them.
+   */
   private async startCache(): Promise<ViewCache> {
     const cache = new ViewCache(this.keys, (key, error) => this.logger.error('skipping an unreadable etcd record', { key, error: error.message }));
     const { kvs, revision } = await this.rangeAll();
@@ -117,26 +121,48 @@ export class MetadataStore {
       .prefix(this.keys.prefix)
       .startRevision(String(revision + 1))
       .create();
+    if (this.closed) {
+      await watcher.cancel().catch(() => undefined);
+      return cache;
+    }
     watcher.on('data', (response) => {
+      if (this.cacheWatcher !== watcher) return;
       for (const event of response.events) cache.apply(changeOf(event.kv, event.type === 'Delete'));
       this.changed();
     });
-    // A dropped connection resumes by itself from the last revision seen; an error
-    // means the watch ended (its revision compacted, say): read the prefix again.
-    watcher.on('error', (error) => {
-      this.logger.warn('etcd watch ended; reading the view again', { error: error.message });
-      void watcher.cancel().catch(() => undefined);
-      if (this.cacheWatcher !== watcher || this.closed) return;
-      this.cacheWatcher = undefined;
-      this.starting = undefined;
-      this.ensureCache().then(
-        () => this.changed(),
-        (reloadError: Error) => this.logger.warn('could not read the view again; the next load retries', { error: reloadError.message }),
-      );
-    });
+    // etcd3 resumes a dropped watch from the header revision of its last answer, which
+    // may be past events it has not delivered yet (a watch still catching up): a copy
+    // kept across a reconnect could miss a change for good. So a disconnect, like an
+    // error (the watch ended, its revision compacted), starts the copy afresh.
+    const restart = (why: string, error: Error) => {
+      if (this.cacheWatcher !== watcher) return;
+      this.logger.warn(`etcd watch ${why}; reading the view again`, { error: error.message });
+      this.restartCache();
+    };
+    watcher.on('error', (error: Error) => restart('ended', error));
+    watcher.on('disconnected', (error: Error) => restart('disconnected', error));
     this.cache = cache;
     this.cacheWatcher = watcher;
     return cache;
+  }
+
+  /** Drops the kept copy and its watch and starts a new one, retried until it stands (or the store closes). */
+  private restartCache(): void {
+    const watcher = this.cacheWatcher;
+    this.cacheWatcher = undefined;
+    this.cache = undefined;
+    this.starting = undefined;
+    void watcher?.cancel().catch(() => undefined);
+    if (this.closed) return;
+    this.ensureCache().then(
+      () => this.changed(),
+      (error: Error) => {
+        this.logger.warn('could not read the view again; retrying in 1 s', { error: error.message });
+        setTimeout(() => {
+          if (!this.closed && this.starting === undefined) this.restartCache();
+        }, 1_000).unref();
+      },
+    );
   }
 
   private ensureCache(): Promise<ViewCache> {
@@ -152,23 +178,15 @@ export class MetadataStore {
     for (const listener of [...this.listeners]) listener();
   }
 
-  /** Waits until the kept view holds what `probe` saw, or reads it again after a bound. */
-  private async catchUp(cache: ViewCache, probe: PrefixProbe): Promise<ViewCache> {
+  /** Waits until `cache` holds what `probe` saw, at most WATCH_CATCH_UP_MS_MAX; true when it does. */
+  private async caughtUp(cache: ViewCache, probe: PrefixProbe): Promise<boolean> {
     let wake: () => void = () => undefined;
     let timer: NodeJS.Timeout | undefined;
     const deadline = Date.now() + WATCH_CATCH_UP_MS_MAX;
     try {
-      while (!cache.isCurrent(probe) && this.cache === cache) {
+      while (!cache.isCurrent(probe)) {
         const remainingMs = deadline - Date.now();
-        if (remainingMs <= 0) {
-          this.logger.warn('the etcd watch fell behind; reading the view again', { revision: cache.revision, etcdRevision: probe.headerRevision });
-          const { kvs, revision } = await this.rangeAll();
-          cache.reset(
-            kvs.map((kv) => changeOf(kv)),
-            revision,
-          );
-          return cache;
-        }
+        if (remainingMs <= 0 || this.cache !== cache) return false;
         await new Promise<void>((resolve) => {
           wake = resolve;
           this.waiters.add(wake);
@@ -177,7 +195,7 @@ export class MetadataStore {
         this.waiters.delete(wake);
         clearTimeout(timer);
       }
-      return this.cache ?? cache;
+      return true;
     } finally {
       this.waiters.delete(wake);
       clearTimeout(timer);
@@ -186,14 +204,21 @@ export class MetadataStore {
 
   /**
    * The cluster view as etcd holds it now: the kept copy, once one small range has shown
-   * it current (a write just made, here or by a region, is in it).
+   * it current (a write just made, here or by a region, is in it). A copy that does not
+   * catch up in time is replaced by a fresh read, itself checked against a fresh probe.
    */
   async load(): Promise<LoadedView> {
-    let cache = await this.ensureCache();
-    const probe = await this.probe();
-    if (!cache.isCurrent(probe)) cache = await this.catchUp(cache, probe);
-    this.eventSequence = Math.max(this.eventSequence, cache.eventSequence);
-    return cache.snapshot();
+    for (let attempt = 1; ; attempt++) {
+      const cache = await this.ensureCache();
+      const probe = await this.probe();
+      if (cache.isCurrent(probe) || (await this.caughtUp(cache, probe))) {
+        this.eventSequence = Math.max(this.eventSequence, cache.eventSequence);
+        return cache.snapshot();
+      }
+      if (attempt >= 3) throw errors.unavailable('etcd', 'the master could not bring its view of the cluster up to date');
+      this.logger.warn('the etcd watch fell behind; reading the view again', { revision: cache.revision, etcdRevision: probe.headerRevision });
+      if (this.cache === cache) this.restartCache();
+    }
   }
 
   /** Calls `onChange` after any change under the prefix (regions, groups, tables), once the view holds it. */

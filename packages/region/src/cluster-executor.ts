@@ -204,7 +204,7 @@ export class ClusterExecutor {
         resolve();
       };
       // A renewal sent before the stall may be answered after it and still not suffice.
-      const stop = this.lease.onRenewal(() => this.lease.valid() && done());
+      const stop = this.lease.onRenewal(() => (this.lease.valid() || this.lease.isLost) && done());
       const timer = setTimeout(done, PRIMARY_VALIDITY_MS_MAX);
     });
   }

@@ -25,6 +25,7 @@ export class LeaseClock {
   private validUntilMs = 0;
   /** Told when a renewal is answered (callers waiting for the lease to be confirmed again). */
   private readonly renewalListeners = new Set<() => void>();
+  private lostForGood = false;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -40,6 +41,7 @@ export class LeaseClock {
    */
   owned(sentAtMs: number, ttlSeconds: number): void {
     this.sentAtMs = undefined;
+    this.lostForGood = false;
     this.renewed(sentAtMs, ttlSeconds);
   }
 
@@ -54,7 +56,7 @@ export class LeaseClock {
     for (const listener of [...this.renewalListeners]) listener();
   }
 
-  /** Calls `listener` after each answered renewal; returns the function that stops it. */
+  /** Calls `listener` after each answered renewal, and when the lease is lost; returns the function that stops it. */
   onRenewal(listener: () => void): () => void {
     this.renewalListeners.add(listener);
     return () => void this.renewalListeners.delete(listener);
@@ -75,6 +77,13 @@ export class LeaseClock {
   /** The lease was lost or revoked: nothing may be acknowledged any more. */
   lost(): void {
     this.validUntilMs = 0;
+    this.lostForGood = true;
+    for (const listener of [...this.renewalListeners]) listener();
+  }
+
+  /** True once a renewal said the lease is gone (until a lease owns the key again). */
+  get isLost(): boolean {
+    return this.lostForGood;
   }
 
   valid(): boolean {

@@ -37,7 +37,10 @@ function answer(request: QueryRequest): QueryAnswer {
 }
 
 process.on('message', (request: QueryRequest) => {
-  process.send?.(answer(request));
+  const result = answer(request);
+  // The rows are read: what sending them costs (a serialized copy) is not the statement's memory.
+  process.send?.({ rowsReadFor: request.id });
+  process.send?.(result);
 });
 // Started: what this process holds before any statement, the base its statements' memory is counted from.
 process.send?.({ readyRssBytes: process.memoryUsage().rss });

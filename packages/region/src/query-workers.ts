@@ -91,8 +91,9 @@ class Worker {
 
   constructor(onAnswer: (worker: Worker, answer: QueryAnswer) => void, onExit: (worker: Worker) => void) {
     this.child = fork(WORKER_SCRIPT, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    this.child.on('message', (message: QueryAnswer | { readyRssBytes: number }) => {
+    this.child.on('message', (message: QueryAnswer | { readyRssBytes: number } | { rowsReadFor: number }) => {
       if ('readyRssBytes' in message) this.readyRssBytes = message.readyRssBytes;
+      else if ('rowsReadFor' in message) clearInterval(this.job?.memoryCheck);
       else onAnswer(this, message);
     });
     this.child.on('exit', () => onExit(this));

@@ -67,9 +67,14 @@ describe('the lease clock', () => {
     clock.keepaliveSent();
     clock.keepaliveAnswered(2);
     assert.deepEqual(heard, [true], 'the renewal sent after the stall confirms the lease again');
+    clock.lost();
+    assert.deepEqual(heard, [true, false], 'a lost lease wakes the waiters too, so they refuse at once');
+    assert.equal(clock.isLost, true);
     stop();
     clock.keepaliveSent();
     clock.keepaliveAnswered(2);
-    assert.equal(heard.length, 1);
+    assert.equal(heard.length, 2);
+    clock.owned(2_000, 2);
+    assert.equal(clock.isLost, false, 'a new lease owning the key');
   });
 });
