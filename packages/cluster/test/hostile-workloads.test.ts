@@ -49,6 +49,15 @@ describe('hostile workloads against real processes', () => {
     assert.deepEqual([now?.primary, now?.epoch], [first.groups[0]?.primary, first.groups[0]?.epoch], 'the group failed over');
   };
 
+  /** Kills the group's in-sync replica and waits until the group has none; names both members. */
+  const killInSyncReplica = async (): Promise<{ primary: string; replica: string }> => {
+    const now = await group();
+    const [primary, replica] = [now?.primary, now?.in_sync[0]];
+    assert.ok(primary && replica, 'the group has no in-sync replica');
+    await test.cluster.kill(replica);
+    await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
+    return { primary, replica };
+  };
   const pidOf = (name: string) => test.cluster.list().find((p) => p.name === name)?.pid;
   /**
    * Restarts `replica` and holds it still (SIGSTOP) from the moment its primary starts
@@ -119,13 +128,7 @@ describe('hostile workloads against real processes', () => {
 
   it(`a replica copying while ${3 * LOG_ENTRIES_KEPT} writes land (three times what the log keeps) joins with every one of them`, async () => {
     await client.execute('create table busy (id int primary key, n int);');
-    const {
-      primary,
-      in_sync: [replica],
-    } = (await group()) as { primary: string; in_sync: string[] };
-    assert.ok(replica);
-    await test.cluster.kill(replica);
-    await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
+    const { primary, replica } = await killInSyncReplica();
     const snapshots = join(test.config.dataDir, primary, 'snapshots');
     const joinedBefore = primaryLog(primary).split('replica joined the in-sync set').length;
     await restartHeldInCopy(replica, primary, async () => {
@@ -154,13 +157,7 @@ describe('hostile workloads against real processes', () => {
   });
 
   it("a replica killed in the middle of its copy: the primary deletes that copy's snapshots (and the log they kept) once the replica leaves the group, not 30 minutes later", async () => {
-    const {
-      primary,
-      in_sync: [replica],
-    } = (await group()) as { primary: string; in_sync: string[] };
-    assert.ok(replica);
-    await test.cluster.kill(replica);
-    await test.waitForStatus('the replica to leave the set', (s) => s.groups[0]?.in_sync.length === 0);
+    const { primary, replica } = await killInSyncReplica();
     const snapshots = join(test.config.dataDir, primary, 'snapshots');
     await restartHeldInCopy(replica, primary, async () => {
       assert.notDeepEqual(readdirSync(snapshots), [], 'no snapshot to leave behind');

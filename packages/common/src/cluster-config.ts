@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { issueField, shownValue, withoutNullFields } from './config-schema.js';
 import { errors, MiniSqlError } from './errors.js';
 
 export type HostRole = 'etcd' | 'master' | 'region';
@@ -129,25 +130,18 @@ export function loadClusterConfig(path: string): ClusterConfig {
 }
 
 /** Messages that show what was given. */
-const shown = (value: unknown): string => JSON.stringify(value) ?? typeof value;
 const wholeNumber = (min: number, max: number) => {
-  const error = (issue: { input?: unknown }) => `must be a whole number from ${min} to ${max}, got ${shown(issue.input)}`;
+  const error = (issue: { input?: unknown }) => `must be a whole number from ${min} to ${max}, got ${shownValue(issue.input)}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 const text = () => z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
-const yesNo = () => z.boolean({ error: (issue) => `must be true or false, got ${shown(issue.input)}` });
+const yesNo = () => z.boolean({ error: (issue) => `must be true or false, got ${shownValue(issue.input)}` });
 /**
  * A mapping with these fields and no other, at every level: a misspelt field must not
  * fall back to its default silently. `unknown` words the refusal of another key.
  */
 const fields = <Shape extends z.ZodRawShape>(shape: Shape, unknown = `is not a known field (known: ${Object.keys(shape).join(', ')})`) =>
-  z.preprocess(withoutNulls, z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknown : 'must be a mapping of fields') }));
-
-/** A key written with no value (YAML null) means its default, as if it were not there. */
-function withoutNulls(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
-}
+  z.preprocess(withoutNullFields, z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknown : 'must be a mapping of fields') }));
 
 const PORTS = fields(
   Object.fromEntries(PORT_NAMES.map((name) => [name, wholeNumber(1, 65_535).optional()])) as Record<keyof HostPorts, z.ZodOptional<z.ZodNumber>>,
@@ -160,7 +154,7 @@ const CONFIG_FILE = fields({
   leaseTtlSeconds: wholeNumber(1, 60).optional(),
   replicationFactor: wholeNumber(1, 9).optional(),
   strictReplication: yesNo().optional(),
-  durability: z.enum(DURABILITIES, { error: (issue) => `must be ${DURABILITIES.join(' or ')}, got ${shown(issue.input)}` }).optional(),
+  durability: z.enum(DURABILITIES, { error: (issue) => `must be ${DURABILITIES.join(' or ')}, got ${shownValue(issue.input)}` }).optional(),
   statementTimeoutMs: wholeNumber(100, 86_400_000).optional(),
   queryWorkers: wholeNumber(0, 64).optional(),
   resultRowsMax: wholeNumber(1, 10_000_000).optional(),
@@ -177,10 +171,10 @@ const CONFIG_FILE = fields({
   hosts: z
     .array(
       fields({
-        name: text().regex(HOST_NAME, { error: (issue) => `${shown(issue.input)} must be letters, digits, - and _ (at most 63)` }),
-        ip: text().regex(IPV4, { error: (issue) => `${shown(issue.input)} is not an IPv4 address` }),
+        name: text().regex(HOST_NAME, { error: (issue) => `${shownValue(issue.input)} must be letters, digits, - and _ (at most 63)` }),
+        ip: text().regex(IPV4, { error: (issue) => `${shownValue(issue.input)} is not an IPv4 address` }),
         roles: z
-          .array(z.enum(ROLES, { error: (issue) => `${shown(issue.input)} is not one of ${ROLES.join(', ')}` }), {
+          .array(z.enum(ROLES, { error: (issue) => `${shownValue(issue.input)} is not one of ${ROLES.join(', ')}` }), {
             error: `must list one or more of ${ROLES.join(', ')}`,
           })
           .min(1, { error: `must list one or more of ${ROLES.join(', ')}` }),
@@ -190,13 +184,6 @@ const CONFIG_FILE = fields({
     )
     .min(1, { error: 'must be a non-empty list of hosts' }),
 });
-
-/** Where an issue is, as the docs write it: `hosts[1].ports.region`; an unknown key is named in the path. */
-function fieldOf(issue: z.core.$ZodIssue): string {
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-  const field = path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
-  return field === '' ? 'the top level' : field;
-}
 
 export function parseClusterConfig(text: string, source: string): ClusterConfig {
   let raw: unknown;
@@ -217,7 +204,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   const parsed = CONFIG_FILE.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    return fail(fieldOf(issue), issue.message);
+    return fail(issueField(issue, 'the top level'), issue.message);
   }
   const file = parsed.data;
   const defaultPorts = { ...CONFIG_DEFAULTS.ports, ...file.ports };

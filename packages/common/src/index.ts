@@ -13,6 +13,7 @@ export * from './proto-types.js';
 export * from './logger.js';
 export * from './ready-process.js';
 export * from './cluster-config.js';
+export * from './config-schema.js';
 export * from './etcd-keys.js';
 export * from './cluster-records.js';
 export * from './catalog-listing.js';

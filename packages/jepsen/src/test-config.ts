@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { issueField, shownValue, withoutNullFields } from '@minisql/common';
 import { JepsenError } from './jepsen-errors.js';
 
 /**
@@ -146,27 +147,29 @@ function normalize(value: unknown): unknown {
   return typeof value === 'string' ? value.trim().toLowerCase().replaceAll('_', '-') : value;
 }
 
-const shown = (value: unknown): string => JSON.stringify(value) ?? typeof value;
 /** pyjepsen's files write numbers as strings at times ("5"); both are numbers here. */
 const numeric = (value: unknown): unknown => (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value);
 const number = (min: number, max: number, whole = false) =>
   z.preprocess(
     numeric,
     z
-      .number({ error: (issue) => `must be a number, not ${shown(issue.input)}` })
-      .refine(Number.isFinite, { error: (issue) => `must be a number, not ${shown(issue.input)}` })
-      .refine((n) => n >= min && n <= max, { error: (issue) => `must be between ${min} and ${max}, not ${shown(issue.input)}` })
-      .refine((n) => !whole || Number.isInteger(n), { error: (issue) => `must be a whole number, not ${shown(issue.input)}` }),
+      .number({ error: (issue) => `must be a number, not ${shownValue(issue.input)}` })
+      .refine(Number.isFinite, { error: (issue) => `must be a number, not ${shownValue(issue.input)}` })
+      .refine((n) => n >= min && n <= max, { error: (issue) => `must be between ${min} and ${max}, not ${shownValue(issue.input)}` })
+      .refine((n) => !whole || Number.isInteger(n), { error: (issue) => `must be a whole number, not ${shownValue(issue.input)}` }),
   );
 /** A string; a number is taken as its text (a node named 1). */
 const text = () =>
-  z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string({ error: (issue) => `must be a string, not ${shown(issue.input)}` }));
+  z.preprocess(
+    (value) => (typeof value === 'number' ? String(value) : value),
+    z.string({ error: (issue) => `must be a string, not ${shownValue(issue.input)}` }),
+  );
 const oneOf = <T extends string>(allowed: readonly T[]): z.ZodType<T> =>
   z.preprocess(
     normalize,
-    z
-      .string()
-      .refine((value): value is T => allowed.includes(value as T), { error: (issue) => `must be one of ${allowed.join(', ')}, not ${shown(issue.input)}` }),
+    z.string().refine((value): value is T => allowed.includes(value as T), {
+      error: (issue) => `must be one of ${allowed.join(', ')}, not ${shownValue(issue.input)}`,
+    }),
   );
 /** One value or a list of them (pyjepsen writes either). */
 const oneOrMore = <T extends z.ZodType>(item: T) => z.union([z.array(item), item]);
@@ -178,19 +181,14 @@ const NEMESIS_MODE = z.preprocess(
     return mode === 'noop' ? 'none' : mode;
   },
   z.string().refine((mode) => NEMESIS_MODES.includes(mode as NemesisMode) || processMode(mode) !== undefined, {
-    error: (issue) => `must be one of ${NEMESIS_MODES.join(', ')}, not ${shown(issue.input)} (or kill:<process>, pause:<process>)`,
+    error: (issue) => `must be one of ${NEMESIS_MODES.join(', ')}, not ${shownValue(issue.input)} (or kill:<process>, pause:<process>)`,
   }),
 );
 /** A mapping with these keys and no other: a misspelt key would otherwise be ignored and its default used without a word. */
 const keys = <Shape extends z.ZodRawShape>(shape: Shape) =>
   z.preprocess(
     // A section or key written with no value (YAML null) means its default, as in pyjepsen.
-    (value) =>
-      value === null
-        ? {}
-        : typeof value === 'object' && !Array.isArray(value)
-          ? Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null))
-          : value,
+    (value) => (value === null ? {} : withoutNullFields(value)),
     z.strictObject(shape, {
       error: (issue) => (issue.code === 'unrecognized_keys' ? `is not a known key (known: ${Object.keys(shape).join(', ')})` : 'must be a mapping'),
     }),
@@ -201,7 +199,7 @@ const PROCESS_NAME = text().refine((name) => name.trim() !== '', { error: 'must 
 const TEST_FILE = keys({
   name: text().optional(),
   concurrency: number(1, 1_000, true).optional(),
-  remote: z.enum(['ssh', 'netns'], { error: (issue) => `must be one of ssh, netns, not ${shown(issue.input)}` }).optional(),
+  remote: z.enum(['ssh', 'netns'], { error: (issue) => `must be one of ssh, netns, not ${shownValue(issue.input)}` }).optional(),
   hosts: number(1, 9, true).optional(),
   server: z
     .preprocess(
@@ -250,7 +248,7 @@ const TEST_FILE = keys({
   op_timeout_ms: number(10, 600_000, true).optional(),
   store: text().optional(),
   seed: number(0, 2 ** 31 - 1, true).optional(),
-  leave_db_running: z.boolean({ error: (issue) => `must be true or false, not ${shown(issue.input)}` }).optional(),
+  leave_db_running: z.boolean({ error: (issue) => `must be true or false, not ${shownValue(issue.input)}` }).optional(),
 });
 
 /**
@@ -265,13 +263,6 @@ function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
     if (first && (!best || first.path.length >= best.path.length)) best = first;
   }
   return best ? innermost({ ...best, path: [...issue.path, ...best.path] }) : issue;
-}
-
-/** Where an issue is: `nemesis.processes[1]`; an unknown key is named in the path. */
-function fieldOf(issue: z.core.$ZodIssue): string {
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-  const field = path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
-  return field === '' ? 'the file' : field;
 }
 
 export function loadTestConfig(path: string): TestConfig {
@@ -298,7 +289,7 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
   const parsed = TEST_FILE.safeParse(raw);
   if (!parsed.success) {
     const issue = innermost(parsed.error.issues[0] as z.core.$ZodIssue);
-    return fail(fieldOf(issue), issue.message);
+    return fail(issueField(issue, 'the file'), issue.message);
   }
   const file = parsed.data;
   const servers = Object.entries(file.server ?? {}).map(([name, entry]): SshServer => ({

@@ -94,6 +94,15 @@ export class MinisqlDatabase implements Database {
     return this.certs;
   }
 
+  /** A client of the cluster with the tester's certificate, logged in as its first admin. */
+  private adminClient(
+    test: TestContext,
+    timing: { masterFailoverWaitMs: number; retryDeadlineMs?: number; statementTimeoutMs?: number },
+  ): Promise<ClusterClient> {
+    const { client: tls, login } = this.certificates(test);
+    return ClusterClient.connect({ masterAddresses: this.masterAddresses(test), tls, login, ...timing });
+  }
+
   /** Every master's address, the leader's first as far as the test knows. */
   masterAddresses(test: TestContext): string[] {
     return test.nodes.filter((node) => this.rolesOf(test, node).includes('master')).map((node) => `${remoteOf(test, node).address}:${MASTER_PORT}`);
@@ -169,14 +178,7 @@ export class MinisqlDatabase implements Database {
   async runaway(test: TestContext, deadlineMs: number): Promise<string> {
     const table = `${REGISTER_TABLE_PREFIX}${this.runaways++ % this.options.tables}`;
     try {
-      const client = await ClusterClient.connect({
-        masterAddresses: this.masterAddresses(test),
-        tls: this.certificates(test).client,
-        login: this.certificates(test).login,
-        masterFailoverWaitMs: 2_000,
-        retryDeadlineMs: 2_000,
-        statementTimeoutMs: deadlineMs,
-      });
+      const client = await this.adminClient(test, { masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000, statementTimeoutMs: deadlineMs });
       try {
         const epochOf = async () => (await client.clusterStatus()).groups.find((group) => group.tables.includes(table));
         const before = await epochOf();
@@ -201,13 +203,7 @@ export class MinisqlDatabase implements Database {
   /** `switchover gN;` for every group, as the admin: each group's primary hands over to a replica. */
   async switchover(test: TestContext): Promise<string> {
     try {
-      const client = await ClusterClient.connect({
-        masterAddresses: this.masterAddresses(test),
-        tls: this.certificates(test).client,
-        login: this.certificates(test).login,
-        masterFailoverWaitMs: 2_000,
-        retryDeadlineMs: 2_000,
-      });
+      const client = await this.adminClient(test, { masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
       try {
         const groups = (await client.clusterStatus()).groups.filter((group) => group.in_sync.length > 0);
         const outcomes = await Promise.all(
@@ -228,12 +224,7 @@ export class MinisqlDatabase implements Database {
   }
 
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
-    const client = await ClusterClient.connect({
-      masterAddresses: this.masterAddresses(test),
-      tls: this.certificates(test).client,
-      login: this.certificates(test).login,
-      masterFailoverWaitMs: 2_000,
-    });
+    const client = await this.adminClient(test, { masterFailoverWaitMs: 2_000 });
     try {
       return groupHostsOf(await client.clusterStatus());
     } finally {
@@ -244,13 +235,7 @@ export class MinisqlDatabase implements Database {
   /** `verify` over every table: each in-sync member's copy compared at one log position. */
   async verify(test: TestContext): Promise<DatabaseVerification> {
     const work = (async (): Promise<DatabaseVerification> => {
-      const client = await ClusterClient.connect({
-        masterAddresses: this.masterAddresses(test),
-        tls: this.certificates(test).client,
-        login: this.certificates(test).login,
-        masterFailoverWaitMs: VERIFY_MS_MAX / 2,
-        retryDeadlineMs: VERIFY_MS_MAX / 2,
-      });
+      const client = await this.adminClient(test, { masterFailoverWaitMs: VERIFY_MS_MAX / 2, retryDeadlineMs: VERIFY_MS_MAX / 2 });
       try {
         // Replicas restarted by the nemesis copy the tables again; compare once they are
         // back in sync, so that every copy counts (bounded: a copy still running is
