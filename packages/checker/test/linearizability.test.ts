@@ -439,3 +439,36 @@ test("the result as EDN has Knossos's keys and reads back", () => {
   const unknown = checkLinearizability(explosiveHistory(20), { model: casRegister, timeLimitMs: 50 });
   assert.equal(ednGet(parseEdn(linearizabilityResultToEdn(unknown)) as EdnMap, 'valid?'), keyword('unknown'));
 });
+
+test('crashed ops that cannot change the state are never linearized: they add no configuration to a search', () => {
+  // Two concurrent writes, then a read of a value nobody wrote: not linearizable, so each
+  // search must visit every configuration it can reach before saying so.
+  const base: Entry[] = [
+    [0, 'invoke', 'write', 1],
+    [1, 'invoke', 'write', 2],
+    [0, 'ok', 'write', 1],
+    [1, 'ok', 'write', 2],
+    [0, 'invoke', 'cas', [1, 2]],
+    [0, 'ok', 'cas', [1, 2]],
+    [0, 'invoke', 'read', null],
+    [0, 'ok', 'read', 3],
+  ];
+  // Crashed CAS from a value to itself, of every value: legal in some state, never a change.
+  const noOps: Entry[] = [1, 2, 3, 4, 5].flatMap((value): Entry[] => [
+    [10 + value, 'invoke', 'cas', [value, value]],
+    [10 + value, 'info', 'cas', [value, value]],
+  ]);
+  const plain = history(base);
+  const withNoOps = history([...noOps.slice(0, 6), ...base.slice(0, 4), ...noOps.slice(6), ...base.slice(4)]);
+  for (const algorithm of ['linear', 'wgl']) {
+    const alone = checkLinearizability(plain, { model: casRegister, algorithm });
+    const crowded = checkLinearizability(withNoOps, { model: casRegister, algorithm });
+    assert.equal(alone.valid, false, algorithm);
+    assert.equal(crowded.valid, false, algorithm);
+    assert.equal(
+      crowded.configCount,
+      alone.configCount,
+      `${algorithm}: ${crowded.configCount} configurations with the no-op crashes, ${alone.configCount} without`,
+    );
+  }
+});

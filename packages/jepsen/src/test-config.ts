@@ -107,6 +107,14 @@ export interface TestConfig {
      * which keeps checking fast when crashed operations pile up. Default 0.
      */
     opsPerKey: number;
+    /**
+     * Crashed (info) operations on one key before its group moves to a fresh key, when
+     * keys rotate (threadsPerKey or opsPerKey set); 0 for no bound. Each crashed op stays
+     * open to the end of the history, and the checker's work grows exponentially with the
+     * open ops of distinct kinds: a partition that times out dozens of writes on one key
+     * can make that key uncheckable. Default 8.
+     */
+    crashesPerKey: number;
     /** Register values are drawn from 1..valueCount. Default 5, as in the seed. */
     valueCount: number;
   };
@@ -241,6 +249,7 @@ const TEST_FILE = keys({
     name: oneOf(WORKLOADS).optional(),
     threads_per_key: number(1, 1_000, true).optional(),
     ops_per_key: number(0, 1_000_000, true).optional(),
+    crashes_per_key: number(0, 1_000_000, true).optional(),
     values: number(1, 1_000_000, true).optional(),
   }).optional(),
   time_limit: number(0.1, 7 * 86_400).optional(),
@@ -345,6 +354,7 @@ export function parseTestConfig(raw: unknown, source: string, baseDir = process.
       name: workload.name ?? (model === 'mutex' ? 'mutex' : 'cas-register'),
       threadsPerKey: Math.min(concurrency, workload.threads_per_key ?? concurrency),
       opsPerKey: workload.ops_per_key ?? 0,
+      crashesPerKey: workload.crashes_per_key ?? 8,
       valueCount: workload.values ?? 5,
     },
     timeLimitSeconds: file.time_limit ?? 30,

@@ -16,6 +16,7 @@ import {
   sleep,
   stagger,
   timeLimit,
+  untilCrashes,
   untilOk,
   type GenContext,
   type Generator,
@@ -219,6 +220,30 @@ describe('generators', () => {
       const groups = new Set([...threads].map((thread) => Math.floor((thread as number) / 2)));
       assert.equal(groups.size, 1, `key ${String(key)} was worked by threads of several groups`);
       assert.equal(ops.filter((op) => op.key === key).length, 10);
+    }
+  });
+
+  it('untilCrashes retires a key once that many of its ops crashed, however many ops it had left', () => {
+    // Every third op crashes (completes info); a key allows 100 ops but only 3 crashes.
+    const crashes = (index: number) => index % 3 === 0;
+    const ops = simulate(
+      limit(
+        200,
+        independentKeys({ threadsPerKey: 2 }, () => untilCrashes(3, limit(100, read()))),
+      ),
+      {
+        threads: 4,
+        outcome: (op) => (crashes(op.index) ? 'info' : 'ok'),
+      },
+    );
+    const keys = new Set(ops.map((op) => op.key));
+    assert.ok(keys.size >= 10, `200 ops with a crash every third should use many keys, used ${keys.size}`);
+    const finished = [...keys].slice(0, -2); // the last key of each group may be cut by the limit
+    for (const key of finished) {
+      const crashed = ops.filter((op, index) => op.key === key && crashes(index)).length;
+      // The key retires when its third crash completes; the group's other thread may have
+      // one more op in flight, which may crash too.
+      assert.ok(crashed >= 3 && crashed <= 4, `key ${String(key)} had ${crashed} crashed ops`);
     }
   });
 });

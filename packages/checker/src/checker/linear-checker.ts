@@ -149,7 +149,7 @@ export class LinearSearch implements LinearizationSearch {
   /** Explores from configurations on the stack: linearize the returning op, or another open op first. */
   private explore(workMax: number): number {
     const { memo, visited, upcoming, scratch, slotOp, wordCount } = this;
-    const { opClass, sameClassBefore } = this.history;
+    const { opClass, sameClassBefore, requiredCount } = this.history;
     const opSlot = this.opSlot;
     const returningOp = this.returningOp;
     const returningClass = opClass[returningOp] as number;
@@ -178,7 +178,8 @@ export class LinearSearch implements LinearizationSearch {
         }
         work++;
         const next = memo.step(state, opClass[op] as number);
-        if (next === ILLEGAL_STATE) continue;
+        // A crashed op that leaves the state as it is would only be used up (see WglSearch).
+        if (next === ILLEGAL_STATE || (next === state && op >= requiredCount)) continue;
         scratch[word] = (scratch[word] as number) | bit;
         const added = visited.add(scratch, 0, next);
         scratch[word] = scratch[word] & ~bit;

@@ -71,7 +71,7 @@ export class WglSearch implements LinearizationSearch {
   advance(workMax: number): SearchOutcome | undefined {
     if (this.outcome) return this.outcome;
     const { next, prev, linearized, stackNode, stackState, cache, memo } = this;
-    const { eventOp, eventIsReturn, opClass, returnEvent, sameClassBefore } = this.history;
+    const { eventOp, eventIsReturn, opClass, returnEvent, sameClassBefore, requiredCount } = this.history;
     const head = this.head;
     let entry = this.entry;
     let state = this.state;
@@ -91,7 +91,9 @@ export class WglSearch implements LinearizationSearch {
           continue;
         }
         const nextState = memo.step(state, opClass[op] as number);
-        if (nextState !== ILLEGAL_STATE) {
+        // A crashed op that leaves the state as it is would only be used up: the branch
+        // that keeps it for later reaches everything this one could.
+        if (nextState !== ILLEGAL_STATE && !(nextState === state && op >= requiredCount)) {
           const word = op >>> 5;
           const bit = 1 << (op & 31);
           linearized[word] = (linearized[word] as number) | bit;

@@ -134,6 +134,25 @@ export function limit(count: number, generator: Generator): Generator {
 }
 
 /**
+ * Operations from `generator` until `count` of them have crashed (completed info). A
+ * crashed op stays open forever in the checker's eyes, and every open op multiplies the
+ * configurations a search may have to visit: a key that retires after a few crashes keeps
+ * its check small however long a partition lasts.
+ */
+export function untilCrashes(count: number, generator: Generator): Generator {
+  let crashes = 0;
+  return {
+    next(context) {
+      return crashes >= count ? DONE : generator.next(context);
+    },
+    completed(thread, op) {
+      if (op.type === 'info') crashes++;
+      generator.completed?.(thread, op);
+    },
+  };
+}
+
+/**
  * Operations from `generator` until one of them completes ok (Jepsen's until-ok): a
  * final read retried through a recovery that takes longer than one attempt.
  */

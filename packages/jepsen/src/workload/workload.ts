@@ -16,6 +16,7 @@ import {
   repeatedly,
   sequence,
   timeLimit,
+  untilCrashes,
   untilOk,
   type Generator,
 } from '../generator/generator.js';
@@ -34,7 +35,7 @@ export interface Workload {
 }
 
 export function workloadFor(config: TestConfig): Workload {
-  const { name, valueCount, threadsPerKey, opsPerKey } = config.workload;
+  const { name, valueCount, threadsPerKey, opsPerKey, crashesPerKey } = config.workload;
   const value = (random: () => number) => 1 + Math.floor(random() * valueCount);
   const register = (withCas: boolean): Generator => {
     const read = repeatedly(() => ({ f: 'read', value: null }));
@@ -45,7 +46,10 @@ export function workloadFor(config: TestConfig): Workload {
   const perKey = (make: () => Generator): Generator =>
     opsPerKey === 0 && threadsPerKey >= config.concurrency
       ? make()
-      : independentKeys({ threadsPerKey }, () => (opsPerKey === 0 ? make() : limit(opsPerKey, make())));
+      : independentKeys({ threadsPerKey }, () => {
+          const bounded = opsPerKey === 0 ? make() : limit(opsPerKey, make());
+          return crashesPerKey === 0 ? bounded : untilCrashes(crashesPerKey, bounded);
+        });
   switch (name) {
     case 'register':
       return { main: () => perKey(() => register(false)), checker: { kind: 'linearizable', model: 'register' } };

@@ -22,13 +22,21 @@ export interface RunResult extends TestOutcome {
   results: string;
 }
 
-export async function runConfig(raw: Record<string, unknown>): Promise<RunResult> {
+/**
+ * `expected`: the verdict the caller expects; a run with another verdict (or unknown)
+ * keeps its store whatever JEPSEN_KEEP_RUNS says.
+ */
+export async function runConfig(raw: Record<string, unknown>, expected: boolean = true): Promise<RunResult> {
   const scratch = mkdtempSync(`${tmpdir()}/minisql-jepsen-run-`);
   const nodeDir = `${scratch}/nodes`;
+  let keep = process.env.JEPSEN_KEEP_RUNS !== undefined;
   try {
     const database = { ...(raw.database as Record<string, unknown>), dir: nodeDir };
     const config = parseTestConfig({ ...raw, database, store: `${scratch}/store` }, 'the test');
     const outcome = await runTest(testParts(config));
+    // A run whose verdict is not plainly valid keeps its store: its history is the only
+    // witness of what happened, and a rerun will not produce the same one.
+    if (outcome.verdict.valid !== expected) keep = true;
     const result = {
       ...outcome,
       timeline: readFileSync(`${outcome.storePath}/timeline.html`, 'utf8'),
@@ -41,8 +49,10 @@ export async function runConfig(raw: Record<string, unknown>): Promise<RunResult
     return result;
   } finally {
     // JEPSEN_KEEP_RUNS=1 keeps the store (history, timeline, node logs) for a look afterwards.
-    if (process.env.JEPSEN_KEEP_RUNS) process.stderr.write(`kept the run in ${scratch}/store\n`);
-    else rmSync(scratch, { recursive: true, force: true });
+    if (keep) {
+      rmSync(nodeDir, { recursive: true, force: true });
+      process.stderr.write(`kept the run in ${scratch}/store\n`);
+    } else rmSync(scratch, { recursive: true, force: true });
   }
 }
 
