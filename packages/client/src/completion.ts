@@ -56,6 +56,7 @@ export const SQL_KEYWORDS: readonly string[] = [
   'limit',
   'max',
   'min',
+  'move',
   'not',
   'null',
   'offset',

@@ -53,6 +53,24 @@ export interface TableRecord {
   group: string;
   state: TableState;
   indexes: IndexRecord[];
+  /** A move under way (`move table`): the group receiving the table; `group` serves it until the switch. */
+  movingTo?: string;
+}
+
+/**
+ * Which group serves a table: the table record's `group` and `movingTo`, kept under a key
+ * of its own (written in the same transaction) so that regions can read every table's
+ * placement without the definitions. A region serves a table's statements only when
+ * `group` is its own.
+ */
+export interface PlacementRecord {
+  table: string;
+  group: string;
+  movingTo?: string;
+}
+
+export function placementOf(record: TableRecord): PlacementRecord {
+  return { table: record.name, group: record.group, ...(record.movingTo === undefined ? {} : { movingTo: record.movingTo }) };
 }
 
 /** Every region of a group, primary first. */
@@ -101,4 +119,11 @@ export function parseTableRecord(key: string, text: string): TableRecord {
   require(key, typeof value.definition === 'object' && value.definition !== null, 'definition');
   require(key, Array.isArray(value.indexes), 'indexes');
   return value as unknown as TableRecord;
+}
+
+export function parsePlacementRecord(key: string, text: string): PlacementRecord {
+  const value = parse(key, text);
+  for (const field of ['table', 'group']) require(key, typeof value[field] === 'string', field);
+  require(key, value.movingTo === undefined || typeof value.movingTo === 'string', 'movingTo');
+  return value as unknown as PlacementRecord;
 }

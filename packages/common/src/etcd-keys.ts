@@ -3,6 +3,9 @@
  *   regions/<regionId>  RegionRecord, attached to the region's lease
  *   groups/<groupId>    GroupRecord, durable
  *   tables/<tableKey>   TableRecord, durable (tableKey is the lower-case name)
+ *   placements/<tableKey>  PlacementRecord: the group serving the table, written with
+ *                       the table record in one transaction; small, so every region
+ *                       reads them all (a region serves a table only where it is placed)
  *   master/election     the etcd election of the active master
  *   events/<seq>        cluster events for the status page, durable, trimmed
  */
@@ -33,6 +36,14 @@ export class EtcdKeys {
 
   table(name: string): string {
     return `${this.tables}${nameKey(name)}`;
+  }
+
+  get placements(): string {
+    return `${this.prefix}placements/`;
+  }
+
+  placement(name: string): string {
+    return `${this.placements}${nameKey(name)}`;
   }
 
   get users(): string {

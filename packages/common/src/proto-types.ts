@@ -33,4 +33,15 @@ export type { MemberChecksum, MemberChecksum__Output } from './generated/minisql
 export type { TableChecksumResponse, TableChecksumResponse__Output } from './generated/minisql/v1/TableChecksumResponse.js';
 export type { HandoverRequest, HandoverRequest__Output } from './generated/minisql/v1/HandoverRequest.js';
 export type { HandoverResponse, HandoverResponse__Output } from './generated/minisql/v1/HandoverResponse.js';
+export type { SnapshotTableRequest, SnapshotTableRequest__Output } from './generated/minisql/v1/SnapshotTableRequest.js';
+export type { ReadLogRequest, ReadLogRequest__Output } from './generated/minisql/v1/ReadLogRequest.js';
+export type { ReadLogResponse, ReadLogResponse__Output } from './generated/minisql/v1/ReadLogResponse.js';
+export type { HoldTableRequest, HoldTableRequest__Output } from './generated/minisql/v1/HoldTableRequest.js';
+export type { HoldTableResponse, HoldTableResponse__Output } from './generated/minisql/v1/HoldTableResponse.js';
+export type { ReleaseTableRequest, ReleaseTableRequest__Output } from './generated/minisql/v1/ReleaseTableRequest.js';
+export type { ReleaseTableResponse, ReleaseTableResponse__Output } from './generated/minisql/v1/ReleaseTableResponse.js';
+export type { FetchTableRequest, FetchTableRequest__Output } from './generated/minisql/v1/FetchTableRequest.js';
+export type { FetchTableResponse, FetchTableResponse__Output } from './generated/minisql/v1/FetchTableResponse.js';
+export type { ApplyTableEntriesRequest, ApplyTableEntriesRequest__Output } from './generated/minisql/v1/ApplyTableEntriesRequest.js';
+export type { ApplyTableEntriesResponse, ApplyTableEntriesResponse__Output } from './generated/minisql/v1/ApplyTableEntriesResponse.js';
 export type { BackupPart, BackupPart__Output } from './generated/minisql/v1/BackupPart.js';

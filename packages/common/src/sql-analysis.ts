@@ -48,7 +48,8 @@ export type AnalyzedStatement =
   | (Common & { kind: 'show_indexes'; table: string | null })
   | (Common & { kind: 'describe'; table: string })
   | (Common & UserStatement)
-  | (Common & { kind: 'switchover'; group: string; target: string | null });
+  | (Common & { kind: 'switchover'; group: string; target: string | null })
+  | (Common & { kind: 'move_table'; table: string; group: string });
 
 export type StatementKind = AnalyzedStatement['kind'];
 
@@ -63,6 +64,7 @@ export const CATALOG_KINDS: ReadonlySet<StatementKind> = new Set<StatementKind>(
   'describe',
   ...(USER_STATEMENT_KINDS as ReadonlySet<StatementKind>),
   'switchover',
+  'move_table',
 ]);
 
 /** True for statements that change data or schema (and so are replicated). */
@@ -104,6 +106,16 @@ export function analyzeStatement(source: string): AnalyzedStatement {
       const target = cursor.accept('to') ? cursor.expectName('region') : null;
       cursor.expectEnd();
       return { ...common, kind: 'switchover', group, target };
+    }
+    case 'move': {
+      // MOVE TABLE t TO group: copy the table to another group while writes go on, then switch its route.
+      cursor.next();
+      cursor.expectKeyword('table');
+      const table = cursor.expectName('table');
+      cursor.expectKeyword('to');
+      const group = cursor.expectName('group');
+      cursor.expectEnd();
+      return { ...common, kind: 'move_table', table, group };
     }
     case 'grant':
     case 'revoke':

@@ -34,6 +34,8 @@ import { chooseGroupForTable } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
 import type { MetadataStore } from './metadata-store.js';
 import type { RegionPool } from '@minisql/wire';
+import type { ReplicationStubFactory } from './region-calls.js';
+import { TableMover } from './table-move.js';
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 
@@ -51,7 +53,13 @@ export class CatalogService {
     private readonly users: UserAdmin,
     /** Asks a primary to hand its group over (ReplicationService.Handover). */
     private readonly handover: (primaryAddress: string, request: HandoverRequest) => Promise<void>,
-  ) {}
+    /** Opens a ReplicationService stub to a region (table moves). */
+    openReplication: ReplicationStubFactory,
+  ) {
+    this.mover = new TableMover(store, openReplication, logger.child('move'), (address, sql) => this.run(address, sql));
+  }
+
+  private readonly mover: TableMover;
 
   /** Runs one catalog statement on one region. */
   private run(address: string, sql: string): Promise<unknown> {
@@ -86,6 +94,8 @@ export class CatalogService {
         return this.dropIndex(statement);
       case 'switchover':
         return this.switchover(statement);
+      case 'move_table':
+        return this.moveTable(statement);
       case 'show_tables': {
         const { view } = await this.store.load();
         const names = readyTables(view).map((t) => [t.name]);
@@ -136,10 +146,29 @@ export class CatalogService {
     );
   }
 
+  /** A table move (table-move.ts); answers with how long statements on the table were held. */
+  private async moveTable(statement: Of<'move_table'>): Promise<ResultSet> {
+    const outcome = await this.mover.move(statement.table, statement.group);
+    await this.store.recordEvent('table_moved', { ...outcome, atMs: Date.now() });
+    return doneResult(
+      'move_table',
+      `table \`${outcome.table}\` moved from ${outcome.from} to ${outcome.to} at position ${outcome.position}: ${outcome.entries} entries after the copy, ${outcome.entriesHeld} of them while statements were held ${outcome.heldMs} ms`,
+    );
+  }
+
   /** Finishes what a previous master left half done. */
   async resumeUnfinished(): Promise<void> {
     const { view, tableRevisions } = await this.store.load();
     for (const [key, record] of view.tables) {
+      if (record.movingTo !== undefined) {
+        // A move a previous master did not switch: given up (its source serves on; the
+        // source's hold, if any, ran out and kept the table).
+        this.logger.warn('giving up a table move a previous master left unfinished', { table: record.name, to: record.movingTo });
+        const target = view.groups.get(record.movingTo);
+        const members = (target ? groupMembers(target) : []).map((id) => view.regions.get(id)?.grpcAddress).filter((a): a is string => a !== undefined);
+        await this.mover.forgetMove(record, tableRevisions.get(key) as string, members).catch(() => undefined);
+        continue;
+      }
       if (record.state === 'ready') continue;
       this.logger.warn('resuming an unfinished schema change', { table: record.name, state: record.state });
       const revision = tableRevisions.get(key) as string;
@@ -201,6 +230,7 @@ export class CatalogService {
       if (statement.ifExists) return doneResult('drop_table', `table \`${statement.table}\` does not exist`);
       throw errors.tableNotFound(statement.table);
     }
+    requireSettled(record);
     const revision = await this.store.putTable({ ...record, state: 'dropping' }, tableRevisions.get(nameKey(record.name)) as string);
     if (revision === undefined) throw errors.tableNotFound(statement.table);
     await this.applyDrop(view, record, revision);
@@ -217,7 +247,7 @@ export class CatalogService {
 
   private async createIndex(statement: Of<'create_index'>, sql: string): Promise<ResultSet> {
     const { view, tableRevisions } = await this.store.load();
-    const record = requireTable(view, statement.table);
+    const record = requireSettled(requireTable(view, statement.table));
     for (const table of view.tables.values()) {
       if (table.indexes.some((index) => nameKey(index.name) === nameKey(statement.index))) {
         if (statement.ifNotExists) return doneResult('create_index', `index \`${statement.index}\` already exists`);
@@ -258,6 +288,7 @@ export class CatalogService {
       if (statement.ifExists) return doneResult('drop_index', `index \`${statement.index}\` does not exist`);
       throw errors.indexNotFound(statement.index);
     }
+    requireSettled(record);
     for (const address of this.liveMembers(view, record)) {
       await this.run(address, `drop index if exists \`${statement.index}\``);
     }
@@ -285,6 +316,13 @@ function readyTables(view: ClusterView): TableRecord[] {
 function requireTable(view: ClusterView, name: string): TableRecord {
   const record = view.tables.get(nameKey(name));
   if (!record || record.state !== 'ready') throw errors.tableNotFound(name);
+  return record;
+}
+
+/** Schema changes wait for a move to end: the copy being sent would not have them. */
+function requireSettled(record: TableRecord): TableRecord {
+  if (record.movingTo !== undefined)
+    throw errors.invalidArgument(`table \`${record.name}\``, `it is being moved to ${record.movingTo}; change it once the move ends`);
   return record;
 }
 

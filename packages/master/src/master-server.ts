@@ -105,6 +105,7 @@ export class MasterServer implements MasterState {
       () => this.reload(),
       new UserAdmin(this.etcd, keys, logger.child('users')),
       (address, request) => this.handover(address, request),
+      (address) => replicationStub(address, options.tls),
     );
   }
 

@@ -5,7 +5,7 @@
  * a region, can therefore never overwrite each other.
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
-import { EtcdKeys, errors, type GroupRecord, type Logger, type TableRecord } from '@minisql/common';
+import { EtcdKeys, errors, placementOf, type GroupRecord, type Logger, type TableRecord } from '@minisql/common';
 import { ViewCache, type KeyChange, type LoadedView, type PrefixProbe } from './view-cache.js';
 
 /** A registration for changes; `cancel` ends it. */
@@ -269,13 +269,36 @@ export class MetadataStore {
   async putTable(record: TableRecord, revision: string): Promise<string | undefined> {
     const key = this.keys.table(record.name);
     const txn = this.fenced().and(key, revision === '0' ? 'Create' : 'Mod', '==', revision === '0' ? 0 : Number(revision));
-    const result = await txn.then(this.etcd.put(key).value(JSON.stringify(record))).commit();
+    const result = await txn
+      .then(this.etcd.put(key).value(JSON.stringify(record)), this.etcd.put(this.keys.placement(record.name)).value(JSON.stringify(placementOf(record))))
+      .commit();
+    return result.succeeded ? result.header.revision : undefined;
+  }
+
+  /**
+   * The switch of a table move: the record names its new group, if neither the record nor
+   * its placement changed since `revision` (the source primary's take-back after a hold
+   * that ran out rewrites the placement, so the two cannot both land) and the source group
+   * has not failed over since `groupRevision`.
+   */
+  async switchTable(record: TableRecord, revision: string, sourceGroup: string, groupRevision: string): Promise<string | undefined> {
+    const key = this.keys.table(record.name);
+    const placement = this.keys.placement(record.name);
+    const result = await this.fenced()
+      .and(key, 'Mod', '==', Number(revision))
+      .and(placement, 'Mod', '==', Number(revision))
+      .and(this.keys.group(sourceGroup), 'Mod', '==', Number(groupRevision))
+      .then(this.etcd.put(key).value(JSON.stringify(record)), this.etcd.put(placement).value(JSON.stringify(placementOf(record))))
+      .commit();
     return result.succeeded ? result.header.revision : undefined;
   }
 
   async deleteTable(name: string, revision: string): Promise<boolean> {
     const key = this.keys.table(name);
-    const result = await this.fenced().and(key, 'Mod', '==', Number(revision)).then(this.etcd.delete().key(key)).commit();
+    const result = await this.fenced()
+      .and(key, 'Mod', '==', Number(revision))
+      .then(this.etcd.delete().key(key), this.etcd.delete().key(this.keys.placement(name)))
+      .commit();
     return result.succeeded;
   }
 

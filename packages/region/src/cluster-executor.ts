@@ -9,6 +9,7 @@
 import {
   checkMasterCaller,
   errors,
+  nameKey,
   paramFromProto,
   statementRefusal,
   type Caller,
@@ -24,15 +25,24 @@ import { PRIMARY_VALIDITY_MS_MAX } from './lease-clock.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
 import type { Replicator } from './replicator.js';
-import type { SqlEngine } from './sql-engine.js';
+import type { ExecutionOutcome, SqlEngine } from './sql-engine.js';
 import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
 import type { RegionMetrics } from './region-metrics.js';
 import { WritePipeline } from './write-pipeline.js';
+
+interface TableHold {
+  timer: NodeJS.Timeout;
+  /** Resolves when the hold ends, after the view says where the table is. */
+  released: Promise<void>;
+  release: () => void;
+}
 
 export class ClusterExecutor {
   private readonly pipeline: WritePipeline;
   /** The planned switchover under way, if any. */
   private handover: { target: string; timer: NodeJS.Timeout } | undefined;
+  /** Tables held for the end of their move, by lower-case name (see holdTable). */
+  private readonly holds = new Map<string, TableHold>();
 
   constructor(
     private readonly engine: SqlEngine,
@@ -52,7 +62,15 @@ export class ClusterExecutor {
       // the client retries on the new primary).
       executeBatch: (writes) => {
         const refused = this.writeRefusal();
-        return refused ? writes.map(() => refused) : this.engine.executeBatch(writes);
+        if (refused) return writes.map(() => refused);
+        if (this.holds.size === 0) return this.engine.executeBatch(writes);
+        // A write queued before its table was held: after the hold's position nothing may
+        // change the table here. Refused like a write that arrives at a moved table.
+        const outcomes = writes.map((write) => (write.table !== undefined && this.holds.has(nameKey(write.table)) ? this.heldRefusal(write.table) : undefined));
+        const run = writes.filter((_, i) => outcomes[i] === undefined);
+        const ran = this.engine.executeBatch(run);
+        let next = 0;
+        return outcomes.map((outcome) => outcome ?? (ran[next++] as ExecutionOutcome | MiniSqlError));
       },
       replicate: (writes) => {
         const role = this.membership.current;
@@ -116,6 +134,73 @@ export class ClusterExecutor {
     this.handover = undefined;
   }
 
+  /**
+   * The end of a table's move, on the source primary (ReplicationService.HoldTable):
+   * statements on the table wait, the batches in flight finish, and the table's position
+   * is returned: nothing follows it here while the hold lasts. The master then copies the
+   * last entries, switches the placement and releases the hold (releaseTable). Without a
+   * release within `holdMs`, the region keeps the table by rewriting its placement in etcd
+   * (compare-and-set: the master's switch, compared against the old revision, then fails)
+   * and serves it again.
+   */
+  async holdTable(table: string, holdMs: number): Promise<number> {
+    const role = this.membership.current;
+    if (role.kind !== 'primary') throw errors.notPrimary(this.membership.regionId, `it does not lead a group`);
+    const placement = this.membership.placements.get(nameKey(table));
+    if (placement?.group !== role.group.id || placement.movingTo === undefined) {
+      throw errors.invalidArgument(`hold of table \`${table}\``, `no move of it from ${role.group.id} is under way`);
+    }
+    if (this.holds.has(nameKey(table))) throw errors.invalidArgument(`hold of table \`${table}\``, 'it is held already');
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const timer = setTimeout(() => void this.endHold(table, 'expired'), holdMs);
+    timer.unref();
+    this.holds.set(nameKey(table), { timer, released, release });
+    // Writes already batched finish; those queued for the table are refused (executeBatch).
+    await this.pipeline.whilePaused(async () => undefined);
+    if (this.pipeline.unconfirmedEntries > 0) {
+      await this.endHold(table, 'kept');
+      throw errors.notEnoughReplicas(role.group.id);
+    }
+    return this.engine.tableFile(table).position;
+  }
+
+  /** Ends a hold: `moved` once the placement names the new group; `kept` when the move was given up. */
+  async releaseTable(table: string, moved: boolean): Promise<void> {
+    if (!this.holds.has(nameKey(table))) {
+      if (moved) await this.membership.refresh();
+      return;
+    }
+    await this.endHold(table, moved ? 'moved' : 'kept');
+  }
+
+  private async endHold(table: string, how: 'moved' | 'kept' | 'expired'): Promise<void> {
+    const hold = this.holds.get(nameKey(table));
+    if (!hold) return;
+    clearTimeout(hold.timer);
+    try {
+      // Statements waiting go on once the view says where the table is: refused by the
+      // placement rule if it moved, served if it stayed.
+      if (how === 'expired') await this.membership.reclaimTable(table).catch(() => this.membership.refresh());
+      else await this.membership.refresh().catch(() => undefined);
+    } finally {
+      this.holds.delete(nameKey(table));
+      hold.release();
+    }
+  }
+
+  private heldRefusal(table: string): MiniSqlError {
+    return errors.notPrimary(this.membership.regionId, `table \`${table}\` is being switched to another group`);
+  }
+
+  /** Waits while any of `tables` is held for its move (at most the hold's length). */
+  private async heldTables(tables: readonly string[]): Promise<void> {
+    for (const table of tables) {
+      const hold = this.holds.get(nameKey(table));
+      if (hold) await hold.released;
+    }
+  }
+
   /** Entries whose replication failed and that the in-sync replicas may still lack. */
   get unconfirmedEntries(): number {
     return this.pipeline.unconfirmedEntries;
@@ -164,11 +249,18 @@ export class ClusterExecutor {
     const leaseWait = this.leaseConfirmed();
     if (leaseWait) await leaseWait;
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
-      this.obey({ kind: 'write', clientEpoch: request.epoch });
-      return await this.pipeline.submit({ sql, params, requestId: request.request_id });
+      if (this.holds.size > 0) await this.heldTables(statement.tables);
+      this.obey({ kind: 'write', clientEpoch: request.epoch, tables: statement.tables });
+      return await this.pipeline.submit({ sql, params, requestId: request.request_id, table: statement.table });
     }
     if (statement.kind === 'select') {
-      const { stale } = this.obey({ kind: 'read', clientEpoch: request.epoch, replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA' });
+      if (this.holds.size > 0) await this.heldTables(statement.tables);
+      const { stale } = this.obey({
+        kind: 'read',
+        clientEpoch: request.epoch,
+        replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA',
+        tables: statement.tables,
+      });
       const result = await this.engine.select(sql, params, statementTimeoutMs(request.timeout_ms, this.statementTimeoutMsMax), signal);
       if (!stale) {
         // Answer only from writes that are replicated, and only while still primary.
@@ -217,6 +309,7 @@ export class ClusterExecutor {
       leaseValid: this.lease.valid(),
       unconfirmedEntries: this.pipeline.unconfirmedEntries,
       strictReplication: this.strict,
+      placements: this.membership.placements,
       ...(this.handover ? { handingOverTo: this.handover.target } : {}),
     };
   }

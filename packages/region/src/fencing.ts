@@ -5,7 +5,7 @@
  * obeys; `test/testdata/fencing.txt` holds the scenarios, one per rule and per window a
  * reviewer tried.
  */
-import { errors, type MiniSqlError } from '@minisql/common';
+import { errors, nameKey, type MiniSqlError, type PlacementRecord } from '@minisql/common';
 import type { GroupRole } from './group-role.js';
 
 export interface FencingView {
@@ -22,13 +22,15 @@ export interface FencingView {
    * takes no statement meanwhile (the batches already in flight still finish).
    */
   handingOverTo?: string;
+  /** Which group serves each table, by lower-case name; a table not listed is served where it is. */
+  placements?: ReadonlyMap<string, PlacementRecord>;
 }
 
 export type FencedAction =
-  /** A client's write arrives, with the epoch of the route it used (0: none). */
-  | { kind: 'write'; clientEpoch: number }
+  /** A client's write arrives, with the epoch of the route it used (0: none) and the tables it touches. */
+  | { kind: 'write'; clientEpoch: number; tables?: readonly string[] }
   /** A client's read arrives; `replicaRead` when the client accepts a replica's answer. */
-  | { kind: 'read'; clientEpoch: number; replicaRead: boolean }
+  | { kind: 'read'; clientEpoch: number; replicaRead: boolean; tables?: readonly string[] }
   /** A read has run and the writes it saw have settled: may its answer go out? */
   | { kind: 'answer-read' }
   /** A batch has replicated: may its writes be acknowledged? */
@@ -45,10 +47,17 @@ const refuse = (error: MiniSqlError, refreshView = false): FencingDecision => ({
 export function decide(view: FencingView, action: FencedAction): FencingDecision {
   switch (action.kind) {
     case 'write':
-      return primaryRefusal(view) ?? handoverRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? strictRefusal(view) ?? ALLOW;
+      return (
+        primaryRefusal(view) ??
+        handoverRefusal(view) ??
+        epochRefusal(view, action.clientEpoch) ??
+        placementRefusal(view, action.tables) ??
+        strictRefusal(view) ??
+        ALLOW
+      );
     case 'read':
-      if (action.replicaRead && view.role.kind === 'replica') return { verdict: 'allow', stale: true };
-      return primaryRefusal(view) ?? handoverRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? ALLOW;
+      if (action.replicaRead && view.role.kind === 'replica') return placementRefusal(view, action.tables) ?? { verdict: 'allow', stale: true };
+      return primaryRefusal(view) ?? handoverRefusal(view) ?? epochRefusal(view, action.clientEpoch) ?? placementRefusal(view, action.tables) ?? ALLOW;
     case 'answer-read':
       // The target may take writes as soon as the master has switched: a read answered
       // here after that could miss them.
@@ -62,6 +71,26 @@ export function decide(view: FencingView, action: FencedAction): FencingDecision
 function handoverRefusal(view: FencingView): FencingDecision | undefined {
   if (view.handingOverTo === undefined || view.role.kind !== 'primary') return undefined;
   return refuse(errors.notPrimary(view.regionId, `it is handing group ${view.role.group.id} over to ${view.handingOverTo} (a planned switchover)`));
+}
+
+/**
+ * A table is served by the group its placement names, and by no other: after a move the
+ * old group's members still hold the file until it is dropped (and a new primary of that
+ * group must not serve it), and the new group's members hold it before the switch.
+ */
+function placementRefusal(view: FencingView, tables: readonly string[] | undefined): FencingDecision | undefined {
+  const { role } = view;
+  if (tables === undefined || view.placements === undefined || (role.kind !== 'primary' && role.kind !== 'replica')) return undefined;
+  for (const table of tables) {
+    const placement = view.placements.get(nameKey(table));
+    if (placement === undefined || placement.group === role.group.id) continue;
+    const reason =
+      placement.movingTo === role.group.id
+        ? `table \`${placement.table}\` is being moved to ${role.group.id}; group ${placement.group} serves it until the move ends`
+        : `table \`${placement.table}\` is served by group ${placement.group}`;
+    return refuse(errors.notPrimary(view.regionId, reason), true);
+  }
+  return undefined;
 }
 
 /** Why this region may not act as primary now. */

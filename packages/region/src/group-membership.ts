@@ -5,12 +5,24 @@
  * compare the record it read.
  */
 import type { Etcd3, Watcher } from 'etcd3';
-import { parseGroupRecord, parseRegionRecord, type EtcdKeys, type GroupRecord, type Logger, type RegionRecord } from '@minisql/common';
+import {
+  nameKey,
+  parseGroupRecord,
+  parsePlacementRecord,
+  parseRegionRecord,
+  type EtcdKeys,
+  type GroupRecord,
+  type Logger,
+  type PlacementRecord,
+  type RegionRecord,
+} from '@minisql/common';
 import { roleOf, type GroupRole } from './group-role.js';
 
 export class GroupMembership {
   private groups = new Map<string, { record: GroupRecord; revision: string }>();
   private regions = new Map<string, RegionRecord>();
+  /** Which group serves each table, by lower-case name (see PlacementRecord). */
+  private placementMap: ReadonlyMap<string, PlacementRecord> = new Map();
   private watcher: Watcher | undefined;
   /** Undefined until the first read from etcd. */
   private role: GroupRole | undefined;
@@ -66,8 +78,18 @@ export class GroupMembership {
       const record = parseRegionRecord(kv.key.toString(), kv.value.toString());
       nextRegions.set(record.id, record);
     }
+    // Read after the groups: a region that finds itself promoted here sees every table
+    // switch that happened before its promotion (etcd reads are linearizable), so a new
+    // primary never serves a table that moved away from its group.
+    const placements = await this.etcd.getAll().prefix(this.keys.placements).exec();
+    const nextPlacements = new Map<string, PlacementRecord>();
+    for (const kv of placements.kvs) {
+      const record = parsePlacementRecord(kv.key.toString(), kv.value.toString());
+      nextPlacements.set(nameKey(record.table), record);
+    }
     this.groups = nextGroups;
     this.regions = nextRegions;
+    this.placementMap = nextPlacements;
     const before = this.role;
     this.role = roleOf(
       this.regionId,
@@ -150,6 +172,38 @@ export class GroupMembership {
       epoch,
     });
     return kept;
+  }
+
+  /** Which group serves each table, by lower-case name, as last read. */
+  get placements(): ReadonlyMap<string, PlacementRecord> {
+    return this.placementMap;
+  }
+
+  /**
+   * As primary of the group serving `table`, after a hold for its move that the master did
+   * not end: writes the placement again unchanged, which moves its revision, so a switch
+   * the master may still be about to write (compared against the old revision) fails.
+   * False when the placement names another group (the switch landed).
+   */
+  async reclaimTable(table: string): Promise<boolean> {
+    const key = this.keys.placement(table);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await this.etcd.get(key).exec();
+      const kv = response.kvs[0];
+      const role = this.current;
+      if (!kv || role.kind !== 'primary') break;
+      const placement = parsePlacementRecord(key, kv.value.toString());
+      if (placement.group !== role.group.id) break;
+      const result = await this.etcd.if(key, 'Mod', '==', Number(kv.mod_revision)).then(this.etcd.put(key).value(kv.value)).commit();
+      if (result.succeeded) {
+        await this.refresh();
+        this.logger.warn('a table move did not complete: this primary serves the table again', { table });
+        return true;
+      }
+    }
+    await this.refresh();
+    this.logger.info('the table moved while its hold ended', { table });
+    return false;
   }
 
   /** The FTP address of a live region. */

@@ -17,6 +17,7 @@ import type { Replicator } from './replicator.js';
 import { CatchUp, JoinCoordinator } from './group-join.js';
 import { SnapshotFtpServer, type SnapshotFtpOptions } from './snapshot-ftp-server.js';
 import { SnapshotStore } from './snapshot-store.js';
+import { TableMoves } from './table-move.js';
 import { join } from 'node:path';
 import { SqlEngine } from './sql-engine.js';
 import { TableCatalog } from './table-catalog.js';
@@ -125,6 +126,7 @@ export class RegionServer {
       ),
     );
     let joins: JoinCoordinator | undefined;
+    let moves: TableMoves | undefined;
     if (this.cluster && executor) {
       const { membership, replicator, ftp } = this.cluster;
       const root = join(this.options.dataDir, 'snapshots');
@@ -142,6 +144,18 @@ export class RegionServer {
         this.metrics.copy,
       );
       membership.onChange((role) => catchUp.onRole(role));
+      moves = new TableMoves(
+        this.engine,
+        this.catalog,
+        this.queries,
+        membership,
+        replicator,
+        snapshots,
+        logins,
+        this.options.tls,
+        join(this.options.dataDir, 'incoming'),
+        this.logger.child('move'),
+      );
       this.ftpServer = new SnapshotFtpServer({ ...ftp, root, logins, tls: this.options.tls }, this.logger.child('ftp'));
       await this.ftpServer.start();
     }
@@ -155,6 +169,7 @@ export class RegionServer {
         this.options.regionId,
         this.incarnation,
         this.logger.child('replication'),
+        moves,
       ),
     );
     this.boundPort = await new Promise<number>((resolve, reject) => {

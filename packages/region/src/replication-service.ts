@@ -14,11 +14,15 @@ import {
   checkMasterCaller,
   checkRegionClaim,
   checkServerCaller,
-  encodeParams,
   errors,
-  paramFromProto,
   MiniSqlError,
   type ApplyRequest__Output,
+  type ApplyTableEntriesRequest__Output,
+  type FetchTableRequest__Output,
+  type HoldTableRequest__Output,
+  type ReadLogRequest__Output,
+  type ReleaseTableRequest__Output,
+  type SnapshotTableRequest__Output,
   type ApplyResponse,
   type Logger,
   type ReplicationServiceHandlers,
@@ -27,6 +31,8 @@ import type { GroupMembership } from './group-membership.js';
 import type { ClusterExecutor } from './cluster-executor.js';
 import type { JoinCoordinator } from './group-join.js';
 import type { SqlEngine } from './sql-engine.js';
+import { fromLogEntry } from './log-entry.js';
+import type { TableMoves } from './table-move.js';
 
 /** Bounds on the beat interval a master may ask for, in milliseconds. */
 const HEALTH_INTERVAL_MS_MIN = 50;
@@ -42,11 +48,43 @@ export function replicationServiceHandlers(
   regionId: string,
   incarnation: string,
   logger: Logger,
+  moves?: TableMoves,
 ): ReplicationServiceHandlers {
   const standalone = (): never => {
     throw errors.unsupported('replication on a standalone region');
   };
+  /** A unary call from the master: `work` answers it, a thrown error becomes its `error`. */
+  const fromMaster =
+    <Request, Response>(rpc: string, work: (request: Request) => Response | Promise<Response>) =>
+    (call: grpc.ServerUnaryCall<Request, Response>, callback: grpc.sendUnaryData<Response>) => {
+      Promise.resolve()
+        .then(() => refuse(checkMasterCaller(callerOf(call), rpc), logger))
+        .then(() => work(call.request))
+        .then(
+          (response) => callback(null, response),
+          (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() } as Response),
+        );
+    };
+  const moving = (): TableMoves => moves ?? standalone();
+  const executing = (): ClusterExecutor => executor ?? standalone();
   return {
+    SnapshotTable: fromMaster('SnapshotTable', (request: SnapshotTableRequest__Output) => moving().snapshotTable(request.table, request.for_region)),
+    ReadLog: fromMaster('ReadLog', (request: ReadLogRequest__Output) => moving().readLog(request.table, Number(request.after), request.entries_max)),
+    HoldTable: fromMaster('HoldTable', async (request: HoldTableRequest__Output) => {
+      logger.info('holding a table for the end of its move', { table: request.table });
+      const position = await executing().holdTable(request.table, Math.min(Math.max(request.hold_ms, 100), HANDOVER_HOLD_MS_MAX));
+      return { position };
+    }),
+    ReleaseTable: fromMaster('ReleaseTable', async (request: ReleaseTableRequest__Output) => {
+      await executing().releaseTable(request.table, request.moved);
+      moving().moveEnded(request.table);
+      logger.info(request.moved ? 'table moved to another group' : 'table move given up; the table stays', { table: request.table });
+      return {};
+    }),
+    FetchTable: fromMaster('FetchTable', async (request: FetchTableRequest__Output) => ({ position: await moving().fetch(request) })),
+    ApplyTableEntries: fromMaster('ApplyTableEntries', async (request: ApplyTableEntriesRequest__Output) => ({
+      position: await moving().applyEntries(request.table, request.entries),
+    })),
     Snapshot(call, callback) {
       Promise.resolve()
         .then(() => refuse(checkRegionClaim(callerOf(call), call.request.replica_id, 'Snapshot'), logger))
@@ -167,21 +205,7 @@ async function apply(engine: SqlEngine, membership: GroupMembership | undefined,
   }
   if (request.epoch < role.group.epoch) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
   if (request.primary_id !== role.group.primary) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
-  engine.applyBatch(
-    request.entries.map((entry) => ({
-      table: entry.table,
-      record: {
-        position: entry.position,
-        requestId: entry.request_id,
-        sql: entry.sql,
-        params: encodeParams(entry.params.map(paramFromProto)),
-        rowsAffected: entry.rows_affected,
-        nowMs: entry.now_ms,
-        seed: entry.seed,
-        checksum: entry.checksum,
-      },
-    })),
-  );
+  engine.applyBatch(request.entries.map(fromLogEntry));
   // Answered once on disk: the primary acknowledges on this answer.
   await engine.durable(new Set(request.entries.map((entry) => entry.table)));
   if (request.entries.length > 0) logger.debug('applied entries', { count: request.entries.length, epoch: request.epoch });

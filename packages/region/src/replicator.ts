@@ -7,10 +7,8 @@
  */
 import {
   chunkByBytes,
-  decodeParams,
   errors,
   MiniSqlError,
-  paramToProto,
   type ApplyRequest,
   type ApplyResponse__Output,
   type GroupRecord,
@@ -21,6 +19,7 @@ import {
 import { replicationStub, SequencedStream } from '@minisql/wire';
 import type { GroupMembership } from './group-membership.js';
 import type { LoggedWrite } from './sql-engine.js';
+import { loggedWriteBytes, toLogEntry } from './log-entry.js';
 
 /**
  * Time a replica has to apply one batch, from its sending, in milliseconds, plus the
@@ -135,22 +134,3 @@ export function replicationTimeoutMs(baseTimeoutMs: number, bytesInFlight: numbe
 
 /** Undefined when the replica applied the batch, else why not. */
 type ApplyOutcome = MiniSqlError | undefined;
-
-/** About what an entry weighs in a message: its statement and its parameters (JSON). */
-function loggedWriteBytes({ record }: LoggedWrite): number {
-  return 128 + record.sql.length + record.params.length;
-}
-
-function toLogEntry({ table, record }: LoggedWrite): LogEntry {
-  return {
-    table,
-    position: record.position,
-    request_id: record.requestId,
-    sql: record.sql,
-    params: decodeParams(record.params).map(paramToProto),
-    rows_affected: record.rowsAffected,
-    now_ms: record.nowMs,
-    seed: record.seed,
-    checksum: record.checksum,
-  };
-}

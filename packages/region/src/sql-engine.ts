@@ -193,12 +193,12 @@ export class SqlEngine {
     return this.catalog.list().map((file) => ({ table: file.name, position: file.position }));
   }
 
-  /** The checksum of every row of `table` at its last committed log position (verify). */
-  /** The file of a table, for a backup (table-backup.ts); TABLE_NOT_FOUND naming it when there is none. */
+  /** The file of a table (a backup, a move); TABLE_NOT_FOUND naming it when there is none. */
   tableFile(name: string): TableFile {
     return this.catalog.require(name);
   }
 
+  /** The checksum of every row of `table` at its last committed log position (verify). */
   tableChecksum(table: string): { table: string; position: number; rows: number; checksum: string } {
     const file = this.catalog.require(table);
     return { table: file.name, ...file.checksum() };

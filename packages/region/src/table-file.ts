@@ -345,12 +345,15 @@ export class TableFile {
     return oldest;
   }
 
-  /** Logged writes after `position`, in order; undefined when the log no longer reaches back that far. */
-  logSince(position: number): WriteRecord[] | undefined {
+  /**
+   * Logged writes after `position`, in order, at most `limit` of them; undefined when the
+   * log no longer reaches back that far.
+   */
+  logSince(position: number, limit = -1): WriteRecord[] | undefined {
     if (position >= this.logPosition) return [];
     const oldest = (this.prepare(`SELECT min(position) AS oldest FROM ${LOG_TABLE}`).get() as { oldest: number | null }).oldest;
     if (oldest === null || oldest > position + 1) return undefined;
-    const rows = this.prepare(`SELECT ${LOG_COLUMNS} FROM ${LOG_TABLE} WHERE position > ? ORDER BY position`).all(position) as LogRow[];
+    const rows = this.prepare(`SELECT ${LOG_COLUMNS} FROM ${LOG_TABLE} WHERE position > ? ORDER BY position LIMIT ?`).all(position, limit) as LogRow[];
     return rows.map(recordFromRow);
   }
 

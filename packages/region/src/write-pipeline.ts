@@ -42,6 +42,8 @@ export interface PendingWrite {
   sql: string;
   params: readonly SqlParam[];
   requestId: string;
+  /** The table it changes, when known: a write to a table held for its move is refused. */
+  table?: string;
   resolve: (response: ExecuteResponse) => void;
 }
 

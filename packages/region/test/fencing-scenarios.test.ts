@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { GroupRecord } from '@minisql/common';
+import type { GroupRecord, PlacementRecord } from '@minisql/common';
 import { decide, type FencedAction, type FencingDecision, type FencingView } from '../src/fencing.js';
 import type { GroupRole } from '../src/group-role.js';
 
@@ -50,6 +50,15 @@ interface State {
   lease: string;
   unconfirmed: number;
   strict: boolean;
+  /** `t@g2` (table t served by g2), `t@g1>g2` (served by g1, moving to g2), or `none`. */
+  placement: string;
+}
+
+function placementsOf(text: string): Map<string, PlacementRecord> {
+  if (text === 'none') return new Map();
+  const [table, groups] = text.split('@') as [string, string];
+  const [group, movingTo] = groups.split('>') as [string, string | undefined];
+  return new Map([[table, { table, group, ...(movingTo === undefined ? {} : { movingTo }) }]]);
 }
 
 function viewOf(state: State): FencingView {
@@ -69,12 +78,22 @@ function viewOf(state: State): FencingView {
   };
   const role = roles[state.role];
   if (!role) throw new Error(`unknown role ${state.role}`);
-  return { regionId: 'r1', role, leaseValid: state.lease === 'valid', unconfirmedEntries: state.unconfirmed, strictReplication: state.strict };
+  return {
+    regionId: 'r1',
+    role,
+    leaseValid: state.lease === 'valid',
+    unconfirmedEntries: state.unconfirmed,
+    strictReplication: state.strict,
+    placements: placementsOf(state.placement),
+  };
 }
 
 function describeView(view: FencingView): string {
   const { role } = view;
-  const common = `lease ${view.leaseValid ? 'valid' : 'expired'}, ${view.unconfirmedEntries} unconfirmed`;
+  const placed = [...(view.placements ?? new Map<string, PlacementRecord>()).values()].map(
+    (p) => `, table ${p.table} on ${p.group}${p.movingTo === undefined ? '' : ` moving to ${p.movingTo}`}`,
+  );
+  const common = `lease ${view.leaseValid ? 'valid' : 'expired'}, ${view.unconfirmedEntries} unconfirmed${placed.join('')}`;
   switch (role.kind) {
     case 'primary':
       return `primary of ${role.group.id} at epoch ${role.group.epoch}, ${role.group.inSync.length} in sync, ${common}, strict ${view.strictReplication}`;
@@ -94,11 +113,13 @@ function describeDecision(decision: FencingDecision): string {
 
 function action(block: Block): FencedAction {
   const epoch = Number(block.args.get('epoch') ?? 0);
+  const table = block.args.get('table');
+  const tables = table === undefined ? {} : { tables: [table] };
   switch (block.command) {
     case 'write':
-      return { kind: 'write', clientEpoch: epoch };
+      return { kind: 'write', clientEpoch: epoch, ...tables };
     case 'read':
-      return { kind: 'read', clientEpoch: epoch, replicaRead: block.flags.has('replica') };
+      return { kind: 'read', clientEpoch: epoch, replicaRead: block.flags.has('replica'), ...tables };
     case 'answer-read':
       return { kind: 'answer-read' };
     case 'acknowledge':
@@ -122,7 +143,7 @@ describe('fencing rules (testdata/fencing.txt)', () => {
   });
 
   it('answers every scenario as written', () => {
-    const state: State = { role: 'primary', epoch: 1, inSync: 1, lease: 'valid', unconfirmed: 0, strict: false };
+    const state: State = { role: 'primary', epoch: 1, inSync: 1, lease: 'valid', unconfirmed: 0, strict: false, placement: 'none' };
     for (const block of blocks) {
       let actual: string;
       if (block.command === 'view') {
@@ -132,6 +153,7 @@ describe('fencing rules (testdata/fencing.txt)', () => {
         if (block.args.has('lease')) state.lease = block.args.get('lease') as string;
         if (block.args.has('unconfirmed')) state.unconfirmed = Number(block.args.get('unconfirmed'));
         if (block.args.has('strict')) state.strict = block.args.get('strict') === 'true';
+        if (block.args.has('placement')) state.placement = block.args.get('placement') as string;
         actual = describeView(viewOf(state));
       } else {
         actual = describeDecision(decide(viewOf(state), action(block)));

@@ -48,6 +48,8 @@ export function etcdAccessPlan(config: ClusterConfig): EtcdAccessPlan {
         { permission: 'Read' as const, prefix: config.etcdPrefix },
         { permission: 'Readwrite' as const, key: keys.region(host.name) },
         { permission: 'Readwrite' as const, prefix: keys.groups },
+        // A primary whose hold on a moving table ran out rewrites the placement to keep it.
+        { permission: 'Readwrite' as const, prefix: keys.placements },
       ],
     })),
   ];
