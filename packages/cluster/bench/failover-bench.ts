@@ -7,6 +7,9 @@
  *   regions reach etcd through a proxy that the bench blackholes), --trials times;
  * - the same around a planned switchover (`switchover g1;`), --trials times: the write
  *   pause of a handover that needs no lease to run out;
+ * - the same around an online table move (`move table beats to g2;`, then back), on a
+ *   cluster of two groups, --trials times: the longest time without an acknowledged
+ *   write from the statement on, and how long the source held the table for the switch;
  * - re-replication: a replica restarted next to a table of --table-mb megabytes copies
  *   it over FTP; the copy speed, and the primary's write throughput during the copy
  *   against before it.
@@ -30,12 +33,15 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: failover-bench [--trials N (default 10)] [--table-mb MB (default 1024)] [--only failover|switchover|copy] [--json FILE]');
+  console.log('usage: failover-bench [--trials N (default 10)] [--table-mb MB (default 1024)] [--only failover|switchover|move|copy] [--json FILE]');
   process.exit(0);
 }
 const RUN_FAILOVER = values.only === undefined || values.only === 'failover';
 const RUN_SWITCHOVER = values.only === undefined || values.only === 'switchover';
 const RUN_COPY = values.only === undefined || values.only === 'copy';
+const RUN_MOVE = values.only === undefined || values.only === 'move';
+/** Rows in the moved table before the trials. */
+const MOVE_TABLE_ROWS = 10_000;
 /** Bound on waiting for a replica to copy the big table, in milliseconds. */
 const COPY_WAIT_MS = 15 * 60_000;
 const TRIALS = Number(values.trials ?? 10);
@@ -93,10 +99,10 @@ function startRegion(test: TestCluster, name: string, proxy: TcpProxy): Promise<
 const copyLines: string[] = [];
 
 /** Writes one row after another until told to stop; records when each was acknowledged. */
-function writer(client: ClusterClient, table: string) {
+function writer(client: ClusterClient, table: string, firstId = 0) {
   let stop = false;
   const acks: number[] = [];
-  let next = 0;
+  let next = firstId;
   const done = (async () => {
     while (!stop) {
       const id = next++;
@@ -154,6 +160,51 @@ async function switchoverTrial(regions: Regions, client: ClusterClient, table: s
   await load.stop();
   const times = [startedAt, ...load.acks.filter((t) => t > startedAt && t <= windowEnd), windowEnd];
   return Math.max(...times.slice(1).map((t, i) => t - (times[i] as number)));
+}
+
+/**
+ * Table moves under a stream of writes, on a cluster of two groups of two: per trial the
+ * longest time without an acknowledged write from the statement on (until a second after
+ * it answered), and the hold the master reports (statements on the table waiting for the switch).
+ */
+async function moveTrials(): Promise<{ pauses: number[]; holds: number[] }> {
+  const test = await TestCluster.start({ regions: 4, leaseTtlSeconds: LEASE_TTL_SECONDS, logLevel: 'info' });
+  try {
+    await test.waitForStatus(
+      'two groups, each with its replica in sync',
+      (s) => s.groups.length === 2 && s.groups.every((g) => g.in_sync.length === 1),
+      WAIT_MS,
+    );
+    const client = await test.client();
+    await client.execute('create table beats (id int primary key, v text);');
+    for (let first = -MOVE_TABLE_ROWS; first < 0; first += 500) {
+      const values = Array.from({ length: 500 }, (_, i) => `(${first + i}, 'preloaded row ${first + i}')`).join(', ');
+      await client.execute(`insert into beats values ${values};`);
+    }
+    const pauses: number[] = [];
+    const holds: number[] = [];
+    for (let i = 0; i < TRIALS; i += 1) {
+      const status = await client.clusterStatus();
+      const owner = status.groups.find((g) => g.tables.includes('beats'))?.group_id;
+      const to = owner === 'g1' ? 'g2' : 'g1';
+      const load = writer(client, 'beats', 1_000_000 * (i + 1));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const startedAt = performance.now();
+      const answer = await client.execute(`move table beats to ${to};`);
+      const windowEnd = performance.now() + 1_000;
+      await new Promise((resolve) => setTimeout(resolve, windowEnd - performance.now()));
+      await load.stop();
+      const times = [startedAt, ...load.acks.filter((t) => t > startedAt && t <= windowEnd), windowEnd];
+      pauses.push(Math.max(...times.slice(1).map((t, j) => t - (times[j] as number))));
+      holds.push(Number(/held (\d+) ms/.exec(answer.message ?? '')?.[1] ?? NaN));
+      progress(
+        `move trial ${i + 1}/${TRIALS} (${owner} to ${to}): longest time without an acknowledged write ${pauses.at(-1)?.toFixed(0)} ms; held ${holds.at(-1)} ms`,
+      );
+    }
+    return { pauses, holds };
+  } finally {
+    await test.stop();
+  }
 }
 
 async function rereplication(regions: Regions, client: ClusterClient) {
@@ -226,20 +277,31 @@ async function main(): Promise<void> {
       progress(`switchover trial ${i + 1}/${TRIALS}: longest time without an acknowledged write ${switchovers.at(-1)?.toFixed(0)} ms`);
     }
     const copy = RUN_COPY ? await rereplication(regions, client) : undefined;
+    const moves = RUN_MOVE ? await moveTrials() : undefined;
     const result = {
       leaseTtlSeconds: LEASE_TTL_SECONDS,
       killPrimary: { ...summary(kills), targetP50Ms: 1_000 },
       cutOffPrimary: { ...summary(cuts), targetMaxMs: LEASE_TTL_SECONDS * 1_000 + 1_000 },
       switchover: { ...summary(switchovers), targetMaxMs: 100 },
       rereplication: copy === undefined ? undefined : { ...copy, targetMegabytesPerSecond: 100 },
+      move: moves === undefined ? undefined : { pause: { ...summary(moves.pauses), targetP50Ms: 200 }, held: summary(moves.holds) },
     };
-    if (RUN_FAILOVER || RUN_SWITCHOVER) {
+    if (RUN_FAILOVER || RUN_SWITCHOVER || RUN_MOVE) {
       console.log('| measurement | trials | p50 | p90 | max | target |');
       console.log('|---|---:|---:|---:|---:|---|');
     }
     if (RUN_SWITCHOVER) {
       console.log(
         `| write pause of a planned switchover | ${TRIALS} | ${result.switchover.p50Ms.toFixed(0)} ms | ${result.switchover.p90Ms.toFixed(0)} ms | ${result.switchover.maxMs.toFixed(0)} ms | max < 100 ms |`,
+      );
+    }
+    if (result.move) {
+      const { pause, held } = result.move;
+      console.log(
+        `| write pause of a table move (${MOVE_TABLE_ROWS.toLocaleString('en')} rows) | ${TRIALS} | ${pause.p50Ms.toFixed(0)} ms | ${pause.p90Ms.toFixed(0)} ms | ${pause.maxMs.toFixed(0)} ms | p50 < 200 ms |`,
+      );
+      console.log(
+        `| the table held on its source for the switch | ${TRIALS} | ${held.p50Ms.toFixed(0)} ms | ${held.p90Ms.toFixed(0)} ms | ${held.maxMs.toFixed(0)} ms | |`,
       );
     }
     if (RUN_FAILOVER) {

@@ -8,8 +8,8 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterClient } from '@minisql/client';
-import { loadTlsIdentity, type MiniSqlError } from '@minisql/common';
-import { divergence, RegionPool } from '@minisql/wire';
+import { EtcdKeys, loadTlsIdentity, parsePlacementRecord, placementOf, type MiniSqlError, type TableRecord } from '@minisql/common';
+import { divergence, RegionPool, replicationStub } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
 let test: TestCluster;
@@ -130,6 +130,50 @@ describe('moving a table to another group', () => {
       pool.close();
     }
     assert.deepEqual((await client.execute('select v from moving where id = -2;')).rows, []);
+  });
+
+  it('a hold the master never releases ends with the source serving the table again, its placement rewritten so a late switch cannot land', async () => {
+    // As a master that marked a move and then died would leave it: the record and the
+    // placement say movingTo, and the source primary is asked to hold the table.
+    const owner = await groupOf('moving');
+    const other = owner === 'g1' ? 'g2' : 'g1';
+    const keys = new EtcdKeys(test.config.etcdPrefix);
+    const etcd = test.etcdAdmin();
+    try {
+      const record = JSON.parse((await etcd.get(keys.table('moving')).string()) as string) as TableRecord;
+      const marked = { ...record, movingTo: other };
+      await etcd.put(keys.table('moving')).value(JSON.stringify(marked)).exec();
+      await etcd
+        .put(keys.placement('moving'))
+        .value(JSON.stringify(placementOf(marked)))
+        .exec();
+      const before = (await etcd.get(keys.placement('moving')).exec()).kvs[0]?.mod_revision;
+      const status = await client.clusterStatus();
+      const primary = status.groups.find((g) => g.group_id === owner)?.primary as string;
+      const stub = replicationStub(test.cluster.addressOf(primary), loadTlsIdentity(test.config.certsDir, 'master1'));
+      const held = await new Promise<{ error?: { code: string; message: string } | null; position?: number | string }>((resolve, reject) =>
+        stub.HoldTable({ table: 'moving', hold_ms: 300 }, (error, response) => (error ? reject(error) : resolve(response ?? {}))),
+      );
+      stub.close();
+      assert.equal(held.error?.code ?? '', '', held.error?.message);
+      const started = performance.now();
+      // The write waits for the hold, then is served by the same group.
+      await client.execute("insert into moving values (-3, 'after the hold', 0);");
+      assert.ok(performance.now() - started >= 150, 'the write waited for the hold to end');
+      assert.equal(await groupOf('moving'), owner);
+      assert.deepEqual((await client.execute('select v from moving where id = -3;')).rows, [['after the hold']]);
+      const after = (await etcd.get(keys.placement('moving')).exec()).kvs[0];
+      assert.ok(Number(after?.mod_revision) > Number(before), 'the placement was written again, so a switch compared against the old revision fails');
+      assert.equal(parsePlacementRecord('placement', after?.value.toString() ?? '').group, owner);
+      // The record as it was: no move under way.
+      await etcd.put(keys.table('moving')).value(JSON.stringify(record)).exec();
+      await etcd
+        .put(keys.placement('moving'))
+        .value(JSON.stringify(placementOf(record)))
+        .exec();
+    } finally {
+      etcd.close();
+    }
   });
 
   it('refuses a move to a group that does not exist, to the group it is on, and of a table that does not exist, naming them', async () => {

@@ -148,7 +148,7 @@ export class CatalogService {
 
   /** A table move (table-move.ts); answers with how long statements on the table were held. */
   private async moveTable(statement: Of<'move_table'>): Promise<ResultSet> {
-    const outcome = await this.mover.move(statement.table, statement.group);
+    const outcome = await this.mover.move(statement.table, statement.group, () => this.onChanged());
     await this.store.recordEvent('table_moved', { ...outcome, atMs: Date.now() });
     return doneResult(
       'move_table',

@@ -5,7 +5,7 @@
  * a region, can therefore never overwrite each other.
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
-import { EtcdKeys, errors, placementOf, type GroupRecord, type Logger, type TableRecord } from '@minisql/common';
+import { EtcdKeys, errors, parseGroupRecord, placementOf, type GroupRecord, type Logger, type TableRecord } from '@minisql/common';
 import { ViewCache, type KeyChange, type LoadedView, type PrefixProbe } from './view-cache.js';
 
 /** A registration for changes; `cancel` ends it. */
@@ -263,6 +263,13 @@ export class MetadataStore {
   /** Ends a region's lease at once: its record disappears as if its TTL had run out. */
   async revokeLease(leaseId: string): Promise<void> {
     await this.etcd.leaseClient.leaseRevoke({ ID: leaseId });
+  }
+
+  /** One group's record as etcd holds it now, with its revision; undefined when there is none. */
+  async readGroup(id: string): Promise<{ record: GroupRecord; revision: string } | undefined> {
+    const key = this.keys.group(id);
+    const kv = (await this.etcd.get(key).exec()).kvs[0];
+    return kv ? { record: parseGroupRecord(key, kv.value.toString()), revision: kv.mod_revision } : undefined;
   }
 
   /** Writes a table record if its key still has `revision` ('0': must not exist). */

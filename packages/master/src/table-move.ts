@@ -110,7 +110,8 @@ export class TableMover {
     private readonly run: (address: string, sql: string) => Promise<unknown>,
   ) {}
 
-  async move(table: string, target: string): Promise<MoveOutcome> {
+  /** Moves `table` to group `target`; `onSwitched` runs as soon as the placement has switched (routes read again). */
+  async move(table: string, target: string, onSwitched: () => Promise<void>): Promise<MoveOutcome> {
     const { view, tableRevisions } = await this.store.load();
     const plan = planMove(view, table, target);
     const { record } = plan;
@@ -120,7 +121,10 @@ export class TableMover {
     const calls = new RegionCalls(this.openStub);
     let switched = false;
     try {
-      const outcome = await this.copyAndSwitch(plan, moving, revision, calls, () => (switched = true));
+      const outcome = await this.copyAndSwitch(plan, moving, revision, calls, async () => {
+        switched = true;
+        await onSwitched().catch(() => undefined);
+      });
       await this.dropCopies(
         groupMembers(plan.from)
           .map((id) => view.regions.get(id)?.grpcAddress)
@@ -137,7 +141,13 @@ export class TableMover {
     }
   }
 
-  private async copyAndSwitch(plan: MovePlan, moving: TableRecord, revision: string, calls: RegionCalls, onSwitched: () => void): Promise<MoveOutcome> {
+  private async copyAndSwitch(
+    plan: MovePlan,
+    moving: TableRecord,
+    revision: string,
+    calls: RegionCalls,
+    onSwitched: () => Promise<void>,
+  ): Promise<MoveOutcome> {
     const name = moving.name;
     const source = plan.sourcePrimary;
     // 2. One snapshot, fetched by every live member of the target group.
@@ -177,6 +187,7 @@ export class TableMover {
       { table: name, hold_ms: MOVE_HOLD_MS },
       MOVE_PAUSE_CALL_TIMEOUT_MS,
     );
+    const heldAt = performance.now();
     const last = Number(hold.position);
     let entriesHeld = 0;
     while (position < last) {
@@ -185,27 +196,49 @@ export class TableMover {
       position += sent;
       entriesHeld += sent;
     }
-    const { view, groupRevisions } = await this.store.load();
-    const from = view.groups.get(plan.from.id);
-    if (!from || from.primary !== source.id || from.epoch !== plan.from.epoch) {
+    const tailAt = performance.now();
+    const from = await this.store.readGroup(plan.from.id);
+    if (!from || from.record.primary !== source.id || from.record.epoch !== plan.from.epoch) {
       throw errors.unavailable(source.id, `group ${plan.from.id} changed its primary during the move of \`${name}\`; the move is given up`);
     }
     const switchedTo: TableRecord = { ...moving, group: plan.to.id };
     delete switchedTo.movingTo;
-    const landed = await this.store.switchTable(switchedTo, revision, plan.from.id, groupRevisions.get(plan.from.id) as string);
+    const landed = await this.store.switchTable(switchedTo, revision, plan.from.id, from.revision);
     if (landed === undefined) {
       throw errors.unavailable(
         source.id,
         `the placement of \`${name}\` or group ${plan.from.id} changed during the switch (the hold ran out?); the move is given up`,
       );
     }
-    onSwitched();
-    // 5. Statements held on the source are refused and go to the new group.
-    await calls
-      .call(source.grpc, 'ReleaseTable', { table: name, moved: true }, MOVE_PAUSE_CALL_TIMEOUT_MS)
-      .catch((error: Error) => this.logger.warn('could not release the held table; its hold runs out by itself', { table: name, error: error.message }));
+    const switchedAt = performance.now();
+    // 5. Statements held on the source are refused and go to the new group, whose primary
+    // serves the table without waiting for its watch; routes are read again meanwhile.
+    const release = { table: name, moved: true, group: plan.to.id, revision: landed };
+    await Promise.all([
+      calls
+        .call(source.grpc, 'ReleaseTable', release, MOVE_PAUSE_CALL_TIMEOUT_MS)
+        .catch((error: Error) => this.logger.warn('could not release the held table; its hold runs out by itself', { table: name, error: error.message })),
+      calls.call(plan.targetPrimary, 'ReleaseTable', release, MOVE_PAUSE_CALL_TIMEOUT_MS).catch(() => undefined),
+      onSwitched(),
+    ]);
     const heldMs = Math.round(performance.now() - started);
-    this.logger.info('table moved', { table: name, from: plan.from.id, to: plan.to.id, position, entries: entries + entriesHeld, entriesHeld, heldMs });
+    // Where the hold's time went, for anyone tuning it.
+    const steps = {
+      holdMs: Math.round(heldAt - started),
+      lastEntriesMs: Math.round(tailAt - heldAt),
+      switchMs: Math.round(switchedAt - tailAt),
+      releaseMs: Math.round(performance.now() - switchedAt),
+    };
+    this.logger.info('table moved', {
+      table: name,
+      from: plan.from.id,
+      to: plan.to.id,
+      position,
+      entries: entries + entriesHeld,
+      entriesHeld,
+      heldMs,
+      ...steps,
+    });
     return { table: name, from: plan.from.id, to: plan.to.id, position, entries: entries + entriesHeld, entriesHeld, heldMs, bytes: Number(file.bytes) };
   }
 

@@ -165,13 +165,14 @@ export class ClusterExecutor {
     return this.engine.tableFile(table).position;
   }
 
-  /** Ends a hold: `moved` once the placement names the new group; `kept` when the move was given up. */
-  async releaseTable(table: string, moved: boolean): Promise<void> {
-    if (!this.holds.has(nameKey(table))) {
-      if (moved) await this.membership.refresh();
-      return;
-    }
-    await this.endHold(table, moved ? 'moved' : 'kept');
+  /**
+   * Ends a hold (or, on the new group's primary, ends the wait for the watch): `moved` with
+   * the placement the master switched to at etcd `revision`; not moved when the move was
+   * given up.
+   */
+  async releaseTable(table: string, moved: { group: string; revision: number } | undefined): Promise<void> {
+    if (moved) this.membership.notePlacement({ table, group: moved.group }, moved.revision);
+    if (this.holds.has(nameKey(table))) await this.endHold(table, moved ? 'moved' : 'kept');
   }
 
   private async endHold(table: string, how: 'moved' | 'kept' | 'expired'): Promise<void> {
@@ -180,9 +181,9 @@ export class ClusterExecutor {
     clearTimeout(hold.timer);
     try {
       // Statements waiting go on once the view says where the table is: refused by the
-      // placement rule if it moved, served if it stayed.
+      // placement rule if it moved (noted already), served if it stayed.
       if (how === 'expired') await this.membership.reclaimTable(table).catch(() => this.membership.refresh());
-      else await this.membership.refresh().catch(() => undefined);
+      else if (how === 'kept') await this.membership.refresh().catch(() => undefined);
     } finally {
       this.holds.delete(nameKey(table));
       hold.release();

@@ -23,6 +23,12 @@ export class GroupMembership {
   private regions = new Map<string, RegionRecord>();
   /** Which group serves each table, by lower-case name (see PlacementRecord). */
   private placementMap: ReadonlyMap<string, PlacementRecord> = new Map();
+  /**
+   * The etcd revision the view was read at (or a switch noted at): a read that finishes
+   * after a newer one was applied is dropped, so the view never goes back in time (a
+   * stale view could serve a table that has moved away).
+   */
+  private viewRevision = 0;
   private watcher: Watcher | undefined;
   /** Undefined until the first read from etcd. */
   private role: GroupRole | undefined;
@@ -87,6 +93,9 @@ export class GroupMembership {
       const record = parsePlacementRecord(kv.key.toString(), kv.value.toString());
       nextPlacements.set(nameKey(record.table), record);
     }
+    const revision = Math.min(Number(groups.header.revision), Number(placements.header.revision));
+    if (revision < this.viewRevision) return this.current;
+    this.viewRevision = revision;
     this.groups = nextGroups;
     this.regions = nextRegions;
     this.placementMap = nextPlacements;
@@ -172,6 +181,17 @@ export class GroupMembership {
       epoch,
     });
     return kept;
+  }
+
+  /**
+   * The master's word that `placement` holds since etcd `revision` (the switch of a move):
+   * taken at once, and no read older than the switch replaces it.
+   */
+  notePlacement(placement: PlacementRecord, revision: number): void {
+    const next = new Map(this.placementMap);
+    next.set(nameKey(placement.table), placement);
+    this.placementMap = next;
+    this.viewRevision = Math.max(this.viewRevision, revision);
   }
 
   /** Which group serves each table, by lower-case name, as last read. */

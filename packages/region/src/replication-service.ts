@@ -76,7 +76,7 @@ export function replicationServiceHandlers(
       return { position };
     }),
     ReleaseTable: fromMaster('ReleaseTable', async (request: ReleaseTableRequest__Output) => {
-      await executing().releaseTable(request.table, request.moved);
+      await executing().releaseTable(request.table, request.moved ? { group: request.group, revision: Number(request.revision) } : undefined);
       moving().moveEnded(request.table);
       logger.info(request.moved ? 'table moved to another group' : 'table move given up; the table stays', { table: request.table });
       return {};
