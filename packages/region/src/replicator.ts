@@ -22,11 +22,14 @@ import type { LoggedWrite } from './sql-engine.js';
 import { loggedWriteBytes, toLogEntry } from './log-entry.js';
 
 /**
- * Time a replica has to apply one batch, from its sending, in milliseconds, plus the
- * time its bytes (and those of the batches ahead of it on the stream) take at
- * REPLICA_BYTES_PER_MS_MIN. A fixed second took a replica out of the set at the first
- * burst of large writes (one 14 MiB write costs a replica more than a second of
- * receiving, decoding, two SQLite writes and an fsync on a small machine).
+ * Time a replica has to apply one batch, in milliseconds, plus the time its bytes take at
+ * REPLICA_BYTES_PER_MS_MIN; counted from when the replica answered the batch before it
+ * (SequencedStream, ordered), so a replica working through a burst is judged by its
+ * progress, batch by batch, however long the queue. A fixed second from the sending took
+ * a replica out of the set at the first burst of large writes (one 14 MiB write costs a
+ * replica more than a second of receiving, decoding, two SQLite writes and an fsync on a
+ * small machine), and a budget from the sending was still too short when the machine was
+ * busy with other work as well.
  */
 export const REPLICATION_TIMEOUT_MS = 1_000;
 /** The slowest a replica may apply large writes and stay in sync: 4 MiB a second. */
@@ -48,7 +51,7 @@ export interface ShippedBatch {
 
 export class Replicator {
   /** One Apply stream per replica address. */
-  private readonly streams = new Map<string, { stream: SequencedStream<ApplyRequest, ApplyResponse__Output>; close: () => void; bytesInFlight: number }>();
+  private readonly streams = new Map<string, { stream: SequencedStream<ApplyRequest, ApplyResponse__Output>; close: () => void }>();
 
   constructor(
     private readonly membership: GroupMembership,
@@ -110,26 +113,22 @@ export class Replicator {
       entry = {
         stream: new SequencedStream({ address, open: () => client.Apply(), timeoutBreaksStream: true }),
         close: () => client.close(),
-        bytesInFlight: 0,
       };
       this.streams.set(address, entry);
     }
     const stream = entry;
-    stream.bytesInFlight += bytes;
-    const timeoutMs = replicationTimeoutMs(baseTimeoutMs, stream.bytesInFlight);
-    return stream.stream
-      .request({ group_id: group.id, epoch: group.epoch, primary_id: this.membership.regionId, entries }, timeoutMs)
-      .then(
-        (response) => (response.error && response.error.code !== '' ? MiniSqlError.fromProto(response.error) : undefined),
-        (failure: MiniSqlError) => failure,
-      )
-      .finally(() => (stream.bytesInFlight -= bytes));
+    // The batch's own bytes: its time starts once the replica has answered the one before.
+    const timeoutMs = replicationTimeoutMs(baseTimeoutMs, bytes);
+    return stream.stream.request({ group_id: group.id, epoch: group.epoch, primary_id: this.membership.regionId, entries }, timeoutMs).then(
+      (response) => (response.error && response.error.code !== '' ? MiniSqlError.fromProto(response.error) : undefined),
+      (failure: MiniSqlError) => failure,
+    );
   }
 }
 
-/** The time a batch has, given the bytes on its stream up to and including it (pure). */
-export function replicationTimeoutMs(baseTimeoutMs: number, bytesInFlight: number): number {
-  return baseTimeoutMs + Math.ceil(bytesInFlight / REPLICA_BYTES_PER_MS_MIN);
+/** The time a batch has once the replica has answered the one before it, given its bytes (pure). */
+export function replicationTimeoutMs(baseTimeoutMs: number, batchBytes: number): number {
+  return baseTimeoutMs + Math.ceil(batchBytes / REPLICA_BYTES_PER_MS_MIN);
 }
 
 /** Undefined when the replica applied the batch, else why not. */

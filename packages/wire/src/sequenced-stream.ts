@@ -33,9 +33,13 @@ export interface SequencedStreamOptions<Request, Response, Out = Request, In = R
    */
   framing?: StreamFraming<Request, Response, Out, In>;
   /**
-   * True when requests depend on the ones before them (a replica cannot apply a batch
-   * after one it missed): a request not answered in time then breaks the stream and
-   * fails every request on it. False: only that request fails.
+   * True when requests depend on the ones before them and the peer answers them in order
+   * (a replica cannot apply a batch after one it missed): a request's time then counts
+   * from when the one before it was answered (or from its sending, if none waits), so a
+   * peer that is slow but working through a queue of large requests keeps going, while
+   * one that stops is found within one request's time; and a request not answered in
+   * time breaks the stream and fails every request on it. False: each request's time
+   * counts from its sending, and only that request fails.
    */
   timeoutBreaksStream: boolean;
 }
@@ -46,7 +50,10 @@ const SEQUENCE_MAX = 0xffff_ffff;
 interface Waiting<Response> {
   resolve: (response: Response) => void;
   reject: (error: MiniSqlError) => void;
-  timer: NodeJS.Timeout;
+  /** Unset while an ordered request waits behind another (its time has not started). */
+  timer: NodeJS.Timeout | undefined;
+  timeoutMs: number;
+  sequence: number;
 }
 
 /** One open call and the requests waiting for its answers. */
@@ -83,23 +90,38 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     const sequence = this.nextSequence;
     this.nextSequence = sequence === SEQUENCE_MAX ? 1 : sequence + 1;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const timeout = errorFromGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED }, this.options.address, timeoutMs);
-        if (this.options.timeoutBreaksStream) this.fail(timeout);
-        else if (this.waiting.delete(sequence)) reject(timeout);
-      }, timeoutMs);
+      // Ordered: only the oldest request waiting has its time running (startClock).
+      const startNow = !this.options.timeoutBreaksStream || this.waiting.size === 0;
+      let waiting: Waiting<Response>;
       if (signal) {
         const onAbort = (): void => this.cancel(sequence);
         signal.addEventListener('abort', onAbort, { once: true });
         const settle = (): void => signal.removeEventListener('abort', onAbort);
-        this.waiting.set(sequence, { resolve: (response) => (settle(), resolve(response)), reject: (error) => (settle(), reject(error)), timer });
+        waiting = { resolve: (response) => (settle(), resolve(response)), reject: (error) => (settle(), reject(error)), timer: undefined, timeoutMs, sequence };
       } else {
-        this.waiting.set(sequence, { resolve, reject, timer });
+        waiting = { resolve, reject, timer: undefined, timeoutMs, sequence };
       }
+      this.waiting.set(sequence, waiting);
+      if (startNow) this.startClock(waiting);
       const request = { ...message, sequence } as Request;
       if (this.outbox) this.outbox.push(request);
       else this.send(request as unknown as Out);
     });
+  }
+
+  private startClock(waiting: Waiting<Response>): void {
+    waiting.timer = setTimeout(() => {
+      const timeout = errorFromGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED }, this.options.address, waiting.timeoutMs);
+      if (this.options.timeoutBreaksStream) this.fail(timeout);
+      else if (this.waiting.delete(waiting.sequence)) waiting.reject(timeout);
+    }, waiting.timeoutMs);
+  }
+
+  /** Ordered: the oldest request still waiting starts its time when the one before it is done. */
+  private startNextClock(): void {
+    if (!this.options.timeoutBreaksStream) return;
+    const next = this.waiting.values().next();
+    if (!next.done && next.value.timer === undefined) this.startClock(next.value);
   }
 
   /** Stops waiting for a request and, where the framing can, tells the peer to stop it. */
@@ -108,6 +130,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     if (!waiting) return;
     this.waiting.delete(sequence);
     clearTimeout(waiting.timer);
+    this.startNextClock();
     const framing = this.options.framing;
     if (framing?.cancel) {
       this.outbox?.flush(); // the request itself goes first
@@ -134,6 +157,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     if (!waiting) return; // answered after it timed out
     this.waiting.delete(response.sequence);
     clearTimeout(waiting.timer);
+    this.startNextClock();
     waiting.resolve(response);
   }
 

@@ -93,6 +93,27 @@ describe('requests on one stream', () => {
     assert.equal((await next).text, 'answer 1');
   });
 
+  it("when requests depend on the ones before, each one's time counts from the answer before it: a slow peer working through a queue is not cut off", async () => {
+    const { stream, calls } = streamOver(true);
+    // Three requests of 100 ms each, sent at once; the peer takes 60 ms for each, in order.
+    const requests = [stream.request({ text: 'a' }, 100), stream.request({ text: 'b' }, 100), stream.request({ text: 'c' }, 100)];
+    for (const sequence of [1, 2, 3]) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      calls[0]!.answer(sequence);
+    }
+    assert.deepEqual(
+      (await Promise.all(requests)).map((r) => r.text),
+      ['answer 1', 'answer 2', 'answer 3'],
+    );
+    assert.equal(calls[0]!.cancelled, false, 'the stream was broken though every answer came within its own time');
+    // A peer that stops answering is still found within one request's time.
+    const started = performance.now();
+    const stuck = [stream.request({ text: 'd' }, 100), stream.request({ text: 'e' }, 100)];
+    assert.equal((await failureOf(stuck[0]!)).code, 'TIMEOUT');
+    assert.equal((await failureOf(stuck[1]!)).code, 'TIMEOUT');
+    assert.ok(performance.now() - started < 1_000);
+  });
+
   it('a broken stream fails every request waiting on it as UNAVAILABLE, naming the peer', async () => {
     const { stream, calls } = streamOver(false);
     const waiting = [stream.request({ text: 'a' }, 1_000), stream.request({ text: 'b' }, 1_000)];
