@@ -67,6 +67,7 @@ export const SQL_KEYWORDS: readonly string[] = [
   'primary',
   'read',
   'real',
+  'rebalance',
   'recursive',
   'revoke',
   'select',

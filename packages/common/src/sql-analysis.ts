@@ -49,7 +49,8 @@ export type AnalyzedStatement =
   | (Common & { kind: 'describe'; table: string })
   | (Common & UserStatement)
   | (Common & { kind: 'switchover'; group: string; target: string | null })
-  | (Common & { kind: 'move_table'; table: string; group: string });
+  | (Common & { kind: 'move_table'; table: string; group: string })
+  | (Common & { kind: 'rebalance' });
 
 export type StatementKind = AnalyzedStatement['kind'];
 
@@ -65,6 +66,7 @@ export const CATALOG_KINDS: ReadonlySet<StatementKind> = new Set<StatementKind>(
   ...(USER_STATEMENT_KINDS as ReadonlySet<StatementKind>),
   'switchover',
   'move_table',
+  'rebalance',
 ]);
 
 /** True for statements that change data or schema (and so are replicated). */
@@ -117,6 +119,11 @@ export function analyzeStatement(source: string): AnalyzedStatement {
       cursor.expectEnd();
       return { ...common, kind: 'move_table', table, group };
     }
+    case 'rebalance':
+      // REBALANCE: move tables until every group holds about as many (and as many bytes).
+      cursor.next();
+      cursor.expectEnd();
+      return { ...common, kind: 'rebalance' };
     case 'grant':
     case 'revoke':
       return { ...common, ...analyzeGrant(cursor, keyword) };

@@ -36,6 +36,7 @@ import type { MetadataStore } from './metadata-store.js';
 import type { RegionPool } from '@minisql/wire';
 import type { ReplicationStubFactory } from './region-calls.js';
 import { TableMover } from './table-move.js';
+import { planRebalance } from './rebalance.js';
 
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 
@@ -96,6 +97,8 @@ export class CatalogService {
         return this.switchover(statement);
       case 'move_table':
         return this.moveTable(statement);
+      case 'rebalance':
+        return this.rebalance();
       case 'show_tables': {
         const { view } = await this.store.load();
         const names = readyTables(view).map((t) => [t.name]);
@@ -154,6 +157,40 @@ export class CatalogService {
       'move_table',
       `table \`${outcome.table}\` moved from ${outcome.from} to ${outcome.to} at position ${outcome.position}: ${outcome.entries} entries after the copy, ${outcome.entriesHeld} of them while statements were held ${outcome.heldMs} ms`,
     );
+  }
+
+  /**
+   * Evens out the groups (rebalance.ts): at most REBALANCE_MOVES_MAX moves, one after
+   * another, each a table move; the answer lists them. Sizes come from the primaries.
+   */
+  private async rebalance(): Promise<ResultSet> {
+    const { view } = await this.store.load();
+    const plan = planRebalance(view, await this.tableSizes(view));
+    if (plan.length === 0) return doneResult('rebalance', 'the groups are even: no table to move');
+    const lines: string[] = [];
+    for (const move of plan) {
+      const outcome = await this.mover.move(move.table, move.to, () => this.onChanged());
+      await this.store.recordEvent('table_moved', { ...outcome, rebalance: true, atMs: Date.now() });
+      lines.push(`\`${outcome.table}\` ${outcome.from} -> ${outcome.to} (held ${outcome.heldMs} ms)`);
+    }
+    return doneResult('rebalance', `moved ${plan.length} table(s): ${lines.join('; ')}`);
+  }
+
+  /** Each table's file size on its group's primary, by lower-case name; tables whose primary does not answer are left out. */
+  private async tableSizes(view: ClusterView): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    await Promise.all(
+      [...view.groups.values()].map(async (group) => {
+        const address = view.regions.get(group.primary)?.grpcAddress;
+        if (!address) return;
+        const tables = await this.regions
+          .get(address)
+          .tablePositions(REGION_CALL_TIMEOUT_MS)
+          .catch(() => new Map<string, { bytes: number }>());
+        for (const [name, { bytes }] of tables) sizes.set(nameKey(name), bytes);
+      }),
+    );
+    return sizes;
   }
 
   /** Finishes what a previous master left half done. */

@@ -7,7 +7,6 @@
  * `/primary/<table>` (200 when this region serves as the table's primary with a valid
  * lease, 503 otherwise: a load balancer's check).
  */
-import { statSync } from 'node:fs';
 import { COUNT_BUCKETS, LATENCY_BUCKETS_SECONDS, MetricsRegistry, nameKey, type HttpAnswer } from '@minisql/common';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
@@ -47,7 +46,7 @@ export class RegionMetrics {
       {
         name: 'minisql_region_table_file_bytes',
         help: "Each table's SQLite file size, in bytes.",
-        values: tables.map((t) => ({ labels: { table: t.name }, value: fileBytes(t.path) })),
+        values: tables.map((t) => ({ labels: { table: t.name }, value: t.fileBytes })),
       },
       {
         name: 'minisql_region_is_primary',
@@ -119,12 +118,4 @@ export function regionEndpoint(
     }
     return { status: 404, type: 'text/plain', body: 'not found: try /metrics, /health or /primary/TABLE\n' };
   };
-}
-
-function fileBytes(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }

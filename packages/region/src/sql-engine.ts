@@ -188,9 +188,9 @@ export class SqlEngine {
     return this.catalog.require(table).name;
   }
 
-  /** Every table's last committed log position (the master's choice of a new primary). */
-  logPositions(): Array<{ table: string; position: number }> {
-    return this.catalog.list().map((file) => ({ table: file.name, position: file.position }));
+  /** Every table's last committed log position (the master's choice of a new primary) and file size (rebalance). */
+  logPositions(): Array<{ table: string; position: number; bytes: number }> {
+    return this.catalog.list().map((file) => ({ table: file.name, position: file.position, bytes: file.fileBytes }));
   }
 
   /** The file of a table (a backup, a move); TABLE_NOT_FOUND naming it when there is none. */

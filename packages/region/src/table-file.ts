@@ -3,7 +3,7 @@
  * definition (in minisql_meta), so a copied file is a complete table.
  */
 import Database from 'better-sqlite3';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { errors, LruCache, nameKey, type TableDefinition } from '@minisql/common';
 import { fsyncFile, fsyncParentDirectory } from './durable-files.js';
 import { WalSync } from './wal-sync.js';
@@ -269,6 +269,15 @@ export class TableFile {
    * Position of the last write in this table's log (0 for none); inside a transaction,
    * including the writes it logged so far.
    */
+  /** The file's size in bytes; 0 when it cannot be read (dropped meanwhile). */
+  get fileBytes(): number {
+    try {
+      return statSync(this.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
   get position(): number {
     return this.pendingPosition ?? this.logPosition;
   }

@@ -123,11 +123,16 @@ export class RegionTransport {
 
   /** Where each of the region's tables stands in its log. */
   logPositions(timeoutMs: number): Promise<Map<string, number>> {
+    return this.tablePositions(timeoutMs).then((positions) => new Map([...positions].map(([table, { position }]) => [table, position])));
+  }
+
+  /** Each of the region's tables: its log position and its file's size in bytes. */
+  tablePositions(timeoutMs: number): Promise<Map<string, { position: number; bytes: number }>> {
     return new Promise((resolve, reject) => {
       this.stub.LogPositions({}, { deadline: Date.now() + timeoutMs }, (error, response) => {
         if (error || !response) reject(errorFromGrpcStatus(error ?? { code: grpc.status.INTERNAL, details: 'empty response' }, this.address, timeoutMs));
         else if (response.error && response.error.code !== '') reject(MiniSqlError.fromProto(response.error));
-        else resolve(new Map(response.positions.map((p) => [p.table, Number(p.position)])));
+        else resolve(new Map(response.positions.map((p) => [p.table, { position: Number(p.position), bytes: Number(p.bytes) }])));
       });
     });
   }
