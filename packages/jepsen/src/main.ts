@@ -29,7 +29,7 @@ usage:
 run flags (each overrides the configuration file; see packages/jepsen/README.md):
   --config FILE          pyjepsen-style config.yaml (default: none, all defaults)
   --db etcd|minisql      database.type
-  --nemesis MODE         partition | kill | pause | delay | loss | clock | runaway | switchover | none
+  --nemesis MODE         partition | kill | pause | delay | loss | clock | runaway | switchover | move | none
   --partition METHOD     one | majority | majorities-ring | minority-third | primaries | halves | bridge
   --workload NAME        cas-register | register | set | mutex
   --time-limit SECONDS   seconds of operations (default 30)

@@ -18,7 +18,7 @@ import { JepsenError } from './jepsen-errors.js';
  * `start-master`), so one run can kill regions, masters and etcd members in turn.
  */
 export type NemesisMode =
-  'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'runaway' | 'switchover' | 'none' | `kill:${string}` | `pause:${string}`;
+  'partition' | 'clock' | 'pause' | 'kill' | 'delay' | 'loss' | 'runaway' | 'switchover' | 'move' | 'none' | `kill:${string}` | `pause:${string}`;
 export type PartitionMethod = 'one' | 'majority' | 'majorities-ring' | 'minority-third' | 'primaries' | 'halves' | 'bridge' | 'one-way';
 export type PartitionAction = 'drop' | 'reject';
 export type ModelName = 'cas-register' | 'register' | 'mutex';
@@ -145,7 +145,7 @@ export class TestConfigError extends JepsenError<'INVALID_TEST_CONFIG'> {
 
 const PARTITION_METHODS: readonly PartitionMethod[] = ['one', 'majority', 'majorities-ring', 'minority-third', 'primaries', 'halves', 'bridge', 'one-way'];
 const PARTITION_ACTIONS: readonly PartitionAction[] = ['drop', 'reject'];
-const NEMESIS_MODES: readonly NemesisMode[] = ['partition', 'clock', 'pause', 'kill', 'delay', 'loss', 'runaway', 'switchover', 'none'];
+const NEMESIS_MODES: readonly NemesisMode[] = ['partition', 'clock', 'pause', 'kill', 'delay', 'loss', 'runaway', 'switchover', 'move', 'none'];
 const MODELS: readonly ModelName[] = ['cas-register', 'register', 'mutex'];
 const ALGORITHMS: readonly AlgorithmName[] = ['competition', 'wgl', 'linear'];
 const WORKLOADS: readonly WorkloadName[] = ['cas-register', 'register', 'set', 'mutex'];

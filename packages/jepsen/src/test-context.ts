@@ -78,6 +78,11 @@ export interface Database {
    * switchover), for the switchover nemesis; resolves with what each said. Must not throw.
    */
   switchover?(test: TestContext): Promise<string>;
+  /**
+   * Moves every table to another group on purpose (an online table move), for the move
+   * nemesis; resolves with what each move said. Must not throw.
+   */
+  moveTables?(test: TestContext): Promise<string>;
   /** Remote paths of log files to copy into the store after the run, per node. */
   logFiles?(test: TestContext, node: string): string[];
   /**

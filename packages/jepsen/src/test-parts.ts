@@ -12,7 +12,7 @@ import { PacketNemesis, START_DELAY, START_LOSS, STOP_DELAY, STOP_LOSS } from '.
 import { PartitionNemesis, START_PARTITION, STOP_PARTITION } from './nemesis/nemesis-partition.js';
 import { KILL, killNemesis, PAUSE, pauseNemesis, RESUME, START } from './nemesis/nemesis-process.js';
 import { RunawayNemesis, START_RUNAWAY, STOP_RUNAWAY } from './nemesis/nemesis-runaway.js';
-import { START_SWITCHOVER, STOP_SWITCHOVER, SwitchoverNemesis } from './nemesis/nemesis-switchover.js';
+import { MoveNemesis, START_MOVE, START_SWITCHOVER, STOP_MOVE, STOP_SWITCHOVER, SwitchoverNemesis } from './nemesis/nemesis-switchover.js';
 import type { Nemesis } from './nemesis/nemesis.js';
 import { NetnsHosts } from './control/netns-hosts.js';
 import type { Remote } from './control/remote.js';
@@ -104,6 +104,10 @@ export function nemesisFor(config: TestConfig, random: () => number): { nemesis:
       case 'switchover':
         nemeses.push(new SwitchoverNemesis());
         schedule.push({ startF: START_SWITCHOVER, stopF: STOP_SWITCHOVER });
+        break;
+      case 'move':
+        nemeses.push(new MoveNemesis());
+        schedule.push({ startF: START_MOVE, stopF: STOP_MOVE });
         break;
     }
   }

@@ -150,15 +150,15 @@ describe('Jepsen runs against minisql on five namespace hosts', () => {
     assertCopiesEqual(run.results);
   });
 
-  it('minisql stays linearizable while every group switches its primary on purpose, again and again', async () => {
-    const run = await minisqlRun({ seed: 11, nemesis: { mode: 'switchover', interval: 2 }, time_limit: 12 });
+  it('minisql stays linearizable while groups switch their primaries and tables move between groups, on purpose, again and again', async () => {
+    const run = await minisqlRun({ seed: 11, nemesis: { mode: ['switchover', 'move'], interval: 2 }, time_limit: 16 });
     assert.equal(run.verdict.valid, true, run.verdict.summary);
-    const switched = run.history
-      .filter((op) => (op.f === 'start-switchover' || op.f === 'stop-switchover') && op.type === 'info')
-      .flatMap((op) => String(op.value).split('; '))
-      .filter((outcome) => / is primary at epoch \d+ \(was /.test(outcome));
-    assert.ok(switched.length >= 4, `only ${switched.length} switchovers happened: ${switched.join(' | ')}`);
-    assert.ok(historyFacts(run).okOps > 50, 'too few ops succeeded while primaries switched');
+    const outcomes = (fs: string[]) => run.history.filter((op) => fs.includes(op.f) && op.type === 'info').flatMap((op) => String(op.value).split('; '));
+    const switched = outcomes(['start-switchover', 'stop-switchover']).filter((outcome) => / is primary at epoch \d+ \(was /.test(outcome));
+    const moved = outcomes(['start-move', 'stop-move']).filter((outcome) => /table `\w+` moved from g\d+ to g\d+/.test(outcome));
+    assert.ok(switched.length >= 2, `only ${switched.length} switchovers happened: ${switched.join(' | ')}`);
+    assert.ok(moved.length >= 2, `only ${moved.length} moves happened: ${outcomes(['start-move', 'stop-move']).join(' | ')}`);
+    assert.ok(historyFacts(run).okOps > 50, 'too few ops succeeded while primaries switched and tables moved');
     assertCopiesEqual(run.results);
   });
 

@@ -223,6 +223,36 @@ export class MinisqlDatabase implements Database {
     }
   }
 
+  /**
+   * `move table T to gN;` for every table, as the admin, each to the next group after its
+   * own (g1 to g2, ..., the last to g1), all at once.
+   */
+  async moveTables(test: TestContext): Promise<string> {
+    try {
+      const client = await this.adminClient(test, { masterFailoverWaitMs: 2_000, retryDeadlineMs: 2_000 });
+      try {
+        const groups = (await client.clusterStatus()).groups
+          .map((group) => ({ id: group.group_id, tables: group.tables }))
+          .sort((a, b) => compareIds(a.id, b.id));
+        if (groups.length < 2) return `no move: ${groups.length} group(s)`;
+        const moves = groups.flatMap((group, i) => group.tables.map((table) => ({ table, to: (groups[(i + 1) % groups.length] as { id: string }).id })));
+        const outcomes = await Promise.all(
+          moves.map(({ table, to }) =>
+            client.execute(`move table \`${table}\` to ${to};`).then(
+              (result) => result.message ?? 'done',
+              (error: unknown) => `${table}: ${error instanceof MiniSqlError ? `${error.code}: ${error.message}` : String(error)}`,
+            ),
+          ),
+        );
+        return outcomes.length === 0 ? 'no table to move' : outcomes.join('; ');
+      } finally {
+        client.close();
+      }
+    } catch (error) {
+      return `no move: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
   private async groupHosts(test: TestContext): Promise<{ primary: string; replicas: string[] }[]> {
     const client = await this.adminClient(test, { masterFailoverWaitMs: 2_000 });
     try {
@@ -383,4 +413,9 @@ export class MinisqlDatabase implements Database {
 export function groupHostsOf(status: Pick<ClusterStatusResponse__Output, 'regions' | 'groups'>): Array<{ primary: string; replicas: string[] }> {
   const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host || regionId;
   return status.groups.map((group) => ({ primary: hostOf(group.primary), replicas: [...group.in_sync, ...group.catching_up].map(hostOf) }));
+}
+
+/** g2 before g10. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || a.localeCompare(b);
 }
