@@ -9,6 +9,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install-etcd.sh"
 # The jepsen tests run namespace hosts (ip, tc, iptables) and a real sshd.
 "$root/scripts/install-jepsen-deps.sh"
+# The status page is tested in a real headless browser.
+"$root/scripts/install-browser.sh"
 cd "$root"
 mapfile -t files < <(find packages/*/dist/test -name '*.test.js' ! -name 'jepsen-*-run.test.js' ! -name 'hostile-*.test.js' | sort)
 mapfile -t alone < <(find packages/*/dist/test \( -name 'hostile-*.test.js' -o -name 'jepsen-*-run.test.js' \) | sort)

@@ -1,5 +1,5 @@
 /** The REPL's `status` command: the cluster map as aligned tables. Pure. */
-import type { ClusterStatusResponse__Output } from '@minisql/common';
+import { underWayRows, type ClusterStatusResponse__Output } from '@minisql/common';
 import { formatTable } from './result-format.js';
 
 export function formatClusterStatus(status: ClusterStatusResponse__Output): string {
@@ -17,6 +17,8 @@ export function formatClusterStatus(status: ClusterStatusResponse__Output): stri
       status.groups.map((g) => [g.group_id, g.epoch, g.primary, g.in_sync.join(', ') || '-', g.catching_up.join(', ') || '-', g.tables.join(', ') || '-']),
     ),
   );
+  const underWay = underWayRows(status);
+  if (underWay.length > 0) lines.push('', 'Under way:', ...formatTable(['kind', 'what', 'progress'], underWay));
   lines.push('', `Tables: ${status.tables.length}`);
   return `${lines.join('\n')}\n`;
 }

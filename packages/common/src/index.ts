@@ -15,6 +15,7 @@ export * from './ready-process.js';
 export * from './cluster-config.js';
 export * from './config-schema.js';
 export * from './etcd-keys.js';
+export * from './activity-rows.js';
 export * from './cluster-records.js';
 export * from './catalog-listing.js';
 export * from './lru-cache.js';

@@ -33,6 +33,8 @@ export type { MemberChecksum, MemberChecksum__Output } from './generated/minisql
 export type { TableChecksumResponse, TableChecksumResponse__Output } from './generated/minisql/v1/TableChecksumResponse.js';
 export type { HandoverRequest, HandoverRequest__Output } from './generated/minisql/v1/HandoverRequest.js';
 export type { HandoverResponse, HandoverResponse__Output } from './generated/minisql/v1/HandoverResponse.js';
+export type { CopyUnderWay, CopyUnderWay__Output } from './generated/minisql/v1/CopyUnderWay.js';
+export type { MoveUnderWay, MoveUnderWay__Output } from './generated/minisql/v1/MoveUnderWay.js';
 export type { SnapshotTableRequest, SnapshotTableRequest__Output } from './generated/minisql/v1/SnapshotTableRequest.js';
 export type { ReadLogRequest, ReadLogRequest__Output } from './generated/minisql/v1/ReadLogRequest.js';
 export type { ReadLogResponse, ReadLogResponse__Output } from './generated/minisql/v1/ReadLogResponse.js';

@@ -28,6 +28,7 @@ import {
   type UserStatement,
   type GroupRecord,
   type HandoverRequest,
+  type MoveUnderWay,
 } from '@minisql/common';
 import { HANDOVER_HOLD_MS, planSwitchover } from './switchover.js';
 import { chooseGroupForTable } from './cluster-planner.js';
@@ -61,6 +62,11 @@ export class CatalogService {
   }
 
   private readonly mover: TableMover;
+
+  /** Table moves under way on this master (status page, `status;`). */
+  movesUnderWay(): MoveUnderWay[] {
+    return this.mover.movesUnderWay();
+  }
 
   /** Runs one catalog statement on one region. */
   private run(address: string, sql: string): Promise<unknown> {

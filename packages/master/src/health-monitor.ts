@@ -10,7 +10,16 @@
  * the TTL runs out.
  */
 import * as grpc from '@grpc/grpc-js';
-import { PRIMARY_FENCE_MS, type Logger, type RegionRecord, type RegionServiceClient, type ReplicationServiceClient, type TlsIdentity } from '@minisql/common';
+import {
+  PRIMARY_FENCE_MS,
+  type CopyUnderWay__Output,
+  type HealthBeat__Output,
+  type Logger,
+  type RegionRecord,
+  type RegionServiceClient,
+  type ReplicationServiceClient,
+  type TlsIdentity,
+} from '@minisql/common';
 import { regionStub, replicationStub } from '@minisql/wire';
 import type { ClusterView } from './cluster-view.js';
 
@@ -32,6 +41,8 @@ export class HealthMonitor {
   private readonly watched = new Map<string, Watched>();
   /** The live regions of the last view, by incarnation. */
   private live = new Set<string>();
+  /** The copy each region said it was making in its last beat, by region id. */
+  private readonly copies = new Map<string, CopyUnderWay__Output>();
   /** When this master revoked a region's lease (monotonic clock), by region id, while the fence lasts. */
   private readonly revokedAtMs = new Map<string, number>();
 
@@ -72,6 +83,11 @@ export class HealthMonitor {
     return { regions: new Set(this.revokedAtMs.keys()), endsInMs };
   }
 
+  /** The copies regions are making now (catching-up replicas), by region id, as their last beats said. */
+  copiesUnderWay(): ReadonlyMap<string, CopyUnderWay__Output> {
+    return this.copies;
+  }
+
   stop(): void {
     this.live = new Set();
     for (const [incarnation, watched] of this.watched) this.forget(incarnation, watched);
@@ -88,7 +104,10 @@ export class HealthMonitor {
       broken = true;
       void this.checkDeath(incarnation, watched);
     };
-    call.on('data', () => undefined);
+    call.on('data', (beat: HealthBeat__Output) => {
+      if (beat.copy && beat.copy.table !== '') this.copies.set(record.id, beat.copy);
+      else this.copies.delete(record.id);
+    });
     call.on('error', onBreak);
     call.on('end', onBreak);
   }
@@ -127,6 +146,7 @@ export class HealthMonitor {
 
   private forget(incarnation: string, watched: Watched): void {
     if (this.watched.get(incarnation) === watched) this.watched.delete(incarnation);
+    this.copies.delete(watched.record.id);
     watched.call.cancel();
     watched.replication.close();
   }

@@ -28,6 +28,7 @@ import { emptyView, type ClusterView } from './cluster-view.js';
 import { CAMPAIGN_RETRY_DELAY_MS, RELOAD_DEBOUNCE_MS, type MasterOptions } from './master-options.js';
 import { CAMPAIGN_CHECK_INTERVAL_MS, campaignStallMs, campaignVerdict } from './campaign-watch.js';
 import { masterServiceHandlers, type MasterState } from './master-service.js';
+import type { ClusterActivity } from './route-builder.js';
 import { MetadataStore, type ViewSubscription } from './metadata-store.js';
 import { RegionPool } from '@minisql/wire';
 
@@ -111,6 +112,10 @@ export class MasterServer implements MasterState {
 
   get address(): string {
     return this.boundAddress;
+  }
+
+  activity(): ClusterActivity {
+    return { copies: this.health.copiesUnderWay(), moves: this.catalog.movesUnderWay() };
   }
 
   /** Serves at once (answering NOT_LEADER while on standby) and campaigns in the background. */

@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { errors, MiniSqlError, principalOf, type CallWithMetadata, type MasterServiceHandlers, type UserDirectory } from '@minisql/common';
 import type { CatalogService } from './catalog-service.js';
 import type { ClusterView } from './cluster-view.js';
-import { clusterStatus, routeOf, tableInfos } from './route-builder.js';
+import { clusterStatus, routeOf, tableInfos, type ClusterActivity } from './route-builder.js';
 
 export interface MasterState {
   readonly masterId: string;
@@ -18,6 +18,8 @@ export interface MasterState {
   readonly view: ClusterView;
   /** Reads the view from etcd now. */
   refreshView(): Promise<ClusterView>;
+  /** Copies and table moves under way. */
+  activity(): ClusterActivity;
 }
 
 export function masterServiceHandlers(state: MasterState, catalog: CatalogService, users: UserDirectory | undefined): MasterServiceHandlers {
@@ -85,7 +87,7 @@ export function masterServiceHandlers(state: MasterState, catalog: CatalogServic
         async () => {
           ensureLeading();
           await loggedIn(call);
-          return clusterStatus(state.view, state.masterId);
+          return clusterStatus(state.view, state.masterId, state.activity());
         },
         (error) => ({ error: error.toProto() }),
       );

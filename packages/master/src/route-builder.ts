@@ -5,7 +5,9 @@ import {
   nameKey,
   toProtoValue,
   type ClusterStatusResponse,
+  type CopyUnderWay,
   type MiniSqlError,
+  type MoveUnderWay,
   type Route,
   type TableDefinition,
   type TableInfo,
@@ -60,7 +62,15 @@ export function tableInfos(view: ClusterView): TableInfo[] {
     });
 }
 
-export function clusterStatus(view: ClusterView, masterId: string): ClusterStatusResponse {
+/** What the master sees under way beside the view: copies (from the regions' beats) and its own table moves. */
+export interface ClusterActivity {
+  copies: ReadonlyMap<string, CopyUnderWay>;
+  moves: readonly MoveUnderWay[];
+}
+
+const NO_ACTIVITY: ClusterActivity = { copies: new Map(), moves: [] };
+
+export function clusterStatus(view: ClusterView, masterId: string, activity: ClusterActivity = NO_ACTIVITY): ClusterStatusResponse {
   const groupOf = new Map<string, string>();
   for (const group of view.groups.values()) for (const member of groupMembers(group)) groupOf.set(member, group.id);
   const ids = new Set([...view.regions.keys(), ...groupOf.keys()]);
@@ -76,6 +86,7 @@ export function clusterStatus(view: ClusterView, masterId: string): ClusterStatu
         incarnation: record?.incarnation ?? '',
         alive: record !== undefined,
         group_id: groupOf.get(id) ?? '',
+        ...(activity.copies.has(id) ? { copy: activity.copies.get(id) } : {}),
       };
     }),
     groups: [...view.groups.values()]
@@ -92,5 +103,6 @@ export function clusterStatus(view: ClusterView, masterId: string): ClusterStatu
           .sort(),
       })),
     tables: tableInfos(view),
+    moves: [...activity.moves],
   };
 }

@@ -4,7 +4,7 @@
  * timeline) and the same facts as metrics in the Prometheus text format at /metrics.
  */
 import type { Server } from 'node:http';
-import { startHttpEndpoint, type HttpSecurity, type Logger } from '@minisql/common';
+import { startHttpEndpoint, underWayRows, type HttpSecurity, type Logger } from '@minisql/common';
 import { clusterStatus } from './route-builder.js';
 import type { MasterState } from './master-service.js';
 
@@ -31,7 +31,7 @@ function table(headers: string[], rows: unknown[][]): string {
 
 export async function statusHtml(sources: StatusSources): Promise<string> {
   const { state } = sources;
-  const status = clusterStatus(state.view, state.masterId);
+  const status = clusterStatus(state.view, state.masterId, state.activity());
   const events = state.leading ? await sources.recentEvents(EVENTS_SHOWN) : [];
   const time = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : '');
   const failovers = events.filter((e) => e.kind === 'failover');
@@ -43,6 +43,17 @@ export async function statusHtml(sources: StatusSources): Promise<string> {
 <p>Master <b>${escape(state.masterId)}</b> ${state.leading ? 'leads' : `is on standby: ${escape(state.standbyReason)}`}. This page refreshes every ${STATUS_REFRESH_SECONDS} s.</p>
 <h2>Regions</h2>${table(['region', 'address', 'alive', 'group', 'incarnation'], status.regions?.map((r) => [r.region_id, r.grpc_address, r.alive ? 'yes' : 'NO', r.group_id || '(spare)', r.incarnation]) ?? [])}
 <h2>Replica groups</h2>${table(['group', 'epoch', 'primary', 'in sync', 'copying (catching up)', 'tables'], status.groups?.map((g) => [g.group_id, g.epoch, g.primary, (g.in_sync ?? []).join(', '), (g.catching_up ?? []).join(', '), (g.tables ?? []).join(', ')]) ?? [])}
+<h2>Under way</h2>${table(['kind', 'what', 'progress'], underWayRows(status))}
+<h2>Switchovers and moves</h2>${table(
+    ['time', 'event', 'detail'],
+    events
+      .filter((e) => e.kind === 'switchover' || e.kind === 'table_moved')
+      .map((e) =>
+        e.kind === 'switchover'
+          ? [time(e.atMs), 'switchover', `group ${String(e.group)}: ${String(e.previousPrimary)} -> ${String(e.primary)}, held ${String(e.heldMs)} ms`]
+          : [time(e.atMs), 'table moved', `${String(e.table)}: ${String(e.from)} -> ${String(e.to)}, held ${String(e.heldMs)} ms`],
+      ),
+  )}
 <h2>Failovers</h2>${table(
     ['time', 'group', 'new epoch', 'from', 'to'],
     failovers.map((e) => [time(e.atMs), e.group, e.epoch, e.previousPrimary, e.primary]),
@@ -56,7 +67,7 @@ export async function statusHtml(sources: StatusSources): Promise<string> {
 
 export async function statusMetrics(sources: StatusSources): Promise<string> {
   const { state } = sources;
-  const status = clusterStatus(state.view, state.masterId);
+  const status = clusterStatus(state.view, state.masterId, state.activity());
   const events = state.leading ? await sources.recentEvents(200) : [];
   const lines = [
     '# HELP minisql_master_leading 1 when this master leads.',
@@ -80,6 +91,15 @@ export async function statusMetrics(sources: StatusSources): Promise<string> {
     '# HELP minisql_recent_failovers Failovers among the events kept (the last 200).',
     '# TYPE minisql_recent_failovers gauge',
     `minisql_recent_failovers ${events.filter((e) => e.kind === 'failover').length}`,
+    '# HELP minisql_copy_bytes Bytes a catching-up replica has copied so far, of its copy under way.',
+    '# TYPE minisql_copy_bytes gauge',
+    ...(status.regions ?? []).filter((r) => r.copy).map((r) => `minisql_copy_bytes{region="${r.region_id}"} ${Number(r.copy?.bytes ?? 0)}`),
+    '# HELP minisql_copy_expected_bytes Bytes the copy under way will take in all.',
+    '# TYPE minisql_copy_expected_bytes gauge',
+    ...(status.regions ?? []).filter((r) => r.copy).map((r) => `minisql_copy_expected_bytes{region="${r.region_id}"} ${Number(r.copy?.expected_bytes ?? 0)}`),
+    '# HELP minisql_moves_under_way Table moves this master is running.',
+    '# TYPE minisql_moves_under_way gauge',
+    `minisql_moves_under_way ${status.moves?.length ?? 0}`,
   ];
   return `${lines.join('\n')}\n`;
 }

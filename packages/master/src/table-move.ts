@@ -30,6 +30,7 @@ import {
   type TableRecord,
   type ApplyTableEntriesResponse__Output,
   type FetchTableResponse__Output,
+  type MoveUnderWay,
 } from '@minisql/common';
 import { compareGroupIds } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
@@ -102,6 +103,9 @@ export interface MoveOutcome {
 }
 
 export class TableMover {
+  /** Moves under way on this master, by lower-case table name, for the status page and `status;`. */
+  private readonly underWay = new Map<string, MoveUnderWay>();
+
   constructor(
     private readonly store: MetadataStore,
     private readonly openStub: ReplicationStubFactory,
@@ -120,6 +124,16 @@ export class TableMover {
     if (revision === undefined) throw errors.invalidArgument(`table \`${record.name}\``, 'it changed while its move was being planned; run it again');
     const calls = new RegionCalls(this.openStub);
     let switched = false;
+    const progress: MoveUnderWay = {
+      table: record.name,
+      from_group: plan.from.id,
+      to_group: plan.to.id,
+      phase: 'copying',
+      bytes: 0,
+      entries: 0,
+      started_at_ms: Date.now(),
+    };
+    this.underWay.set(nameKey(record.name), progress);
     try {
       const outcome = await this.copyAndSwitch(plan, moving, revision, calls, async () => {
         switched = true;
@@ -138,7 +152,13 @@ export class TableMover {
       throw error;
     } finally {
       calls.close();
+      this.underWay.delete(nameKey(record.name));
     }
+  }
+
+  /** The moves under way on this master. */
+  movesUnderWay(): MoveUnderWay[] {
+    return [...this.underWay.values()].map((move) => ({ ...move }));
   }
 
   private async copyAndSwitch(
@@ -170,6 +190,8 @@ export class TableMover {
       ),
     );
     let position = Number(file.position);
+    const progress = this.underWay.get(nameKey(name));
+    if (progress) Object.assign(progress, { phase: 'catching-up', bytes: Number(file.bytes) });
     this.logger.info('table copied to its new group; catching up', { table: name, to: plan.to.id, position, bytes: Number(file.bytes) });
     // 3. Catch up while writes go on.
     let entries = 0;
@@ -177,9 +199,11 @@ export class TableMover {
       const { sent, behind } = await this.sendEntries(calls, plan, name, position, MOVE_CALL_TIMEOUT_MS);
       position += sent;
       entries += sent;
+      if (progress) progress.entries = entries;
       if (behind < CATCH_UP_ENTRIES_CLOSE) break;
     }
     // 4. The switch, with the table held on the source.
+    if (progress) progress.phase = 'switching';
     const started = performance.now();
     const hold = await calls.call<unknown, HoldTableResponse__Output>(
       source.grpc,

@@ -170,6 +170,7 @@ export class RegionServer {
         this.incarnation,
         this.logger.child('replication'),
         moves,
+        () => this.metrics.copy.underWay,
       ),
     );
     this.boundPort = await new Promise<number>((resolve, reject) => {

@@ -49,6 +49,8 @@ export function replicationServiceHandlers(
   incarnation: string,
   logger: Logger,
   moves?: TableMoves,
+  /** The copy this region is making of its group's tables, if any (sent with each health beat). */
+  copyUnderWay: () => { table: string; bytes: number; expectedBytes: number; rateBytesPerSecond: number } | undefined = () => undefined,
 ): ReplicationServiceHandlers {
   const standalone = (): never => {
     throw errors.unsupported('replication on a standalone region');
@@ -177,7 +179,14 @@ export function replicationServiceHandlers(
         return;
       }
       const interval = Math.min(HEALTH_INTERVAL_MS_MAX, Math.max(HEALTH_INTERVAL_MS_MIN, call.request.interval_ms || 500));
-      const beat = (): void => void call.write({ region_id: regionId, incarnation });
+      const beat = (): void => {
+        const copy = copyUnderWay();
+        void call.write({
+          region_id: regionId,
+          incarnation,
+          ...(copy ? { copy: { table: copy.table, bytes: copy.bytes, expected_bytes: copy.expectedBytes, bytes_per_second: copy.rateBytesPerSecond } } : {}),
+        });
+      };
       beat();
       const timer = setInterval(beat, interval);
       const end = (): void => clearInterval(timer);
