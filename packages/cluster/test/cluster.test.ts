@@ -77,7 +77,9 @@ describe('regions, groups and placement', () => {
     try {
       assert.deepEqual((await primary.execute('select v from t1;')).rows, [['one']]);
       assert.deepEqual((await replica.execute('show tables;')).rows.map((r) => r[0]).includes('t1'), true);
-      await assert.rejects(other.execute('select * from t1;'), /table `t1` does not exist/);
+      // The other group's primary holds no copy, and says which group serves the table.
+      await assert.rejects(other.execute('select * from t1;'), new RegExp(`table \`t1\` is served by group ${group.group_id}`));
+      assert.equal((await other.execute('show tables;')).rows.map((r) => r[0]).includes('t1'), false);
     } finally {
       primary.close();
       replica.close();

@@ -4,7 +4,8 @@
  * database out of the way: ten client threads (the default concurrency) over an
  * in-memory register store behind the real workload client, generator, interpreter,
  * history recorder and op log (to /dev/null), at rate 0 (as fast as possible), then the
- * history checked. Target (jepsen.md): at least 1,000 ops/s.
+ * history checked, and its timeline page rendered (the store's timeline.html). Target
+ * (jepsen.md): at least 1,000 ops/s.
  *
  *   node packages/jepsen/dist/bench/harness-bench.js [--seconds 5] [--concurrency 10]
  */
@@ -20,6 +21,7 @@ import { seededRandom } from '../src/generator/seeded-random.js';
 import type { StoreConnection } from '../src/db/store-connection.js';
 import type { TestContext } from '../src/test-context.js';
 import { TestLog } from '../src/store/test-log.js';
+import { renderTimeline } from '../src/store/timeline-page.js';
 import { WorkloadClient } from '../src/workload/workload-client.js';
 import { workloadFor } from '../src/workload/workload.js';
 import { parseTestConfig } from '../src/test-config.js';
@@ -87,6 +89,9 @@ const cpu = process.cpuUsage(cpuBefore);
 const checkStart = performance.now();
 const verdict = checkLinearizability(history, { model: 'cas-register', perKey: true });
 const checkMs = performance.now() - checkStart;
+const renderStart = performance.now();
+const timelineBytes = renderTimeline(history, { title: 'harness timeline' }).length;
+const renderMs = performance.now() - renderStart;
 const opsPerSecond = summary.clientOps / elapsedS;
 const met = opsPerSecond >= HARNESS_OPS_PER_SECOND_TARGET && verdict.valid === true;
 process.stdout.write(
@@ -95,6 +100,7 @@ process.stdout.write(
       `(target >= ${HARNESS_OPS_PER_SECOND_TARGET}: ${opsPerSecond >= HARNESS_OPS_PER_SECOND_TARGET ? 'met' : 'not met'})`,
     `harness CPU: ${((cpu.user + cpu.system) / summary.clientOps).toFixed(1)} µs per op; RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
     `checked ${history.length} history entries (${verdict.perKey?.size ?? 1} keys) in ${Math.round(checkMs)} ms: valid? ${String(verdict.valid)}`,
+    `timeline page of ${history.length} entries rendered in ${Math.round(renderMs)} ms (${(timelineBytes / 1e6).toFixed(1)} MB)`,
     `load average ${loadavg()
       .map((load) => load.toFixed(2))
       .join(' ')}`,

@@ -90,13 +90,11 @@ describe('renderTimeline', () => {
     assert.equal(given.match(/<div class="band" /g)?.length, 1, 'windows given replace those derived from the history');
   });
 
-  it('stays small and fast for 20,000 ops', () => {
+  it('stays small for 20,000 ops: one box per op, under 400 bytes an op', () => {
+    // Its speed is not judged here (a busy machine would fail it): `npm run bench:harness` measures it.
     const history = generatedHistory({ ops: 20_000, threads: 10, keys: 1, seed: 1, nemesisPeriodMs: 2000 });
-    const startedMs = performance.now();
     const html = renderTimeline(history, { title: 'big' });
-    const elapsedMs = performance.now() - startedMs;
     assert.equal(opBoxes(html).length, pairHistory(history).length);
-    assert.ok(elapsedMs < 3000, `rendered in ${elapsedMs.toFixed(0)} ms`);
     assert.ok(html.length < 400 * 20_000, `${html.length} bytes`);
   });
 });
