@@ -132,9 +132,9 @@ describe('moving a table to another group', () => {
     assert.deepEqual((await client.execute('select v from moving where id = -2;')).rows, []);
   });
 
-  it('a hold the master never releases ends with the source serving the table again, its placement rewritten so a late switch cannot land', async () => {
-    // As a master that marked a move and then died would leave it: the record and the
-    // placement say movingTo, and the source primary is asked to hold the table.
+  it('a hold the master never releases ends with the source serving the table again, its placement rewritten so a late switch cannot land; the next master gives the move up', async () => {
+    // As a master that marked a move, asked for the hold and then died would leave it: the
+    // record and the placement say movingTo, and the source primary holds the table.
     const owner = await groupOf('moving');
     const other = owner === 'g1' ? 'g2' : 'g1';
     const keys = new EtcdKeys(test.config.etcdPrefix);
@@ -165,12 +165,16 @@ describe('moving a table to another group', () => {
       const after = (await etcd.get(keys.placement('moving')).exec()).kvs[0];
       assert.ok(Number(after?.mod_revision) > Number(before), 'the placement was written again, so a switch compared against the old revision fails');
       assert.equal(parsePlacementRecord('placement', after?.value.toString() ?? '').group, owner);
-      // The record as it was: no move under way.
-      await etcd.put(keys.table('moving')).value(JSON.stringify(record)).exec();
-      await etcd
-        .put(keys.placement('moving'))
-        .value(JSON.stringify(placementOf(record)))
-        .exec();
+      // The next master gives up the move a dead one left marked: the record and the
+      // placement forget it, and the table can change again.
+      await test.cluster.restart('master1');
+      await test.waitFor('the new master to give the move up', async () => {
+        const now = JSON.parse((await etcd.get(keys.table('moving')).string()) as string) as TableRecord;
+        const placed = parsePlacementRecord('placement', (await etcd.get(keys.placement('moving')).string()) as string);
+        return now.movingTo === undefined && placed.movingTo === undefined && placed.group === owner ? true : undefined;
+      });
+      await client.execute('create index moving_n on moving (n);');
+      assert.equal(await groupOf('moving'), owner);
     } finally {
       etcd.close();
     }
