@@ -9,6 +9,7 @@ import type { ClusterClient } from '@minisql/client';
 import { divergence } from '@minisql/client';
 import { loadTlsIdentity, type MiniSqlError } from '@minisql/common';
 import { replicationStub } from '@minisql/wire';
+import { startInserts } from './support/insert-stream.js';
 import { TestCluster } from './support/test-cluster.js';
 
 /** Bounds on the writer: it stops at this many writes or when told to. */
@@ -29,44 +30,9 @@ after(async () => {
   await test?.stop();
 });
 
-/** Writers at once: writes are queued on the primary when it starts to hand over. */
-const WRITERS = 4;
-
-/**
- * Inserts rows until stopped, WRITERS at a time (each its own ids); which were
- * acknowledged, which failed, and the longest gap between two acknowledgements.
- */
+/** A stream of inserts into `moved`, four at a time, from `firstId` on. */
 function startWriter(writer: ClusterClient, firstId: number) {
-  const acked: number[] = [];
-  const failed: Array<{ id: number; code: string }> = [];
-  let stop = false;
-  let longestGapMs = 0;
-  let lastAck = performance.now();
-  const done = Promise.all(
-    Array.from({ length: WRITERS }, async (_, lane) => {
-      for (let id = firstId + lane; id < firstId + WRITES_MAX && !stop; id += WRITERS) {
-        try {
-          await writer.execute('insert into moved values (?, ?);', { params: [id, `row ${id}`] });
-          const now = performance.now();
-          longestGapMs = Math.max(longestGapMs, now - lastAck);
-          lastAck = now;
-          acked.push(id);
-        } catch (error) {
-          failed.push({ id, code: (error as MiniSqlError).code });
-        }
-      }
-    }),
-  );
-  return {
-    acked,
-    failed,
-    longestGapMs: () => longestGapMs,
-    until: (count: number) => test.waitFor(`${count} acknowledged writes`, async () => (acked.length >= count ? true : undefined)),
-    stop: async () => {
-      stop = true;
-      await done;
-    },
-  };
+  return startInserts(test, writer, 'insert into moved values (?, ?);', (id) => [id, `row ${id}`], { firstId, writesMax: WRITES_MAX });
 }
 
 describe('a planned switchover', () => {

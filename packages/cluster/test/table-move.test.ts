@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClusterClient } from '@minisql/client';
 import { EtcdKeys, loadTlsIdentity, parsePlacementRecord, placementOf, type MiniSqlError, type TableRecord } from '@minisql/common';
 import { divergence, RegionPool, replicationStub } from '@minisql/wire';
+import { startInserts } from './support/insert-stream.js';
 import { TestCluster } from './support/test-cluster.js';
 
 let test: TestCluster;
@@ -26,41 +27,9 @@ after(async () => {
   await test?.stop();
 });
 
-const WRITERS = 4;
-const WRITES_MAX = 100_000;
-
-/** Inserts until stopped, WRITERS at a time; which were acknowledged, which failed, and the longest gap between acknowledgements. */
+/** A stream of inserts into `moving`, four at a time. */
 function startWriter(writer: ClusterClient) {
-  const acked: number[] = [];
-  const failed: Array<{ id: number; code: string }> = [];
-  let stop = false;
-  let longestGapMs = 0;
-  let lastAck = performance.now();
-  const done = Promise.all(
-    Array.from({ length: WRITERS }, async (_, lane) => {
-      for (let id = 1 + lane; id < WRITES_MAX && !stop; id += WRITERS) {
-        try {
-          await writer.execute('insert into moving values (?, ?, 0);', { params: [id, `row ${id}`] });
-          const now = performance.now();
-          longestGapMs = Math.max(longestGapMs, now - lastAck);
-          lastAck = now;
-          acked.push(id);
-        } catch (error) {
-          failed.push({ id, code: (error as MiniSqlError).code });
-        }
-      }
-    }),
-  );
-  return {
-    acked,
-    failed,
-    longestGapMs: () => longestGapMs,
-    until: (count: number) => test.waitFor(`${count} acknowledged writes`, async () => (acked.length >= count ? true : undefined)),
-    stop: async () => {
-      stop = true;
-      await done;
-    },
-  };
+  return startInserts(test, writer, 'insert into moving values (?, ?, 0);', (id) => [id, `row ${id}`]);
 }
 
 async function groupOf(table: string): Promise<string> {
