@@ -7,7 +7,15 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, errors, MiniSqlError, type BackupPart__Output, type ClusterStatusResponse__Output, type ScriptStatement } from '@minisql/common';
+import {
+  ErrorCode,
+  errors,
+  MiniSqlError,
+  underWayRows,
+  type BackupPart__Output,
+  type ClusterStatusResponse__Output,
+  type ScriptStatement,
+} from '@minisql/common';
 import { formatClusterStatus } from './status-format.js';
 import { divergence, formatVerification, type TableVerification } from '@minisql/wire';
 import { HELP_TEXT, parseClientCommand } from './client-commands.js';
@@ -57,7 +65,12 @@ export interface ScriptRunnerOptions {
   now?: () => number;
   /** How results print (default table). */
   format?: OutputFormat;
+  /** How often a running `move table` or `rebalance` reports its progress, in milliseconds. */
+  moveProgressIntervalMs?: number;
 }
+
+/** Default of ScriptRunnerOptions.moveProgressIntervalMs. */
+export const MOVE_PROGRESS_INTERVAL_MS = 1_000;
 
 /** Where statements come from, which decides how errors and results are shown. */
 export interface StatementOrigin {
@@ -106,6 +119,31 @@ export class ScriptRunner {
     this.cwd = options.cwd;
     this.now = options.now ?? (() => performance.now());
     this.format = options.format ?? 'table';
+    this.moveProgressIntervalMs = options.moveProgressIntervalMs ?? MOVE_PROGRESS_INTERVAL_MS;
+  }
+
+  private readonly moveProgressIntervalMs: number;
+
+  /**
+   * While a `move table` or `rebalance` runs (it may copy for minutes), a line on standard
+   * error every interval for each move under way, as `status;` shows it. Returns the stop.
+   */
+  private reportMoves(sql: string): () => void {
+    const status = this.executor.clusterStatus?.bind(this.executor);
+    if (!status || !/^\s*(move|rebalance)\b/i.test(sql)) return () => undefined;
+    let asking = false;
+    const timer = setInterval(() => {
+      if (asking) return;
+      asking = true;
+      status()
+        .then((now) => {
+          for (const [, what, progress] of underWayRows(now).filter(([kind]) => kind === 'move')) this.err.write(`progress: ${what}: ${progress}\n`);
+        })
+        .catch(() => undefined)
+        .finally(() => (asking = false));
+    }, this.moveProgressIntervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Statements that failed so far, in every file and line run through this runner. */
@@ -264,6 +302,7 @@ export class ScriptRunner {
   private async executeSql(statement: ScriptStatement, origin: StatementOrigin): Promise<StatementOutcome> {
     const started = this.now();
     let result: QueryResult;
+    const stopReporting = this.reportMoves(statement.text);
     try {
       this.running = new AbortController();
       result = await this.executor.execute(statement.text, { signal: this.running.signal });
@@ -272,6 +311,7 @@ export class ScriptRunner {
       return { outcome: 'continue', ok: false };
     } finally {
       this.running = undefined;
+      stopReporting();
     }
     const elapsedMs = this.now() - started;
     if (result.kind === 'create_table' || result.kind === 'drop_table') this.schemaChanged = true;

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMAND_LINE_ORIGIN, EXECFILE_PROGRESS_THRESHOLD_STATEMENTS, ScriptRunner, STDIN_ORIGIN, TYPED_ORIGIN } from '../src/script-runner.js';
 import { FakeDatabase, steppingClock, TextCollector } from './support/fake-database.js';
+import type { ClusterStatusResponse__Output } from '@minisql/common';
+import type { QueryResult } from '@minisql/wire';
 
 let dir: string;
 before(async () => {
@@ -163,6 +165,48 @@ describe('ScriptRunner execfile', () => {
     await writeFile(join(dir, 'big2.sql'), `create table big (v int);\n${'insert into big values (1);\n'.repeat(count - 1)}`);
     const { err, runner } = setup(false);
     await runner.runScript('execfile big2.sql;', TYPED_ORIGIN);
+    assert.equal(err.text, '');
+  });
+});
+
+describe('ScriptRunner while a table moves', () => {
+  it('reports each move under way on standard error while `move table` runs, and stops when it answers', async () => {
+    const out = new TextCollector();
+    const err = new TextCollector();
+    let answer: () => void = () => undefined;
+    let entries = 0;
+    const executor = {
+      execute: (sql: string) =>
+        new Promise<QueryResult>((resolve) => {
+          answer = () =>
+            resolve({ kind: 'move_table', columns: [], rows: [], rowsAffected: 0, message: `${sql}: done`, truncated: false } as unknown as QueryResult);
+        }),
+      clusterStatus: async () => {
+        entries += 100;
+        return {
+          master_id: 'master1',
+          regions: [],
+          groups: [],
+          tables: [],
+          moves: [{ table: 'orders', from_group: 'g1', to_group: 'g2', phase: 'catching-up', bytes: 2e6, entries, started_at_ms: Date.now() }],
+        } as unknown as ClusterStatusResponse__Output;
+      },
+    };
+    const runner = new ScriptRunner({ executor, out, err, cwd: dir, now: steppingClock(1), moveProgressIntervalMs: 10 });
+    const running = runner.runScript('move table orders to g2;', TYPED_ORIGIN);
+    for (let wait = 0; wait < 1_000 && !err.text.includes('200 entries since'); wait++) await new Promise((resolve) => setTimeout(resolve, 5));
+    answer();
+    await running;
+    assert.match(err.text, /^progress: table orders from g1 to g2: catching-up: 2\.0 MB copied, 100 entries since, for \d\.\d s$/m);
+    const lines = err.text.split('\n').length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(err.text.split('\n').length, lines, 'progress went on after the statement answered');
+    assert.match(out.text, /move table orders to g2: done/);
+  });
+
+  it('reports nothing for other statements', async () => {
+    const { err, runner } = setup();
+    await runner.runScript('create table t (v int);', TYPED_ORIGIN);
     assert.equal(err.text, '');
   });
 });
