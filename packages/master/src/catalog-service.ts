@@ -175,9 +175,21 @@ export class CatalogService {
     if (plan.length === 0) return doneResult('rebalance', 'the groups are even: no table to move');
     const lines: string[] = [];
     for (const move of plan) {
-      const outcome = await this.mover.move(move.table, move.to, () => this.onChanged());
-      await this.store.recordEvent('table_moved', { ...outcome, rebalance: true, atMs: Date.now() });
-      lines.push(`\`${outcome.table}\` ${outcome.from} -> ${outcome.to} (held ${outcome.heldMs} ms)`);
+      try {
+        const outcome = await this.mover.move(move.table, move.to, () => this.onChanged());
+        await this.store.recordEvent('table_moved', { ...outcome, rebalance: true, atMs: Date.now() });
+        lines.push(`\`${outcome.table}\` ${outcome.from} -> ${outcome.to} (held ${outcome.heldMs} ms)`);
+      } catch (error) {
+        // The moves done stay done; the answer says which, and why the rest stopped.
+        const failed = MiniSqlError.from(error);
+        throw new MiniSqlError(
+          failed.code,
+          `rebalance stopped after ${lines.length} move(s)${lines.length > 0 ? ` (${lines.join('; ')})` : ''}: ${failed.message}`,
+          {
+            retryable: failed.retryable,
+          },
+        );
+      }
     }
     return doneResult('rebalance', `moved ${plan.length} table(s): ${lines.join('; ')}`);
   }

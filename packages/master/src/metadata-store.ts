@@ -285,16 +285,26 @@ export class MetadataStore {
   /**
    * The switch of a table move: the record names its new group, if neither the record nor
    * its placement changed since `revision` (the source primary's take-back after a hold
-   * that ran out rewrites the placement, so the two cannot both land) and the source group
-   * has not failed over since `groupRevision`.
+   * that ran out rewrites the placement, so the two cannot both land), the source group
+   * has not failed over since `groupRevision`, and the target group's members are those
+   * that took the copy (`targetRevision`).
    */
-  async switchTable(record: TableRecord, revision: string, sourceGroup: string, groupRevision: string): Promise<string | undefined> {
+  async switchTable(
+    record: TableRecord,
+    revision: string,
+    sourceGroup: string,
+    groupRevision: string,
+    targetGroup: string,
+    targetRevision: string,
+  ): Promise<string | undefined> {
     const key = this.keys.table(record.name);
     const placement = this.keys.placement(record.name);
     const result = await this.fenced()
       .and(key, 'Mod', '==', Number(revision))
       .and(placement, 'Mod', '==', Number(revision))
       .and(this.keys.group(sourceGroup), 'Mod', '==', Number(groupRevision))
+      // The target's members unchanged since the copy began: each in-sync one holds the table.
+      .and(this.keys.group(targetGroup), 'Mod', '==', Number(targetRevision))
       .then(this.etcd.put(key).value(JSON.stringify(record)), this.etcd.put(placement).value(JSON.stringify(placementOf(record))))
       .commit();
     return result.succeeded ? result.header.revision : undefined;

@@ -77,7 +77,10 @@ export function planMove(view: ClusterView, table: string, target: string): Move
   if (!source) throw errors.unavailable(from.primary, `the primary of group ${from.id} is not running: a failover is under way`);
   const targetPrimary = view.regions.get(to.primary);
   if (!targetPrimary) throw errors.unavailable(to.primary, `the primary of group ${to.id} is not running: a failover is under way`);
-  const targetMembers = [to.primary, ...to.inSync].map((id) => view.regions.get(id)?.grpcAddress).filter((address): address is string => address !== undefined);
+  // Every in-sync member must take the copy: one without it could be promoted after the switch.
+  const down = to.inSync.filter((id) => !view.regions.has(id));
+  if (down.length > 0) throw errors.unavailable(down.join(', '), `in-sync member(s) of group ${to.id} are not running; move the table once the group is whole`);
+  const targetMembers = [to.primary, ...to.inSync].map((id) => view.regions.get(id)?.grpcAddress as string);
   return {
     record,
     from,
@@ -116,9 +119,12 @@ export class TableMover {
 
   /** Moves `table` to group `target`; `onSwitched` runs as soon as the placement has switched (routes read again). */
   async move(table: string, target: string, onSwitched: () => Promise<void>): Promise<MoveOutcome> {
-    const { view, tableRevisions } = await this.store.load();
+    const { view, tableRevisions, groupRevisions } = await this.store.load();
     const plan = planMove(view, table, target);
     const { record } = plan;
+    // One move of a table at a time: the last one's drops may still be on their way.
+    if (this.underWay.has(nameKey(record.name))) throw errors.invalidArgument(`table \`${record.name}\``, 'a move of it is still finishing');
+    const targetRevision = groupRevisions.get(plan.to.id) as string;
     const moving = { ...record, movingTo: plan.to.id };
     const revision = await this.store.putTable(moving, tableRevisions.get(nameKey(record.name)) as string);
     if (revision === undefined) throw errors.invalidArgument(`table \`${record.name}\``, 'it changed while its move was being planned; run it again');
@@ -135,7 +141,7 @@ export class TableMover {
     };
     this.underWay.set(nameKey(record.name), progress);
     try {
-      const outcome = await this.copyAndSwitch(plan, moving, revision, calls, async () => {
+      const outcome = await this.copyAndSwitch(plan, moving, revision, targetRevision, calls, async () => {
         switched = true;
         await onSwitched().catch(() => undefined);
       });
@@ -148,8 +154,8 @@ export class TableMover {
       );
       return outcome;
     } catch (error) {
-      if (!switched) await this.giveUp(plan, moving, revision, calls);
-      throw error;
+      if (!switched && !(error instanceof MoveUnsettled)) await this.giveUp(plan, moving, revision, calls);
+      throw error instanceof MoveUnsettled ? errors.unavailable('etcd', error.message) : error;
     } finally {
       calls.close();
       this.underWay.delete(nameKey(record.name));
@@ -165,6 +171,8 @@ export class TableMover {
     plan: MovePlan,
     moving: TableRecord,
     revision: string,
+    /** The target group's record revision when the move was planned: a change of its members since fails the switch. */
+    targetRevision: string,
     calls: RegionCalls,
     onSwitched: () => Promise<void>,
   ): Promise<MoveOutcome> {
@@ -227,7 +235,9 @@ export class TableMover {
     }
     const switchedTo: TableRecord = { ...moving, group: plan.to.id };
     delete switchedTo.movingTo;
-    const landed = await this.store.switchTable(switchedTo, revision, plan.from.id, from.revision);
+    const landed = await this.store
+      .switchTable(switchedTo, revision, plan.from.id, from.revision, plan.to.id, targetRevision)
+      .catch((error: Error) => this.switchOutcome(name, plan.to.id, error));
     if (landed === undefined) {
       throw errors.unavailable(
         source.id,
@@ -266,6 +276,19 @@ export class TableMover {
     return { table: name, from: plan.from.id, to: plan.to.id, position, entries: entries + entriesHeld, entriesHeld, heldMs, bytes: Number(file.bytes) };
   }
 
+  /**
+   * A switch whose answer was lost (etcd failed over under it): whether it landed is read
+   * again. Landed: its revision. Not landed: undefined. Unknown: the move is neither
+   * finished nor given up, so no copy is dropped; the next master settles it.
+   */
+  private async switchOutcome(table: string, target: string, error: Error): Promise<string | undefined> {
+    const now = await this.store.load().catch(() => undefined);
+    const record = now?.view.tables.get(nameKey(table));
+    if (record?.group === target) return now?.tableRevisions.get(nameKey(table));
+    if (record !== undefined && record.movingTo === target) return undefined;
+    throw new MoveUnsettled(`the switch of \`${table}\` to ${target} may or may not have landed (${error.message}); nothing is dropped`);
+  }
+
   /** One round: entries after `after` from the source to the target primary; returns how many went and how many remain. */
   private async sendEntries(calls: RegionCalls, plan: MovePlan, table: string, after: number, timeoutMs: number): Promise<{ sent: number; behind: number }> {
     const read = await calls.call<unknown, ReadLogResponse__Output>(
@@ -292,11 +315,18 @@ export class TableMover {
     await this.forgetMove(moving, revision, plan.targetMembers);
   }
 
-  /** Clears `movingTo` (if the record is still as the move left it) and drops the copies in the target group. */
+  /**
+   * Clears `movingTo` (if the record is still as the move left it), then drops the copies
+   * in the target group; if the record changed, nothing is dropped (it may name that group now).
+   */
   async forgetMove(moving: TableRecord, revision: string, targetMembers: readonly string[]): Promise<void> {
     const kept: TableRecord = { ...moving };
     delete kept.movingTo;
-    await this.store.putTable(kept, revision).catch(() => undefined);
+    const cleared = await this.store.putTable(kept, revision).catch((error: Error) => {
+      this.logger.warn('could not clear a given-up move from the table record; the next master tries again', { table: moving.name, error: error.message });
+      return undefined;
+    });
+    if (cleared === undefined) return;
     await this.dropCopies(targetMembers, moving.name, 'the group it was to move to');
   }
 
@@ -308,3 +338,6 @@ export class TableMover {
     }
   }
 }
+
+/** A switch whose outcome could not be read: the move is left as it is for the next master. */
+class MoveUnsettled extends Error {}

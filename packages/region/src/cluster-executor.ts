@@ -16,7 +16,7 @@ import {
   type Principal,
   type ExecuteRequest__Output,
   type ExecuteResponse,
-  type MiniSqlError,
+  MiniSqlError,
   type StatementKind,
   type CancelSignal,
 } from '@minisql/common';
@@ -63,10 +63,11 @@ export class ClusterExecutor {
       executeBatch: (writes) => {
         const refused = this.writeRefusal();
         if (refused) return writes.map(() => refused);
-        if (this.holds.size === 0) return this.engine.executeBatch(writes);
-        // A write queued before its table was held: after the hold's position nothing may
-        // change the table here. Refused like a write that arrives at a moved table.
-        const outcomes = writes.map((write) => (write.table !== undefined && this.holds.has(nameKey(write.table)) ? this.heldRefusal(write.table) : undefined));
+        // A write queued before its table was held, or before it moved away (the queue may
+        // hold thousands): after the hold's position nothing may change the table here, and
+        // a table served elsewhere is not this group's to change. Refused as on arrival.
+        const outcomes = writes.map((write) => (write.table === undefined ? undefined : this.tableRefusal(write.table)));
+        if (outcomes.every((outcome) => outcome === undefined)) return this.engine.executeBatch(writes);
         const run = writes.filter((_, i) => outcomes[i] === undefined);
         const ran = this.engine.executeBatch(run);
         let next = 0;
@@ -146,6 +147,7 @@ export class ClusterExecutor {
   async holdTable(table: string, holdMs: number): Promise<number> {
     const role = this.membership.current;
     if (role.kind !== 'primary') throw errors.notPrimary(this.membership.regionId, `it does not lead a group`);
+    this.engine.tableFile(table); // TABLE_NOT_FOUND before anything is held
     const placement = this.membership.placements.get(nameKey(table));
     if (placement?.group !== role.group.id || placement.movingTo === undefined) {
       throw errors.invalidArgument(`hold of table \`${table}\``, `no move of it from ${role.group.id} is under way`);
@@ -155,12 +157,17 @@ export class ClusterExecutor {
     const released = new Promise<void>((resolve) => (release = resolve));
     const timer = setTimeout(() => void this.endHold(table, 'expired'), holdMs);
     timer.unref();
-    this.holds.set(nameKey(table), { timer, released, release });
+    const hold: TableHold = { timer, released, release };
+    this.holds.set(nameKey(table), hold);
     // Writes already batched finish; those queued for the table are refused (executeBatch).
     await this.pipeline.whilePaused(async () => undefined);
     if (this.pipeline.unconfirmedEntries > 0) {
       await this.endHold(table, 'kept');
       throw errors.notEnoughReplicas(role.group.id);
+    }
+    // A hold that ran out while the batches finished holds nothing: its position means nothing.
+    if (this.holds.get(nameKey(table)) !== hold) {
+      throw errors.unavailable(this.membership.regionId, `its hold of table \`${table}\` ran out (${holdMs} ms) before the writes in flight finished`);
     }
     return this.engine.tableFile(table).position;
   }
@@ -182,7 +189,7 @@ export class ClusterExecutor {
     try {
       // Statements waiting go on once the view says where the table is: refused by the
       // placement rule if it moved (noted already), served if it stayed.
-      if (how === 'expired') await this.membership.reclaimTable(table).catch(() => this.membership.refresh());
+      if (how === 'expired') await this.takeBack(table);
       else if (how === 'kept') await this.membership.refresh().catch(() => undefined);
     } finally {
       this.holds.delete(nameKey(table));
@@ -190,8 +197,37 @@ export class ClusterExecutor {
     }
   }
 
+  /**
+   * A hold ran out without word from the master: the table is served again only once the
+   * placement is rewritten (so a switch the master may still send fails) or is read naming
+   * another group. An etcd error ends nothing: the table stays held and the take-back is
+   * tried again, with backoff, for as long as this region leads its group.
+   */
+  private async takeBack(table: string): Promise<void> {
+    for (let attempt = 1; this.membership.current.kind === 'primary'; attempt++) {
+      try {
+        await this.membership.reclaimTable(table);
+        return;
+      } catch (error) {
+        this.membership.logger.warn('could not take a held table back; it stays held, trying again', {
+          table,
+          attempt,
+          error: MiniSqlError.from(error).message,
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * attempt)));
+      }
+    }
+  }
+
   private heldRefusal(table: string): MiniSqlError {
-    return errors.notPrimary(this.membership.regionId, `table \`${table}\` is being switched to another group`);
+    return errors.notPrimary(this.membership.regionId, `table \`${table}\` is held for the end of its move`);
+  }
+
+  /** Why a write to `table` may not run here now: held for its move, or placed in another group. */
+  private tableRefusal(table: string): MiniSqlError | undefined {
+    if (this.holds.has(nameKey(table))) return this.heldRefusal(table);
+    const decision = decide(this.view(), { kind: 'write', clientEpoch: 0, tables: [table] });
+    return decision.verdict === 'allow' ? undefined : decision.error;
   }
 
   /** Waits while any of `tables` is held for its move (at most the hold's length). */
@@ -268,7 +304,8 @@ export class ClusterExecutor {
         await this.pipeline.visibleWritesSettled();
         const leaseWait = this.leaseConfirmed();
         if (leaseWait) await leaseWait;
-        this.obey({ kind: 'answer-read' });
+        // The tables too: a read that ran before a switch must not be answered after it.
+        this.obey({ kind: 'answer-read', tables: statement.tables });
       }
       return { result, server_micros: micros(), stale };
     }

@@ -32,7 +32,7 @@ export type FencedAction =
   /** A client's read arrives; `replicaRead` when the client accepts a replica's answer. */
   | { kind: 'read'; clientEpoch: number; replicaRead: boolean; tables?: readonly string[] }
   /** A read has run and the writes it saw have settled: may its answer go out? */
-  | { kind: 'answer-read' }
+  | { kind: 'answer-read'; tables?: readonly string[] }
   /** A batch has replicated: may its writes be acknowledged? */
   | { kind: 'acknowledge' };
 
@@ -61,7 +61,7 @@ export function decide(view: FencingView, action: FencedAction): FencingDecision
     case 'answer-read':
       // The target may take writes as soon as the master has switched: a read answered
       // here after that could miss them.
-      return primaryRefusal(view) ?? handoverRefusal(view) ?? unconfirmedRefusal(view) ?? ALLOW;
+      return primaryRefusal(view) ?? handoverRefusal(view) ?? unconfirmedRefusal(view) ?? placementRefusal(view, action.tables) ?? ALLOW;
     case 'acknowledge':
       return primaryRefusal(view) ?? ALLOW;
   }

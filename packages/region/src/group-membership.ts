@@ -23,6 +23,8 @@ export class GroupMembership {
   private regions = new Map<string, RegionRecord>();
   /** Which group serves each table, by lower-case name (see PlacementRecord). */
   private placementMap: ReadonlyMap<string, PlacementRecord> = new Map();
+  /** The etcd revision each placement was written at (or noted at), by lower-case name. */
+  private placementRevisions: ReadonlyMap<string, number> = new Map();
   /**
    * The etcd revision the view was read at (or a switch noted at): a read that finishes
    * after a newer one was applied is dropped, so the view never goes back in time (a
@@ -40,7 +42,7 @@ export class GroupMembership {
     private readonly keys: EtcdKeys,
     readonly regionId: string,
     private readonly incarnation: string,
-    private readonly logger: Logger,
+    readonly logger: Logger,
   ) {}
 
   get current(): GroupRole {
@@ -89,9 +91,11 @@ export class GroupMembership {
     // primary never serves a table that moved away from its group.
     const placements = await this.etcd.getAll().prefix(this.keys.placements).exec();
     const nextPlacements = new Map<string, PlacementRecord>();
+    const nextRevisions = new Map<string, number>();
     for (const kv of placements.kvs) {
       const record = parsePlacementRecord(kv.key.toString(), kv.value.toString());
       nextPlacements.set(nameKey(record.table), record);
+      nextRevisions.set(nameKey(record.table), Number(kv.mod_revision));
     }
     const revision = Math.min(Number(groups.header.revision), Number(placements.header.revision));
     if (revision < this.viewRevision) return this.current;
@@ -99,6 +103,7 @@ export class GroupMembership {
     this.groups = nextGroups;
     this.regions = nextRegions;
     this.placementMap = nextPlacements;
+    this.placementRevisions = nextRevisions;
     const before = this.role;
     this.role = roleOf(
       this.regionId,
@@ -188,9 +193,13 @@ export class GroupMembership {
    * taken at once, and no read older than the switch replaces it.
    */
   notePlacement(placement: PlacementRecord, revision: number): void {
+    const key = nameKey(placement.table);
+    // A word that comes late (the table has moved again since) changes nothing.
+    if ((this.placementRevisions.get(key) ?? 0) >= revision) return;
     const next = new Map(this.placementMap);
-    next.set(nameKey(placement.table), placement);
+    next.set(key, placement);
     this.placementMap = next;
+    this.placementRevisions = new Map(this.placementRevisions).set(key, revision);
     this.viewRevision = Math.max(this.viewRevision, revision);
   }
 

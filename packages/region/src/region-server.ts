@@ -156,6 +156,8 @@ export class RegionServer {
         join(this.options.dataDir, 'incoming'),
         this.logger.child('move'),
       );
+      const tableMoves = moves;
+      membership.onEachRead(() => tableMoves.sweep());
       this.ftpServer = new SnapshotFtpServer({ ...ftp, root, logins, tls: this.options.tls }, this.logger.child('ftp'));
       await this.ftpServer.start();
     }

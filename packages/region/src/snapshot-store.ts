@@ -65,6 +65,11 @@ export class SnapshotStore {
     return snapshot;
   }
 
+  /** Tables with move snapshots (lower-case names). */
+  tablesMoving(): string[] {
+    return [...this.byMove.keys()];
+  }
+
   /** A move ended: its snapshots and their log holds go; `forEach` is told each region they were for. */
   removeMove(name: string, forEach: (forRegion: string) => void = () => undefined): void {
     const byRegion = this.byMove.get(name.toLowerCase());

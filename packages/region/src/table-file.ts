@@ -265,10 +265,6 @@ export class TableFile {
     this.db.exec(sql);
   }
 
-  /**
-   * Position of the last write in this table's log (0 for none); inside a transaction,
-   * including the writes it logged so far.
-   */
   /** The file's size in bytes; 0 when it cannot be read (dropped meanwhile). */
   get fileBytes(): number {
     try {
@@ -278,6 +274,10 @@ export class TableFile {
     }
   }
 
+  /**
+   * Position of the last write in this table's log (0 for none); inside a transaction,
+   * including the writes it logged so far.
+   */
   get position(): number {
     return this.pendingPosition ?? this.logPosition;
   }

@@ -86,6 +86,17 @@ export class TableMoves {
     this.snapshots.removeMove(table, (forRegion) => this.logins.revokeFor(moveHolder(table, forRegion)));
   }
 
+  /**
+   * After each read of the view: the snapshots of moves that ended without a word to this
+   * region (the master died, the hold ran out, another region leads now) go, with the log
+   * they kept, once the table's placement shows no move under way.
+   */
+  sweep(): void {
+    for (const table of this.snapshots.tablesMoving()) {
+      if (this.membership.placements.get(nameKey(table))?.movingTo === undefined) this.moveEnded(table);
+    }
+  }
+
   /** Target member: fetches the snapshot named over FTP and installs it; returns its position. */
   async fetch(request: FetchTableRequest__Output): Promise<number> {
     const { role, placement } = await this.placementNow(request.table, (role, placement) => placement?.movingTo === groupOf(role));
@@ -93,7 +104,9 @@ export class TableMoves {
       throw errors.invalidArgument(`fetch of table \`${request.table}\``, `no move of it to this region's group is under way`);
     }
     const snapshot = request.snapshot;
-    if (!snapshot) throw errors.invalidArgument(`fetch of table \`${request.table}\``, 'no snapshot named');
+    if (!snapshot || nameKey(snapshot.table) !== nameKey(request.table) || !/^[\w.-]+$/.test(snapshot.file)) {
+      throw errors.invalidArgument(`fetch of table \`${request.table}\``, 'the snapshot named is not of this table, or its file name is not a plain name');
+    }
     const destination = join(this.incomingDir, snapshot.file);
     await fetchSnapshot(
       request.ftp_address,

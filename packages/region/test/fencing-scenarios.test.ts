@@ -121,7 +121,7 @@ function action(block: Block): FencedAction {
     case 'read':
       return { kind: 'read', clientEpoch: epoch, replicaRead: block.flags.has('replica'), ...tables };
     case 'answer-read':
-      return { kind: 'answer-read' };
+      return { kind: 'answer-read', ...tables };
     case 'acknowledge':
       return { kind: 'acknowledge' };
     default:
