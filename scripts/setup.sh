@@ -6,6 +6,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PNPM_VERSION=12.21.0
 
+# One setup at a time per checkout: a benchmark started (through with-setup.sh) while the
+# tests build would regenerate the gRPC bindings under the other's compiler, which then
+# reads half-written files. The second waits for the first, then finds little to redo.
+mkdir -p "$root/.tools"
+exec 9>"$root/.tools/setup.lock"
+flock 9
+
 pnpm_bin="$root/.tools/node_modules/.bin/pnpm"
 if [ ! -x "$pnpm_bin" ]; then
   echo "setup: installing pnpm $PNPM_VERSION into .tools/" >&2
