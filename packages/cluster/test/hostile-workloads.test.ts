@@ -140,17 +140,25 @@ describe('hostile workloads against real processes', () => {
       }
     });
     await test.waitForStatus('the replica to rejoin in sync', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
-    const joins = primaryLog(primary)
-      .split('\n')
-      .filter((line) => line.includes('replica joined the in-sync set'))
-      .slice(joinedBefore - 1)
-      .map((line) => JSON.parse(line) as { entriesSent: number });
+    // The primary logs the join after etcd has it, and the line reaches its log file later
+    // still: wait for the line, not for the status.
+    const joinsLogged = () =>
+      primaryLog(primary)
+        .split('\n')
+        .filter((line) => line.includes('replica joined the in-sync set'))
+        .slice(joinedBefore - 1)
+        .map((line) => JSON.parse(line) as { entriesSent: number });
+    const joins = await test.waitFor('the primary to log the join', async () => (joinsLogged().length > 0 ? joinsLogged() : undefined));
     assert.equal(joins.length, 1, 'the copy failed and started over');
     assert.ok((joins[0]?.entriesSent ?? 0) >= 3 * LOG_ENTRIES_KEPT, `the replica joined with ${joins[0]?.entriesSent} entries after its snapshot`);
     assert.deepEqual((await client.execute('select count(*), sum(n) from busy;')).rows, [[3_000, (2_999 * 3_000) / 2]]);
-    assert.deepEqual(readdirSync(snapshots), [], 'the snapshots of a finished copy are left on the primary');
+    // The snapshots go once the join is done, and the replica counts its copy once its Join call answers.
+    await test.waitFor('the snapshots of the finished copy to go', async () => (readdirSync(snapshots).length === 0 ? true : undefined), 5_000);
     // The replica's metrics show the copy: one finished, its bytes, none under way.
-    const metrics = (await test.regionEndpoint(replica, '/metrics')).body;
+    const metrics = await test.waitFor('the replica to count its copy', async () => {
+      const body = (await test.regionEndpoint(replica, '/metrics')).body;
+      return /^minisql_region_copies_total 1$/m.test(body) ? body : undefined;
+    });
     assert.match(metrics, /^minisql_region_copies_total 1$/m);
     assert.match(metrics, /^minisql_region_copy_in_progress 0$/m);
     assert.ok(Number(/^minisql_region_copied_bytes_total (\d+)$/m.exec(metrics)?.[1]) > 0, metrics);
