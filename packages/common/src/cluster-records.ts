@@ -74,6 +74,11 @@ export function placementOf(record: TableRecord): PlacementRecord {
 }
 
 /** Every region of a group, primary first. */
+/** Group ids in their numeric order: g2 before g10. */
+export function compareGroupIds(a: string, b: string): number {
+  return a.length - b.length || a.localeCompare(b);
+}
+
 export function groupMembers(group: GroupRecord): string[] {
   return [group.primary, ...group.inSync, ...group.catchingUp];
 }

@@ -3,7 +3,7 @@
  * replica group, and which group a new table goes to. No I/O: the master carries out
  * what these return, and the unit tests check them without etcd.
  */
-import { groupMembers, type GroupRecord } from '@minisql/common';
+import { compareGroupIds, groupMembers, type GroupRecord } from '@minisql/common';
 import type { ClusterView } from './cluster-view.js';
 
 /** Live regions that belong to no group, sorted by id (so plans are deterministic). */
@@ -65,11 +65,6 @@ export function chooseGroupForTable(view: ClusterView, replicationFactor: number
   }
   candidates.sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || compareGroupIds(a.id, b.id));
   return { group: candidates[0] as GroupRecord };
-}
-
-/** g2 before g10. */
-export function compareGroupIds(a: string, b: string): number {
-  return a.length - b.length || a.localeCompare(b);
 }
 
 /** Where each table of a region stands in its log, as the region answered (LogPositions). */

@@ -10,7 +10,7 @@
  * together. At most `movesMax` moves per plan, a bounded amount of copying at a time;
  * running it again continues.
  */
-import { compareGroupIds } from './cluster-planner.js';
+import { compareGroupIds } from '@minisql/common';
 import type { ClusterView } from './cluster-view.js';
 
 export interface RebalanceMove {

@@ -12,9 +12,9 @@ import {
   type TableDefinition,
   type TableInfo,
   type TableRecord,
+  compareGroupIds,
 } from '@minisql/common';
 import type { ClusterView } from './cluster-view.js';
-import { compareGroupIds } from './cluster-planner.js';
 
 /** The route of a ready table, or the error saying why there is none. */
 export function routeOf(view: ClusterView, table: string): Route | MiniSqlError {

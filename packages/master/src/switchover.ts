@@ -11,8 +11,8 @@
  * If step 2 does not land within the hold, the old primary takes its group back by a
  * compare-and-set of its own, so the two can never both hold.
  */
-import { errors, type GroupRecord } from '@minisql/common';
-import { compareGroupIds, promotionOrder, type LogPositions } from './cluster-planner.js';
+import { compareGroupIds, errors, type GroupRecord } from '@minisql/common';
+import { promotionOrder, type LogPositions } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
 
 /** How long the primary holds still for the master to switch, in milliseconds. */

@@ -31,8 +31,8 @@ import {
   type ApplyTableEntriesResponse__Output,
   type FetchTableResponse__Output,
   type MoveUnderWay,
+  compareGroupIds,
 } from '@minisql/common';
-import { compareGroupIds } from './cluster-planner.js';
 import type { ClusterView } from './cluster-view.js';
 import type { MetadataStore } from './metadata-store.js';
 import { RegionCalls, type ReplicationStubFactory } from './region-calls.js';

@@ -61,12 +61,13 @@ export class ClusterExecutor {
       // be entries its primary never logged; they are refused as on arrival (NOT_PRIMARY:
       // the client retries on the new primary).
       executeBatch: (writes) => {
-        const refused = this.writeRefusal();
+        const view = this.view();
+        const refused = this.writeRefusal(view);
         if (refused) return writes.map(() => refused);
         // A write queued before its table was held, or before it moved away (the queue may
         // hold thousands): after the hold's position nothing may change the table here, and
         // a table served elsewhere is not this group's to change. Refused as on arrival.
-        const outcomes = writes.map((write) => (write.table === undefined ? undefined : this.tableRefusal(write.table)));
+        const outcomes = writes.map((write) => (write.table === undefined ? undefined : this.tableRefusal(write.table, view)));
         if (outcomes.every((outcome) => outcome === undefined)) return this.engine.executeBatch(writes);
         const run = writes.filter((_, i) => outcomes[i] === undefined);
         const ran = this.engine.executeBatch(run);
@@ -224,9 +225,9 @@ export class ClusterExecutor {
   }
 
   /** Why a write to `table` may not run here now: held for its move, or placed in another group. */
-  private tableRefusal(table: string): MiniSqlError | undefined {
+  private tableRefusal(table: string, view: FencingView): MiniSqlError | undefined {
     if (this.holds.has(nameKey(table))) return this.heldRefusal(table);
-    const decision = decide(this.view(), { kind: 'write', clientEpoch: 0, tables: [table] });
+    const decision = decide(view, { kind: 'write', clientEpoch: 0, tables: [table] });
     return decision.verdict === 'allow' ? undefined : decision.error;
   }
 
@@ -360,8 +361,8 @@ export class ClusterExecutor {
     throw decision.error;
   }
 
-  private writeRefusal(): MiniSqlError | undefined {
-    const decision = decide(this.view(), { kind: 'write', clientEpoch: 0 });
+  private writeRefusal(view: FencingView): MiniSqlError | undefined {
+    const decision = decide(view, { kind: 'write', clientEpoch: 0 });
     return decision.verdict === 'allow' ? undefined : decision.error;
   }
 

@@ -73,31 +73,37 @@ export class GroupMembership {
     await this.watcher?.cancel().catch(() => undefined);
   }
 
-  /** Reads groups and regions from etcd now. */
+  /** Reads groups, regions and placements from etcd now. */
   async refresh(): Promise<GroupRole> {
-    const [groups, regions] = await Promise.all([this.etcd.getAll().prefix(this.keys.groups).exec(), this.etcd.getAll().prefix(this.keys.regions).exec()]);
+    // One read-only transaction: the three prefixes at one revision, in one round trip. A
+    // region that finds itself promoted here sees every table switch that happened before
+    // its promotion, so a new primary never serves a table that moved away from its group.
+    const ranges = [this.keys.groups, this.keys.regions, this.keys.placements].map((prefix) => this.etcd.getAll().prefix(prefix));
+    // The compare only selects a branch; both branches hold the same reads.
+    const answer = await this.etcd
+      .if(this.keys.groups, 'Create', '>', 0)
+      .then(...ranges)
+      .else(...ranges)
+      .commit();
+    const [groups, regions, placements] = answer.responses.map((r) => r.response_range?.kvs ?? []);
     const nextGroups = new Map<string, { record: GroupRecord; revision: string }>();
-    for (const kv of groups.kvs) {
+    for (const kv of groups ?? []) {
       const record = parseGroupRecord(kv.key.toString(), kv.value.toString());
       nextGroups.set(record.id, { record, revision: kv.mod_revision });
     }
     const nextRegions = new Map<string, RegionRecord>();
-    for (const kv of regions.kvs) {
+    for (const kv of regions ?? []) {
       const record = parseRegionRecord(kv.key.toString(), kv.value.toString());
       nextRegions.set(record.id, record);
     }
-    // Read after the groups: a region that finds itself promoted here sees every table
-    // switch that happened before its promotion (etcd reads are linearizable), so a new
-    // primary never serves a table that moved away from its group.
-    const placements = await this.etcd.getAll().prefix(this.keys.placements).exec();
     const nextPlacements = new Map<string, PlacementRecord>();
     const nextRevisions = new Map<string, number>();
-    for (const kv of placements.kvs) {
+    for (const kv of placements ?? []) {
       const record = parsePlacementRecord(kv.key.toString(), kv.value.toString());
       nextPlacements.set(nameKey(record.table), record);
       nextRevisions.set(nameKey(record.table), Number(kv.mod_revision));
     }
-    const revision = Math.min(Number(groups.header.revision), Number(placements.header.revision));
+    const revision = Number(answer.header.revision);
     if (revision < this.viewRevision) return this.current;
     this.viewRevision = revision;
     this.groups = nextGroups;

@@ -38,6 +38,7 @@ import {
   type ClusterStatusResponse__Output,
   type Login,
   type TlsIdentity,
+  compareGroupIds,
 } from '@minisql/common';
 import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
@@ -233,7 +234,7 @@ export class MinisqlDatabase implements Database {
       try {
         const groups = (await client.clusterStatus()).groups
           .map((group) => ({ id: group.group_id, tables: group.tables }))
-          .sort((a, b) => compareIds(a.id, b.id));
+          .sort((a, b) => compareGroupIds(a.id, b.id));
         if (groups.length < 2) return `no move: ${groups.length} group(s)`;
         const moves = groups.flatMap((group, i) => group.tables.map((table) => ({ table, to: (groups[(i + 1) % groups.length] as { id: string }).id })));
         const outcomes = await Promise.all(
@@ -413,9 +414,4 @@ export class MinisqlDatabase implements Database {
 export function groupHostsOf(status: Pick<ClusterStatusResponse__Output, 'regions' | 'groups'>): Array<{ primary: string; replicas: string[] }> {
   const hostOf = (regionId: string) => status.regions.find((region) => region.region_id === regionId)?.host || regionId;
   return status.groups.map((group) => ({ primary: hostOf(group.primary), replicas: [...group.in_sync, ...group.catching_up].map(hostOf) }));
-}
-
-/** g2 before g10. */
-function compareIds(a: string, b: string): number {
-  return a.length - b.length || a.localeCompare(b);
 }
