@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { STATEMENT_TIMEOUT_MS_DEFAULT } from './minisql-client.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output-formats.js';
+import { MOVE_PROGRESS_INTERVAL_MS } from './script-runner.js';
 
 export const REGION_ADDRESS_DEFAULT = '127.0.0.1:7001';
 /** The history file's name in the home directory. */
@@ -26,6 +27,8 @@ export const USAGE = `usage: minisql [options]
   --read-replica       serve selects from a replica: faster to reach, possibly stale (marked so)
   --history FILE       history file of the interactive prompt (default ~/${HISTORY_FILE_NAME})
   --timeout-ms N       time a statement may take, in milliseconds (default ${STATEMENT_TIMEOUT_MS_DEFAULT})
+  --progress-ms N      how often a running move table or rebalance prints its progress,
+                       in milliseconds (default ${MOVE_PROGRESS_INTERVAL_MS})
   --format F           how results print: table (default), vertical (a column a line, as
                        MySQL's \\G), csv, tsv (header and rows only) or json (a line per statement)
   -V, --version        print the version and exit
@@ -56,6 +59,8 @@ export interface CliOptions {
   readReplica?: boolean;
   /** How results print (default table). */
   format: OutputFormat;
+  /** How often a running `move table` or `rebalance` prints its progress, in milliseconds. */
+  progressIntervalMs: number;
 }
 
 export type CliCommand = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'version' } | { kind: 'usage-error'; message: string };
@@ -92,6 +97,7 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
         'read-replica': { type: 'boolean' },
         history: { type: 'string' },
         'timeout-ms': { type: 'string' },
+        'progress-ms': { type: 'string' },
         format: { type: 'string' },
         version: { type: 'boolean', short: 'V' },
         help: { type: 'boolean', short: 'h' },
@@ -116,14 +122,10 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
     return { kind: 'usage-error', message: '-e needs the statements to run, as in -e "show tables"' };
   }
 
-  let statementTimeoutMs = STATEMENT_TIMEOUT_MS_DEFAULT;
-  if (values['timeout-ms'] !== undefined) {
-    const text = values['timeout-ms'];
-    statementTimeoutMs = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(statementTimeoutMs) || statementTimeoutMs <= 0) {
-      return { kind: 'usage-error', message: `--timeout-ms must be a whole number of milliseconds above 0, got "${text}"` };
-    }
-  }
+  const statementTimeoutMs = milliseconds('--timeout-ms', values['timeout-ms'], STATEMENT_TIMEOUT_MS_DEFAULT);
+  if (typeof statementTimeoutMs === 'string') return { kind: 'usage-error', message: statementTimeoutMs };
+  const progressIntervalMs = milliseconds('--progress-ms', values['progress-ms'], MOVE_PROGRESS_INTERVAL_MS);
+  if (typeof progressIntervalMs === 'string') return { kind: 'usage-error', message: progressIntervalMs };
 
   return {
     kind: 'run',
@@ -136,9 +138,18 @@ export function parseCliArgs(argv: readonly string[], environment: CliEnvironmen
       passwordFile: values['password-file'] ?? environment.passwordFileFromEnv ?? null,
       statementTimeoutMs,
       format: format as OutputFormat,
+      progressIntervalMs,
       ...(values['read-replica'] ? { readReplica: true } : {}),
     },
   };
+}
+
+/** A flag's whole number of milliseconds above 0 (`fallback` when not given), or why it is refused. */
+function milliseconds(flag: string, text: string | undefined, fallback: number): number | string {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) return `${flag} must be a whole number of milliseconds above 0, got "${text}"`;
+  return value;
 }
 
 /**

@@ -91,7 +91,14 @@ async function connect(options: CliOptions): Promise<Client> {
 }
 
 async function run(client: Client, options: CliOptions): Promise<number> {
-  const runner = new ScriptRunner({ executor: client, out: process.stdout, err: process.stderr, cwd: process.cwd(), format: options.format });
+  const runner = new ScriptRunner({
+    executor: client,
+    out: process.stdout,
+    err: process.stderr,
+    cwd: process.cwd(),
+    format: options.format,
+    moveProgressIntervalMs: options.progressIntervalMs,
+  });
   if (options.execute !== null) {
     await runner.runScript(options.execute, COMMAND_LINE_ORIGIN);
   } else if (!process.stdin.isTTY) {

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCliArgs, REGION_ADDRESS_DEFAULT, USAGE } from '../src/cli-args.js';
 import { STATEMENT_TIMEOUT_MS_DEFAULT } from '../src/minisql-client.js';
+import { MOVE_PROGRESS_INTERVAL_MS } from '../src/script-runner.js';
 
 const ENV = { regionFromEnv: undefined, homeDir: '/home/ada' };
 
@@ -18,6 +19,7 @@ describe('parseCliArgs', () => {
         passwordFile: null,
         statementTimeoutMs: STATEMENT_TIMEOUT_MS_DEFAULT,
         format: 'table',
+        progressIntervalMs: MOVE_PROGRESS_INTERVAL_MS,
       },
     });
     assert.equal(REGION_ADDRESS_DEFAULT, '127.0.0.1:7001');
@@ -43,6 +45,7 @@ describe('parseCliArgs', () => {
         passwordFile: null,
         statementTimeoutMs: 250,
         format: 'table',
+        progressIntervalMs: 1_000,
       },
     });
   });
@@ -104,15 +107,19 @@ describe('parseCliArgs', () => {
     assert.match(env.kind === 'usage-error' ? env.message : '', /^MINISQL_REGION must be HOST:PORT.*"db:99999"/);
   });
 
-  it('refuses a timeout that is not a positive whole number of milliseconds', () => {
-    for (const bad of ['0', '-5', '1.5', 'soon']) {
-      const command = parseCliArgs([`--timeout-ms=${bad}`], ENV);
-      assert.equal(command.kind, 'usage-error', bad);
+  it('refuses a timeout or progress interval that is not a positive whole number of milliseconds, naming the flag', () => {
+    for (const flag of ['--timeout-ms', '--progress-ms']) {
+      for (const bad of ['0', '-5', '1.5', 'soon']) {
+        const command = parseCliArgs([`${flag}=${bad}`], ENV);
+        assert.match(command.kind === 'usage-error' ? command.message : '', new RegExp(`^${flag} must be a whole number`), `${flag}=${bad}`);
+      }
     }
+    const taken = parseCliArgs(['--progress-ms', '200'], ENV);
+    assert.equal(taken.kind === 'run' && taken.options.progressIntervalMs, 200);
   });
 
   it('has a usage text that mentions every flag', () => {
-    for (const flag of ['--region', '-e, --execute', '--history', '--timeout-ms', '-h, --help', 'MINISQL_REGION']) {
+    for (const flag of ['--region', '-e, --execute', '--history', '--timeout-ms', '--progress-ms', '-h, --help', 'MINISQL_REGION']) {
       assert.ok(USAGE.includes(flag), flag);
     }
   });

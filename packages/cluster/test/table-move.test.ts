@@ -6,6 +6,8 @@
  * answered from the log the copy carried, not applied again.
  */
 import { strict as assert } from 'node:assert';
+import { watch } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterClient } from '@minisql/client';
 import { EtcdKeys, loadTlsIdentity, parsePlacementRecord, placementOf, type MiniSqlError, type TableRecord } from '@minisql/common';
@@ -147,6 +149,102 @@ describe('moving a table to another group', () => {
     } finally {
       etcd.close();
     }
+  });
+
+  it('a release note older than the placement the region knows (a late or replayed ReleaseTable) does not move the table away', async () => {
+    const owner = await groupOf('moving');
+    const other = owner === 'g1' ? 'g2' : 'g1';
+    const keys = new EtcdKeys(test.config.etcdPrefix);
+    const etcd = test.etcdAdmin();
+    try {
+      const known = Number((await etcd.get(keys.placement('moving')).exec()).kvs[0]?.mod_revision);
+      const primary = (await client.clusterStatus()).groups.find((g) => g.group_id === owner)?.primary as string;
+      const stub = replicationStub(test.cluster.addressOf(primary), loadTlsIdentity(test.config.certsDir, 'master1'));
+      const released = await new Promise<{ error?: { code: string; message: string } | null }>((resolve, reject) =>
+        stub.ReleaseTable({ table: 'moving', moved: true, group: other, revision: known - 1 }, (error, response) =>
+          error ? reject(error) : resolve(response ?? {}),
+        ),
+      );
+      stub.close();
+      assert.equal(released.error?.code ?? '', '', released.error?.message);
+      // Its own group's primary still serves the table, to a client routed there directly too.
+      const pool = new RegionPool(loadTlsIdentity(test.config.certsDir, 'master1'));
+      try {
+        const epoch = Number((await client.clusterStatus()).groups.find((g) => g.group_id === owner)?.epoch);
+        await pool.get(test.cluster.addressOf(primary)).run("insert into moving values (-4, 'after a stale release', 0);", { epoch, timeoutMs: 5_000 });
+      } finally {
+        pool.close();
+      }
+      assert.deepEqual((await client.execute('select v from moving where id = -4;')).rows, [['after a stale release']]);
+      assert.equal(await groupOf('moving'), owner);
+    } finally {
+      etcd.close();
+    }
+  });
+
+  it('a move whose source primary is killed while it copies is given up: the source group fails over and keeps the table with every acknowledged write, and the target keeps no copy', async () => {
+    await client.execute('create table doomed (id int primary key, v text);');
+    const pad = 'p'.repeat(1_000);
+    for (let batch = 0; batch < 10; batch++) {
+      const values = Array.from({ length: 100 }, (_, i) => `(${-(batch * 100 + i + 1)}, '${pad}')`).join(', ');
+      await client.execute(`insert into doomed values ${values};`);
+    }
+    const from = await groupOf('doomed');
+    const to = from === 'g1' ? 'g2' : 'g1';
+    const before = (await client.clusterStatus()).groups.find((g) => g.group_id === from);
+    const [source, survivor] = [before?.primary as string, before?.in_sync[0] as string];
+    const writer = startInserts(test, await test.client(), 'insert into doomed values (?, ?);', (id) => [id, `row ${id}`]);
+    await writer.until(100);
+    // Stopped the moment it begins the snapshot the target is to copy (so the move cannot
+    // finish first), then killed.
+    let stopped = false;
+    const watcher = watch(join(test.config.dataDir, source, 'snapshots'), () => {
+      const pid = test.cluster.list().find((p) => p.name === source)?.pid;
+      if (stopped || pid === undefined) return;
+      process.kill(pid, 'SIGSTOP');
+      stopped = true;
+    });
+    try {
+      const moving = client.execute(`move table doomed to ${to};`).then(
+        (result) => assert.fail(`the move finished although its source was killed: ${result.message}`),
+        (error: MiniSqlError) => error,
+      );
+      await test.waitFor('the source primary to be stopped in its snapshot', async () => (stopped ? true : undefined));
+      await test.cluster.kill(source);
+      const refused = await moving;
+      console.log(`# the move: ${refused.code}: ${refused.message}`);
+    } finally {
+      watcher.close();
+    }
+    await test.waitForStatus(`${survivor} to be primary of ${from}`, (s) => s.groups.find((g) => g.group_id === from)?.primary === survivor);
+    await writer.until(writer.acked.length + 100);
+    await writer.stop();
+    assert.equal(await groupOf('doomed'), from, 'the table stays on its group');
+    const present = new Set((await client.execute('select id from doomed where id > 0;')).rows.map((row) => Number(row[0])));
+    assert.deepEqual(
+      writer.acked.filter((id) => !present.has(id)),
+      [],
+      'acknowledged writes missing',
+    );
+    assert.deepEqual((await client.execute('select count(*) from doomed where id < 0;')).rows, [[1_000]]);
+    // The record forgets the move, so the table can change again; the target drops what it copied.
+    await client.execute('create index doomed_v on doomed (v);');
+    const target = (await client.clusterStatus()).groups.find((g) => g.group_id === to);
+    const pool = new RegionPool(loadTlsIdentity(test.config.certsDir, 'master1'));
+    try {
+      for (const member of [target?.primary as string, ...(target?.in_sync ?? [])]) {
+        await test.waitFor(`${member} to hold no copy of doomed`, async () => {
+          const tables = await pool.get(test.cluster.addressOf(member)).run('show tables;', { timeoutMs: 5_000 });
+          return tables.rows.some((row) => row[0] === 'doomed') ? undefined : true;
+        });
+      }
+    } finally {
+      pool.close();
+    }
+    // The killed primary comes back as the group's replica, with equal copies.
+    await test.cluster.restart(source);
+    await test.waitForStatus(`${source} back in ${from}, in sync`, (s) => s.groups.find((g) => g.group_id === from)?.in_sync.includes(source) === true);
+    assert.equal(divergence(await client.verify('doomed')), undefined);
   });
 
   it('refuses a move to a group that does not exist, to the group it is on, and of a table that does not exist, naming them', async () => {

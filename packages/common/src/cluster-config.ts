@@ -47,6 +47,8 @@ export interface ClusterConfig {
   leaseTtlSeconds: number;
   /** Members per replica group (primary included). */
   replicationFactor: number;
+  /** Whether the master moves tables to a group as it forms, until the groups hold about as many (default true). */
+  rebalanceOnGroupFormed: boolean;
   /**
    * When true, a primary whose replicas are all gone refuses writes instead of serving
    * alone (which keeps the cluster available but leaves one copy of new writes).
@@ -153,6 +155,7 @@ const CONFIG_FILE = fields({
   etcd: fields({ endpoints: z.array(text(), { error: 'must be a list' }).optional(), prefix: text().optional() }).optional(),
   leaseTtlSeconds: wholeNumber(1, 60).optional(),
   replicationFactor: wholeNumber(1, 9).optional(),
+  rebalanceOnGroupFormed: yesNo().optional(),
   strictReplication: yesNo().optional(),
   durability: z.enum(DURABILITIES, { error: (issue) => `must be ${DURABILITIES.join(' or ')}, got ${shownValue(issue.input)}` }).optional(),
   statementTimeoutMs: wholeNumber(100, 86_400_000).optional(),
@@ -230,6 +233,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
     etcdEndpoints: endpoints,
     leaseTtlSeconds: file.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds,
     replicationFactor: file.replicationFactor ?? CONFIG_DEFAULTS.replicationFactor,
+    rebalanceOnGroupFormed: file.rebalanceOnGroupFormed ?? true,
     strictReplication: file.strictReplication ?? false,
     durability: file.durability ?? CONFIG_DEFAULTS.durability,
     statementTimeoutMs: file.statementTimeoutMs ?? CONFIG_DEFAULTS.statementTimeoutMs,

@@ -31,6 +31,8 @@ describe('parseClusterConfig', () => {
     assert.deepEqual(masterAddresses(config), ['10.0.0.10:7000']);
     assert.equal(config.tls, true, 'TLS is on unless switched off');
     assert.equal(config.certsDir, 'data/certs');
+    assert.equal(config.rebalanceOnGroupFormed, true, 'a new group gets its share of tables unless switched off');
+    assert.equal(parseClusterConfig(`${minimal}rebalanceOnGroupFormed: false\n`, 'test.yaml').rebalanceOnGroupFormed, false);
   });
 
   it('picks this host by name and checks its role', () => {
@@ -55,6 +57,7 @@ describe('parseClusterConfig', () => {
     assert.match(failure(`${minimal}replicationFactor: two\n`).message, /replicationFactor must be a whole number/);
     assert.match(failure(minimal.replace('passivePortMin: 30000', 'password: change-me-before-use')).message, /ftp\.password is no longer used/);
     assert.match(failure(`${minimal}tls: yes please\n`).message, /tls must be true or false/);
+    assert.match(failure(`${minimal}rebalanceOnGroupFormed: sometimes\n`).message, /rebalanceOnGroupFormed must be true or false/);
     assert.match(failure(`${minimal}replicationLogEntries: 10\n`).message, /replicationLogEntries must be a whole number from 1000 to 10000000, got 10/);
     assert.match(failure(minimal.replace('region: 7101', 'region: 70000')).message, /hosts\[1\]\.ports\.region must be a whole number from 1 to 65535/);
     assert.match(failure(minimal.replace('region: 7101', 'regoin: 7101')).message, /hosts\[1\]\.ports\.regoin is not a port name/);

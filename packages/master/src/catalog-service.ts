@@ -39,6 +39,9 @@ import type { ReplicationStubFactory } from './region-calls.js';
 import { TableMover } from './table-move.js';
 import { planRebalance } from './rebalance.js';
 
+/** Plans run at most after a group forms (each of at most REBALANCE_MOVES_MAX moves). */
+const REBALANCE_ROUNDS_MAX = 8;
+
 type Of<K extends AnalyzedStatement['kind']> = Extract<AnalyzedStatement, { kind: K }>;
 
 /** Time a region may take for one schema change, in milliseconds. */
@@ -169,29 +172,72 @@ export class CatalogService {
    * Evens out the groups (rebalance.ts): at most REBALANCE_MOVES_MAX moves, one after
    * another, each a table move; the answer lists them. Sizes come from the primaries.
    */
-  private async rebalance(): Promise<ResultSet> {
-    const { view } = await this.store.load();
-    const plan = planRebalance(view, await this.tableSizes(view));
-    if (plan.length === 0) return doneResult('rebalance', 'the groups are even: no table to move');
-    const lines: string[] = [];
-    for (const move of plan) {
-      try {
-        const outcome = await this.mover.move(move.table, move.to, () => this.onChanged());
-        await this.store.recordEvent('table_moved', { ...outcome, rebalance: true, atMs: Date.now() });
-        lines.push(`\`${outcome.table}\` ${outcome.from} -> ${outcome.to} (held ${outcome.heldMs} ms)`);
-      } catch (error) {
+  private rebalance(): Promise<ResultSet> {
+    return this.oneRebalanceAtATime(async () => {
+      const { moved, failed } = await this.rebalanceOnce('rebalance');
+      if (failed) {
         // The moves done stay done; the answer says which, and why the rest stopped.
-        const failed = MiniSqlError.from(error);
         throw new MiniSqlError(
           failed.code,
-          `rebalance stopped after ${lines.length} move(s)${lines.length > 0 ? ` (${lines.join('; ')})` : ''}: ${failed.message}`,
+          `rebalance stopped after ${moved.length} move(s)${moved.length > 0 ? ` (${moved.join('; ')})` : ''}: ${failed.message}`,
           {
             retryable: failed.retryable,
           },
         );
       }
+      if (moved.length === 0) return doneResult('rebalance', 'the groups are even: no table to move');
+      return doneResult('rebalance', `moved ${moved.length} table(s): ${moved.join('; ')}`);
+    });
+  }
+
+  /**
+   * After a group forms: moves tables to it, in the background, plan after plan until the
+   * groups are even (at most REBALANCE_ROUNDS_MAX plans of REBALANCE_MOVES_MAX moves, so a
+   * plan that cannot converge stops). Errors are logged; the next group formed, or
+   * `rebalance;`, tries again.
+   */
+  rebalanceAfterGroupFormed(groups: readonly string[]): void {
+    const cause = `group ${groups.join(', ')} formed`;
+    void this.oneRebalanceAtATime(async () => {
+      for (let round = 0; round < REBALANCE_ROUNDS_MAX; round++) {
+        const { moved, failed } = await this.rebalanceOnce(cause);
+        if (moved.length > 0) this.logger.info('rebalanced after a group formed', { cause, moved });
+        if (failed) {
+          this.logger.warn('rebalance after a group formed stopped; `rebalance;` continues it', { cause, error: failed.message });
+          return;
+        }
+        if (moved.length === 0) return;
+      }
+    }).catch((error: unknown) => this.logger.warn('rebalance after a group formed failed', { cause, error: (error as Error).message }));
+  }
+
+  /** Rebalances run one after another (two at once would plan from the same view and overshoot). */
+  private oneRebalanceAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.rebalancing.then(work, work);
+    this.rebalancing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private rebalancing: Promise<void> = Promise.resolve();
+
+  /** Plans from the current view and runs the moves, stopping at the first that fails. */
+  private async rebalanceOnce(cause: string): Promise<{ moved: string[]; failed?: MiniSqlError }> {
+    const { view } = await this.store.load();
+    const plan = planRebalance(view, await this.tableSizes(view));
+    const moved: string[] = [];
+    for (const move of plan) {
+      try {
+        const outcome = await this.mover.move(move.table, move.to, () => this.onChanged());
+        await this.store.recordEvent('table_moved', { ...outcome, rebalance: cause, atMs: Date.now() });
+        moved.push(`\`${outcome.table}\` ${outcome.from} -> ${outcome.to} (held ${outcome.heldMs} ms)`);
+      } catch (error) {
+        return { moved, failed: MiniSqlError.from(error) };
+      }
     }
-    return doneResult('rebalance', `moved ${plan.length} table(s): ${lines.join('; ')}`);
+    return { moved };
   }
 
   /** Each table's file size on its group's primary, by lower-case name; tables whose primary does not answer are left out. */

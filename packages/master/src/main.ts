@@ -38,6 +38,7 @@ function parseOptions(): MasterOptions {
     etcdPrefix: config.etcdPrefix,
     leaseTtlSeconds: config.leaseTtlSeconds,
     replicationFactor: config.replicationFactor,
+    rebalanceOnGroupFormed: config.rebalanceOnGroupFormed,
     ...(config.tls ? { tls: loadTlsIdentity(config.certsDir, host.name) } : {}),
     ...(config.statusTokenFile === undefined ? {} : { statusToken: readSecretFile(config.statusTokenFile, config.source) }),
   };

@@ -17,6 +17,8 @@ export interface MasterOptions {
   /** TTL of the election lease, in seconds: how long a dead master may hold the lead. */
   leaseTtlSeconds: number;
   replicationFactor: number;
+  /** Whether tables move to a group as it forms, until the groups are even (`rebalance;` in the background). */
+  rebalanceOnGroupFormed: boolean;
 }
 
 /** Pause before campaigning again after losing the lead, in milliseconds. */
