@@ -30,6 +30,8 @@ export const CLUSTER_STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
 
 /** Errors after which a route may be stale: refresh it from the master and try again. */
 const STALE_ROUTE_CODES = new Set(['TABLE_NOT_FOUND', 'UNAVAILABLE', 'NOT_PRIMARY', 'STALE_EPOCH', 'TIMEOUT', 'NOT_ENOUGH_REPLICAS']);
+/** Errors from a region that knows it no longer serves the table: the route changed. */
+const ROUTE_MOVED_CODES = new Set(['NOT_PRIMARY', 'STALE_EPOCH']);
 /** Default time to keep retrying a statement through a failover, in milliseconds. */
 export const RETRY_DEADLINE_MS_DEFAULT = 10_000;
 const RETRY_DELAY_MS_MIN = 25;
@@ -166,7 +168,10 @@ export class ClusterClient {
         // A connection to a region that went away is not reused: it may be in backoff.
         if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.regions.drop(error.object);
         this.options.onRetry?.(error, count);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        // A region that says it does not serve the table (NOT_PRIMARY, STALE_EPOCH) has
+        // usually been told already who does: the first fresh route is read at once. The
+        // pauses are for a cluster still changing (a failover waits out a lease).
+        await new Promise((resolve) => setTimeout(resolve, count === 1 && ROUTE_MOVED_CODES.has(error.code) ? 0 : delayMs));
       }
     }
   }

@@ -85,7 +85,7 @@ describe('a planned switchover', () => {
     stub.close();
     assert.equal(held.error?.code ?? '', '');
     const started = performance.now();
-    // Refused while held (the client retries), served again once the primary takes its group back.
+    // Held while the handover lasts, served once the primary takes its group back.
     await client.execute("insert into moved values (-1, 'after the hold');");
     assert.ok(performance.now() - started >= 150, 'the write waited for the hold to end');
     const now = (await client.clusterStatus()).groups[0];

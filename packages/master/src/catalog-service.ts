@@ -142,6 +142,8 @@ export class CatalogService {
     if (!(await this.store.updateGroup(plan.group, groupRevisions.get(plan.group.id) as string))) {
       throw errors.invalidArgument(`switchover of ${plan.group.id}`, `the group changed while ${plan.from} held still; it keeps its primary (run it again)`);
     }
+    // Routes name the new primary before the old one sends its clients here for them.
+    await this.onChanged();
     const heldMs = Math.round(performance.now() - started);
     this.logger.info('switchover', { group: plan.group.id, epoch: plan.group.epoch, primary: plan.to, previousPrimary: plan.from, heldMs });
     await this.store.recordEvent('switchover', {

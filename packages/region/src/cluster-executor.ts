@@ -40,7 +40,8 @@ interface TableHold {
 export class ClusterExecutor {
   private readonly pipeline: WritePipeline;
   /** The planned switchover under way, if any. */
-  private handover: { target: string; timer: NodeJS.Timeout } | undefined;
+  /** A planned switchover under way on this primary; `ended` resolves when it ends either way. */
+  private handover: { target: string; timer: NodeJS.Timeout; holdMs: number; ended: Promise<void>; end: () => void } | undefined;
   /** Tables held for the end of their move, by lower-case name (see holdTable). */
   private readonly holds = new Map<string, TableHold>();
 
@@ -89,10 +90,7 @@ export class ClusterExecutor {
     });
     // The new epoch of a switchover ends the handover: this region is a replica now.
     membership.onChange((role) => {
-      if (this.handover && role.kind !== 'primary') {
-        clearTimeout(this.handover.timer);
-        this.handover = undefined;
-      }
+      if (this.handover && role.kind !== 'primary') this.finishHandover(this.handover);
     });
   }
 
@@ -112,7 +110,9 @@ export class ClusterExecutor {
     if (this.handover) throw errors.invalidArgument('switchover', `${groupId} is already being handed over to ${this.handover.target}`);
     const timer = setTimeout(() => void this.endHandover(groupId, epoch), holdMs);
     timer.unref();
-    this.handover = { target, timer };
+    let end: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    this.handover = { target, timer, holdMs, ended, end };
     // Batches in flight finish (their writes were taken before the handover); none starts.
     await this.pipeline.whilePaused(async () => undefined);
     if (this.pipeline.unconfirmedEntries > 0) {
@@ -129,11 +129,31 @@ export class ClusterExecutor {
     const role = this.membership.current;
     if (role.kind === 'primary' && role.group.id === groupId && role.group.epoch === epoch) {
       const kept = await this.membership.reclaimGroup(groupId, epoch).catch(() => false);
-      if (this.handover === handover) this.handover = undefined;
       if (!kept) await this.membership.refresh().catch(() => undefined);
-      return;
     }
-    this.handover = undefined;
+    this.finishHandover(handover);
+  }
+
+  private finishHandover(handover: NonNullable<ClusterExecutor['handover']>): void {
+    clearTimeout(handover.timer);
+    if (this.handover === handover) this.handover = undefined;
+    handover.end();
+  }
+
+  /**
+   * Statements that arrive during a handover wait for its end (at most its hold) and are
+   * then judged: refused NOT_PRIMARY once the new epoch has deposed this region (the
+   * client goes straight to the new primary, which serves already), served if the group
+   * was taken back. Refusing them on arrival instead sent every client into its retry
+   * backoff, which outlasted the switch itself. Bounded by the hold: should taking the
+   * group back hang on etcd, the statement is judged (and refused) then.
+   */
+  private async handoverEnded(): Promise<void> {
+    const handover = this.handover;
+    if (!handover) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([handover.ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, handover.holdMs)))]);
+    clearTimeout(timer);
   }
 
   /**
@@ -286,6 +306,7 @@ export class ClusterExecutor {
     if (refused) throw refused;
     const leaseWait = this.leaseConfirmed();
     if (leaseWait) await leaseWait;
+    if (this.handover) await this.handoverEnded();
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
       if (this.holds.size > 0) await this.heldTables(statement.tables);
       this.obey({ kind: 'write', clientEpoch: request.epoch, tables: statement.tables });
