@@ -6,12 +6,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { watch } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterClient } from '@minisql/client';
-import type { Login } from '@minisql/common';
+import type { Login, MiniSqlError } from '@minisql/common';
 import { divergence } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
@@ -22,7 +20,7 @@ let test: TestCluster;
 let client: ClusterClient;
 
 before(async () => {
-  test = await TestCluster.start({ regions: 4, leaseTtlSeconds: 2, only: ['master1', 'region1', 'region2'] });
+  test = await TestCluster.start({ regions: 4, leaseTtlSeconds: 5, only: ['master1', 'region1', 'region2'] });
   await test.waitForStatus('group g1 with its replica in sync', (s) => s.groups.length === 1 && s.groups[0]?.in_sync.length === 1);
   client = await test.client();
   for (const table of TABLES) {
@@ -40,37 +38,38 @@ const CLIENT_MAIN = fileURLToPath(new URL('../../../client/dist/src/main.js', im
 
 /**
  * `move table` typed to the real `minisql` process, which prints progress lines while the
- * move runs. The target's replica is held still (SIGSTOP) from the moment the source
- * begins the snapshot it is to copy until the first progress line is out, so the move is
- * seen under way; well inside the lease, so nobody fails over.
+ * move runs. The target's replica is held still (SIGSTOP) from before the statement until
+ * the first progress line is out, so the move is seen under way, its copy to that replica
+ * waiting; well inside the lease (leaseTtlSeconds above), so nobody fails over.
  */
-async function moveInClientProcess(table: string, to: string, sourcePrimary: string, targetReplica: string): Promise<void> {
+async function moveInClientProcess(table: string, to: string, targetReplica: string): Promise<void> {
   const login = test.admin as Login;
-  let stopped: number | undefined;
-  const watcher = watch(join(test.config.dataDir, sourcePrimary, 'snapshots'), () => {
-    const pid = test.cluster.list().find((p) => p.name === targetReplica)?.pid;
-    if (stopped !== undefined || pid === undefined) return;
-    process.kill(pid, 'SIGSTOP');
-    stopped = pid;
-  });
+  const pid = test.cluster.list().find((p) => p.name === targetReplica)?.pid;
+  assert.ok(pid !== undefined, `${targetReplica} runs`);
+  process.kill(pid, 'SIGSTOP');
+  let out = '';
+  let err = '';
+  let exitCode: number | null | undefined;
+  const progress = new RegExp(`^progress: table ${table} from g\\d+ to ${to}: .+$`, 'm');
   const child = spawn(
     process.execPath,
     [CLIENT_MAIN, '--config', test.configPath, '--user', login.user, '--progress-ms', '100', '-e', `move table ${table} to ${to};`],
     { env: { ...process.env, MINISQL_PASSWORD: login.password }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let out = '';
-  let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const progress = new RegExp(`^progress: table ${table} from g\\d+ to ${to}: .+$`, 'm');
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve((exitCode = code))));
   try {
-    await test.waitFor('a progress line from the client while the move copies', async () => (progress.test(err) ? true : undefined));
+    await test.waitFor('a progress line from the client while the move copies', async () => (progress.test(err) || exitCode !== undefined ? true : undefined));
   } finally {
-    watcher.close();
-    if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+    process.kill(pid, 'SIGCONT');
   }
-  assert.equal(await exited, 0, `minisql failed: ${err}`);
+  try {
+    assert.match(err, progress, `no progress line while the move ran; stderr: ${err}`);
+    assert.equal(await exited, 0, `minisql failed: ${err}`);
+  } finally {
+    if (exitCode === undefined) child.kill();
+  }
   assert.match(out, new RegExp(`table \`${table}\` moved from g\\d+ to ${to}`));
   console.log(`# ${progress.exec(err)?.[0] ?? ''}`);
 }
@@ -97,7 +96,14 @@ describe('rebalance', () => {
       (s) => s.groups.length === 2 && s.groups.every((g) => g.in_sync.length === 1 && g.tables.length === 2),
     );
     await assertEvenAndWhole();
-    assert.match((await client.execute('rebalance;')).message ?? '', /the groups are even/);
+    // Once the master's own rebalance has ended (a `rebalance;` meanwhile is refused, naming it), nothing is left to move.
+    const answer = await test.waitFor('the background rebalance to end', () =>
+      client.execute('rebalance;').then(
+        (result) => result.message,
+        (error: MiniSqlError) => (/under way/.test(error.message) ? undefined : Promise.reject(error)),
+      ),
+    );
+    assert.match(answer ?? '', /the groups are even/);
   });
 
   it('on `rebalance;`, moves tables gathered on one group back until both hold as many', async () => {
@@ -105,7 +111,7 @@ describe('rebalance', () => {
     assert.ok(first && second);
     const [byProcess, ...rest] = second.tables;
     assert.ok(byProcess !== undefined);
-    await moveInClientProcess(byProcess, first.group_id, second.primary, first.in_sync[0] as string);
+    await moveInClientProcess(byProcess, first.group_id, first.in_sync[0] as string);
     for (const table of rest) await client.execute(`move table ${table} to ${first.group_id};`);
     assert.deepEqual((await client.clusterStatus()).groups.map((g) => g.tables.length).sort(), [0, 4], 'gathered on one group');
     const answer = await client.execute('rebalance;');

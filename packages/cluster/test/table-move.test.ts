@@ -209,12 +209,15 @@ describe('moving a table to another group', () => {
         (result) => assert.fail(`the move finished although its source was killed: ${result.message}`),
         (error: MiniSqlError) => error,
       );
+      moving.catch(() => undefined); // awaited below; handled should the wait fail first
       await test.waitFor('the source primary to be stopped in its snapshot', async () => (stopped ? true : undefined));
       await test.cluster.kill(source);
       const refused = await moving;
       console.log(`# the move: ${refused.code}: ${refused.message}`);
     } finally {
       watcher.close();
+      // A stopped process left behind would hang the cluster's stop.
+      if (stopped) await test.cluster.kill(source).catch(() => undefined);
     }
     await test.waitForStatus(`${survivor} to be primary of ${from}`, (s) => s.groups.find((g) => g.group_id === from)?.primary === survivor);
     await writer.until(writer.acked.length + 100);

@@ -73,12 +73,12 @@ export function placementOf(record: TableRecord): PlacementRecord {
   return { table: record.name, group: record.group, ...(record.movingTo === undefined ? {} : { movingTo: record.movingTo }) };
 }
 
-/** Every region of a group, primary first. */
 /** Group ids in their numeric order: g2 before g10. */
 export function compareGroupIds(a: string, b: string): number {
   return a.length - b.length || a.localeCompare(b);
 }
 
+/** Every region of a group, primary first. */
 export function groupMembers(group: GroupRecord): string[] {
   return [group.primary, ...group.inSync, ...group.catchingUp];
 }

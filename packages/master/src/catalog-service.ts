@@ -175,6 +175,11 @@ export class CatalogService {
    * another, each a table move; the answer lists them. Sizes come from the primaries.
    */
   private rebalance(): Promise<ResultSet> {
+    // Waiting behind a background one (up to dozens of moves) would outlast the client's
+    // call, and its retry would queue a second rebalance.
+    if (this.backgroundRebalance) {
+      throw errors.invalidArgument('rebalance', `one is under way (${this.backgroundRebalance}): \`status;\` shows its moves; run it again once it ends`);
+    }
     return this.oneRebalanceAtATime(async () => {
       const { moved, failed } = await this.rebalanceOnce('rebalance');
       if (failed) {
@@ -198,19 +203,32 @@ export class CatalogService {
    * plan that cannot converge stops). Errors are logged; the next group formed, or
    * `rebalance;`, tries again.
    */
-  rebalanceAfterGroupFormed(groups: readonly string[]): void {
+  rebalanceAfterGroupFormed(groups: readonly string[], stillLeading: () => boolean): void {
     const cause = `group ${groups.join(', ')} formed`;
     void this.oneRebalanceAtATime(async () => {
-      for (let round = 0; round < REBALANCE_ROUNDS_MAX; round++) {
-        const { moved, failed } = await this.rebalanceOnce(cause);
-        if (moved.length > 0) this.logger.info('rebalanced after a group formed', { cause, moved });
-        if (failed) {
-          this.logger.warn('rebalance after a group formed stopped; `rebalance;` continues it', { cause, error: failed.message });
-          return;
-        }
-        if (moved.length === 0) return;
+      this.backgroundRebalance = `after ${cause}`;
+      try {
+        await this.rebalanceRounds(cause, stillLeading);
+      } finally {
+        this.backgroundRebalance = undefined;
       }
     }).catch((error: unknown) => this.logger.warn('rebalance after a group formed failed', { cause, error: (error as Error).message }));
+  }
+
+  /** What the background rebalance under way is for, if one is. */
+  private backgroundRebalance: string | undefined;
+
+  /** Plan after plan, while this master leads, until one is empty or a move fails. */
+  private async rebalanceRounds(cause: string, stillLeading: () => boolean): Promise<void> {
+    for (let round = 0; round < REBALANCE_ROUNDS_MAX && stillLeading(); round++) {
+      const { moved, failed } = await this.rebalanceOnce(cause);
+      if (moved.length > 0) this.logger.info('rebalanced after a group formed', { cause, moved });
+      if (failed) {
+        this.logger.warn('rebalance after a group formed stopped; `rebalance;` continues it', { cause, error: failed.message });
+        return;
+      }
+      if (moved.length === 0) return;
+    }
   }
 
   /** Rebalances run one after another (two at once would plan from the same view and overshoot). */

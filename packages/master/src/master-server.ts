@@ -372,7 +372,11 @@ export class MasterServer implements MasterState {
             await this.store.recordEvent('group_formed', { group: group.id, primary: group.primary, replicas: group.inSync });
           }
           this.view = (await this.store.load()).view;
-          if (this.options.rebalanceOnGroupFormed) this.catalog.rebalanceAfterGroupFormed(groups.map((group) => group.id));
+          if (this.options.rebalanceOnGroupFormed)
+            this.catalog.rebalanceAfterGroupFormed(
+              groups.map((group) => group.id),
+              () => this.leading,
+            );
         }
       } while (this.reloadAgain);
     } catch (error) {

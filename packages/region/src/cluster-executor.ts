@@ -126,10 +126,24 @@ export class ClusterExecutor {
     const handover = this.handover;
     if (!handover) return;
     clearTimeout(handover.timer);
-    const role = this.membership.current;
-    if (role.kind === 'primary' && role.group.id === groupId && role.group.epoch === epoch) {
-      const kept = await this.membership.reclaimGroup(groupId, epoch).catch(() => false);
-      if (!kept) await this.membership.refresh().catch(() => undefined);
+    // Until etcd has said who holds the group, the handover stays on and statements are
+    // refused: the master's switch may still land, and a read answered here meanwhile
+    // could miss what the new primary wrote. reclaimGroup resolves only on a read of the
+    // group (kept by this compare-and-set, or changed); an etcd error is tried again.
+    for (let attempt = 1; this.handover === handover; attempt++) {
+      const role = this.membership.current;
+      if (role.kind !== 'primary' || role.group.id !== groupId || role.group.epoch !== epoch) break;
+      try {
+        await this.membership.reclaimGroup(groupId, epoch);
+        break;
+      } catch (error) {
+        this.membership.logger.warn('could not take the group back after a handover; statements stay refused, trying again', {
+          group: groupId,
+          attempt,
+          error: MiniSqlError.from(error).message,
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * attempt)));
+      }
     }
     this.finishHandover(handover);
   }
