@@ -190,6 +190,30 @@ describe('generators', () => {
     assert.equal(never.length, 6, 'a read every half second for 3 s, then the time limit ends it');
   });
 
+  it("an op that completes after its phase ended goes back to the phase that emitted it: a late add does not count as the next phase's final read", () => {
+    // Adds take 2 s; the main phase ends at 1 s with both threads still adding, and the
+    // final read begins at 1.5 s, before those adds complete ok.
+    const ops = simulate(
+      sequence([
+        timeLimit(
+          1,
+          repeatedly(() => ({ f: 'add' })),
+        ),
+        sleep(0.5),
+        eachThread(() => untilOk(repeatedly(() => ({ f: 'read-set' })))),
+      ]),
+      { threads: 2, opNs: 2e9 },
+    );
+    const reads = ops.filter((op) => op.f === 'read-set');
+    assert.deepEqual(reads.map((op) => op.thread).sort(), [0, 1], 'each thread reads once, after its add');
+    // The same through any() and mix(): a completion reaches only the child that emitted it.
+    const mixed = simulate(
+      sequence([timeLimit(1, any([mix([repeatedly(() => ({ f: 'add' }))])])), eachThread(() => untilOk(repeatedly(() => ({ f: 'read-set' }))))]),
+      { threads: 2, opNs: 2e9 },
+    );
+    assert.equal(mixed.filter((op) => op.f === 'read-set').length, 2);
+  });
+
   it('clients and nemesis keep client ops off the nemesis thread and nemesis ops off client threads', () => {
     const generator = timeLimit(
       1,

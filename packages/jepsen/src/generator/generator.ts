@@ -63,6 +63,28 @@ function withThreads(context: GenContext, keep: (thread: Thread) => boolean): Ge
   };
 }
 
+/**
+ * Which child emitted each thread's operation in flight (a thread runs one at a time),
+ * so that its completion goes back to that child alone. A combinator that told every
+ * child, or whichever child is current, let an add that completed late in one phase
+ * count as the final read of the next (untilOk saw an ok that was not its own).
+ */
+class Emitters {
+  private readonly byThread = new Map<Thread, Generator>();
+
+  /** Returns `step`, noting `generator` as the emitter when it is an operation. */
+  note(step: GenStep, generator: Generator): GenStep {
+    if (step.kind === 'op') this.byThread.set(step.thread, generator);
+    return step;
+  }
+
+  completed(thread: Thread, op: Op): void {
+    const emitter = this.byThread.get(thread);
+    this.byThread.delete(thread);
+    emitter?.completed?.(thread, op);
+  }
+}
+
 /** The earlier of two optional wake-up times. */
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
@@ -98,6 +120,7 @@ export function once(template: OpTemplate): Generator {
 /** Each operation from one of `generators` chosen at random; done when all are. */
 export function mix(generators: Generator[]): Generator {
   const live = [...generators];
+  const emitters = new Emitters();
   return {
     next(context) {
       while (live.length > 0) {
@@ -108,14 +131,11 @@ export function mix(generators: Generator[]): Generator {
           live.splice(index, 1);
           continue;
         }
-        return step;
+        return emitters.note(step, chosen);
       }
       return DONE;
     },
-    completed(thread, op) {
-      // Completions go to every child that wants them; children ignore ops not theirs.
-      for (const generator of generators) generator.completed?.(thread, op);
-    },
+    completed: (thread, op) => emitters.completed(thread, op),
   };
 }
 
@@ -229,18 +249,17 @@ export function sleep(seconds: number): Generator {
 /** The generators one after another, each after the previous is done. */
 export function sequence(generators: Generator[]): Generator {
   let index = 0;
+  const emitters = new Emitters();
   return {
     next(context) {
       while (index < generators.length) {
         const step = generators[index]!.next(context);
-        if (step.kind !== 'done') return step;
+        if (step.kind !== 'done') return emitters.note(step, generators[index]!);
         index++;
       }
       return DONE;
     },
-    completed(thread, op) {
-      generators[index]?.completed?.(thread, op);
-    },
+    completed: (thread, op) => emitters.completed(thread, op),
   };
 }
 
@@ -248,19 +267,20 @@ export function sequence(generators: Generator[]): Generator {
 export function cycle(make: () => Generator, maxCycles = Number.MAX_SAFE_INTEGER): Generator {
   let current = make();
   let cycles = 1;
+  const emitters = new Emitters();
   return {
     next(context) {
       // Bounded: a generator that is done at once (empty) must not spin forever.
       for (let attempts = 0; attempts < 2; attempts++) {
         const step = current.next(context);
-        if (step.kind !== 'done') return step;
+        if (step.kind !== 'done') return emitters.note(step, current);
         if (cycles >= maxCycles) return DONE;
         current = make();
         cycles++;
       }
       return PENDING;
     },
-    completed: (thread, op) => current.completed?.(thread, op),
+    completed: (thread, op) => emitters.completed(thread, op),
   };
 }
 
@@ -272,13 +292,14 @@ export function cycle(make: () => Generator, maxCycles = Number.MAX_SAFE_INTEGER
 export function phases(generators: Generator[]): Generator {
   let index = 0;
   let inFlight = 0;
+  const emitters = new Emitters();
   return {
     next(context) {
       while (index < generators.length) {
         const step = generators[index]!.next(context);
         if (step.kind === 'op') {
           inFlight++;
-          return step;
+          return emitters.note(step, generators[index]!);
         }
         if (step.kind === 'pending') return step;
         if (inFlight > 0) return PENDING;
@@ -288,7 +309,7 @@ export function phases(generators: Generator[]): Generator {
     },
     completed(thread, op) {
       inFlight = Math.max(0, inFlight - 1);
-      generators[index]?.completed?.(thread, op);
+      emitters.completed(thread, op);
     },
   };
 }
@@ -319,6 +340,7 @@ function restrictTo(generator: Generator, keep: (thread: Thread) => boolean): Ge
 export function any(generators: Generator[]): Generator {
   const done = generators.map(() => false);
   let start = 0;
+  const emitters = new Emitters();
   return {
     next(context) {
       let untilNs: number | undefined;
@@ -329,7 +351,7 @@ export function any(generators: Generator[]): Generator {
         if (step.kind === 'op') {
           // The next request starts with the following generator, so none starves.
           start = (index + 1) % generators.length;
-          return step;
+          return emitters.note(step, generators[index]!);
         }
         if (step.kind === 'done') done[index] = true;
         else untilNs = earliest(untilNs, step.untilNs);
@@ -337,9 +359,7 @@ export function any(generators: Generator[]): Generator {
       if (done.every(Boolean)) return DONE;
       return untilNs === undefined ? PENDING : { kind: 'pending', untilNs };
     },
-    completed(thread, op) {
-      for (const generator of generators) generator.completed?.(thread, op);
-    },
+    completed: (thread, op) => emitters.completed(thread, op),
   };
 }
 
