@@ -220,7 +220,14 @@ export class ClusterClient {
 
   private async routesFor(tables: readonly string[]): Promise<Route__Output[]> {
     const missing = tables.filter((table) => this.routes.get(table) === undefined);
-    if (missing.length > 0) for (const route of await this.master.routes(missing)) this.routes.put(route);
+    if (missing.length > 0) {
+      for (const route of await this.master.routes(missing)) {
+        this.routes.put(route);
+        // A replica is where a switchover or failover sends the client next: connected
+        // now, the first statement after it waits for no TLS handshake.
+        for (const replica of route.replicas) if (replica.grpc_address !== '') this.regions.get(replica.grpc_address).warm();
+      }
+    }
     return tables.map((table) => {
       const route = this.routes.get(table);
       if (!route) throw errors.tableNotFound(table);

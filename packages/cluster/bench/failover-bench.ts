@@ -154,7 +154,8 @@ async function switchoverTrial(regions: Regions, client: ClusterClient, table: s
   const load = writer(client, table);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const startedAt = performance.now();
-  await client.execute('switchover g1;');
+  const answer = await client.execute('switchover g1;');
+  progress(`switchover answered after ${(performance.now() - startedAt).toFixed(0)} ms: ${answer.message ?? ''}`);
   const windowEnd = startedAt + 1_000;
   await new Promise((resolve) => setTimeout(resolve, windowEnd - performance.now()));
   await load.stop();

@@ -84,6 +84,16 @@ export class HealthMonitor {
   }
 
   /** The copies regions are making now (catching-up replicas), by region id, as their last beats said. */
+  /**
+   * The ReplicationService stub of the Health stream watching the region at `address`,
+   * if one is watched: a call on it (a switchover's Handover) opens no connection, whose
+   * TLS handshake took most of a switchover's pause.
+   */
+  replicationTo(address: string): ReplicationServiceClient | undefined {
+    for (const watched of this.watched.values()) if (watched.record.grpcAddress === address) return watched.replication;
+    return undefined;
+  }
+
   copiesUnderWay(): ReadonlyMap<string, CopyUnderWay__Output> {
     return this.copies;
   }

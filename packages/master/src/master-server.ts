@@ -15,6 +15,7 @@ import {
   serverCredentials,
   UserAdmin,
   UserDirectory,
+  type GroupRecord,
   type HandoverRequest,
   type Logger,
 } from '@minisql/common';
@@ -103,7 +104,13 @@ export class MasterServer implements MasterState {
       this.regions,
       options.replicationFactor,
       logger.child('catalog'),
-      () => this.reload(),
+      // Routes first (a group just switched, or one read), then the rest of the reload,
+      // which may call regions.
+      async (switched) => {
+        if (switched) this.noteGroup(switched);
+        else await this.refreshView();
+        await this.reload();
+      },
       new UserAdmin(this.etcd, keys, logger.child('users')),
       (address, request) => this.handover(address, request),
       (address) => replicationStub(address, options.tls),
@@ -163,10 +170,11 @@ export class MasterServer implements MasterState {
 
   /** Asks a primary to hand its group over; resolves once every in-sync replica holds all it has. */
   private handover(address: string, request: HandoverRequest): Promise<void> {
-    const stub = replicationStub(address, this.options.tls);
+    const watched = this.health.replicationTo(address);
+    const stub = watched ?? replicationStub(address, this.options.tls);
     return new Promise<void>((resolve, reject) =>
       stub.Handover(request, { deadline: Date.now() + HANDOVER_CALL_TIMEOUT_MS }, (error, response) => {
-        stub.close();
+        if (!watched) stub.close();
         if (error) reject(errorFromGrpcStatus(error, address, HANDOVER_CALL_TIMEOUT_MS));
         else if (response?.error?.code) reject(MiniSqlError.fromProto(response.error));
         else resolve();
@@ -283,6 +291,15 @@ export class MasterServer implements MasterState {
   private scheduleReloadIn(delayMs: number): void {
     clearTimeout(this.fenceTimer);
     this.fenceTimer = setTimeout(() => void this.reload(), delayMs + 1);
+  }
+
+  /**
+   * A group record this master has just written (a switchover's next epoch): routes name
+   * it at once, without waiting for a read of etcd; the next load brings the same record.
+   */
+  private noteGroup(group: GroupRecord): void {
+    if (!this.leading) return;
+    this.view = { ...this.view, groups: new Map(this.view.groups).set(group.id, group) };
   }
 
   /** Re-reads the view now: for a lookup that missed, which may only be ahead of the watch. */

@@ -9,6 +9,7 @@
 import {
   checkMasterCaller,
   errors,
+  groupMembers,
   nameKey,
   paramFromProto,
   statementRefusal,
@@ -29,6 +30,11 @@ import type { ExecutionOutcome, SqlEngine } from './sql-engine.js';
 import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
 import type { RegionMetrics } from './region-metrics.js';
 import { WritePipeline } from './write-pipeline.js';
+
+/** How often a primary handing over reads its group from etcd, in milliseconds. */
+const HANDOVER_POLL_MS = 5;
+/** The longest a statement waits for this region to read its group again, in milliseconds. */
+const VIEW_CATCH_UP_MS = 500;
 
 interface TableHold {
   timer: NodeJS.Timeout;
@@ -91,6 +97,8 @@ export class ClusterExecutor {
     // The new epoch of a switchover ends the handover: this region is a replica now.
     membership.onChange((role) => {
       if (this.handover && role.kind !== 'primary') this.finishHandover(this.handover);
+      // A replica may be promoted: its connections to the others are up before then.
+      if (role.kind === 'replica') replicator.warm(groupMembers(role.group).filter((id) => id !== membership.regionId));
     });
   }
 
@@ -119,7 +127,44 @@ export class ClusterExecutor {
       await this.endHandover(groupId, epoch);
       throw errors.notEnoughReplicas(groupId);
     }
+    void this.readUntilDeposed(this.handover);
   }
+
+  /**
+   * While the master switches (right after this answer), reads the group from etcd every
+   * HANDOVER_POLL_MS: the statements waiting here learn the new epoch a read after it
+   * lands, where the watch took tens of milliseconds more. Ends with the handover.
+   */
+  private async readUntilDeposed(handover: ClusterExecutor['handover']): Promise<void> {
+    while (handover !== undefined && this.handover === handover) {
+      await new Promise((resolve) => setTimeout(resolve, HANDOVER_POLL_MS));
+      if (this.handover === handover) await this.membership.refresh().catch(() => undefined);
+    }
+  }
+
+  /**
+   * A client that names a newer epoch of this region's group than the region knows has
+   * a fresher route: the region reads its group again (one read shared by every such
+   * statement, at most VIEW_CATCH_UP_MS waited) before the fencing rules judge it. A
+   * replica just promoted serves at once instead of refusing the first clients.
+   */
+  private async viewCaughtUp(clientEpoch: number): Promise<void> {
+    const role = this.membership.current;
+    if (clientEpoch === 0 || !('group' in role) || clientEpoch <= role.group.epoch) return;
+    this.viewRead ??= this.membership.refresh().then(
+      () => undefined,
+      () => undefined,
+    );
+    const read = this.viewRead;
+    void read.then(() => {
+      if (this.viewRead === read) this.viewRead = undefined;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([read, new Promise<void>((resolve) => (timer = setTimeout(resolve, VIEW_CATCH_UP_MS)))]);
+    clearTimeout(timer);
+  }
+
+  private viewRead: Promise<void> | undefined;
 
   /** The handover ends: deposed by the new epoch, or, without one, the group taken back. */
   private async endHandover(groupId: string, epoch: number): Promise<void> {
@@ -321,6 +366,7 @@ export class ClusterExecutor {
     const leaseWait = this.leaseConfirmed();
     if (leaseWait) await leaseWait;
     if (this.handover) await this.handoverEnded();
+    if (request.epoch > 0) await this.viewCaughtUp(request.epoch);
     if (statement.kind === 'insert' || statement.kind === 'update' || statement.kind === 'delete') {
       if (this.holds.size > 0) await this.heldTables(statement.tables);
       this.obey({ kind: 'write', clientEpoch: request.epoch, tables: statement.tables });

@@ -191,6 +191,19 @@ export class SequencedStream<Request, Response extends { sequence: number }, Out
     return this.current.request(message, timeoutMs, signal);
   }
 
+  /**
+   * Opens the call now if none is open, sending nothing: the connection, its TLS
+   * handshake and the peer's check of the caller's login happen before the first request
+   * needs them. A failure shows on the next request, which opens another.
+   */
+  open(): void {
+    try {
+      if (!this.current || this.current.broken) this.current = new OpenCall(this.options);
+    } catch {
+      // As in request: the next request reports it.
+    }
+  }
+
   close(): void {
     this.current?.close();
     this.current = undefined;
