@@ -7,8 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterClient } from '@minisql/client';
 import { divergence } from '@minisql/client';
-import { loadTlsIdentity, type MiniSqlError } from '@minisql/common';
-import { replicationStub } from '@minisql/wire';
+import type { MiniSqlError } from '@minisql/common';
 import { startInserts } from './support/insert-stream.js';
 import { TestCluster } from './support/test-cluster.js';
 
@@ -76,13 +75,9 @@ describe('a planned switchover', () => {
 
   it('a handover the master never completes ends with the primary serving again, at the same epoch', async () => {
     const group = (await client.clusterStatus()).groups[0];
-    const stub = replicationStub(test.cluster.addressOf(group?.primary as string), loadTlsIdentity(test.config.certsDir, 'master1'));
-    const held = await new Promise<{ error?: { code: string } | null }>((resolve, reject) =>
-      stub.Handover({ group_id: group?.group_id, epoch: group?.epoch, target: group?.in_sync[0], hold_ms: 300 }, (error, response) =>
-        error ? reject(error) : resolve(response ?? {}),
-      ),
+    const held = await test.asMaster<{ error?: { code: string } | null }>(group?.primary as string, (stub, done) =>
+      stub.Handover({ group_id: group?.group_id, epoch: group?.epoch, target: group?.in_sync[0], hold_ms: 300 }, done),
     );
-    stub.close();
     assert.equal(held.error?.code ?? '', '');
     const started = performance.now();
     // Held while the handover lasts, served once the primary takes its group back.

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterClient } from '@minisql/client';
 import { EtcdKeys, loadTlsIdentity, parsePlacementRecord, placementOf, type MiniSqlError, type TableRecord } from '@minisql/common';
-import { divergence, RegionPool, replicationStub } from '@minisql/wire';
+import { divergence, RegionPool } from '@minisql/wire';
 import { startInserts } from './support/insert-stream.js';
 import { TestCluster } from './support/test-cluster.js';
 
@@ -121,11 +121,9 @@ describe('moving a table to another group', () => {
       const before = (await etcd.get(keys.placement('moving')).exec()).kvs[0]?.mod_revision;
       const status = await client.clusterStatus();
       const primary = status.groups.find((g) => g.group_id === owner)?.primary as string;
-      const stub = replicationStub(test.cluster.addressOf(primary), loadTlsIdentity(test.config.certsDir, 'master1'));
-      const held = await new Promise<{ error?: { code: string; message: string } | null; position?: number | string }>((resolve, reject) =>
-        stub.HoldTable({ table: 'moving', hold_ms: 300 }, (error, response) => (error ? reject(error) : resolve(response ?? {}))),
+      const held = await test.asMaster<{ error?: { code: string; message: string } | null }>(primary, (stub, done) =>
+        stub.HoldTable({ table: 'moving', hold_ms: 300 }, done),
       );
-      stub.close();
       assert.equal(held.error?.code ?? '', '', held.error?.message);
       const started = performance.now();
       // The write waits for the hold, then is served by the same group.
@@ -159,13 +157,9 @@ describe('moving a table to another group', () => {
     try {
       const known = Number((await etcd.get(keys.placement('moving')).exec()).kvs[0]?.mod_revision);
       const primary = (await client.clusterStatus()).groups.find((g) => g.group_id === owner)?.primary as string;
-      const stub = replicationStub(test.cluster.addressOf(primary), loadTlsIdentity(test.config.certsDir, 'master1'));
-      const released = await new Promise<{ error?: { code: string; message: string } | null }>((resolve, reject) =>
-        stub.ReleaseTable({ table: 'moving', moved: true, group: other, revision: known - 1 }, (error, response) =>
-          error ? reject(error) : resolve(response ?? {}),
-        ),
+      const released = await test.asMaster<{ error?: { code: string; message: string } | null }>(primary, (stub, done) =>
+        stub.ReleaseTable({ table: 'moving', moved: true, group: other, revision: known - 1 }, done),
       );
-      stub.close();
       assert.equal(released.error?.code ?? '', '', released.error?.message);
       // Its own group's primary still serves the table, to a client routed there directly too.
       const pool = new RegionPool(loadTlsIdentity(test.config.certsDir, 'master1'));

@@ -15,6 +15,7 @@ import {
   serverCredentials,
   UserAdmin,
   UserDirectory,
+  withDeadline,
   type GroupRecord,
   type HandoverRequest,
   type Logger,
@@ -44,19 +45,6 @@ const LEAD_SETUP_MS_MAX = 30_000;
  * answer takes about a millisecond; this is what a failover waits for one that hangs.
  */
 const LOG_POSITIONS_TIMEOUT_MS = 200;
-
-/** `work`, or an error naming `what` after `timeoutMs`. */
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Time a primary may take to hand its group over (its batches in flight finish), in milliseconds. */
 const HANDOVER_CALL_TIMEOUT_MS = 5_000;
@@ -209,7 +197,9 @@ export class MasterServer implements MasterState {
       watch.stop();
     }
     if (this.stopped) return;
-    await withTimeout(this.takeLead(campaign), LEAD_SETUP_MS_MAX, 'taking the lead (loading the cluster from etcd)');
+    await withDeadline(this.takeLead(campaign), LEAD_SETUP_MS_MAX, () => {
+      throw new Error(`taking the lead (loading the cluster from etcd) took more than ${LEAD_SETUP_MS_MAX} ms`);
+    });
     await failed;
   }
 

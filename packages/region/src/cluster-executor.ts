@@ -20,6 +20,7 @@ import {
   MiniSqlError,
   type StatementKind,
   type CancelSignal,
+  withDeadline,
 } from '@minisql/common';
 import { decide, type FencedAction, type FencingView } from './fencing.js';
 import { PRIMARY_VALIDITY_MS_MAX } from './lease-clock.js';
@@ -159,9 +160,7 @@ export class ClusterExecutor {
     void read.then(() => {
       if (this.viewRead === read) this.viewRead = undefined;
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([read, new Promise<void>((resolve) => (timer = setTimeout(resolve, VIEW_CATCH_UP_MS)))]);
-    clearTimeout(timer);
+    await withDeadline(read, VIEW_CATCH_UP_MS, () => undefined);
   }
 
   private viewRead: Promise<void> | undefined;
@@ -175,21 +174,15 @@ export class ClusterExecutor {
     // refused: the master's switch may still land, and a read answered here meanwhile
     // could miss what the new primary wrote. reclaimGroup resolves only on a read of the
     // group (kept by this compare-and-set, or changed); an etcd error is tried again.
-    for (let attempt = 1; this.handover === handover; attempt++) {
-      const role = this.membership.current;
-      if (role.kind !== 'primary' || role.group.id !== groupId || role.group.epoch !== epoch) break;
-      try {
-        await this.membership.reclaimGroup(groupId, epoch);
-        break;
-      } catch (error) {
-        this.membership.logger.warn('could not take the group back after a handover; statements stay refused, trying again', {
-          group: groupId,
-          attempt,
-          error: MiniSqlError.from(error).message,
-        });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * attempt)));
-      }
-    }
+    await this.untilDone(
+      () => {
+        const role = this.membership.current;
+        return this.handover === handover && role.kind === 'primary' && role.group.id === groupId && role.group.epoch === epoch;
+      },
+      () => this.membership.reclaimGroup(groupId, epoch),
+      'could not take the group back after a handover; statements stay refused, trying again',
+      { group: groupId },
+    );
     this.finishHandover(handover);
   }
 
@@ -209,10 +202,7 @@ export class ClusterExecutor {
    */
   private async handoverEnded(): Promise<void> {
     const handover = this.handover;
-    if (!handover) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([handover.ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, handover.holdMs)))]);
-    clearTimeout(timer);
+    if (handover) await withDeadline(handover.ended, handover.holdMs, () => undefined);
   }
 
   /**
@@ -283,18 +273,27 @@ export class ClusterExecutor {
    * another group. An etcd error ends nothing: the table stays held and the take-back is
    * tried again, with backoff, for as long as this region leads its group.
    */
-  private async takeBack(table: string): Promise<void> {
-    for (let attempt = 1; this.membership.current.kind === 'primary'; attempt++) {
+  private takeBack(table: string): Promise<void> {
+    return this.untilDone(
+      () => this.membership.current.kind === 'primary',
+      () => this.membership.reclaimTable(table),
+      'could not take a held table back; it stays held, trying again',
+      { table },
+    );
+  }
+
+  /**
+   * Runs `attempt` until it resolves, while `wanted()`: an error (etcd unreachable) is
+   * logged with `failure` and tried again after a pause growing to 2 s.
+   */
+  private async untilDone(wanted: () => boolean, attempt: () => Promise<unknown>, failure: string, fields: Record<string, unknown>): Promise<void> {
+    for (let count = 1; wanted(); count++) {
       try {
-        await this.membership.reclaimTable(table);
+        await attempt();
         return;
       } catch (error) {
-        this.membership.logger.warn('could not take a held table back; it stays held, trying again', {
-          table,
-          attempt,
-          error: MiniSqlError.from(error).message,
-        });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * attempt)));
+        this.membership.logger.warn(failure, { ...fields, attempt: count, error: MiniSqlError.from(error).message });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * count)));
       }
     }
   }

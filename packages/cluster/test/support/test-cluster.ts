@@ -17,8 +17,10 @@ import {
   loadTlsIdentity,
   type ClusterConfig,
   type ClusterStatusResponse__Output,
+  type ReplicationServiceClient,
   type TlsIdentity,
 } from '@minisql/common';
+import { replicationStub } from '@minisql/wire';
 import { ClusterClient } from '@minisql/client';
 import type { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/local-cluster.js';
@@ -117,6 +119,25 @@ export class TestCluster {
   /** The client certificate and the admin's login, for client options; nothing when TLS is off. */
   get tlsOption(): { tls?: TlsIdentity; login?: Login } {
     return this.tls && this.admin ? { tls: this.tls, login: this.admin } : {};
+  }
+
+  /**
+   * One ReplicationService call to `region` with the master's certificate, as a master
+   * would make it (and then perhaps die): resolves with the answer, whose error field the
+   * test judges; rejects on a transport failure.
+   */
+  async asMaster<Response>(
+    region: string,
+    send: (stub: ReplicationServiceClient, done: (error: Error | null, response?: Response) => void) => void,
+  ): Promise<Response | Record<string, never>> {
+    const stub = replicationStub(this.cluster.addressOf(region), loadTlsIdentity(this.config.certsDir, 'master1'));
+    try {
+      return await new Promise<Response | Record<string, never>>((resolve, reject) =>
+        send(stub, (error, response) => (error ? reject(error) : resolve(response ?? {}))),
+      );
+    } finally {
+      stub.close();
+    }
   }
 
   /** A client of etcd as its root user (TLS, and the password the cluster made), for tests that read or write minisql's keys. */

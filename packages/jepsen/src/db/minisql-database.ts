@@ -39,6 +39,7 @@ import {
   type Login,
   type TlsIdentity,
   compareGroupIds,
+  withDeadline,
 } from '@minisql/common';
 import type { DatabaseVerification } from './db-verification.js';
 import type { Database } from './database.js';
@@ -51,7 +52,6 @@ import { daemonCommands, type DaemonCommands } from '../control/node-daemon.js';
 import { shellQuote } from '../control/shell-quote.js';
 import type { StoreConnection } from './store-connection.js';
 import { remoteOf, type TestContext } from '../test-context.js';
-import { withDeadline } from '../deadline.js';
 import { JepsenError } from '../jepsen-errors.js';
 
 const MASTER_PORT = 7000;

@@ -10,8 +10,8 @@
  * may still take effect at any later time.
  */
 import type { GenContext, Generator, Thread } from './generator.js';
+import { withDeadline } from '@minisql/common';
 import { NEMESIS_PROCESS, type Op, type Process } from '@minisql/checker';
-import { withDeadline } from '../deadline.js';
 import { JepsenError } from '../jepsen-errors.js';
 
 export interface OpRecorder {

@@ -1,4 +1,7 @@
-/** Waiting for work with a bound: the runner's op timeouts, and the adapters' waits. */
+/**
+ * Waiting for work with a bound: the tester's op timeouts and adapters' waits, a master
+ * taking the lead, a region's statements waiting for a handover or a read of its group.
+ */
 
 /**
  * Settles as `work` does, or, if it has not after `deadlineMs`, with what `late` returns
