@@ -32,6 +32,7 @@ import type { ClusterExecutor } from './cluster-executor.js';
 import type { JoinCoordinator } from './group-join.js';
 import type { SqlEngine } from './sql-engine.js';
 import { fromLogEntry } from './log-entry.js';
+import { ApplyQueue } from './apply-queue.js';
 import type { TableMoves } from './table-move.js';
 
 /** Bounds on the beat interval a master may ask for, in milliseconds. */
@@ -106,34 +107,34 @@ export function replicationServiceHandlers(
         );
     },
     Apply(call) {
-      // Batches are applied one after another in the order they came; each answer names its batch.
-      let previous: Promise<void> = Promise.resolve();
       const caller = callerOf(call);
-      call.on('data', (request: ApplyRequest__Output) => {
-        previous = previous
-          .then(() => refuse(checkRegionClaim(caller, request.primary_id, 'Apply'), logger))
-          .then(() => apply(engine, membership, request, logger))
-          .then(
-            (): ApplyResponse => ({ sequence: request.sequence }),
-            (thrown): ApplyResponse => {
-              const error = MiniSqlError.from(thrown);
-              if (error.code === 'REPLICA_DIVERGED') {
-                // Loud: this copy is not its primary's. The primary takes this region out of
-                // the in-sync set, and it copies every table afresh.
-                logger.error('this replica diverged from its primary and refuses its entries until it is copied afresh', {
-                  primary: request.primary_id,
-                  epoch: request.epoch,
-                  error: error.message,
-                });
-              }
-              return { sequence: request.sequence, error: error.toProto() };
-            },
-          )
-          .then((response) => {
-            if (!call.cancelled) call.write(response);
-          });
+      const queue = new ApplyQueue<ApplyRequest__Output, Set<string>>({
+        apply: (request) => {
+          refuse(checkRegionClaim(caller, request.primary_id, 'Apply'), logger);
+          return apply(engine, membership, request, logger);
+        },
+        // Answered once on disk: the primary acknowledges on this answer.
+        durable: (tables) => engine.durable(tables),
+        answer: (request, outcome) => {
+          let response: ApplyResponse = { sequence: request.sequence };
+          if (!outcome.applied) {
+            const error = MiniSqlError.from(outcome.failure);
+            if (error.code === 'REPLICA_DIVERGED') {
+              // Loud: this copy is not its primary's. The primary takes this region out of
+              // the in-sync set, and it copies every table afresh.
+              logger.error('this replica diverged from its primary and refuses its entries until it is copied afresh', {
+                primary: request.primary_id,
+                epoch: request.epoch,
+                error: error.message,
+              });
+            }
+            response = { sequence: request.sequence, error: error.toProto() };
+          }
+          if (!call.cancelled) call.write(response);
+        },
       });
-      call.on('end', () => void previous.then(() => call.end()));
+      call.on('data', (request: ApplyRequest__Output) => queue.push(request));
+      call.on('end', () => void queue.drained().then(() => call.end()));
       // A broken stream: the primary opens a new one; nothing to clean up here.
       call.on('error', () => undefined);
     },
@@ -204,7 +205,8 @@ function refuse(denied: MiniSqlError | undefined, logger: Logger): void {
   throw denied;
 }
 
-async function apply(engine: SqlEngine, membership: GroupMembership | undefined, request: ApplyRequest__Output, logger: Logger): Promise<void> {
+/** Applies a batch in this region's files (committed, not yet synced); the tables it wrote. */
+async function apply(engine: SqlEngine, membership: GroupMembership | undefined, request: ApplyRequest__Output, logger: Logger): Promise<Set<string>> {
   if (!membership) throw errors.unsupported('replication on a standalone region');
   let role = membership.current;
   // A newer epoch than this region knows means its view is behind: read etcd again.
@@ -215,7 +217,6 @@ async function apply(engine: SqlEngine, membership: GroupMembership | undefined,
   if (request.epoch < role.group.epoch) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
   if (request.primary_id !== role.group.primary) throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
   engine.applyBatch(request.entries.map(fromLogEntry));
-  // Answered once on disk: the primary acknowledges on this answer.
-  await engine.durable(new Set(request.entries.map((entry) => entry.table)));
   if (request.entries.length > 0) logger.debug('applied entries', { count: request.entries.length, epoch: request.epoch });
+  return new Set(request.entries.map((entry) => entry.table));
 }

@@ -93,6 +93,7 @@ export class WritePipeline {
   /** Logged entries whose replication failed, by `table/position`; shipped again with the next batch. */
   private readonly unconfirmed = new Map<string, LoggedWrite>();
   private resendTimer: NodeJS.Timeout | undefined;
+  private startScheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly ports: PipelinePorts) {}
 
@@ -121,7 +122,7 @@ export class WritePipeline {
         return;
       }
       this.queue.push({ ...write, resolve });
-      this.startBatches();
+      this.startSoon();
     });
   }
 
@@ -138,6 +139,19 @@ export class WritePipeline {
       this.paused = false;
       this.startBatches();
     }
+  }
+
+  /**
+   * Starts batches once this turn of the event loop is over: the writes read from the
+   * sockets in the same turn (the statements of one frame, the frames of one read) go in
+   * one batch. Started at once, the first write of a burst took a batch, and a slot, of
+   * its own: at 32 clients half the batches held one write, the other half thirty.
+   */
+  private startSoon(): void {
+    this.startScheduled ??= setImmediate(() => {
+      this.startScheduled = undefined;
+      this.startBatches();
+    });
   }
 
   private startBatches(): void {

@@ -53,6 +53,11 @@ function pipelineWithManualReplication(role = { primary: true }, disk: { manual:
   return { pipeline, replications, settleOrder, syncs, write };
 }
 
+/** Lets the writes submitted so far start their batch (batches start once the event loop's turn is over). */
+async function turn(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Lets every pending callback and promise job run. */
 async function turns(count = 20): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -76,6 +81,7 @@ describe('reads and group commit', () => {
   it('a read that may have seen a batch still replicating waits for that batch (no dirty reads)', async () => {
     const { pipeline, replications } = pipelineWithManualReplication();
     const write = pipeline.submit({ sql: 'update t set v = 1', params: [], requestId: 'w1' });
+    await turn();
     assert.equal(replications.length, 1, 'the first write starts a batch');
     const read = pipeline.visibleWritesSettled();
     assert.equal(await settledWithin(read), false, 'the read was answered while the write it saw was not replicated');
@@ -87,8 +93,10 @@ describe('reads and group commit', () => {
   it('a read waits only for batches that ran before it, not for later ones', async () => {
     const { pipeline, replications } = pipelineWithManualReplication();
     void pipeline.submit({ sql: 'update t set v = 1', params: [], requestId: 'w1' });
+    await turn();
     const read = pipeline.visibleWritesSettled();
     void pipeline.submit({ sql: 'update t set v = 2', params: [], requestId: 'w2' });
+    await turn();
     replications[0]!.release();
     assert.equal(await settledWithin(read), true, 'the read waited for a batch that ran after it');
     assert.equal(replications.length, 2, 'the queued write went in a second batch');
@@ -97,10 +105,25 @@ describe('reads and group commit', () => {
 });
 
 describe('batches in flight', () => {
-  it('ships a batch while the one before it is still replicating', () => {
+  it('the writes submitted in one turn of the event loop go in one batch', async () => {
+    const { replications, write } = pipelineWithManualReplication();
+    const answers = ['w1', 'w2', 'w3'].map(write);
+    assert.equal(replications.length, 0, 'a batch started before the turn was over');
+    await turn();
+    assert.deepEqual(
+      replications.map((r) => r.writes),
+      [['w1', 'w2', 'w3']],
+    );
+    replications[0]!.release();
+    assert.ok((await Promise.all(answers)).every((response) => !response.error));
+  });
+
+  it('ships a batch while the one before it is still replicating', async () => {
     const { replications, write } = pipelineWithManualReplication();
     void write('w1');
+    await turn();
     void write('w2');
+    await turn();
     assert.deepEqual(
       replications.map((r) => r.writes),
       [['w1'], ['w2']],
@@ -111,7 +134,9 @@ describe('batches in flight', () => {
     const { replications, settleOrder, write } = pipelineWithManualReplication();
     const answered: string[] = [];
     const first = write('w1').then(() => answered.push('w1'));
+    await turn();
     const second = write('w2').then(() => answered.push('w2'));
+    await turn();
     replications[1]!.release();
     await turns();
     assert.deepEqual(answered, [], 'w2 was acknowledged before w1, which ran first, was replicated');
@@ -124,7 +149,13 @@ describe('batches in flight', () => {
   it(`keeps at most ${BATCHES_IN_FLIGHT_MAX} batches in flight; the writes beyond wait and go in one batch`, async () => {
     const { replications, write } = pipelineWithManualReplication();
     const extra = 3;
-    const answers = Array.from({ length: BATCHES_IN_FLIGHT_MAX + extra }, (_, i) => write(`w${i}`));
+    const answers: Array<Promise<ExecuteResponse>> = [];
+    for (let i = 0; i < BATCHES_IN_FLIGHT_MAX; i++) {
+      answers.push(write(`w${i}`));
+      await turn();
+    }
+    for (let i = 0; i < extra; i++) answers.push(write(`w${BATCHES_IN_FLIGHT_MAX + i}`));
+    await turn();
     assert.equal(replications.length, BATCHES_IN_FLIGHT_MAX);
     replications[0]!.release();
     await turns();
@@ -145,12 +176,13 @@ describe('batches in flight', () => {
     const { pipeline, replications } = pipelineWithManualReplication();
     const text = (mib: number) => `insert into t values ('${'x'.repeat(mib * 1024 * 1024)}')`;
     // Two batches in flight, so the writes after them queue up together.
-    const first = [
-      pipeline.submit({ sql: 'update t set v = 1', params: [], requestId: 's1' }),
-      pipeline.submit({ sql: 'update t set v = 2', params: [], requestId: 's2' }),
-    ];
+    const first = [pipeline.submit({ sql: 'update t set v = 1', params: [], requestId: 's1' })];
+    await turn();
+    first.push(pipeline.submit({ sql: 'update t set v = 2', params: [], requestId: 's2' }));
+    await turn();
     const big = ['b1', 'b2', 'b3'].map((requestId) => pipeline.submit({ sql: text(7), params: [], requestId }));
     const huge = pipeline.submit({ sql: text(20), params: [], requestId: 'h1' });
+    await turn();
     replications[0]!.release();
     replications[1]!.release();
     await turns();
@@ -168,7 +200,9 @@ describe('batches in flight', () => {
   it('a batch that cannot be replicated fails its own writes only; the next is judged on its own', async () => {
     const { replications, write } = pipelineWithManualReplication();
     const first = write('w1');
+    await turn();
     const second = write('w2');
+    await turn();
     replications[0]!.refuse(errors.notPrimary('region1', 'test refusal'));
     replications[1]!.release();
     assert.equal((await first).error?.code, 'NOT_PRIMARY');
@@ -182,6 +216,7 @@ describe('batches in flight', () => {
       answered = true;
       return response;
     });
+    await turn();
     assert.deepEqual(
       syncs.map((sync) => sync.writes),
       [['w1']],
@@ -200,7 +235,9 @@ describe('batches in flight', () => {
   it('a batch whose local sync fails is not acknowledged; the next batch is judged on its own', async () => {
     const { replications, syncs, write } = pipelineWithManualReplication({ primary: true }, { manual: true });
     const first = write('w1');
+    await turn();
     const second = write('w2');
+    await turn();
     syncs[0]!.fail(errors.internal('a table file could not be synced to disk: EIO'));
     syncs[1]!.release();
     for (const replication of replications) replication.release();
@@ -213,12 +250,15 @@ describe('batches in flight', () => {
   it('a pause waits for every batch in flight, and writes that came meanwhile go after it', async () => {
     const { pipeline, replications, write } = pipelineWithManualReplication();
     void write('w1');
+    await turn();
     void write('w2');
+    await turn();
     let paused = false;
     const pause = pipeline.whilePaused(async () => {
       paused = true;
     });
     void write('w3');
+    await turn();
     replications[0]!.release();
     await turns();
     assert.equal(paused, false, 'the pause began with a batch in flight');
@@ -238,10 +278,12 @@ describe('writes whose replication failed', () => {
   it('are shipped again with the next batch, and reads are refused until a batch carrying them is replicated', async () => {
     const { pipeline, replications, write } = pipelineWithManualReplication();
     const first = write('w1');
+    await turn();
     replications[0]!.refuse(errors.unavailable('region2', 'test: the batch did not arrive'));
     assert.equal((await first).error?.code, 'UNAVAILABLE');
     assert.equal(pipeline.unconfirmedEntries, 1, 'the failed entry is unconfirmed');
     const second = write('w2');
+    await turn();
     assert.deepEqual(replications[1]!.writes, ['w1', 'w2'], 'the failed entry goes again, before the new one');
     replications[1]!.release();
     assert.equal((await second).error, undefined);
@@ -253,6 +295,7 @@ describe('writes whose replication failed', () => {
     try {
       const { pipeline, replications, write } = pipelineWithManualReplication();
       const first = write('w1');
+      await turn();
       replications[0]!.refuse(errors.unavailable('region2', 'test: the batch did not arrive'));
       await first;
       assert.equal(replications.length, 1);
@@ -274,6 +317,7 @@ describe('writes whose replication failed', () => {
       const role = { primary: true };
       const { pipeline, replications, write } = pipelineWithManualReplication(role);
       const first = write('w1');
+      await turn();
       replications[0]!.refuse(errors.notPrimary('region1', 'test: deposed'));
       await first;
       role.primary = false;
@@ -290,9 +334,11 @@ describe('a retry answered from the log', () => {
   it('ships the entry it was answered from and is acknowledged only when a batch carrying it is replicated', async () => {
     const { replications, write } = pipelineWithManualReplication();
     const first = write('w1');
+    await turn();
     replications[0]!.release();
     await first;
     const retry = write('retry-of-w1');
+    await turn();
     assert.deepEqual(replications[1]!.writes, ['w1'], 'the logged entry goes again with the retry');
     replications[1]!.refuse(errors.unavailable('region2', 'test: the replica lacks it and could not be removed'));
     assert.equal((await retry).error?.code, 'UNAVAILABLE', 'a retry was acknowledged while its write was not on the replicas');
