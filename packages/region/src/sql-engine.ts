@@ -283,15 +283,7 @@ export class SqlEngine {
     });
     for (const [table, list] of byTable) {
       try {
-        const done = table.transaction(() =>
-          list.map(({ write }) => {
-            try {
-              return table.transaction(() => this.runLogged(write));
-            } catch (thrown) {
-              return MiniSqlError.from(thrown);
-            }
-          }),
-        );
+        const done = this.runTableBatch(table, list);
         list.forEach(({ index }, i) => (outcomes[index] = done[i] as ExecutionOutcome | MiniSqlError));
       } catch (thrown) {
         const error = MiniSqlError.from(thrown);
@@ -299,6 +291,32 @@ export class SqlEngine {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * The writes of one table in one transaction, one outcome each. First all together
+   * with no savepoint: a SAVEPOINT and a RELEASE cost about as much as the write itself
+   * (13 of 60 µs a write, measured), and writes rarely fail. If any write fails, that
+   * transaction is rolled back whole and the writes run again, each in a savepoint of
+   * its own, so the failing one is undone alone (the writes take their time and seed
+   * afresh; nothing of the first run was kept or answered).
+   */
+  private runTableBatch(table: TableFile, list: ReadonlyArray<{ write: PreparedWrite }>): Array<ExecutionOutcome | MiniSqlError> {
+    try {
+      return table.transaction(() => list.map(({ write }) => this.runLogged(write)));
+    } catch (thrown) {
+      // One write alone: its own transaction was its savepoint.
+      if (list.length === 1) return [MiniSqlError.from(thrown)];
+    }
+    return table.transaction(() =>
+      list.map(({ write }) => {
+        try {
+          return table.transaction(() => this.runLogged(write));
+        } catch (thrown) {
+          return MiniSqlError.from(thrown);
+        }
+      }),
+    );
   }
 
   /**
@@ -315,19 +333,39 @@ export class SqlEngine {
       const table = this.catalog.require((entries[start] as { table: string }).table);
       let end = start;
       while (end < entries.length && this.catalog.get((entries[end] as { table: string }).table) === table) end += 1;
-      table.transaction(() => {
-        for (let i = start; i < end; i += 1) {
-          try {
-            table.transaction(() => this.applyRecord(table, (entries[i] as { record: WriteRecord }).record));
-          } catch (thrown) {
-            failure = thrown;
-            return;
-          }
-        }
-      });
+      failure = this.applyTableEntries(table, entries, start, end);
       start = end;
     }
     if (failure !== undefined) throw failure as Error; // as SQLite threw it
+  }
+
+  /**
+   * Applies `entries[start, end)`, all of one table, in one transaction: first with no
+   * savepoint (see runTableBatch); if one fails, that transaction is rolled back and the
+   * entries run again, each in a savepoint, so the ones before the failing entry are
+   * committed and it is not. Returns what the failing entry threw, if any.
+   */
+  private applyTableEntries(table: TableFile, entries: ReadonlyArray<{ record: WriteRecord }>, start: number, end: number): unknown {
+    try {
+      table.transaction(() => {
+        for (let i = start; i < end; i += 1) this.applyRecord(table, (entries[i] as { record: WriteRecord }).record);
+      });
+      return undefined;
+    } catch (thrown) {
+      if (end - start === 1) return thrown;
+    }
+    let failure: unknown;
+    table.transaction(() => {
+      for (let i = start; i < end; i += 1) {
+        try {
+          table.transaction(() => this.applyRecord(table, (entries[i] as { record: WriteRecord }).record));
+        } catch (thrown) {
+          failure = thrown;
+          return;
+        }
+      }
+    });
+    return failure;
   }
 
   /** Checks one write and finds its table: writes that are not logged (catalog statements, standalone multi-table writes) have none. */
