@@ -9,7 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { errors, MiniSqlError, type Logger, type ProtoError__Output, type TableDefinition, type CancelSignal } from '@minisql/common';
+import { errors, MiniSqlError, withDeadline, type Logger, type ProtoError__Output, type TableDefinition, type CancelSignal } from '@minisql/common';
 import type { AttachableTable } from './query-connection.js';
 
 export interface QueryRequest {
@@ -88,6 +88,8 @@ class Worker {
   retired = false;
   /** The worker's resident memory once started, before any statement (undefined until it says). */
   readyRssBytes: number | undefined;
+  /** Resolves once the process is gone (and its open table files with it). */
+  readonly exited: Promise<void>;
 
   constructor(onAnswer: (worker: Worker, answer: QueryAnswer) => void, onExit: (worker: Worker) => void) {
     this.child = fork(WORKER_SCRIPT, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -96,6 +98,7 @@ class Worker {
       else if ('rowsReadFor' in message) clearInterval(this.job?.memoryCheck);
       else onAnswer(this, message);
     });
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.on('exit', () => onExit(this));
     this.child.on('error', () => undefined); // 'exit' follows
   }
@@ -105,8 +108,13 @@ class Worker {
   }
 }
 
+/** How long a region's stop waits for its killed query workers to be gone. */
+const WORKERS_EXIT_WAIT_MS = 2_000;
+
 export class QueryWorkers {
   private readonly workers = new Set<Worker>();
+  /** Every worker process not yet gone, those already ended included. */
+  private readonly living = new Set<Worker>();
   private readonly waiting: Job[] = [];
   private nextId = 1;
   private closed = false;
@@ -142,10 +150,21 @@ export class QueryWorkers {
     return this.workers.size;
   }
 
-  close(): void {
+  /**
+   * Fails the waiting statements, kills every worker and resolves once they are gone
+   * (at most WORKERS_EXIT_WAIT_MS): a worker killed but not yet gone still holds the
+   * table files open, and whoever stops a region may remove or unmount them next.
+   */
+  close(): Promise<void> {
     this.closed = true;
     for (const job of this.waiting.splice(0)) this.fail(job, errors.unavailable('query workers', 'the region is shutting down'));
     for (const worker of this.workers) this.end(worker);
+    const exits = [...this.living].map((worker) => worker.exited);
+    return withDeadline(
+      Promise.all(exits).then(() => undefined),
+      WORKERS_EXIT_WAIT_MS,
+      () => undefined,
+    );
   }
 
   private dispatch(): void {
@@ -158,6 +177,9 @@ export class QueryWorkers {
           (gone) => this.exited(gone),
         );
         this.workers.add(worker);
+        this.living.add(worker);
+        const started = worker;
+        void started.exited.then(() => this.living.delete(started));
       }
       const job = this.waiting.shift() as Job;
       worker.job = job;

@@ -222,7 +222,7 @@ export class RegionServer {
     await this.ftpServer?.stop().catch(() => undefined);
     this.httpServer?.closeAllConnections();
     this.httpServer?.close();
-    this.workers?.close();
+    await this.workers?.close();
     this.queries.close();
     this.catalog.close();
     this.logger.info('region stopped');

@@ -1,6 +1,6 @@
 /** The query worker processes, for real: statements run in child processes over real table files. */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -46,7 +46,21 @@ const failureOf = (promise: Promise<unknown>): Promise<MiniSqlError> =>
     (error: MiniSqlError) => error,
   );
 
+/** The processes this one has started and not yet reaped (zombies included). */
+const children = (): Set<string> => new Set(readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').split(' ').filter(Boolean));
+
 describe('query workers', () => {
+  it('close resolves only once every worker process is gone, so the table files are closed when a stopped region is removed', async () => {
+    const before = children();
+    const workers = new QueryWorkers({ workersMax: 2, waitingMax: 4, logger: quiet });
+    await Promise.all([workers.run(request('select id from big where id < 10'), 10_000), workers.run(request('select v from big where id < 10'), 10_000)]);
+    const started = [...children()].filter((pid) => !before.has(pid));
+    assert.equal(started.length, 2, 'two workers were started');
+    await workers.close();
+    const left = [...children()].filter((pid) => started.includes(pid));
+    assert.deepEqual(left, [], 'a worker process was still there when close resolved');
+  });
+
   it('run a scan in a worker and answer its rows, its column sources and whether the rows were cut', async () => {
     const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
     try {
@@ -63,7 +77,7 @@ describe('query workers', () => {
       assert.equal(answer.truncated, false);
       assert.equal((await workers.run(request('select id from big'), 10_000)).truncated, true);
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 
@@ -78,7 +92,7 @@ describe('query workers', () => {
       assert.ok(Date.now() - started < 1_300, `answered after ${Date.now() - started} ms`);
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 
@@ -103,7 +117,7 @@ describe('query workers', () => {
         'a statement cancelled before it starts never runs',
       );
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 
@@ -118,7 +132,7 @@ describe('query workers', () => {
       assert.equal((await waiting).code, 'TIMEOUT');
       assert.equal((await runaway).code, 'TIMEOUT');
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 
@@ -130,7 +144,7 @@ describe('query workers', () => {
       assert.match(error.message, /bytes of one result.*50000/);
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 
@@ -146,7 +160,7 @@ describe('query workers', () => {
       assert.ok(Date.now() - started < 10_000, 'stopped by its deadline, not by its memory');
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 
@@ -159,7 +173,7 @@ describe('query workers', () => {
       assert.equal(workers.size, 1);
       assert.deepEqual((await workers.run(request('select count(*) from big where id < 10'), 10_000)).rows, [[10]]);
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 
@@ -172,7 +186,7 @@ describe('query workers', () => {
       assert.equal(workers.size, 0);
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
     } finally {
-      workers.close();
+      await workers.close();
     }
   });
 });
