@@ -258,8 +258,8 @@ export class SqlEngine {
 
   /**
    * Executes and logs several writes (group commit): the writes to one table run in one
-   * SQLite transaction, each in a savepoint of its own, so one commit (one WAL append)
-   * covers them all while a write that fails is undone alone and fails alone. Outcomes
+   * SQLite transaction (runTableBatch), so one commit (one WAL append) covers them all,
+   * while a write that fails is undone alone and fails alone. Outcomes
    * are in the order of `writes`; writes to one table run in that order. If a commit
    * fails, every write of that table fails with it and nothing of them is kept.
    */
@@ -295,8 +295,8 @@ export class SqlEngine {
 
   /**
    * The writes of one table in one transaction, one outcome each. First all together
-   * with no savepoint: a SAVEPOINT and a RELEASE cost about as much as the write itself
-   * (13 of 60 µs a write, measured), and writes rarely fail. If any write fails, that
+   * with no savepoint: a SAVEPOINT and a RELEASE per write were about a fifth of a
+   * logged insert's cost (measured in process), and writes rarely fail. If any write fails, that
    * transaction is rolled back whole and the writes run again, each in a savepoint of
    * its own, so the failing one is undone alone (the writes take their time and seed
    * afresh; nothing of the first run was kept or answered).
@@ -321,7 +321,7 @@ export class SqlEngine {
 
   /**
    * Applies the entries a primary logged and shipped in one message, in order: the
-   * entries of one table in one SQLite transaction (one commit), each in a savepoint.
+   * entries of one table in one SQLite transaction (one commit; applyTableEntries).
    * Entries at or below the table's position are already here and skipped; an entry
    * past the next position means entries are missing. At the first entry that fails,
    * the entries before it are committed and its error is thrown.
