@@ -35,7 +35,14 @@ export class ApplyQueue<Batch, Written> {
         (): BatchOutcome => ({ applied: true }),
         (failure: unknown): BatchOutcome => ({ applied: false, failure }),
       );
-    this.answered = Promise.all([outcome, this.answered]).then(([done]) => this.ports.answer(batch, done));
+    // An answer that cannot be given (the stream is gone) must not stop the ones after it.
+    this.answered = Promise.all([outcome, this.answered]).then(([done]) => {
+      try {
+        this.ports.answer(batch, done);
+      } catch {
+        // The primary sees the stream break and opens another.
+      }
+    });
   }
 
   /** Resolves once every batch pushed so far is answered. */

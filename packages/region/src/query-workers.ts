@@ -98,7 +98,13 @@ class Worker {
       else if ('rowsReadFor' in message) clearInterval(this.job?.memoryCheck);
       else onAnswer(this, message);
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    // 'exit', or 'error' alone when the process could not be started at all.
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.once('error', () => {
+        if (this.child.pid === undefined) resolve();
+      });
+    });
     this.child.on('exit', () => onExit(this));
     this.child.on('error', () => undefined); // 'exit' follows
   }

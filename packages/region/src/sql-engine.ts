@@ -313,6 +313,9 @@ export class SqlEngine {
         try {
           return table.transaction(() => this.runLogged(write));
         } catch (thrown) {
+          // SQLite rolled the whole transaction back itself (a full disk, an I/O error):
+          // nothing of the batch is kept, and every write of this table fails with it.
+          if (!table.inTransaction) throw thrown;
           return MiniSqlError.from(thrown);
         }
       }),

@@ -2,7 +2,7 @@
  * Group commit on the primary: writes that arrive while batches are being replicated
  * wait and go together in the next one, so one SQLite commit per table and one
  * replication message carry many writes. Each write still succeeds or fails on its own
- * (a savepoint each, see SqlEngine.executeBatch).
+ * (see SqlEngine.executeBatch).
  *
  * Up to BATCHES_IN_FLIGHT_MAX (two) batches replicate at once: a batch is executed and shipped
  * while the ones before it are still on their way, and batches are judged and
@@ -83,7 +83,13 @@ export class WritePipeline {
   private inFlight = 0;
   /** Settles when the last batch started is acknowledged, and so every batch before it. */
   private lastBatch: Promise<void> = Promise.resolve();
-  private paused = false;
+  /**
+   * Pauses running now: batches start only when none is. A count, not a flag: a join's
+   * pause and a table hold's can overlap, and the first to end must not start batches
+   * while the other still needs the moment (a batch then would reach the old in-sync set
+   * only, and the joining replica would be admitted without it).
+   */
+  private pauses = 0;
   /** Batches executed in SQLite so far: their writes are visible to reads on this region. */
   private executedBatches = 0;
   /** Batches whose replication has finished, well or not (always in order). */
@@ -131,12 +137,12 @@ export class WritePipeline {
    * in the first batch after it. A replica joining the in-sync set needs this moment.
    */
   async whilePaused<T>(work: () => Promise<T>): Promise<T> {
-    this.paused = true;
+    this.pauses += 1;
     try {
       while (this.inFlight > 0) await this.lastBatch;
       return await work();
     } finally {
-      this.paused = false;
+      this.pauses -= 1;
       this.startBatches();
     }
   }
@@ -155,7 +161,7 @@ export class WritePipeline {
   }
 
   private startBatches(): void {
-    while (this.queue.length > 0 && !this.paused && this.inFlight < BATCHES_IN_FLIGHT_MAX) {
+    while (this.queue.length > 0 && this.pauses === 0 && this.inFlight < BATCHES_IN_FLIGHT_MAX) {
       this.start(this.queue.splice(0, firstChunkLength(this.queue, pendingWriteBytes, BATCH_BYTES_MAX, BATCH_WRITES_MAX)));
     }
   }
@@ -179,8 +185,9 @@ export class WritePipeline {
     } catch (thrown) {
       replicating = MiniSqlError.from(thrown);
     }
-    // Settled to its error (never rejected): it is awaited only after the replication.
-    const durable = this.ports.durable(logged).then(
+    // Settled to its error (never rejected): it is awaited only after the replication. A
+    // port that throws instead of rejecting fails this batch, not the event loop's turn.
+    const durable = new Promise<void>((resolve) => resolve(this.ports.durable(logged))).then(
       () => undefined,
       (thrown: unknown) => MiniSqlError.from(thrown),
     );
@@ -196,7 +203,7 @@ export class WritePipeline {
       this.resendTimer = undefined;
       if (!this.ports.isPrimary()) this.unconfirmed.clear();
       if (this.unconfirmed.size === 0) return;
-      if (this.paused || this.inFlight > 0) {
+      if (this.pauses > 0 || this.inFlight > 0) {
         // A batch on its way takes them along, or fails and schedules another attempt.
         if (this.inFlight === 0) this.scheduleResend();
         return;

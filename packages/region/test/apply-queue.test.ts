@@ -132,4 +132,20 @@ describe('the replica applying a primary batches', () => {
       ],
     );
   });
+
+  it('an answer that cannot be given (the stream is gone) does not stop the answers after it', async () => {
+    const answered: string[] = [];
+    const queue = new ApplyQueue<string, string>({
+      apply: (batch) => batch,
+      durable: () => Promise.resolve(),
+      answer: (batch) => {
+        if (batch === 'b1') throw new Error('write after end');
+        answered.push(batch);
+      },
+    });
+    queue.push('b1');
+    queue.push('b2');
+    await queue.drained();
+    assert.deepEqual(answered, ['b2']);
+  });
 });

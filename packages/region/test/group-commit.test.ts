@@ -1,7 +1,8 @@
 /**
- * Group commit in SQLite: a batch of writes to one table is one transaction with a
- * savepoint per write, and a replica applies a shipped batch in one transaction. A
- * write and its log entry (with its request id) are kept together or not at all.
+ * Group commit in SQLite: a batch of writes to one table is one transaction, and a
+ * replica applies a shipped batch in one transaction. When a write fails, the batch runs
+ * again with a savepoint per write (the cases below), so the failing write is undone
+ * alone. A write and its log entry (with its request id) are kept together or not at all.
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

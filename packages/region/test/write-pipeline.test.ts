@@ -274,6 +274,32 @@ describe('batches in flight', () => {
   });
 });
 
+describe('pauses', () => {
+  it('two pauses that overlap: no batch starts until both have ended', async () => {
+    const { pipeline, replications, write } = pipelineWithManualReplication();
+    let endFirst: () => void = () => undefined;
+    let endSecond: () => void = () => undefined;
+    const first = pipeline.whilePaused(() => new Promise<void>((resolve) => (endFirst = resolve)));
+    const second = pipeline.whilePaused(() => new Promise<void>((resolve) => (endSecond = resolve)));
+    await turns();
+    const answer = write('w1');
+    await turns();
+    endFirst();
+    await first;
+    await turns();
+    assert.equal(replications.length, 0, 'a batch started while the other pause was still running');
+    endSecond();
+    await second;
+    await turns();
+    assert.deepEqual(
+      replications.map((r) => r.writes),
+      [['w1']],
+    );
+    replications[0]!.release();
+    assert.equal((await answer).error, undefined);
+  });
+});
+
 describe('writes whose replication failed', () => {
   it('are shipped again with the next batch, and reads are refused until a batch carrying them is replicated', async () => {
     const { pipeline, replications, write } = pipelineWithManualReplication();
