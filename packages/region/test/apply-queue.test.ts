@@ -42,6 +42,16 @@ async function turns(count = 10): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Pushes the batches and lets each apply finish in turn; their syncs are left running. */
+async function pushAndApply(queue: ApplyQueue<string, string>, applies: Map<string, Gate>, batches: string[]): Promise<void> {
+  for (const batch of batches) queue.push(batch);
+  for (const batch of batches) {
+    await turns();
+    applies.get(batch)!.release();
+  }
+  await turns();
+}
+
 describe('the replica applying a primary batches', () => {
   it('applies the next batch while the one before it is still syncing', async () => {
     const { queue, events, applies } = manualQueue();
@@ -72,13 +82,7 @@ describe('the replica applying a primary batches', () => {
 
   it('answers in batch order, each only once its own batch is on disk, even when a later one is on disk first', async () => {
     const { queue, events, applies, syncs, answers } = manualQueue();
-    queue.push('b1');
-    queue.push('b2');
-    await turns();
-    applies.get('b1')!.release();
-    await turns();
-    applies.get('b2')!.release();
-    await turns();
+    await pushAndApply(queue, applies, ['b1', 'b2']);
     syncs.get('b2')!.release();
     await turns();
     assert.equal(answers.length, 0, 'b2 was answered before b1, which came first, was on disk');
@@ -96,13 +100,7 @@ describe('the replica applying a primary batches', () => {
 
   it('a batch that cannot be applied is answered with why, and the batch after it is still applied and answered', async () => {
     const { queue, applies, syncs, answers } = manualQueue({ applyFails: new Set(['b1']) });
-    queue.push('b1');
-    queue.push('b2');
-    await turns();
-    applies.get('b1')!.release();
-    await turns();
-    applies.get('b2')!.release();
-    await turns();
+    await pushAndApply(queue, applies, ['b1', 'b2']);
     assert.equal(syncs.has('b1'), false, 'a batch that was not applied was synced');
     syncs.get('b2')!.release();
     await queue.drained();
@@ -114,13 +112,7 @@ describe('the replica applying a primary batches', () => {
 
   it('a batch whose sync fails is answered with that failure; the next batch is judged by its own sync', async () => {
     const { queue, applies, syncs, answers } = manualQueue();
-    queue.push('b1');
-    queue.push('b2');
-    await turns();
-    applies.get('b1')!.release();
-    await turns();
-    applies.get('b2')!.release();
-    await turns();
+    await pushAndApply(queue, applies, ['b1', 'b2']);
     syncs.get('b1')!.fail(new Error('EIO'));
     syncs.get('b2')!.release();
     await queue.drained();
