@@ -32,7 +32,7 @@ import type { QueryConnection } from './query-connection.js';
 import { isBoundedPlan, manyRowSteps } from './query-plan.js';
 import type { QueryWorkers, ResultColumnSource } from './query-workers.js';
 import { errorFromSqlite } from './sqlite-errors.js';
-import type { SqliteStatement, TableFile, WriteRecord } from './table-file.js';
+import { STOP_HERE, type SqliteStatement, type TableFile, type WriteRecord } from './table-file.js';
 import type { TableCatalog } from './table-catalog.js';
 import { rowsResult, textColumns, writeResult, type ResultColumnType } from './result-builder.js';
 import { RowChecksum } from './row-checksum.js';
@@ -258,7 +258,7 @@ export class SqlEngine {
 
   /**
    * Executes and logs several writes (group commit): the writes to one table run in one
-   * SQLite transaction (runTableBatch), so one commit (one WAL append) covers them all,
+   * SQLite transaction (TableFile.eachInTransaction), so one commit (one WAL append) covers them all,
    * while a write that fails is undone alone and fails alone. Outcomes
    * are in the order of `writes`; writes to one table run in that order. If a commit
    * fails, every write of that table fails with it and nothing of them is kept.
@@ -283,7 +283,11 @@ export class SqlEngine {
     });
     for (const [table, list] of byTable) {
       try {
-        const done = this.runTableBatch(table, list);
+        const done = table.eachInTransaction<{ write: PreparedWrite }, ExecutionOutcome | MiniSqlError>(
+          list,
+          ({ write }) => this.runLogged(write),
+          (thrown) => MiniSqlError.from(thrown),
+        );
         list.forEach(({ index }, i) => (outcomes[index] = done[i] as ExecutionOutcome | MiniSqlError));
       } catch (thrown) {
         const error = MiniSqlError.from(thrown);
@@ -294,37 +298,8 @@ export class SqlEngine {
   }
 
   /**
-   * The writes of one table in one transaction, one outcome each. First all together
-   * with no savepoint: a SAVEPOINT and a RELEASE per write were about a fifth of a
-   * logged insert's cost (measured in process), and writes rarely fail. If any write fails, that
-   * transaction is rolled back whole and the writes run again, each in a savepoint of
-   * its own, so the failing one is undone alone (the writes take their time and seed
-   * afresh; nothing of the first run was kept or answered).
-   */
-  private runTableBatch(table: TableFile, list: ReadonlyArray<{ write: PreparedWrite }>): Array<ExecutionOutcome | MiniSqlError> {
-    try {
-      return table.transaction(() => list.map(({ write }) => this.runLogged(write)));
-    } catch (thrown) {
-      // One write alone: its own transaction was its savepoint.
-      if (list.length === 1) return [MiniSqlError.from(thrown)];
-    }
-    return table.transaction(() =>
-      list.map(({ write }) => {
-        try {
-          return table.transaction(() => this.runLogged(write));
-        } catch (thrown) {
-          // SQLite rolled the whole transaction back itself (a full disk, an I/O error):
-          // nothing of the batch is kept, and every write of this table fails with it.
-          if (!table.inTransaction) throw thrown;
-          return MiniSqlError.from(thrown);
-        }
-      }),
-    );
-  }
-
-  /**
    * Applies the entries a primary logged and shipped in one message, in order: the
-   * entries of one table in one SQLite transaction (one commit; applyTableEntries).
+   * entries of one table in one SQLite transaction (one commit; TableFile.eachInTransaction).
    * Entries at or below the table's position are already here and skipped; an entry
    * past the next position means entries are missing. At the first entry that fails,
    * the entries before it are committed and its error is thrown.
@@ -336,39 +311,18 @@ export class SqlEngine {
       const table = this.catalog.require((entries[start] as { table: string }).table);
       let end = start;
       while (end < entries.length && this.catalog.get((entries[end] as { table: string }).table) === table) end += 1;
-      failure = this.applyTableEntries(table, entries, start, end);
+      // At the first entry that fails, the entries before it are kept and it is not.
+      table.eachInTransaction(
+        entries.slice(start, end),
+        ({ record }) => this.applyRecord(table, record),
+        (thrown) => {
+          failure = thrown;
+          return STOP_HERE;
+        },
+      );
       start = end;
     }
     if (failure !== undefined) throw failure as Error; // as SQLite threw it
-  }
-
-  /**
-   * Applies `entries[start, end)`, all of one table, in one transaction: first with no
-   * savepoint (see runTableBatch); if one fails, that transaction is rolled back and the
-   * entries run again, each in a savepoint, so the ones before the failing entry are
-   * committed and it is not. Returns what the failing entry threw, if any.
-   */
-  private applyTableEntries(table: TableFile, entries: ReadonlyArray<{ record: WriteRecord }>, start: number, end: number): unknown {
-    try {
-      table.transaction(() => {
-        for (let i = start; i < end; i += 1) this.applyRecord(table, (entries[i] as { record: WriteRecord }).record);
-      });
-      return undefined;
-    } catch (thrown) {
-      if (end - start === 1) return thrown;
-    }
-    let failure: unknown;
-    table.transaction(() => {
-      for (let i = start; i < end; i += 1) {
-        try {
-          table.transaction(() => this.applyRecord(table, (entries[i] as { record: WriteRecord }).record));
-        } catch (thrown) {
-          failure = thrown;
-          return;
-        }
-      }
-    });
-    return failure;
   }
 
   /** Checks one write and finds its table: writes that are not logged (catalog statements, standalone multi-table writes) have none. */

@@ -14,6 +14,8 @@ import { StatementEnvironment, type WriteInputs } from './statement-environment.
 export const TABLE_FILE_SUFFIX = '.sqlite';
 /** Files being created carry this suffix until complete; a crash leaves them to be removed. */
 export const TABLE_FILE_PARTIAL_SUFFIX = '.sqlite.partial';
+/** What eachInTransaction's `failed` returns to end the run at a failing item. */
+export const STOP_HERE = Symbol('stop here');
 const META_TABLE = 'minisql_meta';
 const DEFINITION_KEY = 'definition';
 const POSITION_KEY = 'position';
@@ -254,6 +256,42 @@ export class TableFile {
     } finally {
       this.pendingPosition = undefined;
     }
+  }
+
+  /**
+   * Runs `work` for each item in one transaction (group commit), each item failing on its
+   * own. First all together with no savepoint: a SAVEPOINT and a RELEASE per item were
+   * about a fifth of a logged insert's cost (measured in process), and items rarely fail.
+   * If one throws, that transaction is rolled back whole and the items run again, each in
+   * a savepoint, so a failing one is undone alone; `failed` says what stands for it, or
+   * STOP_HERE to end there, the items before it kept. If SQLite rolled the whole
+   * transaction back by itself (a full disk, an I/O error), nothing is kept and the error
+   * is thrown.
+   */
+  eachInTransaction<T, R>(items: readonly T[], work: (item: T) => R, failed: (thrown: unknown) => R | typeof STOP_HERE): R[] {
+    try {
+      return this.transaction(() => items.map(work));
+    } catch (thrown) {
+      // One item alone: its own transaction was its savepoint.
+      if (items.length === 1) {
+        const result = failed(thrown);
+        return result === STOP_HERE ? [] : [result];
+      }
+    }
+    return this.transaction(() => {
+      const results: R[] = [];
+      for (const item of items) {
+        try {
+          results.push(this.transaction(() => work(item)));
+        } catch (thrown) {
+          if (!this.db.inTransaction) throw thrown;
+          const result = failed(thrown);
+          if (result === STOP_HERE) break;
+          results.push(result);
+        }
+      }
+      return results;
+    });
   }
 
   /** True while a transaction of this file runs. */

@@ -42,6 +42,10 @@ async function turns(count = 10): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Each answer's batch and whether it was applied. */
+const verdicts = (answers: ReadonlyArray<{ batch: string; outcome: BatchOutcome }>): Array<[string, boolean]> =>
+  answers.map((answer) => [answer.batch, answer.outcome.applied]);
+
 /** Pushes the batches and lets each apply finish in turn; their syncs are left running. */
 async function pushAndApply(queue: ApplyQueue<string, string>, applies: Map<string, Gate>, batches: string[]): Promise<void> {
   for (const batch of batches) queue.push(batch);
@@ -88,13 +92,10 @@ describe('the replica applying a primary batches', () => {
     assert.equal(answers.length, 0, 'b2 was answered before b1, which came first, was on disk');
     syncs.get('b1')!.release();
     await queue.drained();
-    assert.deepEqual(
-      answers.map((answer) => [answer.batch, answer.outcome.applied]),
-      [
-        ['b1', true],
-        ['b2', true],
-      ],
-    );
+    assert.deepEqual(verdicts(answers), [
+      ['b1', true],
+      ['b2', true],
+    ]);
     assert.ok(events.indexOf('answer b1') > events.indexOf('sync b1'));
   });
 
@@ -116,13 +117,10 @@ describe('the replica applying a primary batches', () => {
     syncs.get('b1')!.fail(new Error('EIO'));
     syncs.get('b2')!.release();
     await queue.drained();
-    assert.deepEqual(
-      answers.map((answer) => [answer.batch, answer.outcome.applied]),
-      [
-        ['b1', false],
-        ['b2', true],
-      ],
-    );
+    assert.deepEqual(verdicts(answers), [
+      ['b1', false],
+      ['b2', true],
+    ]);
   });
 
   it('an answer that cannot be given (the stream is gone) does not stop the answers after it', async () => {
