@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createConnection } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { once } from 'node:events';
 import { ClusterClient, divergence, MiniSqlClient } from '@minisql/client';
 import { Etcd3 } from 'etcd3';
 import {
@@ -22,11 +24,14 @@ import {
   loadTlsIdentity,
   makeCertificates,
   MiniSqlError,
+  hostAndPort,
+  loadProtos,
   type ApplyResponse__Output,
+  type ExecuteResultFrame__Output,
   type ReplicationServiceClient,
   type TlsIdentity,
 } from '@minisql/common';
-import { replicationStub } from '@minisql/wire';
+import { frame, FrameReader, replicationStub, STATEMENT_ALPN } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
 let test: TestCluster;
@@ -282,6 +287,35 @@ describe('users and their privileges', () => {
     } finally {
       region.close();
     }
+  });
+
+  it('the statement protocol checks the login of its first frame as the gRPC stream does: a wrong password runs nothing', async () => {
+    const { requestSerialize, responseDeserialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
+    const { host, port } = hostAndPort(test.cluster.addressOf(group.primary));
+    /** The answer to one select sent as `password` on a connection of the statement protocol. */
+    const answerAs = async (password: string) => {
+      const socket = tlsConnect({ host, port, ...(test.tls as TlsIdentity), ALPNProtocols: [STATEMENT_ALPN] });
+      socket.on('error', () => undefined);
+      const answers: ExecuteResultFrame__Output[] = [];
+      const reader = new FrameReader(
+        (bytes) => answers.push(responseDeserialize(bytes)),
+        () => assert.fail('a frame past the bound'),
+      );
+      socket.on('data', (chunk: Buffer) => reader.push(chunk));
+      await once(socket, 'secureConnect');
+      assert.equal(socket.alpnProtocol, STATEMENT_ALPN);
+      socket.write(frame(requestSerialize({ login: { user: 'reader', password }, requests: [{ sql: 'select v from guarded where id = 1;', sequence: 1 }] })));
+      while (answers.length === 0) await once(socket, 'data');
+      socket.destroy();
+      return answers[0]?.responses[0];
+    };
+    const refused = await answerAs('not-the-password-at-all');
+    assert.equal(refused?.error?.code, 'UNAUTHENTICATED');
+    assert.match(refused?.error?.message ?? '', /user `reader`/);
+    assert.ok(!refused?.result, 'a refused statement brought rows');
+    const answered = await answerAs(READER_PASSWORD);
+    assert.ok(!answered?.error, answered?.error?.message);
+    assert.equal(answered?.result?.rows[0]?.values[0]?.text, 'kept');
   });
 
   it('refuses placeholder and short passwords, and keeps the last admin', async () => {

@@ -26,6 +26,7 @@ export * from './svg-plot.js';
 export * from './request-id.js';
 export * from './byte-chunks.js';
 export * from './free-port.js';
+export * from './host-port.js';
 export * from './lease-fence.js';
 export * from './security/tls-identity.js';
 export * from './security/caller.js';

@@ -48,6 +48,11 @@ export interface RegionOptions {
   logEntriesKept: number;
   /** SQLite heap one select in a query worker may use, in bytes (SQLite's hard heap limit). */
   queryMemoryBytesMax: number;
+  /**
+   * How long a caller has for its TLS handshake and, on the statement protocol, to send
+   * its login, in milliseconds (PostgreSQL's authentication_timeout); then it is cut off.
+   */
+  loginWaitMs: number;
 }
 
 export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir' | 'tls'>> = Object.freeze({
@@ -62,6 +67,7 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   queryWorkers: 2,
   logEntriesKept: LOG_ENTRIES_KEPT,
   queryMemoryBytesMax: 256 * 1024 * 1024,
+  loginWaitMs: 10_000,
 });
 
 /** Statements waiting for a query worker at most, per region; more are refused at once. */

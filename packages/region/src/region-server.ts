@@ -11,6 +11,7 @@ import { QueryWorkers } from './query-workers.js';
 import { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
+import { RegionPort } from './region-port.js';
 import { regionServiceHandlers } from './region-service.js';
 import { replicationServiceHandlers } from './replication-service.js';
 import type { Replicator } from './replicator.js';
@@ -47,6 +48,8 @@ export class RegionServer {
   private readonly server: grpc.Server;
   private ftpServer: SnapshotFtpServer | undefined;
   private httpServer: Server | undefined;
+  /** With TLS on: the port, serving gRPC and the statement protocol (region-port.ts). */
+  private port: RegionPort | undefined;
   private readonly metrics = new RegionMetrics();
   /** The port actually bound (differs from the configured one when that was 0). Valid after start(). */
   private boundPort = 0;
@@ -111,20 +114,18 @@ export class RegionServer {
       : undefined;
     const verifier =
       this.cluster && executor ? new TableVerifier(this.engine, this.cluster.membership, executor, this.options.tls, this.logger.child('verify')) : undefined;
-    this.server.addService(
-      region.minisql.v1.RegionService.service,
-      regionServiceHandlers(
-        this.engine,
-        executor,
-        verifier,
-        this.options.regionId,
-        this.incarnation,
-        this.logger,
-        this.options.statementTimeoutMs,
-        this.cluster?.users,
-        join(this.options.dataDir, 'backups'),
-      ),
+    const statementHandlers = regionServiceHandlers(
+      this.engine,
+      executor,
+      verifier,
+      this.options.regionId,
+      this.incarnation,
+      this.logger,
+      this.options.statementTimeoutMs,
+      this.cluster?.users,
+      join(this.options.dataDir, 'backups'),
     );
+    this.server.addService(region.minisql.v1.RegionService.service, statementHandlers);
     let joins: JoinCoordinator | undefined;
     let moves: TableMoves | undefined;
     if (this.cluster && executor) {
@@ -175,9 +176,15 @@ export class RegionServer {
         () => this.metrics.copy.underWay,
       ),
     );
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, port) => (error ? reject(error) : resolve(port)));
-    });
+    if (this.options.tls) {
+      this.port = await RegionPort.listen(this.server, this.options.listenAddress, this.options.tls, statementHandlers, this.options.loginWaitMs);
+      this.boundPort = this.port.port;
+    } else {
+      // Without TLS there is no ALPN to ask for a protocol by: gRPC alone.
+      this.boundPort = await new Promise<number>((resolve, reject) => {
+        this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, port) => (error ? reject(error) : resolve(port)));
+      });
+    }
     const http = this.cluster?.http;
     if (http)
       this.httpServer = await startHttpEndpoint(
@@ -209,6 +216,7 @@ export class RegionServer {
 
   /** Stops accepting calls, lets running ones finish (up to `graceMs`), closes the files. */
   async stop(graceMs = 2_000): Promise<void> {
+    this.port?.stopListening();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -219,6 +227,7 @@ export class RegionServer {
         resolve();
       });
     });
+    this.port?.closeStatementConnections();
     await this.ftpServer?.stop().catch(() => undefined);
     this.httpServer?.closeAllConnections();
     this.httpServer?.close();

@@ -4,7 +4,7 @@
  */
 import { Client } from 'basic-ftp';
 import { rmSync } from 'node:fs';
-import { errors, sha256Of, type Logger, type TlsIdentity } from '@minisql/common';
+import { errors, hostAndPort, sha256Of, type Logger, type TlsIdentity } from '@minisql/common';
 import type { FtpLogin } from './ftp-logins.js';
 import type { Snapshot } from './snapshot-store.js';
 
@@ -28,7 +28,7 @@ export async function fetchSnapshot(
   logger: Logger,
   onProgress?: (progress: DownloadProgress) => void,
 ): Promise<void> {
-  const [host, port] = [ftpAddress.slice(0, ftpAddress.lastIndexOf(':')), Number(ftpAddress.slice(ftpAddress.lastIndexOf(':') + 1))];
+  const { host, port } = hostAndPort(ftpAddress);
   let lastProblem = '';
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS_MAX; attempt += 1) {
     const client = new Client(FTP_TIMEOUT_MS);

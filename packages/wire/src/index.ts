@@ -8,3 +8,5 @@ export * from './query-result.js';
 export * from './table-verification.js';
 export * from './region-transport.js';
 export * from './region-pool.js';
+export * from './statement-frames.js';
+export * from './statement-socket.js';

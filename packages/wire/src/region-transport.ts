@@ -23,6 +23,7 @@ import { errorFromGrpcStatus } from './grpc-status.js';
 import { EXECUTE_FRAMING } from './execute-frames.js';
 import { regionStub } from './stubs.js';
 import { SequencedStream } from './sequenced-stream.js';
+import { openStatementSocket } from './statement-socket.js';
 import { queryResultFromProto, type QueryResult } from './query-result.js';
 import { verificationFromProto, type TableVerification } from './table-verification.js';
 
@@ -30,6 +31,8 @@ import { verificationFromProto, type TableVerification } from './table-verificat
 export const MESSAGE_BYTES_MAX = 256 * 1024 * 1024;
 /** How long past a statement's deadline the client waits for the region's TIMEOUT answer, in milliseconds. */
 export const DEADLINE_ANSWER_GRACE_MS = 1_000;
+/** Set to 0, statements to regions go on the gRPC stream only (statement-socket.ts). */
+export const STATEMENT_SOCKET_ENV = 'MINISQL_STATEMENT_SOCKET';
 /** Reconnection backoff towards a region, in milliseconds. */
 const RECONNECT_BACKOFF_MS_INITIAL = 50;
 const RECONNECT_BACKOFF_MS_MAX = 500;
@@ -37,7 +40,12 @@ const RECONNECT_BACKOFF_MS_MAX = 500;
 export class RegionTransport {
   /** The gRPC stub; one HTTP/2 connection, reused by every call. */
   private readonly stub: RegionServiceClient;
-  /** Statements go on one long-lived stream (RegionService.ExecuteStream). */
+  /**
+   * Whether statements go on the statement protocol (statement-socket.ts): with TLS, until
+   * the region refuses it; MINISQL_STATEMENT_SOCKET=0 keeps them on the gRPC stream.
+   */
+  private statementSocket: boolean;
+  /** Statements go on one long-lived stream: the statement protocol's connection, or RegionService.ExecuteStream. */
   private readonly statements: SequencedStream<ExecuteRequest, ExecuteResponse__Output, ExecuteFrame, ExecuteResultFrame__Output>;
 
   /** `tls`: the certificate presented and the authority trusted; plaintext without one. */
@@ -59,8 +67,14 @@ export class RegionTransport {
       },
       login,
     );
+    this.statementSocket = tls !== undefined && process.env[STATEMENT_SOCKET_ENV] !== '0';
     // A statement not answered in time fails alone; the others on the stream go on.
-    this.statements = new SequencedStream({ address, open: () => this.stub.ExecuteStream(), timeoutBreaksStream: false, framing: EXECUTE_FRAMING });
+    this.statements = new SequencedStream({
+      address,
+      open: () => (tls && this.statementSocket ? openStatementSocket(address, tls, login, () => (this.statementSocket = false)) : this.stub.ExecuteStream()),
+      timeoutBreaksStream: false,
+      framing: EXECUTE_FRAMING,
+    });
   }
 
   /** Sends one statement on the statement stream; rejects with a MiniSqlError when no answer comes. */

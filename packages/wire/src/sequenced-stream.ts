@@ -8,10 +8,22 @@
  * fails every request waiting on it with the transport's error (the outcome of those
  * requests is unknown, as with a broken call).
  */
-import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { errors, type MiniSqlError } from '@minisql/common';
 import { FrameBatcher } from './frame-batcher.js';
-import { errorFromGrpcStatus } from './grpc-status.js';
+import { errorFromGrpcStatus, type GrpcFailure } from './grpc-status.js';
+
+/**
+ * What a stream of requests needs of its call: a gRPC client duplex stream has it, and so
+ * has a connection of the statement protocol (statement-socket.ts).
+ */
+export interface DuplexCall<Out, In> {
+  on(event: 'data', listener: (message: In) => void): unknown;
+  on(event: 'error', listener: (failure: GrpcFailure) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  write(message: Out): unknown;
+  cancel(): void;
+}
 
 /** How requests are packed into frames and answers unpacked from them. */
 export interface StreamFraming<Request, Response, Out, In> {
@@ -26,7 +38,7 @@ export interface StreamFraming<Request, Response, Out, In> {
 export interface SequencedStreamOptions<Request, Response, Out = Request, In = Response> {
   /** The peer, for error messages. */
   address: string;
-  open: () => ClientDuplexStream<Out, In>;
+  open: () => DuplexCall<Out, In>;
   /**
    * Set: the requests of one event-loop turn go as one message (see FrameBatcher) and
    * an answer message may hold many answers. Unset: one message per request.
@@ -61,7 +73,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
   private nextSequence = 1;
   private readonly waiting = new Map<number, Waiting<Response>>();
   private failure: MiniSqlError | undefined;
-  private readonly call: ClientDuplexStream<Out, In>;
+  private readonly call: DuplexCall<Out, In>;
   /** Requests of this turn, when framed. */
   private readonly outbox: FrameBatcher<Request> | undefined;
 
@@ -76,7 +88,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     } else {
       this.call.on('data', (response: In) => this.answer(response as unknown as Response));
     }
-    this.call.on('error', (error: ServiceError) => this.fail(errorFromGrpcStatus(error, options.address, 0)));
+    this.call.on('error', (error: GrpcFailure) => this.fail(errorFromGrpcStatus(error, options.address, 0)));
     this.call.on('end', () => this.fail(errors.unavailable(options.address, 'it closed the stream')));
   }
 

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { MiniSqlError } from '@minisql/common';
-import { SequencedStream } from '../src/sequenced-stream.js';
+import { SequencedStream, type DuplexCall } from '../src/sequenced-stream.js';
 
 interface Request {
   text: string;
@@ -39,7 +39,7 @@ function streamOver(timeoutBreaksStream: boolean, options: { openFails?: () => b
       if (options.openFails?.()) throw new Error('Channel has been shut down');
       const call = new FakeCall();
       calls.push(call);
-      return call as unknown as ClientDuplexStream<Request, Response>;
+      return call;
     },
     timeoutBreaksStream,
   });
@@ -177,7 +177,8 @@ describe('requests in frames', () => {
       open: () => {
         const call = new FakeCall();
         calls.push(call);
-        return call as unknown as ClientDuplexStream<Frame, { responses: Response[] }>;
+        // It records frames where a plain stream's requests go.
+        return call as unknown as DuplexCall<Frame, { responses: Response[] }>;
       },
       timeoutBreaksStream: false,
       framing: { pack: (requests) => ({ requests }), unpack: (frame) => frame.responses, bytesOf: (request) => request.text.length },

@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { errors } from '../errors.js';
+import { hostAndPort } from '../host-port.js';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Logger } from '../logger.js';
@@ -67,7 +68,7 @@ export async function startHttpEndpoint(
     );
   };
   const server: Server = security.tls ? createTlsServer({ key: security.tls.key, cert: security.tls.cert }, handler) : createServer(handler);
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const { host, port } = hostAndPort(address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

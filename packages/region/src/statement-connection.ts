@@ -1,0 +1,73 @@
+/**
+ * One connection of the statement protocol (region-port.ts), shaped as the gRPC call the
+ * ExecuteStream handler takes: the same handler checks the login and runs the statements,
+ * so the two transports cannot judge a caller differently.
+ *
+ * The first frame must come within the login wait and carry the login (ExecuteFrame's
+ * `login`); it may carry statements too. A frame that cannot be read, or one announced
+ * past its bound, closes the connection: nothing of it runs, and no other connection is
+ * touched.
+ */
+import { EventEmitter } from 'node:events';
+import type tls from 'node:tls';
+import { loadProtos, PASSWORD_METADATA_KEY, USER_METADATA_KEY, type ExecuteFrame__Output, type ExecuteResultFrame } from '@minisql/common';
+import { frame, FrameReader, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
+
+/** What the ExecuteStream handler reads of its call. */
+export interface StatementCall extends EventEmitter {
+  cancelled: boolean;
+  getAuthContext(): { transportSecurityType: string; sslPeerCertificate: tls.PeerCertificate };
+  metadata: { get(key: string): string[] };
+  write(frame: ExecuteResultFrame): boolean;
+  end(): void;
+}
+
+export function serveStatementConnection(socket: tls.TLSSocket, executeStream: (call: StatementCall) => void, loginWaitMs: number): void {
+  const { requestDeserialize, responseSerialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, STATEMENT_KEEPALIVE_IDLE_MS);
+  socket.on('error', () => undefined); // a reset by the peer: 'close' follows
+  let metadata: Map<string, string> | undefined;
+  const call = Object.assign(new EventEmitter(), {
+    cancelled: false,
+    getAuthContext: () => ({ transportSecurityType: 'ssl', sslPeerCertificate: socket.getPeerCertificate() }),
+    metadata: {
+      get: (key: string): string[] => {
+        const value = metadata?.get(key);
+        return value ? [value] : [];
+      },
+    },
+    write: (answers: ExecuteResultFrame): boolean => socket.write(frame(responseSerialize(answers))),
+    end: (): void => void socket.end(),
+  });
+  const loginTimer = setTimeout(() => socket.destroy(), loginWaitMs);
+  const reader = new FrameReader(
+    (bytes) => {
+      let received: ExecuteFrame__Output;
+      try {
+        received = requestDeserialize(bytes);
+      } catch {
+        reader.stop();
+        socket.destroy();
+        return;
+      }
+      if (metadata === undefined) {
+        clearTimeout(loginTimer);
+        metadata = new Map([
+          [USER_METADATA_KEY, received.login?.user ?? ''],
+          [PASSWORD_METADATA_KEY, received.login?.password ?? ''],
+        ]);
+        executeStream(call);
+      }
+      if (received.requests.length > 0 || received.cancel.length > 0) call.emit('data', received);
+    },
+    () => socket.destroy(),
+  );
+  socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  socket.on('close', () => {
+    clearTimeout(loginTimer);
+    reader.stop();
+    call.cancelled = true;
+    call.emit('end');
+  });
+}

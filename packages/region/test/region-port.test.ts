@@ -1,0 +1,219 @@
+/**
+ * The region's port with TLS on: gRPC and the statement protocol on one port, chosen by
+ * ALPN, with real certificates, a real region server and real sockets. What a connection
+ * of the statement protocol may not do (come without a login, send a frame that cannot be
+ * read, announce one past its bound, present another cluster's certificate) closes that
+ * connection only.
+ */
+import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadProtos,
+  loadTlsIdentity,
+  Logger,
+  makeCertificates,
+  serverCredentials,
+  type ExecuteFrame,
+  type ExecuteResultFrame__Output,
+  type TlsIdentity,
+} from '@minisql/common';
+import { MiniSqlClient } from '@minisql/client';
+import { frame, FrameReader, STATEMENT_ALPN, STATEMENT_SOCKET_ENV } from '@minisql/wire';
+import { RegionServer } from '../src/region-server.js';
+import { REGION_DEFAULTS } from '../src/region-options.js';
+
+const LOGIN_WAIT_MS = 400;
+const work = mkdtempSync(join(tmpdir(), 'minisql-region-port-'));
+const quiet = new Logger('test', 'region', 'error', { write: () => undefined });
+let region: RegionServer;
+/** A region's certificate: a server caller, which runs statements without a user. */
+let caller: TlsIdentity;
+/** A certificate of another cluster under the same name. */
+let stranger: TlsIdentity;
+const codec = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
+
+before(async () => {
+  const spec = { name: 'region1', roles: ['region'], ips: ['127.0.0.1'], dnsNames: [] };
+  makeCertificates(join(work, 'certs'), [spec]);
+  makeCertificates(join(work, 'other-certs'), [spec]);
+  caller = loadTlsIdentity(join(work, 'certs'), 'region1');
+  stranger = { ...loadTlsIdentity(join(work, 'other-certs'), 'region1'), ca: caller.ca };
+  region = new RegionServer(
+    {
+      ...REGION_DEFAULTS,
+      regionId: 'region1',
+      listenAddress: '127.0.0.1:0',
+      dataDir: join(work, 'data'),
+      tls: caller,
+      queryWorkers: 0,
+      loginWaitMs: LOGIN_WAIT_MS,
+    },
+    quiet,
+  );
+  await region.start();
+  const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
+  try {
+    await client.execute('create table kv (id int primary key, v text);');
+    await client.execute("insert into kv values (1, 'one');");
+  } finally {
+    client.close();
+  }
+});
+
+after(async () => {
+  await region?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A raw connection asking for the statement protocol, once its handshake is done; it records what it is sent. */
+async function statementConnection(identity = caller): Promise<{ socket: TLSSocket; answers: ExecuteResultFrame__Output[]; closed: Promise<void> }> {
+  const socket = tlsConnect({ host: '127.0.0.1', port: Number(region.address.split(':')[1]), ...identity, ALPNProtocols: [STATEMENT_ALPN] });
+  socket.on('error', () => undefined);
+  const closed = once(socket, 'close').then(() => undefined);
+  const answers: ExecuteResultFrame__Output[] = [];
+  const reader = new FrameReader(
+    (bytes) => answers.push(codec.responseDeserialize(bytes)),
+    () => assert.fail('the region sent a frame past the bound'),
+  );
+  socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  await once(socket, 'secureConnect');
+  return { socket, answers, closed };
+}
+
+const encoded = (message: ExecuteFrame): Buffer => frame(codec.requestSerialize(message));
+const select = (sequence: number): ExecuteFrame => ({ requests: [{ sql: 'select v from kv where id = 1', sequence }] });
+const valuesOf = (answers: ExecuteResultFrame__Output[]) => answers.flatMap((a) => a.responses.map((r) => [r.sequence, r.result?.rows[0]?.values[0]?.text]));
+
+/** Waits until `answers` holds `count` answers (the socket's events add them). */
+async function answered(connection: { socket: TLSSocket; answers: ExecuteResultFrame__Output[] }, count: number): Promise<void> {
+  while (connection.answers.flatMap((a) => a.responses).length < count) await once(connection.socket, 'data');
+}
+
+/** Each test's bound: a connection the region fails to close must fail its test, not hang the suite. */
+const TEST_TIMEOUT_MS = 20_000;
+
+describe("the region's port, TLS on", () => {
+  it('answers statements on the statement protocol: a login frame with statements in it, then more frames', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const connection = await statementConnection();
+    connection.socket.write(encoded({ login: { user: '', password: '' }, ...select(1) }));
+    connection.socket.write(encoded(select(2)));
+    await answered(connection, 2);
+    assert.deepEqual(valuesOf(connection.answers).sort(), [
+      [1, 'one'],
+      [2, 'one'],
+    ]);
+    connection.socket.end();
+    await connection.closed;
+  });
+
+  it('answers a statement whose frame arrives one byte at a time', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const connection = await statementConnection();
+    connection.socket.setNoDelay(true);
+    const bytes = Buffer.concat([encoded({ login: { user: '', password: '' }, requests: [], cancel: [] }), encoded(select(7))]);
+    for (let at = 0; at < bytes.length; at += 1) connection.socket.write(bytes.subarray(at, at + 1));
+    await answered(connection, 1);
+    assert.deepEqual(valuesOf(connection.answers), [[7, 'one']]);
+    connection.socket.destroy();
+  });
+
+  it(
+    'serves gRPC on the same port: a client kept on the gRPC stream reads what a client on the statement protocol wrote',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const onStatements = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
+      process.env[STATEMENT_SOCKET_ENV] = '0';
+      const onGrpc = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller }).finally(() => delete process.env[STATEMENT_SOCKET_ENV]);
+      try {
+        await onStatements.execute("insert into kv values (2, 'two');");
+        assert.deepEqual((await onGrpc.execute('select v from kv where id = 2;')).rows, [['two']]);
+        await onGrpc.execute('delete from kv where id = 2;');
+        assert.deepEqual((await onStatements.execute('select count(*) from kv;')).rows, [[1]]);
+      } finally {
+        onStatements.close();
+        onGrpc.close();
+      }
+    },
+  );
+
+  it('closes a connection that sends no login within the login wait', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const started = performance.now();
+    const connection = await statementConnection();
+    await connection.closed;
+    const waitedMs = performance.now() - started;
+    assert.ok(waitedMs >= LOGIN_WAIT_MS * 0.9 && waitedMs < LOGIN_WAIT_MS + 5_000, `closed after ${Math.round(waitedMs)} ms`);
+    assert.deepEqual(connection.answers, []);
+  });
+
+  it('closes a connection whose first frame is not an ExecuteFrame, and answers nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const connection = await statementConnection();
+    // Field 1, length-delimited, with a length that runs past the frame.
+    connection.socket.write(frame(Buffer.from([0x0a, 0x7f, 0x01])));
+    connection.socket.write(encoded(select(1)));
+    await connection.closed;
+    assert.deepEqual(connection.answers, []);
+  });
+
+  it('closes a connection that announces a frame past its bound, without waiting for its bytes, and serves on', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const connection = await statementConnection();
+    connection.socket.write(encoded({ login: { user: '', password: '' }, requests: [], cancel: [] }));
+    const announced = Buffer.alloc(4);
+    announced.writeUInt32BE(0xffff_ffff, 0);
+    connection.socket.write(announced);
+    await connection.closed;
+    const next = await statementConnection();
+    next.socket.write(encoded({ login: { user: '', password: '' }, ...select(3) }));
+    await answered(next, 1);
+    assert.deepEqual(valuesOf(next.answers), [[3, 'one']]);
+    next.socket.destroy();
+  });
+
+  it("refuses another cluster's certificate under the same name: the connection ends and nothing is answered", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const outcome = await statementConnection(stranger).then(
+      async (connection) => {
+        // TLS 1.3: the client may finish its side of the handshake before the region refuses.
+        connection.socket.write(encoded({ login: { user: '', password: '' }, ...select(1) }));
+        await connection.closed;
+        return connection.answers;
+      },
+      () => [],
+    );
+    assert.deepEqual(outcome, []);
+  });
+});
+
+describe('a region that does not offer the statement protocol', () => {
+  it('refuses it in the TLS handshake, and the client sends its statements on the gRPC stream instead', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // A gRPC server with its own TLS, as a region of an earlier version: it knows only h2.
+    const server = new grpc.Server();
+    const seen: string[] = [];
+    server.addService(loadProtos().region.minisql.v1.RegionService.service, {
+      Ping: (_call: unknown, done: (error: null, answer: object) => void) => done(null, {}),
+      ExecuteStream: (call: grpc.ServerDuplexStream<{ requests: { sql: string; sequence: number }[] }, object>) => {
+        call.on('data', (received: { requests: { sql: string; sequence: number }[] }) => {
+          for (const request of received.requests) seen.push(request.sql);
+          call.write({ responses: received.requests.map((r) => ({ sequence: r.sequence, result: { columns: [], rows: [] } })) });
+        });
+        call.on('end', () => call.end());
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', serverCredentials(caller), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    const client = await MiniSqlClient.connect({ regionAddress: `127.0.0.1:${port}`, tls: caller });
+    try {
+      // The first statement may meet the refusal and fail as UNAVAILABLE; from then on the gRPC stream serves.
+      await client.execute('select 1;').catch((error: { code?: string }) => assert.equal(error.code, 'UNAVAILABLE'));
+      await client.execute('select 2;');
+      assert.ok(seen.includes('select 2;'), `the server saw ${JSON.stringify(seen)}`);
+    } finally {
+      client.close();
+      server.forceShutdown();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The client's side of the statement protocol: the statements of one RegionTransport on
+ * a TLS connection of their own, asked for by ALPN on the region's usual port, as
+ * length-prefixed ExecuteFrame / ExecuteResultFrame messages (statement-frames.ts).
+ *
+ * Why not only the gRPC stream: at one client, a statement's round trip on the gRPC
+ * stream cost 410-450 µs, of which the region's own work was 43 µs; HTTP/2 and grpc-js
+ * took about 235 µs of it on a no-op server, raw TLS about 100 µs. The same statements on
+ * this protocol: 320-350 µs (wire DESIGN.md). The messages, the login check, the
+ * authorization and the handler are the gRPC stream's, so the two cannot drift apart.
+ *
+ * A region that does not offer the protocol refuses it in the TLS handshake
+ * (`no_application_protocol`); the transport then stays on the gRPC stream.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { hostAndPort, loadProtos, type ExecuteFrame, type ExecuteResultFrame__Output, type Login, type TlsIdentity } from '@minisql/common';
+import type { DuplexCall } from './sequenced-stream.js';
+import { frame, FrameReader, STATEMENT_ALPN } from './statement-frames.js';
+
+/**
+ * Idle time before TCP probes a quiet connection, in milliseconds: a region whose host
+ * vanished (power, a cut cable) is found without waiting for a statement's deadline.
+ */
+export const STATEMENT_KEEPALIVE_IDLE_MS = 10_000;
+
+/**
+ * A handshake the server refused for want of a common ALPN protocol: OpenSSL's alert 120.
+ * Node names it by code when the alert ends the handshake, and only in the message
+ * (EPROTO) when it comes back on a write.
+ */
+function refusedProtocol(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL' || /alert no application protocol/.test(error.message);
+}
+
+/**
+ * Opens a statement connection to `address`, presenting `identity` and checking the
+ * region's certificate against the cluster's authority and the address's name, and logs
+ * in as `login`. `onRefused` is called when the region does not speak the protocol.
+ */
+export function openStatementSocket(
+  address: string,
+  identity: TlsIdentity,
+  login: Login | undefined,
+  onRefused: () => void,
+): DuplexCall<ExecuteFrame, ExecuteResultFrame__Output> {
+  const { requestSerialize, responseDeserialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
+  const { host, port } = hostAndPort(address);
+  const socket = tls.connect({
+    host,
+    port,
+    ca: identity.ca,
+    cert: identity.cert,
+    key: identity.key,
+    ALPNProtocols: [STATEMENT_ALPN],
+    // The name the certificate must hold, as grpc-js checks it (SNI takes no address).
+    ...(net.isIP(host) ? {} : { servername: host }),
+  });
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, STATEMENT_KEEPALIVE_IDLE_MS);
+  const call = new EventEmitter() as EventEmitter & DuplexCall<ExecuteFrame, ExecuteResultFrame__Output>;
+  let failed = false;
+  const fail = (details: string): void => {
+    if (failed) return;
+    failed = true;
+    reader.stop();
+    socket.destroy();
+    call.emit('error', { code: GrpcStatus.UNAVAILABLE, details });
+  };
+  const reader = new FrameReader(
+    (bytes) => {
+      try {
+        call.emit('data', responseDeserialize(bytes));
+      } catch (thrown) {
+        fail(`an answer could not be read: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+      }
+    },
+    (frameBytes) => fail(`the region announced a frame of ${frameBytes} bytes, past the bound`),
+  );
+  socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (refusedProtocol(error)) onRefused();
+    fail(error.message);
+  });
+  socket.on('close', () => fail('the statement connection closed'));
+  // The login is the first frame; TLS holds it until the handshake is done.
+  socket.write(frame(requestSerialize({ login: login ?? { user: '', password: '' } })));
+  call.write = (message) => socket.write(frame(requestSerialize(message)));
+  call.cancel = () => {
+    failed = true;
+    reader.stop();
+    socket.destroy();
+  };
+  return call;
+}
