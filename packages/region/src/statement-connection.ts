@@ -6,12 +6,14 @@
  * The first frame must come within the login wait and carry the login (ExecuteFrame's
  * `login`); it may carry statements too. A frame that cannot be read, or one announced
  * past its bound, closes the connection: nothing of it runs, and no other connection is
- * touched.
+ * touched. The region reads a connection's frames only while few enough of its
+ * statements are unanswered and its answers are being read (statement-flow.ts).
  */
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
 import { loadProtos, PASSWORD_METADATA_KEY, USER_METADATA_KEY, type ExecuteFrame__Output, type ExecuteResultFrame } from '@minisql/common';
 import { frame, FrameReader, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
+import { StatementFlow, STATEMENTS_IN_FLIGHT_MAX } from './statement-flow.js';
 
 /** What the ExecuteStream handler reads of its call. */
 export interface StatementCall extends EventEmitter {
@@ -37,8 +39,32 @@ export function serveStatementConnection(socket: tls.TLSSocket, executeStream: (
         return value ? [value] : [];
       },
     },
-    write: (answers: ExecuteResultFrame): boolean => socket.write(frame(responseSerialize(answers))),
+    write: (answers: ExecuteResultFrame): boolean => {
+      const taken = socket.write(frame(responseSerialize(answers)));
+      flow.answered(answers.responses?.length ?? 0, taken);
+      follow();
+      return taken;
+    },
     end: (): void => void socket.end(),
+  });
+  const flow = new StatementFlow();
+  // Reads (the socket's and the frame reader's) follow the flow: a paused socket brings
+  // no more chunks, a held reader gives out no more frames of the chunk it has.
+  const follow = (): void => {
+    if (flow.reading && socket.isPaused()) {
+      socket.resume();
+      // Not inside the write that got here: the frames it gives out start statements.
+      queueMicrotask(() => {
+        if (flow.reading) reader.release();
+      });
+    } else if (!flow.reading && !socket.isPaused()) {
+      socket.pause();
+      reader.hold();
+    }
+  };
+  socket.on('drain', () => {
+    flow.drained();
+    follow();
   });
   const loginTimer = setTimeout(() => socket.destroy(), loginWaitMs);
   const reader = new FrameReader(
@@ -59,6 +85,14 @@ export function serveStatementConnection(socket: tls.TLSSocket, executeStream: (
         ]);
         executeStream(call);
       }
+      if (received.requests.length > STATEMENTS_IN_FLIGHT_MAX) {
+        // The client sends 16 at most (FRAME_LIMITS): a frame of more is no client's.
+        reader.stop();
+        socket.destroy();
+        return;
+      }
+      flow.started(received.requests.length);
+      follow();
       if (received.requests.length > 0 || received.cancel.length > 0) call.emit('data', received);
     },
     () => socket.destroy(),

@@ -7,6 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ import { RegionServer } from '../src/region-server.js';
 import { REGION_DEFAULTS } from '../src/region-options.js';
 
 const LOGIN_WAIT_MS = 400;
+/** The value whose answers fill the socket buffers between a region and a client that does not read. */
+const BIG_VALUE_BYTES = 32 * 1024;
 const work = mkdtempSync(join(tmpdir(), 'minisql-region-port-'));
 const quiet = new Logger('test', 'region', 'error', { write: () => undefined });
 let region: RegionServer;
@@ -61,6 +64,9 @@ before(async () => {
   try {
     await client.execute('create table kv (id int primary key, v text);');
     await client.execute("insert into kv values (1, 'one');");
+    await client.execute('create table big (id int primary key, v text);');
+    await client.execute('insert into big values (1, ?);', { params: ['x'.repeat(BIG_VALUE_BYTES)] });
+    await client.execute('create table marks (k int primary key);');
   } finally {
     client.close();
   }
@@ -140,6 +146,45 @@ describe("the region's port, TLS on", () => {
       }
     },
   );
+
+  it('runs only some statements of a client that does not read its answers, and answers every one once it reads', { timeout: 60_000 }, async () => {
+    const FRAMES = 1_500;
+    const connection = await statementConnection();
+    connection.socket.pause();
+    connection.socket.write(encoded({ login: { user: '', password: '' }, requests: [], cancel: [] }));
+    for (let k = 0; k < FRAMES; k += 1) {
+      connection.socket.write(
+        encoded({
+          requests: [
+            { sql: 'select v from big where id = 1', sequence: 2 * k + 1 },
+            { sql: `insert into marks values (${k})`, sequence: 2 * k + 2, request_id: `mark-${k}` },
+          ],
+        }),
+      );
+    }
+    const observer = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
+    try {
+      const marks = async () => Number((await observer.execute('select count(*) from marks;')).rows[0]?.[0]);
+      // Nothing announces that the region has stopped reading: the count is read until it
+      // has held still for half a second (or every statement ran, which fails the test).
+      let seen = -1;
+      for (let polls = 0, still = 0; polls < 400 && still < 10 && seen < FRAMES; polls += 1) {
+        const now = await marks();
+        still = now === seen ? still + 1 : 0;
+        seen = now;
+        await delay(50);
+      }
+      assert.ok(seen > 0 && seen < FRAMES / 2, `${seen} of ${FRAMES} frames ran while the client read nothing`);
+      connection.socket.resume();
+      await answered(connection, 2 * FRAMES);
+      assert.equal(await marks(), FRAMES);
+      const sequences = connection.answers.flatMap((a) => a.responses.map((r) => r.sequence));
+      assert.equal(new Set(sequences).size, 2 * FRAMES, 'an answer came twice or not at all');
+    } finally {
+      observer.close();
+      connection.socket.destroy();
+    }
+  });
 
   it('closes a connection that sends no login within the login wait', { timeout: TEST_TIMEOUT_MS }, async () => {
     const started = performance.now();

@@ -32,6 +32,8 @@ export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private refused = false;
+  /** Set: frames are kept, not given out, until release(). */
+  private held = false;
 
   constructor(
     private readonly onFrame: (bytes: Buffer) => void,
@@ -44,7 +46,27 @@ export class FrameReader {
     if (this.refused) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+    this.giveOut();
+  }
+
+  /**
+   * Gives out no more frames until release(), not even from the chunk being read: one
+   * chunk can hold a thousand small frames. (Pause the socket too, so no more chunks come.)
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Gives out the frames kept meanwhile, then goes on as before. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.giveOut();
+  }
+
+  private giveOut(): void {
     for (;;) {
+      if (this.held || this.refused) return;
       if (this.buffered < LENGTH_BYTES) return;
       if (this.chunks[0]!.length < LENGTH_BYTES) this.chunks = [Buffer.concat(this.chunks)];
       const frameBytes = this.chunks[0]!.readUInt32BE(0);
@@ -60,7 +82,6 @@ export class FrameReader {
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
       this.onFrame(all.subarray(LENGTH_BYTES, LENGTH_BYTES + frameBytes));
-      if (this.refused) return;
     }
   }
 

@@ -65,3 +65,23 @@ describe('the frames of the statement protocol', () => {
     assert.deepEqual(frames, ['one']);
   });
 });
+
+describe('a frame reader held', () => {
+  it('gives out no frame while held, not even from the chunk it is reading, and all of them in order once released', () => {
+    const frames: string[] = [];
+    const read: FrameReader = new FrameReader(
+      (bytes) => {
+        frames.push(bytes.toString('utf8'));
+        if (frames.length === 1) read.hold();
+      },
+      () => assert.fail('nothing was too large'),
+    );
+    read.push(stream('one', 'two'));
+    read.push(stream('three'));
+    assert.deepEqual(frames, ['one']);
+    read.release();
+    assert.deepEqual(frames, ['one', 'two', 'three']);
+    read.push(stream('four'));
+    assert.deepEqual(frames, ['one', 'two', 'three', 'four']);
+  });
+});
