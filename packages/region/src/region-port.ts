@@ -18,8 +18,17 @@ import { hostAndPort, type RegionServiceHandlers, type TlsIdentity } from '@mini
 import { STATEMENT_ALPN } from '@minisql/wire';
 import { serveStatementConnection } from './statement-connection.js';
 
+export interface RegionPortOptions {
+  /** How long a caller has for its TLS handshake, and on the statement protocol then for its login (RegionOptions.loginWaitMs). */
+  loginWaitMs: number;
+  /** The largest frame a statement connection may send (RegionOptions.messageBytesMax, as for gRPC). */
+  frameBytesMax: number;
+}
+
 export class RegionPort {
   private readonly statementSockets = new Set<tls.TLSSocket>();
+  /** Set by stopListening: a handshake that completes afterwards is closed, not served. */
+  private stopped = false;
 
   private constructor(
     private readonly listener: tls.Server,
@@ -33,8 +42,7 @@ export class RegionPort {
     listenAddress: string,
     identity: TlsIdentity,
     handlers: RegionServiceHandlers,
-    /** How long a caller has for its TLS handshake and, on the statement protocol, its login (RegionOptions.loginWaitMs). */
-    loginWaitMs: number,
+    options: RegionPortOptions,
   ): Promise<RegionPort> {
     const { host, port } = hostAndPort(listenAddress);
     // TLS is done here: grpc-js gets the decrypted stream, as if its port were plaintext.
@@ -48,11 +56,17 @@ export class RegionPort {
         requestCert: true,
         rejectUnauthorized: true,
         ALPNProtocols: ['h2', STATEMENT_ALPN],
-        handshakeTimeout: loginWaitMs,
+        handshakeTimeout: options.loginWaitMs,
       },
       (socket) => {
-        if (socket.alpnProtocol === STATEMENT_ALPN) regionPort?.track(socket, handlers, loginWaitMs);
-        else injector.injectConnection(socket);
+        // Node takes its own listener off a socket it hands over: a reset by the peer must
+        // not become an 'error' nobody handles, which would end the process.
+        socket.on('error', () => undefined);
+        if (!regionPort || regionPort.stopped) socket.destroy();
+        else if (socket.alpnProtocol === STATEMENT_ALPN) regionPort.track(socket, handlers, options);
+        else if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
+        // No protocol asked for (grpc-js always asks for h2): nobody here speaks it.
+        else socket.destroy();
       },
     );
     // A caller without a certificate of this cluster, or gone mid-handshake: its
@@ -68,14 +82,15 @@ export class RegionPort {
     });
   }
 
-  private track(socket: tls.TLSSocket, handlers: RegionServiceHandlers, loginWaitMs: number): void {
+  private track(socket: tls.TLSSocket, handlers: RegionServiceHandlers, options: RegionPortOptions): void {
     this.statementSockets.add(socket);
     socket.on('close', () => this.statementSockets.delete(socket));
-    serveStatementConnection(socket, handlers.ExecuteStream as never, loginWaitMs);
+    serveStatementConnection(socket, handlers.ExecuteStream as never, options.loginWaitMs, options.frameBytesMax);
   }
 
-  /** Accepts no new connection; those open go on (the gRPC server's shutdown ends its own). */
+  /** Accepts no new connection, and serves none whose handshake ends later; those open go on (the gRPC server's shutdown ends its own). */
   stopListening(): void {
+    this.stopped = true;
     this.listener.close();
   }
 

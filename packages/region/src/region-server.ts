@@ -177,7 +177,10 @@ export class RegionServer {
       ),
     );
     if (this.options.tls) {
-      this.port = await RegionPort.listen(this.server, this.options.listenAddress, this.options.tls, statementHandlers, this.options.loginWaitMs);
+      this.port = await RegionPort.listen(this.server, this.options.listenAddress, this.options.tls, statementHandlers, {
+        loginWaitMs: this.options.loginWaitMs,
+        frameBytesMax: this.options.messageBytesMax,
+      });
       this.boundPort = this.port.port;
     } else {
       // Without TLS there is no ALPN to ask for a protocol by: gRPC alone.

@@ -24,7 +24,12 @@ export interface StatementCall extends EventEmitter {
   end(): void;
 }
 
-export function serveStatementConnection(socket: tls.TLSSocket, executeStream: (call: StatementCall) => void, loginWaitMs: number): void {
+export function serveStatementConnection(
+  socket: tls.TLSSocket,
+  executeStream: (call: StatementCall) => void,
+  loginWaitMs: number,
+  frameBytesMax: number,
+): void {
   const { requestDeserialize, responseSerialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
   socket.setNoDelay(true);
   socket.setKeepAlive(true, STATEMENT_KEEPALIVE_IDLE_MS);
@@ -96,6 +101,7 @@ export function serveStatementConnection(socket: tls.TLSSocket, executeStream: (
       if (received.requests.length > 0 || received.cancel.length > 0) call.emit('data', received);
     },
     () => socket.destroy(),
+    frameBytesMax,
   );
   socket.on('data', (chunk: Buffer) => reader.push(chunk));
   socket.on('close', () => {

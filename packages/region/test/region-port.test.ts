@@ -25,7 +25,7 @@ import {
   type TlsIdentity,
 } from '@minisql/common';
 import { MiniSqlClient } from '@minisql/client';
-import { frame, FrameReader, STATEMENT_ALPN, STATEMENT_SOCKET_ENV } from '@minisql/wire';
+import { errorFromGrpcStatus, frame, FrameReader, openStatementSocket, STATEMENT_ALPN, STATEMENT_SOCKET_ENV, type GrpcFailure } from '@minisql/wire';
 import { RegionServer } from '../src/region-server.js';
 import { REGION_DEFAULTS } from '../src/region-options.js';
 
@@ -186,6 +186,19 @@ describe("the region's port, TLS on", () => {
     }
   });
 
+  it(
+    'a client does not send a frame past its bound: its stream fails as a gRPC message past the bound does (LIMIT_EXCEEDED)',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const call = openStatementSocket(region.address, caller, undefined, () => assert.fail('the region speaks the protocol'), 1_024);
+      const failure = new Promise<GrpcFailure>((resolve) => call.on('error', resolve));
+      call.write({ requests: [{ sql: `select '${'x'.repeat(2_048)}'`, sequence: 1 }] });
+      const failed = await failure;
+      assert.equal(failed.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal(errorFromGrpcStatus(failed, region.address, 0).code, 'LIMIT_EXCEEDED');
+    },
+  );
+
   it('closes a connection that sends no login within the login wait', { timeout: TEST_TIMEOUT_MS }, async () => {
     const started = performance.now();
     const connection = await statementConnection();
@@ -216,6 +229,28 @@ describe("the region's port, TLS on", () => {
     await answered(next, 1);
     assert.deepEqual(valuesOf(next.answers), [[3, 'one']]);
     next.socket.destroy();
+  });
+
+  it('closes a connection that asks for no protocol, and a peer that resets it at once does not stop the region', { timeout: TEST_TIMEOUT_MS }, async () => {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const socket = tlsConnect({ host: '127.0.0.1', port: Number(region.address.split(':')[1]), ...caller });
+      socket.on('error', () => undefined);
+      await once(socket, 'secureConnect');
+      socket.destroy();
+      await once(socket, 'close');
+    }
+    const asksNothing = tlsConnect({ host: '127.0.0.1', port: Number(region.address.split(':')[1]), ...caller });
+    asksNothing.on('error', () => undefined);
+    const answered: Buffer[] = [];
+    asksNothing.on('data', (chunk: Buffer) => answered.push(chunk));
+    await once(asksNothing, 'close');
+    assert.deepEqual(answered, [], 'a connection without a protocol was answered');
+    const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
+    try {
+      assert.deepEqual((await client.execute('select v from kv where id = 1;')).rows, [['one']]);
+    } finally {
+      client.close();
+    }
   });
 
   it("refuses another cluster's certificate under the same name: the connection ends and nothing is answered", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -252,10 +287,10 @@ describe('a region that does not offer the statement protocol', () => {
     );
     const client = await MiniSqlClient.connect({ regionAddress: `127.0.0.1:${port}`, tls: caller });
     try {
-      // The first statement may meet the refusal and fail as UNAVAILABLE; from then on the gRPC stream serves.
-      await client.execute('select 1;').catch((error: { code?: string }) => assert.equal(error.code, 'UNAVAILABLE'));
-      await client.execute('select 2;');
-      assert.ok(seen.includes('select 2;'), `the server saw ${JSON.stringify(seen)}`);
+      // The statements written while the handshake was refused go on the gRPC stream: none fails.
+      await Promise.all([client.execute('select 1;'), client.execute('select 2;')]);
+      await client.execute('select 3;');
+      assert.deepEqual(seen.sort(), ['select 1;', 'select 2;', 'select 3;']);
     } finally {
       client.close();
       server.forceShutdown();

@@ -71,7 +71,13 @@ export class RegionTransport {
     // A statement not answered in time fails alone; the others on the stream go on.
     this.statements = new SequencedStream({
       address,
-      open: () => (tls && this.statementSocket ? openStatementSocket(address, tls, login, () => (this.statementSocket = false)) : this.stub.ExecuteStream()),
+      open: () =>
+        tls && this.statementSocket
+          ? openStatementSocket(address, tls, login, () => {
+              this.statementSocket = false;
+              return this.stub.ExecuteStream();
+            })
+          : this.stub.ExecuteStream(),
       timeoutBreaksStream: false,
       framing: EXECUTE_FRAMING,
     });

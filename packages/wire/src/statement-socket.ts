@@ -10,7 +10,8 @@
  * authorization and the handler are the gRPC stream's, so the two cannot drift apart.
  *
  * A region that does not offer the protocol refuses it in the TLS handshake
- * (`no_application_protocol`); the transport then stays on the gRPC stream.
+ * (`no_application_protocol`); the statements go on the gRPC stream instead, and the
+ * transport stays there.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -18,7 +19,7 @@ import tls from 'node:tls';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { hostAndPort, loadProtos, type ExecuteFrame, type ExecuteResultFrame__Output, type Login, type TlsIdentity } from '@minisql/common';
 import type { DuplexCall } from './sequenced-stream.js';
-import { frame, FrameReader, STATEMENT_ALPN } from './statement-frames.js';
+import { frame, FRAME_BYTES_MAX, FrameReader, STATEMENT_ALPN } from './statement-frames.js';
 
 /**
  * Idle time before TCP probes a quiet connection, in milliseconds: a region whose host
@@ -38,13 +39,17 @@ function refusedProtocol(error: NodeJS.ErrnoException): boolean {
 /**
  * Opens a statement connection to `address`, presenting `identity` and checking the
  * region's certificate against the cluster's authority and the address's name, and logs
- * in as `login`. `onRefused` is called when the region does not speak the protocol.
+ * in as `login`. When the region does not speak the protocol (it refuses it in the
+ * handshake, or answers without choosing it), the call goes on over `fallback()` (the
+ * gRPC stream) with the messages written meanwhile: none of them had left, since nothing
+ * is sent before the handshake has chosen the protocol.
  */
 export function openStatementSocket(
   address: string,
   identity: TlsIdentity,
   login: Login | undefined,
-  onRefused: () => void,
+  fallback: () => DuplexCall<ExecuteFrame, ExecuteResultFrame__Output>,
+  frameBytesMax = FRAME_BYTES_MAX,
 ): DuplexCall<ExecuteFrame, ExecuteResultFrame__Output> {
   const { requestSerialize, responseDeserialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
   const { host, port } = hostAndPort(address);
@@ -61,34 +66,72 @@ export function openStatementSocket(
   socket.setNoDelay(true);
   socket.setKeepAlive(true, STATEMENT_KEEPALIVE_IDLE_MS);
   const call = new EventEmitter() as EventEmitter & DuplexCall<ExecuteFrame, ExecuteResultFrame__Output>;
+  /** Messages written before the handshake chose the protocol: sent after the login, or on the fallback. */
+  let early: ExecuteFrame[] | undefined = [];
+  /** The gRPC stream, once the region turned the protocol down. */
+  let replacement: DuplexCall<ExecuteFrame, ExecuteResultFrame__Output> | undefined;
   let failed = false;
-  const fail = (details: string): void => {
+  const fail = (code: GrpcStatus, details: string): void => {
     if (failed) return;
     failed = true;
     reader.stop();
     socket.destroy();
-    call.emit('error', { code: GrpcStatus.UNAVAILABLE, details });
+    call.emit('error', { code, details });
   };
   const reader = new FrameReader(
     (bytes) => {
       try {
         call.emit('data', responseDeserialize(bytes));
       } catch (thrown) {
-        fail(`an answer could not be read: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+        fail(GrpcStatus.UNAVAILABLE, `an answer could not be read: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
       }
     },
-    (frameBytes) => fail(`the region announced a frame of ${frameBytes} bytes, past the bound`),
+    (frameBytes) => fail(GrpcStatus.UNAVAILABLE, `the region announced a frame of ${frameBytes} bytes, past the bound`),
   );
+  const send = (message: ExecuteFrame): void => {
+    const bytes = requestSerialize(message);
+    // As grpc-js refuses a message past its bound: the stream fails, LIMIT_EXCEEDED, not retried.
+    if (bytes.length > frameBytesMax) fail(GrpcStatus.RESOURCE_EXHAUSTED, `a frame of ${bytes.length} bytes, past the bound of ${frameBytesMax}`);
+    else socket.write(frame(bytes));
+  };
+  const useFallback = (): void => {
+    failed = true;
+    reader.stop();
+    socket.destroy();
+    const stream = fallback();
+    replacement = stream;
+    stream.on('data', (message) => call.emit('data', message));
+    stream.on('error', (failure) => call.emit('error', failure));
+    stream.on('end', () => call.emit('end'));
+    for (const message of early ?? []) stream.write(message);
+    early = undefined;
+  };
+  socket.once('secureConnect', () => {
+    if (socket.alpnProtocol !== STATEMENT_ALPN) {
+      useFallback();
+      return;
+    }
+    send({ login: login ?? { user: '', password: '' } });
+    for (const message of early ?? []) send(message);
+    early = undefined;
+  });
   socket.on('data', (chunk: Buffer) => reader.push(chunk));
   socket.on('error', (error: NodeJS.ErrnoException) => {
-    if (refusedProtocol(error)) onRefused();
-    fail(error.message);
+    if (early !== undefined && refusedProtocol(error)) useFallback();
+    else fail(GrpcStatus.UNAVAILABLE, error.message);
   });
-  socket.on('close', () => fail('the statement connection closed'));
-  // The login is the first frame; TLS holds it until the handshake is done.
-  socket.write(frame(requestSerialize({ login: login ?? { user: '', password: '' } })));
-  call.write = (message) => socket.write(frame(requestSerialize(message)));
+  socket.on('close', () => fail(GrpcStatus.UNAVAILABLE, 'the statement connection closed'));
+  call.write = (message) => {
+    if (replacement) return replacement.write(message);
+    if (early) early.push(message);
+    else if (!failed) send(message);
+    return true;
+  };
   call.cancel = () => {
+    if (replacement) {
+      replacement.cancel();
+      return;
+    }
     failed = true;
     reader.stop();
     socket.destroy();
