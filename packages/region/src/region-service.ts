@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { backupParts } from './table-backup.js';
 import {
   callerOf,
+  errors,
   StatementCancel,
   type CancelSignal,
   paramFromProto,
@@ -32,6 +33,7 @@ import type { ClusterExecutor } from './cluster-executor.js';
 import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
 import type { SqlEngine } from './sql-engine.js';
 import type { TableVerifier } from './table-verifier.js';
+import { StatementFlow, STATEMENTS_PER_FRAME_MAX } from './statement-flow.js';
 
 export function regionServiceHandlers(
   engine: SqlEngine,
@@ -74,8 +76,22 @@ export function regionServiceHandlers(
       // One login per stream: its statements all act for the same user.
       const principal = principalOf(call, users);
       principal.catch(() => undefined);
+      // A client that sends statements and does not read the answers stops having its
+      // statements read (statement-flow.ts): its own buffers and the network's fill, not
+      // this process's memory. Both transports apply backpressure to a paused call.
+      const flow = new StatementFlow();
+      const follow = (): void => {
+        if (flow.reading && call.isPaused()) call.resume();
+        else if (!flow.reading && !call.isPaused()) call.pause();
+      };
+      call.on('drain', () => {
+        flow.drained();
+        follow();
+      });
       const outbox = new FrameBatcher<ExecuteResponse>((responses) => {
-        if (!call.cancelled) call.write({ responses });
+        if (call.cancelled) return;
+        flow.answered(responses.length, call.write({ responses }));
+        follow();
       }, responseBytes);
       const endWhenDone = (): void => {
         if (!clientDone || running > 0 || call.cancelled) return;
@@ -85,6 +101,14 @@ export function regionServiceHandlers(
       // Statements running, by sequence, so that a cancel in a later frame can reach them.
       const cancellers = new Map<number, StatementCancel>();
       call.on('data', (frame: ExecuteFrame__Output) => {
+        flow.started(frame.requests.length);
+        follow();
+        if (frame.requests.length > STATEMENTS_PER_FRAME_MAX) {
+          // No client sends so many in one frame (16 at most): none of them runs.
+          const refused = errors.limitExceeded('statements in one frame', STATEMENTS_PER_FRAME_MAX).toProto();
+          for (const request of frame.requests) outbox.push({ sequence: request.sequence, error: refused, server_micros: 0 });
+          return;
+        }
         for (const request of frame.requests) {
           running += 1;
           const canceller = new StatementCancel();

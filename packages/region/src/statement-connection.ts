@@ -6,14 +6,14 @@
  * The first frame must come within the login wait and carry the login (ExecuteFrame's
  * `login`); it may carry statements too. A frame that cannot be read, or one announced
  * past its bound, closes the connection: nothing of it runs, and no other connection is
- * touched. The region reads a connection's frames only while few enough of its
- * statements are unanswered and its answers are being read (statement-flow.ts).
+ * touched. The handler pauses the call when the client should wait (statement-flow.ts):
+ * a paused connection reads no more chunks, and gives out no more frames of the chunk it
+ * has.
  */
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
 import { loadProtos, PASSWORD_METADATA_KEY, USER_METADATA_KEY, type ExecuteFrame__Output, type ExecuteResultFrame } from '@minisql/common';
 import { frame, FrameReader, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
-import { StatementFlow, STATEMENTS_IN_FLIGHT_MAX } from './statement-flow.js';
 
 /** What the ExecuteStream handler reads of its call. */
 export interface StatementCall extends EventEmitter {
@@ -22,6 +22,9 @@ export interface StatementCall extends EventEmitter {
   metadata: { get(key: string): string[] };
   write(frame: ExecuteResultFrame): boolean;
   end(): void;
+  pause(): void;
+  resume(): void;
+  isPaused(): boolean;
 }
 
 export function serveStatementConnection(
@@ -44,33 +47,22 @@ export function serveStatementConnection(
         return value ? [value] : [];
       },
     },
-    write: (answers: ExecuteResultFrame): boolean => {
-      const taken = socket.write(frame(responseSerialize(answers)));
-      flow.answered(answers.responses?.length ?? 0, taken);
-      follow();
-      return taken;
-    },
+    write: (answers: ExecuteResultFrame): boolean => socket.write(frame(responseSerialize(answers))),
     end: (): void => void socket.end(),
-  });
-  const flow = new StatementFlow();
-  // Reads (the socket's and the frame reader's) follow the flow: a paused socket brings
-  // no more chunks, a held reader gives out no more frames of the chunk it has.
-  const follow = (): void => {
-    if (flow.reading && socket.isPaused()) {
+    pause: (): void => {
+      socket.pause();
+      reader.hold();
+    },
+    resume: (): void => {
       socket.resume();
       // Not inside the write that got here: the frames it gives out start statements.
       queueMicrotask(() => {
-        if (flow.reading) reader.release();
+        if (!socket.isPaused()) reader.release();
       });
-    } else if (!flow.reading && !socket.isPaused()) {
-      socket.pause();
-      reader.hold();
-    }
-  };
-  socket.on('drain', () => {
-    flow.drained();
-    follow();
+    },
+    isPaused: (): boolean => socket.isPaused(),
   });
+  socket.on('drain', () => call.emit('drain'));
   const loginTimer = setTimeout(() => socket.destroy(), loginWaitMs);
   const reader = new FrameReader(
     (bytes) => {
@@ -90,14 +82,6 @@ export function serveStatementConnection(
         ]);
         executeStream(call);
       }
-      if (received.requests.length > STATEMENTS_IN_FLIGHT_MAX) {
-        // The client sends 16 at most (FRAME_LIMITS): a frame of more is no client's.
-        reader.stop();
-        socket.destroy();
-        return;
-      }
-      flow.started(received.requests.length);
-      follow();
       if (received.requests.length > 0 || received.cancel.length > 0) call.emit('data', received);
     },
     () => socket.destroy(),

@@ -25,7 +25,16 @@ import {
   type TlsIdentity,
 } from '@minisql/common';
 import { MiniSqlClient } from '@minisql/client';
-import { errorFromGrpcStatus, frame, FrameReader, openStatementSocket, STATEMENT_ALPN, STATEMENT_SOCKET_ENV, type GrpcFailure } from '@minisql/wire';
+import {
+  errorFromGrpcStatus,
+  frame,
+  FrameReader,
+  openStatementSocket,
+  regionStub,
+  STATEMENT_ALPN,
+  STATEMENT_SOCKET_ENV,
+  type GrpcFailure,
+} from '@minisql/wire';
 import { RegionServer } from '../src/region-server.js';
 import { REGION_DEFAULTS } from '../src/region-options.js';
 
@@ -101,6 +110,45 @@ async function answered(connection: { socket: TLSSocket; answers: ExecuteResultF
   while (connection.answers.flatMap((a) => a.responses).length < count) await once(connection.socket, 'data');
 }
 
+/** Frames a client that does not read its answers sends: each a select of the big row, then an insert of a mark. */
+const UNREAD_FRAMES = 1_500;
+
+/**
+ * Sends UNREAD_FRAMES frames through `send` while its client reads nothing, and checks
+ * that the region ran only some (the marks inserted), then that once `read` has read
+ * every answer, every statement ran once. Marks are `offset` + 0 .. UNREAD_FRAMES - 1.
+ */
+async function unreadClient(offset: number, send: (message: ExecuteFrame) => unknown, read: () => Promise<number[]>): Promise<void> {
+  for (let k = 0; k < UNREAD_FRAMES; k += 1) {
+    send({
+      requests: [
+        { sql: 'select v from big where id = 1', sequence: 2 * k + 1 },
+        { sql: `insert into marks values (${offset + k})`, sequence: 2 * k + 2, request_id: `mark-${offset + k}` },
+      ],
+    });
+  }
+  const observer = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
+  try {
+    const marks = async () =>
+      Number((await observer.execute('select count(*) from marks where k >= ? and k < ?;', { params: [offset, offset + UNREAD_FRAMES] })).rows[0]?.[0]);
+    // Nothing announces that the region has stopped reading: the count is read until it
+    // has held still for half a second (or every statement ran, which fails the test).
+    let seen = -1;
+    for (let polls = 0, still = 0; polls < 400 && still < 10 && seen < UNREAD_FRAMES; polls += 1) {
+      const now = await marks();
+      still = now === seen ? still + 1 : 0;
+      seen = now;
+      await delay(50);
+    }
+    assert.ok(seen > 0 && seen < UNREAD_FRAMES / 2, `${seen} of ${UNREAD_FRAMES} frames ran while the client read nothing`);
+    const sequences = await read();
+    assert.equal(await marks(), UNREAD_FRAMES);
+    assert.equal(new Set(sequences).size, 2 * UNREAD_FRAMES, 'an answer came twice or not at all');
+  } finally {
+    observer.close();
+  }
+}
+
 /** Each test's bound: a connection the region fails to close must fail its test, not hang the suite. */
 const TEST_TIMEOUT_MS = 20_000;
 
@@ -148,41 +196,60 @@ describe("the region's port, TLS on", () => {
   );
 
   it('runs only some statements of a client that does not read its answers, and answers every one once it reads', { timeout: 60_000 }, async () => {
-    const FRAMES = 1_500;
     const connection = await statementConnection();
     connection.socket.pause();
     connection.socket.write(encoded({ login: { user: '', password: '' }, requests: [], cancel: [] }));
-    for (let k = 0; k < FRAMES; k += 1) {
-      connection.socket.write(
-        encoded({
-          requests: [
-            { sql: 'select v from big where id = 1', sequence: 2 * k + 1 },
-            { sql: `insert into marks values (${k})`, sequence: 2 * k + 2, request_id: `mark-${k}` },
-          ],
-        }),
-      );
-    }
-    const observer = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
     try {
-      const marks = async () => Number((await observer.execute('select count(*) from marks;')).rows[0]?.[0]);
-      // Nothing announces that the region has stopped reading: the count is read until it
-      // has held still for half a second (or every statement ran, which fails the test).
-      let seen = -1;
-      for (let polls = 0, still = 0; polls < 400 && still < 10 && seen < FRAMES; polls += 1) {
-        const now = await marks();
-        still = now === seen ? still + 1 : 0;
-        seen = now;
-        await delay(50);
-      }
-      assert.ok(seen > 0 && seen < FRAMES / 2, `${seen} of ${FRAMES} frames ran while the client read nothing`);
-      connection.socket.resume();
-      await answered(connection, 2 * FRAMES);
-      assert.equal(await marks(), FRAMES);
-      const sequences = connection.answers.flatMap((a) => a.responses.map((r) => r.sequence));
-      assert.equal(new Set(sequences).size, 2 * FRAMES, 'an answer came twice or not at all');
+      await unreadClient(
+        0,
+        (message) => connection.socket.write(encoded(message)),
+        async () => {
+          connection.socket.resume();
+          await answered(connection, 2 * UNREAD_FRAMES);
+          return connection.answers.flatMap((a) => a.responses.map((r) => r.sequence));
+        },
+      );
     } finally {
-      observer.close();
       connection.socket.destroy();
+    }
+  });
+
+  it('the same on the gRPC stream: a client that does not read its answers has only some of its statements run', { timeout: 60_000 }, async () => {
+    const stub = regionStub(region.address, caller);
+    const call = stub.ExecuteStream();
+    const answers: ExecuteResultFrame__Output[] = [];
+    call.on('data', (received: ExecuteResultFrame__Output) => answers.push(received));
+    call.on('error', () => undefined);
+    call.pause();
+    try {
+      await unreadClient(
+        UNREAD_FRAMES,
+        (message) => call.write(message),
+        async () => {
+          call.resume();
+          while (answers.flatMap((a) => a.responses).length < 2 * UNREAD_FRAMES) await once(call, 'data');
+          return answers.flatMap((a) => a.responses.map((r) => r.sequence));
+        },
+      );
+    } finally {
+      call.cancel();
+      stub.close();
+    }
+  });
+
+  it('answers every statement of a frame of more than 256 LIMIT_EXCEEDED, and runs none', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const connection = await statementConnection();
+    const requests = Array.from({ length: 257 }, (_, k) => ({ sql: `insert into marks values (${-1 - k})`, sequence: k + 1, request_id: `many-${k}` }));
+    connection.socket.write(encoded({ login: { user: '', password: '' }, requests, cancel: [] }));
+    await answered(connection, 257);
+    const codes = new Set(connection.answers.flatMap((a) => a.responses.map((r) => r.error?.code)));
+    assert.deepEqual([...codes], ['LIMIT_EXCEEDED']);
+    connection.socket.destroy();
+    const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
+    try {
+      assert.deepEqual((await client.execute('select count(*) from marks where k < 0;')).rows, [[0]]);
+    } finally {
+      client.close();
     }
   });
 
