@@ -55,4 +55,23 @@ describe('tokenize', () => {
   it('reads non-ASCII letters as part of names', () => {
     assert.deepEqual(kinds('select café'), ['identifier:select', 'identifier:café']);
   });
+
+  it('takes every kind of space after an ASCII one into the whitespace, and reads a token after it whole', () => {
+    const tokens = tokenize('select\t \u00a0\u2003\r\n\f\vx');
+    assert.deepEqual(
+      tokens.map((t) => [t.kind, t.text]),
+      [
+        ['identifier', 'select'],
+        ['whitespace', '\t \u00a0\u2003\r\n\f\v'],
+        ['identifier', 'x'],
+      ],
+    );
+  });
+
+  it('gives back the source exactly, token after token', () => {
+    const source = "select a1, `b c`, 'd''e', 1.5e3 from t -- note\n where x <> ? /* c */ and y = 0;";
+    const tokens = tokenize(source);
+    assert.equal(tokens.map((t) => t.text).join(''), source);
+    for (const t of tokens) assert.equal(source.slice(t.start, t.end), t.text);
+  });
 });
