@@ -31,7 +31,7 @@ import {
   type ReplicationServiceClient,
   type TlsIdentity,
 } from '@minisql/common';
-import { frame, FrameReader, replicationStub, STATEMENT_ALPN } from '@minisql/wire';
+import { frame, FrameReader, MESSAGE_BYTES_MAX, replicationStub, STATEMENT_ALPN } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
 let test: TestCluster;
@@ -292,28 +292,29 @@ describe('users and their privileges', () => {
   it('the statement protocol checks the login of its first frame as the gRPC stream does: a wrong password runs nothing', async () => {
     const { requestSerialize, responseDeserialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
     const { host, port } = hostAndPort(test.cluster.addressOf(group.primary));
-    /** The answer to one select sent as `password` on a connection of the statement protocol. */
-    const answerAs = async (password: string) => {
+    /** The answer to one select sent as `user` with `password` on a connection of the statement protocol. */
+    const answerAs = async (user: string, password: string) => {
       const socket = tlsConnect({ host, port, ...(test.tls as TlsIdentity), ALPNProtocols: [STATEMENT_ALPN] });
       socket.on('error', () => undefined);
       const answers: ExecuteResultFrame__Output[] = [];
       const reader = new FrameReader(
         (bytes) => answers.push(responseDeserialize(bytes)),
         () => assert.fail('a frame past the bound'),
+        MESSAGE_BYTES_MAX,
       );
       socket.on('data', (chunk: Buffer) => reader.push(chunk));
       await once(socket, 'secureConnect');
       assert.equal(socket.alpnProtocol, STATEMENT_ALPN);
-      socket.write(frame(requestSerialize({ login: { user: 'reader', password }, requests: [{ sql: 'select v from guarded where id = 1;', sequence: 1 }] })));
+      socket.write(frame(requestSerialize({ login: { user, password }, requests: [{ sql: 'select v from guarded where id = 1;', sequence: 1 }] })));
       while (answers.length === 0) await once(socket, 'data');
       socket.destroy();
       return answers[0]?.responses[0];
     };
-    const refused = await answerAs('not-the-password-at-all');
+    const refused = await answerAs('reader', 'not-the-password-at-all');
     assert.equal(refused?.error?.code, 'UNAUTHENTICATED');
     assert.match(refused?.error?.message ?? '', /user `reader`/);
     assert.ok(!refused?.result, 'a refused statement brought rows');
-    const answered = await answerAs(READER_PASSWORD);
+    const answered = await answerAs('reader', READER_PASSWORD);
     assert.ok(!answered?.error, answered?.error?.message);
     assert.equal(answered?.result?.rows[0]?.values[0]?.text, 'kept');
   });

@@ -29,6 +29,7 @@ import {
   errorFromGrpcStatus,
   frame,
   FrameReader,
+  MESSAGE_BYTES_MAX,
   openStatementSocket,
   regionStub,
   STATEMENT_ALPN,
@@ -95,6 +96,7 @@ async function statementConnection(identity = caller): Promise<{ socket: TLSSock
   const reader = new FrameReader(
     (bytes) => answers.push(codec.responseDeserialize(bytes)),
     () => assert.fail('the region sent a frame past the bound'),
+    MESSAGE_BYTES_MAX,
   );
   socket.on('data', (chunk: Buffer) => reader.push(chunk));
   await once(socket, 'secureConnect');

@@ -73,10 +73,16 @@ export class RegionTransport {
       address,
       open: () =>
         tls && this.statementSocket
-          ? openStatementSocket(address, tls, login, () => {
-              this.statementSocket = false;
-              return this.stub.ExecuteStream();
-            })
+          ? openStatementSocket(
+              address,
+              tls,
+              login,
+              () => {
+                this.statementSocket = false;
+                return this.stub.ExecuteStream();
+              },
+              MESSAGE_BYTES_MAX,
+            )
           : this.stub.ExecuteStream(),
       timeoutBreaksStream: false,
       framing: EXECUTE_FRAMING,

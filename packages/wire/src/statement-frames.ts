@@ -7,9 +7,6 @@
 /** The ALPN name of the statement protocol; gRPC asks for `h2` on the same port. */
 export const STATEMENT_ALPN = 'minisql-statements/1';
 
-/** Bytes of one frame at most: the same bound as a gRPC message's (MESSAGE_BYTES_MAX). */
-export const FRAME_BYTES_MAX = 256 * 1024 * 1024;
-
 /** Bytes of the length before each frame. */
 const LENGTH_BYTES = 4;
 
@@ -38,7 +35,8 @@ export class FrameReader {
   constructor(
     private readonly onFrame: (bytes: Buffer) => void,
     private readonly onTooLarge: (frameBytes: number) => void,
-    private readonly frameBytesMax = FRAME_BYTES_MAX,
+    /** The bound of a gRPC message on the same path (the client's MESSAGE_BYTES_MAX, the region's messageBytesMax). */
+    private readonly frameBytesMax: number,
   ) {}
 
   /** Takes the next chunk read; calls onFrame for each frame it completes, in order. */

@@ -19,7 +19,7 @@ import tls from 'node:tls';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { hostAndPort, loadProtos, type ExecuteFrame, type ExecuteResultFrame__Output, type Login, type TlsIdentity } from '@minisql/common';
 import type { DuplexCall } from './sequenced-stream.js';
-import { frame, FRAME_BYTES_MAX, FrameReader, STATEMENT_ALPN } from './statement-frames.js';
+import { frame, FrameReader, STATEMENT_ALPN } from './statement-frames.js';
 
 /**
  * Idle time before TCP probes a quiet connection, in milliseconds: a region whose host
@@ -49,7 +49,8 @@ export function openStatementSocket(
   identity: TlsIdentity,
   login: Login | undefined,
   fallback: () => DuplexCall<ExecuteFrame, ExecuteResultFrame__Output>,
-  frameBytesMax = FRAME_BYTES_MAX,
+  /** The largest frame sent or read: the gRPC message bound of the same transport (MESSAGE_BYTES_MAX). */
+  frameBytesMax: number,
 ): DuplexCall<ExecuteFrame, ExecuteResultFrame__Output> {
   const { requestSerialize, responseDeserialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
   const { host, port } = hostAndPort(address);
@@ -71,11 +72,15 @@ export function openStatementSocket(
   /** The gRPC stream, once the region turned the protocol down. */
   let replacement: DuplexCall<ExecuteFrame, ExecuteResultFrame__Output> | undefined;
   let failed = false;
-  const fail = (code: GrpcStatus, details: string): void => {
-    if (failed) return;
+  /** Reads and sends nothing more on the socket (failed, cancelled, or given up for the fallback). */
+  const closeSocket = (): void => {
     failed = true;
     reader.stop();
     socket.destroy();
+  };
+  const fail = (code: GrpcStatus, details: string): void => {
+    if (failed) return;
+    closeSocket();
     call.emit('error', { code, details });
   };
   const reader = new FrameReader(
@@ -87,6 +92,7 @@ export function openStatementSocket(
       }
     },
     (frameBytes) => fail(GrpcStatus.UNAVAILABLE, `the region announced a frame of ${frameBytes} bytes, past the bound`),
+    frameBytesMax,
   );
   const send = (message: ExecuteFrame): void => {
     const bytes = requestSerialize(message);
@@ -95,9 +101,7 @@ export function openStatementSocket(
     else socket.write(frame(bytes));
   };
   const useFallback = (): void => {
-    failed = true;
-    reader.stop();
-    socket.destroy();
+    closeSocket();
     const stream = fallback();
     replacement = stream;
     stream.on('data', (message) => call.emit('data', message));
@@ -132,9 +136,7 @@ export function openStatementSocket(
       replacement.cancel();
       return;
     }
-    failed = true;
-    reader.stop();
-    socket.destroy();
+    closeSocket();
   };
   return call;
 }

@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { frame, FrameReader } from '../src/statement-frames.js';
 
 /** A reader that records what it gives out. */
-function reader(frameBytesMax?: number) {
+/** A bound far past every frame of these tests. */
+const BOUND = 1024 * 1024;
+
+function reader(frameBytesMax = BOUND) {
   const frames: string[] = [];
   const refused: number[] = [];
   const read = new FrameReader(
@@ -60,6 +63,7 @@ describe('the frames of the statement protocol', () => {
         read.stop();
       },
       () => assert.fail('nothing was too large'),
+      BOUND,
     );
     read.push(stream('one', 'two'));
     assert.deepEqual(frames, ['one']);
@@ -75,6 +79,7 @@ describe('a frame reader held', () => {
         if (frames.length === 1) read.hold();
       },
       () => assert.fail('nothing was too large'),
+      BOUND,
     );
     read.push(stream('one', 'two'));
     read.push(stream('three'));
