@@ -289,7 +289,7 @@ describe('users and their privileges', () => {
     }
   });
 
-  it('the statement protocol checks the login of its first frame as the gRPC stream does: a wrong password runs nothing', async () => {
+  it('the statement protocol checks the login of its first frame as the gRPC stream does: a wrong password, or no user, runs nothing', async () => {
     const { requestSerialize, responseDeserialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
     const { host, port } = hostAndPort(test.cluster.addressOf(group.primary));
     /** The answer to one select sent as `user` with `password` on a connection of the statement protocol. */
@@ -314,6 +314,11 @@ describe('users and their privileges', () => {
     assert.equal(refused?.error?.code, 'UNAUTHENTICATED');
     assert.match(refused?.error?.message ?? '', /user `reader`/);
     assert.ok(!refused?.result, 'a refused statement brought rows');
+    // A client's certificate alone (an empty login) is nobody: it must log in.
+    const nobody = await answerAs('', '');
+    assert.equal(nobody?.error?.code, 'UNAUTHENTICATED');
+    assert.match(nobody?.error?.message ?? '', /no user given/);
+    assert.ok(!nobody?.result, 'a statement without a user brought rows');
     const answered = await answerAs('reader', READER_PASSWORD);
     assert.ok(!answered?.error, answered?.error?.message);
     assert.equal(answered?.result?.rows[0]?.values[0]?.text, 'kept');
