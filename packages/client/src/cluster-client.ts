@@ -263,5 +263,8 @@ export class ClusterClient {
 
 /** A parameter that reaches the region as it is: not an integer past 2^53 (int64 is read as a number there). */
 function isExactOnTheWire(param: SqlParam): boolean {
-  return typeof param !== 'bigint' || (param <= BigInt(Number.MAX_SAFE_INTEGER) && param >= BigInt(Number.MIN_SAFE_INTEGER));
+  return typeof param !== 'bigint' || (param <= SAFE_INTEGER_MAX && param >= SAFE_INTEGER_MIN);
 }
+
+const SAFE_INTEGER_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const SAFE_INTEGER_MIN = BigInt(Number.MIN_SAFE_INTEGER);

@@ -5,7 +5,8 @@
  */
 import { analyzeStatement, type AnalyzedStatement } from './sql-analysis.js';
 import { LruCache } from './lru-cache.js';
-import { statementShape } from './statement-shape.js';
+import { matchTemplate, shapeTemplate, templateKey, type ShapeTemplate } from './shape-templates.js';
+import { statementShape, type StatementShape } from './statement-shape.js';
 import type { SqlParam } from './sql-values.js';
 
 /** A statement as it runs: its shape and the shape's parameters, or the text itself. */
@@ -18,11 +19,22 @@ export interface ShapedStatement {
 /** Longest statement text whose analysis is kept, in characters. */
 export const ANALYSIS_CACHE_TEXT_MAX = 2_048;
 
+/** Templates kept under one key (texts alike up to their first literal), newest first. */
+const TEMPLATES_PER_KEY_MAX = 8;
+
+interface AnalysedTemplate extends ShapeTemplate {
+  analysis: AnalyzedStatement;
+}
+
 export class AnalysisCache {
   private readonly analyses: LruCache<string, AnalyzedStatement>;
+  private readonly templates: LruCache<string, AnalysedTemplate[]>;
+  /** Texts shaped by a template rather than by the full shaping: for tests and metrics. */
+  templateHits = 0;
 
   constructor(capacity: number) {
     this.analyses = new LruCache(capacity);
+    this.templates = new LruCache(capacity);
   }
 
   /** The analysis of `sql`, from the cache when it is there. Throws a MiniSqlError. */
@@ -42,14 +54,39 @@ export class AnalysisCache {
    * error, at positions in the text the user sent). Throws a MiniSqlError.
    */
   shaped(sql: string, params: readonly SqlParam[]): ShapedStatement {
+    // Literal texts come with no parameters of their own: first try the templates of
+    // texts alike up to their first literal (shape-templates.ts).
+    const key = params.length === 0 ? templateKey(sql) : sql;
+    const candidates = key.length < sql.length ? this.templates.get(key) : undefined;
+    if (candidates !== undefined) {
+      for (const template of candidates) {
+        const lifted = matchTemplate(template, sql);
+        if (lifted !== null) {
+          this.templateHits += 1;
+          return { sql: template.sql, params: lifted, analysis: template.analysis };
+        }
+      }
+    }
     const shape = statementShape(sql, params);
     if (shape !== null) {
+      let analysis: AnalyzedStatement | undefined;
       try {
-        return { sql: shape.sql, params: shape.params, analysis: this.analyze(shape.sql) };
+        analysis = this.analyze(shape.sql);
       } catch {
-        // fall through to the text's own analysis and its error
+        // the text's own analysis below reports the error, at positions in the text sent
+      }
+      if (analysis !== undefined) {
+        if (key.length < sql.length) this.keepTemplate(sql, shape, analysis, candidates);
+        return { sql: shape.sql, params: shape.params, analysis };
       }
     }
     return { sql, params, analysis: this.analyze(sql) };
+  }
+
+  private keepTemplate(sql: string, shape: StatementShape, analysis: AnalyzedStatement, kept: AnalysedTemplate[] | undefined): void {
+    const template = shapeTemplate(sql, shape);
+    if (template === null) return;
+    const list = [{ ...template, analysis }, ...(kept ?? [])].slice(0, TEMPLATES_PER_KEY_MAX);
+    this.templates.set(template.key, list);
   }
 }

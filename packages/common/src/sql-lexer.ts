@@ -61,6 +61,34 @@ export function lineAndColumn(source: string, offset: number): { line: number; c
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * Where the number starting at `start` ends (exclusive): digits, an optional fraction and
+ * an optional exponent. The caller has seen a digit, or a dot before a digit, at `start`.
+ */
+export function numberEnd(source: string, start: number): number {
+  let end = start;
+  while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
+  if (source[end] === '.') {
+    end += 1;
+    while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
+  }
+  if (source[end] === 'e' || source[end] === 'E') {
+    let exponent = end + 1;
+    if (source[exponent] === '+' || source[exponent] === '-') exponent += 1;
+    if (exponent < source.length && isDigit(source.charCodeAt(exponent))) {
+      end = exponent;
+      while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
+    }
+  }
+  return end;
+}
+
+/** True when a number starts at `i`: a digit, or a dot before a digit. */
+export function startsNumber(source: string, i: number): boolean {
+  const code = source.charCodeAt(i);
+  return isDigit(code) || (code === 46 && isDigit(source.charCodeAt(i + 1)));
+}
+
 /** Thrown inside tokenize to stop at an open tail; never escapes it. */
 class OpenTail extends Error {
   constructor(readonly start: number) {
@@ -74,7 +102,7 @@ function failUnterminated(source: string, start: number, what: string): never {
 }
 
 /** Reads a quoted run starting at `start` (the opening quote); a doubled quote is an escaped quote. */
-function readQuoted(
+export function readQuoted(
   source: string,
   start: number,
   quote: string,
@@ -153,22 +181,8 @@ export function tokenize(source: string, options: TokenizeOptions = {}): Token[]
       } else if (ch === '`') {
         const { end, value } = readQuoted(source, i, '`', 'quoted name', unterminated);
         push('quoted_identifier', end, value);
-      } else if (isDigit(code) || (ch === '.' && next !== undefined && isDigit(next.charCodeAt(0)))) {
-        let end = i;
-        while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
-        if (source[end] === '.') {
-          end += 1;
-          while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
-        }
-        if (source[end] === 'e' || source[end] === 'E') {
-          let exponent = end + 1;
-          if (source[exponent] === '+' || source[exponent] === '-') exponent += 1;
-          if (exponent < source.length && isDigit(source.charCodeAt(exponent))) {
-            end = exponent;
-            while (end < source.length && isDigit(source.charCodeAt(end))) end += 1;
-          }
-        }
-        push('number', end);
+      } else if (startsNumber(source, i)) {
+        push('number', numberEnd(source, i));
       } else if (isIdentifierStart(code)) {
         let end = i + 1;
         while (end < source.length && isIdentifierPart(source.charCodeAt(end))) end += 1;

@@ -35,6 +35,8 @@ export interface StatementShape {
   params: SqlParam[];
   /** How many literals were lifted. */
   lifted: number;
+  /** Where the lifted literals are in the statement's text: [start, end) offsets, in order. */
+  spans: Array<[number, number]>;
 }
 
 /** Longest text shaped, in characters: longer ones (bulk inserts) are sent once, not repeated. */
@@ -42,6 +44,7 @@ export const SHAPE_TEXT_MAX = 2_048;
 
 const INT64_MAX = 9_223_372_036_854_775_807n;
 const LITERAL_CHARACTER = /[0-9'"]/;
+const DIGITS = /^\d+$/;
 
 /** Keywords after which `(` opens a group or a list, not a function's arguments. */
 const GROUPING_KEYWORDS = new Set([
@@ -138,26 +141,46 @@ export function statementShape(sql: string, params: readonly SqlParam[]): Statem
 
   let text = '';
   const shaped: SqlParam[] = [];
+  const spans: Array<[number, number]> = [];
   let next = 0;
   for (const token of tokens) {
+    const lifted = liftable.get(token);
     if (token.kind === 'parameter') {
       if (next >= params.length) return null;
       shaped.push(params[next++] as SqlParam);
       text += token.text;
-    } else if (liftable.has(token)) {
-      shaped.push(literalValue(token));
+    } else if (lifted !== undefined) {
+      shaped.push(lifted);
+      spans.push([token.start, token.end]);
       text += '?';
     } else {
       text += token.text;
     }
   }
   if (next !== params.length) return null;
-  return { sql: text, params: shaped, lifted: liftable.size };
+  return { sql: text, params: shaped, lifted: liftable.size, spans };
 }
 
-/** The literal tokens that may become parameters, or null when the statement must stay as it is. */
-function liftableLiterals(tokens: readonly Token[]): Set<Token> | null {
-  const liftable = new Set<Token>();
+/**
+ * The parameter a literal becomes, or undefined when the literal stays in the text
+ * wherever it stands: an integer beyond 64 bits (SQLite reads it as a float), or a
+ * decimal with an integral value (2.0 and 1e3 are REAL in SQLite, but as a JavaScript
+ * number they are integers and would travel as INTEGER: into a text column `'2.0'`
+ * would become `'2'`). Strings are lifted as their content.
+ */
+export function literalParam(kind: 'number' | 'string', text: string, value: string): SqlParam | undefined {
+  if (kind === 'string') return value;
+  if (DIGITS.test(text)) {
+    const integer = BigInt(text);
+    return integer > INT64_MAX ? undefined : integer;
+  }
+  const decimal = Number(text);
+  return Number.isInteger(decimal) ? undefined : decimal;
+}
+
+/** The literal tokens that become parameters, with their values, or null when the statement must stay as it is. */
+function liftableLiterals(tokens: readonly Token[]): Map<Token, SqlParam> | null {
+  const liftable = new Map<Token, SqlParam>();
   const frames: Frame[] = [{ call: false, clause: 'values' }];
   for (let i = 0; i < tokens.length; i += 1) {
     const token = tokens[i] as Token;
@@ -191,9 +214,11 @@ function liftableLiterals(tokens: readonly Token[]): Set<Token> | null {
         }
         break;
       case 'number':
-      case 'string':
-        if (isLiftable(token, previous, following, frames)) liftable.add(token);
+      case 'string': {
+        const param = isLiftable(token, previous, following, frames) ? literalParam(token.kind, token.text, token.value) : undefined;
+        if (param !== undefined) liftable.set(token, param);
         break;
+      }
       default:
         break;
     }
@@ -238,15 +263,5 @@ function isLiftable(token: Token, previous: Token | undefined, following: Token 
   if (previous === undefined) return false;
   if (previous.kind === 'identifier' && !VALUE_KEYWORDS.has(previous.text.toLowerCase())) return false;
   if (previous.kind !== 'identifier' && previous.kind !== 'operator') return false;
-  if (previous.kind === 'operator' && previous.text === '.') return false;
-  if (token.kind === 'number' && /^\d+$/.test(token.text) && BigInt(token.text) > INT64_MAX) return false;
-  // 2.0 and 1e3 are REAL in SQLite, but as a JavaScript number they are integers and would
-  // travel as INTEGER: into a text column `'2.0'` would become `'2'`.
-  if (token.kind === 'number' && !/^\d+$/.test(token.text) && Number.isInteger(Number(token.text))) return false;
-  return true;
-}
-
-function literalValue(token: Token): SqlParam {
-  if (token.kind === 'string') return token.value;
-  return /^\d+$/.test(token.text) ? BigInt(token.text) : Number(token.text);
+  return !(previous.kind === 'operator' && previous.text === '.');
 }
