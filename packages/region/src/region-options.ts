@@ -53,6 +53,12 @@ export interface RegionOptions {
    * its login, in milliseconds (PostgreSQL's authentication_timeout); then it is cut off.
    */
   loginWaitMs: number;
+  /**
+   * Connections in their handshake or waiting for their login at once, from one host and
+   * from all hosts (connection-gate.ts); one more is closed at once.
+   */
+  waitingConnectionsPerHostMax: number;
+  waitingConnectionsMax: number;
 }
 
 export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir' | 'tls'>> = Object.freeze({
@@ -68,6 +74,8 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   logEntriesKept: LOG_ENTRIES_KEPT,
   queryMemoryBytesMax: 256 * 1024 * 1024,
   loginWaitMs: 10_000,
+  waitingConnectionsPerHostMax: 128,
+  waitingConnectionsMax: 1_024,
 });
 
 /** Statements waiting for a query worker at most, per region; more are refused at once. */

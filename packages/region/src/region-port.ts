@@ -11,11 +11,13 @@
  * One port and one certificate check for both, so the statement protocol needs no
  * setting, no discovery and no firewall rule of its own.
  */
+import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { hostAndPort, type RegionServiceHandlers, type TlsIdentity } from '@minisql/common';
 import { STATEMENT_ALPN } from '@minisql/wire';
+import { ConnectionGate, type GateLimits } from './connection-gate.js';
 import { serveStatementConnection } from './statement-connection.js';
 
 export interface RegionPortOptions {
@@ -23,10 +25,16 @@ export interface RegionPortOptions {
   loginWaitMs: number;
   /** The largest frame a statement connection may send (RegionOptions.messageBytesMax, as for gRPC). */
   frameBytesMax: number;
+  /** Connections not yet admitted (connection-gate.ts), per host and in all. */
+  waitingConnections: GateLimits;
 }
 
-export class RegionPort {
+/** Emits 'connection-left' when a connection stops counting as waiting (admitted, or closed). */
+export class RegionPort extends EventEmitter {
   private readonly statementSockets = new Set<tls.TLSSocket>();
+  /** Connections in their handshake or waiting for their login, and how each stops counting, by its TCP ends. */
+  private readonly gate: ConnectionGate;
+  private readonly waiting = new Map<string, () => void>();
   /** Set by stopListening: a handshake that completes afterwards is closed, not served. */
   private stopped = false;
 
@@ -34,7 +42,38 @@ export class RegionPort {
     private readonly listener: tls.Server,
     /** The port bound (differs from the one asked for when that was 0). */
     readonly port: number,
-  ) {}
+    limits: GateLimits,
+  ) {
+    super();
+    this.gate = new ConnectionGate(limits);
+    // Runs after node:tls has wrapped the socket for its handshake: the TCP socket is
+    // counted until its connection is admitted or closes, and closed at once past a bound.
+    listener.on('connection', (raw: net.Socket) => {
+      raw.on('error', () => undefined);
+      const leave = this.gate.enter(raw.remoteAddress ?? '');
+      if (leave === undefined) {
+        raw.destroy();
+        return;
+      }
+      const ends = tcpEnds(raw);
+      this.waiting.set(ends, leave);
+      raw.once('close', () => this.admit(ends));
+    });
+  }
+
+  /** Connections not yet admitted: from `host`, or from all hosts. */
+  waitingConnections(host?: string): number {
+    return this.gate.waitingFrom(host);
+  }
+
+  /** `socket`'s connection no longer counts as waiting: admitted, or closed. */
+  private admit(ends: string): void {
+    const leave = this.waiting.get(ends);
+    if (leave === undefined) return;
+    leave();
+    this.waiting.delete(ends);
+    this.emit('connection-left');
+  }
 
   /** Listens on `listenAddress` (host:port) for `server`'s gRPC services and for `handlers.ExecuteStream`'s statements. */
   static listen(
@@ -64,7 +103,11 @@ export class RegionPort {
         socket.on('error', () => undefined);
         if (!regionPort || regionPort.stopped) socket.destroy();
         else if (socket.alpnProtocol === STATEMENT_ALPN) regionPort.track(socket, handlers, options);
-        else if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
+        else if (socket.alpnProtocol === 'h2') {
+          // A certificate of the cluster: admitted (grpc-js checks each call's login).
+          regionPort.admit(tcpEnds(socket));
+          injector.injectConnection(socket);
+        }
         // No protocol asked for (grpc-js always asks for h2): nobody here speaks it.
         else socket.destroy();
       },
@@ -76,7 +119,7 @@ export class RegionPort {
       listener.once('error', reject);
       listener.listen(port, host, () => {
         listener.off('error', reject);
-        regionPort = new RegionPort(listener, (listener.address() as net.AddressInfo).port);
+        regionPort = new RegionPort(listener, (listener.address() as net.AddressInfo).port, options.waitingConnections);
         resolve(regionPort);
       });
     });
@@ -85,7 +128,8 @@ export class RegionPort {
   private track(socket: tls.TLSSocket, handlers: RegionServiceHandlers, options: RegionPortOptions): void {
     this.statementSockets.add(socket);
     socket.on('close', () => this.statementSockets.delete(socket));
-    serveStatementConnection(socket, handlers.ExecuteStream as never, options.loginWaitMs, options.frameBytesMax);
+    const ends = tcpEnds(socket);
+    serveStatementConnection(socket, handlers.ExecuteStream as never, options.loginWaitMs, options.frameBytesMax, () => this.admit(ends));
   }
 
   /** Accepts no new connection, and serves none whose handshake ends later; those open go on (the gRPC server's shutdown ends its own). */
@@ -99,4 +143,9 @@ export class RegionPort {
     for (const socket of this.statementSockets) socket.destroy();
     this.statementSockets.clear();
   }
+}
+
+/** A TCP connection's two ends: the same on the TCP socket and on the TLS socket over it. */
+function tcpEnds(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
 }

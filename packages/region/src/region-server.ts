@@ -1,4 +1,5 @@
 /** A running region: its tables, its engine and its gRPC server. */
+import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -180,6 +181,7 @@ export class RegionServer {
       this.port = await RegionPort.listen(this.server, this.options.listenAddress, this.options.tls, statementHandlers, {
         loginWaitMs: this.options.loginWaitMs,
         frameBytesMax: this.options.messageBytesMax,
+        waitingConnections: { perHostMax: this.options.waitingConnectionsPerHostMax, totalMax: this.options.waitingConnectionsMax },
       });
       this.boundPort = this.port.port;
     } else {
@@ -210,6 +212,16 @@ export class RegionServer {
       this.queries.detach(table.name);
       this.catalog.drop(table.name);
     }
+  }
+
+  /** Connections on the port not yet admitted (connection-gate.ts): from `host`, or from all hosts; 0 without TLS. */
+  waitingConnections(host?: string): number {
+    return this.port?.waitingConnections(host) ?? 0;
+  }
+
+  /** Resolves when a connection stops counting as waiting. */
+  async connectionLeft(): Promise<void> {
+    if (this.port) await once(this.port, 'connection-left');
   }
 
   get address(): string {

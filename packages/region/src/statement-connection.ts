@@ -32,6 +32,8 @@ export function serveStatementConnection(
   executeStream: (call: StatementCall) => void,
   loginWaitMs: number,
   frameBytesMax: number,
+  /** Called once the login has come: the connection is admitted (connection-gate.ts). */
+  onLogin: () => void,
 ): void {
   const { requestDeserialize, responseSerialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
   socket.setNoDelay(true);
@@ -76,6 +78,7 @@ export function serveStatementConnection(
       }
       if (metadata === undefined) {
         clearTimeout(loginTimer);
+        onLogin();
         metadata = new Map([
           [USER_METADATA_KEY, received.login?.user ?? ''],
           [PASSWORD_METADATA_KEY, received.login?.password ?? ''],
