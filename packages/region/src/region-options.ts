@@ -1,5 +1,6 @@
 /** Everything a region server is configured with, and the defaults, in one place. */
 import type { TlsIdentity } from '@minisql/common';
+import { ANSWER_BYTES_WAITING_MAX_DEFAULT } from './answer-budget.js';
 import { LOG_ENTRIES_KEPT } from './table-file.js';
 
 export interface RegionOptions {
@@ -59,6 +60,12 @@ export interface RegionOptions {
    */
   waitingConnectionsPerHostMax: number;
   waitingConnectionsMax: number;
+  /**
+   * Bytes of answers waiting for their clients at most, in all statement streams
+   * (answer-budget.ts); past it the stream holding most is cut. With TLS only: without,
+   * the region cannot reach a gRPC stream's connection.
+   */
+  answerBytesWaitingMax: number;
 }
 
 export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenAddress' | 'dataDir' | 'tls'>> = Object.freeze({
@@ -76,6 +83,7 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   loginWaitMs: 10_000,
   waitingConnectionsPerHostMax: 128,
   waitingConnectionsMax: 1_024,
+  answerBytesWaitingMax: ANSWER_BYTES_WAITING_MAX_DEFAULT,
 });
 
 /** Statements waiting for a query worker at most, per region; more are refused at once. */

@@ -18,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { hostAndPort, type RegionServiceHandlers, type TlsIdentity } from '@minisql/common';
 import { STATEMENT_ALPN } from '@minisql/wire';
 import { ConnectionGate, type GateLimits } from './connection-gate.js';
-import { serveStatementConnection } from './statement-connection.js';
+import { peerOf, serveStatementConnection } from './statement-connection.js';
 
 export interface RegionPortOptions {
   /** How long a caller has for its TLS handshake, and on the statement protocol then for its login (RegionOptions.loginWaitMs). */
@@ -32,6 +32,8 @@ export interface RegionPortOptions {
 /** Emits 'connection-left' when a connection stops counting as waiting (admitted, or closed). */
 export class RegionPort extends EventEmitter {
   private readonly statementSockets = new Set<tls.TLSSocket>();
+  /** Every connection served, both protocols, by its peer as grpc-js names it: what `cut` closes. */
+  private readonly served = new Map<string, tls.TLSSocket>();
   /** Connections in their handshake or waiting for their login, and how each stops counting, by its TCP ends. */
   private readonly gate: ConnectionGate;
   private readonly waiting = new Map<string, () => void>();
@@ -106,6 +108,7 @@ export class RegionPort extends EventEmitter {
         else if (socket.alpnProtocol === 'h2') {
           // A certificate of the cluster: admitted (grpc-js checks each call's login).
           regionPort.admit(tcpEnds(socket));
+          regionPort.serve(socket);
           injector.injectConnection(socket);
         }
         // No protocol asked for (grpc-js always asks for h2): nobody here speaks it.
@@ -125,7 +128,21 @@ export class RegionPort extends EventEmitter {
     });
   }
 
+  /** Closes the connection of `peer` (`host:port`, as grpc-js's getPeer names it), whichever protocol it speaks. */
+  cut(peer: string): void {
+    this.served.get(peer)?.destroy();
+  }
+
+  private serve(socket: tls.TLSSocket): void {
+    const peer = peerOf(socket);
+    this.served.set(peer, socket);
+    socket.once('close', () => {
+      if (this.served.get(peer) === socket) this.served.delete(peer);
+    });
+  }
+
   private track(socket: tls.TLSSocket, handlers: RegionServiceHandlers, options: RegionPortOptions): void {
+    this.serve(socket);
     this.statementSockets.add(socket);
     socket.on('close', () => this.statementSockets.delete(socket));
     const ends = tcpEnds(socket);

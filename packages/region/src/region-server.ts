@@ -13,6 +13,7 @@ import { ClusterExecutor } from './cluster-executor.js';
 import type { GroupMembership } from './group-membership.js';
 import type { LeaseClock } from './lease-clock.js';
 import { RegionPort } from './region-port.js';
+import { AnswerBudget } from './answer-budget.js';
 import { regionServiceHandlers } from './region-service.js';
 import { replicationServiceHandlers } from './replication-service.js';
 import type { Replicator } from './replicator.js';
@@ -51,6 +52,8 @@ export class RegionServer {
   private httpServer: Server | undefined;
   /** With TLS on: the port, serving gRPC and the statement protocol (region-port.ts). */
   private port: RegionPort | undefined;
+  /** Answers waiting for their clients, in all statement streams: past the budget the stream holding most is cut. */
+  private readonly answers: AnswerBudget;
   private readonly metrics = new RegionMetrics();
   /** The port actually bound (differs from the configured one when that was 0). Valid after start(). */
   private boundPort = 0;
@@ -62,6 +65,7 @@ export class RegionServer {
     /** Unique per process start, so the cluster can tell a restarted region from the old one. */
     readonly incarnation: string = randomUUID(),
   ) {
+    this.answers = new AnswerBudget(options.answerBytesWaitingMax);
     this.catalog = new TableCatalog(
       options.dataDir,
       {
@@ -125,6 +129,7 @@ export class RegionServer {
       this.options.statementTimeoutMs,
       this.cluster?.users,
       join(this.options.dataDir, 'backups'),
+      this.answers,
     );
     this.server.addService(region.minisql.v1.RegionService.service, statementHandlers);
     let joins: JoinCoordinator | undefined;
@@ -184,6 +189,8 @@ export class RegionServer {
         waitingConnections: { perHostMax: this.options.waitingConnectionsPerHostMax, totalMax: this.options.waitingConnectionsMax },
       });
       this.boundPort = this.port.port;
+      const port = this.port;
+      this.answers.cutPeer = (peer) => port.cut(peer);
     } else {
       // Without TLS there is no ALPN to ask for a protocol by: gRPC alone.
       this.boundPort = await new Promise<number>((resolve, reject) => {
@@ -217,6 +224,11 @@ export class RegionServer {
   /** Connections on the port not yet admitted (connection-gate.ts): from `host`, or from all hosts; 0 without TLS. */
   waitingConnections(host?: string): number {
     return this.port?.waitingConnections(host) ?? 0;
+  }
+
+  /** Bytes of answers waiting for their clients now (answer-budget.ts). */
+  get answerBytesWaiting(): number {
+    return this.answers.bytesWaiting;
   }
 
   /** Resolves when a connection stops counting as waiting. */

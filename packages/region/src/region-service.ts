@@ -34,6 +34,7 @@ import { REGION_DEFAULTS, statementTimeoutMs } from './region-options.js';
 import type { SqlEngine } from './sql-engine.js';
 import type { TableVerifier } from './table-verifier.js';
 import { StatementFlow, STATEMENTS_PER_FRAME_MAX } from './statement-flow.js';
+import { AnswerBudget } from './answer-budget.js';
 
 export function regionServiceHandlers(
   engine: SqlEngine,
@@ -48,6 +49,8 @@ export function regionServiceHandlers(
   users?: UserDirectory,
   /** Where backups make their snapshots (removed as soon as each is read). */
   backupDir = join(tmpdir(), 'minisql-backups'),
+  /** Answers waiting for their clients, in all streams (answer-budget.ts). */
+  answers = new AnswerBudget(),
 ): RegionServiceHandlers {
   const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Promise<Principal>, signal: CancelSignal): Promise<ExecuteResponse> =>
     respond(request, logger, async (timed) => {
@@ -88,9 +91,23 @@ export function regionServiceHandlers(
         flow.drained();
         follow();
       });
+      // Past the region's budget of answers waiting, the stream holding most is cut (answer-budget.ts).
+      const stream = {};
+      answers.open(stream, (bytesWaiting) => {
+        const peer = call.getPeer();
+        logger.warn('closed a client connection: its answers waited past the budget', { peer, bytes_waiting: bytesWaiting, budget_bytes: answers.bytesMax });
+        answers.cutPeer?.(peer);
+      });
+      const release = (): void => answers.close(stream);
+      call.once('close', release);
+      call.once('cancelled', release);
       const outbox = new FrameBatcher<ExecuteResponse>((responses) => {
         if (call.cancelled) return;
-        flow.answered(responses.length, call.write({ responses }));
+        let bytes = 0;
+        for (const response of responses) bytes += responseBytes(response);
+        answers.add(stream, bytes);
+        const taken = call.write({ responses }, () => answers.take(stream, bytes));
+        flow.answered(responses.length, taken);
         follow();
       }, responseBytes);
       const endWhenDone = (): void => {

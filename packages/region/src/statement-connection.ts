@@ -20,7 +20,9 @@ export interface StatementCall extends EventEmitter {
   cancelled: boolean;
   getAuthContext(): { transportSecurityType: string; sslPeerCertificate: tls.PeerCertificate };
   metadata: { get(key: string): string[] };
-  write(frame: ExecuteResultFrame): boolean;
+  /** `written` runs once the kernel has taken the frame (or the connection has closed). */
+  write(frame: ExecuteResultFrame, written?: () => void): boolean;
+  getPeer(): string;
   end(): void;
   pause(): void;
   resume(): void;
@@ -49,7 +51,8 @@ export function serveStatementConnection(
         return value ? [value] : [];
       },
     },
-    write: (answers: ExecuteResultFrame): boolean => socket.write(frame(responseSerialize(answers))),
+    write: (answers: ExecuteResultFrame, written?: () => void): boolean => socket.write(frame(responseSerialize(answers)), written),
+    getPeer: (): string => peerOf(socket),
     end: (): void => void socket.end(),
     pause: (): void => {
       socket.pause();
@@ -96,5 +99,11 @@ export function serveStatementConnection(
     reader.stop();
     call.cancelled = true;
     call.emit('end');
+    call.emit('close');
   });
+}
+
+/** A connection's peer as grpc-js names it (`getPeer`): how the region's port finds the connection to cut. */
+export function peerOf(socket: tls.TLSSocket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
 }
