@@ -101,10 +101,8 @@ export function regionServiceHandlers(
       const release = (): void => answers.close(stream);
       call.once('close', release);
       call.once('cancelled', release);
-      const outbox = new FrameBatcher<ExecuteResponse>((responses) => {
+      const outbox = new FrameBatcher<ExecuteResponse>((responses, bytes) => {
         if (call.cancelled) return;
-        let bytes = 0;
-        for (const response of responses) bytes += responseBytes(response);
         answers.add(stream, bytes);
         const taken = call.write({ responses }, () => answers.take(stream, bytes));
         flow.answered(responses.length, taken);

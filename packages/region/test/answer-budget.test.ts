@@ -6,17 +6,14 @@
  */
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { loadProtos, loadTlsIdentity, Logger, makeCertificates, type ExecuteFrame, type TlsIdentity } from '@minisql/common';
+import { loadProtos, Logger, type ExecuteFrame, type TlsIdentity } from '@minisql/common';
 import { MiniSqlClient } from '@minisql/client';
 import { frame, regionStub, STATEMENT_ALPN } from '@minisql/wire';
 import { AnswerBudget, streamToCut } from '../src/answer-budget.js';
-import { RegionServer } from '../src/region-server.js';
-import { REGION_DEFAULTS } from '../src/region-options.js';
+import type { RegionServer } from '../src/region-server.js';
+import { startTlsRegion, type TlsRegion } from './support/tls-region.js';
 
 describe('the answer budget decides', () => {
   it('cuts nothing within the budget, however the bytes are spread', () => {
@@ -76,7 +73,6 @@ const ROW_BYTES = 256 * 1024;
 const SELECTS = 200;
 const BUDGET_BYTES = 4 * 1024 * 1024;
 const TEST_TIMEOUT_MS = 30_000;
-const work = mkdtempSync(join(tmpdir(), 'minisql-answer-budget-'));
 /** The region's log: a cut is logged, and the tests wait for that line. */
 const cutsLogged: Array<() => void> = [];
 const log = new Logger('test', 'region', 'warn', {
@@ -88,37 +84,18 @@ const log = new Logger('test', 'region', 'warn', {
 /** Resolves at the region's next cut. */
 const nextCut = (): Promise<void> => new Promise((resolve) => cutsLogged.push(resolve));
 const codec = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
+let fixture: TlsRegion;
 let region: RegionServer;
 let caller: TlsIdentity;
 
 before(async () => {
-  makeCertificates(join(work, 'certs'), [{ name: 'region1', roles: ['region'], ips: ['127.0.0.1'], dnsNames: [] }]);
-  caller = loadTlsIdentity(join(work, 'certs'), 'region1');
-  region = new RegionServer(
-    {
-      ...REGION_DEFAULTS,
-      regionId: 'region1',
-      listenAddress: '127.0.0.1:0',
-      dataDir: join(work, 'data'),
-      tls: caller,
-      queryWorkers: 0,
-      answerBytesWaitingMax: BUDGET_BYTES,
-    },
-    log,
-  );
-  await region.start();
-  const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
-  try {
-    await client.execute('create table big (id int primary key, v text);');
-    await client.execute('insert into big values (1, ?);', { params: ['x'.repeat(ROW_BYTES)] });
-  } finally {
-    client.close();
-  }
+  fixture = await startTlsRegion('answer-budget', { answerBytesWaitingMax: BUDGET_BYTES }, log);
+  ({ region, caller } = fixture);
+  await fixture.run('create table big (id int primary key, v text);', { sql: 'insert into big values (1, ?);', params: ['x'.repeat(ROW_BYTES)] });
 });
 
 after(async () => {
-  await region?.stop();
-  rmSync(work, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 /** One frame of SELECTS selects of the big row. */

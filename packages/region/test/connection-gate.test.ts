@@ -6,18 +6,15 @@
  */
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { loadProtos, loadTlsIdentity, Logger, makeCertificates, type TlsIdentity } from '@minisql/common';
+import { loadProtos, type TlsIdentity } from '@minisql/common';
 import { MiniSqlClient } from '@minisql/client';
 import { frame, STATEMENT_ALPN } from '@minisql/wire';
 import { ConnectionGate, mayWait } from '../src/connection-gate.js';
-import { RegionServer } from '../src/region-server.js';
-import { REGION_DEFAULTS } from '../src/region-options.js';
+import type { RegionServer } from '../src/region-server.js';
+import { startTlsRegion, type TlsRegion } from './support/tls-region.js';
 
 describe('the connection gate decides', () => {
   const limits = { perHostMax: 2, totalMax: 3 };
@@ -55,45 +52,25 @@ const TOTAL_MAX = 12;
 /** Long enough that no connection of the test is cut by the wait: what closes them is the gate. */
 const LOGIN_WAIT_MS = 60_000;
 const FLOOD = 50;
-const work = mkdtempSync(join(tmpdir(), 'minisql-connection-gate-'));
-const quiet = new Logger('test', 'region', 'error', { write: () => undefined });
+let fixture: TlsRegion;
 let region: RegionServer;
 let caller: TlsIdentity;
 let port: number;
 const opened: net.Socket[] = [];
 
 before(async () => {
-  makeCertificates(join(work, 'certs'), [{ name: 'region1', roles: ['region'], ips: ['127.0.0.1'], dnsNames: [] }]);
-  caller = loadTlsIdentity(join(work, 'certs'), 'region1');
-  region = new RegionServer(
-    {
-      ...REGION_DEFAULTS,
-      regionId: 'region1',
-      listenAddress: '127.0.0.1:0',
-      dataDir: join(work, 'data'),
-      tls: caller,
-      queryWorkers: 0,
-      loginWaitMs: LOGIN_WAIT_MS,
-      waitingConnectionsPerHostMax: PER_HOST_MAX,
-      waitingConnectionsMax: TOTAL_MAX,
-    },
-    quiet,
-  );
-  await region.start();
-  port = Number(region.address.split(':')[1]);
-  const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
-  try {
-    await client.execute('create table kv (id int primary key, v text);');
-    await client.execute("insert into kv values (1, 'one');");
-  } finally {
-    client.close();
-  }
+  fixture = await startTlsRegion('connection-gate', {
+    loginWaitMs: LOGIN_WAIT_MS,
+    waitingConnectionsPerHostMax: PER_HOST_MAX,
+    waitingConnectionsMax: TOTAL_MAX,
+  });
+  ({ region, caller, port } = fixture);
+  await fixture.run('create table kv (id int primary key, v text);', "insert into kv values (1, 'one');");
 });
 
 after(async () => {
   for (const socket of opened) socket.destroy();
-  await region?.stop();
-  rmSync(work, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 /** `count` TCP connections from `localAddress` that send nothing; resolves once each is connected, with which the region has closed. */

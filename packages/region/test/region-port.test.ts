@@ -8,8 +8,6 @@
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
@@ -17,7 +15,6 @@ import * as grpc from '@grpc/grpc-js';
 import {
   loadProtos,
   loadTlsIdentity,
-  Logger,
   makeCertificates,
   serverCredentials,
   type ExecuteFrame,
@@ -36,14 +33,13 @@ import {
   STATEMENT_SOCKET_ENV,
   type GrpcFailure,
 } from '@minisql/wire';
-import { RegionServer } from '../src/region-server.js';
-import { REGION_DEFAULTS } from '../src/region-options.js';
+import type { RegionServer } from '../src/region-server.js';
+import { startTlsRegion, type TlsRegion } from './support/tls-region.js';
 
 const LOGIN_WAIT_MS = 400;
 /** The value whose answers fill the socket buffers between a region and a client that does not read. */
 const BIG_VALUE_BYTES = 32 * 1024;
-const work = mkdtempSync(join(tmpdir(), 'minisql-region-port-'));
-const quiet = new Logger('test', 'region', 'error', { write: () => undefined });
+let fixture: TlsRegion;
 let region: RegionServer;
 /** A region's certificate: a server caller, which runs statements without a user. */
 let caller: TlsIdentity;
@@ -52,39 +48,21 @@ let stranger: TlsIdentity;
 const codec = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
 
 before(async () => {
-  const spec = { name: 'region1', roles: ['region'], ips: ['127.0.0.1'], dnsNames: [] };
-  makeCertificates(join(work, 'certs'), [spec]);
-  makeCertificates(join(work, 'other-certs'), [spec]);
-  caller = loadTlsIdentity(join(work, 'certs'), 'region1');
-  stranger = { ...loadTlsIdentity(join(work, 'other-certs'), 'region1'), ca: caller.ca };
-  region = new RegionServer(
-    {
-      ...REGION_DEFAULTS,
-      regionId: 'region1',
-      listenAddress: '127.0.0.1:0',
-      dataDir: join(work, 'data'),
-      tls: caller,
-      queryWorkers: 0,
-      loginWaitMs: LOGIN_WAIT_MS,
-    },
-    quiet,
+  fixture = await startTlsRegion('region-port', { loginWaitMs: LOGIN_WAIT_MS });
+  ({ region, caller } = fixture);
+  makeCertificates(join(fixture.work, 'other-certs'), [{ name: 'region1', roles: ['region'], ips: ['127.0.0.1'], dnsNames: [] }]);
+  stranger = { ...loadTlsIdentity(join(fixture.work, 'other-certs'), 'region1'), ca: caller.ca };
+  await fixture.run(
+    'create table kv (id int primary key, v text);',
+    "insert into kv values (1, 'one');",
+    'create table big (id int primary key, v text);',
+    { sql: 'insert into big values (1, ?);', params: ['x'.repeat(BIG_VALUE_BYTES)] },
+    'create table marks (k int primary key);',
   );
-  await region.start();
-  const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
-  try {
-    await client.execute('create table kv (id int primary key, v text);');
-    await client.execute("insert into kv values (1, 'one');");
-    await client.execute('create table big (id int primary key, v text);');
-    await client.execute('insert into big values (1, ?);', { params: ['x'.repeat(BIG_VALUE_BYTES)] });
-    await client.execute('create table marks (k int primary key);');
-  } finally {
-    client.close();
-  }
 });
 
 after(async () => {
-  await region?.stop();
-  rmSync(work, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 /** A raw connection asking for the statement protocol, once its handshake is done; it records what it is sent. */

@@ -24,7 +24,8 @@ export class FrameBatcher<T> {
   private scheduled: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly send: (items: T[]) => void,
+    /** Sends a frame; `bytes` is the sum of its items' estimates. */
+    private readonly send: (items: T[], bytes: number) => void,
     private readonly bytesOf: (item: T) => number,
     private readonly limits: FrameLimits = FRAME_LIMITS,
   ) {}
@@ -45,9 +46,10 @@ export class FrameBatcher<T> {
     this.scheduled = undefined;
     if (this.pending.length === 0) return;
     const items = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    this.send(items);
+    this.send(items, bytes);
   };
 
   /** Drops what is pending (the stream is gone). */
