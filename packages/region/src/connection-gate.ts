@@ -29,21 +29,23 @@ export class ConnectionGate {
 
   /**
    * Counts a new connection from `host` as waiting, or returns undefined when it must be
-   * closed. The function returned stops counting it; calling it again does nothing.
+   * closed. The function returned stops counting it and says so; called again, it does
+   * nothing and returns false.
    */
-  enter(host: string): (() => void) | undefined {
+  enter(host: string): (() => boolean) | undefined {
     const fromHost = this.waiting.get(host) ?? 0;
     if (!mayWait(fromHost, this.total, this.limits)) return undefined;
     this.waiting.set(host, fromHost + 1);
     this.total += 1;
     let left = false;
     return () => {
-      if (left) return;
+      if (left) return false;
       left = true;
       this.total -= 1;
       const remaining = (this.waiting.get(host) ?? 1) - 1;
       if (remaining === 0) this.waiting.delete(host);
       else this.waiting.set(host, remaining);
+      return true;
     };
   }
 

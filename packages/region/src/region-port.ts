@@ -36,7 +36,7 @@ export class RegionPort extends EventEmitter {
   private readonly served = new Map<string, tls.TLSSocket>();
   /** Connections in their handshake or waiting for their login, and how each stops counting, by its TCP ends. */
   private readonly gate: ConnectionGate;
-  private readonly waiting = new Map<string, () => void>();
+  private readonly waiting = new Map<string, () => boolean>();
   /** Set by stopListening: a handshake that completes afterwards is closed, not served. */
   private stopped = false;
 
@@ -52,14 +52,20 @@ export class RegionPort extends EventEmitter {
     // counted until its connection is admitted or closes, and closed at once past a bound.
     listener.on('connection', (raw: net.Socket) => {
       raw.on('error', () => undefined);
-      const leave = this.gate.enter(raw.remoteAddress ?? '');
+      // Gone before it was accepted (reset by the peer): nothing to count or to serve.
+      const host = raw.remoteAddress;
+      const leave = host === undefined ? undefined : this.gate.enter(host);
       if (leave === undefined) {
         raw.destroy();
         return;
       }
       const ends = tcpEnds(raw);
       this.waiting.set(ends, leave);
-      raw.once('close', () => this.admit(ends));
+      raw.once('close', () => {
+        // Its own count, whatever the map holds now under the same ends.
+        if (this.waiting.get(ends) === leave) this.waiting.delete(ends);
+        this.left(leave);
+      });
     });
   }
 
@@ -72,9 +78,12 @@ export class RegionPort extends EventEmitter {
   private admit(ends: string): void {
     const leave = this.waiting.get(ends);
     if (leave === undefined) return;
-    leave();
     this.waiting.delete(ends);
-    this.emit('connection-left');
+    this.left(leave);
+  }
+
+  private left(leave: () => boolean): void {
+    if (leave()) this.emit('connection-left');
   }
 
   /** Listens on `listenAddress` (host:port) for `server`'s gRPC services and for `handlers.ExecuteStream`'s statements. */

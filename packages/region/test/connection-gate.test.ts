@@ -39,8 +39,8 @@ describe('the connection gate decides', () => {
     const other = gate.enter('10.0.0.2');
     assert.ok(other);
     assert.equal(gate.enter('10.0.0.3'), undefined, 'past the total');
-    first();
-    first();
+    assert.equal(first(), true);
+    assert.equal(first(), false, 'a second leave of the same connection');
     assert.equal(gate.waitingFrom('10.0.0.1'), 1);
     assert.equal(gate.waitingFrom(), 2);
     assert.ok(gate.enter('10.0.0.3'), 'room again once one left');
