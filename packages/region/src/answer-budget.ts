@@ -14,67 +14,91 @@
 /** Bytes of answers waiting for their clients at most, by default, in all the region's streams. */
 export const ANSWER_BYTES_WAITING_MAX_DEFAULT = 512 * 1024 * 1024;
 
-/** The stream to cut: the one with the most bytes waiting, once the total is past `bytesMax`. Pure. */
-export function streamToCut<K>(waiting: ReadonlyMap<K, number>, total: number, bytesMax: number): K | undefined {
+/**
+ * The stream to cut once the total is past `bytesMax`: the one with the most bytes that
+ * have waited, not counting the frame `newest` just handed over (no client could have read
+ * it yet: a client that reads would otherwise be cut for its own large answer). None when
+ * nothing has waited. Pure.
+ */
+export function streamToCut<K>(waiting: ReadonlyMap<K, number>, total: number, bytesMax: number, newest?: { stream: K; bytes: number }): K | undefined {
   if (total <= bytesMax) return undefined;
   let chosen: K | undefined;
-  let most = -1;
+  let most = 0;
   for (const [stream, bytes] of waiting) {
-    if (bytes > most) {
+    const waited = stream === newest?.stream ? bytes - newest.bytes : bytes;
+    if (waited > most) {
       chosen = stream;
-      most = bytes;
+      most = waited;
     }
   }
   return chosen;
 }
 
+interface Stream {
+  bytes: number;
+  /** Closes the stream's connection, told how many bytes it had waiting; false when it could not be found. */
+  cut: (bytesWaiting: number) => boolean;
+}
+
 export class AnswerBudget {
-  private readonly waiting = new Map<object, number>();
-  private readonly cuts = new Map<object, (bytesWaiting: number) => void>();
+  private readonly streams = new Map<object, Stream>();
+  /** Bytes waiting by stream, for the choice (streams that could not be cut are left out). */
+  private readonly cuttable = new Map<object, number>();
   private total = 0;
-  /** How a stream's connection is closed, by its peer (`host:port`); set once the port listens. */
-  cutPeer: ((peer: string) => void) | undefined;
+  /** How a gRPC stream's connection is closed, by its peer (`host:port`); set once the port listens. */
+  cutPeer: ((peer: string) => boolean) | undefined;
 
   constructor(readonly bytesMax = ANSWER_BYTES_WAITING_MAX_DEFAULT) {}
 
-  /** A stream opens: `cut` closes its connection, told how many bytes it had waiting. */
-  open(stream: object, cut: (bytesWaiting: number) => void): void {
-    this.waiting.set(stream, 0);
-    this.cuts.set(stream, cut);
+  /** A stream opens: `cut` closes its connection, or says it could not. */
+  open(stream: object, cut: (bytesWaiting: number) => boolean): void {
+    this.streams.set(stream, { bytes: 0, cut });
+    this.cuttable.set(stream, 0);
   }
 
-  /** `bytes` of answers were handed to `stream`'s transport; cuts the stream holding most if that passes the budget. */
-  add(stream: object, bytes: number): void {
-    const before = this.waiting.get(stream);
-    if (before === undefined) return; // closed, or cut
-    this.waiting.set(stream, before + bytes);
-    this.total += bytes;
-    const victim = streamToCut(this.waiting, this.total, this.bytesMax);
-    if (victim === undefined) return;
-    const cut = this.cuts.get(victim);
-    const held = this.waiting.get(victim) ?? 0;
+  /**
+   * `bytes` of answers were handed to `stream`'s transport. Past the budget, cuts the
+   * stream that has had the most waiting; returns what it cut, with the bytes it held.
+   */
+  add(stream: object, bytes: number): { stream: object; bytes: number } | undefined {
+    const entry = this.streams.get(stream);
+    if (entry === undefined) return undefined; // closed, or cut
+    this.count(stream, entry, bytes);
+    const victim = streamToCut(this.cuttable, this.total, this.bytesMax, { stream, bytes });
+    const chosen = victim === undefined ? undefined : this.streams.get(victim);
+    if (victim === undefined || chosen === undefined) return undefined;
+    const held = chosen.bytes;
+    if (!chosen.cut(held)) {
+      // Its connection could not be found: it keeps counting, and is not chosen again.
+      this.cuttable.delete(victim);
+      return undefined;
+    }
     // Its answers go with its connection: they no longer count, so one excess cuts one stream.
     this.close(victim);
-    cut?.(held);
+    return { stream: victim, bytes: held };
   }
 
   /** The kernel took `bytes` of `stream`'s answers. */
   take(stream: object, bytes: number): void {
-    const before = this.waiting.get(stream);
-    if (before === undefined) return;
-    this.waiting.set(stream, before - bytes);
-    this.total -= bytes;
+    const entry = this.streams.get(stream);
+    if (entry !== undefined) this.count(stream, entry, -bytes);
   }
 
   /** The stream has ended: what it had waiting is gone with it. */
   close(stream: object): void {
-    this.total -= this.waiting.get(stream) ?? 0;
-    this.waiting.delete(stream);
-    this.cuts.delete(stream);
+    this.total -= this.streams.get(stream)?.bytes ?? 0;
+    this.streams.delete(stream);
+    this.cuttable.delete(stream);
   }
 
   /** Bytes of answers waiting for their clients now, in all streams. */
   get bytesWaiting(): number {
     return this.total;
+  }
+
+  private count(stream: object, entry: Stream, bytes: number): void {
+    entry.bytes += bytes;
+    this.total += bytes;
+    if (this.cuttable.has(stream)) this.cuttable.set(stream, entry.bytes);
   }
 }

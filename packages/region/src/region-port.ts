@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { hostAndPort, type RegionServiceHandlers, type TlsIdentity } from '@minisql/common';
 import { STATEMENT_ALPN } from '@minisql/wire';
-import { ConnectionGate, type GateLimits } from './connection-gate.js';
+import { ConnectionGate, hostKey, type GateLimits } from './connection-gate.js';
 import { peerOf, serveStatementConnection } from './statement-connection.js';
 
 export interface RegionPortOptions {
@@ -32,8 +32,8 @@ export interface RegionPortOptions {
 /** Emits 'connection-left' when a connection stops counting as waiting (admitted, or closed). */
 export class RegionPort extends EventEmitter {
   private readonly statementSockets = new Set<tls.TLSSocket>();
-  /** Every connection served, both protocols, by its peer as grpc-js names it: what `cut` closes. */
-  private readonly served = new Map<string, tls.TLSSocket>();
+  /** The gRPC connections served, by their peer as grpc-js names it: what `cut` closes. */
+  private readonly served = new Map<string, Set<tls.TLSSocket>>();
   /** Connections in their handshake or waiting for their login, and how each stops counting, by its TCP ends. */
   private readonly gate: ConnectionGate;
   private readonly waiting = new Map<string, () => boolean>();
@@ -54,7 +54,7 @@ export class RegionPort extends EventEmitter {
       raw.on('error', () => undefined);
       // Gone before it was accepted (reset by the peer): nothing to count or to serve.
       const host = raw.remoteAddress;
-      const leave = host === undefined ? undefined : this.gate.enter(host);
+      const leave = host === undefined ? undefined : this.gate.enter(hostKey(host), () => raw.destroy());
       if (leave === undefined) {
         raw.destroy();
         return;
@@ -124,9 +124,10 @@ export class RegionPort extends EventEmitter {
         else socket.destroy();
       },
     );
-    // A caller without a certificate of this cluster, or gone mid-handshake: its
-    // connection is closed; nothing else is affected.
-    listener.on('tlsClientError', () => undefined);
+    // A caller without a certificate of this cluster, gone mid-handshake, or past the
+    // handshake's time: its connection is closed; nothing else is affected. node:tls
+    // closes on a failed handshake itself, but on its timeout only reports it.
+    listener.on('tlsClientError', (_error, socket) => socket.destroy());
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
       listener.listen(port, host, () => {
@@ -137,21 +138,29 @@ export class RegionPort extends EventEmitter {
     });
   }
 
-  /** Closes the connection of `peer` (`host:port`, as grpc-js's getPeer names it), whichever protocol it speaks. */
-  cut(peer: string): void {
-    this.served.get(peer)?.destroy();
+  /**
+   * Closes the gRPC connection of `peer` (`host:port`, as grpc-js's getPeer names it);
+   * false when no connection, or more than one (the same peer on two local addresses), has
+   * that name.
+   */
+  cut(peer: string): boolean {
+    const sockets = this.served.get(peer);
+    if (sockets?.size !== 1) return false;
+    for (const socket of sockets) socket.destroy();
+    return true;
   }
 
   private serve(socket: tls.TLSSocket): void {
     const peer = peerOf(socket);
-    this.served.set(peer, socket);
+    const sockets = this.served.get(peer) ?? new Set<tls.TLSSocket>();
+    this.served.set(peer, sockets.add(socket));
     socket.once('close', () => {
-      if (this.served.get(peer) === socket) this.served.delete(peer);
+      sockets.delete(socket);
+      if (sockets.size === 0 && this.served.get(peer) === sockets) this.served.delete(peer);
     });
   }
 
   private track(socket: tls.TLSSocket, handlers: RegionServiceHandlers, options: RegionPortOptions): void {
-    this.serve(socket);
     this.statementSockets.add(socket);
     socket.on('close', () => this.statementSockets.delete(socket));
     const ends = tcpEnds(socket);

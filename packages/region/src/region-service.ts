@@ -92,12 +92,22 @@ export function regionServiceHandlers(
         follow();
       });
       // Past the region's budget of answers waiting, the stream holding most is cut (answer-budget.ts).
+      // A statement connection is closed directly; a gRPC stream's by its peer through the
+      // port (without TLS there is none, and nothing is counted).
       const stream = {};
-      answers.open(stream, (bytesWaiting) => {
-        const peer = call.getPeer();
-        logger.warn('closed a client connection: its answers waited past the budget', { peer, bytes_waiting: bytesWaiting, budget_bytes: answers.bytesMax });
-        answers.cutPeer?.(peer);
-      });
+      const cutPeer = answers.cutPeer;
+      const direct = 'cut' in call ? (call as { cut(): void }) : undefined;
+      const cut = direct ? () => (direct.cut(), true) : cutPeer ? () => cutPeer(call.getPeer()) : undefined;
+      if (cut)
+        answers.open(stream, (bytesWaiting) => {
+          const fields = { peer: call.getPeer(), bytes_waiting: bytesWaiting, budget_bytes: answers.bytesMax };
+          if (!cut()) {
+            logger.error('answers waited past the budget, and their connection could not be found to close', fields);
+            return false;
+          }
+          logger.warn('closed a client connection: its answers waited past the budget', fields);
+          return true;
+        });
       const release = (): void => answers.close(stream);
       call.once('close', release);
       call.once('cancelled', release);

@@ -23,6 +23,8 @@ export interface StatementCall extends EventEmitter {
   /** `written` runs once the kernel has taken the frame (or the connection has closed). */
   write(frame: ExecuteResultFrame, written?: () => void): boolean;
   getPeer(): string;
+  /** Closes the connection at once, its answers not yet sent dropped. */
+  cut(): void;
   end(): void;
   pause(): void;
   resume(): void;
@@ -53,6 +55,7 @@ export function serveStatementConnection(
     },
     write: (answers: ExecuteResultFrame, written?: () => void): boolean => socket.write(frame(responseSerialize(answers)), written),
     getPeer: (): string => peerOf(socket),
+    cut: (): void => void socket.destroy(),
     end: (): void => void socket.end(),
     pause: (): void => {
       socket.pause();

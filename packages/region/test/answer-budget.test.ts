@@ -16,10 +16,12 @@ import type { RegionServer } from '../src/region-server.js';
 import { startTlsRegion, type TlsRegion } from './support/tls-region.js';
 
 describe('the answer budget decides', () => {
+  const waiting = (entries: Array<[string, number]>) => new Map(entries);
+
   it('cuts nothing within the budget, however the bytes are spread', () => {
     assert.equal(
       streamToCut(
-        new Map([
+        waiting([
           ['a', 40],
           ['b', 60],
         ]),
@@ -33,7 +35,7 @@ describe('the answer budget decides', () => {
   it('past the budget, cuts the stream holding the most, even when each alone is within it', () => {
     assert.equal(
       streamToCut(
-        new Map([
+        waiting([
           ['a', 40],
           ['b', 70],
           ['c', 0],
@@ -45,26 +47,59 @@ describe('the answer budget decides', () => {
     );
   });
 
+  it('does not count the frame just handed over: a client that reads is not cut for its own large answer', () => {
+    // b's 70 are its newest frame, which no client could have read yet; a's 40 have waited.
+    assert.equal(
+      streamToCut(
+        waiting([
+          ['a', 40],
+          ['b', 70],
+        ]),
+        110,
+        100,
+        { stream: 'b', bytes: 70 },
+      ),
+      'a',
+    );
+    // One large answer alone past the budget, nothing else waiting: nobody is cut.
+    assert.equal(streamToCut(waiting([['r', 120]]), 120, 100, { stream: 'r', bytes: 120 }), undefined);
+  });
+
   it('cuts one stream per excess, and no longer counts what a cut or closed stream held', () => {
     const budget = new AnswerBudget(120);
     const cut: string[] = [];
     const [a, b, c] = [{}, {}, {}];
-    budget.open(a, () => cut.push('a'));
-    budget.open(b, () => cut.push('b'));
-    budget.open(c, () => cut.push('c'));
+    budget.open(a, () => cut.push('a') > 0);
+    budget.open(b, () => cut.push('b') > 0);
+    budget.open(c, () => cut.push('c') > 0);
     budget.add(a, 60);
     budget.add(b, 30);
     budget.take(a, 20);
     budget.add(c, 35);
     assert.deepEqual(cut, [], '125 handed, 20 taken: 105 waiting');
-    budget.add(b, 30);
-    assert.deepEqual(cut, ['b'], 'b held 60 of 135');
-    assert.equal(budget.bytesWaiting, 75);
-    budget.add(b, 1_000);
-    budget.take(b, 10);
-    assert.equal(budget.bytesWaiting, 75, 'a cut stream counts nothing more');
-    budget.close(a);
-    assert.equal(budget.bytesWaiting, 35);
+    budget.add(c, 30);
+    assert.deepEqual(cut, ['a'], "past the budget on c's new frame: a has waited 40, b 30, c 35");
+    assert.equal(budget.bytesWaiting, 95);
+    budget.add(a, 1_000);
+    budget.take(a, 10);
+    assert.equal(budget.bytesWaiting, 95, 'a cut stream counts nothing more');
+    budget.close(b);
+    assert.equal(budget.bytesWaiting, 65);
+  });
+
+  it('keeps counting a stream whose connection could not be found, and does not choose it again', () => {
+    const budget = new AnswerBudget(100);
+    const tried: string[] = [];
+    const [lost, other] = [{}, {}];
+    budget.open(lost, () => (tried.push('lost'), false));
+    budget.open(other, () => (tried.push('other'), true));
+    budget.add(lost, 90);
+    budget.add(other, 20);
+    assert.deepEqual(tried, ['lost']);
+    assert.equal(budget.bytesWaiting, 110);
+    budget.add(other, 20);
+    assert.deepEqual(tried, ['lost', 'other']);
+    assert.equal(budget.bytesWaiting, 90);
   });
 });
 
@@ -73,16 +108,16 @@ const ROW_BYTES = 256 * 1024;
 const SELECTS = 200;
 const BUDGET_BYTES = 4 * 1024 * 1024;
 const TEST_TIMEOUT_MS = 30_000;
-/** The region's log: a cut is logged, and the tests wait for that line. */
-const cutsLogged: Array<() => void> = [];
+/** The region's log: a cut is logged, naming the peer, and the tests wait for that line. */
+const cutsLogged: Array<(peer: string) => void> = [];
 const log = new Logger('test', 'region', 'warn', {
   write: (line: string) => {
-    if (line.includes('answers waited past the budget')) cutsLogged.shift()?.();
-    return true;
+    const entry = JSON.parse(line) as { message: string; peer?: string };
+    if (entry.message.includes('answers waited past the budget')) cutsLogged.shift()?.(entry.peer ?? '');
   },
 });
-/** Resolves at the region's next cut. */
-const nextCut = (): Promise<void> => new Promise((resolve) => cutsLogged.push(resolve));
+/** Resolves at the region's next cut, with the peer it closed. */
+const nextCut = (): Promise<string> => new Promise((resolve) => cutsLogged.push(resolve));
 const codec = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
 let fixture: TlsRegion;
 let region: RegionServer;
@@ -108,35 +143,56 @@ function statusOf(call: NodeJS.EventEmitter): Promise<{ code: number; details: s
   return new Promise((resolve) => call.once('status', resolve));
 }
 
-/** A client that reads its answers gets the big row while others are cut. */
-async function readsTheBigRow(): Promise<void> {
+/** A client that reads its answers gets the big row `times` times, one after another, while others are cut. */
+async function readsTheBigRow(times = 1): Promise<void> {
   const reader = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
   try {
-    const result = await reader.execute('select v from big where id = 1;');
-    assert.equal(String(result.rows[0]?.[0]).length, ROW_BYTES);
+    for (let i = 0; i < times; i += 1) {
+      const result = await reader.execute('select v from big where id = 1;');
+      assert.equal(String(result.rows[0]?.[0]).length, ROW_BYTES);
+    }
   } finally {
     reader.close();
   }
 }
 
+/** A statement connection that logs in, sends `frames` and reads nothing; `closed` resolves once the region has closed it (its socket resumed then). */
+async function nonReader(frames: ExecuteFrame[]): Promise<{ peer: string; received: () => number; closed: () => Promise<void> }> {
+  const socket = tlsConnect({ host: '127.0.0.1', port: Number(region.address.split(':')[1]), ...caller, ALPNProtocols: [STATEMENT_ALPN] });
+  socket.on('error', () => undefined);
+  const closed = once(socket, 'close');
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  await once(socket, 'secureConnect');
+  socket.pause();
+  socket.write(frame(codec.requestSerialize({ login: { user: '', password: '' }, requests: [] })));
+  for (const message of frames) socket.write(frame(codec.requestSerialize(message)));
+  return {
+    peer: `127.0.0.1:${socket.localPort}`,
+    received: () => received,
+    // A paused socket shows its close once what it holds is read.
+    closed: async () => {
+      socket.resume();
+      await closed;
+    },
+  };
+}
+
 describe('a region whose clients do not read their answers', () => {
   it('cuts a statement connection whose unread answers pass the budget, and serves a client that reads', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: Number(region.address.split(':')[1]), ...caller, ALPNProtocols: [STATEMENT_ALPN] });
-    socket.on('error', () => undefined);
-    const closed = once(socket, 'close');
-    let received = 0;
-    socket.on('data', (chunk: Buffer) => (received += chunk.length));
-    await once(socket, 'secureConnect');
-    socket.pause();
     const cut = nextCut();
-    socket.write(frame(codec.requestSerialize({ login: { user: '', password: '' }, ...bigSelects() })));
-    await cut;
-    assert.ok(region.answerBytesWaiting <= BUDGET_BYTES, `${region.answerBytesWaiting} bytes still waiting`);
-    // A paused socket shows its close once what it holds is read: far less than every answer.
-    socket.resume();
-    await closed;
-    assert.ok(received < (SELECTS * ROW_BYTES) / 2, `${received} bytes of answers reached the client`);
+    const attacker = await nonReader([bigSelects()]);
+    assert.equal(await cut, attacker.peer, 'the connection cut is the one that does not read');
+    await attacker.closed();
+    assert.ok(attacker.received() < (SELECTS * ROW_BYTES) / 2, `${attacker.received()} bytes of answers reached the client`);
     await readsTheBigRow();
+  });
+
+  it('does not cut a client that reads large answers while one that does not read is cut', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const cut = nextCut();
+    const [attacker] = await Promise.all([nonReader([bigSelects()]), readsTheBigRow(40)]);
+    assert.equal(await cut, attacker.peer);
+    await attacker.closed();
   });
 
   it('cuts a gRPC stream whose unread answers pass the budget: the call ends UNAVAILABLE', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -144,24 +200,26 @@ describe('a region whose clients do not read their answers', () => {
     call.on('error', () => undefined);
     call.pause();
     const status = statusOf(call);
+    const cut = nextCut();
     call.write(bigSelects());
+    await cut;
     const ended = await status;
     assert.equal(ended.code, 14, `UNAVAILABLE, not ${ended.code} ${ended.details}`);
-    assert.ok(region.answerBytesWaiting <= BUDGET_BYTES, `${region.answerBytesWaiting} bytes still waiting`);
     await readsTheBigRow();
   });
 
-  it('cuts each of several such clients on the gRPC stream, and holds no more than its budget after', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('cuts each of several such clients on the gRPC stream', { timeout: TEST_TIMEOUT_MS }, async () => {
     const clients = Array.from({ length: 3 }, () => {
-      const call = regionStub(region.address, caller).ExecuteStream();
+      const call = regionStub(region.address, caller, { 'grpc.use_local_subchannel_pool': 1 }).ExecuteStream();
       call.on('error', () => undefined);
       call.pause();
       return { call, status: statusOf(call) };
     });
+    const cuts = [nextCut(), nextCut(), nextCut()];
     for (const { call } of clients) call.write(bigSelects());
-    // Each holds far more than the budget alone: every one is cut in turn.
-    for (const { status } of clients) await status;
-    assert.ok(region.answerBytesWaiting <= BUDGET_BYTES, `${region.answerBytesWaiting} bytes still waiting`);
+    // Each holds far more than the budget alone: every one is cut, on its own connection.
+    assert.equal(new Set(await Promise.all(cuts)).size, 3, 'three connections cut');
+    for (const { status } of clients) assert.equal((await status).code, 14);
     await readsTheBigRow();
   });
 });

@@ -5,14 +5,14 @@
  * loopback addresses (127.0.0.2 and up reach a region listening on 127.0.0.1).
  */
 import { strict as assert } from 'node:assert';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { loadProtos, type TlsIdentity } from '@minisql/common';
 import { MiniSqlClient } from '@minisql/client';
 import { frame, STATEMENT_ALPN } from '@minisql/wire';
-import { ConnectionGate, mayWait } from '../src/connection-gate.js';
+import { admission, ConnectionGate, hostKey } from '../src/connection-gate.js';
 import type { RegionServer } from '../src/region-server.js';
 import { startTlsRegion, type TlsRegion } from './support/tls-region.js';
 
@@ -20,42 +20,71 @@ describe('the connection gate decides', () => {
   const limits = { perHostMax: 2, totalMax: 3 };
 
   it('lets a host wait with fewer than its bound, and no host past it', () => {
-    assert.equal(mayWait(0, 0, limits), true);
-    assert.equal(mayWait(1, 1, limits), true);
-    assert.equal(mayWait(2, 2, limits), false);
+    assert.equal(admission(0, 0, 0, limits), 'wait');
+    assert.equal(admission(1, 1, 1, limits), 'wait');
+    assert.equal(admission(2, 2, 2, limits), 'refuse');
   });
 
-  it('lets no host wait once all hosts together hold the total bound', () => {
-    assert.equal(mayWait(0, 3, limits), false);
-    assert.equal(mayWait(1, 2, limits), true);
+  it("once all hosts hold the total, takes the place of the biggest host's oldest, only from a host holding at least two more", () => {
+    assert.equal(admission(0, 3, 2, limits), 'evict');
+    assert.equal(admission(1, 3, 2, limits), 'refuse', 'the newcomer would hold as many as the host it took the place of');
+    assert.equal(admission(0, 3, 1, limits), 'refuse');
+  });
+
+  it('counts hosts by address, IPv4 mapped into IPv6 as IPv4, and IPv6 by its /64', () => {
+    assert.equal(hostKey('10.0.0.1'), '10.0.0.1');
+    assert.equal(hostKey('::ffff:10.0.0.1'), '10.0.0.1');
+    assert.equal(hostKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+    assert.equal(hostKey('2001:db8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+    assert.equal(hostKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(hostKey('::1'), '0:0:0:0::/64');
   });
 
   it('counts a connection until it leaves, once however often it leaves', () => {
     const gate = new ConnectionGate(limits);
-    const first = gate.enter('10.0.0.1');
-    const second = gate.enter('10.0.0.1');
+    const first = gate.enter('10.0.0.1', () => assert.fail('nothing is evicted'));
+    const second = gate.enter('10.0.0.1', () => assert.fail('nothing is evicted'));
     assert.ok(first && second);
-    assert.equal(gate.enter('10.0.0.1'), undefined, 'a third from the same host');
-    const other = gate.enter('10.0.0.2');
-    assert.ok(other);
-    assert.equal(gate.enter('10.0.0.3'), undefined, 'past the total');
+    assert.equal(
+      gate.enter('10.0.0.1', () => undefined),
+      undefined,
+      'a third from the same host',
+    );
+    assert.ok(gate.enter('10.0.0.2', () => undefined));
     assert.equal(first(), true);
     assert.equal(first(), false, 'a second leave of the same connection');
     assert.equal(gate.waitingFrom('10.0.0.1'), 1);
     assert.equal(gate.waitingFrom(), 2);
-    assert.ok(gate.enter('10.0.0.3'), 'room again once one left');
+  });
+
+  it("makes room in a full gate by closing the oldest of the biggest host's connections", () => {
+    const gate = new ConnectionGate({ perHostMax: 3, totalMax: 3 });
+    const evicted: string[] = [];
+    for (const name of ['a1', 'a2', 'a3']) gate.enter('10.0.0.1', () => evicted.push(name));
+    assert.ok(gate.enter('10.0.0.2', () => evicted.push('b1')));
+    assert.deepEqual(evicted, ['a1']);
+    assert.equal(gate.waitingFrom('10.0.0.1'), 2);
+    assert.equal(
+      gate.enter('10.0.0.2', () => undefined),
+      undefined,
+      'two against one: no more room for b',
+    );
+    assert.equal(gate.waitingFrom(), 3);
   });
 });
 
 const PER_HOST_MAX = 8;
 const TOTAL_MAX = 12;
-/** Long enough that no connection of the test is cut by the wait: what closes them is the gate. */
+/** Long enough that no connection of the flood tests is cut by the wait: what closes them is the gate. */
 const LOGIN_WAIT_MS = 60_000;
+/** The wait of the region that shows a silent connection cut. */
+const SHORT_WAIT_MS = 300;
 const FLOOD = 50;
 let fixture: TlsRegion;
 let region: RegionServer;
 let caller: TlsIdentity;
 let port: number;
+/** Every socket a test opened: closed at its end, whatever happened. */
 const opened: net.Socket[] = [];
 
 before(async () => {
@@ -69,29 +98,48 @@ before(async () => {
 });
 
 after(async () => {
-  for (const socket of opened) socket.destroy();
   await fixture?.stop();
 });
 
-/** `count` TCP connections from `localAddress` that send nothing; resolves once each is connected, with which the region has closed. */
-async function silentConnections(localAddress: string, count: number): Promise<{ sockets: net.Socket[]; closed: Set<net.Socket> }> {
-  const closed = new Set<net.Socket>();
-  const sockets = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const socket = net.connect({ host: '127.0.0.1', port, localAddress });
-      opened.push(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => closed.add(socket));
-      await once(socket, 'connect');
-      return socket;
-    }),
-  );
-  return { sockets, closed };
+/** Closes what the test opened and waits until the region counts nothing waiting: each test starts from an empty gate. */
+afterEach(async () => {
+  for (const socket of opened.splice(0)) socket.destroy();
+  while (region.waitingConnections() > 0) await region.connectionLeft();
+});
+
+/** Sockets and the ones among them that have closed; `closed(n)` resolves once n have. */
+class Sockets {
+  readonly all: net.Socket[] = [];
+  private readonly closedOnes = new Set<net.Socket>();
+  private readonly events = new EventEmitter();
+
+  add(socket: net.Socket): void {
+    opened.push(socket);
+    this.all.push(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      this.closedOnes.add(socket);
+      this.events.emit('closed');
+    });
+  }
+
+  get closedCount(): number {
+    return this.closedOnes.size;
+  }
+
+  async closed(count: number): Promise<void> {
+    while (this.closedOnes.size < count) await once(this.events, 'closed');
+  }
 }
 
-/** Waits until `closed` holds `count` sockets (their close events add them). */
-async function closedCount(sockets: net.Socket[], closed: Set<net.Socket>, count: number): Promise<void> {
-  while (closed.size < count) await Promise.race(sockets.filter((s) => !closed.has(s)).map((s) => once(s, 'close')));
+/** TCP connections from `localAddress` that send nothing, added to `sockets`; resolves once each is connected. */
+async function silentConnections(sockets: Sockets, localAddress: string, count: number, to = port): Promise<void> {
+  // One after another: the region takes them in this order (the tests count on it).
+  for (let i = 0; i < count; i += 1) {
+    const socket = net.connect({ host: '127.0.0.1', port: to, localAddress });
+    sockets.add(socket);
+    await once(socket, 'connect');
+  }
 }
 
 /** A TLS handshake with the cluster's certificate from `localAddress`: resolves true when it completes, false when the region closes it. */
@@ -113,12 +161,13 @@ async function handshake(localAddress: string, alpn = 'h2'): Promise<{ ok: boole
 /** Every wait below is for an event; a region that never sends it fails the test here instead of hanging it. */
 const WAIT_MS = 20_000;
 
-describe('a region flooded with connections that never log in', { timeout: WAIT_MS }, () => {
-  it("keeps only its per-host bound of one host's silent connections, closes the rest at once, and serves every other host", async () => {
-    const flood = await silentConnections('127.0.0.2', FLOOD);
-    await closedCount(flood.sockets, flood.closed, FLOOD - PER_HOST_MAX);
+describe('a region flooded with connections that never log in', () => {
+  it("keeps only its per-host bound of one host's silent connections, closes the rest at once, and serves every other host", { timeout: WAIT_MS }, async () => {
+    const flood = new Sockets();
+    await silentConnections(flood, '127.0.0.2', FLOOD);
+    await flood.closed(FLOOD - PER_HOST_MAX);
     assert.equal(region.waitingConnections('127.0.0.2'), PER_HOST_MAX);
-    assert.equal(flood.closed.size, FLOOD - PER_HOST_MAX, 'exactly the per-host bound stays open');
+    assert.equal(flood.closedCount, FLOOD - PER_HOST_MAX, 'exactly the per-host bound stays open');
 
     const client = await MiniSqlClient.connect({ regionAddress: region.address, tls: caller });
     try {
@@ -130,23 +179,51 @@ describe('a region flooded with connections that never log in', { timeout: WAIT_
     assert.equal((await handshake('127.0.0.2')).ok, false, 'the flooding host gets no more room, even with a certificate');
   });
 
-  it('bounds all hosts together, and gives the room back when the waiting connections go', async () => {
-    const third = await silentConnections('127.0.0.3', PER_HOST_MAX);
-    await closedCount(third.sockets, third.closed, PER_HOST_MAX - (TOTAL_MAX - PER_HOST_MAX));
-    assert.equal(region.waitingConnections(), TOTAL_MAX);
+  it(
+    'when hosts flooding together fill the total, a newcomer takes the place of the biggest one, and a flooder cannot take back more than its share',
+    { timeout: WAIT_MS },
+    async () => {
+      const two = new Sockets();
+      const three = new Sockets();
+      await silentConnections(two, '127.0.0.2', PER_HOST_MAX);
+      // 4 fill the total; 2 more each close one of .2's (8, then 7, held against .3's 4, then 5); the last 2 are refused.
+      await silentConnections(three, '127.0.0.3', PER_HOST_MAX);
+      await Promise.all([two.closed(2), three.closed(2)]);
+      assert.deepEqual([region.waitingConnections('127.0.0.2'), region.waitingConnections('127.0.0.3'), region.waitingConnections()], [6, 6, TOTAL_MAX]);
+      assert.equal((await handshake('127.0.0.4')).ok, true, 'a third host is served while the two fill the total');
+    },
+  );
 
-    for (const socket of opened) socket.destroy();
+  it('gives the room back when the waiting connections go', { timeout: WAIT_MS }, async () => {
+    const flood = new Sockets();
+    await silentConnections(flood, '127.0.0.2', PER_HOST_MAX);
+    for (const socket of flood.all) socket.destroy();
     while (region.waitingConnections() > 0) await region.connectionLeft();
     assert.equal((await handshake('127.0.0.2')).ok, true, 'the flooding host is served once its connections are gone');
   });
 
-  it('stops counting a statement connection once it has sent its login', async () => {
+  it('stops counting a statement connection once it has sent its login, and keeps it open', { timeout: WAIT_MS }, async () => {
     const codec = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
+    const loggedIn = new Sockets();
     for (let i = 0; i < PER_HOST_MAX + 2; i += 1) {
       const { ok, socket } = await handshake('127.0.0.4', STATEMENT_ALPN);
       assert.ok(ok, `statement connection ${i}`);
+      loggedIn.add(socket);
       socket.write(frame(codec.requestSerialize({ requests: [], login: { user: '', password: '' } })));
       while (region.waitingConnections('127.0.0.4') > 0) await region.connectionLeft();
+    }
+    assert.equal(loggedIn.closedCount, 0, `${PER_HOST_MAX + 2} logged-in connections from one host, all open`);
+  });
+
+  it('cuts a connection that does not finish its handshake within the wait, and stops counting it', { timeout: WAIT_MS }, async () => {
+    const short = await startTlsRegion('connection-gate-wait', { loginWaitMs: SHORT_WAIT_MS });
+    try {
+      const silent = new Sockets();
+      await silentConnections(silent, '127.0.0.5', 3, short.port);
+      await silent.closed(3);
+      while (short.region.waitingConnections() > 0) await short.region.connectionLeft();
+    } finally {
+      await short.stop();
     }
   });
 });
