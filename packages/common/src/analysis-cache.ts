@@ -19,7 +19,7 @@ export interface ShapedStatement {
 /** Longest statement text whose analysis is kept, in characters. */
 export const ANALYSIS_CACHE_TEXT_MAX = 2_048;
 
-/** Templates kept under one key (texts alike up to their first literal), newest first. */
+/** Templates kept under one key (texts alike up to their first literal, templateKey), newest first. */
 const TEMPLATES_PER_KEY_MAX = 8;
 
 interface AnalysedTemplate extends ShapeTemplate {

@@ -20,7 +20,7 @@ import { literalParam, SHAPE_TEXT_MAX, type StatementShape } from './statement-s
 import type { SqlParam } from './sql-values.js';
 
 export interface ShapeTemplate {
-  /** The text up to its first digit or quote: where templates are looked up. */
+  /** Where templates are looked up (templateKey). */
   key: string;
   /** The text between the lifted literals: one more piece than literals. */
   pieces: string[];
@@ -36,13 +36,24 @@ const BEFORE_LITERAL = new Set([...' \t\n\r(,=<>+-*/%|']);
 /** After a lifted literal: what ends a number and cannot double a closing quote. */
 const AFTER_LITERAL = new Set([...' \t\n\r),;']);
 
-/** Where a template of `sql` is looked up: its text up to the first digit or quote. */
+/**
+ * Where a template of `sql` is looked up: its text up to the first quote, or the first
+ * digit that does not continue a name (`t1`, `orders_2024`), so that statements on
+ * tables named alike do not share one key. Any cut would be correct (a match compares
+ * the whole text); this one keeps few templates under a key.
+ */
 export function templateKey(sql: string): string {
   for (let i = 0; i < sql.length; i += 1) {
     const code = sql.charCodeAt(i);
-    if ((code >= 48 && code <= 57) || code === 39 || code === 34) return sql.slice(0, i);
+    if (code === 39 || code === 34) return sql.slice(0, i);
+    if (code >= 48 && code <= 57 && !continuesName(sql.charCodeAt(i - 1))) return sql.slice(0, i);
   }
   return sql;
+}
+
+/** A character a name goes on with (as the lexer reads names): a letter, digit, `_`, `$` or any non-ASCII one. */
+function continuesName(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 95 || code === 36 || code >= 128;
 }
 
 /**

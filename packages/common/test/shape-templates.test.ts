@@ -98,6 +98,18 @@ describe('shape templates', () => {
     assert.notEqual(templateOf('select v from kv where id = -5'), null);
   });
 
+  it('are kept apart for tables named alike (t1, t2, ...): every repeated text is matched by its template', () => {
+    const cache = new AnalysisCache(1_000);
+    for (let table = 1; table <= 20; table += 1) cache.shaped(`select v from t${table} where id = 1`, []);
+    const before = cache.templateHits;
+    for (let table = 1; table <= 20; table += 1) {
+      const shaped = cache.shaped(`select v from t${table} where id = ${table * 7}`, []);
+      assert.equal(shaped.sql, `select v from t${table} where id = ?`);
+      assert.deepEqual(shaped.params, [BigInt(table * 7)]);
+    }
+    assert.equal(cache.templateHits - before, 20);
+  });
+
   it('give exactly what the full shaping gives, for thousands of texts made from many shapes', () => {
     const next = random(20_261_201);
     const cache = new AnalysisCache(1_000);
