@@ -91,9 +91,9 @@ export function regionServiceHandlers(
         flow.drained();
         follow();
       });
-      // Past the region's budget of answers waiting, the stream holding most is cut (answer-budget.ts).
-      // A statement connection is closed directly; a gRPC stream's by its peer through the
-      // port (without TLS there is none, and nothing is counted).
+      // Past the region's budget of answers waiting, the stream whose answers have waited most
+      // is cut (answer-budget.ts). A statement connection is closed directly; a gRPC stream's
+      // by its peer through the port (without TLS there is none, and nothing is counted).
       const stream = {};
       const cutPeer = answers.cutPeer;
       const direct = 'cut' in call ? (call as { cut(): void }) : undefined;

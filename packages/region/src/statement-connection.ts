@@ -106,7 +106,7 @@ export function serveStatementConnection(
   });
 }
 
-/** A connection's peer as grpc-js names it (`getPeer`): how the region's port finds the connection to cut. */
+/** A connection's peer as grpc-js names it (`getPeer`): what is logged, and how the region's port finds a gRPC connection to cut. */
 export function peerOf(socket: tls.TLSSocket): string {
   return `${socket.remoteAddress}:${socket.remotePort}`;
 }
