@@ -29,12 +29,19 @@ interface AnalysedTemplate extends ShapeTemplate {
 export class AnalysisCache {
   private readonly analyses: LruCache<string, AnalyzedStatement>;
   private readonly templates: LruCache<string, AnalysedTemplate[]>;
+  /**
+   * Templates kept in all keys, at most `templatesMax` (the analyses' capacity): each
+   * holds an analysis, and the analyses' own bound must not be outgrown through them.
+   */
+  private templatesKept = 0;
+  private readonly templatesMax: number;
   /** Texts shaped by a template rather than by the full shaping: for tests and metrics. */
   templateHits = 0;
 
   constructor(capacity: number) {
     this.analyses = new LruCache(capacity);
     this.templates = new LruCache(capacity);
+    this.templatesMax = capacity;
   }
 
   /** The analysis of `sql`, from the cache when it is there. Throws a MiniSqlError. */
@@ -83,10 +90,19 @@ export class AnalysisCache {
     return { sql, params, analysis: this.analyze(sql) };
   }
 
+  /** Templates kept now, in all keys. */
+  get templateCount(): number {
+    let count = 0;
+    for (const list of this.templates.values()) count += list.length;
+    return count;
+  }
+
   private keepTemplate(sql: string, shape: StatementShape, analysis: AnalyzedStatement, kept: AnalysedTemplate[] | undefined): void {
     const template = shapeTemplate(sql, shape);
     if (template === null) return;
     const list = [{ ...template, analysis }, ...(kept ?? [])].slice(0, TEMPLATES_PER_KEY_MAX);
-    this.templates.set(template.key, list);
+    const evicted = this.templates.set(template.key, list);
+    this.templatesKept += list.length - (kept?.length ?? 0) - (evicted?.length ?? 0);
+    while (this.templatesKept > this.templatesMax) this.templatesKept -= this.templates.removeOldest()?.length ?? this.templatesKept;
   }
 }

@@ -16,13 +16,24 @@ export class LruCache<K, V> {
     return value;
   }
 
-  set(key: K, value: V): void {
+  /** Sets `key`; returns the value of the least recently used entry if that made room. */
+  set(key: K, value: V): V | undefined {
     this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as K;
-      this.entries.delete(oldest);
-    }
+    return this.entries.size > this.capacity ? this.removeOldest() : undefined;
+  }
+
+  /** Removes the least recently used entry; returns its value. */
+  removeOldest(): V | undefined {
+    const oldest = this.entries.entries().next();
+    if (oldest.done) return undefined;
+    this.entries.delete(oldest.value[0]);
+    return oldest.value[1];
+  }
+
+  /** The values, least recently used first, without using them. */
+  values(): IterableIterator<V> {
+    return this.entries.values();
   }
 
   clear(): void {

@@ -110,6 +110,14 @@ describe('shape templates', () => {
     assert.equal(cache.templateHits - before, 20);
   });
 
+  it('keep no more templates than the cache holds analyses, however many shapes come', () => {
+    const cache = new AnalysisCache(16);
+    // 40 keys (a table each) of 8 shapes each (alike up to their first literal): 320 shapes.
+    for (let table = 0; table < 40; table += 1)
+      for (let column = 0; column < 8; column += 1) cache.shaped(`select v from t_${table} where a = 1 and c${column} = 2`, []);
+    assert.equal(cache.templateCount, 16, "the last two tables' eight shapes each");
+  });
+
   it('give exactly what the full shaping gives, for thousands of texts made from many shapes', () => {
     const next = random(20_261_201);
     const cache = new AnalysisCache(1_000);
