@@ -35,7 +35,7 @@ export class AnalysisCache {
    */
   private templatesKept = 0;
   private readonly templatesMax: number;
-  /** Texts shaped by a template rather than by the full shaping: for tests and metrics. */
+  /** Texts shaped by a template rather than by the full shaping (the tests read it). */
   templateHits = 0;
 
   constructor(capacity: number) {

@@ -33,9 +33,7 @@ export interface StatementShape {
   sql: string;
   /** Parameters for `sql`: the statement's own and the lifted values, in placeholder order. */
   params: SqlParam[];
-  /** How many literals were lifted. */
-  lifted: number;
-  /** Where the lifted literals are in the statement's text: [start, end) offsets, in order. */
+  /** Where the lifted literals are in the statement's text: [start, end) offsets, in order (as many as were lifted). */
   spans: Array<[number, number]>;
 }
 
@@ -158,7 +156,7 @@ export function statementShape(sql: string, params: readonly SqlParam[]): Statem
     }
   }
   if (next !== params.length) return null;
-  return { sql: text, params: shaped, lifted: liftable.size, spans };
+  return { sql: text, params: shaped, spans };
 }
 
 /**

@@ -20,7 +20,7 @@ export const ANSWER_BYTES_WAITING_MAX_DEFAULT = 512 * 1024 * 1024;
  * it yet: a client that reads would otherwise be cut for its own large answer). None when
  * nothing has waited. Pure.
  */
-export function streamToCut<K>(waiting: ReadonlyMap<K, number>, total: number, bytesMax: number, newest?: { stream: K; bytes: number }): K | undefined {
+export function streamToCut<K>(waiting: Iterable<[K, number]>, total: number, bytesMax: number, newest?: { stream: K; bytes: number }): K | undefined {
   if (total <= bytesMax) return undefined;
   let chosen: K | undefined;
   let most = 0;
@@ -38,12 +38,12 @@ interface Stream {
   bytes: number;
   /** Closes the stream's connection, told how many bytes it had waiting; false when it could not be found. */
   cut: (bytesWaiting: number) => boolean;
+  /** False once a cut could not find its connection: it keeps counting, and is not chosen again. */
+  cuttable: boolean;
 }
 
 export class AnswerBudget {
   private readonly streams = new Map<object, Stream>();
-  /** Bytes waiting by stream, for the choice (streams that could not be cut are left out). */
-  private readonly cuttable = new Map<object, number>();
   private total = 0;
   /** How a gRPC stream's connection is closed, by its peer (`host:port`); set once the port listens. */
   cutPeer: ((peer: string) => boolean) | undefined;
@@ -52,43 +52,38 @@ export class AnswerBudget {
 
   /** A stream opens: `cut` closes its connection, or says it could not. */
   open(stream: object, cut: (bytesWaiting: number) => boolean): void {
-    this.streams.set(stream, { bytes: 0, cut });
-    this.cuttable.set(stream, 0);
+    this.streams.set(stream, { bytes: 0, cut, cuttable: true });
   }
 
-  /**
-   * `bytes` of answers were handed to `stream`'s transport. Past the budget, cuts the
-   * stream that has had the most waiting; returns what it cut, with the bytes it held.
-   */
-  add(stream: object, bytes: number): { stream: object; bytes: number } | undefined {
+  /** `bytes` of answers were handed to `stream`'s transport; past the budget, cuts the stream that has had the most waiting. */
+  add(stream: object, bytes: number): void {
     const entry = this.streams.get(stream);
-    if (entry === undefined) return undefined; // closed, or cut
-    this.count(stream, entry, bytes);
-    const victim = streamToCut(this.cuttable, this.total, this.bytesMax, { stream, bytes });
+    if (entry === undefined) return; // closed, or cut
+    entry.bytes += bytes;
+    this.total += bytes;
+    const victim = streamToCut(this.cuttableStreams(), this.total, this.bytesMax, { stream, bytes });
     const chosen = victim === undefined ? undefined : this.streams.get(victim);
-    if (victim === undefined || chosen === undefined) return undefined;
-    const held = chosen.bytes;
-    if (!chosen.cut(held)) {
-      // Its connection could not be found: it keeps counting, and is not chosen again.
-      this.cuttable.delete(victim);
-      return undefined;
+    if (victim === undefined || chosen === undefined) return;
+    if (!chosen.cut(chosen.bytes)) {
+      chosen.cuttable = false;
+      return;
     }
     // Its answers go with its connection: they no longer count, so one excess cuts one stream.
     this.close(victim);
-    return { stream: victim, bytes: held };
   }
 
   /** The kernel took `bytes` of `stream`'s answers. */
   take(stream: object, bytes: number): void {
     const entry = this.streams.get(stream);
-    if (entry !== undefined) this.count(stream, entry, -bytes);
+    if (entry === undefined) return;
+    entry.bytes -= bytes;
+    this.total -= bytes;
   }
 
   /** The stream has ended: what it had waiting is gone with it. */
   close(stream: object): void {
     this.total -= this.streams.get(stream)?.bytes ?? 0;
     this.streams.delete(stream);
-    this.cuttable.delete(stream);
   }
 
   /** Bytes of answers waiting for their clients now, in all streams. */
@@ -96,9 +91,7 @@ export class AnswerBudget {
     return this.total;
   }
 
-  private count(stream: object, entry: Stream, bytes: number): void {
-    entry.bytes += bytes;
-    this.total += bytes;
-    if (this.cuttable.has(stream)) this.cuttable.set(stream, entry.bytes);
+  private *cuttableStreams(): Generator<[object, number]> {
+    for (const [stream, entry] of this.streams) if (entry.cuttable) yield [stream, entry.bytes];
   }
 }
