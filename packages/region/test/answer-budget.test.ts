@@ -16,53 +16,28 @@ import type { RegionServer } from '../src/region-server.js';
 import { startTlsRegion, type TlsRegion } from './support/tls-region.js';
 
 describe('the answer budget decides', () => {
-  const waiting = (entries: Array<[string, number]>) => new Map(entries);
+  /** The choice over streams holding `bytes` (their sum is the total), against a budget of `bytesMax`. */
+  const cutOf = (bytes: Record<string, number>, bytesMax: number, newest?: { stream: string; bytes: number }) =>
+    streamToCut(
+      Object.entries(bytes),
+      Object.values(bytes).reduce((sum, n) => sum + n, 0),
+      bytesMax,
+      newest,
+    );
 
   it('cuts nothing within the budget, however the bytes are spread', () => {
-    assert.equal(
-      streamToCut(
-        waiting([
-          ['a', 40],
-          ['b', 60],
-        ]),
-        100,
-        100,
-      ),
-      undefined,
-    );
+    assert.equal(cutOf({ a: 40, b: 60 }, 100), undefined);
   });
 
   it('past the budget, cuts the stream holding the most, even when each alone is within it', () => {
-    assert.equal(
-      streamToCut(
-        waiting([
-          ['a', 40],
-          ['b', 70],
-          ['c', 0],
-        ]),
-        110,
-        100,
-      ),
-      'b',
-    );
+    assert.equal(cutOf({ a: 40, b: 70, c: 0 }, 100), 'b');
   });
 
   it('does not count the frame just handed over: a client that reads is not cut for its own large answer', () => {
     // b's 70 are its newest frame, which no client could have read yet; a's 40 have waited.
-    assert.equal(
-      streamToCut(
-        waiting([
-          ['a', 40],
-          ['b', 70],
-        ]),
-        110,
-        100,
-        { stream: 'b', bytes: 70 },
-      ),
-      'a',
-    );
+    assert.equal(cutOf({ a: 40, b: 70 }, 100, { stream: 'b', bytes: 70 }), 'a');
     // One large answer alone past the budget, nothing else waiting: nobody is cut.
-    assert.equal(streamToCut(waiting([['r', 120]]), 120, 100, { stream: 'r', bytes: 120 }), undefined);
+    assert.equal(cutOf({ r: 120 }, 100, { stream: 'r', bytes: 120 }), undefined);
   });
 
   it('cuts one stream per excess, and no longer counts what a cut or closed stream held', () => {
