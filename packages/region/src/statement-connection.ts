@@ -12,8 +12,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
-import { loadProtos, PASSWORD_METADATA_KEY, USER_METADATA_KEY, type ExecuteFrame__Output, type ExecuteResultFrame } from '@minisql/common';
-import { frame, FrameReader, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
+import { PASSWORD_METADATA_KEY, USER_METADATA_KEY, type ExecuteFrame__Output, type ExecuteResultFrame } from '@minisql/common';
+import { decodeExecuteFrame, encodeExecuteResultFrame, framed, FrameReader, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
 
 /** What the ExecuteStream handler reads of its call. */
 export interface StatementCall extends EventEmitter {
@@ -39,7 +39,6 @@ export function serveStatementConnection(
   /** Called once the login has come: the connection is admitted (connection-gate.ts). */
   onLogin: () => void,
 ): void {
-  const { requestDeserialize, responseSerialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
   socket.setNoDelay(true);
   socket.setKeepAlive(true, STATEMENT_KEEPALIVE_IDLE_MS);
   socket.on('error', () => undefined); // a reset by the peer: 'close' follows
@@ -53,7 +52,11 @@ export function serveStatementConnection(
         return value ? [value] : [];
       },
     },
-    write: (answers: ExecuteResultFrame, written?: () => void): boolean => socket.write(frame(responseSerialize(answers)), written),
+    write: (answers: ExecuteResultFrame, written?: () => void): boolean =>
+      socket.write(
+        framed((headroomBytes) => encodeExecuteResultFrame(answers, headroomBytes)),
+        written,
+      ),
     getPeer: (): string => peerOf(socket),
     cut: (): void => void socket.destroy(),
     end: (): void => void socket.end(),
@@ -76,7 +79,7 @@ export function serveStatementConnection(
     (bytes) => {
       let received: ExecuteFrame__Output;
       try {
-        received = requestDeserialize(bytes);
+        received = decodeExecuteFrame(bytes);
       } catch {
         reader.stop();
         socket.destroy();

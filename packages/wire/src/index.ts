@@ -10,3 +10,4 @@ export * from './region-transport.js';
 export * from './region-pool.js';
 export * from './statement-frames.js';
 export * from './statement-socket.js';
+export { decodeExecuteFrame, decodeExecuteResultFrame, encodeExecuteFrame, encodeExecuteResultFrame } from './codec/execute-codec.js';

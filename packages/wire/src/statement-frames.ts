@@ -19,6 +19,21 @@ export function frame(bytes: Uint8Array): Buffer {
 }
 
 /**
+ * A message as a frame without copying it: `encode` leaves room for the length before
+ * the message (execute-codec.ts's headroom), and the length is written into it.
+ */
+export function framed(encode: (headroomBytes: number) => Buffer): Buffer {
+  const out = encode(LENGTH_BYTES);
+  out.writeUInt32BE(out.length - LENGTH_BYTES, 0);
+  return out;
+}
+
+/** Bytes of a frame's message, without its length. */
+export function messageBytes(framedBytes: Buffer): number {
+  return framedBytes.length - LENGTH_BYTES;
+}
+
+/**
  * Cuts a byte stream into frames. The chunks of a frame are kept in a list and joined
  * once, when the frame is whole: joining at every chunk copies a 14 MiB frame some two
  * hundred times over, and starves the event loop of everything else (a lease, other

@@ -17,9 +17,10 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { hostAndPort, loadProtos, type ExecuteFrame, type ExecuteResultFrame__Output, type Login, type TlsIdentity } from '@minisql/common';
+import { hostAndPort, type ExecuteFrame, type ExecuteResultFrame__Output, type Login, type TlsIdentity } from '@minisql/common';
 import type { DuplexCall } from './sequenced-stream.js';
-import { frame, FrameReader, STATEMENT_ALPN } from './statement-frames.js';
+import { decodeExecuteResultFrame, encodeExecuteFrame } from './codec/execute-codec.js';
+import { framed, FrameReader, messageBytes, STATEMENT_ALPN } from './statement-frames.js';
 
 /**
  * Idle time before TCP probes a quiet connection, in milliseconds: a region whose host
@@ -52,7 +53,6 @@ export function openStatementSocket(
   /** The largest frame sent or read: the gRPC message bound of the same transport (MESSAGE_BYTES_MAX). */
   frameBytesMax: number,
 ): DuplexCall<ExecuteFrame, ExecuteResultFrame__Output> {
-  const { requestSerialize, responseDeserialize } = loadProtos().region.minisql.v1.RegionService.service.ExecuteStream;
   const { host, port } = hostAndPort(address);
   const socket = tls.connect({
     host,
@@ -86,7 +86,7 @@ export function openStatementSocket(
   const reader = new FrameReader(
     (bytes) => {
       try {
-        call.emit('data', responseDeserialize(bytes));
+        call.emit('data', decodeExecuteResultFrame(bytes));
       } catch (thrown) {
         fail(GrpcStatus.UNAVAILABLE, `an answer could not be read: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
       }
@@ -95,10 +95,10 @@ export function openStatementSocket(
     frameBytesMax,
   );
   const send = (message: ExecuteFrame): void => {
-    const bytes = requestSerialize(message);
+    const bytes = framed((headroomBytes) => encodeExecuteFrame(message, headroomBytes));
     // As grpc-js refuses a message past its bound: the stream fails, LIMIT_EXCEEDED, not retried.
-    if (bytes.length > frameBytesMax) fail(GrpcStatus.RESOURCE_EXHAUSTED, `a frame of ${bytes.length} bytes, past the bound of ${frameBytesMax}`);
-    else socket.write(frame(bytes));
+    if (messageBytes(bytes) > frameBytesMax) fail(GrpcStatus.RESOURCE_EXHAUSTED, `a frame of ${messageBytes(bytes)} bytes, past the bound of ${frameBytesMax}`);
+    else socket.write(bytes);
   };
   const useFallback = (): void => {
     closeSocket();
