@@ -61,6 +61,7 @@ export class AnswerBudget {
     if (entry === undefined) return; // closed, or cut
     entry.bytes += bytes;
     this.total += bytes;
+    if (this.total <= this.bytesMax) return; // the usual case, without walking the streams
     const victim = streamToCut(this.cuttableStreams(), this.total, this.bytesMax, { stream, bytes });
     const chosen = victim === undefined ? undefined : this.streams.get(victim);
     if (victim === undefined || chosen === undefined) return;

@@ -30,6 +30,7 @@ import {
 } from '@minisql/common';
 import type { QueryConnection } from './query-connection.js';
 import { isBoundedPlan, manyRowSteps } from './query-plan.js';
+import { selectsAtMostOneRow } from './single-row-select.js';
 import type { QueryWorkers, ResultColumnSource } from './query-workers.js';
 import { errorFromSqlite } from './sqlite-errors.js';
 import { STOP_HERE, type SqliteStatement, type TableFile, type WriteRecord } from './table-file.js';
@@ -106,6 +107,8 @@ export class SqlEngine {
   private readonly analyses: AnalysisCache;
   /** Result column types per prepared select, computed once per statement. */
   private readonly columnTypes = new WeakMap<SqliteStatement, ResultColumnType[]>();
+  /** Whether each prepared select returns at most one row (single-row-select.ts). */
+  private readonly singleRowReads = new WeakMap<SqliteStatement, boolean>();
 
   /** Whether each select shape is bounded (runs here) or not (runs in a query worker). */
   private readonly boundedPlans = new LruCache<string, boolean>(PLANS_KEPT);
@@ -594,7 +597,7 @@ export class SqlEngine {
       throw errorFromSqlite(error, context);
     }
     try {
-      if (prepared.reader) return this.read(statement.kind, prepared, params);
+      if (prepared.reader) return this.read(statement.kind, prepared, params, own !== undefined && this.isSingleRow(prepared, statement.sql, own));
       if (statement.kind === 'select') throw errors.unsupported('a select that writes');
       const info = prepared.run(...params);
       return writeResult(statement.kind, info.changes);
@@ -603,12 +606,22 @@ export class SqlEngine {
     }
   }
 
-  private read(kind: string, prepared: SqliteStatement, params: readonly SqlParam[]): ResultSet {
+  /** `singleRow`: the select returns at most one row (single-row-select.ts), so one call reads it. */
+  private read(kind: string, prepared: SqliteStatement, params: readonly SqlParam[], singleRow: boolean): ResultSet {
     const columns = this.resultColumns(prepared);
     prepared.raw(true);
-    const rowsRead = prepared.iterate(...params) as IterableIterator<unknown[]>;
+    const rowsRead = singleRow ? (prepared.all(...params) as unknown[][]) : (prepared.iterate(...params) as IterableIterator<unknown[]>);
     const { rows, truncated } = collectRows(rowsRead, this.options.resultRowsMax, this.options.resultBytesMax ?? RESULT_BYTES_MAX_DEFAULT);
     return rowsResult(kind, columns, rows, truncated);
+  }
+
+  private isSingleRow(prepared: SqliteStatement, sql: string, table: TableFile): boolean {
+    let single = this.singleRowReads.get(prepared);
+    if (single === undefined) {
+      single = prepared.reader && selectsAtMostOneRow(sql, table.definition);
+      this.singleRowReads.set(prepared, single);
+    }
+    return single;
   }
 
   private resultColumns(prepared: SqliteStatement): ResultColumnType[] {
