@@ -62,11 +62,14 @@ const SEQUENCE_MAX = 0xffff_ffff;
 interface Waiting<Response> {
   resolve: (response: Response) => void;
   reject: (error: MiniSqlError) => void;
-  /** Unset while an ordered request waits behind another (its time has not started). */
-  timer: NodeJS.Timeout | undefined;
+  /** When its time is up (performance.now()); unset while an ordered request waits behind another (its time has not started). */
+  deadlineMs: number | undefined;
   timeoutMs: number;
   sequence: number;
 }
+
+/** A timer that fires this much before a deadline still counts it as reached (timers keep whole milliseconds). */
+const DEADLINE_SLACK_MS = 1;
 
 /** One open call and the requests waiting for its answers. */
 class OpenCall<Request, Response extends { sequence: number }, Out, In> {
@@ -76,6 +79,15 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
   private readonly call: DuplexCall<Out, In>;
   /** Requests of this turn, when framed. */
   private readonly outbox: FrameBatcher<Request> | undefined;
+  /**
+   * One timer for all the requests waiting, set for the earliest deadline, instead of a
+   * timer each: setting and clearing a timer a request was a tenth of a lone statement's
+   * time on the client. An answer leaves it set; when it fires it fails what is due and is
+   * set again for the earliest deadline left.
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is set for. */
+  private timerDeadlineMs = Infinity;
 
   constructor(private readonly options: SequencedStreamOptions<Request, Response, Out, In>) {
     this.call = options.open();
@@ -109,31 +121,76 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
         const onAbort = (): void => this.cancel(sequence);
         signal.addEventListener('abort', onAbort, { once: true });
         const settle = (): void => signal.removeEventListener('abort', onAbort);
-        waiting = { resolve: (response) => (settle(), resolve(response)), reject: (error) => (settle(), reject(error)), timer: undefined, timeoutMs, sequence };
+        waiting = { resolve: (response) => (settle(), resolve(response)), reject: (error) => (settle(), reject(error)), deadlineMs: undefined, timeoutMs, sequence };
       } else {
-        waiting = { resolve, reject, timer: undefined, timeoutMs, sequence };
+        waiting = { resolve, reject, deadlineMs: undefined, timeoutMs, sequence };
       }
       this.waiting.set(sequence, waiting);
       if (startNow) this.startClock(waiting);
       const request = { ...message, sequence } as Request;
-      if (this.outbox) this.outbox.push(request);
-      else this.send(request as unknown as Out);
+      if (!this.outbox) this.send(request as unknown as Out);
+      else {
+        this.outbox.push(request);
+        // As Nagle's algorithm, the other way round: a request goes at once when no other
+        // is in flight (nothing could share its frame), and waits for the turn's end only
+        // when others are, so that a burst goes as one frame.
+        if (this.waiting.size === 1) this.outbox.flush();
+      }
     });
   }
 
   private startClock(waiting: Waiting<Response>): void {
-    waiting.timer = setTimeout(() => {
+    const deadlineMs = performance.now() + waiting.timeoutMs;
+    waiting.deadlineMs = deadlineMs;
+    if (deadlineMs < this.timerDeadlineMs) this.setTimer(deadlineMs);
+  }
+
+  private setTimer(deadlineMs: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.timerDeadlineMs = deadlineMs;
+    this.deadlineTimer = setTimeout(this.deadlineReached, Math.max(1, Math.ceil(deadlineMs - performance.now())));
+  }
+
+  private stopTimer(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.timerDeadlineMs = Infinity;
+  }
+
+  /** Fails the requests whose time is up (ordered: the stream), and sets the timer for the next deadline. */
+  private readonly deadlineReached = (): void => {
+    this.deadlineTimer = undefined;
+    this.timerDeadlineMs = Infinity;
+    const nowMs = performance.now() + DEADLINE_SLACK_MS;
+    let nextMs = Infinity;
+    for (const waiting of [...this.waiting.values()]) {
+      if (waiting.deadlineMs === undefined) continue;
+      if (waiting.deadlineMs > nowMs) {
+        nextMs = Math.min(nextMs, waiting.deadlineMs);
+        continue;
+      }
       const timeout = errorFromGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED }, this.options.address, waiting.timeoutMs);
-      if (this.options.timeoutBreaksStream) this.fail(timeout);
-      else if (this.waiting.delete(waiting.sequence)) waiting.reject(timeout);
-    }, waiting.timeoutMs);
+      if (this.options.timeoutBreaksStream) {
+        this.fail(timeout);
+        return;
+      }
+      this.waiting.delete(waiting.sequence);
+      waiting.reject(timeout);
+    }
+    if (nextMs !== Infinity) this.setTimer(nextMs);
+  };
+
+  /** A request is done: with none left waiting, no timer keeps the process up. */
+  private settled(): void {
+    if (this.waiting.size === 0) this.stopTimer();
+    else this.startNextClock();
   }
 
   /** Ordered: the oldest request still waiting starts its time when the one before it is done. */
   private startNextClock(): void {
     if (!this.options.timeoutBreaksStream) return;
     const next = this.waiting.values().next();
-    if (!next.done && next.value.timer === undefined) this.startClock(next.value);
+    if (!next.done && next.value.deadlineMs === undefined) this.startClock(next.value);
   }
 
   /** Stops waiting for a request and, where the framing can, tells the peer to stop it. */
@@ -141,8 +198,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     const waiting = this.waiting.get(sequence);
     if (!waiting) return;
     this.waiting.delete(sequence);
-    clearTimeout(waiting.timer);
-    this.startNextClock();
+    this.settled();
     const framing = this.options.framing;
     if (framing?.cancel) {
       this.outbox?.flush(); // the request itself goes first
@@ -168,8 +224,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     const waiting = this.waiting.get(response.sequence);
     if (!waiting) return; // answered after it timed out
     this.waiting.delete(response.sequence);
-    clearTimeout(waiting.timer);
-    this.startNextClock();
+    this.settled();
     waiting.resolve(response);
   }
 
@@ -178,10 +233,8 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     this.failure = failure;
     this.outbox?.discard();
     this.call.cancel();
-    for (const waiting of this.waiting.values()) {
-      clearTimeout(waiting.timer);
-      waiting.reject(failure);
-    }
+    this.stopTimer();
+    for (const waiting of this.waiting.values()) waiting.reject(failure);
     this.waiting.clear();
   }
 }

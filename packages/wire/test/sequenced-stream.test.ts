@@ -79,6 +79,36 @@ describe('requests on one stream', () => {
     assert.equal(calls[0]!.cancelled, false);
   });
 
+  it('requests fail each at its own deadline, whatever the order they were sent in, and the others are answered', { timeout: 10_000 }, async () => {
+    const { stream, calls } = streamOver(false);
+    const started = performance.now();
+    const long = stream.request({ text: 'long' }, 150);
+    const short = stream.request({ text: 'short' }, 20);
+    const answered = stream.request({ text: 'answered' }, 5_000);
+    assert.equal((await failureOf(short)).code, 'TIMEOUT');
+    const shortMs = performance.now() - started;
+    assert.ok(shortMs >= 19 && shortMs < 140, `the 20 ms request failed after ${shortMs.toFixed(0)} ms`);
+    assert.equal((await failureOf(long)).code, 'TIMEOUT');
+    const longMs = performance.now() - started;
+    assert.ok(longMs >= 149, `the 150 ms request failed after ${longMs.toFixed(0)} ms`);
+    calls[0]!.answer(3);
+    assert.equal((await answered).text, 'answer 3');
+  });
+
+  it('keeps a timer only while requests wait: a stream with none leaves nothing to keep the process up', { timeout: 10_000 }, async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const { stream, calls } = streamOver(false);
+    const first = stream.request({ text: 'a' }, 60_000);
+    const second = stream.request({ text: 'b' }, 60_000);
+    assert.equal(timers(), before + 1, 'one timer for the requests waiting');
+    calls[0]!.answer(1);
+    assert.equal(timers(), before + 1, 'a request still waits');
+    calls[0]!.answer(2);
+    await Promise.all([first, second]);
+    assert.equal(timers(), before, 'a timer stayed with nothing waiting');
+  });
+
   it('a request not answered in time breaks the stream when requests depend on the ones before', async () => {
     const { stream, calls } = streamOver(true);
     const slow = stream.request({ text: 'slow' }, 5);
@@ -186,36 +216,42 @@ describe('requests in frames', () => {
     return { stream, calls };
   }
 
-  it('the requests of one turn go in one frame, and a frame of answers resolves each request', async () => {
+  it('a lone request goes at once; the requests of one turn made while others are in flight go in one frame, and a frame of answers resolves each request', async () => {
     const { stream, calls } = framedStream();
-    const first = stream.request({ text: 'a' }, 1_000);
+    const lone = stream.request({ text: 'a' }, 1_000);
+    assert.deepEqual(calls[0]!.written, [{ requests: [{ text: 'a', sequence: 1 }] }], 'a request with nothing in flight waited for the turn to end');
     const second = stream.request({ text: 'b' }, 1_000);
-    assert.deepEqual(calls[0]!.written, [], 'a frame went out before the turn ended');
+    const third = stream.request({ text: 'c' }, 1_000);
+    assert.equal(calls[0]!.written.length, 1, 'a frame went out before the turn ended while requests were in flight');
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(calls[0]!.written, [
+    assert.deepEqual(calls[0]!.written.slice(1), [
       {
         requests: [
-          { text: 'a', sequence: 1 },
           { text: 'b', sequence: 2 },
+          { text: 'c', sequence: 3 },
         ],
       },
     ]);
     calls[0]!.emit('data', {
       responses: [
-        { text: 'two', sequence: 2 },
+        { text: 'three', sequence: 3 },
         { text: 'one', sequence: 1 },
+        { text: 'two', sequence: 2 },
       ],
     });
-    assert.equal((await first).text, 'one');
+    assert.equal((await lone).text, 'one');
     assert.equal((await second).text, 'two');
+    assert.equal((await third).text, 'three');
   });
 
   it('requests of a frame not yet sent when the stream breaks fail with the stream, and are never sent', async () => {
     const { stream, calls } = framedStream();
-    const pending = stream.request({ text: 'a' }, 1_000);
+    const sent = stream.request({ text: 'a' }, 1_000);
+    const pending = stream.request({ text: 'b' }, 1_000);
     calls[0]!.emit('error', Object.assign(new Error('gone'), { code: status.UNAVAILABLE, details: 'Connection dropped' }));
+    assert.equal((await failureOf(sent)).code, 'UNAVAILABLE');
     assert.equal((await failureOf(pending)).code, 'UNAVAILABLE');
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(calls[0]!.written, [], 'a request of a broken stream was written');
+    assert.deepEqual(calls[0]!.written, [{ requests: [{ text: 'a', sequence: 1 }] }], 'a request of a broken stream was written');
   });
 });
