@@ -121,7 +121,13 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
         const onAbort = (): void => this.cancel(sequence);
         signal.addEventListener('abort', onAbort, { once: true });
         const settle = (): void => signal.removeEventListener('abort', onAbort);
-        waiting = { resolve: (response) => (settle(), resolve(response)), reject: (error) => (settle(), reject(error)), deadlineMs: undefined, timeoutMs, sequence };
+        waiting = {
+          resolve: (response) => (settle(), resolve(response)),
+          reject: (error) => (settle(), reject(error)),
+          deadlineMs: undefined,
+          timeoutMs,
+          sequence,
+        };
       } else {
         waiting = { resolve, reject, deadlineMs: undefined, timeoutMs, sequence };
       }
