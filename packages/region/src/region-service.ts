@@ -141,10 +141,9 @@ export function regionServiceHandlers(
           void answer(request, caller, principal, canceller).then((response) => {
             cancellers.delete(request.sequence);
             running -= 1;
-            outbox.push({ ...response, sequence: request.sequence });
             // The last statement running: no other answer can join this frame, so it goes
             // now rather than at the turn's end (as the client's lone request does).
-            if (running === 0) outbox.flush();
+            outbox.push({ ...response, sequence: request.sequence }, running === 0);
             endWhenDone();
           });
         }

@@ -30,20 +30,27 @@ export class FrameBatcher<T> {
     private readonly limits: FrameLimits = FRAME_LIMITS,
   ) {}
 
-  push(item: T): void {
+  /**
+   * Adds a message to the frame. `flushNow`: the caller knows nothing else can join it
+   * this turn (a lone request, the last answer), so it goes at once, without the
+   * immediate a turn's end costs to set and clear.
+   */
+  push(item: T, flushNow = false): void {
     const bytes = this.bytesOf(item);
     // A message that would take the frame past its byte bound starts a new frame.
     if (this.pending.length > 0 && this.pendingBytes + bytes > this.limits.bytesMax) this.flush();
     this.pending.push(item);
     this.pendingBytes += bytes;
-    if (this.pending.length >= this.limits.itemsMax || this.pendingBytes >= this.limits.bytesMax) this.flush();
+    if (flushNow || this.pending.length >= this.limits.itemsMax || this.pendingBytes >= this.limits.bytesMax) this.flush();
     else this.scheduled ??= setImmediate(this.flush);
   }
 
   /** Sends what is pending now (before the stream ends, say). */
   readonly flush = (): void => {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
     if (this.pending.length === 0) return;
     const items = this.pending;
     const bytes = this.pendingBytes;

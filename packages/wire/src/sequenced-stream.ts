@@ -136,11 +136,10 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
       const request = { ...message, sequence } as Request;
       if (!this.outbox) this.send(request as unknown as Out);
       else {
-        this.outbox.push(request);
         // As Nagle's algorithm, the other way round: a request goes at once when no other
         // is in flight (nothing could share its frame), and waits for the turn's end only
         // when others are, so that a burst goes as one frame.
-        if (this.waiting.size === 1) this.outbox.flush();
+        this.outbox.push(request, this.waiting.size === 1);
       }
     });
   }

@@ -49,6 +49,19 @@ describe('frames of one event-loop turn', () => {
     assert.deepEqual(frames, [['aaaa', 'bbbb'], ['cccc'], ['x'.repeat(30)]]);
   });
 
+  it('a message pushed to go now goes at once with those pending, and leaves no flush scheduled for the turn', async () => {
+    const { frame, frames } = batcher();
+    frame.push('a');
+    frame.push('b', true);
+    assert.deepEqual(frames, [['a', 'b']]);
+    const immediates = process.getActiveResourcesInfo().filter((kind) => kind === 'Immediate').length;
+    frame.push('c', true);
+    assert.deepEqual(frames, [['a', 'b'], ['c']]);
+    assert.equal(process.getActiveResourcesInfo().filter((kind) => kind === 'Immediate').length, immediates, 'an immediate was left set');
+    await nextTurn();
+    assert.deepEqual(frames, [['a', 'b'], ['c']]);
+  });
+
   it('flush sends what is pending now and the scheduled flush then sends nothing twice', async () => {
     const { frame, frames } = batcher();
     frame.push('a');
