@@ -379,10 +379,12 @@ export class ClusterExecutor {
         replicaRead: request.consistency === 'READ_CONSISTENCY_REPLICA',
         tables: statement.tables,
       });
-      const result = await this.engine.select(sql, params, statementTimeoutMs(request.timeout_ms, this.statementTimeoutMsMax), signal);
+      const selected = this.engine.select(sql, params, statementTimeoutMs(request.timeout_ms, this.statementTimeoutMsMax), signal, statement);
+      const result = selected instanceof Promise ? await selected : selected;
       if (!stale) {
         // Answer only from writes that are replicated, and only while still primary.
-        await this.pipeline.visibleWritesSettled();
+        const settling = this.pipeline.visibleWritesSettled();
+        if (settling) await settling;
         const leaseWait = this.leaseConfirmed();
         if (leaseWait) await leaseWait;
         // The tables too: a read that ran before a switch must not be answered after it.

@@ -52,9 +52,13 @@ export function regionServiceHandlers(
   /** Answers waiting for their clients, in all streams (answer-budget.ts). */
   answers = new AnswerBudget(),
 ): RegionServiceHandlers {
-  const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Promise<Principal>, signal: CancelSignal): Promise<ExecuteResponse> =>
+  const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Principal | Promise<Principal>, signal: CancelSignal): Promise<ExecuteResponse> =>
     respond(request, logger, async (timed) => {
-      if (cluster) return cluster.execute(request, timed, caller, currentPrincipal(await principal, users), signal);
+      if (cluster) {
+        // Once the stream's login is known (every statement but the first few), no promise to wait on.
+        const known = principal instanceof Promise ? await principal : principal;
+        return cluster.execute(request, timed, caller, currentPrincipal(known, users), signal);
+      }
       const params = request.params.map(paramFromProto);
       const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
       if (analysis.kind === 'select')
@@ -78,7 +82,11 @@ export function regionServiceHandlers(
       const caller = callerOf(call);
       // One login per stream: its statements all act for the same user.
       const principal = principalOf(call, users);
-      principal.catch(() => undefined);
+      let loggedIn: Principal | undefined;
+      principal.then(
+        (known) => (loggedIn = known),
+        () => undefined,
+      );
       // A client that sends statements and does not read the answers stops having its
       // statements read (statement-flow.ts): its own buffers and the network's fill, not
       // this process's memory. Both transports apply backpressure to a paused call.
@@ -138,7 +146,7 @@ export function regionServiceHandlers(
           running += 1;
           const canceller = new StatementCancel();
           cancellers.set(request.sequence, canceller);
-          void answer(request, caller, principal, canceller).then((response) => {
+          void answer(request, caller, loggedIn ?? principal, canceller).then((response) => {
             cancellers.delete(request.sequence);
             running -= 1;
             // The last statement running: no other answer can join this frame, so it goes

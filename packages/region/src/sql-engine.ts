@@ -131,20 +131,31 @@ export class SqlEngine {
   }
 
   /**
-   * Runs a select, given as its shape (shape()): on this thread when its plan is bounded
-   * (a lookup by key or index), else in a query worker, stopped with TIMEOUT past
-   * `timeoutMs`. Anything but a select runs here, as execute(). Throws a MiniSqlError.
+   * Runs a select, given as its shape (shape()), and its analysis when the caller has it:
+   * on this thread when its plan is bounded (a lookup by key or index), answered at once
+   * (no promise), else in a query worker, stopped with TIMEOUT past `timeoutMs` or when
+   * `signal` aborts (the client cancelled). Anything but a select runs here, as
+   * execute(). Throws a MiniSqlError.
    */
-  /** A select; one in a query worker stops at `timeoutMs`, or when `signal` aborts (the client cancelled). */
-  async select(sql: string, params: readonly SqlParam[], timeoutMs: number, signal?: CancelSignal): Promise<ResultSet> {
+  select(sql: string, params: readonly SqlParam[], timeoutMs: number, signal?: CancelSignal, analysis?: AnalyzedStatement): ResultSet | Promise<ResultSet> {
     const workers = this.options.queryWorkers;
-    const statement = this.analyze(sql);
+    const statement = analysis ?? this.analyze(sql);
     // A select of no table can still run for ever (a recursive CTE): it is judged too.
     if (workers === undefined || statement.kind !== 'select') return this.execute(sql, params);
     if (params.length !== statement.parameterCount) throw errors.parameterCount(statement.parameterCount, params.length);
     // The point select's path: analysed and checked once, run at once (what execute()
     // would do again for a shape, which shapes to itself).
     if (this.isBounded(statement, params)) return this.executeStatement(statement, params);
+    return this.selectInWorker(statement, params, timeoutMs, workers, signal);
+  }
+
+  private async selectInWorker(
+    statement: Of<'select'>,
+    params: readonly SqlParam[],
+    timeoutMs: number,
+    workers: QueryWorkers,
+    signal?: CancelSignal,
+  ): Promise<ResultSet> {
     const tables = statement.tables.map((name) => this.catalog.require(name));
     const answer = await workers.run(
       {

@@ -109,11 +109,12 @@ export class WritePipeline {
    * write is visible here as soon as SQLite ran it, before its replication; answering a
    * read from it before then could show a value that a failover then loses (a dirty
    * read). It waits for the batches already running only, so reads cannot starve.
+   * Undefined when there is nothing to wait for: the usual read pays no promise.
    */
-  async visibleWritesSettled(): Promise<void> {
+  visibleWritesSettled(): Promise<void> | undefined {
     const sequence = this.executedBatches;
-    if (this.settledBatches >= sequence) return;
-    await new Promise<void>((resolve) => this.settleWaiters.push({ sequence, resolve }));
+    if (this.settledBatches >= sequence) return undefined;
+    return new Promise<void>((resolve) => this.settleWaiters.push({ sequence, resolve }));
   }
 
   /** Entries in this region's files that the in-sync replicas may lack (a replication failed). */

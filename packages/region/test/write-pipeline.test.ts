@@ -63,7 +63,9 @@ async function turns(count = 20): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-async function settledWithin(promise: Promise<void>): Promise<boolean> {
+/** `undefined` is what visibleWritesSettled gives when there is nothing to wait for: settled. */
+async function settledWithin(promise: Promise<void> | undefined): Promise<boolean> {
+  if (promise === undefined) return true;
   let settled = false;
   void promise.then(() => {
     settled = true;
