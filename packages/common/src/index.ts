@@ -47,3 +47,4 @@ export * from './security/http-endpoint.js';
 export * from './cancel-signal.js';
 export * from './retry-start.js';
 export * from './file-hash.js';
+export * from './seeded-random.js';

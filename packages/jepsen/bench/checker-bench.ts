@@ -32,7 +32,7 @@ import { kvModel } from '@minisql/checker';
 import { casRegisterModel } from '@minisql/checker';
 import type { Op, OpValue } from '@minisql/checker';
 import { parseJepsenConsoleLog, parseKvLog } from '@minisql/checker';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 
 /** dist/bench -> the repository root. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');

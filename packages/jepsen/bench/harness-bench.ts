@@ -17,7 +17,7 @@ import { runGenerator } from '../src/generator/generator-runner.js';
 import { HistoryRecorder } from '../src/history/history-recorder.js';
 import { checkLinearizability } from '@minisql/checker';
 import type { Op } from '@minisql/checker';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 import type { StoreConnection } from '../src/db/store-connection.js';
 import type { TestContext } from '../src/test-context.js';
 import { TestLog } from '../src/store/test-log.js';

@@ -16,7 +16,7 @@ import { MoveNemesis, START_MOVE, START_SWITCHOVER, STOP_MOVE, STOP_SWITCHOVER, 
 import type { Nemesis } from './nemesis/nemesis.js';
 import { NetnsHosts } from './control/netns-hosts.js';
 import type { Remote } from './control/remote.js';
-import { seededRandom } from './generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 import { SshRemote } from './control/ssh-remote.js';
 import { processMode, type TestConfig } from './test-config.js';
 import type { TestLog } from './store/test-log.js';

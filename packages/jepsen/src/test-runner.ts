@@ -20,7 +20,7 @@ import type { Nemesis } from './nemesis/nemesis.js';
 import type { Op, OpValue } from '@minisql/checker';
 import { latencyPlotSvg, ratePlotSvg } from './store/perf-plots.js';
 import type { Remote } from './control/remote.js';
-import { seededRandom } from './generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 import type { TestConfig } from './test-config.js';
 import type { TestContext } from './test-context.js';
 import { TestLog } from './store/test-log.js';

@@ -23,7 +23,7 @@ import {
   type Thread,
 } from '../src/generator/generator.js';
 import { NEMESIS_PROCESS, type Op } from '@minisql/checker';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 
 interface Emitted {
   thread: Thread;

@@ -29,7 +29,7 @@ import {
 import { NEMESIS_PROCESS, type Op } from '@minisql/checker';
 import { completeGrudge } from '../src/nemesis/partition-shapes.js';
 import { type ExecOptions, type ExecResult, type Remote, RemoteError } from '../src/control/remote.js';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 import type { TestContext } from '../src/test-context.js';
 
 const NODES = ['host0', 'host1', 'host2', 'host3', 'host4'];

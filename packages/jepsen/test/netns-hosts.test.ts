@@ -24,7 +24,7 @@ import type { NetnsRemote } from '../src/control/netns-remote.js';
 import { NEMESIS_PROCESS, type Op } from '@minisql/checker';
 import { grudgeFor, visibleFrom } from '../src/nemesis/partition-shapes.js';
 import type { Remote } from '../src/control/remote.js';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 import { shellQuote } from '../src/control/shell-quote.js';
 import type { TestContext } from '../src/test-context.js';
 

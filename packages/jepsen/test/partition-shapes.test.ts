@@ -12,7 +12,7 @@ import {
   visibleFrom,
 } from '../src/nemesis/partition-shapes.js';
 import { NemesisError } from '../src/jepsen-errors.js';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 
 const SEEDS = Array.from({ length: 40 }, (_, seed) => seed + 1);
 const nodesOf = (count: number): string[] => Array.from({ length: count }, (_, index) => `n${index + 1}`);

@@ -3,7 +3,7 @@
  * from a seed with crashes, many keys and a partitioning nemesis.
  */
 import type { Op, OpType, OpValue, Process } from '@minisql/checker';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 
 export class HistoryBuilder {
   readonly ops: Op[] = [];

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { seededRandom } from '../src/generator/seeded-random.js';
+import { seededRandom } from '@minisql/common';
 import { loadTestConfig, parseTestConfig, TestConfigError } from '../src/test-config.js';
 import { nemesisFor } from '../src/test-parts.js';
 

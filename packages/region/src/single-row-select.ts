@@ -15,12 +15,26 @@
  */
 import { isSignificant, nameKey, tokenize, type TableDefinition, type Token } from '@minisql/common';
 
+/**
+ * The text is the one SQLite runs (the analysis's `sql`): there every quoted name is in
+ * double quotes and every string in single quotes (sql-rewrite.ts), while minisql's
+ * lexer, reading MySQL, calls both strings. So a double-quoted token is a name, and only
+ * a single-quoted one a value: `key = "other"` compares two columns.
+ */
+function isQuotedName(token: Token): boolean {
+  return token.kind === 'quoted_identifier' || (token.kind === 'string' && token.text.startsWith('"'));
+}
+
 function isName(token: Token | undefined): boolean {
-  return token !== undefined && (token.kind === 'identifier' || token.kind === 'quoted_identifier');
+  return token !== undefined && (token.kind === 'identifier' || isQuotedName(token));
+}
+
+function isValue(token: Token | undefined): boolean {
+  return token !== undefined && (token.kind === 'parameter' || token.kind === 'number' || (token.kind === 'string' && token.text.startsWith("'")));
 }
 
 function nameOf(token: Token): string {
-  return token.kind === 'quoted_identifier' ? token.value : token.text;
+  return isQuotedName(token) ? token.value : token.text;
 }
 
 function isWord(token: Token | undefined, word: string): boolean {
@@ -48,7 +62,7 @@ function selectList(tokens: readonly Token[], start: number): number {
   }
 }
 
-/** True when `sql` (as SQLite runs it) is `SELECT <names> FROM <table> WHERE <key> = <value>` on a unique key of `table`. */
+/** True when `sql` (the text SQLite runs, see isQuotedName) is `SELECT <names> FROM <table> WHERE <key> = <value>` on a unique key of `table`. */
 export function selectsAtMostOneRow(sql: string, table: TableDefinition): boolean {
   const tokens = tokenize(sql).filter(isSignificant);
   if (!isWord(tokens[0], 'select')) return false;
@@ -57,8 +71,7 @@ export function selectsAtMostOneRow(sql: string, table: TableDefinition): boolea
   if (nameKey(nameOf(tokens[at + 1]!)) !== nameKey(table.name)) return false;
   const key = tokens[at + 3];
   if (!isName(key) || !isOperator(tokens[at + 4], '=')) return false;
-  const value = tokens[at + 5];
-  if (value === undefined || (value.kind !== 'parameter' && value.kind !== 'number' && value.kind !== 'string')) return false;
+  if (!isValue(tokens[at + 5])) return false;
   at += 6;
   if (tokens[at]?.kind === 'semicolon') at += 1;
   if (at !== tokens.length) return false;

@@ -70,6 +70,8 @@ interface Waiting<Response> {
 
 /** A timer that fires this much before a deadline still counts it as reached (timers keep whole milliseconds). */
 const DEADLINE_SLACK_MS = 1;
+/** The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days). */
+const TIMER_DELAY_MS_MAX = 2 ** 31 - 1;
 
 /** One open call and the requests waiting for its answers. */
 class OpenCall<Request, Response extends { sequence: number }, Out, In> {
@@ -153,7 +155,8 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
   private setTimer(deadlineMs: number): void {
     clearTimeout(this.deadlineTimer);
     this.timerDeadlineMs = deadlineMs;
-    this.deadlineTimer = setTimeout(this.deadlineReached, Math.max(1, Math.ceil(deadlineMs - performance.now())));
+    // Node fires a longer delay than TIMER_DELAY_MS_MAX at once: a far deadline is reached in steps.
+    this.deadlineTimer = setTimeout(this.deadlineReached, Math.min(TIMER_DELAY_MS_MAX, Math.max(1, Math.ceil(deadlineMs - performance.now()))));
   }
 
   private stopTimer(): void {

@@ -20,6 +20,7 @@ interface Halves {
 }
 
 const TWO_32 = 4294967296;
+const TWO_63 = 2 ** 63;
 /** Strings longer than this are measured and written by Buffer's native code. */
 const SHORT_STRING_CHARS = 48;
 
@@ -46,8 +47,10 @@ export function utf8Bytes(text: string): number {
 }
 
 /**
- * The halves of an int64 as protobufjs makes them from the same input: a number is
- * truncated toward zero and taken mod 2^64 (negative numbers in two's complement).
+ * The halves of an int64 as proto-loader's serializer makes them from the same input
+ * (protobufjs's `fromObject`, then `Long.fromValue`): a number is truncated toward zero
+ * and clamped to the signed 64-bit range (2^63 and past it give 2^63 - 1, NaN gives 0),
+ * negative numbers in two's complement; a decimal string or a bigint is taken mod 2^64.
  */
 export function int64Halves(value: Int64Input): Halves {
   if (typeof value === 'number') return numberHalves(value);
@@ -57,6 +60,9 @@ export function int64Halves(value: Int64Input): Halves {
 }
 
 function numberHalves(value: number): Halves {
+  if (Number.isNaN(value)) return { lo: 0, hi: 0 };
+  if (value <= -TWO_63) return { lo: 0, hi: 0x80000000 };
+  if (value + 1 >= TWO_63) return { lo: 0xffffffff, hi: 0x7fffffff };
   const negative = value < 0;
   const magnitude = negative ? -value : value;
   let lo = magnitude >>> 0;
