@@ -134,6 +134,9 @@ function optionalInteger(text: string | undefined, flag: string, min: number): n
   return value;
 }
 
+/** How often a region still waiting for etcd at startup says so, in milliseconds. */
+const ETCD_START_WARN_MS = 10_000;
+
 async function main(): Promise<void> {
   let startup: Startup;
   try {
@@ -204,8 +207,16 @@ async function main(): Promise<void> {
       parts.lease,
     );
     // Registration and the group view retry in the background: the region serves meanwhile.
-    void registration.start();
-    void retryUntilStarted(() => parts.membership.start(), logger, 'could not read the group view from etcd');
+    const started = { registered: false, groupViewRead: false };
+    void registration.start().then(() => (started.registered = true));
+    void retryUntilStarted(() => parts.membership.start(), logger, 'could not read the group view from etcd').then(() => (started.groupViewRead = true));
+    // An etcd call that hangs (no answer, no error) retries nothing and logs nothing: say
+    // what is still awaited, so a region that never joins is told apart from one that failed.
+    const etcdWatch = setInterval(() => {
+      if (started.registered && started.groupViewRead) clearInterval(etcdWatch);
+      else logger.warn('still waiting for etcd', { ...started, endpoints: cluster.config.etcdEndpoints.join(',') });
+    }, ETCD_START_WARN_MS);
+    etcdWatch.unref();
     if (parts.users) void retryUntilStarted(() => (parts.users as UserDirectory).start(), logger, 'could not read the users from etcd');
   }
   // The line the local cluster and the tests wait for: the region is serving at this address.
