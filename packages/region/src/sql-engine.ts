@@ -626,10 +626,11 @@ export class SqlEngine {
     return rowsResult(kind, columns, rows, truncated);
   }
 
+  /** For a prepared select (read() is only reached with one). */
   private isSingleRow(prepared: SqliteStatement, sql: string, table: TableFile): boolean {
     let single = this.singleRowReads.get(prepared);
     if (single === undefined) {
-      single = prepared.reader && selectsAtMostOneRow(sql, table.definition);
+      single = selectsAtMostOneRow(sql, table.definition);
       this.singleRowReads.set(prepared, single);
     }
     return single;

@@ -28,6 +28,7 @@ import type {
   ExecuteResultFrame__Output,
   ResultSet,
   ResultSet__Output,
+  Row,
   Value,
   Value__Output,
 } from '@minisql/common';
@@ -90,10 +91,7 @@ function sizeValue(sizes: Sizes, value: Value): number {
 
 function sizeValues(sizes: Sizes, values: readonly Value[] | null | undefined): number {
   let bytes = 0;
-  for (const value of values ?? []) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeValue(sizes, value));
-  }
+  for (const value of values ?? []) bytes += 1 + sizes.nested(sizeValue, value);
   return bytes;
 }
 
@@ -115,23 +113,19 @@ function sizeRequest(sizes: Sizes, request: ExecuteRequest): number {
   );
 }
 
+/** The cancelled sequences, packed: their varints one after another. */
+function sizeCancels(_sizes: Sizes, cancel: readonly number[]): number {
+  let bytes = 0;
+  for (const sequence of cancel) bytes += varint32Bytes(sequence >>> 0);
+  return bytes;
+}
+
 function sizeFrame(sizes: Sizes, frame: ExecuteFrame): number {
   let bytes = 0;
-  for (const request of frame.requests ?? []) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeRequest(sizes, request));
-  }
+  for (const request of frame.requests ?? []) bytes += 1 + sizes.nested(sizeRequest, request);
   const cancel = frame.cancel ?? [];
-  if (cancel.length > 0) {
-    let packed = 0;
-    for (const sequence of cancel) packed += varint32Bytes(sequence >>> 0);
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, packed);
-  }
-  if (frame.login !== null && frame.login !== undefined) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeLogin(sizes, frame.login));
-  }
+  if (cancel.length > 0) bytes += 1 + sizes.nested(sizeCancels, cancel);
+  if (frame.login !== null && frame.login !== undefined) bytes += 1 + sizes.nested(sizeLogin, frame.login);
   return bytes;
 }
 
@@ -139,16 +133,14 @@ function sizeColumn(sizes: Sizes, column: Column): number {
   return sizeString(sizes, column.name) + sizeString(sizes, column.type);
 }
 
+function sizeRow(sizes: Sizes, row: Row): number {
+  return sizeValues(sizes, row.values);
+}
+
 function sizeResultSet(sizes: Sizes, result: ResultSet): number {
   let bytes = sizeString(sizes, result.kind);
-  for (const column of result.columns ?? []) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeColumn(sizes, column));
-  }
-  for (const row of result.rows ?? []) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeValues(sizes, row.values));
-  }
+  for (const column of result.columns ?? []) bytes += 1 + sizes.nested(sizeColumn, column);
+  for (const row of result.rows ?? []) bytes += 1 + sizes.nested(sizeRow, row);
   return bytes + sizeInt64(result.rows_affected) + sizeString(sizes, result.message) + (result.truncated ? 2 : 0);
 }
 
@@ -166,14 +158,8 @@ function sizeError(sizes: Sizes, error: ProtoError): number {
 
 function sizeResponse(sizes: Sizes, response: ExecuteResponse): number {
   let bytes = 0;
-  if (response.result !== null && response.result !== undefined) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeResultSet(sizes, response.result));
-  }
-  if (response.error !== null && response.error !== undefined) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeError(sizes, response.error));
-  }
+  if (response.result !== null && response.result !== undefined) bytes += 1 + sizes.nested(sizeResultSet, response.result);
+  if (response.error !== null && response.error !== undefined) bytes += 1 + sizes.nested(sizeError, response.error);
   return (
     bytes +
     sizeInt64(response.log_position) +
@@ -186,10 +172,7 @@ function sizeResponse(sizes: Sizes, response: ExecuteResponse): number {
 
 function sizeResultFrame(sizes: Sizes, frame: ExecuteResultFrame): number {
   let bytes = 0;
-  for (const response of frame.responses ?? []) {
-    const slot = sizes.open();
-    bytes += 1 + sizes.close(slot, sizeResponse(sizes, response));
-  }
+  for (const response of frame.responses ?? []) bytes += 1 + sizes.nested(sizeResponse, response);
   return bytes;
 }
 
@@ -250,21 +233,13 @@ function writeValue(writer: ProtoWriter, value: Value): void {
   }
 }
 
-function writeValues(writer: ProtoWriter, values: readonly Value[] | null | undefined): void {
-  for (const value of values ?? []) {
-    writer.varint32(10);
-    writer.open();
-    writeValue(writer, value);
-  }
+function writeValues(writer: ProtoWriter, tag: number, values: readonly Value[] | null | undefined): void {
+  for (const value of values ?? []) writer.nested(tag, writeValue, value);
 }
 
 function writeRequest(writer: ProtoWriter, request: ExecuteRequest): void {
   writeString(writer, 10, request.sql);
-  for (const value of request.params ?? []) {
-    writer.varint32(18);
-    writer.open();
-    writeValue(writer, value);
-  }
+  writeValues(writer, 18, request.params);
   writeString(writer, 26, request.request_id);
   writeString(writer, 34, request.group_id);
   writeInt64(writer, 40, request.epoch);
@@ -273,39 +248,35 @@ function writeRequest(writer: ProtoWriter, request: ExecuteRequest): void {
   writeUint32(writer, 64, request.timeout_ms);
 }
 
+function writeCancels(writer: ProtoWriter, cancel: readonly number[]): void {
+  for (const sequence of cancel) writer.varint32(sequence >>> 0);
+}
+
+function writeLogin(writer: ProtoWriter, login: NonNullable<ExecuteFrame['login']>): void {
+  writeString(writer, 10, login.user);
+  writeString(writer, 18, login.password);
+}
+
 function writeFrame(writer: ProtoWriter, frame: ExecuteFrame): void {
-  for (const request of frame.requests ?? []) {
-    writer.varint32(10);
-    writer.open();
-    writeRequest(writer, request);
-  }
+  for (const request of frame.requests ?? []) writer.nested(10, writeRequest, request);
   const cancel = frame.cancel ?? [];
-  if (cancel.length > 0) {
-    writer.varint32(18);
-    writer.open();
-    for (const sequence of cancel) writer.varint32(sequence >>> 0);
-  }
-  if (frame.login !== null && frame.login !== undefined) {
-    writer.varint32(26);
-    writer.open();
-    writeString(writer, 10, frame.login.user);
-    writeString(writer, 18, frame.login.password);
-  }
+  if (cancel.length > 0) writer.nested(18, writeCancels, cancel);
+  if (frame.login !== null && frame.login !== undefined) writer.nested(26, writeLogin, frame.login);
+}
+
+function writeColumn(writer: ProtoWriter, column: Column): void {
+  writeString(writer, 10, column.name);
+  writeString(writer, 18, column.type);
+}
+
+function writeRow(writer: ProtoWriter, row: Row): void {
+  writeValues(writer, 10, row.values);
 }
 
 function writeResultSet(writer: ProtoWriter, result: ResultSet): void {
   writeString(writer, 10, result.kind);
-  for (const column of result.columns ?? []) {
-    writer.varint32(18);
-    writer.open();
-    writeString(writer, 10, column.name);
-    writeString(writer, 18, column.type);
-  }
-  for (const row of result.rows ?? []) {
-    writer.varint32(26);
-    writer.open();
-    writeValues(writer, row.values);
-  }
+  for (const column of result.columns ?? []) writer.nested(18, writeColumn, column);
+  for (const row of result.rows ?? []) writer.nested(26, writeRow, row);
   writeInt64(writer, 32, result.rows_affected);
   writeString(writer, 42, result.message);
   writeTrue(writer, 48, result.truncated);
@@ -322,16 +293,8 @@ function writeError(writer: ProtoWriter, error: ProtoError): void {
 }
 
 function writeResponse(writer: ProtoWriter, response: ExecuteResponse): void {
-  if (response.result !== null && response.result !== undefined) {
-    writer.varint32(10);
-    writer.open();
-    writeResultSet(writer, response.result);
-  }
-  if (response.error !== null && response.error !== undefined) {
-    writer.varint32(18);
-    writer.open();
-    writeError(writer, response.error);
-  }
+  if (response.result !== null && response.result !== undefined) writer.nested(10, writeResultSet, response.result);
+  if (response.error !== null && response.error !== undefined) writer.nested(18, writeError, response.error);
   writeInt64(writer, 24, response.log_position);
   writeInt64(writer, 32, response.epoch);
   writeInt64(writer, 40, response.server_micros);
@@ -354,11 +317,7 @@ export function encodeExecuteFrame(frame: ExecuteFrame, headroomBytes = 0): Buff
 export function encodeExecuteResultFrame(frame: ExecuteResultFrame, headroomBytes = 0): Buffer {
   const sizes = new Sizes();
   const writer = new ProtoWriter(sizeResultFrame(sizes, frame), sizes.lengths, headroomBytes);
-  for (const response of frame.responses ?? []) {
-    writer.varint32(10);
-    writer.open();
-    writeResponse(writer, response);
-  }
+  for (const response of frame.responses ?? []) writer.nested(10, writeResponse, response);
   return writer.finish();
 }
 

@@ -110,14 +110,14 @@ export class Sizes {
     return varint32Bytes(value.length) + value.length;
   }
 
-  /** Reserves the place of a nested message's length, to be set by `close` once its fields are sized. */
-  open(): number {
+  /**
+   * Sizes a nested message with `measure`, its length recorded where the writer will
+   * meet it (before the lengths of the fields inside); returns its field's bytes after the tag.
+   */
+  nested<T>(measure: (sizes: Sizes, value: T) => number, value: T): number {
+    const slot = this.lengths.length;
     this.lengths.push(0);
-    return this.lengths.length - 1;
-  }
-
-  /** Sets the nested message's length; returns its field's bytes after the tag. */
-  close(slot: number, bytes: number): number {
+    const bytes = measure(this, value);
     this.lengths[slot] = bytes;
     return varint32Bytes(bytes) + bytes;
   }
@@ -208,9 +208,11 @@ export class ProtoWriter {
     this.pos += value.length;
   }
 
-  /** A nested message's length, before its fields. */
-  open(): void {
+  /** A nested message: its tag, its length, then its fields as `write` writes them. */
+  nested<T>(tag: number, write: (writer: ProtoWriter, value: T) => void, value: T): void {
+    this.varint32(tag);
     this.varint32(this.lengths[this.next++]!);
+    write(this, value);
   }
 }
 
