@@ -232,6 +232,12 @@ describe('the statement codec reads and writes what proto-loader does', () => {
     assert.throws(() => decodeExecuteResultFrame(Buffer.from([0x0a, 0x02, 0x3a, 0x05, 0x68, 0x65, 0x6c, 0x6c, 0x6f])), RangeError);
   });
 
+  it('refuses unknown groups nested past 100, before any stack runs out, and skips those within it', () => {
+    const nestedGroups = (depth: number): Buffer => Buffer.concat([Buffer.alloc(depth, 0x63), Buffer.alloc(depth, 0x64)]);
+    assert.throws(() => decodeExecuteFrame(nestedGroups(200_000)), /groups nested past 100/);
+    assert.deepStrictEqual(decodeExecuteFrame(nestedGroups(100)), { requests: [], cancel: [], login: null });
+  });
+
   it('reads cancelled sequences packed, as proto3 writes them, and one by one, as older writers may', () => {
     const unpacked = Buffer.from([0x10, 0x07, 0x10, 0xac, 0x02]);
     assert.deepStrictEqual(decodeExecuteFrame(unpacked).cancel, [7, 300]);

@@ -7,6 +7,8 @@
  */
 
 const TWO_32 = 4294967296;
+/** Unknown groups nested deeper than this are refused (protobuf's own parsers stop at 100). */
+const GROUP_DEPTH_MAX = 100;
 
 /** Wire types (the low three bits of a tag). */
 export const WIRE = { varint: 0, fixed64: 1, delimited: 2, startGroup: 3, endGroup: 4, fixed32: 5 } as const;
@@ -119,7 +121,7 @@ export class ProtoReader {
   }
 
   /** Skips a field of `wireType` this reader does not know (a newer peer's), as protobuf requires. */
-  skip(wireType: number): void {
+  skip(wireType: number, groupDepth = 0): void {
     switch (wireType) {
       case WIRE.varint:
         this.halves();
@@ -131,10 +133,12 @@ export class ProtoReader {
         this.pos = this.delimited();
         return;
       case WIRE.startGroup:
+        // Groups nest by recursion here: a peer's word does not choose this process's stack depth.
+        if (groupDepth >= GROUP_DEPTH_MAX) throw new RangeError(`protobuf groups nested past ${GROUP_DEPTH_MAX} at byte ${this.pos}`);
         for (;;) {
           const tag = this.uint32();
           if ((tag & 7) === WIRE.endGroup) return;
-          this.skip(tag & 7);
+          this.skip(tag & 7, groupDepth + 1);
         }
       case WIRE.fixed32:
         this.advance(4);
