@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = new Logger(options.masterId, 'master', parseLogLevel(process.env.MINISQL_LOG_LEVEL));
+  // The first line of each process in its log: a start that never gets further is seen.
+  logger.info('starting', { pid: process.pid });
   const server = new MasterServer(options, logger);
   try {
     const address = await server.start();

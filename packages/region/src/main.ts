@@ -148,6 +148,8 @@ async function main(): Promise<void> {
   }
   const { options, cluster } = startup;
   const logger = new Logger(options.regionId, 'region', parseLogLevel(process.env.MINISQL_LOG_LEVEL));
+  // The first line of each process in its log: a start that never gets further is seen.
+  logger.info('starting', { pid: process.pid });
   const incarnation = randomUUID();
   const etcd = cluster ? new Etcd3(etcdOptions(cluster.config.etcdEndpoints, options.tls)) : undefined;
   const keys = cluster ? new EtcdKeys(cluster.config.etcdPrefix) : undefined;

@@ -40,14 +40,24 @@ export function daemonCommands(spec: DaemonSpec): DaemonCommands {
     .map(([key, value]) => `${key}=${shellQuote(value)}`)
     .join(' ');
   const program = spec.command.map(shellQuote).join(' ');
-  // A zombie (state Z) has exited but not been reaped: it is not running.
-  const alive = `[ -f ${pidFile} ] && p=$(cat ${pidFile}) && [ -r /proc/$p/stat ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$p/stat`;
-  const waitGone = `for i in $(seq 1 ${EXIT_WAIT_TENTHS_MAX}); do ( ${alive} ) || break; sleep 0.1; done`;
-  const killNow = `if ${alive}; then kill -9 $p; fi; ${waitGone}`;
+  // Running while any of its threads is not a zombie (state Z: exited, not reaped). A
+  // killed process's first thread turns zombie while others may still be exiting and
+  // holding its files and ports, so every thread is read, not the first alone.
+  const alive = `[ -f ${pidFile} ] && p=$(cat ${pidFile}) && grep -qv '^[0-9]* ([^)]*) Z' /proc/$p/task/*/stat 2>/dev/null`;
+  const log = shellQuote(logPath);
+  // Each start, refusal and kill leaves a line in the process's own log, so a log read after
+  // a run says which process wrote which lines and what became of each.
+  const note = (text: string) => `echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) daemon: ${text}" >> ${log}`;
+  const waitGone =
+    `for i in $(seq 1 ${EXIT_WAIT_TENTHS_MAX}); do ( ${alive} ) || break; sleep 0.1; done; ` +
+    `if ${alive}; then ${note(`${spec.name} $p still running ${EXIT_WAIT_TENTHS_MAX / 10} s after SIGKILL`)}; fi`;
+  const killNow = `if ${alive}; then kill -9 $p; ${note(`killed ${spec.name} $p`)}; fi; ${waitGone}`;
   return {
+    // A lone command put in the background, so that $! is the process itself (setsid
+    // execs it: the shell's child is not a group leader) and the pid file names it.
     start:
-      `mkdir -p ${dir} && if ${alive}; then echo "${spec.name} is already running as $p"; else ` +
-      `cd ${dir} && ${env ? `env ${env} ` : ''}setsid ${program} >> ${shellQuote(logPath)} 2>&1 < /dev/null & echo $! > ${pidFile}; fi`,
+      `mkdir -p ${dir} && cd ${dir} && if ${alive}; then ${note(`${spec.name} is already running as $p`)}; echo "${spec.name} is already running as $p"; else ` +
+      `${env ? `env ${env} ` : ''}setsid ${program} >> ${log} 2>&1 < /dev/null & echo $! > ${pidFile}; ${note(`started ${spec.name} as $!`)}; fi`,
     stop: `${killNow}; rm -f ${pidFile}`,
     kill: killNow,
     isRunning: alive,
