@@ -324,7 +324,7 @@ describe('users and their privileges', () => {
     assert.equal(answered?.result?.rows[0]?.values[0]?.text, 'kept');
   });
 
-  it('refuses placeholder and short passwords, and keeps the last admin', async () => {
+  it('refuses placeholder, short and overlong passwords, and keeps the last admin', async () => {
     const admin = await test.client();
     await assert.rejects(
       admin.execute("create user weak identified by 'change-me-before-use';"),
@@ -333,6 +333,10 @@ describe('users and their privileges', () => {
     await assert.rejects(
       admin.execute("create user weak identified by 'short';"),
       (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /shorter than 10 characters/.test(error.message),
+    );
+    await assert.rejects(
+      admin.execute(`create user weak identified by '${'long-pass-'.repeat(103)}';`),
+      (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /longer than 1024 characters/.test(error.message),
     );
     await assert.rejects(admin.execute('drop user admin;'), (error: MiniSqlError) => error.code === 'INVALID_ARGUMENT' && /last admin/.test(error.message));
     await assert.rejects(admin.execute('drop user nobody;'), code('USER_NOT_FOUND'));

@@ -4,7 +4,8 @@
  * so the two transports cannot judge a caller differently.
  *
  * The first frame must come within the login wait and carry the login (ExecuteFrame's
- * `login`); it may carry statements too. A frame that cannot be read, or one announced
+ * `login`); it may carry statements too, within LOGIN_FRAME_BYTES_MAX, which bounds what a
+ * peer not yet logged in makes the region hold. A frame that cannot be read, or one announced
  * past its bound, closes the connection: nothing of it runs, and no other connection is
  * touched. The handler pauses the call when the client should wait (statement-flow.ts):
  * a paused connection reads no more chunks, and gives out no more frames of the chunk it
@@ -13,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
 import { PASSWORD_METADATA_KEY, USER_METADATA_KEY, type ExecuteFrame__Output, type ExecuteResultFrame } from '@minisql/common';
-import { decodeExecuteFrame, encodeExecuteResultFrame, framed, FrameReader, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
+import { decodeExecuteFrame, encodeExecuteResultFrame, framed, FrameReader, LOGIN_FRAME_BYTES_MAX, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
 
 /** What the ExecuteStream handler reads of its call. */
 export interface StatementCall extends EventEmitter {
@@ -87,6 +88,7 @@ export function serveStatementConnection(
       }
       if (metadata === undefined) {
         clearTimeout(loginTimer);
+        reader.bound(frameBytesMax);
         onLogin();
         metadata = new Map([
           [USER_METADATA_KEY, received.login?.user ?? ''],
@@ -97,7 +99,8 @@ export function serveStatementConnection(
       if (received.requests.length > 0 || received.cancel.length > 0) call.emit('data', received);
     },
     () => socket.destroy(),
-    frameBytesMax,
+    // Until the login has come, no more than a login's frame (see LOGIN_FRAME_BYTES_MAX).
+    Math.min(LOGIN_FRAME_BYTES_MAX, frameBytesMax),
   );
   socket.on('data', (chunk: Buffer) => reader.push(chunk));
   socket.on('close', () => {

@@ -26,6 +26,7 @@ import {
   errorFromGrpcStatus,
   frame,
   FrameReader,
+  LOGIN_FRAME_BYTES_MAX,
   MESSAGE_BYTES_MAX,
   openStatementSocket,
   regionStub,
@@ -276,6 +277,38 @@ describe("the region's port, TLS on", () => {
     await answered(next, 1);
     assert.deepEqual(valuesOf(next.answers), [[3, 'one']]);
     next.socket.destroy();
+  });
+
+  it('closes a connection whose first frame is past the login bound, and runs nothing of it', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const connection = await statementConnection();
+    const padded = { sql: `select length('${'p'.repeat(LOGIN_FRAME_BYTES_MAX)}')`, sequence: 9 };
+    connection.socket.write(encoded({ login: { user: '', password: '' }, requests: [padded], cancel: [] }));
+    // Either the region closes the connection, or it answers the statement (the bound not kept).
+    await Promise.race([connection.closed, answered(connection, 1)]);
+    assert.deepEqual(connection.answers, []);
+    await connection.closed;
+  });
+
+  it('takes frames far past the login bound once the login has come, in the same chunk as the login', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const connection = await statementConnection();
+    const wide = { requests: [{ sql: `select length('${'w'.repeat(4 * LOGIN_FRAME_BYTES_MAX)}')`, sequence: 5 }] };
+    connection.socket.write(Buffer.concat([encoded({ login: { user: '', password: '' }, requests: [], cancel: [] }), encoded(wide)]));
+    await answered(connection, 1);
+    assert.equal(connection.answers[0]?.responses[0]?.result?.rows[0]?.values[0]?.int, 4 * LOGIN_FRAME_BYTES_MAX);
+    connection.socket.destroy();
+  });
+
+  it('a client does not send a login past the login bound: its stream fails UNAUTHENTICATED, naming the bound', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const call = openStatementSocket(
+      region.address,
+      caller,
+      { user: 'someone', password: 'p'.repeat(LOGIN_FRAME_BYTES_MAX) },
+      () => assert.fail('the region speaks the protocol'),
+      MESSAGE_BYTES_MAX,
+    );
+    const failed = await new Promise<GrpcFailure>((resolve) => call.on('error', resolve));
+    assert.equal(failed.code, grpc.status.UNAUTHENTICATED);
+    assert.match(failed.details ?? '', new RegExp(`past the bound of ${LOGIN_FRAME_BYTES_MAX}`));
   });
 
   it('closes a connection that asks for no protocol, and a peer that resets it at once does not stop the region', { timeout: TEST_TIMEOUT_MS }, async () => {

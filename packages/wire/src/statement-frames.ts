@@ -10,6 +10,14 @@ export const STATEMENT_ALPN = 'minisql-statements/1';
 /** Bytes of the length before each frame. */
 const LENGTH_BYTES = 4;
 
+/**
+ * The bound of a connection's first frame, read before its login is checked. A client
+ * sends its login alone in that frame (a user name of at most 64 characters and a password
+ * of at most 1,024: a few KiB at most), so a peer not yet logged in holds no more than
+ * this much of the region's memory, not a whole statement frame's worth.
+ */
+export const LOGIN_FRAME_BYTES_MAX = 16 * 1024;
+
 /** `bytes` with its length before it. */
 export function frame(bytes: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(LENGTH_BYTES + bytes.length);
@@ -51,8 +59,13 @@ export class FrameReader {
     private readonly onFrame: (bytes: Buffer) => void,
     private readonly onTooLarge: (frameBytes: number) => void,
     /** The bound of a gRPC message on the same path (the client's MESSAGE_BYTES_MAX, the region's messageBytesMax). */
-    private readonly frameBytesMax: number,
+    private frameBytesMax: number,
   ) {}
+
+  /** Frames from the next one on are judged against `frameBytesMax` (a region raises it once a login has come). */
+  bound(frameBytesMax: number): void {
+    this.frameBytesMax = frameBytesMax;
+  }
 
   /** Takes the next chunk read; calls onFrame for each frame it completes, in order. */
   push(chunk: Buffer): void {

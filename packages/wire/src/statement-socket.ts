@@ -20,7 +20,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { hostAndPort, type ExecuteFrame, type ExecuteResultFrame__Output, type Login, type TlsIdentity } from '@minisql/common';
 import type { DuplexCall } from './sequenced-stream.js';
 import { decodeExecuteResultFrame, encodeExecuteFrame } from './codec/execute-codec.js';
-import { framed, FrameReader, messageBytes, STATEMENT_ALPN } from './statement-frames.js';
+import { framed, FrameReader, LOGIN_FRAME_BYTES_MAX, messageBytes, STATEMENT_ALPN } from './statement-frames.js';
 
 /**
  * Idle time before TCP probes a quiet connection, in milliseconds: a region whose host
@@ -115,7 +115,16 @@ export function openStatementSocket(
       useFallback();
       return;
     }
-    send({ login: login ?? { user: '', password: '' } });
+    const loginFrame = framed((headroomBytes) => encodeExecuteFrame({ login: login ?? { user: '', password: '' } }, headroomBytes));
+    // The region reads no more than this before a login (statement-frames.ts): say why here.
+    if (messageBytes(loginFrame) > LOGIN_FRAME_BYTES_MAX) {
+      fail(
+        GrpcStatus.UNAUTHENTICATED,
+        `a login of ${messageBytes(loginFrame)} bytes, past the bound of ${LOGIN_FRAME_BYTES_MAX}: no user name or password is that long`,
+      );
+      return;
+    }
+    socket.write(loginFrame);
     for (const message of early ?? []) send(message);
     early = undefined;
   });

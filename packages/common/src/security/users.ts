@@ -28,6 +28,8 @@ export interface UserRecord {
 export const SCRYPT_COST = Object.freeze({ N: 16_384, r: 8, p: 1 });
 const HASH_BYTES = 32;
 export const PASSWORD_LENGTH_MIN = 10;
+/** A login carrying it must fit the statement protocol's first frame (LOGIN_FRAME_BYTES_MAX, 16 KiB) with room to spare. */
+export const PASSWORD_LENGTH_MAX = 1_024;
 /** The name of the first user, made with the cluster. */
 export const FIRST_ADMIN = 'admin';
 
@@ -52,6 +54,7 @@ const PLACEHOLDERS = [
 /** Why a password is refused, or undefined when it may be used. */
 export function passwordProblem(password: string): string | undefined {
   if (password.length < PASSWORD_LENGTH_MIN) return `it is shorter than ${PASSWORD_LENGTH_MIN} characters`;
+  if (password.length > PASSWORD_LENGTH_MAX) return `it is longer than ${PASSWORD_LENGTH_MAX} characters`;
   const plain = password.toLowerCase().replace(/[^a-z0-9-]/g, '');
   if (PLACEHOLDERS.some((placeholder) => plain === placeholder || plain.startsWith(placeholder))) return 'it is a known placeholder';
   if (new Set(password).size < 4) return 'it repeats too few characters';
