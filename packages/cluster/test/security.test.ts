@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { ClusterClient, divergence, MiniSqlClient } from '@minisql/client';
 import { Etcd3 } from 'etcd3';
 import {
@@ -31,7 +31,7 @@ import {
   type ReplicationServiceClient,
   type TlsIdentity,
 } from '@minisql/common';
-import { frame, FrameReader, MESSAGE_BYTES_MAX, replicationStub, STATEMENT_ALPN } from '@minisql/wire';
+import { frame, FrameReader, MESSAGE_BYTES_MAX, replicationStub, STATEMENT_ALPN, WAITING_CONNECTIONS_DEFAULT } from '@minisql/wire';
 import { TestCluster } from './support/test-cluster.js';
 
 let test: TestCluster;
@@ -116,6 +116,35 @@ describe('a caller without a certificate of this cluster', () => {
       applyOnce(replicationStub(test.cluster.addressOf(group.replica), forged), group.primary, "update guarded set v = 'forged'"),
       (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE,
     );
+  });
+});
+
+describe("a host flooding the master's port with connections that never finish a handshake", () => {
+  it('has only its per-host bound kept open, the rest closed at once, and every other host is served', { timeout: 30_000 }, async () => {
+    const [host, port] = [test.masterAddresses[0]?.split(':')[0] ?? '', Number(test.masterAddresses[0]?.split(':')[1])];
+    const flood = WAITING_CONNECTIONS_DEFAULT.perHostMax + 12;
+    const sockets = [];
+    let closed = 0;
+    const closes = new EventEmitter();
+    try {
+      // From 127.0.0.2: another host to the master on 127.0.0.1.
+      for (let i = 0; i < flood; i += 1) {
+        const socket = createConnection({ host, port, localAddress: '127.0.0.2' });
+        sockets.push(socket);
+        socket.on('error', () => undefined);
+        socket.once('close', () => {
+          closed += 1;
+          closes.emit('closed');
+        });
+        await once(socket, 'connect');
+      }
+      while (closed < flood - WAITING_CONNECTIONS_DEFAULT.perHostMax) await once(closes, 'closed');
+      assert.equal(closed, flood - WAITING_CONNECTIONS_DEFAULT.perHostMax, 'exactly the per-host bound stays open');
+      const admin = await test.client();
+      assert.ok((await admin.clusterStatus()).groups.length > 0, 'the master answers a client from 127.0.0.1 meanwhile');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 /** What a master is configured with. */
 import type { TlsIdentity } from '@minisql/common';
+import type { GateLimits } from '@minisql/wire';
 
 export interface MasterOptions {
   /** This master's certificate: mutual TLS on its gRPC server and on its calls to regions; plaintext without one. */
@@ -19,6 +20,13 @@ export interface MasterOptions {
   replicationFactor: number;
   /** Whether tables move to a group as it forms, until the groups are even (`rebalance;` in the background). */
   rebalanceOnGroupFormed: boolean;
+  /**
+   * With `tls`: how long a caller has for its handshake, in milliseconds, and how many
+   * connections may be in their handshake at once, from one host and from all (wire's
+   * gated-tls-port.ts). Defaults: HANDSHAKE_WAIT_MS_DEFAULT, WAITING_CONNECTIONS_DEFAULT.
+   */
+  handshakeWaitMs?: number;
+  waitingConnections?: GateLimits;
 }
 
 /** Pause before campaigning again after losing the lead, in milliseconds. */

@@ -20,7 +20,7 @@ import {
   type HandoverRequest,
   type Logger,
 } from '@minisql/common';
-import { errorFromGrpcStatus, replicationStub } from '@minisql/wire';
+import { errorFromGrpcStatus, GatedTlsPort, HANDSHAKE_WAIT_MS_DEFAULT, replicationStub, WAITING_CONNECTIONS_DEFAULT } from '@minisql/wire';
 import { CatalogService } from './catalog-service.js';
 import { groupsChoosingPrimary, planGroupRepairs, planNewGroups, planReplacements, type LogPositions } from './cluster-planner.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -73,6 +73,8 @@ export class MasterServer implements MasterState {
   private reloadAgain = false;
   private stopped = false;
   private boundAddress = '';
+  /** The gated TLS port, with TLS on. */
+  private port: GatedTlsPort | undefined;
 
   constructor(
     private readonly options: MasterOptions,
@@ -118,9 +120,7 @@ export class MasterServer implements MasterState {
     const { master } = loadProtos();
     this.server.addService(master.minisql.v1.MasterService.service, masterServiceHandlers(this, this.catalog, this.users));
     if (this.users) void retryUntilStarted(() => (this.users as UserDirectory).start(), this.logger, 'could not read the users from etcd');
-    const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(this.options.listenAddress, serverCredentials(this.options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
+    const port = await this.listen();
     this.boundAddress = `${this.options.listenAddress.slice(0, this.options.listenAddress.lastIndexOf(':'))}:${port}`;
     this.statusServer = await startStatusServer(
       this.options.statusAddress,
@@ -139,6 +139,30 @@ export class MasterServer implements MasterState {
     return this.boundAddress;
   }
 
+  /**
+   * With TLS, a gated port (wire's gated-tls-port.ts): a caller's handshake is bounded in
+   * time, and callers in their handshake in number, per host and in all, so a host
+   * flooding the port with silent connections shuts out only itself. Returns the port bound.
+   */
+  private async listen(): Promise<number> {
+    const { tls, listenAddress } = this.options;
+    if (tls) {
+      this.port = await GatedTlsPort.listen(this.server, listenAddress, tls, {
+        handshakeWaitMs: this.options.handshakeWaitMs ?? HANDSHAKE_WAIT_MS_DEFAULT,
+        waitingConnections: this.options.waitingConnections ?? WAITING_CONNECTIONS_DEFAULT,
+      });
+      return this.port.port;
+    }
+    return new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(listenAddress, serverCredentials(undefined), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+  }
+
+  /** Connections on the port in their handshake (GatedTlsPort): from `host`, or from all hosts; 0 without TLS. */
+  waitingConnections(host?: string): number {
+    return this.port?.waitingConnections(host) ?? 0;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reloadTimer);
@@ -151,6 +175,7 @@ export class MasterServer implements MasterState {
     await this.users?.stop().catch(() => undefined);
     this.statusServer?.closeAllConnections();
     this.statusServer?.close();
+    this.port?.stopListening();
     this.server.forceShutdown();
     this.regions.close();
     this.etcd.close();

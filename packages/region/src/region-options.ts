@@ -1,5 +1,6 @@
 /** Everything a region server is configured with, and the defaults, in one place. */
 import type { TlsIdentity } from '@minisql/common';
+import { HANDSHAKE_WAIT_MS_DEFAULT, WAITING_CONNECTIONS_DEFAULT } from '@minisql/wire';
 import { ANSWER_BYTES_WAITING_MAX_DEFAULT } from './answer-budget.js';
 import { LOG_ENTRIES_KEPT } from './table-file.js';
 
@@ -56,7 +57,7 @@ export interface RegionOptions {
   loginWaitMs: number;
   /**
    * Connections in their handshake or waiting for their login at once, from one host and
-   * from all hosts (connection-gate.ts); one more is closed at once.
+   * from all hosts (wire's connection-gate.ts); one more is closed at once.
    */
   waitingConnectionsPerHostMax: number;
   waitingConnectionsMax: number;
@@ -80,9 +81,9 @@ export const REGION_DEFAULTS: Readonly<Omit<RegionOptions, 'regionId' | 'listenA
   queryWorkers: 2,
   logEntriesKept: LOG_ENTRIES_KEPT,
   queryMemoryBytesMax: 256 * 1024 * 1024,
-  loginWaitMs: 10_000,
-  waitingConnectionsPerHostMax: 128,
-  waitingConnectionsMax: 1_024,
+  loginWaitMs: HANDSHAKE_WAIT_MS_DEFAULT,
+  waitingConnectionsPerHostMax: WAITING_CONNECTIONS_DEFAULT.perHostMax,
+  waitingConnectionsMax: WAITING_CONNECTIONS_DEFAULT.totalMax,
   answerBytesWaitingMax: ANSWER_BYTES_WAITING_MAX_DEFAULT,
 });
 

@@ -233,7 +233,7 @@ export class RegionServer {
 
   /** Resolves when a connection stops counting as waiting. */
   async connectionLeft(): Promise<void> {
-    if (this.port) await once(this.port, 'connection-left');
+    if (this.port) await once(this.port.gated, 'connection-left');
   }
 
   get address(): string {

@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
 import { PASSWORD_METADATA_KEY, USER_METADATA_KEY, type ExecuteFrame__Output, type ExecuteResultFrame } from '@minisql/common';
-import { decodeExecuteFrame, encodeExecuteResultFrame, framed, FrameReader, LOGIN_FRAME_BYTES_MAX, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
+import { decodeExecuteFrame, encodeExecuteResultFrame, framed, FrameReader, LOGIN_FRAME_BYTES_MAX, peerOf, STATEMENT_KEEPALIVE_IDLE_MS } from '@minisql/wire';
 
 /** What the ExecuteStream handler reads of its call. */
 export interface StatementCall extends EventEmitter {
@@ -110,9 +110,4 @@ export function serveStatementConnection(
     call.emit('end');
     call.emit('close');
   });
-}
-
-/** A connection's peer as grpc-js names it (`getPeer`): what is logged, and how the region's port finds a gRPC connection to cut. */
-export function peerOf(socket: tls.TLSSocket): string {
-  return `${socket.remoteAddress}:${socket.remotePort}`;
 }

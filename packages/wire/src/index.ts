@@ -11,3 +11,5 @@ export * from './region-pool.js';
 export * from './statement-frames.js';
 export * from './statement-socket.js';
 export { decodeExecuteFrame, decodeExecuteResultFrame, encodeExecuteFrame, encodeExecuteResultFrame } from './codec/execute-codec.js';
+export * from './port/connection-gate.js';
+export * from './port/gated-tls-port.js';

@@ -1,8 +1,9 @@
 /**
  * Connections not yet admitted (in their TLS handshake, or waiting for their login) are
- * bounded per host and in all: the decision's scenarios, then a real region with real
- * certificates flooded with TCP connections that never say anything, from other
- * loopback addresses (127.0.0.2 and up reach a region listening on 127.0.0.1).
+ * bounded per host and in all (wire's connection-gate.ts, whose decisions
+ * wire/test/connection-gate.test.ts tries): a real region with real certificates flooded
+ * with TCP connections that never say anything, from other loopback addresses (127.0.0.2
+ * and up reach a region listening on 127.0.0.1).
  */
 import { strict as assert } from 'node:assert';
 import { EventEmitter, once } from 'node:events';
@@ -12,66 +13,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { loadProtos, type TlsIdentity } from '@minisql/common';
 import { MiniSqlClient } from '@minisql/client';
 import { frame, STATEMENT_ALPN } from '@minisql/wire';
-import { admission, ConnectionGate, hostKey } from '../src/connection-gate.js';
 import type { RegionServer } from '../src/region-server.js';
 import { startTlsRegion, type TlsRegion } from './support/tls-region.js';
-
-describe('the connection gate decides', () => {
-  const limits = { perHostMax: 2, totalMax: 3 };
-
-  it('lets a host wait with fewer than its bound, and no host past it', () => {
-    assert.equal(admission(0, 0, 0, limits), 'wait');
-    assert.equal(admission(1, 1, 1, limits), 'wait');
-    assert.equal(admission(2, 2, 2, limits), 'refuse');
-  });
-
-  it("once all hosts hold the total, takes the place of the biggest host's oldest, only from a host holding at least two more", () => {
-    assert.equal(admission(0, 3, 2, limits), 'evict');
-    assert.equal(admission(1, 3, 2, limits), 'refuse', 'the newcomer would hold as many as the host it took the place of');
-    assert.equal(admission(0, 3, 1, limits), 'refuse');
-  });
-
-  it('counts hosts by address, IPv4 mapped into IPv6 as IPv4, and IPv6 by its /64', () => {
-    assert.equal(hostKey('10.0.0.1'), '10.0.0.1');
-    assert.equal(hostKey('::ffff:10.0.0.1'), '10.0.0.1');
-    assert.equal(hostKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
-    assert.equal(hostKey('2001:db8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
-    assert.equal(hostKey('2001:db8::1'), '2001:db8:0:0::/64');
-    assert.equal(hostKey('::1'), '0:0:0:0::/64');
-  });
-
-  it('counts a connection until it leaves, once however often it leaves', () => {
-    const gate = new ConnectionGate(limits);
-    const first = gate.enter('10.0.0.1', () => assert.fail('nothing is evicted'));
-    const second = gate.enter('10.0.0.1', () => assert.fail('nothing is evicted'));
-    assert.ok(first && second);
-    assert.equal(
-      gate.enter('10.0.0.1', () => undefined),
-      undefined,
-      'a third from the same host',
-    );
-    assert.ok(gate.enter('10.0.0.2', () => undefined));
-    assert.equal(first(), true);
-    assert.equal(first(), false, 'a second leave of the same connection');
-    assert.equal(gate.waitingFrom('10.0.0.1'), 1);
-    assert.equal(gate.waitingFrom(), 2);
-  });
-
-  it("makes room in a full gate by closing the oldest of the biggest host's connections", () => {
-    const gate = new ConnectionGate({ perHostMax: 3, totalMax: 3 });
-    const evicted: string[] = [];
-    for (const name of ['a1', 'a2', 'a3']) gate.enter('10.0.0.1', () => evicted.push(name));
-    assert.ok(gate.enter('10.0.0.2', () => evicted.push('b1')));
-    assert.deepEqual(evicted, ['a1']);
-    assert.equal(gate.waitingFrom('10.0.0.1'), 2);
-    assert.equal(
-      gate.enter('10.0.0.2', () => undefined),
-      undefined,
-      'two against one: no more room for b',
-    );
-    assert.equal(gate.waitingFrom(), 3);
-  });
-});
 
 const PER_HOST_MAX = 8;
 const TOTAL_MAX = 12;

@@ -1,7 +1,7 @@
 /**
- * Connections on the region's port that are not admitted yet: in their TLS handshake,
- * or on the statement protocol waiting for their login. Each may stay up to the login
- * wait, so without a bound anyone who can reach the port could hold thousands of them
+ * Connections on a gated port (gated-tls-port.ts: the region's, the master's) that are
+ * not admitted yet: in their TLS handshake, or on the region's statement protocol waiting
+ * for their login. Each may stay up to the handshake or login wait, so without a bound anyone who can reach the port could hold thousands of them
  * (a TLS socket and its state each) at no cost of their own. The gate bounds them per
  * host, so one host's flood leaves every other host served, and in all. When all hosts
  * together hold the total, a newcomer takes the place of the oldest waiting connection of
