@@ -18,6 +18,9 @@ import { TestCluster } from './support/test-cluster.js';
 const RESULT_BYTES_MAX = 1024 * 1024;
 const RESULT_ROWS_MAX = 5_000;
 const LOG_ENTRIES_KEPT = 1_000;
+/** Rows of the table that makes a copy long enough to be held (16 MiB in all). */
+const BALLAST_ROWS = 40;
+const BALLAST_ROW_BYTES = 400 * 1024;
 /** A write's value in the burst, and how many at once: 20 x 14 MiB is past a gRPC message (256 MiB). */
 const BIG_VALUE_BYTES = 14 * 1024 * 1024;
 const BURST = 20;
@@ -130,16 +133,15 @@ describe('hostile workloads against real processes', () => {
 
   it(`a replica copying while ${3 * LOG_ENTRIES_KEPT} writes land (three times what the log keeps) joins with every one of them`, async () => {
     await client.execute('create table busy (id int primary key, n int);');
+    // Ballast for the copy: the test holds the replica when its primary starts the
+    // snapshots, and an empty group's copy (a few KiB over FTP, then the join) can be over
+    // before a test process busy on a loaded machine gets to the hold. A copy of 16 MiB
+    // takes hundreds of milliseconds.
+    await client.execute('create table ballast (id int primary key, v text);');
+    for (let id = 0; id < BALLAST_ROWS; id += 1) await client.execute('insert into ballast values (?, ?);', { params: [id, 'b'.repeat(BALLAST_ROW_BYTES)] });
     const { primary, replica } = await killInSyncReplica();
     const snapshots = join(test.config.dataDir, primary, 'snapshots');
     const joinedBefore = primaryLog(primary).split('replica joined the in-sync set').length;
-    await restartHeldInCopy(replica, primary, async () => {
-      const writes = 3 * LOG_ENTRIES_KEPT;
-      for (let from = 0; from < writes; from += 50) {
-        await Promise.all(Array.from({ length: 50 }, (_, i) => client.execute('insert into busy values (?, ?);', { params: [from + i, from + i] })));
-      }
-    });
-    await test.waitForStatus('the replica to rejoin in sync', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
     // The primary logs the join after etcd has it, and the line reaches its log file later
     // still: wait for the line, not for the status.
     const joinsLogged = () =>
@@ -148,6 +150,14 @@ describe('hostile workloads against real processes', () => {
         .filter((line) => line.includes('replica joined the in-sync set'))
         .slice(joinedBefore - 1)
         .map((line) => JSON.parse(line) as { entriesSent: number });
+    await restartHeldInCopy(replica, primary, async () => {
+      assert.deepEqual(joinsLogged(), [], 'the copy was over before the test held it: the writes below would not land during a copy');
+      const writes = 3 * LOG_ENTRIES_KEPT;
+      for (let from = 0; from < writes; from += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, i) => client.execute('insert into busy values (?, ?);', { params: [from + i, from + i] })));
+      }
+    });
+    await test.waitForStatus('the replica to rejoin in sync', (s) => s.groups[0]?.in_sync.includes(replica) === true, 60_000);
     const joins = await test.waitFor('the primary to log the join', async () => (joinsLogged().length > 0 ? joinsLogged() : undefined));
     assert.equal(joins.length, 1, 'the copy failed and started over');
     assert.ok((joins[0]?.entriesSent ?? 0) >= 3 * LOG_ENTRIES_KEPT, `the replica joined with ${joins[0]?.entriesSent} entries after its snapshot`);
