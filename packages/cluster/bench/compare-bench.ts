@@ -44,6 +44,7 @@ import { POSTGRES_SETTINGS, postgresAvailable, startPostgresPair, type PostgresP
 const { values } = parseArgs({
   options: {
     'duration-ms': { type: 'string' },
+    rounds: { type: 'string' },
     'warmup-ms': { type: 'string' },
     'first-warmup-ms': { type: 'string' },
     rows: { type: 'string' },
@@ -58,11 +59,21 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: compare-bench [--duration-ms 2000] [--warmup-ms 500] [--first-warmup-ms 3000] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]',
+    'usage: compare-bench [--duration-ms 2000] [--rounds 3] [--warmup-ms 500] [--first-warmup-ms 3000] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]',
   );
   process.exit(0);
 }
 const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
+/**
+ * A cell's measured time is cut into this many rounds, and the systems compared at one
+ * workload and concurrency take their rounds in turn (minisql, minisql literal,
+ * PostgreSQL, ..., then minisql again): what drifts on a shared machine over the seconds
+ * of a comparison (a collector's pause, another process, the CPU's state) falls on every
+ * system alike instead of on whichever ran at that moment. Measured before: minisql with
+ * literals against `?`, the same work on the region, 0.76-1.20x over nine runs of one
+ * 2-second cell each; in alternating rounds in one process, within 5 %.
+ */
+const ROUNDS = Math.max(1, Math.floor(Number(values.rounds ?? 3)));
 const WARMUP_MS = Number(values['warmup-ms'] ?? 500);
 /** Each system's operations run this long, untimed, before any cell is measured (see warmUp). */
 const FIRST_WARMUP_MS = Number(values['first-warmup-ms'] ?? 3_000);
@@ -133,46 +144,114 @@ async function warmUp(systems: Record<string, Partial<Record<Workload, () => Pro
   }
 }
 
-async function measure(
-  workload: Cell['workload'],
-  system: System,
-  concurrency: number,
-  op: () => Promise<unknown>,
-  processes: Pids | (() => Pids),
-  ticks: number,
-): Promise<Cell> {
-  progress(`${system} ${workload} c=${concurrency}`);
+/** One round of one system's cell: what the closed loop measured, and each process's CPU over it. */
+interface CellRound {
+  ops: number;
+  errors: number;
+  elapsedNs: number;
+  /** A copy: the loop's own buffer is reused by the next round. */
+  latenciesNs: Float64Array;
+  processes: Array<{ name: string; cpuSeconds: number; wallSeconds: number; rssMb: number }>;
+}
+
+/** One system to measure at a workload and concurrency. */
+interface Contender {
+  system: System;
+  op: () => Promise<unknown>;
+  processes: Pids | (() => Pids);
+}
+
+async function measureRound(contender: Contender, label: string, concurrency: number, ticks: number, durationMs: number): Promise<CellRound> {
+  progress(label);
   let before: UsageSample[] = [];
   let after: UsageSample[] = [];
   // Listed when the measurement starts: PostgreSQL's backends exist only once connected.
   let pids: Pids = [];
   const sample = () => [...pids.map(({ pid }) => sampleOtherProcess(pid, ticks)), sampleThisProcess()];
-  const result = await runClosedLoop(op, {
+  const result = await runClosedLoop(contender.op, {
     concurrency,
     warmupMs: WARMUP_MS,
-    durationMs: DURATION_MS,
+    durationMs,
     maxOps: OPS_MAX,
     onMeasureStart: () => {
-      pids = typeof processes === 'function' ? processes() : processes;
+      pids = typeof contender.processes === 'function' ? contender.processes() : contender.processes;
       before = sample();
     },
     onMeasureEnd: () => (after = sample()),
   });
-  const latency = summarizeLatencies(result.latenciesNs);
   const names = [...pids.map(({ name }) => name), 'bench'];
+  return {
+    ops: result.ops,
+    errors: result.errors,
+    elapsedNs: result.elapsedNs,
+    latenciesNs: result.latenciesNs.slice(),
+    processes: names.map((name, i) => {
+      const delta = usageDelta(before[i] as UsageSample, after[i] as UsageSample);
+      return {
+        name,
+        cpuSeconds: delta.cpuSeconds,
+        wallSeconds: Number((after[i] as UsageSample).wallNs - (before[i] as UsageSample).wallNs) / 1e9,
+        rssMb: delta.rssAfterMb,
+      };
+    }),
+  };
+}
+
+/**
+ * Measures each contender at one workload and concurrency in ROUNDS interleaved rounds of
+ * DURATION_MS / ROUNDS each, and makes one cell of each contender's rounds: operations
+ * over the time measured, percentiles of all latencies, CPU over the time measured.
+ */
+async function measureTogether(workload: Cell['workload'], concurrency: number, contenders: readonly Contender[], ticks: number): Promise<Cell[]> {
+  const rounds = contenders.map((): CellRound[] => []);
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    // Every other round in reverse order: a contender measured right after another
+    // system's round (etcd's, PostgreSQL's) meets what that system left running (its
+    // flushes, its compaction). In turn forward and back, each is measured after its
+    // neighbours in the list (minisql after minisql literal, PostgreSQL after PostgreSQL
+    // literal) or after itself, not always after the same stranger.
+    for (let turn = 0; turn < contenders.length; turn += 1) {
+      const i = round % 2 === 1 ? turn : contenders.length - 1 - turn;
+      const contender = contenders[i] as Contender;
+      const label = `${contender.system} ${workload} c=${concurrency}${ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : ''}`;
+      rounds[i]?.push(await measureRound(contender, label, concurrency, ticks, DURATION_MS / ROUNDS));
+    }
+  }
+  return contenders.map((contender, i) => cellOf(workload, contender.system, concurrency, rounds[i] ?? []));
+}
+
+function cellOf(workload: Cell['workload'], system: System, concurrency: number, rounds: readonly CellRound[]): Cell {
+  const sum = (of: (round: CellRound) => number) => rounds.reduce((total, round) => total + of(round), 0);
+  const latencies = new Float64Array(sum((round) => round.latenciesNs.length));
+  let at = 0;
+  for (const round of rounds) {
+    latencies.set(round.latenciesNs, at);
+    at += round.latenciesNs.length;
+  }
+  const latency = summarizeLatencies(latencies);
+  const names = [...new Set(rounds.flatMap((round) => round.processes.map((p) => p.name)))];
   return {
     workload,
     system,
     concurrency,
-    opsPerSecond: result.ops / (result.elapsedNs / 1e9),
+    opsPerSecond: sum((round) => round.ops) / (sum((round) => round.elapsedNs) / 1e9),
     p50Ms: latency.p50Ms,
     p99Ms: latency.p99Ms,
     p999Ms: latency.p999Ms,
-    errors: result.errors,
+    errors: sum((round) => round.errors),
     processes: mergeByName(
-      names.map((name, i) => {
-        const delta = usageDelta(before[i] as UsageSample, after[i] as UsageSample);
-        return { name, cpuPercent: delta.cpuPercent, rssMb: delta.rssAfterMb };
+      names.flatMap((name) => {
+        // Each process's CPU over the time it was measured; its memory as the last round left it.
+        const of = rounds.map((round) => round.processes.filter((p) => p.name === name));
+        const cpuSeconds = of.flat().reduce((total, p) => total + p.cpuSeconds, 0);
+        const wallSeconds = of.reduce((total, ps) => total + (ps[0]?.wallSeconds ?? 0), 0);
+        const last = of.at(-1) ?? [];
+        // PostgreSQL's backends share a name: each is a line, merged below.
+        return last.map((p, k) => ({
+          name,
+          cpuPercent: wallSeconds > 0 ? (100 * (k === 0 ? cpuSeconds : 0)) / wallSeconds : Number.NaN,
+          rssMb: p.rssMb,
+        }));
       }),
     ),
   };
@@ -409,22 +488,26 @@ async function main(): Promise<void> {
     });
     const cells: Cell[] = [];
     for (const concurrency of CONCURRENCY) {
-      cells.push(await measure('no-op', 'no-op stream', concurrency, noopOps.stream, noopPid, ticks));
-      cells.push(await measure('no-op', 'no-op call', concurrency, noopOps.call, noopPid, ticks));
+      const floors: Contender[] = [
+        { system: 'no-op stream', op: noopOps.stream, processes: noopPid },
+        { system: 'no-op call', op: noopOps.call, processes: noopPid },
+      ];
+      cells.push(...(await measureTogether('no-op', concurrency, floors, ticks)));
     }
     for (const workload of WORKLOADS) {
       for (const concurrency of CONCURRENCY) {
-        cells.push(await measure(workload, 'minisql', concurrency, ops.minisql[workload], minisqlPids, ticks));
+        const contenders: Contender[] = [{ system: 'minisql', op: ops.minisql[workload], processes: minisqlPids }];
         const literal = ops.literal[workload];
-        if (literal) cells.push(await measure(workload, 'minisql literal', concurrency, literal, minisqlPids, ticks));
+        if (literal) contenders.push({ system: 'minisql literal', op: literal, processes: minisqlPids });
         const prepared = pgOps?.prepared[workload];
-        if (postgres && prepared) cells.push(await measure(workload, 'postgres', concurrency, prepared, postgres.pids, ticks));
+        if (postgres && prepared) contenders.push({ system: 'postgres', op: prepared, processes: postgres.pids });
         const pgLiteral = pgOps?.literal[workload];
-        if (postgres && pgLiteral) cells.push(await measure(workload, 'postgres literal', concurrency, pgLiteral, postgres.pids, ticks));
-        if (ops.fast && fastWorkloads.includes(workload)) cells.push(await measure(workload, 'minisql fast', concurrency, ops.fast[workload], fastPids, ticks));
+        if (postgres && pgLiteral) contenders.push({ system: 'postgres literal', op: pgLiteral, processes: postgres.pids });
+        if (ops.fast && fastWorkloads.includes(workload)) contenders.push({ system: 'minisql fast', op: ops.fast[workload], processes: fastPids });
         if (ops.plaintext && plaintextWorkloads.includes(workload))
-          cells.push(await measure(workload, 'minisql plaintext', concurrency, ops.plaintext[workload], plaintextPids, ticks));
-        cells.push(await measure(workload, 'etcd', concurrency, ops.etcd[workload], etcdPids, ticks));
+          contenders.push({ system: 'minisql plaintext', op: ops.plaintext[workload], processes: plaintextPids });
+        contenders.push({ system: 'etcd', op: ops.etcd[workload], processes: etcdPids });
+        cells.push(...(await measureTogether(workload, concurrency, contenders, ticks)));
       }
     }
     noop.close();
@@ -470,7 +553,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `# minisql beside PostgreSQL, etcd and the RPC floor (${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`,
+      `# minisql beside PostgreSQL, etcd and the RPC floor (${DURATION_MS} ms per cell in ${ROUNDS} rounds taken in turn by the systems compared, each after ${WARMUP_MS} ms warm-up, ${ROWS.toLocaleString('en')} rows, 2 CPUs)\n`,
     );
     console.log(table(cells));
     if (postgres) console.log(`\n(${POSTGRES_SETTINGS})`);
