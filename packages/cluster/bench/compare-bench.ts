@@ -239,32 +239,19 @@ function cellOf(workload: Cell['workload'], system: System, concurrency: number,
     p99Ms: latency.p99Ms,
     p999Ms: latency.p999Ms,
     errors: sum((round) => round.errors),
-    processes: mergeByName(
-      names.flatMap((name) => {
-        // Each process's CPU over the time it was measured; its memory as the last round left it.
-        const of = rounds.map((round) => round.processes.filter((p) => p.name === name));
-        const cpuSeconds = of.flat().reduce((total, p) => total + p.cpuSeconds, 0);
-        const wallSeconds = of.reduce((total, ps) => total + (ps[0]?.wallSeconds ?? 0), 0);
-        const last = of.at(-1) ?? [];
-        // PostgreSQL's backends share a name: each is a line, merged below.
-        return last.map((p, k) => ({
-          name,
-          cpuPercent: wallSeconds > 0 ? (100 * (k === 0 ? cpuSeconds : 0)) / wallSeconds : Number.NaN,
-          rssMb: p.rssMb,
-        }));
-      }),
-    ),
+    // A process's CPU over the time it was measured, its memory as the last round left it;
+    // processes of one name (PostgreSQL's backends) as one line, summed.
+    processes: names.map((name) => {
+      const of = rounds.map((round) => round.processes.filter((p) => p.name === name));
+      const cpuSeconds = of.flat().reduce((total, p) => total + p.cpuSeconds, 0);
+      const wallSeconds = of.reduce((total, ps) => total + (ps[0]?.wallSeconds ?? 0), 0);
+      return {
+        name,
+        cpuPercent: wallSeconds > 0 ? (100 * cpuSeconds) / wallSeconds : Number.NaN,
+        rssMb: (of.at(-1) ?? []).reduce((total, p) => total + p.rssMb, 0),
+      };
+    }),
   };
-}
-
-/** Processes of one name (PostgreSQL's backends) as one line: CPU and memory summed. */
-function mergeByName(processes: Cell['processes']): Cell['processes'] {
-  const merged = new Map<string, Cell['processes'][number]>();
-  for (const p of processes) {
-    const seen = merged.get(p.name);
-    merged.set(p.name, seen ? { name: p.name, cpuPercent: seen.cpuPercent + p.cpuPercent, rssMb: seen.rssMb + p.rssMb } : { ...p });
-  }
-  return [...merged.values()];
 }
 
 /** Three etcd members on loopback, from a generated configuration. */

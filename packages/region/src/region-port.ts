@@ -23,15 +23,11 @@ export interface RegionPortOptions {
 
 export class RegionPort {
   private constructor(
-    /** The gated port: its waiting connections, `cut`, and its 'connection-left' events. */
+    /** The gated port: its waiting connections, `cut`, `stopListening` and its 'connection-left' events. */
     readonly gated: GatedTlsPort,
     /** The statement connections open: filled as they come, emptied by closeStatementConnections. */
     private readonly statementSockets: Set<tls.TLSSocket>,
   ) {}
-
-  get port(): number {
-    return this.gated.port;
-  }
 
   /** Listens on `listenAddress` (host:port) for `server`'s gRPC services and for `handlers.ExecuteStream`'s statements. */
   static async listen(
@@ -54,21 +50,6 @@ export class RegionPort {
       },
     });
     return new RegionPort(gated, statementSockets);
-  }
-
-  /** Connections not yet admitted: from `host`, or from all hosts. */
-  waitingConnections(host?: string): number {
-    return this.gated.waitingConnections(host);
-  }
-
-  /** Closes the gRPC connection of `peer` (GatedTlsPort.cut). */
-  cut(peer: string): boolean {
-    return this.gated.cut(peer);
-  }
-
-  /** Accepts no new connection (GatedTlsPort.stopListening). */
-  stopListening(): void {
-    this.gated.stopListening();
   }
 
   /** Closes every statement connection still open: the end of the region's stop. */

@@ -188,9 +188,9 @@ export class RegionServer {
         frameBytesMax: this.options.messageBytesMax,
         waitingConnections: { perHostMax: this.options.waitingConnectionsPerHostMax, totalMax: this.options.waitingConnectionsMax },
       });
-      this.boundPort = this.port.port;
+      this.boundPort = this.port.gated.port;
       const port = this.port;
-      this.answers.cutPeer = (peer) => port.cut(peer);
+      this.answers.cutPeer = (peer) => port.gated.cut(peer);
     } else {
       // Without TLS there is no ALPN to ask for a protocol by: gRPC alone.
       this.boundPort = await new Promise<number>((resolve, reject) => {
@@ -223,7 +223,7 @@ export class RegionServer {
 
   /** Connections on the port not yet admitted (connection-gate.ts): from `host`, or from all hosts; 0 without TLS. */
   waitingConnections(host?: string): number {
-    return this.port?.waitingConnections(host) ?? 0;
+    return this.port?.gated.waitingConnections(host) ?? 0;
   }
 
   /** Bytes of answers waiting for their clients now (answer-budget.ts). */
@@ -243,7 +243,7 @@ export class RegionServer {
 
   /** Stops accepting calls, lets running ones finish (up to `graceMs`), closes the files. */
   async stop(graceMs = 2_000): Promise<void> {
-    this.port?.stopListening();
+    this.port?.gated.stopListening();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();

@@ -94,11 +94,17 @@ export function openStatementSocket(
     (frameBytes) => fail(GrpcStatus.UNAVAILABLE, `the region announced a frame of ${frameBytes} bytes, past the bound`),
     frameBytesMax,
   );
-  const send = (message: ExecuteFrame): void => {
+  // As grpc-js refuses a message past its bound: the stream fails, LIMIT_EXCEEDED, not retried.
+  const tooLarge = (bytes: number): void => fail(GrpcStatus.RESOURCE_EXHAUSTED, `a frame of ${bytes} bytes, past the bound of ${frameBytesMax}`);
+  /** Frames and sends `message`, or fails the call through `refuse` when it is past `boundBytes`; true when sent. */
+  const send = (message: ExecuteFrame, boundBytes = frameBytesMax, refuse = tooLarge): boolean => {
     const bytes = framed((headroomBytes) => encodeExecuteFrame(message, headroomBytes));
-    // As grpc-js refuses a message past its bound: the stream fails, LIMIT_EXCEEDED, not retried.
-    if (messageBytes(bytes) > frameBytesMax) fail(GrpcStatus.RESOURCE_EXHAUSTED, `a frame of ${messageBytes(bytes)} bytes, past the bound of ${frameBytesMax}`);
-    else socket.write(bytes);
+    if (messageBytes(bytes) > boundBytes) {
+      refuse(messageBytes(bytes));
+      return false;
+    }
+    socket.write(bytes);
+    return true;
   };
   const useFallback = (): void => {
     closeSocket();
@@ -115,16 +121,10 @@ export function openStatementSocket(
       useFallback();
       return;
     }
-    const loginFrame = framed((headroomBytes) => encodeExecuteFrame({ login: login ?? { user: '', password: '' } }, headroomBytes));
-    // The region reads no more than this before a login (statement-frames.ts): say why here.
-    if (messageBytes(loginFrame) > LOGIN_FRAME_BYTES_MAX) {
-      fail(
-        GrpcStatus.UNAUTHENTICATED,
-        `a login of ${messageBytes(loginFrame)} bytes, past the bound of ${LOGIN_FRAME_BYTES_MAX}: no user name or password is that long`,
-      );
-      return;
-    }
-    socket.write(loginFrame);
+    // The region reads no more than LOGIN_FRAME_BYTES_MAX before a login (statement-frames.ts): say why here.
+    const loginTooLong = (bytes: number): void =>
+      fail(GrpcStatus.UNAUTHENTICATED, `a login of ${bytes} bytes, past the bound of ${LOGIN_FRAME_BYTES_MAX}: no user name or password is that long`);
+    if (!send({ login: login ?? { user: '', password: '' } }, LOGIN_FRAME_BYTES_MAX, loginTooLong)) return;
     for (const message of early ?? []) send(message);
     early = undefined;
   });
