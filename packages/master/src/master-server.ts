@@ -158,11 +158,6 @@ export class MasterServer implements MasterState {
     );
   }
 
-  /** Connections on the port in their handshake (GatedTlsPort): from `host`, or from all hosts; 0 without TLS. */
-  waitingConnections(host?: string): number {
-    return this.port?.waitingConnections(host) ?? 0;
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reloadTimer);
