@@ -15,6 +15,7 @@ import {
   type Route__Output,
   type Login,
   type SqlParam,
+  type AnalyzedStatement,
   type TlsIdentity,
 } from '@minisql/common';
 import { crossGroupSelect } from './cross-group-query.js';
@@ -96,17 +97,26 @@ export class ClusterClient {
     return `the master at ${this.master.addresses.join(', ')}`;
   }
 
-  async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
+  execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
+    try {
+      return this.executeShaped(sql, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * `execute`, throwing at once what fails before the statement is sent. Not an async
+   * function: the answer's promise is passed on as it is, where an async function would
+   * wrap it in one more (see withRouteRetries).
+   */
+  private executeShaped(sql: string, options: ExecuteOptions): Promise<QueryResult> {
     // Routed by the analysis of its shape: texts differing only in literals share one.
     const shaped = this.analyses.shaped(sql, options.params ?? []);
     const statement = shaped.analysis;
     // A read changes nothing, so there is no retry to recognise: it needs no request id.
     const requestId = options.requestId ?? (statement.kind === 'select' ? '' : newRequestId());
-    if (CATALOG_KINDS.has(statement.kind)) {
-      const result = await this.master.catalogStatement(sql, requestId);
-      if (statement.kind === 'drop_table' || statement.kind === 'create_table') this.routes.forget(statement.table);
-      return queryResultFromProto(result, 0, false);
-    }
+    if (CATALOG_KINDS.has(statement.kind)) return this.catalogStatement(sql, statement, requestId);
     const tables = 'tables' in statement ? statement.tables : [];
     // The shape travels, not the text: the region runs the shape in any case, and a shape
     // (no digit, no quote left) skips the region's lexer. The text goes when its shape
@@ -119,6 +129,13 @@ export class ClusterClient {
         ? this.executeRouted(shaped.sql, statement.kind, tables, shaped.params, requestId, options.consistency ?? this.options.consistency, options.signal)
         : this.executeRouted(sql, statement.kind, tables, options.params ?? [], requestId, options.consistency ?? this.options.consistency, options.signal),
     );
+  }
+
+  /** A statement the master runs (tables, indexes, users); a table created or dropped is routed afresh. */
+  private async catalogStatement(sql: string, statement: AnalyzedStatement, requestId: string): Promise<QueryResult> {
+    const result = await this.master.catalogStatement(sql, requestId);
+    if (statement.kind === 'drop_table' || statement.kind === 'create_table') this.routes.forget(statement.table);
+    return queryResultFromProto(result, 0, false);
   }
 
   /**
@@ -151,27 +168,45 @@ export class ClusterClient {
     });
   }
 
-  /** Runs `attempt`, refreshing the routes of `tables` and trying again through a failover. */
-  private async withRouteRetries<T>(tables: readonly string[], attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt`, refreshing the routes of `tables` and trying again through a failover.
+   * The first attempt is called at once and its promise passed on: a statement that
+   * succeeds goes through no retry loop (at one client, each promise a statement's answer
+   * passes through on its way back is time the client waits).
+   */
+  private withRouteRetries<T>(tables: readonly string[], attempt: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.retryDeadlineMs;
+    let first: Promise<T>;
+    try {
+      first = attempt();
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    return first.catch((error: unknown) => this.retryAfter(error, tables, attempt, deadline));
+  }
+
+  /** The first attempt failed with `error`: tries again after the routes are refreshed, until one succeeds or the error is final. */
+  private async retryAfter<T>(error: unknown, tables: readonly string[], attempt: () => Promise<T>, deadline: number): Promise<T> {
     for (let count = 1, delayMs = RETRY_DELAY_MS_MIN; ; count += 1, delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX)) {
+      if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
+      // A region that stopped a statement at its deadline is fine: the statement is at
+      // fault, and run again elsewhere it would only take that member down the same way.
+      if (error.code === 'TIMEOUT' && !error.retryable) throw error;
+      // A table that does not exist is not retried past one fresh route.
+      if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && count > 1)) throw error;
+      for (const table of tables) this.routes.forget(table);
+      // A connection to a region that went away is not reused: it may be in backoff.
+      if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.regions.drop(error.object);
+      this.options.onRetry?.(error, count);
+      // A region that says it does not serve the table (NOT_PRIMARY, STALE_EPOCH) has
+      // usually been told already who does: the first fresh route is read at once. The
+      // pauses are for a cluster still changing (a failover waits out a lease).
+      const pauseMs = count === 1 && ROUTE_MOVED_CODES.has(error.code) ? 0 : delayMs;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
       try {
         return await attempt();
-      } catch (error) {
-        if (!(error instanceof MiniSqlError) || !STALE_ROUTE_CODES.has(error.code)) throw error;
-        // A region that stopped a statement at its deadline is fine: the statement is at
-        // fault, and run again elsewhere it would only take that member down the same way.
-        if (error.code === 'TIMEOUT' && !error.retryable) throw error;
-        // A table that does not exist is not retried past one fresh route.
-        if (Date.now() + delayMs > deadline || (error.code === 'TABLE_NOT_FOUND' && count > 1)) throw error;
-        for (const table of tables) this.routes.forget(table);
-        // A connection to a region that went away is not reused: it may be in backoff.
-        if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.regions.drop(error.object);
-        this.options.onRetry?.(error, count);
-        // A region that says it does not serve the table (NOT_PRIMARY, STALE_EPOCH) has
-        // usually been told already who does: the first fresh route is read at once. The
-        // pauses are for a cluster still changing (a failover waits out a lease).
-        await new Promise((resolve) => setTimeout(resolve, count === 1 && ROUTE_MOVED_CODES.has(error.code) ? 0 : delayMs));
+      } catch (next) {
+        error = next;
       }
     }
   }
@@ -185,7 +220,7 @@ export class ClusterClient {
     this.regions.close();
   }
 
-  private async executeRouted(
+  private executeRouted(
     sql: string,
     kind: string,
     tables: readonly string[],
@@ -194,7 +229,23 @@ export class ClusterClient {
     consistency: 'primary' | 'replica' = 'primary',
     signal?: AbortSignal,
   ): Promise<QueryResult> {
-    const routes = tables.length === 0 ? [await this.anyRoute()] : await this.routesFor(tables);
+    // Known routes (every statement but a table's first) are used in this turn.
+    const known = tables.length === 0 ? undefined : this.knownRoutes(tables);
+    if (known) return this.executeOn(known, sql, kind, tables, params, requestId, consistency, signal);
+    const routes = tables.length === 0 ? this.anyRoute().then((route) => [route]) : this.routesFor(tables);
+    return routes.then((found) => this.executeOn(found, sql, kind, tables, params, requestId, consistency, signal));
+  }
+
+  private executeOn(
+    routes: readonly Route__Output[],
+    sql: string,
+    kind: string,
+    tables: readonly string[],
+    params: readonly SqlParam[],
+    requestId: string,
+    consistency: 'primary' | 'replica',
+    signal: AbortSignal | undefined,
+  ): Promise<QueryResult> {
     const groups = new Set(routes.map((route) => route.group_id));
     if (groups.size === 1) {
       const route = routes[0] as Route__Output;
@@ -233,6 +284,17 @@ export class ClusterClient {
       if (!route) throw errors.tableNotFound(table);
       return route;
     });
+  }
+
+  /** The routes of `tables` when every one is known, else undefined. */
+  private knownRoutes(tables: readonly string[]): Route__Output[] | undefined {
+    const routes: Route__Output[] = [];
+    for (const table of tables) {
+      const route = this.routes.get(table);
+      if (route === undefined) return undefined;
+      routes.push(route);
+    }
+    return routes;
   }
 
   /** Any group's route, for statements that read no table (select 1 + 1). */

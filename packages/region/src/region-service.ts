@@ -52,25 +52,33 @@ export function regionServiceHandlers(
   /** Answers waiting for their clients, in all streams (answer-budget.ts). */
   answers = new AnswerBudget(),
 ): RegionServiceHandlers {
-  const answer = (request: ExecuteRequest__Output, caller: Caller, principal: Principal | Promise<Principal>, signal: CancelSignal): Promise<ExecuteResponse> =>
-    respond(request, logger, async (timed) => {
-      if (cluster) {
-        // Once the stream's login is known (every statement but the first few), no promise to wait on.
-        const known = principal instanceof Promise ? await principal : principal;
-        return cluster.execute(request, timed, caller, currentPrincipal(known, users), signal);
-      }
-      const params = request.params.map(paramFromProto);
-      const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
-      if (analysis.kind === 'select')
-        return {
-          result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax), signal),
-          server_micros: timed(),
-        };
-      const outcome = engine.executeLogged(sql, shapedParams, request.request_id);
-      // A write is answered once it is on disk (a retry answered from the log too).
-      const written = outcome.write?.table ?? outcome.confirm?.table;
-      if (written !== undefined) await engine.durable([written]);
-      return { result: outcome.result, server_micros: timed() };
+  /** A standalone region's answer (no group, no fencing). */
+  const answerAlone = async (request: ExecuteRequest__Output, timed: Timed, signal: CancelSignal): Promise<ExecuteResponse> => {
+    const params = request.params.map(paramFromProto);
+    const { sql, params: shapedParams, analysis } = engine.shape(request.sql, params);
+    if (analysis.kind === 'select')
+      return {
+        result: await engine.select(sql, shapedParams, statementTimeoutMs(request.timeout_ms, statementTimeoutMsMax), signal),
+        server_micros: timed(),
+      };
+    const outcome = engine.executeLogged(sql, shapedParams, request.request_id);
+    // A write is answered once it is on disk (a retry answered from the log too).
+    const written = outcome.write?.table ?? outcome.confirm?.table;
+    if (written !== undefined) await engine.durable([written]);
+    return { result: outcome.result, server_micros: timed() };
+  };
+  /** The answer to one request: in this turn when it waits for nothing (see ClusterExecutor.execute). */
+  const answer = (
+    request: ExecuteRequest__Output,
+    caller: Caller,
+    principal: Principal | Promise<Principal>,
+    signal: CancelSignal,
+  ): ExecuteResponse | Promise<ExecuteResponse> =>
+    respond(request, logger, (timed) => {
+      if (!cluster) return answerAlone(request, timed, signal);
+      // Once the stream's login is known (every statement but the first few), no promise to wait on.
+      if (principal instanceof Promise) return principal.then((known) => cluster.execute(request, timed, caller, currentPrincipal(known, users), signal));
+      return cluster.execute(request, timed, caller, currentPrincipal(principal, users), signal);
     });
   return {
     ExecuteStream(call: grpc.ServerDuplexStream<ExecuteFrame__Output, ExecuteResultFrame>): void {
@@ -142,18 +150,23 @@ export function regionServiceHandlers(
           for (const request of frame.requests) outbox.push({ sequence: request.sequence, error: refused, server_micros: 0 });
           return;
         }
+        // Counted first: a statement answered in this turn is then not the last one running
+        // while others of its frame are still to start, and the frame's answers go together.
+        running += frame.requests.length;
         for (const request of frame.requests) {
-          running += 1;
           const canceller = new StatementCancel();
           cancellers.set(request.sequence, canceller);
-          void answer(request, caller, loggedIn ?? principal, canceller).then((response) => {
+          const answered = (response: ExecuteResponse): void => {
             cancellers.delete(request.sequence);
             running -= 1;
             // The last statement running: no other answer can join this frame, so it goes
             // now rather than at the turn's end (as the client's lone request does).
             outbox.push({ ...response, sequence: request.sequence }, running === 0);
             endWhenDone();
-          });
+          };
+          const response = answer(request, caller, loggedIn ?? principal, canceller);
+          if (response instanceof Promise) void response.then(answered);
+          else answered(response);
         }
         for (const sequence of frame.cancel ?? []) cancellers.get(sequence)?.abort();
       });
@@ -219,19 +232,23 @@ type Timed = () => number;
  * catalogued Error of the response, an unexpected one is logged. The one place both a
  * standalone and a cluster region answer through.
  */
-async function respond(
+function respond(
   request: ExecuteRequest__Output,
   logger: Logger,
   work: (timed: Timed) => ExecuteResponse | Promise<ExecuteResponse>,
-): Promise<ExecuteResponse> {
+): ExecuteResponse | Promise<ExecuteResponse> {
   const started = process.hrtime.bigint();
   const timed: Timed = () => Number((process.hrtime.bigint() - started) / 1000n);
-  try {
-    return await work(timed);
-  } catch (thrown) {
+  const failed = (thrown: unknown): ExecuteResponse => {
     const error = MiniSqlError.from(thrown);
     if (error.code === 'INTERNAL')
       logger.error('statement failed unexpectedly', { sql: String(request.sql ?? '').slice(0, 200), error: String((thrown as Error)?.stack ?? thrown) });
     return { error: error.toProto(), server_micros: timed() };
+  };
+  try {
+    const response = work(timed);
+    return response instanceof Promise ? response.catch(failed) : response;
+  } catch (thrown) {
+    return failed(thrown);
   }
 }

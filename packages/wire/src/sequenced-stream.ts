@@ -85,7 +85,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
    * One timer for all the requests waiting, set for the earliest deadline, instead of a
    * timer each: setting and clearing a timer a request was a tenth of a lone statement's
    * time on the client. An answer leaves it set; when it fires it fails what is due and is
-   * set again for the earliest deadline left.
+   * set again for the earliest deadline left (see settled).
    */
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** The deadline the timer is set for. */
@@ -134,6 +134,8 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
         waiting = { resolve, reject, deadlineMs: undefined, timeoutMs, sequence };
       }
       this.waiting.set(sequence, waiting);
+      // The timer left armed when the last request was answered holds the process again.
+      if (this.waiting.size === 1) this.deadlineTimer?.ref();
       if (startNow) this.startClock(waiting);
       const request = { ...message, sequence } as Request;
       if (!this.outbox) this.send(request as unknown as Out);
@@ -188,9 +190,15 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     if (nextMs !== Infinity) this.setTimer(nextMs);
   };
 
-  /** A request is done: with none left waiting, no timer keeps the process up. */
+  /**
+   * A request is done. With none left waiting, the timer stays armed but no longer keeps
+   * the process up: one client's next statement, a moment later, finds it set for an
+   * earlier deadline than its own and sets none (a timer set and cleared per statement
+   * was a microsecond of a one-client round trip). When it fires with nothing due, it is
+   * not set again.
+   */
   private settled(): void {
-    if (this.waiting.size === 0) this.stopTimer();
+    if (this.waiting.size === 0) this.deadlineTimer?.unref();
     else this.startNextClock();
   }
 
