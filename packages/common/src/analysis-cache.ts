@@ -37,6 +37,12 @@ export class AnalysisCache {
   private readonly templatesMax: number;
   /** Texts shaped by a template rather than by the full shaping (the tests read it). */
   templateHits = 0;
+  /**
+   * The template the last literal text matched, tried first: a client repeating one
+   * statement with other values matches it without its key being cut and looked up
+   * (any template that matches gives the text's shape, whatever its key).
+   */
+  private lastMatched: AnalysedTemplate | undefined;
 
   constructor(capacity: number) {
     this.analyses = new LruCache(capacity);
@@ -63,14 +69,19 @@ export class AnalysisCache {
   shaped(sql: string, params: readonly SqlParam[]): ShapedStatement {
     // Literal texts come with no parameters of their own: first try the templates of
     // texts alike up to their first literal (shape-templates.ts).
+    const last = this.lastMatched;
+    if (last !== undefined && params.length === 0) {
+      const lifted = matchTemplate(last, sql);
+      if (lifted !== null) return this.fromTemplate(last, lifted);
+    }
     const key = params.length === 0 ? templateKey(sql) : sql;
     const candidates = key.length < sql.length ? this.templates.get(key) : undefined;
     if (candidates !== undefined) {
       for (const template of candidates) {
         const lifted = matchTemplate(template, sql);
         if (lifted !== null) {
-          this.templateHits += 1;
-          return { sql: template.sql, params: lifted, analysis: template.analysis };
+          this.lastMatched = template;
+          return this.fromTemplate(template, lifted);
         }
       }
     }
@@ -88,6 +99,11 @@ export class AnalysisCache {
       }
     }
     return { sql, params, analysis: this.analyze(sql) };
+  }
+
+  private fromTemplate(template: AnalysedTemplate, params: SqlParam[]): ShapedStatement {
+    this.templateHits += 1;
+    return { sql: template.sql, params, analysis: template.analysis };
   }
 
   /** Templates kept now, in all keys. */
