@@ -7,6 +7,7 @@
  */
 import type { Etcd3, Lease } from 'etcd3';
 import { FAST_KEEPALIVE_INTERVAL_MS, PRIMARY_VALIDITY_MS_MAX, type LeaseClock } from './lease-clock.js';
+import { renewOnOneStream } from './lease-renewals.js';
 import { errors, MiniSqlError, parseRegionRecord, type EtcdKeys, type Logger, type RegionRecord } from '@minisql/common';
 
 /** First and largest pause between registration attempts, in milliseconds. */
@@ -102,8 +103,9 @@ export class RegionRegistration {
       lease.on('keepaliveSucceeded', (response) => owns() && clock.keepaliveAnswered(Number(response.TTL)));
     }
     const grantSentAtMs = clock?.nowMs() ?? 0;
+    let leaseId: string;
     try {
-      const leaseId = await lease.grant();
+      leaseId = await lease.grant();
       const key = this.keys.region(this.record.id);
       const result = await this.etcd
         .if(key, 'Create', '==', 0)
@@ -127,37 +129,18 @@ export class RegionRegistration {
     this.lease = lease;
     if (clock) {
       clock.owned(grantSentAtMs, this.leaseTtlSeconds);
-      this.stopRenewals = renewEvery(FAST_KEEPALIVE_INTERVAL_MS, lease, clock, owns);
+      this.stopRenewals = renewOnOneStream(FAST_KEEPALIVE_INTERVAL_MS, PRIMARY_VALIDITY_MS_MAX, {
+        open: () => this.etcd.leaseClient.leaseKeepAlive(),
+        leaseId,
+        nowMs: () => clock.nowMs(),
+        renewed: (sentAtMs, ttlSeconds) => clock.renewed(sentAtMs, ttlSeconds),
+        // etcd3 finds the same answer on its own renewal and reports the lease lost: ask it now.
+        expired: () => void lease.keepaliveOnce().catch(() => undefined),
+        wanted: owns,
+      });
     }
     return { lost };
   }
-}
-
-/**
- * Renews `lease` every `intervalMs`, one renewal at a time, and tells the clock when each
- * was sent and what it was answered: the clock lets the region serve at most
- * PRIMARY_VALIDITY_MS_MAX past a renewal, so renewals come several times within that.
- * A renewal answered "lease not found" makes etcd3 report the lease lost; one that fails
- * or is not answered in time leaves the clock to run out.
- */
-function renewEvery(intervalMs: number, lease: Lease, clock: LeaseClock, owns: () => boolean): () => void {
-  let inFlight = false;
-  const timer = setInterval(() => {
-    if (inFlight || !owns()) return;
-    inFlight = true;
-    const sentAtMs = clock.nowMs();
-    lease
-      .keepaliveOnce({ deadline: Date.now() + PRIMARY_VALIDITY_MS_MAX })
-      .then(
-        (response) => {
-          if (owns()) clock.renewed(sentAtMs, Number(response.TTL));
-        },
-        () => undefined,
-      )
-      .finally(() => (inFlight = false));
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 function sleep(ms: number): Promise<void> {
