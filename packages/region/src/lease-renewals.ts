@@ -17,6 +17,8 @@ export interface RenewalStream {
   on(event: 'error' | 'end', listener: () => void): unknown;
   write(request: { ID: string }): unknown;
   end(): unknown;
+  /** Drops the call at once (grpc-js): `end` alone only half-closes it, and a member that hangs never closes its side. */
+  cancel?(): void;
 }
 
 export interface RenewalPorts {
@@ -39,6 +41,8 @@ export function renewOnOneStream(intervalMs: number, answerWaitMs: number, ports
   let stream: RenewalStream | undefined;
   let opening = false;
   let stopped = false;
+  /** etcd answered that it no longer knows the lease: nothing more is sent. */
+  let expired = false;
   /** The renewal in flight: when it was sent, and the timer that gives up on it. */
   let inFlight: { sentAtMs: number; timer: NodeJS.Timeout } | undefined;
 
@@ -47,11 +51,7 @@ export function renewOnOneStream(intervalMs: number, answerWaitMs: number, ports
     stream = undefined;
     if (inFlight) clearTimeout(inFlight.timer);
     inFlight = undefined;
-    try {
-      which.end();
-    } catch {
-      // a stream already broken: nothing to end
-    }
+    release(which);
   };
   const answered = (which: RenewalStream, answer: { TTL: string }): void => {
     if (stream !== which || inFlight === undefined) return;
@@ -59,20 +59,23 @@ export function renewOnOneStream(intervalMs: number, answerWaitMs: number, ports
     const { sentAtMs } = inFlight;
     inFlight = undefined;
     if (answer.TTL === '0') {
+      expired = true;
       ports.expired();
       return;
     }
     if (ports.wanted()) ports.renewed(sentAtMs, Number(answer.TTL));
   };
   const send = (): void => {
-    if (stopped || inFlight !== undefined || !ports.wanted()) return;
+    if (stopped || expired || inFlight !== undefined || !ports.wanted()) return;
     const current = stream;
     if (current === undefined) {
       open();
       return;
     }
     const sentAtMs = ports.nowMs();
-    inFlight = { sentAtMs, timer: setTimeout(() => close(current), answerWaitMs) };
+    const timer = setTimeout(() => close(current), answerWaitMs);
+    timer.unref();
+    inFlight = { sentAtMs, timer };
     try {
       current.write({ ID: ports.leaseId });
     } catch {
@@ -86,7 +89,7 @@ export function renewOnOneStream(intervalMs: number, answerWaitMs: number, ports
       (opened) => {
         opening = false;
         if (stopped) {
-          opened.end();
+          release(opened);
           return;
         }
         stream = opened;
@@ -108,4 +111,19 @@ export function renewOnOneStream(intervalMs: number, answerWaitMs: number, ports
     clearInterval(timer);
     if (stream) close(stream);
   };
+}
+
+/**
+ * Half-closes `stream`, then cancels it: a member that answers no more would otherwise
+ * keep it open, one more with every renewal given up on. Ended first, the stream is no
+ * longer writable when the cancel's own error comes, so etcd3 does not count it against
+ * the member.
+ */
+function release(stream: RenewalStream): void {
+  try {
+    stream.end();
+    stream.cancel?.();
+  } catch {
+    // a stream already broken: nothing to end
+  }
 }

@@ -134,8 +134,12 @@ export class RegionRegistration {
         leaseId,
         nowMs: () => clock.nowMs(),
         renewed: (sentAtMs, ttlSeconds) => clock.renewed(sentAtMs, ttlSeconds),
-        // etcd3 finds the same answer on its own renewal and reports the lease lost: ask it now.
-        expired: () => void lease.keepaliveOnce().catch(() => undefined),
+        // The clock stops at once; etcd3 finds the same answer on a renewal of its own and
+        // reports the lease lost (registering again follows): ask it now.
+        expired: () => {
+          if (owns()) clock.lost();
+          void lease.keepaliveOnce().catch(() => undefined);
+        },
         wanted: owns,
       });
     }
