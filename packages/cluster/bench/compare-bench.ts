@@ -29,6 +29,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Etcd3 } from 'etcd3';
 import pg from 'pg';
 import { RegionTransport, type ClusterClient } from '@minisql/client';
@@ -59,7 +61,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: compare-bench [--duration-ms 2000] [--rounds 3] [--warmup-ms 500] [--first-warmup-ms 3000] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]',
+    'usage: compare-bench [--duration-ms 2000] [--rounds 6] [--warmup-ms 500] [--first-warmup-ms 3000] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]',
   );
   process.exit(0);
 }
@@ -71,9 +73,12 @@ const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
  * of a comparison (a collector's pause, another process, the CPU's state) falls on every
  * system alike instead of on whichever ran at that moment. Measured before: minisql with
  * literals against `?`, the same work on the region, 0.76-1.20x over nine runs of one
- * 2-second cell each; in alternating rounds in one process, within 5 %.
+ * 2-second cell each; in alternating rounds in one process, within 5 %. With 3 rounds
+ * the same twins still came out 0.84-0.86x in three runs of eleven, each time in a cell
+ * whose other contenders moved as much (the disk's fsync time for inserts, the machine's
+ * neighbours): 6 shorter rounds spread such a spell over every system.
  */
-const ROUNDS = Math.max(1, Math.floor(Number(values.rounds ?? 3)));
+const ROUNDS = Math.max(1, Math.floor(Number(values.rounds ?? 6)));
 const WARMUP_MS = Number(values['warmup-ms'] ?? 500);
 /** Each system's operations run this long, untimed, before any cell is measured (see warmUp). */
 const FIRST_WARMUP_MS = Number(values['first-warmup-ms'] ?? 3_000);
@@ -161,8 +166,19 @@ interface Contender {
   processes: Pids | (() => Pids);
 }
 
+/**
+ * A full collection of the bench's own heap. The load generator is one Node process
+ * driving every system: a major collection of its heap (hundreds of MB, tens of
+ * milliseconds here) fell inside whichever system's round was running, as a p99.9 of
+ * 55 ms in one round of a system whose others stayed under 15. Each round starts after
+ * one, so none inherits the garbage of the rounds before it.
+ */
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
 async function measureRound(contender: Contender, label: string, concurrency: number, ticks: number, durationMs: number): Promise<CellRound> {
   progress(label);
+  collectGarbage();
   let before: UsageSample[] = [];
   let after: UsageSample[] = [];
   // Listed when the measurement starts: PostgreSQL's backends exist only once connected.
