@@ -64,17 +64,35 @@ function holdProcess(): () => void {
   return () => clearInterval(timer);
 }
 
+type Scripted = ReturnType<typeof scripted>;
+
+/**
+ * Runs `body` while renewals go every 5 ms, a renewal waiting `answerWaitMs` for its
+ * answer, once the first stream is open and its first renewal written; then stops them.
+ */
+async function whileRenewing(answerWaitMs: number, body: (s: Scripted, first: ScriptedStream) => Promise<void>): Promise<Scripted> {
+  const s = scripted();
+  const release = holdProcess();
+  const stop = renewOnOneStream(5, answerWaitMs, s.ports);
+  try {
+    const [first] = (await once(s.opened, 'stream')) as [ScriptedStream];
+    if (first.written.length === 0) await once(first, 'written');
+    await body(s, first);
+  } finally {
+    stop();
+    release();
+  }
+  return s;
+}
+
+/** Eight renewal intervals: long enough for a renewal that should not be sent to show. */
+const intervalsPass = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 40));
+
 describe('fast lease renewals on one stream', { timeout: 10_000 }, () => {
   it('send one renewal at a time on one stream, and tell the clock when each answered one was sent', async () => {
-    const s = scripted();
-    const release = holdProcess();
-    const stop = renewOnOneStream(5, 10_000, s.ports);
-    try {
-      const [stream] = (await once(s.opened, 'stream')) as [ScriptedStream];
-      if (stream.written.length === 0) await once(stream, 'written');
-      // Intervals pass while the first renewal waits: nothing more is sent.
-      await new Promise((resolve) => setTimeout(resolve, 40));
-      assert.deepEqual(stream.written, [{ ID: '7587' }]);
+    const s = await whileRenewing(10_000, async (s, stream) => {
+      await intervalsPass();
+      assert.deepEqual(stream.written, [{ ID: '7587' }], 'nothing more while the first renewal waits');
       stream.answer(2);
       await once(stream, 'written');
       stream.answer(2);
@@ -85,85 +103,50 @@ describe('fast lease renewals on one stream', { timeout: 10_000 }, () => {
         [2, 2],
       );
       assert.ok((s.renewals[0]?.sentAtMs ?? 0) < (s.renewals[1]?.sentAtMs ?? 0), 'each answer is matched to the time its renewal was sent');
-    } finally {
-      stop();
-      release();
-    }
+    });
     assert.equal(s.streams[0]?.ended, true, 'stopping ends the stream');
   });
 
   it('give up on a stream whose renewal is not answered in time, and renew on a new one', async () => {
-    const s = scripted();
-    const release = holdProcess();
-    const stop = renewOnOneStream(5, 30, s.ports);
-    try {
-      const [first] = (await once(s.opened, 'stream')) as [ScriptedStream];
+    await whileRenewing(30, async (s, first) => {
       const [second] = (await once(s.opened, 'stream')) as [ScriptedStream];
       assert.equal(first.ended, true, 'the silent stream was half-closed');
       assert.equal(first.cancelled, true, 'and cancelled: a member that hangs would never close its side');
       if (second.written.length === 0) await once(second, 'written');
-      // A late answer on the old stream renews nothing.
       first.answer(2);
-      assert.equal(s.renewals.length, 0);
+      assert.equal(s.renewals.length, 0, 'a late answer on the old stream renews nothing');
       second.answer(2);
       assert.equal(s.renewals.length, 1);
-    } finally {
-      stop();
-      release();
-    }
+    });
   });
 
-  it('report an answer of TTL 0 (etcd no longer knows the lease) instead of renewing', async () => {
-    const s = scripted();
-    const release = holdProcess();
-    const stop = renewOnOneStream(5, 10_000, s.ports);
-    try {
-      const [stream] = (await once(s.opened, 'stream')) as [ScriptedStream];
-      if (stream.written.length === 0) await once(stream, 'written');
+  it('report an answer of TTL 0 (etcd no longer knows the lease) instead of renewing, and send no more', async () => {
+    await whileRenewing(10_000, async (s, stream) => {
       stream.answer(0);
       assert.equal(s.expirations.length, 1);
       assert.equal(s.renewals.length, 0);
-      // Intervals pass: nothing more is sent for a lease etcd does not know.
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      await intervalsPass();
       assert.equal(stream.written.length, 1);
-    } finally {
-      stop();
-      release();
-    }
+    });
   });
 
   it('send nothing while the lease no longer owns the key, and renew nothing answered meanwhile', async () => {
-    const s = scripted();
-    const release = holdProcess();
-    const stop = renewOnOneStream(5, 10_000, s.ports);
-    try {
-      const [stream] = (await once(s.opened, 'stream')) as [ScriptedStream];
-      if (stream.written.length === 0) await once(stream, 'written');
+    await whileRenewing(10_000, async (s, stream) => {
       s.setWanted(false);
       stream.answer(2);
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      await intervalsPass();
       assert.equal(stream.written.length, 1);
       assert.equal(s.renewals.length, 0);
-    } finally {
-      stop();
-      release();
-    }
+    });
   });
 
   it('open a new stream after the one it had broke', async () => {
-    const s = scripted();
-    const release = holdProcess();
-    const stop = renewOnOneStream(5, 10_000, s.ports);
-    try {
-      const [first] = (await once(s.opened, 'stream')) as [ScriptedStream];
+    await whileRenewing(10_000, async (s, first) => {
       first.emit('error', new Error('the etcd member went away'));
       const [second] = (await once(s.opened, 'stream')) as [ScriptedStream];
       if (second.written.length === 0) await once(second, 'written');
       second.answer(2);
       assert.equal(s.renewals.length, 1);
-    } finally {
-      stop();
-      release();
-    }
+    });
   });
 });
