@@ -229,11 +229,11 @@ export class ClusterClient {
     consistency: 'primary' | 'replica' = 'primary',
     signal?: AbortSignal,
   ): Promise<QueryResult> {
+    const run = (routes: readonly Route__Output[]): Promise<QueryResult> => this.executeOn(routes, sql, kind, tables, params, requestId, consistency, signal);
     // Known routes (every statement but a table's first) are used in this turn.
     const known = tables.length === 0 ? undefined : this.knownRoutes(tables);
-    if (known) return this.executeOn(known, sql, kind, tables, params, requestId, consistency, signal);
-    const routes = tables.length === 0 ? this.anyRoute().then((route) => [route]) : this.routesFor(tables);
-    return routes.then((found) => this.executeOn(found, sql, kind, tables, params, requestId, consistency, signal));
+    if (known) return run(known);
+    return (tables.length === 0 ? this.anyRoute().then((route) => [route]) : this.routesFor(tables)).then(run);
   }
 
   private executeOn(
