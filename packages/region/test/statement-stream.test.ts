@@ -69,6 +69,27 @@ describe('the statement stream', () => {
     );
   });
 
+  it('an insert sent again under its request id is answered from the log with the sequence it was sent with this time', async () => {
+    const first = statement(1, "insert into streamed values (2000, 'once');");
+    await exchange([first]);
+    // The same request, as a client retrying it on a new stream would send it.
+    const again = { ...first, sequence: 7 };
+    const { answers, status } = await exchange([
+      statement(6, 'select v from streamed where id = 2000;'),
+      again,
+      statement(8, 'select v from streamed where id = 2000;'),
+    ]);
+    assert.equal(status.code, grpc.status.OK);
+    assert.deepEqual(
+      answers.map((a) => a.sequence).sort((a, b) => a - b),
+      [6, 7, 8],
+    );
+    const retried = answers.find((a) => a.sequence === 7);
+    assert.equal(retried?.outcome, 'result', `the retried insert was answered ${JSON.stringify(retried)}`);
+    assert.equal(retried?.result?.rows_affected, 1, 'the retried insert was not answered with the first answer');
+    assert.deepEqual(await region.rows('select count(*) from streamed where id = 2000;'), [[1]]);
+  });
+
   it('answers that together pass the frame byte bound come back in several frames, none much past the bound', async () => {
     const wide = 'w'.repeat(200_000);
     for (let id = 0; id < 6; id++) await region.execute(`insert into streamed values (${5000 + id}, '${wide}');`);

@@ -12,6 +12,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { errors, type MiniSqlError } from '@minisql/common';
 import { FrameBatcher } from './frame-batcher.js';
 import { errorFromGrpcStatus, type GrpcFailure } from './grpc-status.js';
+import { WaitingRequests } from './waiting-requests.js';
 
 /**
  * What a stream of requests needs of its call: a gRPC client duplex stream has it, and so
@@ -68,6 +69,8 @@ interface Waiting<Response> {
   sequence: number;
 }
 
+const followingSequence = (sequence: number): number => (sequence === SEQUENCE_MAX ? 1 : sequence + 1);
+
 /** A timer that fires this much before a deadline still counts it as reached (timers keep whole milliseconds). */
 const DEADLINE_SLACK_MS = 1;
 /** The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days). */
@@ -76,7 +79,7 @@ const TIMER_DELAY_MS_MAX = 2 ** 31 - 1;
 /** One open call and the requests waiting for its answers. */
 class OpenCall<Request, Response extends { sequence: number }, Out, In> {
   private nextSequence = 1;
-  private readonly waiting = new Map<number, Waiting<Response>>();
+  private readonly waiting = new WaitingRequests<Waiting<Response>>(followingSequence);
   private failure: MiniSqlError | undefined;
   private readonly call: DuplexCall<Out, In>;
   /** Requests of this turn, when framed. */
@@ -114,7 +117,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     if (this.failure) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(errors.cancelled());
     const sequence = this.nextSequence;
-    this.nextSequence = sequence === SEQUENCE_MAX ? 1 : sequence + 1;
+    this.nextSequence = followingSequence(sequence);
     return new Promise((resolve, reject) => {
       // Ordered: only the oldest request waiting has its time running (startClock).
       const startNow = !this.options.timeoutBreaksStream || this.waiting.size === 0;
@@ -133,11 +136,16 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
       } else {
         waiting = { resolve, reject, deadlineMs: undefined, timeoutMs, sequence };
       }
-      this.waiting.set(sequence, waiting);
+      this.waiting.add(waiting);
       // The timer left armed when the last request was answered holds the process again.
       if (this.waiting.size === 1) this.deadlineTimer?.ref();
       if (startNow) this.startClock(waiting);
-      const request = { ...message, sequence } as Request;
+      // Not `{ ...message, sequence }`: in Node 20 that spread, with the property added
+      // after it, made every request's objects survive young-generation collections
+      // (measured: 2-5 MB kept per scavenge at 40,000 statements a second, against 25 KB
+      // with the sequence written first), and scavenging them took a tenth of the
+      // client's time. See young-garbage.test.ts.
+      const request = { sequence, ...message } as Request;
       if (!this.outbox) this.send(request as unknown as Out);
       else {
         // As Nagle's algorithm, the other way round: a request goes at once when no other
@@ -173,7 +181,7 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
     this.timerDeadlineMs = Infinity;
     const nowMs = performance.now() + DEADLINE_SLACK_MS;
     let nextMs = Infinity;
-    for (const waiting of [...this.waiting.values()]) {
+    for (const waiting of this.waiting.values()) {
       if (waiting.deadlineMs === undefined) continue;
       if (waiting.deadlineMs > nowMs) {
         nextMs = Math.min(nextMs, waiting.deadlineMs);
@@ -205,15 +213,14 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
   /** Ordered: the oldest request still waiting starts its time when the one before it is done. */
   private startNextClock(): void {
     if (!this.options.timeoutBreaksStream) return;
-    const next = this.waiting.values().next();
-    if (!next.done && next.value.deadlineMs === undefined) this.startClock(next.value);
+    const oldest = this.waiting.oldest();
+    if (oldest !== undefined && oldest.deadlineMs === undefined) this.startClock(oldest);
   }
 
   /** Stops waiting for a request and, where the framing can, tells the peer to stop it. */
   private cancel(sequence: number): void {
-    const waiting = this.waiting.get(sequence);
+    const waiting = this.waiting.delete(sequence);
     if (!waiting) return;
-    this.waiting.delete(sequence);
     this.settled();
     const framing = this.options.framing;
     if (framing?.cancel) {
@@ -237,9 +244,8 @@ class OpenCall<Request, Response extends { sequence: number }, Out, In> {
   }
 
   private answer(response: Response): void {
-    const waiting = this.waiting.get(response.sequence);
+    const waiting = this.waiting.delete(response.sequence);
     if (!waiting) return; // answered after it timed out
-    this.waiting.delete(response.sequence);
     this.settled();
     waiting.resolve(response);
   }
