@@ -179,11 +179,11 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
 async function measureRound(contender: Contender, label: string, concurrency: number, ticks: number, durationMs: number): Promise<CellRound> {
   progress(label);
   collectGarbage();
-  let before: UsageSample[] = [];
-  let after: UsageSample[] = [];
+  let before: Array<UsageSample | undefined> = [];
+  let after: Array<UsageSample | undefined> = [];
   // Listed when the measurement starts: PostgreSQL's backends exist only once connected.
   let pids: Pids = [];
-  const sample = () => [...pids.map(({ pid }) => sampleOtherProcess(pid, ticks)), sampleThisProcess()];
+  const sample = () => [...pids.map(({ pid }) => sampleIfRunning(pid, ticks)), sampleThisProcess()];
   const result = await runClosedLoop(contender.op, {
     concurrency,
     warmupMs: WARMUP_MS,
@@ -202,15 +202,26 @@ async function measureRound(contender: Contender, label: string, concurrency: nu
     elapsedNs: result.elapsedNs,
     latenciesNs: result.latenciesNs.slice(),
     processes: names.map((name, i) => {
-      const delta = usageDelta(before[i] as UsageSample, after[i] as UsageSample);
-      return {
-        name,
-        cpuSeconds: delta.cpuSeconds,
-        wallSeconds: Number((after[i] as UsageSample).wallNs - (before[i] as UsageSample).wallNs) / 1e9,
-        rssMb: delta.rssAfterMb,
-      };
+      const [from, to] = [before[i], after[i]];
+      // A process that ended during the round (a PostgreSQL worker) counts nothing.
+      if (from === undefined || to === undefined) return { name, cpuSeconds: 0, wallSeconds: 0, rssMb: 0 };
+      const delta = usageDelta(from, to);
+      return { name, cpuSeconds: delta.cpuSeconds, wallSeconds: Number(to.wallNs - from.wallNs) / 1e9, rssMb: delta.rssAfterMb };
     }),
   };
+}
+
+/**
+ * A process's usage, or undefined when it has ended: PostgreSQL starts and ends workers of
+ * its own (autovacuum, a backend whose connection closed) between two samples.
+ */
+function sampleIfRunning(pid: number, ticks: number): UsageSample | undefined {
+  try {
+    return sampleOtherProcess(pid, ticks);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -260,7 +271,7 @@ function cellOf(workload: Cell['workload'], system: System, concurrency: number,
     processes: names.map((name) => {
       const of = rounds.map((round) => round.processes.filter((p) => p.name === name));
       const cpuSeconds = of.flat().reduce((total, p) => total + p.cpuSeconds, 0);
-      const wallSeconds = of.reduce((total, ps) => total + (ps[0]?.wallSeconds ?? 0), 0);
+      const wallSeconds = of.reduce((total, ps) => total + Math.max(0, ...ps.map((p) => p.wallSeconds)), 0);
       return {
         name,
         cpuPercent: wallSeconds > 0 ? (100 * cpuSeconds) / wallSeconds : Number.NaN,
@@ -346,7 +357,9 @@ async function startPostgres(): Promise<{ pair: PostgresPair; pool: pg.Pool; pid
     return undefined;
   }
   const pair = await startPostgresPair(await freePort(), await freePort());
-  const pool = new pg.Pool({ ...pair.primary, max: Math.max(...CONCURRENCY, 1) });
+  // Connections stay open between cells (node-postgres closes one idle for 10 s by
+  // default): a cell then measures queries, not PostgreSQL starting backends.
+  const pool = new pg.Pool({ ...pair.primary, max: Math.max(...CONCURRENCY, 1), idleTimeoutMillis: 0 });
   await pool.query('create table kv (k int primary key, v text)');
   await pool.query(`insert into kv select g, '${VALUE}' from generate_series(0, ${ROWS - 1}) g`);
   await pool.query('vacuum analyze kv');

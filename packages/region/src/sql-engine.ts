@@ -350,7 +350,7 @@ export class SqlEngine {
       return { statement };
     }
     this.checkWriteBounded(statement, table, request.params);
-    return { ...request, statement, table };
+    return { statement, table, ...request }; // the new fields first: wire's DESIGN.md, "A request's objects die young"
   }
 
   /**

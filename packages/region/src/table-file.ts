@@ -334,7 +334,7 @@ export class TableFile {
   recordWrite(record: Omit<WriteRecord, 'position'>, position = this.position + 1): WriteRecord {
     if (!this.db.inTransaction) throw new Error('recordWrite outside a transaction');
     if (position !== this.position + 1) throw new Error(`log position ${position} does not follow ${this.position} in ${this.name}`);
-    const entry = { ...record, position };
+    const entry = { position, ...record }; // the new field first: wire's DESIGN.md, "A request's objects die young"
     this.prepare(`INSERT INTO ${LOG_TABLE} (${LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
       position,
       entry.requestId,

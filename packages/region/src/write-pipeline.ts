@@ -128,7 +128,7 @@ export class WritePipeline {
         resolve({ error: errors.limitExceeded('writes waiting on this region', QUEUE_WRITES_MAX).toProto() });
         return;
       }
-      this.queue.push({ ...write, resolve });
+      this.queue.push({ resolve, ...write }); // the new field first: wire's DESIGN.md, "A request's objects die young"
       this.startSoon();
     });
   }
