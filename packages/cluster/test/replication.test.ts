@@ -234,6 +234,55 @@ describe('a primary cut off from etcd', () => {
   });
 });
 
+describe('a primary paused with a read in its socket', () => {
+  let test: TestCluster;
+  let paused: number | undefined;
+  after(async () => {
+    if (paused !== undefined) process.kill(paused, 'SIGCONT');
+    await test?.stop();
+  });
+
+  it('refuses that read when it runs again after the failover, instead of answering from its stale copy', async () => {
+    test = await TestCluster.start({ regions: 2, leaseTtlSeconds: 1 });
+    await test.waitForStatus('group g1 with an in-sync replica', (s) => s.groups[0]?.in_sync.length === 1);
+    const client = await test.client();
+    await client.execute('create table held (id int primary key, v text);');
+    await client.execute("insert into held values (1, 'before');");
+    const old = (await client.clusterStatus()).groups[0]?.primary as string;
+    const direct = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(old), ...test.tlsOption });
+    try {
+      // The connection is open and logged in: the read below goes straight into its socket.
+      assert.deepEqual((await direct.execute('select v from held where id = 1;')).rows, [['before']]);
+      paused = test.cluster.list().find((p) => p.name === old)?.pid;
+      assert.ok(paused !== undefined, `no process for ${old}`);
+      process.kill(paused, 'SIGSTOP');
+      const heldRead = direct.execute('select v from held where id = 1;', { timeoutMs: 20_000 }).then(
+        (result) => ({ answered: result.rows }),
+        (error: { code?: string }) => ({ refused: error.code }),
+      );
+      const status = await test.waitForStatus('the other region to lead g1', (s) => s.groups[0]?.primary !== undefined && s.groups[0].primary !== old);
+      // Written on the new primary itself: the cluster client's routes still name the
+      // paused one, where a write would wait out its statement time.
+      const successor = await MiniSqlClient.connect({ regionAddress: test.cluster.addressOf(status.groups[0]?.primary as string), ...test.tlsOption });
+      try {
+        await successor.execute("update held set v = 'after' where id = 1;");
+        process.kill(paused, 'SIGCONT');
+        paused = undefined;
+        const outcome = await heldRead;
+        // Its lease ran out while it was stopped: the first thing it does on waking may be
+        // to read that statement, before any timer of its own has run.
+        assert.ok('refused' in outcome, `the paused primary answered ${JSON.stringify(outcome)} after a write it never saw`);
+        assert.ok(['NOT_PRIMARY', 'UNAVAILABLE'].includes(outcome.refused as string), `refused with ${outcome.refused}`);
+        assert.deepEqual((await successor.execute('select v from held where id = 1;')).rows, [['after']]);
+      } finally {
+        successor.close();
+      }
+    } finally {
+      direct.close();
+    }
+  });
+});
+
 describe('strict replication', () => {
   let test: TestCluster;
   after(async () => {

@@ -350,7 +350,10 @@ export class SqlEngine {
       return { statement };
     }
     this.checkWriteBounded(statement, table, request.params);
-    return { statement, table, ...request }; // the new fields first: wire's DESIGN.md, "A request's objects die young"
+    // Not a spread with the new fields after it (wire's DESIGN.md, "A request's objects die
+    // young"), nor before it: a pipeline's write carries its table's name as `table`,
+    // which the table file must replace.
+    return Object.assign({}, request, { statement, table });
   }
 
   /**

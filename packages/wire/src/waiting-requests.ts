@@ -21,6 +21,8 @@ export interface Sequenced {
 
 /** Slots: far more than one client's statements in flight (32 to 128) at once; 2 KB. */
 const SLOTS = 256;
+/** Sequences run 1..SEQUENCE_MAX (2^32 - 1), so they repeat after this many. */
+const SEQUENCES = 0xffff_ffff;
 const MASK = SLOTS - 1;
 
 export class WaitingRequests<W extends Sequenced> {
@@ -86,16 +88,19 @@ export class WaitingRequests<W extends Sequenced> {
     return waiting;
   }
 
-  /** The requests waiting, oldest first (for the rare paths: a deadline, a broken stream). */
+  /**
+   * The requests waiting, oldest first (for the rare paths: a deadline, a broken stream).
+   * Read from the slots and the side, not by walking the sequences from the oldest: one
+   * long query under 50,000 statements a second is millions of sequences behind.
+   */
   values(): W[] {
-    const all: W[] = [];
     const oldest = this.oldest();
-    if (oldest === undefined) return all;
-    for (let sequence = oldest.sequence; all.length < this.count; sequence = this.nextSequence(sequence)) {
-      const waiting = this.get(sequence);
-      if (waiting !== undefined) all.push(waiting);
-    }
-    return all;
+    if (oldest === undefined) return [];
+    const all = [...this.aside.values()];
+    for (const waiting of this.slots) if (waiting !== undefined) all.push(waiting);
+    // Age: how far after the oldest a sequence was given out, across the wrap to 1.
+    const ageOf = (waiting: W) => (waiting.sequence - oldest.sequence + SEQUENCES) % SEQUENCES;
+    return all.sort((a, b) => ageOf(a) - ageOf(b));
   }
 
   clear(): void {
