@@ -24,9 +24,10 @@ export interface RunResult extends TestOutcome {
 
 /**
  * `expected`: the verdict the caller expects; a run with another verdict (or unknown)
- * keeps its store whatever JEPSEN_KEEP_RUNS says.
+ * keeps its store whatever JEPSEN_KEEP_RUNS says. `inspect`: the caller's assertions on
+ * the run, made while its store still exists, so that a run they fail is kept too.
  */
-export async function runConfig(raw: Record<string, unknown>, expected: boolean = true): Promise<RunResult> {
+export async function runConfig(raw: Record<string, unknown>, expected: boolean = true, inspect: (run: RunResult) => void = () => {}): Promise<RunResult> {
   const scratch = mkdtempSync(`${tmpdir()}/minisql-jepsen-run-`);
   const nodeDir = `${scratch}/nodes`;
   let keep = process.env.JEPSEN_KEEP_RUNS !== undefined;
@@ -46,6 +47,12 @@ export async function runConfig(raw: Record<string, unknown>, expected: boolean 
       .split('\n')
       .filter((line) => line.includes(' WARN '));
     assertNothingLeft(nodeDir, warnings);
+    try {
+      inspect(result);
+    } catch (error) {
+      keep = true;
+      throw error;
+    }
     return result;
   } finally {
     // JEPSEN_KEEP_RUNS=1 keeps the store (history, timeline, node logs) for a look afterwards.
