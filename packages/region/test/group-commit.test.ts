@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MiniSqlError } from '@minisql/common';
 import type { ExecutionOutcome, LoggedWrite } from '../src/sql-engine.js';
+import type { PendingWrite } from '../src/write-pipeline.js';
 import { closeEngine, openEngine, removeEngines, selectRows, type EngineFixture } from './support/engine-fixture.js';
 
 function logged(outcomes: Array<ExecutionOutcome | MiniSqlError>): LoggedWrite[] {
@@ -80,6 +81,28 @@ describe('a batch of writes on the primary', () => {
     assert.deepEqual(
       outcomes.map((o) => (o instanceof MiniSqlError ? o.code : o.result.rows_affected)),
       [1, 1],
+    );
+  });
+
+  it("runs a write handed over by the write pipeline, which carries its table's name, on that table's file and logs it", () => {
+    // The pipeline's PendingWrite names its table (`table: 'kv'`); the engine's own
+    // `table` (the table file) must win over that name wherever the two meet.
+    const handedOver: PendingWrite[] = [
+      { sql: 'insert into kv values (?, ?);', params: [1, 'a'], requestId: 'p1', table: 'kv', resolve: () => {} },
+      { sql: 'update kv set v = ? where k = ?;', params: ['b', 1], requestId: 'p2', table: 'kv', resolve: () => {} },
+    ];
+    const outcomes = primary.engine.executeBatch(handedOver);
+    assert.deepEqual(
+      outcomes.map((o) => (o instanceof MiniSqlError ? `${o.code}: ${o.message}` : o.result.rows_affected)),
+      [1, 1],
+    );
+    assert.deepEqual(selectRows(primary, 'select k, v from kv;'), [[1, 'b']]);
+    assert.deepEqual(
+      logged(outcomes).map((w) => [w.table, w.record.position, w.record.requestId]),
+      [
+        ['kv', 1, 'p1'],
+        ['kv', 2, 'p2'],
+      ],
     );
   });
 
