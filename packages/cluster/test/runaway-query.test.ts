@@ -16,6 +16,29 @@ const ROWS = 3_000;
 const RUNAWAY = 'select count(*) from big a, big b, big c;';
 const DEADLINE_MS = 3_000;
 
+/** Point selects on one client, 8 at a time, each checked against its own row. */
+async function answerPointSelects(client: ClusterClient, count: number): Promise<void> {
+  for (let from = 0; from < count; from += 8) {
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const id = (from + i) % ROWS;
+        assert.deepEqual((await client.execute(`select v from big where id = ${id};`)).rows, [[`v${id}`]], `the select of row ${id} got another answer`);
+      }),
+    );
+  }
+}
+
+/** The promise's outcome, or a failure naming `what` when it has none within `ms` (a request the client lost track of). */
+async function settledWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} was not answered within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe('a runaway query', () => {
   let test: TestCluster;
   let impatient: ClusterClient;
@@ -73,6 +96,41 @@ describe('a runaway query', () => {
       5_000,
     );
     assert.deepEqual((await client.execute('select v from big where id = 7;')).rows, [['v7']]);
+  });
+
+  // A client's stream keeps the requests waiting in 256 slots by sequence; one that waits
+  // while more than 256 later ones on the same connection come and go is moved aside. It
+  // must still be found when it is cancelled or its time is up, and every other answer
+  // must still reach its own statement.
+  it('cancelled after 300 later statements on its own connection were answered, it is still answered CANCELLED and stopped on the region', async () => {
+    const client = await test.client();
+    const primary = (await client.clusterStatus()).groups[0]?.primary as string;
+    const log = join(test.config.dataDir, 'logs', `${primary}.log`);
+    const stopped = () => readFileSync(log, 'utf8').split('statement stopped (CANCELLED)').length - 1;
+    const stoppedBefore = stopped();
+    const canceller = new AbortController();
+    const running = client.execute(RUNAWAY, { signal: canceller.signal }).then(
+      () => assert.fail('the runaway query returned'),
+      (thrown: unknown) => thrown as MiniSqlError,
+    );
+    await answerPointSelects(client, 300);
+    canceller.abort();
+    const error = await settledWithin(running, 1_000, 'the cancelled runaway query');
+    assert.equal(error.code, 'CANCELLED', error.message);
+    await test.waitFor('the region to stop the statement', async () => (stopped() > stoppedBefore ? true : undefined), 5_000);
+    assert.deepEqual((await client.execute('select v from big where id = 11;')).rows, [['v11']]);
+  });
+
+  it('timed out after 300 later statements on its own connection were answered, it is still answered TIMEOUT at its deadline', async () => {
+    const started = Date.now();
+    const runaway = impatient.execute(RUNAWAY).catch((error: unknown) => error as MiniSqlError);
+    await answerPointSelects(impatient, 300);
+    const overtakenMs = Date.now() - started;
+    assert.ok(overtakenMs < DEADLINE_MS, `300 point selects took ${overtakenMs} ms: the runaway query timed out before they overtook it`);
+    const error = (await settledWithin(runaway, DEADLINE_MS + 1_000 - overtakenMs, 'the runaway query past its deadline')) as MiniSqlError;
+    assert.equal(error.code, 'TIMEOUT', error.message);
+    assert.ok(Date.now() - started < DEADLINE_MS + 1_000, `answered after ${Date.now() - started} ms`);
+    assert.deepEqual((await impatient.execute('select v from big where id = 12;')).rows, [['v12']]);
   });
 
   it('leaves the table answering other clients while it runs: point selects, inserts and a scan', async () => {
