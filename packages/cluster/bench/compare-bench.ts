@@ -61,11 +61,11 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: compare-bench [--duration-ms 2000] [--rounds 6] [--warmup-ms 500] [--first-warmup-ms 3000] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]',
+    'usage: compare-bench [--duration-ms 3000] [--rounds 12] [--warmup-ms 150] [--first-warmup-ms 3000] [--rows 10000] [--concurrency 1,8,32,128] [--workloads insert,select,update,scan,mix] [--million-rows 1000000] [--memory-only] [--no-postgres] [--out .minisql/bench]',
   );
   process.exit(0);
 }
-const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
+const DURATION_MS = Number(values['duration-ms'] ?? 3_000);
 /**
  * A cell's measured time is cut into this many rounds, and the systems compared at one
  * workload and concurrency take their rounds in turn (minisql, minisql literal,
@@ -76,10 +76,22 @@ const DURATION_MS = Number(values['duration-ms'] ?? 2_000);
  * 2-second cell each; in alternating rounds in one process, within 5 %. With 3 rounds
  * the same twins still came out 0.84-0.86x in three runs of eleven, each time in a cell
  * whose other contenders moved as much (the disk's fsync time for inserts, the machine's
- * neighbours): 6 shorter rounds spread such a spell over every system.
+ * neighbours): 6 shorter rounds spread such a spell over every system. Then 12: one
+ * system's rounds in one cell still moved by a third from one to the next (a point select
+ * at 8 clients, 13,600-22,700 a second, the region's CPU a statement 29-41 µs for the
+ * same work; compare.json keeps each cell's rounds), so a ratio of two systems needs many
+ * neighbouring pairs to settle.
  */
-const ROUNDS = Math.max(1, Math.floor(Number(values.rounds ?? 6)));
-const WARMUP_MS = Number(values['warmup-ms'] ?? 500);
+const ROUNDS = Math.max(1, Math.floor(Number(values.rounds ?? 12)));
+/**
+ * Untimed time before each round. 150 ms, not the 500 it was: a closed loop is at its
+ * pace within a few round trips (the first warm-up has compiled the code), and what a
+ * system's round leaves behind falls on every system alike in interleaved rounds. At
+ * 500 ms the warm-ups took 60 % of a cell's time; 12 rounds of 250 ms after 150 ms each
+ * measure 3 s in the time 6 rounds measured 2, and each pair of neighbouring rounds
+ * (literal against `?`) is closer in time.
+ */
+const WARMUP_MS = Number(values['warmup-ms'] ?? 150);
 /** Each system's operations run this long, untimed, before any cell is measured (see warmUp). */
 const FIRST_WARMUP_MS = Number(values['first-warmup-ms'] ?? 3_000);
 /** Clients of the first warm-up: enough that frames of several statements are compiled too. */
@@ -127,6 +139,11 @@ interface Cell {
   p999Ms: number;
   errors: number;
   processes: Array<{ name: string; cpuPercent: number; rssMb: number }>;
+  /**
+   * The rounds behind the cell, in the order they ran: how much a system moved from
+   * round to round, and whether a ratio came from every round or from one spell.
+   */
+  rounds: Array<{ opsPerSecond: number; cpuMicrosecondsPerOp: Record<string, number> }>;
 }
 
 type Pids = Array<{ name: string; pid: number }>;
@@ -278,6 +295,15 @@ function cellOf(workload: Cell['workload'], system: System, concurrency: number,
         rssMb: (of.at(-1) ?? []).reduce((total, p) => total + p.rssMb, 0),
       };
     }),
+    rounds: rounds.map((round) => ({
+      opsPerSecond: round.ops / (round.elapsedNs / 1e9),
+      cpuMicrosecondsPerOp: Object.fromEntries(
+        names.map((name) => [
+          name,
+          (1e6 * round.processes.filter((p) => p.name === name).reduce((total, p) => total + p.cpuSeconds, 0)) / Math.max(1, round.ops),
+        ]),
+      ),
+    })),
   };
 }
 
@@ -584,6 +610,16 @@ async function main(): Promise<void> {
     }
     const insert32 = ratios.find((r) => r.workload === 'insert' && r.concurrency === 32);
     const select32 = ratios.find((r) => r.workload === 'point select' && r.concurrency === 32);
+    // The same ratio round by round: each literal round against the `?` round beside it,
+    // to show whether the cell's ratio came from every round or from a spell of a few.
+    const pairedRounds = (workload: Cell['workload'], concurrency: number): string => {
+      const [parameterised, literal] = [find(workload, 'minisql', concurrency), find(workload, 'minisql literal', concurrency)];
+      if (!parameterised || !literal || parameterised.rounds.length < 2) return '';
+      const pairs = literal.rounds.map((round, i) => round.opsPerSecond / (parameterised.rounds[i]?.opsPerSecond ?? Number.NaN)).sort((a, b) => a - b);
+      const median = pairs[Math.floor(pairs.length / 2)] ?? Number.NaN;
+      const under = pairs.filter((ratio) => ratio < 0.9).length;
+      return ` (round by round: median ${median.toFixed(2)}×, ${pairs[0]?.toFixed(2)}-${pairs.at(-1)?.toFixed(2)}×, under 0.9× in ${under} of ${pairs.length})`;
+    };
     const verdict = (value: number | undefined, met: (v: number) => boolean, shown: (v: number) => string) =>
       value === undefined || Number.isNaN(value) ? 'not measured (c=32 not in --concurrency)' : `${shown(value)} — ${met(value) ? 'met' : 'not met'}`;
     console.log('\nTargets:');
@@ -637,7 +673,9 @@ async function main(): Promise<void> {
       )}`,
     );
     for (const r of ratios.filter((x) => x.concurrency === 32 && !Number.isNaN(x.literalOverParameterised))) {
-      console.log(`- ${r.workload} at c=32, literal within 10% of parameterised: ${verdict(r.literalOverParameterised, (v) => v >= 0.9, shownTimes)}`);
+      console.log(
+        `- ${r.workload} at c=32, literal within 10% of parameterised: ${verdict(r.literalOverParameterised, (v) => v >= 0.9, shownTimes)}${pairedRounds(r.workload, 32)}`,
+      );
     }
     const memory = millionRssMb === undefined ? 'not measured (--million-rows 0)' : `${millionRssMb.toFixed(0)} MB — ${millionRssMb < 200 ? 'met' : 'not met'}`;
     console.log(`- a region holding ${MILLION.toLocaleString('en')} rows under 200 MB resident: ${memory}`);
