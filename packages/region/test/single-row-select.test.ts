@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger, MiniSqlError } from '@minisql/common';
@@ -102,6 +102,7 @@ describe('a select read as one row', () => {
     } finally {
       queries.close();
       catalog.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
