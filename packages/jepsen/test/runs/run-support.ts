@@ -24,10 +24,15 @@ export interface RunResult extends TestOutcome {
 
 /**
  * `expected`: the verdict the caller expects; a run with another verdict (or unknown)
- * keeps its store whatever JEPSEN_KEEP_RUNS says. `inspect`: the caller's assertions on
+ * keeps its store whatever JEPSEN_KEEP_RUNS says (null: none is expected, as for an
+ * attempt that a retry may follow). `inspect`: the caller's assertions on
  * the run, made while its store still exists, so that a run they fail is kept too.
  */
-export async function runConfig(raw: Record<string, unknown>, expected: boolean = true, inspect: (run: RunResult) => void = () => {}): Promise<RunResult> {
+export async function runConfig(
+  raw: Record<string, unknown>,
+  expected: boolean | null = true,
+  inspect: (run: RunResult) => void = () => {},
+): Promise<RunResult> {
   const scratch = mkdtempSync(`${tmpdir()}/minisql-jepsen-run-`);
   const nodeDir = `${scratch}/nodes`;
   let keep = process.env.JEPSEN_KEEP_RUNS !== undefined;
@@ -37,7 +42,7 @@ export async function runConfig(raw: Record<string, unknown>, expected: boolean 
     const outcome = await runTest(testParts(config));
     // A run whose verdict is not plainly valid keeps its store: its history is the only
     // witness of what happened, and a rerun will not produce the same one.
-    if (outcome.verdict.valid !== expected) keep = true;
+    if (expected !== null && outcome.verdict.valid !== expected) keep = true;
     const result = {
       ...outcome,
       timeline: readFileSync(`${outcome.storePath}/timeline.html`, 'utf8'),
