@@ -5,11 +5,12 @@
  * better-sqlite3, and a process, unlike a thread, stops at once wherever it is.
  *
  * Protocol (Node IPC, structured clone): the region sends a QueryRequest, the worker
- * answers one QueryAnswer with the same id. One statement at a time.
+ * answers one QueryAnswer with the same id. One statement at a time. A WorkerDetach
+ * (a table's file changed) is not answered.
  */
 import { errors, MiniSqlError, type ProtoError__Output } from '@minisql/common';
 import { QueryConnection } from './query-connection.js';
-import type { QueryAnswer, QueryRequest } from './query-workers.js';
+import type { QueryAnswer, QueryRequest, WorkerDetach } from './query-workers.js';
 import { collectRows } from './result-limits.js';
 import { errorFromSqlite } from './sqlite-errors.js';
 
@@ -36,7 +37,11 @@ function answer(request: QueryRequest): QueryAnswer {
   }
 }
 
-process.on('message', (request: QueryRequest) => {
+process.on('message', (request: QueryRequest | WorkerDetach) => {
+  if ('detach' in request) {
+    connection?.detach(request.detach);
+    return;
+  }
   const result = answer(request);
   // The rows are read: what sending them costs (a serialized copy) is not the statement's memory.
   process.send?.({ rowsReadFor: request.id });

@@ -126,7 +126,7 @@ export class SqlEngine {
       this.boundedPlans.clear();
       this.boundedWrites.clear();
       this.queries.detach(table);
-      options.queryWorkers?.reset();
+      options.queryWorkers?.reset(table);
     });
   }
 

@@ -1,6 +1,6 @@
 /** The query worker processes, for real: statements run in child processes over real table files. */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -177,14 +177,39 @@ describe('query workers', () => {
     }
   });
 
-  it('reset ends idle workers at once (the table files changed), and the next statement starts a new one', async () => {
-    const workers = new QueryWorkers({ workersMax: 2, waitingMax: 4, logger: quiet });
+  it('a table file replaced under its name is let go by the workers: the same worker serves on, from the new file', async () => {
+    // As a drop and a create of the same name, or a snapshot installed: another file at
+    // the path. A worker still attached to the old one would go on reading its rows.
+    const swapped = join(dir, 'swapped.sqlite');
+    const tableOf = (file: string, rows: number) => {
+      const db = new Database(file);
+      db.exec('create table big (id integer primary key, v text)');
+      for (let id = 0; id < rows; id++) db.prepare('insert into big values (?, ?)').run(id, `v${id}`);
+      db.close();
+    };
+    tableOf(swapped, 3);
+    const count = { ...request('select count(*) from big'), tables: [{ name: 'big', path: swapped }] };
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
     try {
-      await workers.run(request('select count(*) from big'), 10_000);
-      assert.equal(workers.size, 1);
-      workers.reset();
-      assert.equal(workers.size, 0);
+      assert.deepEqual((await workers.run(count, 10_000)).rows, [[3]]);
+      tableOf(`${swapped}.new`, 7);
+      renameSync(`${swapped}.new`, swapped);
+      workers.reset('big');
+      assert.deepEqual((await workers.run(count, 10_000)).rows, [[7]], 'the worker read the file that was replaced');
+      assert.deepEqual([workers.size, workers.started], [1, 1], 'a worker was started again');
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('a table file that changes while a worker runs a statement on it is let go after that statement, which finishes', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    try {
+      const running = workers.run(request("select count(*) from big a, big b where a.id < 400 and b.v like '%9%'"), 10_000);
+      workers.reset('big');
+      assert.equal((await running).rows.length, 1);
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
+      assert.equal(workers.started, 1);
     } finally {
       await workers.close();
     }
