@@ -214,4 +214,30 @@ describe('query workers', () => {
       await workers.close();
     }
   });
+
+  it('a worker whose scan its limits cut short (rows cut, bytes refused) holds no read transaction: its next scan sees a row committed since, and a checkpoint is not held back', async () => {
+    const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
+    const insert = owner.prepare('insert into big values (?, ?)');
+    const remove = owner.prepare('delete from big where id >= 10000');
+    try {
+      const cut = await workers.run(request('select id, v from big'), 10_000);
+      assert.equal(cut.truncated, true);
+      insert.run(10_000, 'after the cut');
+      assert.deepEqual((await workers.run(request('select v from big where id = 10000'), 10_000)).rows, [['after the cut']], 'the worker read an old snapshot');
+      const refused = await failureOf(workers.run({ ...request('select id, v from big'), bytesMax: 1_000 }, 10_000));
+      assert.equal(refused.code, 'LIMIT_EXCEEDED', refused.message);
+      insert.run(10_001, 'after the refusal');
+      assert.deepEqual(
+        (await workers.run(request('select v from big where id = 10001'), 10_000)).rows,
+        [['after the refusal']],
+        'the worker read an old snapshot',
+      );
+      // A reader holding a snapshot makes a TRUNCATE checkpoint busy.
+      assert.deepEqual(owner.pragma('wal_checkpoint(TRUNCATE)'), [{ busy: 0, log: 0, checkpointed: 0 }]);
+      assert.equal(workers.started, 1, 'the same worker served every statement');
+    } finally {
+      remove.run();
+      await workers.close();
+    }
+  });
 });
