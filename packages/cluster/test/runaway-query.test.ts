@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ClusterClient } from '@minisql/client';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MiniSqlError } from '@minisql/common';
+import { MiniSqlError, withDeadline } from '@minisql/common';
 import { TestCluster } from './support/test-cluster.js';
 
 const ROWS = 3_000;
@@ -29,15 +29,10 @@ async function answerPointSelects(client: ClusterClient, count: number): Promise
 }
 
 /** The promise's outcome, or a failure naming `what` when it has none within `ms` (a request the client lost track of). */
-async function settledWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} was not answered within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const settledWithin = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+  withDeadline(promise, ms, () => {
+    throw new Error(`${what} was not answered within ${ms} ms`);
+  });
 
 describe('a runaway query', () => {
   let test: TestCluster;
