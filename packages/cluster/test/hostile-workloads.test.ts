@@ -45,7 +45,8 @@ describe('hostile workloads against real processes', () => {
   });
 
   const group = async () => (await client.clusterStatus()).groups[0];
-  const primaryLog = (primary: string) => readFileSync(join(test.config.dataDir, 'logs', `${primary}.log`), 'utf8');
+  /** The log of a process of the cluster, by its name (region1, master1). */
+  const logOf = (name: string) => readFileSync(join(test.config.dataDir, 'logs', `${name}.log`), 'utf8');
   /** The group kept its primary and epoch: nothing here may cause a failover. */
   const assertNoFailover = async () => {
     const now = await group();
@@ -77,11 +78,11 @@ describe('hostile workloads against real processes', () => {
       process.kill(pid, 'SIGSTOP');
       held = true;
     });
-    const snapshotsBefore = primaryLog(primary).split('snapshots made for a catching-up replica').length;
+    const snapshotsBefore = logOf(primary).split('snapshots made for a catching-up replica').length;
     try {
       await test.cluster.restart(replica);
       await test.waitFor('the primary to make its snapshots', async () =>
-        held && primaryLog(primary).split('snapshots made for a catching-up replica').length > snapshotsBefore ? true : undefined,
+        held && logOf(primary).split('snapshots made for a catching-up replica').length > snapshotsBefore ? true : undefined,
       );
       await meanwhile();
     } finally {
@@ -110,9 +111,9 @@ describe('hostile workloads against real processes', () => {
   /** The warnings and errors the cluster's processes logged, to say why an assertion on the group failed. */
   const warningsLogged = () =>
     readdirSync(join(test.config.dataDir, 'logs'))
-      .filter((file) => /^(region|master)\d+\.log$/.test(file))
-      .flatMap((file) =>
-        readFileSync(join(test.config.dataDir, 'logs', file), 'utf8')
+      .flatMap((file) => /^((region|master)\d+)\.log$/.exec(file)?.[1] ?? [])
+      .flatMap((name) =>
+        logOf(name)
           .split('\n')
           .filter((line) => /"level":"(warn|error)"/.test(line)),
       )
@@ -153,11 +154,11 @@ describe('hostile workloads against real processes', () => {
     for (let id = 0; id < BALLAST_ROWS; id += 1) await client.execute('insert into ballast values (?, ?);', { params: [id, 'b'.repeat(BALLAST_ROW_BYTES)] });
     const { primary, replica } = await killInSyncReplica();
     const snapshots = join(test.config.dataDir, primary, 'snapshots');
-    const joinedBefore = primaryLog(primary).split('replica joined the in-sync set').length;
+    const joinedBefore = logOf(primary).split('replica joined the in-sync set').length;
     // The primary logs the join after etcd has it, and the line reaches its log file later
     // still: wait for the line, not for the status.
     const joinsLogged = () =>
-      primaryLog(primary)
+      logOf(primary)
         .split('\n')
         .filter((line) => line.includes('replica joined the in-sync set'))
         .slice(joinedBefore - 1)

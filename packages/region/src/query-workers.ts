@@ -43,7 +43,7 @@ export type QueryAnswer =
 
 export type QueryResult = Extract<QueryAnswer, { columns: ResultColumnSource[] }>;
 
-/** Tells a worker to let go of the file it holds for a table (see QueryWorkers.reset). */
+/** Tells a worker to let go of the file it holds for a table (see QueryWorkers.detach). */
 export interface WorkerDetach {
   detach: string;
 }
@@ -154,7 +154,7 @@ export class QueryWorkers {
    * Not by ending the workers: starting a worker process took about 0.4 s of the next
    * scan after every `create table` or `drop table`.
    */
-  reset(table: string): void {
+  detach(table: string): void {
     for (const worker of this.workers) {
       try {
         worker.child.send({ detach: table } satisfies WorkerDetach);

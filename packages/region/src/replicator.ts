@@ -39,8 +39,8 @@ export const REPLICATION_TIMEOUT_MS = 1_000;
  * of the burst: measured on 2 cores, the first 14 MiB write of a burst of 20 took 2.2 to
  * 2.6 s to be answered (1.75 s of it to leave the primary) and 3.9 s with both cores also
  * busy with other work, against the 4.5 s that 4 MiB a second gave; later batches took
- * 0.6 to 1.2 s. At 4 MiB a second a replica was taken out of the set by the burst test
- * about once in seven suite runs. The cost: a replica that stops in the middle of a large
+ * 0.4 to 1.2 s. At 4 MiB a second a replica was taken out of the set by the burst test
+ * in two of eight suite runs. The cost: a replica that stops in the middle of a large
  * write holds its group's acknowledgements up to 8 s for 14 MiB instead of 4.5 s; small
  * writes keep their second.
  */

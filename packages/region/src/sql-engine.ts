@@ -126,7 +126,7 @@ export class SqlEngine {
       this.boundedPlans.clear();
       this.boundedWrites.clear();
       this.queries.detach(table);
-      options.queryWorkers?.reset(table);
+      options.queryWorkers?.detach(table);
     });
   }
 

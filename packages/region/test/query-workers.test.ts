@@ -194,7 +194,7 @@ describe('query workers', () => {
       assert.deepEqual((await workers.run(count, 10_000)).rows, [[3]]);
       tableOf(`${swapped}.new`, 7);
       renameSync(`${swapped}.new`, swapped);
-      workers.reset('big');
+      workers.detach('big');
       assert.deepEqual((await workers.run(count, 10_000)).rows, [[7]], 'the worker read the file that was replaced');
       assert.deepEqual([workers.size, workers.started], [1, 1], 'a worker was started again');
     } finally {
@@ -206,7 +206,7 @@ describe('query workers', () => {
     const workers = new QueryWorkers({ workersMax: 1, waitingMax: 4, logger: quiet });
     try {
       const running = workers.run(request("select count(*) from big a, big b where a.id < 400 and b.v like '%9%'"), 10_000);
-      workers.reset('big');
+      workers.detach('big');
       assert.equal((await running).rows.length, 1);
       assert.deepEqual((await workers.run(request('select count(*) from big'), 10_000)).rows, [[2_000]]);
       assert.equal(workers.started, 1);
