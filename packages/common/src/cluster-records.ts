@@ -35,6 +35,11 @@ export interface GroupRecord {
   inSync: string[];
   /** Replicas still copying; never promoted. */
   catchingUp: string[];
+  /**
+   * The assignment each catching-up replica copies under, by region id: a new id each time
+   * it is put into `catchingUp` (catch-up-assignments.ts). Absent in records written before.
+   */
+  assignments?: Record<string, string>;
 }
 
 export interface IndexRecord {
@@ -98,6 +103,9 @@ function require(key: string, ok: boolean, field: string): void {
   if (!ok) throw errors.internal(`etcd key ${key} has a bad or missing field ${field}`);
 }
 
+const isStringMap = (value: unknown): value is Record<string, string> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string');
+
 const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 export function parseRegionRecord(key: string, text: string): RegionRecord {
@@ -114,6 +122,7 @@ export function parseGroupRecord(key: string, text: string): GroupRecord {
   require(key, typeof value.primary === 'string', 'primary');
   require(key, isStringList(value.inSync), 'inSync');
   require(key, isStringList(value.catchingUp), 'catchingUp');
+  require(key, value.assignments === undefined || isStringMap(value.assignments), 'assignments');
   return value as unknown as GroupRecord;
 }
 

@@ -17,6 +17,7 @@ export * from './config-schema.js';
 export * from './etcd-keys.js';
 export * from './activity-rows.js';
 export * from './cluster-records.js';
+export * from './catch-up-assignments.js';
 export * from './deadline.js';
 export * from './catalog-listing.js';
 export * from './lru-cache.js';

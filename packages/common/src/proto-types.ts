@@ -28,6 +28,7 @@ export type { ReplicationServiceClient, ReplicationServiceHandlers } from './gen
 export type { TableSnapshot, TableSnapshot__Output } from './generated/minisql/v1/TableSnapshot.js';
 export type { SnapshotResponse, SnapshotResponse__Output } from './generated/minisql/v1/SnapshotResponse.js';
 export type { JoinRequest, JoinRequest__Output } from './generated/minisql/v1/JoinRequest.js';
+export type { SnapshotRequest, SnapshotRequest__Output } from './generated/minisql/v1/SnapshotRequest.js';
 export type { VerifyResponse, VerifyResponse__Output } from './generated/minisql/v1/VerifyResponse.js';
 export type { MemberChecksum, MemberChecksum__Output } from './generated/minisql/v1/MemberChecksum.js';
 export type { TableChecksumResponse, TableChecksumResponse__Output } from './generated/minisql/v1/TableChecksumResponse.js';

@@ -3,7 +3,8 @@
  * replica group, and which group a new table goes to. No I/O: the master carries out
  * what these return, and the unit tests check them without etcd.
  */
-import { compareGroupIds, groupMembers, type GroupRecord } from '@minisql/common';
+import { randomUUID } from 'node:crypto';
+import { compareGroupIds, groupMembers, withAssignmentsPruned, withCatchingUp, type GroupRecord } from '@minisql/common';
 import type { ClusterView } from './cluster-view.js';
 
 /** Live regions that belong to no group, sorted by id (so plans are deterministic). */
@@ -142,6 +143,7 @@ export function planGroupRepairs(view: ClusterView, fenced: ReadonlySet<string> 
     } else {
       next = { ...group, inSync: group.inSync.filter(alive), catchingUp: group.catchingUp.filter(alive) };
     }
+    next = withAssignmentsPruned(next); // a replica that left takes its assignment with it
     if (JSON.stringify(next) !== JSON.stringify(group)) changed.push(next);
   }
   return changed;
@@ -150,9 +152,9 @@ export function planGroupRepairs(view: ClusterView, fenced: ReadonlySet<string> 
 /**
  * Spare regions assigned to groups that have fewer than `replicationFactor` members and
  * a live primary, as catching-up replicas: they copy the group's tables before they
- * count. Existing groups are filled before new groups form.
+ * count, each under a new assignment id (catch-up-assignments.ts). Existing groups are filled before new groups form.
  */
-export function planReplacements(view: ClusterView, replicationFactor: number): GroupRecord[] {
+export function planReplacements(view: ClusterView, replicationFactor: number, newAssignmentId: () => string = randomUUID): GroupRecord[] {
   const spares = spareRegions(view);
   const changed: GroupRecord[] = [];
   const groups = [...view.groups.values()].sort((a, b) => compareGroupIds(a.id, b.id));
@@ -161,7 +163,8 @@ export function planReplacements(view: ClusterView, replicationFactor: number): 
     const missing = replicationFactor - groupMembers(group).length;
     if (missing <= 0 || spares.length === 0) continue;
     const joining = spares.splice(0, missing);
-    changed.push({ ...group, catchingUp: [...group.catchingUp, ...joining] });
+    // Under a new assignment id: a Join from any earlier time in the group is refused.
+    changed.push(withCatchingUp(group, joining, newAssignmentId));
   }
   return changed;
 }

@@ -1,12 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupRecord, RegionRecord, TableRecord } from '@minisql/common';
+import { admittedToInSync, joinRefusal, type GroupRecord, type RegionRecord, type TableRecord } from '@minisql/common';
 import {
   chooseGroupForTable,
   groupsChoosingPrimary,
   nextGroupId,
   planGroupRepairs,
   planNewGroups,
+  planReplacements,
   promotionOrder,
   spareRegions,
 } from '../src/cluster-planner.js';
@@ -170,5 +171,61 @@ describe('planGroupRepairs', () => {
       groupsChoosingPrimary(view(live, groups), new Set(['r9'])).map((g) => g.id),
       ['g1'],
     );
+  });
+});
+
+describe('catch-up assignments: a replica given back to its group in the same epoch', () => {
+  /** Assignment ids in order, so the scenario can name them. */
+  const ids =
+    (...names: string[]) =>
+    () =>
+      names.shift() ?? assert.fail('more assignments than the scenario expected');
+  const only = (groups: GroupRecord[]): GroupRecord => (assert.equal(groups.length, 1, JSON.stringify(groups)), groups[0] as GroupRecord);
+
+  it('copies under a new assignment, and a Join left from the first one is refused (it discarded that copy while a spare)', () => {
+    // r2 is given to g1 and copies; its Join waits on the primary r1.
+    const assigned = only(planReplacements(view(['r1', 'r2'], [group('g1', 'r1')]), 2, ids('first')));
+    assert.deepEqual(assigned.catchingUp, ['r2']);
+    assert.deepEqual(assigned.assignments, { r2: 'first' });
+    assert.equal(joinRefusal(assigned, 'r2', 'first'), undefined);
+    // Its lease runs out: the master takes it out (and its assignment with it).
+    const removed = only(planGroupRepairs(view(['r1'], [assigned])));
+    assert.deepEqual(removed.catchingUp, []);
+    assert.equal(removed.assignments, undefined);
+    // It registers again as a spare (and discards its copy); the master gives it back, same epoch.
+    const givenBack = only(planReplacements(view(['r1', 'r2'], [removed]), 2, ids('second')));
+    assert.equal(givenBack.epoch, assigned.epoch);
+    assert.deepEqual(givenBack.catchingUp, ['r2']);
+    // The waiting Join now completes: under the first assignment it must not admit r2.
+    assert.match(joinRefusal(givenBack, 'r2', 'first') ?? '', /assignment first of g1, which has ended \(now second\)/);
+    assert.equal(admittedToInSync(givenBack, 'r2', 'first'), undefined);
+    // The copy it makes under the second does.
+    const joined = admittedToInSync(givenBack, 'r2', 'second');
+    assert.deepEqual(joined && { inSync: joined.inSync, catchingUp: joined.catchingUp, assignments: joined.assignments }, {
+      inSync: ['r2'],
+      catchingUp: [],
+      assignments: undefined,
+    });
+  });
+
+  it('keeps the assignment of a replica still catching up when the group changes around it', () => {
+    const copying = { ...group('g1', 'r1', 'r2'), catchingUp: ['r3'], assignments: { r3: 'first' } };
+    // r2 dies: r3 keeps copying under the same assignment.
+    const repaired = only(planGroupRepairs(view(['r1', 'r3'], [copying])));
+    assert.deepEqual(repaired.assignments, { r3: 'first' });
+    // A failover keeps it too (the new primary admits it under the same id).
+    const promoted = only(planGroupRepairs(view(['r2', 'r3'], [copying])));
+    assert.equal(promoted.primary, 'r2');
+    assert.deepEqual(promoted.assignments, { r3: 'first' });
+    assert.equal(joinRefusal(promoted, 'r3', 'first'), undefined);
+  });
+
+  it('refuses a Join from a region that is not catching up, and one with no assignment once the record has them', () => {
+    const copying = { ...group('g1', 'r1'), catchingUp: ['r2'], assignments: { r2: 'first' } };
+    assert.match(joinRefusal(copying, 'r3', 'first') ?? '', /r3 is not catching up in g1/);
+    assert.match(joinRefusal(copying, 'r2', '') ?? '', /assignment \(none\) of g1, which has ended/);
+    // A record written before assignments had ids admits a replica that carries none.
+    const older = { ...group('g1', 'r1'), catchingUp: ['r2'] };
+    assert.deepEqual(admittedToInSync(older, 'r2', '')?.inSync, ['r2']);
   });
 });

@@ -10,9 +10,12 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  assignmentOf,
   errors,
+  joinRefusal,
   MiniSqlError,
   type JoinRequest__Output,
+  type SnapshotRequest__Output,
   type Logger,
   type ReplicationServiceClient,
   type SnapshotResponse,
@@ -52,8 +55,9 @@ export class JoinCoordinator {
     private readonly logger: Logger,
   ) {}
 
-  async snapshot(groupId: string, epoch: number, replica: string): Promise<SnapshotResponse> {
-    this.catchingUpGroup(groupId, epoch, replica);
+  async snapshot(request: SnapshotRequest__Output): Promise<SnapshotResponse> {
+    const replica = request.replica_id;
+    this.catchingUpGroup(request.group_id, request.epoch, replica, request.assignment);
     const tables = await this.snapshots.snapshotAll(replica);
     const login = this.logins.issue(
       replica,
@@ -64,7 +68,7 @@ export class JoinCoordinator {
   }
 
   async join(request: JoinRequest__Output): Promise<void> {
-    const group = this.catchingUpGroup(request.group_id, request.epoch, request.replica_id);
+    const group = this.catchingUpGroup(request.group_id, request.epoch, request.replica_id, request.assignment);
     const positions = new Map(request.positions.map((p) => [p.table.toLowerCase(), p.position]));
     // The tail in two parts: what was logged during the copy goes while writes go on (it
     // may be long: the log is kept for the copy, see SnapshotStore); only what lands
@@ -72,8 +76,12 @@ export class JoinCoordinator {
     const before = await this.sendTail(request.replica_id, group, positions);
     await this.executor.whileWritesPaused(async () => {
       const paused = await this.sendTail(request.replica_id, group, positions);
-      if (!(await this.membership.admitToInSync(group.id, group.epoch, request.replica_id))) {
-        throw errors.notPrimary(this.membership.regionId, `group ${group.id} changed while ${request.replica_id} was joining`);
+      // Compared again in etcd: the replica may have left the group and been given back
+      // while the tail went (and discarded its copy in between).
+      if (!(await this.membership.admitToInSync(group.id, group.epoch, request.replica_id, request.assignment))) {
+        const role = this.membership.current;
+        const why = role.kind === 'primary' && role.group.id === group.id ? joinRefusal(role.group, request.replica_id, request.assignment) : undefined;
+        throw errors.notPrimary(this.membership.regionId, why ?? `group ${group.id} changed while ${request.replica_id} was joining`);
       }
       this.logger.info('replica joined the in-sync set', {
         group: group.id,
@@ -104,11 +112,12 @@ export class JoinCoordinator {
     return missing.length;
   }
 
-  private catchingUpGroup(groupId: string, epoch: number, replica: string) {
+  private catchingUpGroup(groupId: string, epoch: number, replica: string, assignment: string) {
     const role = this.membership.current;
     if (role.kind !== 'primary' || role.group.id !== groupId) throw errors.notPrimary(this.membership.regionId, `it does not lead ${groupId}`);
     if (role.group.epoch !== epoch) throw errors.staleEpoch(groupId, role.group.epoch, epoch);
-    if (!role.group.catchingUp.includes(replica)) throw errors.invalidArgument('join request', `${replica} is not catching up in ${groupId}`);
+    const refusal = joinRefusal(role.group, replica, assignment);
+    if (refusal !== undefined) throw errors.invalidArgument('join request', refusal);
     return role.group;
   }
 }
@@ -116,6 +125,12 @@ export class JoinCoordinator {
 /** The catching-up replica's half. */
 export class CatchUp {
   private running = false;
+  /**
+   * Counts the times this region found itself a spare (when RegionServer discards its
+   * tables). A copy that sees it move was made for an assignment that ended: it stops
+   * before it installs another table or joins.
+   */
+  private timesSpare = 0;
 
   constructor(
     private readonly membership: GroupMembership,
@@ -133,6 +148,7 @@ export class CatchUp {
 
   /** Starts catching up when the role says so; one run at a time. */
   onRole(role: GroupRole): void {
+    if (role.kind === 'spare') this.timesSpare++;
     if (role.kind === 'replica' && !role.inSync && !this.running) void this.run();
   }
 
@@ -141,7 +157,7 @@ export class CatchUp {
     try {
       for (let role = this.membership.current; role.kind === 'replica' && !role.inSync; role = this.membership.current) {
         try {
-          await this.once(role.group.id, role.group.epoch, role.group.primary);
+          await this.once(role.group.id, role.group.epoch, role.group.primary, assignmentOf(role.group, this.membership.regionId));
           return;
         } catch (error) {
           this.logger.warn('catching up failed; trying again', { error: MiniSqlError.from(error).message });
@@ -154,14 +170,19 @@ export class CatchUp {
     }
   }
 
-  private async once(groupId: string, epoch: number, primary: string): Promise<void> {
+  private async once(groupId: string, epoch: number, primary: string, assignment: string): Promise<void> {
+    const timesSpare = this.timesSpare;
+    const stillCurrent = (step: string): void => {
+      if (this.timesSpare !== timesSpare)
+        throw errors.unavailable(primary, `this region left group ${groupId} ${step} and discarded its tables; it copies again`);
+    };
     const address = this.membership.addressOf(primary);
     const ftp = this.membership.ftpAddressOf(primary);
     if (!address || !ftp) throw errors.unavailable(primary, 'the primary is not registered');
     const stub: ReplicationServiceClient = replicationStub(address, this.tls);
     try {
       const response = await call<SnapshotResponse>((done) =>
-        stub.Snapshot({ group_id: groupId, epoch, replica_id: this.membership.regionId }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done),
+        stub.Snapshot({ group_id: groupId, epoch, replica_id: this.membership.regionId, assignment }, { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS }, done),
       );
       const tables = (response.tables ?? []) as TableSnapshot__Output[];
       const login = { user: response.ftp_user ?? '', password: response.ftp_password ?? '' };
@@ -193,6 +214,7 @@ export class CatchUp {
             }
           },
         );
+        stillCurrent('during the copy');
         this.queries.detach(snapshot.table);
         this.catalog.install(snapshot.table, destination);
         bytes += Number(snapshot.bytes);
@@ -213,10 +235,13 @@ export class CatchUp {
         seconds,
         megabytesPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0,
       });
+      stillCurrent('during the copy');
       const positions = this.catalog.list().map((table) => ({ table: table.name, position: table.position }));
+      // The primary admits the Join only under the same assignment: if this region leaves
+      // the group (and discards its tables) while the Join waits, the Join is refused.
       await call((done) =>
         stub.Join(
-          { group_id: groupId, epoch, replica_id: this.membership.regionId, positions, files: tables.map((t) => t.file) },
+          { group_id: groupId, epoch, replica_id: this.membership.regionId, positions, files: tables.map((t) => t.file), assignment },
           { deadline: Date.now() + SNAPSHOT_TIMEOUT_MS },
           done,
         ),

@@ -5,8 +5,11 @@
  * compare the record it read.
  */
 import type { Etcd3, Watcher } from 'etcd3';
+import { randomUUID } from 'node:crypto';
 import {
+  admittedToInSync,
   nameKey,
+  withCatchingUp,
   parseGroupRecord,
   parsePlacementRecord,
   parseRegionRecord,
@@ -128,13 +131,13 @@ export class GroupMembership {
     return this.regions.get(regionId)?.grpcAddress;
   }
 
-  /** As primary of `groupId` in `epoch`: moves a caught-up replica into the in-sync set. */
-  async admitToInSync(groupId: string, epoch: number, replica: string): Promise<boolean> {
-    return this.changeOwnGroup(groupId, epoch, (record) =>
-      record.catchingUp.includes(replica)
-        ? { ...record, inSync: [...record.inSync, replica], catchingUp: record.catchingUp.filter((id) => id !== replica) }
-        : undefined,
-    );
+  /**
+   * As primary of `groupId` in `epoch`: moves a caught-up replica into the in-sync set,
+   * if it still copies under `assignment` in the record the compare-and-set is made
+   * against (catch-up-assignments.ts).
+   */
+  async admitToInSync(groupId: string, epoch: number, replica: string, assignment: string): Promise<boolean> {
+    return this.changeOwnGroup(groupId, epoch, (record) => admittedToInSync(record, replica, assignment));
   }
 
   /**
@@ -168,10 +171,13 @@ export class GroupMembership {
       // Already out (a batch shipped before this one failed there first): nothing to write.
       replicas.some((id) => record.inSync.includes(id))
         ? {
-            ...record,
+            // Out of sync: it copies the tables again, under a new assignment, before it may rejoin the set.
+            ...withCatchingUp(
+              record,
+              replicas.filter((id) => record.inSync.includes(id)),
+              randomUUID,
+            ),
             inSync: record.inSync.filter((id) => !replicas.includes(id)),
-            // Out of sync: it copies the tables again before it may rejoin the set.
-            catchingUp: [...record.catchingUp, ...replicas.filter((id) => record.inSync.includes(id) && !record.catchingUp.includes(id))],
           }
         : record,
     );

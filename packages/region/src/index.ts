@@ -5,3 +5,5 @@ export * from './table-catalog.js';
 export * from './table-file.js';
 export * from './lease-clock.js';
 export * from './region-registration.js';
+export * from './group-membership.js';
+export * from './group-join.js';

@@ -91,7 +91,7 @@ export function replicationServiceHandlers(
     Snapshot(call, callback) {
       Promise.resolve()
         .then(() => refuse(checkRegionClaim(callerOf(call), call.request.replica_id, 'Snapshot'), logger))
-        .then(() => (joins ?? standalone()).snapshot(call.request.group_id, call.request.epoch, call.request.replica_id))
+        .then(() => (joins ?? standalone()).snapshot(call.request))
         .then(
           (response) => callback(null, response),
           (thrown) => callback(null, { error: MiniSqlError.from(thrown).toProto() }),
