@@ -225,7 +225,7 @@ export function regionServiceHandlers(
           if (refused) throw refused;
           if (verifier) return verifier.verify(call.request.table);
           // A standalone region has one copy: its checksum alone.
-          const own = engine.tableChecksum(call.request.table);
+          const own = await engine.tableChecksum(call.request.table);
           return { table: own.table, members: [{ region_id: regionId, role: 'standalone', position: own.position, rows: own.rows, checksum: own.checksum }] };
         })
         .then(

@@ -140,7 +140,7 @@ export function replicationServiceHandlers(
     },
     TableChecksum(call, callback) {
       Promise.resolve()
-        .then(() => {
+        .then(async () => {
           if (!membership) return standalone();
           const role = membership.current;
           const request = call.request;
@@ -150,7 +150,7 @@ export function replicationServiceHandlers(
           }
           if (request.epoch !== role.group.epoch || request.primary_id !== role.group.primary)
             throw errors.staleEpoch(role.group.id, role.group.epoch, request.epoch);
-          const { position, rows, checksum } = engine.tableChecksum(request.table);
+          const { position, rows, checksum } = await engine.tableChecksum(request.table);
           return { position, rows, checksum };
         })
         .then(

@@ -213,9 +213,9 @@ export class SqlEngine {
   }
 
   /** The checksum of every row of `table` at its last committed log position (verify). */
-  tableChecksum(table: string): { table: string; position: number; rows: number; checksum: string } {
+  async tableChecksum(table: string): Promise<{ table: string; position: number; rows: number; checksum: string }> {
     const file = this.catalog.require(table);
-    return { table: file.name, ...file.checksum() };
+    return { table: file.name, ...(await file.checksum()) };
   }
 
   /**
