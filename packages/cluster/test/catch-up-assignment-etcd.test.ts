@@ -7,13 +7,12 @@
  * epoch (having discarded its copy while it was a spare). The old Join must then be
  * refused, and the replica admitted only with a copy made under the new assignment.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { EtcdKeys, Logger, parseGroupRecord, type GroupRecord, type JoinRequest__Output, type RegionRecord } from '@minisql/common';
 import { planGroupRepairs, planReplacements, type ClusterView } from '@minisql/master';
 import { GroupMembership, JoinCoordinator } from '@minisql/region';
-import { startEtcdOnly, type TestCluster } from './support/test-cluster.js';
+import { etcdForSuite } from './support/test-cluster.js';
 
 const quiet = new Logger('test', 'join', 'error', { write: () => undefined });
 
@@ -26,17 +25,10 @@ function view(regions: string[], group: GroupRecord): ClusterView {
 }
 
 describe('a Join left from an ended catch-up assignment (real etcd)', () => {
-  let test: TestCluster;
-  let etcd: Etcd3;
-  before(async () => {
-    ({ test, etcd } = await startEtcdOnly());
-  });
-  after(async () => {
-    etcd?.close();
-    await test?.stop();
-  });
+  const suite = etcdForSuite();
 
   it('is refused when the replica was taken out and given back while its tail went; a copy under the new assignment joins', async () => {
+    const { test, etcd } = suite;
     const keys = new EtcdKeys(test.config.etcdPrefix);
     const readGroup = async (): Promise<GroupRecord> => parseGroupRecord(keys.group('g1'), (await etcd.get(keys.group('g1')).string()) ?? 'missing');
     const writeGroup = (group: GroupRecord) => etcd.put(keys.group(group.id)).value(JSON.stringify(group));

@@ -5,31 +5,23 @@
  * etcd that stops answering stops the clock within its bound; once it answers again the
  * same lease is renewed, and the renewals given up on leave no stream open.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Etcd3 } from 'etcd3';
 import { EtcdKeys, Logger, PRIMARY_VALIDITY_MS_MAX } from '@minisql/common';
 import { LeaseClock, RegionRegistration } from '@minisql/region';
-import { startEtcdOnly, type TestCluster } from './support/test-cluster.js';
+import { etcdForSuite } from './support/test-cluster.js';
 
 const quiet = new Logger('test', 'registration', 'error', { write: () => undefined });
 
 describe('the lease clock and the lease that owns the key', () => {
-  let test: TestCluster;
-  let etcd: Etcd3;
-  before(async () => {
-    ({ test, etcd } = await startEtcdOnly());
-  });
-  after(async () => {
-    etcd?.close();
-    await test?.stop();
-  });
+  const suite = etcdForSuite();
 
   const record = (id: string) => ({ id, host: id, grpcAddress: '127.0.0.1:1', ftpAddress: '127.0.0.1:2', incarnation: `inc-${id}`, startedAtMs: Date.now() });
 
   it('a lease granted and revoked at once because the name is taken leaves the clock invalid', async () => {
+    const { test, etcd } = suite;
     const keys = new EtcdKeys(test.config.etcdPrefix);
     const holder = etcd.lease(5);
     await holder.put(keys.region('taken')).value(JSON.stringify(record('taken')));
@@ -47,6 +39,7 @@ describe('the lease clock and the lease that owns the key', () => {
   });
 
   it('the lease that owns the key makes the clock valid for about its TTL', async () => {
+    const { test, etcd } = suite;
     const keys = new EtcdKeys(test.config.etcdPrefix);
     const clock = new LeaseClock();
     const registration = new RegionRegistration(etcd, keys, record('owner'), 2, 'test', quiet, clock);
@@ -62,9 +55,9 @@ describe('the lease clock and the lease that owns the key', () => {
 
   /** LeaseKeepAlive streams etcd has open (started, not yet handled), from its /metrics. */
   const keepAliveStreamsOpen = async (): Promise<number> => {
-    const port = test.config.hosts.find((h) => h.roles.includes('etcd'))?.ports.etcdClient as number;
+    const port = suite.test.config.hosts.find((h) => h.roles.includes('etcd'))?.ports.etcdClient as number;
     const body = await new Promise<string>((resolve, reject) => {
-      const tls = test.tls;
+      const tls = suite.test.tls;
       const request = httpsRequest(`https://127.0.0.1:${port}/metrics`, { ca: tls?.ca, cert: tls?.cert, key: tls?.key, timeout: 5_000 }, (response) => {
         let text = '';
         response.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -83,6 +76,7 @@ describe('the lease clock and the lease that owns the key', () => {
   };
 
   it('an etcd stopped for a second stops the clock within its bound; running again, the same lease is renewed and no stream given up on stays open', async () => {
+    const { test, etcd } = suite;
     const keys = new EtcdKeys(test.config.etcdPrefix);
     const clock = new LeaseClock();
     const registration = new RegionRegistration(etcd, keys, record('stopped'), 2, 'test', quiet, clock);

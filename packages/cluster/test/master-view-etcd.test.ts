@@ -3,28 +3,20 @@
  * 4 MiB answer (1,200 tables with long create statements, about 6 MiB) loads whole;
  * after that the watch keeps it, and no change makes the master read it all again.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Etcd3 } from 'etcd3';
 import { EtcdKeys, Logger } from '@minisql/common';
 import { LOAD_PAGE_KEYS, MetadataStore } from '@minisql/master';
-import { startEtcdOnly, type TestCluster } from './support/test-cluster.js';
+import { etcdForSuite } from './support/test-cluster.js';
 
 const quiet = new Logger('test', 'metadata', 'error', { write: () => undefined });
 const TABLES = 1_200;
 
 describe("the master's view of a large catalog", () => {
-  let test: TestCluster;
-  let etcd: Etcd3;
-  before(async () => {
-    ({ test, etcd } = await startEtcdOnly());
-  });
-  after(async () => {
-    etcd?.close();
-    await test?.stop();
-  });
+  const suite = etcdForSuite();
 
   it(`loads ${TABLES} tables of 5 KiB records (past etcd's 4 MiB answer), in pages of ${LOAD_PAGE_KEYS}, every one`, async () => {
+    const { test, etcd } = suite;
     const keys = new EtcdKeys(test.config.etcdPrefix);
     const comment = 'x'.repeat(5_000);
     for (let from = 0; from < TABLES; from += 100) {
@@ -67,6 +59,7 @@ describe("the master's view of a large catalog", () => {
   });
 
   it('keeps the view by its watch: changes made by another etcd client are in the next load, and the prefix is never read whole again', async () => {
+    const { test, etcd } = suite;
     const keys = new EtcdKeys(test.config.etcdPrefix);
     const store = new MetadataStore(etcd, keys, quiet);
     const other = test.etcdAdmin();

@@ -2,6 +2,7 @@
  * Test fixture: a real cluster on loopback (etcd, masters, regions as processes) from a
  * generated configuration with free ports, in a temporary directory removed afterwards.
  */
+import { after, before } from 'node:test';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
@@ -59,6 +60,20 @@ export interface TestClusterOptions {
 export async function startEtcdOnly(): Promise<{ test: TestCluster; etcd: Etcd3 }> {
   const test = await TestCluster.start({ regions: 0, masters: 0, only: [] });
   return { test, etcd: test.etcdAdmin() };
+}
+
+/**
+ * startEtcdOnly for the tests of the calling describe block: started before them, closed
+ * and removed after them. Read its fields inside the tests (they are set in `before`).
+ */
+export function etcdForSuite(): { test: TestCluster; etcd: Etcd3 } {
+  const suite = {} as { test: TestCluster; etcd: Etcd3 };
+  before(async () => Object.assign(suite, await startEtcdOnly()));
+  after(async () => {
+    suite.etcd?.close();
+    await suite.test?.stop();
+  });
+  return suite;
 }
 
 export class TestCluster {
