@@ -169,12 +169,16 @@ describe('hostile workloads against real processes', () => {
       // on the primary). Without the budget it would wait out the statement timeout.
       assert.ok(ackMs < 8_000 + 6_000, `a write to a group whose replica stopped was acknowledged after ${ackMs} ms`);
       console.log(`14 MiB write with its replica stopped acknowledged in ${ackMs} ms`);
+      // Out of the set: by the primary at the end of the budget, or by the master once the
+      // replica's lease ran out (5 s here), whichever came first; the write waits for neither.
       assert.equal((await group())?.in_sync.length, 0, 'the stopped replica is still counted in sync');
     } finally {
       patient.close();
       process.kill(pid, 'SIGCONT');
       stopped = false;
     }
+    // Held past its lease, it comes back a spare, is given back under a new catch-up
+    // assignment, copies and joins (catch-up-assignments.ts, end to end).
     await test.waitForStatus('the replica copied back into the set', (s) => s.groups[0]?.in_sync.length === 1, 60_000);
     assert.deepEqual((await client.execute('select id, length(v) from held_big order by id;')).rows, [
       [0, 5],

@@ -40,12 +40,17 @@ export function withAssignmentsPruned(group: GroupRecord): GroupRecord {
 /**
  * Why `replica`, copying under `assignment`, may not join `group` now; undefined when it
  * may. A refusal means its copy belongs to an assignment that has ended: it starts over.
+ * Upgrade the masters before the regions: a master of an earlier version gives no ids.
  */
 export function joinRefusal(group: GroupRecord, replica: string, assignment: string): string | undefined {
   if (!group.catchingUp.includes(replica)) return `${replica} is not catching up in ${group.id}`;
   const current = assignmentOf(group, replica);
+  // A region of a version before assignments sends none: it is checked as it was then
+  // (refusing it would leave it copying forever while a cluster is upgraded). Every
+  // region of this version sends the id it read, so '' comes only from those.
+  if (assignment === '') return undefined;
   if (current !== assignment)
-    return `${replica} copied under assignment ${assignment || '(none)'} of ${group.id}, which has ended (now ${current || '(none)'}): it left the group and was given back, and copies again`;
+    return `${replica} copied under assignment ${assignment} of ${group.id}, which has ended (now ${current || '(none)'}): it left the group and was given back, and copies again`;
   return undefined;
 }
 

@@ -251,7 +251,6 @@ export const errors = {
   /** The server stopped a statement at its deadline: the statement is at fault, so a retry elsewhere would fail the same way. */
   statementTimeout: (timeoutMs: number) =>
     new MiniSqlError(ErrorCode.TIMEOUT, `the statement ran past its deadline of ${timeoutMs} ms and was stopped`, { object: 'statement', retryable: false }),
-  /** The client asked for the statement to be stopped (Ctrl-C): it is not run again anywhere. */
   /** Verify's checksum saw its table written (it should not be: verify holds the writes); retried, it may pass. */
   writtenDuringChecksum: (table: string, fromPosition: number, toPosition: number) =>
     new MiniSqlError(
@@ -259,6 +258,7 @@ export const errors = {
       `table ${quoteName(table)} was written during its checksum (log position ${fromPosition} to ${toPosition}): verify again`,
       { object: table },
     ),
+  /** The client asked for the statement to be stopped (Ctrl-C): it is not run again anywhere. */
   cancelled: () => new MiniSqlError(ErrorCode.CANCELLED, "the statement was cancelled at the client's request", { object: 'statement' }),
   timeout: (address: string, timeoutMs: number) => new MiniSqlError(ErrorCode.TIMEOUT, `no answer from ${address} within ${timeoutMs} ms`, { object: address }),
   /** The disk under a table is full: its writes are refused, its reads go on. */

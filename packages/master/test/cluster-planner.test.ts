@@ -220,11 +220,14 @@ describe('catch-up assignments: a replica given back to its group in the same ep
     assert.equal(joinRefusal(promoted, 'r3', 'first'), undefined);
   });
 
-  it('refuses a Join from a region that is not catching up, and one with no assignment once the record has them', () => {
+  it('refuses a Join from a region that is not catching up; one from a version before assignments (none sent) is checked as before', () => {
     const copying = { ...group('g1', 'r1'), catchingUp: ['r2'], assignments: { r2: 'first' } };
     assert.match(joinRefusal(copying, 'r3', 'first') ?? '', /r3 is not catching up in g1/);
-    assert.match(joinRefusal(copying, 'r2', '') ?? '', /assignment \(none\) of g1, which has ended/);
-    // A record written before assignments had ids admits a replica that carries none.
+    assert.match(joinRefusal(copying, 'r2', 'other') ?? '', /assignment other of g1, which has ended \(now first\)/);
+    // An older region sends no id: refused, it would copy forever during an upgrade.
+    assert.deepEqual(admittedToInSync(copying, 'r2', '')?.inSync, ['r2']);
+    assert.match(joinRefusal(copying, 'r3', '') ?? '', /r3 is not catching up in g1/);
+    // A record written by an older master, with no ids, admits this version's replica (which read none).
     const older = { ...group('g1', 'r1'), catchingUp: ['r2'] };
     assert.deepEqual(admittedToInSync(older, 'r2', '')?.inSync, ['r2']);
   });

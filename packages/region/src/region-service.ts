@@ -224,8 +224,9 @@ export function regionServiceHandlers(
           const refused = principal.kind === 'user' ? refusal(principal.record, [{ privilege: 'admin' }], 'verify') : undefined;
           if (refused) throw refused;
           if (verifier) return verifier.verify(call.request.table);
-          // A standalone region has one copy: its checksum alone.
-          const own = await engine.tableChecksum(call.request.table);
+          // A standalone region has one copy: its checksum alone, in one pass (it has no
+          // lease to keep, and its writes go on: a checksum in steps could meet one each time).
+          const own = await engine.tableChecksum(call.request.table, undefined);
           return { table: own.table, members: [{ region_id: regionId, role: 'standalone', position: own.position, rows: own.rows, checksum: own.checksum }] };
         })
         .then(

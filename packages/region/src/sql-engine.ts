@@ -33,7 +33,7 @@ import { isBoundedPlan, manyRowSteps } from './query-plan.js';
 import { selectsAtMostOneRow } from './single-row-select.js';
 import type { QueryWorkers, ResultColumnSource } from './query-workers.js';
 import { errorFromSqlite } from './sqlite-errors.js';
-import { STOP_HERE, type SqliteStatement, type TableFile, type WriteRecord } from './table-file.js';
+import { CHECKSUM_STEP_MS, STOP_HERE, type SqliteStatement, type TableFile, type WriteRecord } from './table-file.js';
 import type { TableCatalog } from './table-catalog.js';
 import { rowsResult, textColumns, writeResult, type ResultColumnType } from './result-builder.js';
 import { RowChecksum } from './row-checksum.js';
@@ -213,9 +213,13 @@ export class SqlEngine {
   }
 
   /** The checksum of every row of `table` at its last committed log position (verify). */
-  async tableChecksum(table: string): Promise<{ table: string; position: number; rows: number; checksum: string }> {
+  /** The checksum of every row of `table` (TableFile.checksum): in steps of `stepMs`, or one pass when undefined. */
+  async tableChecksum(
+    table: string,
+    stepMs: number | undefined = CHECKSUM_STEP_MS,
+  ): Promise<{ table: string; position: number; rows: number; checksum: string }> {
     const file = this.catalog.require(table);
-    return { table: file.name, ...(await file.checksum()) };
+    return { table: file.name, ...(await file.checksum(stepMs)) };
   }
 
   /**

@@ -107,6 +107,8 @@ export type SqliteStatement = Database.Statement<unknown[], unknown>;
 
 /** Longest the checksum of verify holds the event loop at a time, in milliseconds (TableFile.checksum). */
 export const CHECKSUM_STEP_MS = 20;
+/** SQLite's three names of a table's rowid; a column of the same name hides it under that name. */
+const ROWID_NAMES = ['rowid', '_rowid_', 'oid'];
 
 export class TableFile {
   /** Prepared statements of this file's connection, by SQL text. */
@@ -428,38 +430,47 @@ export class TableFile {
 
   /**
    * Every row of the table in one RowChecksum, at the log position of the last commit;
-   * for verify. Read in steps of CHECKSUM_STEP_MS by rowid, with the event loop free in
-   * between: a table of hundreds of MiB takes seconds to hash, and a region whose loop
-   * stood that long would miss its lease renewals (the TTL is 2 s by default) and lose
-   * its group. The rows cannot change between steps (verify holds its group's writes,
-   * and a replica's are all applied), and if the position moves all the same the
-   * checksum is refused, not reported for a mix of two states. The sum is the same
-   * whatever order the rows come in.
+   * for verify. Read in steps of `stepMs` by rowid, with the event loop free in between:
+   * a table of hundreds of MiB takes seconds to hash, and a region whose loop stood that
+   * long would miss its lease renewals (the TTL is 2 s by default) and lose its group.
+   * The rows cannot change between steps (verify holds its group's writes, and a
+   * replica's are all applied), and if the position moves all the same the checksum is
+   * refused, not reported for a mix of two states. The sum is the same whatever order
+   * the rows come in. With `stepMs` undefined (a standalone region: no lease, and writes
+   * that go on) it is one pass, as it is when every name of the rowid is a column's.
    */
-  async checksum(): Promise<{ position: number; rows: number; checksum: string }> {
+  async checksum(stepMs: number | undefined = CHECKSUM_STEP_MS): Promise<{ position: number; rows: number; checksum: string }> {
+    if (this.db.inTransaction) throw new Error(`checksum of ${this.name} inside a transaction`);
     const position = this.logPosition;
     const sum = new RowChecksum();
     const table = `"${this.definition.name.replaceAll('"', '""')}"`;
+    // A column named rowid hides the real one under that name: page by a name left free.
+    const taken = new Set(this.definition.columns.map((column) => column.name.toLowerCase()));
+    const rowid = ROWID_NAMES.find((name) => !taken.has(name));
+    if (stepMs === undefined || rowid === undefined) {
+      for (const row of this.db.prepare(`SELECT * FROM ${table}`).raw(true).iterate() as IterableIterator<unknown[]>) sum.add(row);
+      return { position, rows: sum.count, checksum: sum.digest() };
+    }
     // Integers as bigints: a rowid past 2^53 must page exactly (the sum reads 5n as 5).
-    const first = this.db.prepare(`SELECT rowid, * FROM ${table} ORDER BY rowid`).raw(true).safeIntegers(true);
-    const after = this.db.prepare(`SELECT rowid, * FROM ${table} WHERE rowid > ? ORDER BY rowid`).raw(true).safeIntegers(true);
+    const first = this.db.prepare(`SELECT ${rowid}, * FROM ${table} ORDER BY ${rowid}`).raw(true).safeIntegers(true);
+    const after = this.db.prepare(`SELECT ${rowid}, * FROM ${table} WHERE ${rowid} > ? ORDER BY ${rowid}`).raw(true).safeIntegers(true);
     let last: bigint | undefined;
     for (let more = true; more;) {
-      if (this.db.inTransaction) throw new Error(`checksum of ${this.name} inside a transaction`);
       more = false;
       const stepStarted = performance.now();
       for (const row of (last === undefined ? first.iterate() : after.iterate(last)) as IterableIterator<unknown[]>) {
         last = row[0] as bigint;
         sum.add(row.slice(1));
         // Leaving the loop resets the statement: no read is held open across the yield.
-        if (performance.now() - stepStarted >= CHECKSUM_STEP_MS) {
+        if (performance.now() - stepStarted >= stepMs) {
           more = true;
           break;
         }
       }
-      if (more) await new Promise((resolve) => setImmediate(resolve));
+      if (!more) break;
+      await new Promise((resolve) => setImmediate(resolve));
       if (!this.db.open) throw errors.tableNotFound(this.name);
-      if (this.logPosition !== position) throw errors.writtenDuringChecksum(this.name, position, this.logPosition);
+      if (this.logPosition !== position || this.db.inTransaction) throw errors.writtenDuringChecksum(this.name, position, this.logPosition);
     }
     return { position, rows: sum.count, checksum: sum.digest() };
   }

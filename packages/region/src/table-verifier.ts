@@ -44,8 +44,13 @@ export class TableVerifier {
       const unconfirmed = this.executor.unconfirmedEntries;
       if (unconfirmed > 0)
         throw errors.notPrimary(this.membership.regionId, `${unconfirmed} write(s) are not yet confirmed on its replicas; verify again shortly`);
-      const own = await this.engine.tableChecksum(table);
-      const replicas = await Promise.all(group.inSync.map((replica) => this.askReplica(replica, group, own.table)));
+      // The replicas sum their copies while this one sums its own: the pause lasts as long
+      // as the slowest member, not the primary's time and then the slowest replica's.
+      const name = this.engine.tableName(table);
+      const [own, replicas] = await Promise.all([
+        this.engine.tableChecksum(name),
+        Promise.all(group.inSync.map((replica) => this.askReplica(replica, group, name))),
+      ]);
       const members: MemberChecksum[] = [
         { region_id: this.membership.regionId, role: 'primary', position: own.position, rows: own.rows, checksum: own.checksum },
         ...replicas,
