@@ -212,8 +212,7 @@ export class SqlEngine {
     return this.catalog.require(name);
   }
 
-  /** The checksum of every row of `table` at its last committed log position (verify). */
-  /** The checksum of every row of `table` (TableFile.checksum): in steps of `stepMs`, or one pass when undefined. */
+  /** The checksum of every row of `table` at its last committed log position (verify, TableFile.checksum): in steps of `stepMs`, or one pass when undefined. */
   async tableChecksum(
     table: string,
     stepMs: number | undefined = CHECKSUM_STEP_MS,

@@ -36,7 +36,7 @@ export class TableVerifier {
 
   async verify(table: string): Promise<VerifyResponse> {
     this.requirePrimary();
-    this.engine.tableName(table); // refuses an unknown table before pausing anything
+    const name = this.engine.tableName(table); // refuses an unknown table before pausing anything
     return this.executor.whileWritesPaused(async () => {
       const group = this.requirePrimary();
       // Entries a replica may still lack are being shipped again: a comparison now would
@@ -46,7 +46,6 @@ export class TableVerifier {
         throw errors.notPrimary(this.membership.regionId, `${unconfirmed} write(s) are not yet confirmed on its replicas; verify again shortly`);
       // The replicas sum their copies while this one sums its own: the pause lasts as long
       // as the slowest member, not the primary's time and then the slowest replica's.
-      const name = this.engine.tableName(table);
       const [own, replicas] = await Promise.all([
         this.engine.tableChecksum(name),
         Promise.all(group.inSync.map((replica) => this.askReplica(replica, group, name))),
