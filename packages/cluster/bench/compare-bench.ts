@@ -37,7 +37,15 @@ import { RegionTransport, type ClusterClient } from '@minisql/client';
 import { loadClusterConfig, ReadyProcess } from '@minisql/common';
 import { runClosedLoop } from '@minisql/region/bench/closed-loop.js';
 import { summarizeLatencies } from '@minisql/region/bench/latency-stats.js';
-import { clockTicksPerSecond, sampleOtherProcess, sampleThisProcess, usageDelta, type UsageSample } from '@minisql/region/bench/process-usage.js';
+import {
+  clockTicksPerSecond,
+  sampleOtherProcess,
+  sampleSteal,
+  sampleThisProcess,
+  stealPercent,
+  usageDelta,
+  type UsageSample,
+} from '@minisql/region/bench/process-usage.js';
 import { LocalCluster } from '../src/local-cluster.js';
 import { freePort, TestCluster } from '../test/support/test-cluster.js';
 import { throughputSvg, type Panel } from './svg-plot.js';
@@ -139,11 +147,13 @@ interface Cell {
   p999Ms: number;
   errors: number;
   processes: Array<{ name: string; cpuPercent: number; rssMb: number }>;
+  /** Percent of the machine's CPU time the hypervisor took (steal) over the cell's rounds. */
+  stealPercent: number;
   /**
    * The rounds behind the cell, in the order they ran: how much a system moved from
    * round to round, and whether a ratio came from every round or from one spell.
    */
-  rounds: Array<{ opsPerSecond: number; cpuMicrosecondsPerOp: Record<string, number> }>;
+  rounds: Array<{ opsPerSecond: number; stealPercent: number; cpuMicrosecondsPerOp: Record<string, number> }>;
 }
 
 type Pids = Array<{ name: string; pid: number }>;
@@ -174,6 +184,7 @@ interface CellRound {
   /** A copy: the loop's own buffer is reused by the next round. */
   latenciesNs: Float64Array;
   processes: Array<{ name: string; cpuSeconds: number; wallSeconds: number; rssMb: number }>;
+  stealPercent: number;
 }
 
 /** One system to measure at a workload and concurrency. */
@@ -201,6 +212,7 @@ async function measureRound(contender: Contender, label: string, concurrency: nu
   // Listed when the measurement starts: PostgreSQL's backends exist only once connected.
   let pids: Pids = [];
   const sample = () => [...pids.map(({ pid }) => sampleIfRunning(pid, ticks)), sampleThisProcess()];
+  let [stealBefore, stealAfter] = [sampleSteal(ticks), sampleSteal(ticks)];
   const result = await runClosedLoop(contender.op, {
     concurrency,
     warmupMs: WARMUP_MS,
@@ -209,8 +221,12 @@ async function measureRound(contender: Contender, label: string, concurrency: nu
     onMeasureStart: () => {
       pids = typeof contender.processes === 'function' ? contender.processes() : contender.processes;
       before = sample();
+      stealBefore = sampleSteal(ticks);
     },
-    onMeasureEnd: () => (after = sample()),
+    onMeasureEnd: () => {
+      after = sample();
+      stealAfter = sampleSteal(ticks);
+    },
   });
   const names = [...pids.map(({ name }) => name), 'bench'];
   return {
@@ -218,6 +234,7 @@ async function measureRound(contender: Contender, label: string, concurrency: nu
     errors: result.errors,
     elapsedNs: result.elapsedNs,
     latenciesNs: result.latenciesNs.slice(),
+    stealPercent: stealPercent(stealBefore, stealAfter),
     processes: names.map((name, i) => {
       const [from, to] = [before[i], after[i]];
       // A process that ended during the round (a PostgreSQL worker) counts nothing.
@@ -283,6 +300,13 @@ function cellOf(workload: Cell['workload'], system: System, concurrency: number,
     p99Ms: latency.p99Ms,
     p999Ms: latency.p999Ms,
     errors: sum((round) => round.errors),
+    // Weighted by each round's time, as the cell's throughput is.
+    stealPercent:
+      sum((round) => round.stealPercent * round.elapsedNs) /
+      Math.max(
+        1,
+        sum((round) => round.elapsedNs),
+      ),
     // A process's CPU over the time it was measured, its memory as the last round left it;
     // processes of one name (PostgreSQL's backends) as one line, summed.
     processes: names.map((name) => {
@@ -297,6 +321,7 @@ function cellOf(workload: Cell['workload'], system: System, concurrency: number,
     }),
     rounds: rounds.map((round) => ({
       opsPerSecond: round.ops / (round.elapsedNs / 1e9),
+      stealPercent: round.stealPercent,
       cpuMicrosecondsPerOp: Object.fromEntries(
         names.map((name) => [
           name,
@@ -431,17 +456,35 @@ function cpuMicrosPerOp(cell: Cell): { servers: number; bench: number } {
   return { servers: micros(servers), bench: micros(cell.processes.find((p) => p.name === 'bench')?.cpuPercent ?? 0) };
 }
 
+/**
+ * Above this share of the machine's CPU time taken by the hypervisor, a run's ratios say
+ * more about the host than about the systems: a spell of steal halves whichever round it
+ * falls in, and rounds of two systems side by side still land in it unequally.
+ */
+const STEAL_WARN_PERCENT = 10;
+
+/** How much of the machine the host took over the run, and where. */
+function stealSummary(cells: readonly Cell[]): string {
+  const rounds = cells.flatMap((cell) => cell.rounds.map((round) => round.stealPercent));
+  if (rounds.length === 0) return 'Host steal: not measured.';
+  const mean = rounds.reduce((total, value) => total + value, 0) / rounds.length;
+  const worst = Math.max(...rounds);
+  const spells = rounds.filter((value) => value > STEAL_WARN_PERCENT).length;
+  const line = `Host steal (CPU time the hypervisor gave to other guests, /proc/stat): ${mean.toFixed(1)} % of this machine's CPU time over the measured rounds, at most ${worst.toFixed(0)} % in one; over ${STEAL_WARN_PERCENT} % in ${spells} of ${rounds.length} rounds.`;
+  return mean > STEAL_WARN_PERCENT ? `${line} The host was busy: ratios of this run measure it as much as the systems; run again when it is quiet.` : line;
+}
+
 function table(cells: Cell[]): string {
   const lines = [
-    '| workload | system | c | ops/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/op | bench CPU µs/op | CPU % by process | RSS MB by process |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| workload | system | c | ops/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/op | bench CPU µs/op | host steal % | CPU % by process | RSS MB by process |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const c of cells) {
     const cpu = c.processes.map((p) => `${p.name} ${p.cpuPercent.toFixed(0)}`).join(', ');
     const rss = c.processes.map((p) => `${p.name} ${p.rssMb.toFixed(0)}`).join(', ');
     const perOp = cpuMicrosPerOp(c);
     lines.push(
-      `| ${c.workload} | ${c.system} | ${c.concurrency} | ${Math.round(c.opsPerSecond).toLocaleString('en')} | ${c.p50Ms.toFixed(2)} | ${c.p99Ms.toFixed(2)} | ${c.p999Ms.toFixed(2)} | ${c.errors} | ${perOp.servers.toFixed(0)} | ${perOp.bench.toFixed(0)} | ${cpu} | ${rss} |`,
+      `| ${c.workload} | ${c.system} | ${c.concurrency} | ${Math.round(c.opsPerSecond).toLocaleString('en')} | ${c.p50Ms.toFixed(2)} | ${c.p99Ms.toFixed(2)} | ${c.p999Ms.toFixed(2)} | ${c.errors} | ${perOp.servers.toFixed(0)} | ${perOp.bench.toFixed(0)} | ${c.stealPercent.toFixed(0)} | ${cpu} | ${rss} |`,
     );
   }
   return lines.join('\n');
@@ -620,10 +663,12 @@ async function main(): Promise<void> {
       const pairs = literal.rounds.map((round, i) => round.opsPerSecond / (parameterised.rounds[i]?.opsPerSecond ?? Number.NaN)).sort((a, b) => a - b);
       const median = pairs[Math.floor(pairs.length / 2)] ?? Number.NaN;
       const under = pairs.filter((ratio) => ratio < LITERAL_SHARE_MIN).length;
-      return ` (round by round: median ${median.toFixed(2)}×, ${pairs[0]?.toFixed(2)}-${pairs.at(-1)?.toFixed(2)}×, under ${LITERAL_SHARE_MIN}× in ${under} of ${pairs.length})`;
+      const steal = `host steal ${literal.stealPercent.toFixed(0)} % in the literal rounds, ${parameterised.stealPercent.toFixed(0)} % in the \`?\` ones`;
+      return ` (round by round: median ${median.toFixed(2)}×, ${pairs[0]?.toFixed(2)}-${pairs.at(-1)?.toFixed(2)}×, under ${LITERAL_SHARE_MIN}× in ${under} of ${pairs.length}; ${steal})`;
     };
     const verdict = (value: number | undefined, met: (v: number) => boolean, shown: (v: number) => string) =>
       value === undefined || Number.isNaN(value) ? 'not measured (c=32 not in --concurrency)' : `${shown(value)} — ${met(value) ? 'met' : 'not met'}`;
+    console.log(`\n${stealSummary(cells)}`);
     console.log('\nTargets:');
     console.log(
       `- replicated insert at c=32 at least etcd's put (durable, as etcd syncs too): ${verdict(

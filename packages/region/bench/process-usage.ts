@@ -79,3 +79,23 @@ export function sampleMachine(ticksPerSecond: number): UsageSample {
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
   return { wallNs, cpuSeconds: (total - idle) / ticksPerSecond, rssBytes: Number.NaN };
 }
+
+/**
+ * CPU time the hypervisor gave to other guests while this machine's CPUs wanted to run
+ * (`steal` in /proc/stat, summed over CPUs), and the number of CPUs. On a shared virtual
+ * machine it comes in spells of seconds that halve every process's speed at once: a
+ * round measured in one is slower for no fault of the system in it.
+ */
+export function sampleSteal(ticksPerSecond: number): { wallNs: bigint; stealSeconds: number; cpus: number } {
+  const wallNs = process.hrtime.bigint();
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const fields = (lines[0] ?? '').trim().split(/\s+/);
+  const cpus = lines.filter((line) => /^cpu\d+ /.test(line)).length;
+  return { wallNs, stealSeconds: Number(fields[8] ?? 0) / ticksPerSecond, cpus: Math.max(1, cpus) };
+}
+
+/** Percent of the machine's CPU time taken by steal between two samples. */
+export function stealPercent(before: ReturnType<typeof sampleSteal>, after: ReturnType<typeof sampleSteal>): number {
+  const wallSeconds = Number(after.wallNs - before.wallNs) / 1e9;
+  return wallSeconds > 0 ? (100 * (after.stealSeconds - before.stealSeconds)) / (wallSeconds * after.cpus) : Number.NaN;
+}
