@@ -93,4 +93,23 @@ describe("verify's table checksum", () => {
     fixture.engine.execute("insert into moving values (1001, 'later');");
     assert.deepEqual(await whole, { table: 'moving', position: 5, ...rowsThen });
   });
+
+  it('refuses with TABLE_NOT_FOUND, naming the table, when the table is dropped between two steps, and the region goes on', async () => {
+    const fixture = openEngine();
+    fixture.engine.execute('create table going (id int primary key, v text);');
+    for (let id = 0; id < 4; id++) fixture.engine.execute('insert into going values (?, ?);', [BigInt(id), `row ${id}`]);
+    const checksum = fixture.engine.tableChecksum('going', 0);
+    // Runs at the first step's end, when the checksum has let the loop go and its file is open.
+    await new Promise((resolve) => setImmediate(resolve));
+    fixture.engine.execute('drop table going;');
+    await assert.rejects(checksum, (error: { code?: string; message?: string }) => {
+      assert.equal(error.code, 'TABLE_NOT_FOUND');
+      assert.match(error.message ?? '', /going/);
+      return true;
+    });
+    // The engine still serves: a table of the same name is created and summed whole.
+    fixture.engine.execute('create table going (id int primary key, v text);');
+    fixture.engine.execute("insert into going values (1, 'back');");
+    assert.equal((await fixture.engine.tableChecksum('going', 0)).rows, 1);
+  });
 });
