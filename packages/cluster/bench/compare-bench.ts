@@ -291,22 +291,18 @@ function cellOf(workload: Cell['workload'], system: System, concurrency: number,
   }
   const latency = summarizeLatencies(latencies);
   const names = [...new Set(rounds.flatMap((round) => round.processes.map((p) => p.name)))];
+  const elapsedNs = sum((round) => round.elapsedNs);
   return {
     workload,
     system,
     concurrency,
-    opsPerSecond: sum((round) => round.ops) / (sum((round) => round.elapsedNs) / 1e9),
+    opsPerSecond: sum((round) => round.ops) / (elapsedNs / 1e9),
     p50Ms: latency.p50Ms,
     p99Ms: latency.p99Ms,
     p999Ms: latency.p999Ms,
     errors: sum((round) => round.errors),
     // Weighted by each round's time, as the cell's throughput is.
-    stealPercent:
-      sum((round) => round.stealPercent * round.elapsedNs) /
-      Math.max(
-        1,
-        sum((round) => round.elapsedNs),
-      ),
+    stealPercent: sum((round) => round.stealPercent * round.elapsedNs) / Math.max(1, elapsedNs),
     // A process's CPU over the time it was measured, its memory as the last round left it;
     // processes of one name (PostgreSQL's backends) as one line, summed.
     processes: names.map((name) => {
