@@ -44,6 +44,7 @@ import {
   sampleThisProcess,
   stealPercent,
   usageDelta,
+  type StealSample,
   type UsageSample,
 } from '@minisql/region/bench/process-usage.js';
 import { LocalCluster } from '../src/local-cluster.js';
@@ -153,7 +154,7 @@ interface Cell {
    * The rounds behind the cell, in the order they ran: how much a system moved from
    * round to round, and whether a ratio came from every round or from one spell.
    */
-  rounds: Array<{ opsPerSecond: number; stealPercent: number; cpuMicrosecondsPerOp: Record<string, number> }>;
+  rounds: Array<{ opsPerSecond: number; seconds: number; stealPercent: number; cpuMicrosecondsPerOp: Record<string, number> }>;
 }
 
 type Pids = Array<{ name: string; pid: number }>;
@@ -212,7 +213,7 @@ async function measureRound(contender: Contender, label: string, concurrency: nu
   // Listed when the measurement starts: PostgreSQL's backends exist only once connected.
   let pids: Pids = [];
   const sample = () => [...pids.map(({ pid }) => sampleIfRunning(pid, ticks)), sampleThisProcess()];
-  let [stealBefore, stealAfter] = [sampleSteal(ticks), sampleSteal(ticks)];
+  let [stealBefore, stealAfter]: Array<StealSample | undefined> = [];
   const result = await runClosedLoop(contender.op, {
     concurrency,
     warmupMs: WARMUP_MS,
@@ -317,6 +318,7 @@ function cellOf(workload: Cell['workload'], system: System, concurrency: number,
     }),
     rounds: rounds.map((round) => ({
       opsPerSecond: round.ops / (round.elapsedNs / 1e9),
+      seconds: round.elapsedNs / 1e9,
       stealPercent: round.stealPercent,
       cpuMicrosecondsPerOp: Object.fromEntries(
         names.map((name) => [
@@ -461,11 +463,13 @@ const STEAL_WARN_PERCENT = 10;
 
 /** How much of the machine the host took over the run, and where. */
 function stealSummary(cells: readonly Cell[]): string {
-  const rounds = cells.flatMap((cell) => cell.rounds.map((round) => round.stealPercent));
+  const rounds = cells.flatMap((cell) => cell.rounds).filter((round) => Number.isFinite(round.stealPercent));
   if (rounds.length === 0) return 'Host steal: not measured.';
-  const mean = rounds.reduce((total, value) => total + value, 0) / rounds.length;
-  const worst = Math.max(...rounds);
-  const spells = rounds.filter((value) => value > STEAL_WARN_PERCENT).length;
+  // Weighted by each round's time, as each cell's figure is.
+  const measuredSeconds = rounds.reduce((total, round) => total + round.seconds, 0);
+  const mean = rounds.reduce((total, round) => total + round.stealPercent * round.seconds, 0) / Math.max(1e-9, measuredSeconds);
+  const worst = Math.max(...rounds.map((round) => round.stealPercent));
+  const spells = rounds.filter((round) => round.stealPercent > STEAL_WARN_PERCENT).length;
   const line = `Host steal (CPU time the hypervisor gave to other guests, /proc/stat): ${mean.toFixed(1)} % of this machine's CPU time over the measured rounds, at most ${worst.toFixed(0)} % in one; over ${STEAL_WARN_PERCENT} % in ${spells} of ${rounds.length} rounds.`;
   return mean > STEAL_WARN_PERCENT ? `${line} The host was busy: ratios of this run measure it as much as the systems; run again when it is quiet.` : line;
 }

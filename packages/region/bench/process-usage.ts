@@ -86,7 +86,14 @@ export function sampleMachine(ticksPerSecond: number): UsageSample {
  * machine it comes in spells of seconds that halve every process's speed at once: a
  * round measured in one is slower for no fault of the system in it.
  */
-export function sampleSteal(ticksPerSecond: number): { wallNs: bigint; stealSeconds: number; cpus: number } {
+export interface StealSample {
+  wallNs: bigint;
+  /** Steal so far, summed over the machine's CPUs, in seconds. */
+  stealSeconds: number;
+  cpus: number;
+}
+
+export function sampleSteal(ticksPerSecond: number): StealSample {
   const wallNs = process.hrtime.bigint();
   const lines = readFileSync('/proc/stat', 'utf8').split('\n');
   const fields = (lines[0] ?? '').trim().split(/\s+/);
@@ -94,8 +101,13 @@ export function sampleSteal(ticksPerSecond: number): { wallNs: bigint; stealSeco
   return { wallNs, stealSeconds: Number(fields[8] ?? 0) / ticksPerSecond, cpus: Math.max(1, cpus) };
 }
 
-/** Percent of the machine's CPU time taken by steal between two samples. */
-export function stealPercent(before: ReturnType<typeof sampleSteal>, after: ReturnType<typeof sampleSteal>): number {
+/**
+ * Percent of the machine's CPU time taken by steal between two samples; NaN without both.
+ * The kernel counts steal in clock ticks (10 ms), so over a quarter-second round on two
+ * CPUs one tick is two points, and a tick may land in the neighbouring round.
+ */
+export function stealPercent(before: StealSample | undefined, after: StealSample | undefined): number {
+  if (before === undefined || after === undefined) return Number.NaN;
   const wallSeconds = Number(after.wallNs - before.wallNs) / 1e9;
   return wallSeconds > 0 ? (100 * (after.stealSeconds - before.stealSeconds)) / (wallSeconds * after.cpus) : Number.NaN;
 }

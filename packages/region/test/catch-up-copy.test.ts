@@ -36,8 +36,8 @@ const replicaRole: GroupRole = { kind: 'replica', group, inSync: false };
 
 let primaryTls: TlsIdentity;
 let replicaTls: TlsIdentity;
-let grpcServer: grpc.Server;
-let ftpServer: SnapshotFtpServer;
+let grpcServer: grpc.Server | undefined;
+let ftpServer: SnapshotFtpServer | undefined;
 let grpcAddress = '';
 let ftpAddress = '';
 const joins: Array<{ replica: string; assignment: string }> = [];
@@ -61,15 +61,17 @@ before(async () => {
 
   const ftpPort = await freePort();
   const passive = await freePort();
-  ftpServer = new SnapshotFtpServer(
+  const ftp = new SnapshotFtpServer(
     { listenAddress: `127.0.0.1:${ftpPort}`, passiveHost: '127.0.0.1', passivePortMin: passive, passivePortMax: passive + 20, root, logins, tls: primaryTls },
     new Logger('test', 'ftp', 'error', { write: () => undefined }),
   );
-  await ftpServer.start();
+  ftpServer = ftp;
+  await ftp.start();
   ftpAddress = `127.0.0.1:${ftpPort}`;
 
-  grpcServer = new grpc.Server();
-  grpcServer.addService(loadProtos().replication.minisql.v1.ReplicationService.service, {
+  const server = new grpc.Server();
+  grpcServer = server;
+  server.addService(loadProtos().replication.minisql.v1.ReplicationService.service, {
     Snapshot: (call: grpc.ServerUnaryCall<{ replica_id: string }, unknown>, done: grpc.sendUnaryData<unknown>) => {
       const login = logins.issue(
         call.request.replica_id,
@@ -83,29 +85,42 @@ before(async () => {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync('127.0.0.1:0', serverCredentials(primaryTls), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', serverCredentials(primaryTls), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   grpcAddress = `127.0.0.1:${port}`;
 });
 
+/** Ends every replica's run: a run still retrying (a test that failed) would keep the process alive. */
+const stopReplicas: Array<() => void> = [];
+
 after(async () => {
-  grpcServer.forceShutdown();
-  await ftpServer.stop();
-  removeEngines();
-  rmSync(work, { recursive: true, force: true });
+  for (const stop of stopReplicas) stop();
+  try {
+    grpcServer?.forceShutdown();
+    await ftpServer?.stop();
+  } finally {
+    removeEngines();
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 /**
  * The replica: a real catalog, and a membership port that reads the role the test sets.
- * Resolves `settled` when its run has ended: joined (the membership refreshed after the
- * Join) or given up because the role is no longer a catching-up replica.
+ * `settled` resolves when its run has ended: joined, or given up because the role is no
+ * longer a catching-up replica. Where the copy is meant to join, the first failed try
+ * rejects it (with the reason), rather than leaving the run to retry until the timeout.
  */
 function replica(turnSpareDuringCopy: boolean) {
   const fixture = openEngine();
   let role: GroupRole = replicaRole;
   const warnings: string[] = [];
   let settle: () => void = () => undefined;
-  const settled = new Promise<void>((resolve) => (settle = resolve));
+  let fail: (reason: Error) => void = () => undefined;
+  const settled = new Promise<void>((resolve, reject) => {
+    settle = resolve;
+    fail = reject;
+  });
+  stopReplicas.push(() => (role = { kind: 'spare' }));
   const membership = {
     regionId: 'region2',
     get current() {
@@ -120,6 +135,7 @@ function replica(turnSpareDuringCopy: boolean) {
   const logger = new Logger('test', 'catch-up', 'warn', {
     write: (line: string) => {
       warnings.push(line);
+      if (!turnSpareDuringCopy && line.includes('catching up failed')) fail(new Error(`the copy failed: ${line}`));
     },
   });
   // Where the copy shows its bytes: the moment the region is made a spare, mid-download.
@@ -150,7 +166,7 @@ function replica(turnSpareDuringCopy: boolean) {
 }
 
 describe('a replica catching up over FTPS from a primary over gRPC with TLS', () => {
-  it('installs the copied table and joins once, under its assignment, when nothing changes', async () => {
+  it('installs the copied table and joins once, under its assignment, when nothing changes', { timeout: 30_000 }, async () => {
     joins.length = 0;
     const { fixture, settled } = replica(false);
     await settled;
@@ -162,7 +178,7 @@ describe('a replica catching up over FTPS from a primary over gRPC with TLS', ()
     ]);
   });
 
-  it('installs nothing and never joins when the region became a spare during the FTP copy', async () => {
+  it('installs nothing and never joins when the region became a spare during the FTP copy', { timeout: 30_000 }, async () => {
     joins.length = 0;
     const { fixture, warnings, settled } = replica(true);
     await settled;

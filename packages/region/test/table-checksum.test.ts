@@ -83,7 +83,7 @@ describe("verify's table checksum", () => {
     fixture.engine.execute('create table moving (id int primary key, v text);');
     for (let id = 0; id < 4; id++) fixture.engine.execute('insert into moving values (?, ?);', [BigInt(id), `row ${id}`]);
     const checksum = fixture.engine.tableChecksum('moving', 0);
-    // Runs at the first step's end, when the checksum has let the loop go.
+    // Runs at the end of an early step (after the checksum's own setImmediate), with rows still to read.
     await new Promise((resolve) => setImmediate(resolve));
     fixture.engine.execute("insert into moving values (1000, 'late');");
     await assert.rejects(checksum, /table `moving` was written during its checksum \(log position 4 to 5\): verify again/);
@@ -99,7 +99,7 @@ describe("verify's table checksum", () => {
     fixture.engine.execute('create table going (id int primary key, v text);');
     for (let id = 0; id < 4; id++) fixture.engine.execute('insert into going values (?, ?);', [BigInt(id), `row ${id}`]);
     const checksum = fixture.engine.tableChecksum('going', 0);
-    // Runs at the first step's end, when the checksum has let the loop go and its file is open.
+    // Runs at the end of an early step (after the checksum's own setImmediate), with rows still to read.
     await new Promise((resolve) => setImmediate(resolve));
     fixture.engine.execute('drop table going;');
     await assert.rejects(checksum, (error: { code?: string; message?: string }) => {
