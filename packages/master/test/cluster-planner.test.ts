@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { admittedToInSync, joinRefusal, type GroupRecord, type RegionRecord, type TableRecord } from '@minisql/common';
+import { admittedToInSync, assignmentOf, joinRefusal, type GroupRecord, type RegionRecord, type TableRecord } from '@minisql/common';
 import {
   chooseGroupForTable,
   groupsChoosingPrimary,
@@ -224,11 +224,27 @@ describe('catch-up assignments: a replica given back to its group in the same ep
     const copying = { ...group('g1', 'r1'), catchingUp: ['r2'], assignments: { r2: 'first' } };
     assert.match(joinRefusal(copying, 'r3', 'first') ?? '', /r3 is not catching up in g1/);
     assert.match(joinRefusal(copying, 'r2', 'other') ?? '', /assignment other of g1, which has ended \(now first\)/);
-    // An older region sends no id: refused, it would copy forever during an upgrade.
+    // An older region sends no id: checked as before (refused, it would copy forever during an upgrade).
     assert.deepEqual(admittedToInSync(copying, 'r2', '')?.inSync, ['r2']);
     assert.match(joinRefusal(copying, 'r3', '') ?? '', /r3 is not catching up in g1/);
     // A record written by an older master, with no ids, admits this version's replica (which read none).
     const older = { ...group('g1', 'r1'), catchingUp: ['r2'] };
     assert.deepEqual(admittedToInSync(older, 'r2', '')?.inSync, ['r2']);
+  });
+
+  it('during an upgrade, a copy begun under a record of an earlier master (no id) keeps the old check even once the new master gives the replica back: the window that upgrading masters first keeps to copies already under way', () => {
+    // Written by a master of an earlier version: r2 catching up, with no id to copy under.
+    const older = { ...group('g1', 'r1'), catchingUp: ['r2'] };
+    const sentByThatCopy = assignmentOf(older, 'r2');
+    assert.equal(sentByThatCopy, '');
+    // The masters are upgraded; r2's lease runs out while its Join waits; the new master takes it out and gives it back.
+    const removed = only(planGroupRepairs(view(['r1'], [older])));
+    const givenBack = only(planReplacements(view(['r1', 'r2'], [removed]), 2, ids('second')));
+    assert.deepEqual(givenBack.assignments, { r2: 'second' });
+    // The Join of the copy begun before the upgrade sends no id, as a region of an earlier version does, and is checked as that version checked it.
+    assert.deepEqual(admittedToInSync(givenBack, 'r2', sentByThatCopy)?.inSync, ['r2']);
+    // Every copy begun from now on carries an id, and is held to it.
+    assert.equal(assignmentOf(givenBack, 'r2'), 'second');
+    assert.match(joinRefusal(givenBack, 'r2', 'first') ?? '', /assignment first of g1, which has ended \(now second\)/);
   });
 });
