@@ -72,12 +72,29 @@ export function usageDelta(before: UsageSample, after: UsageSample): UsageDelta 
  */
 export function sampleMachine(ticksPerSecond: number): UsageSample {
   const wallNs = process.hrtime.bigint();
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const { ticks } = machineCpuTicks();
   // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
   const total = ticks.slice(0, 8).reduce((sum, value) => sum + value, 0);
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
   return { wallNs, cpuSeconds: (total - idle) / ticksPerSecond, rssBytes: Number.NaN };
+}
+
+/**
+ * /proc/stat's first line (the machine's CPU time in each state, in clock ticks summed
+ * over CPUs, in the kernel's order: user nice system idle iowait irq softirq steal guest
+ * guest_nice) and the number of CPUs (its `cpuN` lines).
+ */
+function machineCpuTicks(): { ticks: number[]; cpus: number } {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const ticks = (lines[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return { ticks, cpus: Math.max(1, lines.filter((line) => /^cpu\d+ /.test(line)).length) };
+}
+
+export interface StealSample {
+  wallNs: bigint;
+  /** Steal so far, summed over the machine's CPUs, in seconds. */
+  stealSeconds: number;
+  cpus: number;
 }
 
 /**
@@ -86,19 +103,10 @@ export function sampleMachine(ticksPerSecond: number): UsageSample {
  * machine it comes in spells of seconds that halve every process's speed at once: a
  * round measured in one is slower for no fault of the system in it.
  */
-export interface StealSample {
-  wallNs: bigint;
-  /** Steal so far, summed over the machine's CPUs, in seconds. */
-  stealSeconds: number;
-  cpus: number;
-}
-
 export function sampleSteal(ticksPerSecond: number): StealSample {
   const wallNs = process.hrtime.bigint();
-  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
-  const fields = (lines[0] ?? '').trim().split(/\s+/);
-  const cpus = lines.filter((line) => /^cpu\d+ /.test(line)).length;
-  return { wallNs, stealSeconds: Number(fields[8] ?? 0) / ticksPerSecond, cpus: Math.max(1, cpus) };
+  const { ticks, cpus } = machineCpuTicks();
+  return { wallNs, stealSeconds: (ticks[7] ?? 0) / ticksPerSecond, cpus };
 }
 
 /**

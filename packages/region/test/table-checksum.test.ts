@@ -28,6 +28,22 @@ function onePass(fixture: EngineFixture, name: string): { rows: number; checksum
   return { rows: sum.count, checksum: sum.digest() };
 }
 
+/**
+ * A table of four rows and its checksum in steps of 0 ms (a row a step), resolved once
+ * the checksum has let the loop go at the end of an early step (after its own
+ * setImmediate), with rows still to read: what the caller does next lands between steps.
+ */
+async function checksumBetweenSteps(fixture: EngineFixture, name: string): Promise<{ checksum: Promise<unknown> }> {
+  fixture.engine.execute(`create table ${name} (id int primary key, v text);`);
+  for (let id = 0; id < 4; id++) fixture.engine.execute(`insert into ${name} values (?, ?);`, [BigInt(id), `row ${id}`]);
+  const checksum = fixture.engine.tableChecksum(name, 0);
+  // Handled by the caller's assertion; not left unhandled while the caller waits a turn.
+  checksum.catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  // Wrapped: an async function returning the promise itself would wait for it.
+  return { checksum };
+}
+
 describe("verify's table checksum", () => {
   it(`lets the event loop run between steps of ${CHECKSUM_STEP_MS} ms on a table that takes about half a second, and sums what one pass does`, async () => {
     const fixture = openEngine();
@@ -80,11 +96,7 @@ describe("verify's table checksum", () => {
 
   it('refuses, naming the table, when the table is written while the checksum runs; a standalone checksum (one pass) is not cut', async () => {
     const fixture = openEngine();
-    fixture.engine.execute('create table moving (id int primary key, v text);');
-    for (let id = 0; id < 4; id++) fixture.engine.execute('insert into moving values (?, ?);', [BigInt(id), `row ${id}`]);
-    const checksum = fixture.engine.tableChecksum('moving', 0);
-    // Runs at the end of an early step (after the checksum's own setImmediate), with rows still to read.
-    await new Promise((resolve) => setImmediate(resolve));
+    const { checksum } = await checksumBetweenSteps(fixture, 'moving');
     fixture.engine.execute("insert into moving values (1000, 'late');");
     await assert.rejects(checksum, /table `moving` was written during its checksum \(log position 4 to 5\): verify again/);
     // One pass reads every row before it lets the loop go: a write after it is not in it.
@@ -96,11 +108,7 @@ describe("verify's table checksum", () => {
 
   it('refuses with TABLE_NOT_FOUND, naming the table, when the table is dropped between two steps, and the region goes on', async () => {
     const fixture = openEngine();
-    fixture.engine.execute('create table going (id int primary key, v text);');
-    for (let id = 0; id < 4; id++) fixture.engine.execute('insert into going values (?, ?);', [BigInt(id), `row ${id}`]);
-    const checksum = fixture.engine.tableChecksum('going', 0);
-    // Runs at the end of an early step (after the checksum's own setImmediate), with rows still to read.
-    await new Promise((resolve) => setImmediate(resolve));
+    const { checksum } = await checksumBetweenSteps(fixture, 'going');
     fixture.engine.execute('drop table going;');
     await assert.rejects(checksum, (error: { code?: string; message?: string }) => {
       assert.equal(error.code, 'TABLE_NOT_FOUND');
